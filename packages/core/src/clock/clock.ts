@@ -1,0 +1,98 @@
+import { abortReason } from '../errors/abort.js';
+
+/** A scheduled callback; cancel it to stop it from running. */
+export interface Timer {
+  /** Stops the timer; safe to call more than once and after it ran. */
+  cancel(): void;
+}
+
+/** Options for scheduling a timer. */
+export interface TimerOptions {
+  /**
+   * With the system clock, whether the timer keeps the process alive.
+   * @default true
+   */
+  keepAlive?: boolean;
+}
+
+/**
+ * The source of time and timers for all Keel code. Library code never reads `Date.now()` or
+ * calls `setTimeout` directly, so tests can swap in a {@link ManualClock}.
+ */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+  /** Runs `callback` once after `ms` milliseconds. */
+  setTimeout(callback: () => void, ms: number, options?: TimerOptions): Timer;
+  /** Runs `callback` every `ms` milliseconds until cancelled. */
+  setInterval(callback: () => void, ms: number, options?: TimerOptions): Timer;
+  /**
+   * Resolves after `ms` milliseconds. Rejects with the signal's reason as soon as `signal`
+   * aborts (at once if it already has), and leaves no timer or listener behind.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * Implements {@link Clock.sleep} over a clock's own `setTimeout`, removing the abort listener
+ * and the timer whichever way the wait ends.
+ */
+export function sleepWith(clock: Pick<Clock, 'setTimeout'>, ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      timer.cancel();
+      reject(abortReason(signal!));
+    };
+    const timer = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function checkDelay(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new RangeError(`A timer delay must be a finite number of milliseconds >= 0; got ${ms}.`);
+  }
+  return ms;
+}
+
+/** The largest delay Node's timers accept; longer waits are chained. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function systemTimeout(callback: () => void, ms: number, options?: TimerOptions): Timer {
+  let handle: NodeJS.Timeout;
+  let cancelled = false;
+  const schedule = (remaining: number): void => {
+    const step = Math.min(remaining, MAX_TIMER_MS);
+    handle = globalThis.setTimeout(() => (remaining > step ? schedule(remaining - step) : callback()), step);
+    if (options?.keepAlive === false) handle.unref?.();
+  };
+  schedule(checkDelay(ms));
+  return {
+    cancel: () => {
+      if (cancelled) return;
+      cancelled = true;
+      globalThis.clearTimeout(handle);
+    },
+  };
+}
+
+/** The real clock: `Date.now()` and the platform's timers. */
+export const systemClock: Clock = Object.freeze({
+  now: () => Date.now(),
+  setTimeout: systemTimeout,
+  setInterval(callback: () => void, ms: number, options?: TimerOptions): Timer {
+    if (checkDelay(ms) === 0) throw new RangeError('An interval must be longer than 0 ms.');
+    const handle = globalThis.setInterval(callback, Math.min(ms, MAX_TIMER_MS));
+    if (options?.keepAlive === false) handle.unref?.();
+    return { cancel: () => globalThis.clearInterval(handle) };
+  },
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return sleepWith(systemClock, checkDelay(ms), signal);
+  },
+});
+
+export { checkDelay as assertTimerDelay };

@@ -1,0 +1,63 @@
+/** The brand every Keel error carries, shared by all loaded copies of `@keel/core`. */
+const KEEL_ERROR = Symbol.for('@keel/error');
+
+/** Options accepted by every {@link KeelError} constructor. */
+export interface KeelErrorOptions {
+  /** The error or value that caused this one. */
+  cause?: unknown;
+  /** Structured facts about the failure, safe to log. */
+  details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The base class of every error Keel throws: a stable string `code`, an optional `cause`
+ * and structured `details`.
+ *
+ * @example
+ * ```ts
+ * throw new KeelError('ORDER_LOCKED', 'Order "o-1" is confirmed and cannot change.');
+ * ```
+ */
+export class KeelError extends Error {
+  /** A stable identifier of the kind of failure, e.g. `CONCURRENCY_CONFLICT`. */
+  readonly code: string;
+  /** Structured facts about the failure. */
+  readonly details: Readonly<Record<string, unknown>>;
+  declare readonly [KEEL_ERROR]: true;
+
+  constructor(code: string, message: string, options: KeelErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = Object.freeze({ ...options.details });
+    Object.defineProperty(this, KEEL_ERROR, { value: true, enumerable: false });
+  }
+}
+
+/**
+ * Whether `value` is a {@link KeelError}, optionally with the given code. Works across two
+ * loaded copies of `@keel/core`, where `instanceof` does not.
+ */
+export function isKeelError(value: unknown, code?: string): value is KeelError {
+  if (typeof value !== 'object' || value === null) return false;
+  const branded = (value as Record<symbol, unknown>)[KEEL_ERROR] === true;
+  if (!branded || typeof (value as { code?: unknown }).code !== 'string') return false;
+  return code === undefined || (value as KeelError).code === code;
+}
+
+/**
+ * Turns any thrown value into an `Error`: errors pass through, anything else is wrapped in a
+ * `KeelError` with code `UNKNOWN_ERROR` and the value as `cause`.
+ */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new KeelError('UNKNOWN_ERROR', `A non-error value was thrown: ${describe(value)}`, { cause: value });
+}
+
+function describe(value: unknown): string {
+  try {
+    return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

@@ -1,0 +1,35 @@
+import { v7 } from 'uuid';
+
+/**
+ * A new UUID v7: unique, and ordered by creation time, so ids sort in the order they were made
+ * and index well in databases.
+ *
+ * @example
+ * ```ts
+ * const orderId = newId(); // '01932c07-…'
+ * ```
+ */
+export function newId(): string {
+  return v7();
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is a UUID string (any version 1 to 8, lower or upper case). */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID_PATTERN.test(value);
+}
+
+declare const brand: unique symbol;
+
+/**
+ * A nominal type: `T` tagged with `TName` so that, for example, an `OrderId` and a
+ * `CustomerId` cannot be swapped by mistake even though both are strings.
+ *
+ * @example
+ * ```ts
+ * type OrderId = Brand<string, 'OrderId'>;
+ * const id = newId() as OrderId;
+ * ```
+ */
+export type Brand<T, TName extends string> = T & { readonly [brand]: TName };

@@ -1,0 +1,45 @@
+export { newId, isUuid } from './id/newId.js';
+export type { Brand } from './id/newId.js';
+
+export { createMetadata, createMessage, createCommand, createQuery, createEvent } from './messages/message.js';
+export type { Metadata, Message, Command, Query, DomainEvent, ResultOf, MessageOptions } from './messages/message.js';
+
+export { systemClock, sleepWith } from './clock/clock.js';
+export type { Clock, Timer, TimerOptions } from './clock/clock.js';
+export { ManualClock } from './clock/manualClock.js';
+
+export { KeelError, isKeelError, toError } from './errors/keelError.js';
+export type { KeelErrorOptions } from './errors/keelError.js';
+export {
+  ERROR_CODES,
+  ValidationError,
+  ConcurrencyError,
+  NotFoundError,
+  TimeoutError,
+  CancelledError,
+  isValidationError,
+  isConcurrencyError,
+  isNotFoundError,
+  isTimeoutError,
+  isCancelledError,
+  formatPath,
+} from './errors/errors.js';
+export type { ValidationIssue, ConcurrencyConflict } from './errors/errors.js';
+export { abortReason, throwIfAborted, linkedAbortController } from './errors/abort.js';
+export type { LinkedAbortController } from './errors/abort.js';
+
+export { parse, parseAsync, isStandardSchema } from './schema/parse.js';
+export type { ParseOptions } from './schema/parse.js';
+export type { StandardSchemaV1 } from './schema/standardSchema.js';
+
+export { noopPolicy } from './policy/policy.js';
+export type { Policy, PolicyContext } from './policy/policy.js';
+
+export { eventPublisher } from './publisher/eventPublisher.js';
+export type { EventPublisher, PublishOptions } from './publisher/eventPublisher.js';
+
+export { noopLogger, createLogger } from './logger/logger.js';
+export type { Logger, LogLevel, LogFields, LogEntry, LoggerOptions } from './logger/logger.js';
+
+export { createEmitter, disposer } from './listeners/emitter.js';
+export type { Emitter, EmitterOptions, Listener, Disposer } from './listeners/emitter.js';

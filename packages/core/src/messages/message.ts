@@ -1,0 +1,125 @@
+import type { Clock } from '../clock/clock.js';
+import { systemClock } from '../clock/clock.js';
+import { newId } from '../id/newId.js';
+
+/** Facts about a message that travel with it: identity, tracing and tenancy. */
+export interface Metadata {
+  /** Unique id of this message (UUID v7). Idempotency and de-duplication key on it. */
+  readonly messageId: string;
+  /** The id shared by every message of one business flow: the first message's id. */
+  readonly correlationId: string;
+  /** The id of the message that caused this one; absent for the first message of a flow. */
+  readonly causationId?: string;
+  /** When the message was created, as an ISO-8601 string. */
+  readonly occurredAt: string;
+  /** The tenant the message belongs to, in multi-tenant systems. */
+  readonly tenantId?: string;
+  /** Free-form string headers (trace ids, user ids, schema versions …). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** A typed message: a `type` discriminant, its `data`, and {@link Metadata}. */
+export interface Message<TType extends string = string, TData = unknown> {
+  readonly type: TType;
+  readonly data: TData;
+  readonly metadata: Metadata;
+}
+
+declare const resultOf: unique symbol;
+
+/**
+ * A request to change state, handled by exactly one handler. `TResult` is the type the handler
+ * returns; it exists only in the type system.
+ */
+export interface Command<TType extends string = string, TData = unknown, TResult = void>
+  extends Message<TType, TData> {
+  readonly [resultOf]?: TResult;
+}
+
+/** A request to read state, answered with a `TResult`; it exists only in the type system. */
+export interface Query<TType extends string = string, TData = unknown, TResult = unknown>
+  extends Message<TType, TData> {
+  readonly [resultOf]?: TResult;
+}
+
+/** Something that happened in the domain, named in the past tense (`OrderPlaced`). */
+export type DomainEvent<TType extends string = string, TData = unknown> = Message<TType, TData>;
+
+/** The result type carried by a {@link Command} or {@link Query}. */
+export type ResultOf<TMessage> = TMessage extends { readonly [resultOf]?: infer TResult } ? TResult : never;
+
+/** Options of the message factories. */
+export interface MessageOptions {
+  /** The message this one is a consequence of: its correlation id is kept and its id becomes the causation id. */
+  causedBy?: Pick<Message, 'metadata'>;
+  /** Overrides for individual metadata fields (e.g. a message id from an upstream system). */
+  metadata?: Partial<Metadata>;
+  /** The clock used for `occurredAt`. @default systemClock */
+  clock?: Clock;
+}
+
+/**
+ * Builds {@link Metadata}: a fresh UUID v7 message id, correlation and causation taken from
+ * `causedBy` (or the new id when there is none), and `occurredAt` from the clock.
+ */
+export function createMetadata(options: MessageOptions = {}): Metadata {
+  const { causedBy, metadata = {}, clock = systemClock } = options;
+  const messageId = metadata.messageId ?? newId();
+  const parent = causedBy?.metadata;
+  const causationId = metadata.causationId ?? parent?.messageId;
+  const tenantId = metadata.tenantId ?? parent?.tenantId;
+  return Object.freeze({
+    messageId,
+    correlationId: metadata.correlationId ?? parent?.correlationId ?? messageId,
+    ...(causationId === undefined ? {} : { causationId }),
+    occurredAt: metadata.occurredAt ?? new Date(clock.now()).toISOString(),
+    ...(tenantId === undefined ? {} : { tenantId }),
+    headers: Object.freeze({ ...metadata.headers }),
+  });
+}
+
+/**
+ * Creates a message of any kind with full metadata.
+ *
+ * @example
+ * ```ts
+ * const placed = createMessage('OrderPlaced', { orderId: 'o-1' }, { causedBy: placeOrder });
+ * ```
+ */
+export function createMessage<TType extends string, TData>(
+  type: TType,
+  data: TData,
+  options?: MessageOptions,
+): Message<TType, TData> {
+  if (typeof type !== 'string' || type.length === 0) {
+    throw new TypeError(`A message type must be a non-empty string; got ${JSON.stringify(type)}.`);
+  }
+  return Object.freeze({ type, data, metadata: createMetadata(options) });
+}
+
+/** Creates a {@link Command}; pass `TResult` to type what its handler returns. */
+export function createCommand<TType extends string, TData, TResult = void>(
+  type: TType,
+  data: TData,
+  options?: MessageOptions,
+): Command<TType, TData, TResult> {
+  return createMessage(type, data, options);
+}
+
+/** Creates a {@link Query}; pass `TResult` to type its answer. */
+export function createQuery<TType extends string, TData, TResult = unknown>(
+  type: TType,
+  data: TData,
+  options?: MessageOptions,
+): Query<TType, TData, TResult> {
+  return createMessage(type, data, options);
+}
+
+/** Creates a {@link DomainEvent}. */
+export function createEvent<TType extends string, TData>(
+  type: TType,
+  data: TData,
+  options?: MessageOptions,
+): DomainEvent<TType, TData> {
+  return createMessage(type, data, options);
+}

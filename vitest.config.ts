@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+import { projects } from './vitest.workspace.js';
+
+/** Resolve workspace packages to their TypeScript source so tests need no build first. */
+const sourceConditions = ['@keel/source', 'module', 'node', 'development|production'];
+
+export default defineConfig({
+  resolve: { conditions: sourceConditions },
+  ssr: { resolve: { conditions: sourceConditions, externalConditions: ['@keel/source'] } },
+  test: {
+    projects,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: process.env.CI ? ['default'] : ['default'],
+  },
+});

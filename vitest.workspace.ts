@@ -1,0 +1,30 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProjectInlineConfiguration } from 'vitest/config';
+
+/** Folders of the workspace that hold one vitest project each. */
+const groups = ['packages', 'examples'] as const;
+
+function projectsIn(group: (typeof groups)[number]): TestProjectInlineConfiguration[] {
+  const dir = join(import.meta.dirname, group);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'package.json')))
+    .map((entry) => ({
+      extends: true,
+      test: {
+        name: `${group === 'packages' ? '@keel/' : 'example:'}${entry.name}`,
+        root: join(dir, entry.name),
+        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: join(import.meta.dirname, 'tsconfig.json') },
+      },
+    }));
+}
+
+/**
+ * The vitest projects of the monorepo: one per published package and one per example.
+ * vitest 4 reads projects from `test.projects` in `vitest.config.ts`, which imports this list.
+ */
+export const projects: TestProjectInlineConfiguration[] = groups.flatMap(projectsIn);
+
+export default projects;
