@@ -16,7 +16,11 @@ function projectsIn(group: (typeof groups)[number]): TestProjectInlineConfigurat
         name: `${group === 'packages' ? '@keel/' : 'example:'}${entry.name}`,
         root: join(dir, entry.name),
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-        typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: join(import.meta.dirname, 'tsconfig.json') },
+        typecheck: {
+          enabled: true,
+          include: ['src/**/*.test-d.ts'],
+          tsconfig: join(import.meta.dirname, 'tsconfig.json'),
+        },
       },
     }));
 }

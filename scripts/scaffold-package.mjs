@@ -33,7 +33,12 @@ const pkg = {
   exports: exportsMap(true),
   publishConfig: { exports: exportsMap(false) },
   scripts: { build: 'tsup' },
-  dependencies: Object.fromEntries(deps.split(',').filter(Boolean).map((dep) => [`@keel/${dep}`, 'workspace:^'])),
+  dependencies: Object.fromEntries(
+    deps
+      .split(',')
+      .filter(Boolean)
+      .map((dep) => [`@keel/${dep}`, 'workspace:^']),
+  ),
   engines: { node: '>=20.19' },
 };
 

@@ -45,13 +45,17 @@ export async function compare(
   options: CompareOptions = {},
 ): Promise<Comparison> {
   const quick = process.env.BENCH_QUICK === '1';
-  const bench = new Bench({ time: options.time ?? (quick ? 150 : 600), warmupTime: options.warmupTime ?? (quick ? 50 : 150) });
+  const bench = new Bench({
+    time: options.time ?? (quick ? 150 : 600),
+    warmupTime: options.warmupTime ?? (quick ? 50 : 150),
+  });
   for (const contender of contenders) bench.add(contender.name, contender.fn);
   await bench.run();
   const measured = bench.tasks.map((task) => {
     const result = task.result;
     if (result.state === 'errored') throw new Error(`${title}: ${task.name} failed: ${result.error.message}`);
-    if (result.state !== 'completed') throw new Error(`${title}: ${task.name} did not complete (${result.state}).`);
+    if (result.state !== 'completed')
+      throw new Error(`${title}: ${task.name} did not complete (${result.state}).`);
     return { name: task.name, opsPerSecond: 1000 / result.period, rme: result.latency.rme };
   });
   const baseline = measured[0]?.opsPerSecond ?? 1;
@@ -73,7 +77,11 @@ export function record(title: string, header: readonly string[], rows: readonly 
 const extraTables = new Map<string, string>();
 
 function formatOps(ops: number): string {
-  return ops >= 1e6 ? `${(ops / 1e6).toFixed(2)} M` : ops >= 1e3 ? `${(ops / 1e3).toFixed(1)} k` : ops.toFixed(1);
+  return ops >= 1e6
+    ? `${(ops / 1e6).toFixed(2)} M`
+    : ops >= 1e3
+      ? `${(ops / 1e3).toFixed(1)} k`
+      : ops.toFixed(1);
 }
 
 function toMarkdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -85,7 +93,12 @@ function toMarkdownTable(header: readonly string[], rows: readonly (readonly str
 function comparisonTable(comparison: Comparison): string {
   return toMarkdownTable(
     ['contender', 'ops/s', 'ratio to first', '± %'],
-    comparison.rows.map((row) => [row.name, formatOps(row.opsPerSecond), `${row.ratioToBaseline.toFixed(2)}x`, row.rme.toFixed(1)]),
+    comparison.rows.map((row) => [
+      row.name,
+      formatOps(row.opsPerSecond),
+      `${row.ratioToBaseline.toFixed(2)}x`,
+      row.rme.toFixed(1),
+    ]),
   );
 }
 
@@ -96,6 +109,9 @@ function printComparison(comparison: Comparison): void {
 /** Every comparison measured so far, as Markdown sections. */
 export function recordedMarkdown(): string {
   return recorded
-    .map((comparison) => `### ${comparison.title}\n\n${extraTables.get(comparison.title) ?? comparisonTable(comparison)}\n`)
+    .map(
+      (comparison) =>
+        `### ${comparison.title}\n\n${extraTables.get(comparison.title) ?? comparisonTable(comparison)}\n`,
+    )
     .join('\n');
 }

@@ -1,8 +1,22 @@
 export { newId, isUuid } from './id/newId.js';
 export type { Brand } from './id/newId.js';
 
-export { createMetadata, createMessage, createCommand, createQuery, createEvent } from './messages/message.js';
-export type { Metadata, Message, Command, Query, DomainEvent, ResultOf, MessageOptions } from './messages/message.js';
+export {
+  createMetadata,
+  createMessage,
+  createCommand,
+  createQuery,
+  createEvent,
+} from './messages/message.js';
+export type {
+  Metadata,
+  Message,
+  Command,
+  Query,
+  DomainEvent,
+  ResultOf,
+  MessageOptions,
+} from './messages/message.js';
 
 export { systemClock, sleepWith } from './clock/clock.js';
 export type { Clock, Timer, TimerOptions } from './clock/clock.js';

@@ -106,7 +106,8 @@ export class ManualClock implements Clock {
     let ran = 0;
     await flushMicrotasks();
     for (let timer = this.#takeDue(Infinity); timer; timer = this.#takeDue(Infinity)) {
-      if (ran >= maxTimers) throw new RangeError(`Stopped after ${maxTimers} timers; is an interval running?`);
+      if (ran >= maxTimers)
+        throw new RangeError(`Stopped after ${maxTimers} timers; is an interval running?`);
       this.#run(timer);
       ran++;
       await flushMicrotasks();
@@ -117,7 +118,8 @@ export class ManualClock implements Clock {
   /** Sets the time directly, running every timer due on the way (forward moves only). */
   setTime(time: number | Date): number {
     const target = typeof time === 'number' ? time : time.getTime();
-    if (target < this.#now) throw new RangeError(`A manual clock cannot go back from ${this.#now} to ${target}.`);
+    if (target < this.#now)
+      throw new RangeError(`A manual clock cannot go back from ${this.#now} to ${target}.`);
     return this.advance(target - this.#now);
   }
 

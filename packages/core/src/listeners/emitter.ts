@@ -57,7 +57,10 @@ export interface Emitter<TEvents extends object> {
 export function createEmitter<TEvents extends object>(options: EmitterOptions = {}): Emitter<TEvents> {
   const listeners = new Map<string, Set<Listener<never>>>();
 
-  const on = <TName extends keyof TEvents & string>(event: TName, listener: Listener<TEvents[TName]>): Disposer => {
+  const on = <TName extends keyof TEvents & string>(
+    event: TName,
+    listener: Listener<TEvents[TName]>,
+  ): Disposer => {
     // Wrap so the same function registered twice counts (and is removed) twice.
     const entry: Listener<TEvents[TName]> = (payload) => listener(payload);
     let set = listeners.get(event);

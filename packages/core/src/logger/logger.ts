@@ -28,7 +28,12 @@ export const noopLogger: Logger = Object.freeze({
   child: () => noopLogger,
 });
 
-const LEVELS: Readonly<Record<LogLevel, number>> = Object.freeze({ debug: 10, info: 20, warn: 30, error: 40 });
+const LEVELS: Readonly<Record<LogLevel, number>> = Object.freeze({
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+});
 
 /** A log entry as handed to a {@link createLogger} sink. */
 export interface LogEntry {

@@ -31,14 +31,18 @@ declare const resultOf: unique symbol;
  * A request to change state, handled by exactly one handler. `TResult` is the type the handler
  * returns; it exists only in the type system.
  */
-export interface Command<TType extends string = string, TData = unknown, TResult = void>
-  extends Message<TType, TData> {
+export interface Command<TType extends string = string, TData = unknown, TResult = void> extends Message<
+  TType,
+  TData
+> {
   readonly [resultOf]?: TResult;
 }
 
 /** A request to read state, answered with a `TResult`; it exists only in the type system. */
-export interface Query<TType extends string = string, TData = unknown, TResult = unknown>
-  extends Message<TType, TData> {
+export interface Query<TType extends string = string, TData = unknown, TResult = unknown> extends Message<
+  TType,
+  TData
+> {
   readonly [resultOf]?: TResult;
 }
 

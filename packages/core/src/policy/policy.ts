@@ -18,7 +18,10 @@ export interface Policy<TContext extends PolicyContext = PolicyContext> {
   /**
    * Runs `fn` under this policy. Rejects with the abort reason if `signal` aborts.
    */
-  execute<TResult>(fn: (context: TContext) => PromiseLike<TResult> | TResult, signal?: AbortSignal): Promise<TResult>;
+  execute<TResult>(
+    fn: (context: TContext) => PromiseLike<TResult> | TResult,
+    signal?: AbortSignal,
+  ): Promise<TResult>;
 }
 
 /** A policy that just runs the function: the neutral element of composition. */

@@ -18,7 +18,10 @@ function toIssues(issues: ReadonlyArray<StandardSchemaV1.Issue>): ValidationIssu
 
 function unwrap<TOutput>(result: StandardSchemaV1.Result<TOutput>, options: ParseOptions): TOutput {
   if (result.issues !== undefined) {
-    throw new ValidationError(toIssues(result.issues), options.subject === undefined ? {} : { subject: options.subject });
+    throw new ValidationError(
+      toIssues(result.issues),
+      options.subject === undefined ? {} : { subject: options.subject },
+    );
   }
   return result.value;
 }
@@ -41,7 +44,10 @@ export function parse<TSchema extends StandardSchemaV1>(
 ): StandardSchemaV1.InferOutput<TSchema> {
   const result = schema['~standard'].validate(value);
   if (result instanceof Promise) {
-    throw new KeelError('SCHEMA_IS_ASYNC', 'This schema validates asynchronously; call parseAsync() instead of parse().');
+    throw new KeelError(
+      'SCHEMA_IS_ASYNC',
+      'This schema validates asynchronously; call parseAsync() instead of parse().',
+    );
   }
   return unwrap(result, options);
 }
@@ -63,5 +69,7 @@ export async function parseAsync<TSchema extends StandardSchemaV1>(
 export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
   const props = (value as Partial<StandardSchemaV1>)['~standard'];
-  return typeof props === 'object' && props !== null && props.version === 1 && typeof props.validate === 'function';
+  return (
+    typeof props === 'object' && props !== null && props.version === 1 && typeof props.validate === 'function'
+  );
 }

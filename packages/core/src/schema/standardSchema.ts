@@ -42,7 +42,11 @@ export declare namespace StandardSchemaV1 {
     readonly output: TOutput;
   }
   /** The input type of a schema. */
-  export type InferInput<TSchema extends StandardSchemaV1> = NonNullable<TSchema['~standard']['types']>['input'];
+  export type InferInput<TSchema extends StandardSchemaV1> = NonNullable<
+    TSchema['~standard']['types']
+  >['input'];
   /** The output type of a schema. */
-  export type InferOutput<TSchema extends StandardSchemaV1> = NonNullable<TSchema['~standard']['types']>['output'];
+  export type InferOutput<TSchema extends StandardSchemaV1> = NonNullable<
+    TSchema['~standard']['types']
+  >['output'];
 }

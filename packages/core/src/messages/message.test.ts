@@ -1,0 +1,58 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { ManualClock } from '../clock/manualClock.js';
+import { isUuid } from '../id/newId.js';
+import type { Command, Query, ResultOf } from './message.js';
+import { createCommand, createEvent, createMessage, createMetadata, createQuery } from './message.js';
+
+describe('messages', () => {
+  it('a first message gets a fresh id that is also its correlation id, and no causation', () => {
+    const command = createCommand('PlaceOrder', { orderId: 'o-1' });
+    expect(isUuid(command.metadata.messageId)).toBe(true);
+    expect(command.metadata.correlationId).toBe(command.metadata.messageId);
+    expect(command.metadata).not.toHaveProperty('causationId');
+  });
+
+  it('a message caused by another keeps its correlation id and takes its id as causation', () => {
+    const command = createCommand('PlaceOrder', { orderId: 'o-1' }, { metadata: { tenantId: 'acme' } });
+    const event = createEvent('OrderPlaced', { orderId: 'o-1' }, { causedBy: command });
+    const next = createEvent('InvoiceSent', {}, { causedBy: event });
+    expect(event.metadata.correlationId).toBe(command.metadata.messageId);
+    expect(event.metadata.causationId).toBe(command.metadata.messageId);
+    expect(event.metadata.tenantId).toBe('acme');
+    expect(next.metadata.correlationId).toBe(command.metadata.messageId);
+    expect(next.metadata.causationId).toBe(event.metadata.messageId);
+  });
+
+  it('takes occurredAt from the given clock', () => {
+    const clock = new ManualClock(new Date('2026-03-04T05:06:07.000Z'));
+    expect(createMetadata({ clock }).occurredAt).toBe('2026-03-04T05:06:07.000Z');
+  });
+
+  it('lets explicit metadata override the defaults', () => {
+    const metadata = createMetadata({ metadata: { messageId: 'm-1', headers: { traceId: 't' } } });
+    expect(metadata.messageId).toBe('m-1');
+    expect(metadata.correlationId).toBe('m-1');
+    expect(metadata.headers).toEqual({ traceId: 't' });
+  });
+
+  it('freezes messages and their metadata', () => {
+    const message = createMessage('Ping', { n: 1 });
+    expect(Object.isFrozen(message)).toBe(true);
+    expect(Object.isFrozen(message.metadata)).toBe(true);
+    expect(Object.isFrozen(message.metadata.headers)).toBe(true);
+  });
+
+  it('rejects an empty message type', () => {
+    expect(() => createMessage('', {})).toThrow(/non-empty string/);
+  });
+
+  it('carries the result type of commands and queries in the type system', () => {
+    const query = createQuery<'GetBalance', { accountId: string }, number>('GetBalance', { accountId: 'a' });
+    expectTypeOf(query).toEqualTypeOf<Query<'GetBalance', { accountId: string }, number>>();
+    expectTypeOf<ResultOf<typeof query>>().toEqualTypeOf<number>();
+    expectTypeOf<ResultOf<Command<'Close', object, { closedAt: string }>>>().toEqualTypeOf<{
+      closedAt: string;
+    }>();
+    expect(query.type).toBe('GetBalance');
+  });
+});
