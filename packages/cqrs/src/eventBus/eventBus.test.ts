@@ -1,0 +1,291 @@
+import { createEvent, createLogger, ManualClock } from '@keel/core';
+import type { EventPublisher, LogEntry, Message } from '@keel/core';
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import type { EventDeliveryError } from '../errors/errors.js';
+import { isEventDeliveryError, isInvalidOptionError } from '../errors/errors.js';
+import type { Middleware } from '../middleware/middleware.js';
+import { ALL_EVENTS, createEventBus } from './eventBus.js';
+import { timeoutMiddleware } from '../middleware/timeoutMiddleware.js';
+
+interface Events {
+  Deposited: { accountId: string; amount: number };
+  Withdrawn: { accountId: string; amount: number };
+}
+
+const deposited = (amount: number, accountId = 'a-1') =>
+  createEvent('Deposited', { accountId, amount }, { metadata: { headers: { streamId: accountId } } });
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('EventBus', () => {
+  it('delivers an event to every handler of its type and to wildcard handlers', async () => {
+    const bus = createEventBus<Events>();
+    const seen: string[] = [];
+    bus.subscribe('Deposited', (event) => void seen.push(`first:${event.data.amount}`));
+    bus.subscribe('Deposited', (event) => void seen.push(`second:${event.data.amount}`));
+    bus.subscribe(ALL_EVENTS, (event) => void seen.push(`all:${event.type}`));
+    bus.subscribe('Withdrawn', () => void seen.push('wrong'));
+    await bus.publish([deposited(5)]);
+    expect(seen.sort()).toEqual(['all:Deposited', 'first:5', 'second:5']);
+  });
+
+  it('resolves publish only after every handler has finished', async () => {
+    const clock = new ManualClock();
+    const bus = createEventBus<Events>();
+    let finished = false;
+    bus.subscribe('Deposited', async () => {
+      await clock.sleep(100);
+      finished = true;
+    });
+    let published = false;
+    const publishing = bus.publish([deposited(1)]).then(() => (published = true));
+    await clock.tickAsync(99);
+    expect(published).toBe(false);
+    await clock.tickAsync(1);
+    await publishing;
+    expect(finished).toBe(true);
+  });
+
+  it('keeps delivering to other handlers and later events when a handler fails, then reports every failure', async () => {
+    const bus = createEventBus<Events>();
+    const delivered: number[] = [];
+    bus.subscribe(
+      'Deposited',
+      (event) => {
+        if (event.data.amount < 3) throw new Error(`rejected ${event.data.amount}`);
+      },
+      { name: 'picky' },
+    );
+    bus.subscribe('Deposited', (event) => void delivered.push(event.data.amount), { name: 'recorder' });
+    const error = await bus.publish([deposited(1), deposited(2), deposited(3)]).catch((e: unknown) => e);
+    expect(delivered).toEqual([1, 2, 3]);
+    expect(isEventDeliveryError(error)).toBe(true);
+    const failures = (error as EventDeliveryError).failures;
+    expect(failures.map((f) => [f.handler, f.event.data, f.error.message])).toEqual([
+      ['picky', { accountId: 'a-1', amount: 1 }, 'rejected 1'],
+      ['picky', { accountId: 'a-1', amount: 2 }, 'rejected 2'],
+    ]);
+    expect((error as Error).message).toContain('2 event handlers failed');
+  });
+
+  it('never runs more handlers at once than its concurrency', async () => {
+    const bus = createEventBus<Events>({ concurrency: 2 });
+    const gate = deferred();
+    let active = 0;
+    let peak = 0;
+    for (let i = 0; i < 5; i++) {
+      bus.subscribe('Deposited', async () => {
+        active++;
+        peak = Math.max(peak, active);
+        await gate.promise;
+        active--;
+      });
+    }
+    const publishing = bus.publish([deposited(1, 'x'), deposited(2, 'y')]);
+    await flush();
+    expect(active).toBe(2);
+    gate.resolve();
+    await publishing;
+    expect(peak).toBe(2);
+  });
+
+  it('does not deadlock when a handler publishes to its own bus and waits', async () => {
+    const bus = createEventBus<Events>({ concurrency: 1 });
+    const seen: string[] = [];
+    bus.subscribe('Deposited', async (event) => {
+      seen.push('deposited');
+      await bus.publish([
+        createEvent('Withdrawn', event.data, { metadata: { headers: { streamId: 'a-1' } } }),
+      ]);
+    });
+    bus.subscribe('Withdrawn', () => void seen.push('withdrawn'));
+    await bus.publish([deposited(1)]);
+    expect(seen).toEqual(['deposited', 'withdrawn']);
+  });
+
+  it('delivers events of one stream in publish order across concurrent publishes', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.nat(5)), { minLength: 1, maxLength: 20 }),
+        async (plan) => {
+          const bus = createEventBus<Events>({ concurrency: 3 });
+          const handled = new Map<string, number[]>();
+          bus.subscribe('Deposited', async (event) => {
+            for (let i = 0; i < event.data.amount % 4; i++) await Promise.resolve();
+            const list = handled.get(event.data.accountId) ?? [];
+            handled.set(event.data.accountId, [...list, event.data.amount]);
+          });
+          const events = plan.map(([stream, delay], index) => deposited(index * 10 + delay, stream));
+          await Promise.all(events.map((event) => bus.publish([event])));
+          for (const [stream, amounts] of handled) {
+            const expected = events.filter((e) => e.data.accountId === stream).map((e) => e.data.amount);
+            expect(amounts).toEqual(expected);
+          }
+        },
+      ),
+      { seed: 42, numRuns: 50 },
+    );
+  });
+
+  it('starts the next event of a stream only after every handler of the previous one finished', async () => {
+    const bus = createEventBus<Events>();
+    const gate = deferred();
+    const trace: string[] = [];
+    bus.subscribe('Deposited', async (event) => {
+      trace.push(`start ${event.data.amount}`);
+      if (event.data.amount === 1) await gate.promise;
+      trace.push(`end ${event.data.amount}`);
+    });
+    const first = bus.publish([deposited(1)]);
+    const second = bus.publish([deposited(2)]);
+    await flush();
+    expect(trace).toEqual(['start 1']);
+    gate.resolve();
+    await Promise.all([first, second]);
+    expect(trace).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
+  });
+
+  it('in background mode resolves publish at once and hands failures to the error hook', async () => {
+    const errors: EventDeliveryError[] = [];
+    const bus = createEventBus<Events>({ delivery: 'background', onError: (error) => errors.push(error) });
+    const gate = deferred();
+    bus.subscribe('Deposited', async () => {
+      await gate.promise;
+      throw new Error('late failure');
+    });
+    await bus.publish([deposited(1)]);
+    expect(errors).toEqual([]);
+    gate.resolve();
+    await bus.drain();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.failures[0]!.error.message).toBe('late failure');
+  });
+
+  it('logs background failures through the logger when there is no error hook', async () => {
+    const entries: LogEntry[] = [];
+    const bus = createEventBus<Events>({ logger: createLogger((entry) => entries.push(entry)) });
+    bus.subscribe('Deposited', () => {
+      throw new Error('nope');
+    });
+    await bus.publish([deposited(1)], { delivery: 'background' });
+    await bus.close();
+    expect(entries.map((entry) => entry.level)).toEqual(['error']);
+    expect(entries[0]!.message).toContain('nope');
+  });
+
+  it('can be used wherever a core EventPublisher is expected', async () => {
+    const bus = createEventBus();
+    const handler = vi.fn();
+    bus.subscribe('Anything', handler);
+    const publisher: EventPublisher = bus;
+    await publisher.publish([createEvent('Anything', 1)]);
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+
+  it('stops delivering to a handler once unsubscribed', async () => {
+    const bus = createEventBus<Events>();
+    const handler = vi.fn();
+    const stop = bus.subscribe('Deposited', handler);
+    stop();
+    await bus.publish([deposited(1)]);
+    expect(handler).not.toHaveBeenCalled();
+    expect(bus.handlerCount()).toBe(0);
+  });
+
+  it('runs handler middleware around each handler, so a retry re-runs only the failing one', async () => {
+    const retryOnce: Middleware = async (_context, next) => {
+      try {
+        return await next();
+      } catch {
+        return next();
+      }
+    };
+    const bus = createEventBus<Events>({ handlerMiddleware: [retryOnce] });
+    const steady = vi.fn();
+    let flakyCalls = 0;
+    bus.subscribe('Deposited', steady);
+    bus.subscribe('Deposited', () => {
+      if (++flakyCalls === 1) throw new Error('flaky');
+    });
+    await bus.publish([deposited(1)]);
+    expect([steady.mock.calls.length, flakyCalls]).toEqual([1, 2]);
+  });
+
+  it('reports a failing event middleware as a pipeline failure and still delivers later events', async () => {
+    const rejectSmall: Middleware = (context, next) => {
+      if ((context.message.data as { amount: number }).amount < 2)
+        return Promise.reject(new Error('too small'));
+      return next();
+    };
+    const bus = createEventBus<Events>({ middleware: [rejectSmall] });
+    const handled: number[] = [];
+    bus.subscribe('Deposited', (event) => void handled.push(event.data.amount));
+    const error = (await bus
+      .publish([deposited(1), deposited(2)])
+      .catch((e: unknown) => e)) as EventDeliveryError;
+    expect(handled).toEqual([2]);
+    expect(error.failures.map((f) => f.handler)).toEqual(['(pipeline)']);
+  });
+
+  it('rejects publish with the abort reason when the signal aborts during delivery', async () => {
+    const bus = createEventBus<Events>();
+    let handlerSignal: AbortSignal | undefined;
+    bus.subscribe('Deposited', (_event, { signal }) => {
+      handlerSignal = signal;
+      return new Promise(() => {});
+    });
+    const controller = new AbortController();
+    const publishing = bus.publish([deposited(1)], { signal: controller.signal });
+    await flush();
+    controller.abort(new Error('shutdown'));
+    await expect(publishing).rejects.toThrow('shutdown');
+    expect(handlerSignal?.aborted).toBe(true);
+  });
+
+  it('rejects an out-of-range concurrency at construction', () => {
+    let caught: unknown;
+    try {
+      createEventBus({ concurrency: 0 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isInvalidOptionError(caught)).toBe(true);
+    expect((caught as Error).message).toContain('"concurrency"');
+  });
+
+  it('names anonymous handlers by type and number in failure reports', async () => {
+    const bus = createEventBus();
+    bus.subscribe('Thing', () => {
+      throw new Error('x');
+    });
+    const error = (await bus
+      .publish([createEvent('Thing', {}) as Message])
+      .catch((e: unknown) => e)) as EventDeliveryError;
+    expect(error.failures[0]!.handler).toBe('Thing handler #1');
+  });
+});
+
+describe('EventBus handler middleware', () => {
+  it('times out one slow handler while the others complete, and reports only the slow one', async () => {
+    const clock = new ManualClock();
+    const bus = createEventBus<Events>({ handlerMiddleware: [timeoutMiddleware(50, { clock })] });
+    const done: string[] = [];
+    bus.subscribe('Deposited', () => new Promise(() => {}), { name: 'stuck' });
+    bus.subscribe('Deposited', async () => {
+      await clock.sleep(10);
+      done.push('quick');
+    });
+    const publishing = bus.publish([deposited(1)]).catch((e: unknown) => e);
+    await clock.tickAsync(50);
+    const error = (await publishing) as EventDeliveryError;
+    expect(done).toEqual(['quick']);
+    expect(error.failures.map((f) => [f.handler, f.error.name])).toEqual([['stuck', 'TimeoutError']]);
+  });
+});

@@ -1,0 +1,286 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { disposer, throwIfAborted, toError } from '@keel/core';
+import type { Disposer, EventPublisher, Logger, Message, PublishOptions } from '@keel/core';
+import { EventDeliveryError, InvalidOptionError } from '../errors/errors.js';
+import type { EventHandlerFailure } from '../errors/errors.js';
+import { checkCount } from '../internal/checks.js';
+import { compose } from '../internal/compose.js';
+import type { Terminal } from '../internal/compose.js';
+import { DispatchContext } from '../internal/context.js';
+import { KeyedQueue } from '../internal/keyedQueue.js';
+import { stampFromScope } from '../internal/messageScope.js';
+import { raceAbort } from '../internal/raceAbort.js';
+import { Semaphore } from '../internal/semaphore.js';
+import type { AnyEventMap, AnyEventOf, EventFor, EventMap, Handler, TypeOf } from '../messages/messageMap.js';
+import type { Middleware, MessageContext } from '../middleware/middleware.js';
+import type { EventTransport, TransportSubscription } from '../transport/eventTransport.js';
+import { EVENT_BUS_DEFAULTS } from './eventBusOptions.js';
+import type { DeliveryMode, EventBusOptions } from './eventBusOptions.js';
+
+/** Subscribes a handler to every event type. */
+export const ALL_EVENTS = '*';
+
+/** Options of {@link EventBus.subscribe}. */
+export interface SubscribeOptions {
+  /** Names the handler in failure reports and logs. @default the function's name, else `<type> handler #<n>` */
+  name?: string;
+}
+
+/** Options of {@link EventBus.publish}. */
+export interface EventPublishOptions extends PublishOptions {
+  /** Overrides the bus's {@link EventBusOptions.delivery} for this call. */
+  delivery?: DeliveryMode;
+}
+
+interface Subscription {
+  readonly name: string;
+  readonly handler: Handler<Message, unknown>;
+  pipeline: Terminal;
+}
+
+/** Which buses are delivering in the current async context, to let nested publishes skip queues. */
+const deliveryScope = new AsyncLocalStorage<object>();
+
+/**
+ * Delivers events to every subscribed handler: many handlers per type plus wildcard
+ * ({@link ALL_EVENTS}) handlers, bounded concurrency, order kept per ordering key, and an
+ * awaitable `publish` that reports every failure together. Implements the core `EventPublisher`.
+ *
+ * @example
+ * ```ts
+ * const events = createEventBus<{ Deposited: { accountId: string; amount: number } }>();
+ * events.subscribe('Deposited', async (event) => projection.apply(event));
+ * await events.publish([createEvent('Deposited', { accountId: 'a-1', amount: 5 })]);
+ * ```
+ */
+export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements EventPublisher<AnyEventOf<TMap>> {
+  readonly #subscriptions = new Map<string, Subscription[]>();
+  readonly #middleware: Middleware[];
+  readonly #handlerMiddleware: Middleware[];
+  readonly #semaphore: Semaphore;
+  readonly #queue = new KeyedQueue();
+  readonly #orderingKey: (event: Message) => string | undefined;
+  readonly #delivery: DeliveryMode;
+  readonly #onError: (error: EventDeliveryError) => void;
+  readonly #transport: EventTransport | undefined;
+  readonly #background = new Set<Promise<void>>();
+  readonly #consumers = new Set<TransportSubscription>();
+  #pipeline: Terminal;
+  #count = 0;
+
+  /**
+   * @param options See {@link EventBusOptions}.
+   * @throws {InvalidOptionError} when `concurrency` or `delivery` is out of range.
+   */
+  constructor(options: EventBusOptions = {}) {
+    const settings = { ...EVENT_BUS_DEFAULTS, ...options };
+    if (settings.delivery !== 'wait' && settings.delivery !== 'background') {
+      throw new InvalidOptionError('delivery', "'wait' or 'background'", settings.delivery);
+    }
+    this.#semaphore = new Semaphore(checkCount('concurrency', settings.concurrency));
+    this.#middleware = [...settings.middleware];
+    this.#handlerMiddleware = [...settings.handlerMiddleware];
+    this.#orderingKey = settings.orderingKey;
+    this.#delivery = settings.delivery;
+    this.#transport = options.transport;
+    this.#onError = options.onError ?? defaultOnError(settings.logger);
+    this.#pipeline = compose(this.#middleware, (context) => this.#fanOut(context));
+  }
+
+  /**
+   * Subscribes `handler` to events of `type`, or to every event with {@link ALL_EVENTS}.
+   *
+   * @returns A disposer that unsubscribes it.
+   */
+  subscribe<TType extends TypeOf<TMap>>(
+    type: TType,
+    handler: Handler<EventFor<TMap, TType>, unknown>,
+    options?: SubscribeOptions,
+  ): Disposer;
+  subscribe(
+    type: typeof ALL_EVENTS,
+    handler: Handler<AnyEventOf<TMap>, unknown>,
+    options?: SubscribeOptions,
+  ): Disposer;
+  subscribe(type: string, handler: Handler<never, unknown>, options: SubscribeOptions = {}): Disposer {
+    if (typeof type !== 'string' || type.length === 0) {
+      throw new InvalidOptionError('type', 'a non-empty event type', JSON.stringify(type));
+    }
+    this.#count++;
+    const name = options.name ?? (handler.name || `${type} handler #${this.#count}`);
+    const entry: Subscription = { name, handler: handler as Handler<Message, unknown>, pipeline: undefined! };
+    entry.pipeline = this.#composeHandler(entry);
+    const list = this.#subscriptions.get(type) ?? [];
+    this.#subscriptions.set(type, [...list, entry]);
+    return disposer(() => {
+      const remaining = (this.#subscriptions.get(type) ?? []).filter((other) => other !== entry);
+      if (remaining.length === 0) this.#subscriptions.delete(type);
+      else this.#subscriptions.set(type, remaining);
+    });
+  }
+
+  /** How many handlers `type` has (wildcard handlers not included), or all handlers together. */
+  handlerCount(type?: string): number {
+    if (type !== undefined) return this.#subscriptions.get(type)?.length ?? 0;
+    let total = 0;
+    for (const list of this.#subscriptions.values()) total += list.length;
+    return total;
+  }
+
+  /** Appends event-level middleware (innermost so far). Returns the bus. */
+  use(...middleware: Middleware[]): this {
+    this.#middleware.push(...middleware);
+    this.#pipeline = compose(this.#middleware, (context) => this.#fanOut(context));
+    return this;
+  }
+
+  /** Appends handler-level middleware (innermost so far) to every handler. Returns the bus. */
+  useForHandlers(...middleware: Middleware[]): this {
+    this.#handlerMiddleware.push(...middleware);
+    for (const list of this.#subscriptions.values())
+      for (const entry of list) entry.pipeline = this.#composeHandler(entry);
+    return this;
+  }
+
+  /**
+   * Delivers `events` in order to their handlers (or sends them through the transport). A
+   * failing handler never stops the others or later events.
+   *
+   * @throws {EventDeliveryError} listing every failure, after every event was delivered (wait mode).
+   * @throws The signal's abort reason when `options.signal` aborts before delivery ends.
+   */
+  async publish(events: readonly AnyEventOf<TMap>[], options: EventPublishOptions = {}): Promise<void> {
+    const { signal } = options;
+    throwIfAborted(signal);
+    const stamped = events.map((event) => stampFromScope(event as Message));
+    if ((options.delivery ?? this.#delivery) === 'background') return this.#inBackground(stamped);
+    return raceAbort(this.#send(stamped, signal), signal);
+  }
+
+  /**
+   * Consumes events from `transport`, delivering each to this bus's handlers in order per key.
+   * A delivery with failures rejects to the transport with an {@link EventDeliveryError}.
+   *
+   * @returns A disposer-like function that stops consuming.
+   */
+  async consume(
+    transport: EventTransport,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<() => Promise<void>> {
+    const subscription = await transport.subscribe(async (event, { signal }) => {
+      const failures = await this.#deliverOrdered(event, signal);
+      if (failures.length > 0) throw new EventDeliveryError(failures);
+    }, options);
+    this.#consumers.add(subscription);
+    return async () => {
+      this.#consumers.delete(subscription);
+      await subscription.close();
+    };
+  }
+
+  /** Resolves when every background delivery started so far has finished. */
+  async drain(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  }
+
+  /** Stops consuming from transports and waits for background deliveries. */
+  async close(): Promise<void> {
+    const consumers = [...this.#consumers];
+    this.#consumers.clear();
+    await Promise.allSettled(consumers.map((subscription) => subscription.close()));
+    await this.drain();
+  }
+
+  /** Same as {@link EventBus.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #send(events: readonly Message[], signal: AbortSignal | undefined): Promise<void> {
+    if (this.#transport !== undefined)
+      return this.#transport.publish(events, signal === undefined ? {} : { signal });
+    const failures: EventHandlerFailure[] = [];
+    for (const event of events) failures.push(...(await this.#deliverOrdered(event, signal)));
+    if (failures.length > 0) throw new EventDeliveryError(failures);
+  }
+
+  #inBackground(events: readonly Message[]): void {
+    const task = this.#send(events, undefined).catch((error: unknown) => {
+      const failures = EventDeliveryError.failuresOf(events[0]!, '(transport)', error);
+      this.#report(new EventDeliveryError(failures));
+    });
+    this.#background.add(task);
+    void task.finally(() => this.#background.delete(task));
+  }
+
+  #report(error: EventDeliveryError): void {
+    try {
+      this.#onError(error);
+    } catch {
+      // A throwing error hook must not break delivery of later events.
+    }
+  }
+
+  #deliverOrdered(event: Message, signal: AbortSignal | undefined): Promise<EventHandlerFailure[]> {
+    const key = this.#orderingKey(event);
+    if (key === undefined || deliveryScope.getStore() === this) return this.#deliverOne(event, signal);
+    return this.#queue.run(key, () => this.#deliverOne(event, signal));
+  }
+
+  async #deliverOne(event: Message, signal: AbortSignal | undefined): Promise<EventHandlerFailure[]> {
+    try {
+      await this.#pipeline(new DispatchContext('event', event, signal));
+      return [];
+    } catch (error) {
+      return EventDeliveryError.failuresOf(event, '(pipeline)', error);
+    }
+  }
+
+  async #fanOut(context: MessageContext): Promise<void> {
+    const typed = this.#subscriptions.get(context.message.type) ?? [];
+    const wildcard = context.message.type === ALL_EVENTS ? [] : (this.#subscriptions.get(ALL_EVENTS) ?? []);
+    const entries = [...typed, ...wildcard];
+    const outcomes = await Promise.all(entries.map((entry) => this.#runHandler(entry, context)));
+    const failures = outcomes.filter((failure): failure is EventHandlerFailure => failure !== undefined);
+    if (failures.length > 0) throw new EventDeliveryError(failures);
+  }
+
+  async #runHandler(entry: Subscription, context: MessageContext): Promise<EventHandlerFailure | undefined> {
+    const nested = deliveryScope.getStore() === this;
+    try {
+      const signal = context instanceof DispatchContext ? context.peekSignal() : context.signal;
+      if (!nested) await this.#semaphore.acquire(signal);
+      try {
+        const handlerContext = new DispatchContext('event', context.message, signal, entry.name);
+        await deliveryScope.run(this, () => entry.pipeline(handlerContext));
+      } finally {
+        if (!nested) this.#semaphore.release();
+      }
+      return undefined;
+    } catch (error) {
+      return { event: context.message, handler: entry.name, error: toError(error) };
+    }
+  }
+
+  #composeHandler(entry: Subscription): Terminal {
+    return compose(this.#handlerMiddleware, async (context) => entry.handler(context.message, context));
+  }
+}
+
+function defaultOnError(logger: Logger): (error: EventDeliveryError) => void {
+  return (error) => logger.error(error.message, { code: error.code, failures: error.details['failures'] });
+}
+
+/**
+ * Creates an {@link EventBus} typed by an event map (event type → data).
+ *
+ * @example
+ * ```ts
+ * const events = createEventBus<BankEvents>({ concurrency: 8, middleware: [correlationMiddleware()] });
+ * ```
+ */
+export function createEventBus<TMap extends EventMap<TMap> = AnyEventMap>(
+  options?: EventBusOptions,
+): EventBus<TMap> {
+  return new EventBus<TMap>(options);
+}

@@ -1,0 +1,68 @@
+import { noopLogger } from '@keel/core';
+import type { Logger, Message } from '@keel/core';
+import type { EventDeliveryError } from '../errors/errors.js';
+import type { Middleware } from '../middleware/middleware.js';
+import type { EventTransport } from '../transport/eventTransport.js';
+
+/** How `publish` delivers: waiting for every handler, or in the background. */
+export type DeliveryMode = 'wait' | 'background';
+
+/** Options of {@link createEventBus}. */
+export interface EventBusOptions {
+  /**
+   * Middleware around the delivery of each event to all of its handlers, outermost first:
+   * validation, logging, correlation, idempotency belong here.
+   * @default []
+   */
+  middleware?: readonly Middleware[];
+  /**
+   * Middleware around each single handler call, outermost first: timeouts and policies (retry)
+   * belong here, so one slow or failing handler is retried without re-running the others.
+   * @default []
+   */
+  handlerMiddleware?: readonly Middleware[];
+  /**
+   * The most handler calls running at once on this bus (an integer >= 1, or Infinity). Handlers
+   * that publish to the same bus and await it do not take a second slot, so nesting cannot deadlock.
+   * @default 16
+   */
+  concurrency?: number;
+  /**
+   * The key whose events are delivered strictly in order (event N+1's handlers start after all
+   * of event N's finished), across concurrent publishes. Events without a key are only ordered
+   * within one `publish` call.
+   * @default the `streamId` header, else the `aggregateId` header
+   */
+  orderingKey?: (event: Message) => string | undefined;
+  /**
+   * `'wait'`: `publish` resolves when every handler ran, or rejects with one
+   * {@link EventDeliveryError}. `'background'`: `publish` resolves once the events are accepted
+   * and failures go to `onError`. Each `publish` may override it.
+   * @default 'wait'
+   */
+  delivery?: DeliveryMode;
+  /**
+   * Receives the failures of background deliveries.
+   * @default logs them with `logger.error`
+   */
+  onError?: (error: EventDeliveryError) => void;
+  /** Where background failures are logged when there is no `onError`. @default noopLogger */
+  logger?: Logger;
+  /**
+   * When set, `publish` sends events through this transport instead of delivering them to local
+   * handlers; call {@link EventBus.consume} (on this or another bus) to receive them.
+   * @default undefined (deliver in process)
+   */
+  transport?: EventTransport;
+}
+
+/** The defaults of {@link EventBusOptions}. */
+export const EVENT_BUS_DEFAULTS = Object.freeze({
+  middleware: Object.freeze([]) as readonly Middleware[],
+  handlerMiddleware: Object.freeze([]) as readonly Middleware[],
+  concurrency: 16,
+  orderingKey: (event: Message): string | undefined =>
+    event.metadata.headers['streamId'] ?? event.metadata.headers['aggregateId'],
+  delivery: 'wait' as DeliveryMode,
+  logger: noopLogger,
+});

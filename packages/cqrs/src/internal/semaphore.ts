@@ -1,0 +1,46 @@
+import { abortReason } from '@keel/core';
+
+/** Counts slots for at most `limit` concurrent holders; waiters are served first come, first served. */
+export class Semaphore {
+  readonly #limit: number;
+  #active = 0;
+  readonly #waiters: Array<() => void> = [];
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** How many slots are held now. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Takes a slot, waiting for one if all are held; rejects with the abort reason if `signal` aborts first. */
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (this.#active < this.#limit) {
+      this.#active++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const index = this.#waiters.indexOf(grant);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        reject(abortReason(signal!));
+      };
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.#waiters.push(grant);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Returns a slot, handing it straight to the oldest waiter if there is one. */
+  release(): void {
+    const next = this.#waiters.shift();
+    if (next === undefined) this.#active--;
+    else next();
+  }
+}

@@ -1,0 +1,60 @@
+import { isKeelError, systemClock } from '@keel/core';
+import type { Clock, Logger, LogLevel } from '@keel/core';
+import type { MessageContext, Middleware } from './middleware.js';
+
+/** Options of {@link loggingMiddleware}. */
+export interface LoggingMiddlewareOptions {
+  /** The clock that times handlers. @default systemClock */
+  clock?: Clock;
+  /** The level of the "handled" entry (start entries are `debug`, failures `error`). @default 'info' */
+  level?: LogLevel;
+}
+
+/**
+ * Logs each message: `debug` when it starts, then the given level with `durationMs` when it is
+ * handled, or `error` with the error's code and message when it fails (the error is rethrown).
+ * Every entry carries the kind, type, message, correlation and causation ids.
+ *
+ * @param logger Any core `Logger` (adapt pino or winston in a few lines).
+ * @example
+ * ```ts
+ * const commands = createCommandBus({ middleware: [loggingMiddleware(logger, { clock })] });
+ * ```
+ */
+export function loggingMiddleware(logger: Logger, options: LoggingMiddlewareOptions = {}): Middleware {
+  const clock = options.clock ?? systemClock;
+  const level = options.level ?? 'info';
+  return async (context, next) => {
+    const what = `${context.kind} ${context.message.type}`;
+    const started = clock.now();
+    logger.debug(`Handling ${what}`, fieldsOf(context, undefined));
+    try {
+      const result = await next();
+      const durationMs = clock.now() - started;
+      logger[level](`Handled ${what} in ${durationMs} ms`, fieldsOf(context, durationMs));
+      return result;
+    } catch (error) {
+      const durationMs = clock.now() - started;
+      const fields = fieldsOf(context, durationMs);
+      fields['error'] = error instanceof Error ? error.message : String(error);
+      if (isKeelError(error)) fields['code'] = error.code;
+      logger.error(`Failed ${what} after ${durationMs} ms`, fields);
+      throw error;
+    }
+  };
+}
+
+/** Builds the fields literally: object spread is several times slower on hot paths. */
+function fieldsOf(context: MessageContext, durationMs: number | undefined): Record<string, unknown> {
+  const { metadata } = context.message;
+  const fields: Record<string, unknown> = {
+    kind: context.kind,
+    type: context.message.type,
+    messageId: metadata.messageId,
+    correlationId: metadata.correlationId,
+  };
+  if (metadata.causationId !== undefined) fields['causationId'] = metadata.causationId;
+  if (context.handler !== undefined) fields['handler'] = context.handler;
+  if (durationMs !== undefined) fields['durationMs'] = durationMs;
+  return fields;
+}

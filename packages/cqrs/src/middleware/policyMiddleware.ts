@@ -1,0 +1,18 @@
+import type { Policy } from '@keel/core';
+import { existingSignal } from '../internal/context.js';
+import type { Middleware } from './middleware.js';
+
+/**
+ * Runs the rest of the pipeline under any core `Policy`: a `@keel/resilience` retry, circuit
+ * breaker, bulkhead or `pipeline(...)` of them. The handler gets the policy's signal, so a
+ * policy timeout or cancellation reaches it, and the caller's signal is handed to the policy.
+ *
+ * @param policy The policy to run handlers under.
+ * @example
+ * ```ts
+ * const commands = createCommandBus({ middleware: [policyMiddleware(pipeline(retry(), circuitBreaker()))] });
+ * ```
+ */
+export function policyMiddleware(policy: Policy): Middleware {
+  return (context, next) => policy.execute(({ signal }) => next({ signal }), existingSignal(context));
+}

@@ -1,0 +1,88 @@
+import { createEvent, isValidationError, ValidationError } from '@keel/core';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { createCommandBus } from '../commandBus/commandBus.js';
+import { createEventBus } from '../eventBus/eventBus.js';
+import type { EventDeliveryError } from '../errors/errors.js';
+import { validationMiddleware } from './validationMiddleware.js';
+
+interface Commands {
+  Transfer: { data: { from: string; to: string; amount: number }; result: number };
+  Ping: { data: unknown; result: string };
+}
+
+const schemas = {
+  Transfer: z.object({
+    from: z.string().min(1),
+    to: z.string().min(1),
+    amount: z.coerce.number().positive(),
+  }),
+};
+
+describe('validationMiddleware', () => {
+  it('rejects an invalid command with a ValidationError listing every issue and never runs the handler', async () => {
+    const handler = vi.fn(() => 1);
+    const bus = createCommandBus<Commands>({ middleware: [validationMiddleware(schemas)] });
+    bus.register('Transfer', handler);
+    const error = await bus.send('Transfer', { from: '', to: '', amount: -1 }).catch((e: unknown) => e);
+    expect(isValidationError(error)).toBe(true);
+    expect((error as ValidationError).issues.map((issue) => issue.path.join('.'))).toEqual([
+      'from',
+      'to',
+      'amount',
+    ]);
+    expect((error as Error).message).toContain('Transfer command');
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('hands the parsed data to the handler', async () => {
+    const bus = createCommandBus<Commands>({ middleware: [validationMiddleware(schemas)] });
+    bus.register('Transfer', (command) => command.data.amount);
+    const amount = await bus.send('Transfer', { from: 'a', to: 'b', amount: '12' as unknown as number });
+    expect(amount).toBe(12);
+  });
+
+  it('lets types without a schema through unless a schema is required', async () => {
+    const open = createCommandBus<Commands>({ middleware: [validationMiddleware(schemas)] });
+    open.register('Ping', () => 'pong');
+    await expect(open.send('Ping', {})).resolves.toBe('pong');
+    const strict = createCommandBus<Commands>({
+      middleware: [validationMiddleware(schemas, { requireSchema: true })],
+    });
+    strict.register('Ping', () => 'pong');
+    await expect(strict.send('Ping', {})).rejects.toThrow(ValidationError);
+  });
+
+  it('accepts a function that picks the schema', async () => {
+    const bus = createCommandBus<Commands>({
+      middleware: [validationMiddleware((message) => (message.type === 'Ping' ? z.string() : undefined))],
+    });
+    bus.register('Ping', () => 'pong');
+    await expect(bus.send('Ping', 42)).rejects.toSatisfy(isValidationError);
+  });
+
+  it('keeps an invalid event from every event handler and reports it', async () => {
+    const handler = vi.fn();
+    const bus = createEventBus({
+      middleware: [validationMiddleware({ Deposited: z.object({ amount: z.number() }) })],
+    });
+    bus.subscribe('Deposited', handler);
+    const error = (await bus
+      .publish([createEvent('Deposited', { amount: 'x' })])
+      .catch((e: unknown) => e)) as EventDeliveryError;
+    expect(handler).not.toHaveBeenCalled();
+    expect(isValidationError(error.failures[0]!.error)).toBe(true);
+  });
+});
+
+describe('validationMiddleware with an asynchronous schema', () => {
+  it('validates with schemas that resolve asynchronously', async () => {
+    const asyncSchema = z
+      .object({ amount: z.number() })
+      .refine(async (value) => value.amount > 0, 'must be positive');
+    const bus = createCommandBus({ middleware: [validationMiddleware({ Pay: asyncSchema })] });
+    bus.register('Pay', (command) => command.data);
+    await expect(bus.send('Pay', { amount: 2 })).resolves.toEqual({ amount: 2 });
+    await expect(bus.send('Pay', { amount: -2 })).rejects.toSatisfy(isValidationError);
+  });
+});

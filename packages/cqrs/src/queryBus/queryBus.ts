@@ -1,0 +1,119 @@
+import { createQuery } from '@keel/core';
+import type { Clock, Disposer, Message } from '@keel/core';
+import { HandlerBus } from '../internal/handlerBus.js';
+import type {
+  AnyMessageMap,
+  QueryFor,
+  DataOf,
+  Handler,
+  MessageMap,
+  ResultFor,
+  TypeOf,
+} from '../messages/messageMap.js';
+import type { Middleware } from '../middleware/middleware.js';
+import type { ExecuteOptions, SendOptions } from '../commandBus/commandBus.js';
+
+/** Options of {@link createQueryBus}. */
+export interface QueryBusOptions {
+  /** Middleware around every handler call, outermost first. @default [] */
+  middleware?: readonly Middleware[];
+  /** The clock used to stamp messages built by `send`. @default systemClock */
+  clock?: Clock;
+}
+
+/**
+ * Routes each query to exactly one handler through a middleware pipeline, with results
+ * typed by `TMap` (see {@link MessageMap}).
+ *
+ * @example
+ * ```ts
+ * const queries = createQueryBus<{ Balance: { data: { accountId: string }; result: number } }>();
+ * queries.register('Balance', async ({ data }) => balances.get(data.accountId) ?? 0);
+ * const balance = await queries.send('Balance', { accountId: 'a-1' }); // number
+ * ```
+ */
+export class QueryBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
+  readonly #bus: HandlerBus;
+  readonly #clock: Clock | undefined;
+
+  /** @param options See {@link QueryBusOptions}. */
+  constructor(options: QueryBusOptions = {}) {
+    this.#bus = new HandlerBus('query', options.middleware ?? []);
+    this.#clock = options.clock;
+  }
+
+  /**
+   * Registers the one handler of a query type.
+   *
+   * @returns A disposer that unregisters it.
+   * @throws {DuplicateHandlerError} when the type already has a handler.
+   */
+  register<TType extends TypeOf<TMap>>(
+    type: TType,
+    handler: Handler<QueryFor<TMap, TType>, ResultFor<TMap, TType>>,
+  ): Disposer {
+    return this.#bus.register(type, handler as Handler<Message, unknown>);
+  }
+
+  /** Whether a handler is registered for `type`. */
+  has(type: TypeOf<TMap>): boolean {
+    return this.#bus.has(type);
+  }
+
+  /** Appends middleware (innermost so far); the pipeline is rebuilt once. Returns the bus. */
+  use(...middleware: Middleware[]): this {
+    this.#bus.use(middleware);
+    return this;
+  }
+
+  /**
+   * Runs `query` through the middleware and its handler.
+   *
+   * @returns The handler's result.
+   * @throws {NoHandlerError} when no handler is registered for its type.
+   * @throws The signal's abort reason when `options.signal` aborts; any error of the pipeline.
+   */
+  execute<TType extends TypeOf<TMap>>(
+    query: Message<TType, DataOf<TMap, TType>>,
+    options: ExecuteOptions = {},
+  ): Promise<ResultFor<TMap, TType>> {
+    return this.#bus.execute(query, options.signal) as Promise<ResultFor<TMap, TType>>;
+  }
+
+  /**
+   * Builds a query with full metadata (`createQuery`) and executes it.
+   *
+   * @example
+   * ```ts
+   * await queries.send('Balance', { accountId: 'a-1' }, { signal });
+   * ```
+   */
+  send<TType extends TypeOf<TMap>>(
+    type: TType,
+    data: DataOf<TMap, TType>,
+    options: SendOptions = {},
+  ): Promise<ResultFor<TMap, TType>> {
+    const { signal, ...messageOptions } = options;
+    const clock = messageOptions.clock ?? this.#clock;
+    const query = createQuery(
+      type,
+      data,
+      clock === undefined ? messageOptions : { ...messageOptions, clock },
+    );
+    return this.execute(query, signal === undefined ? {} : { signal });
+  }
+}
+
+/**
+ * Creates a {@link QueryBus} typed by a query map.
+ *
+ * @example
+ * ```ts
+ * const queries = createQueryBus<BankQueries>({ middleware: [validationMiddleware(schemas)] });
+ * ```
+ */
+export function createQueryBus<TMap extends MessageMap<TMap> = AnyMessageMap>(
+  options?: QueryBusOptions,
+): QueryBus<TMap> {
+  return new QueryBus<TMap>(options);
+}

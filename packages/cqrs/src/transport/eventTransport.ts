@@ -1,0 +1,38 @@
+import type { Message, PublishOptions } from '@keel/core';
+
+/** What a transport hands to a subscriber with each event. */
+export interface TransportDelivery {
+  /** Aborted when the subscription closes or the publisher stops waiting. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Receives one event from a transport. Resolving acknowledges it; rejecting reports the failure
+ * (an in-process transport rethrows to the publisher, a broker may redeliver).
+ */
+export type TransportHandler = (event: Message, delivery: TransportDelivery) => Promise<void>;
+
+/** A live subscription to a transport. */
+export interface TransportSubscription {
+  /** Stops delivery to this subscriber. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link EventTransport.subscribe}. */
+export interface TransportSubscribeOptions {
+  /** Stops waiting for the subscription to be set up. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Carries events between publishers and event buses: in process by default
+ * ({@link InProcessEventTransport}), over a broker such as NATS JetStream in `@keel/nats`.
+ */
+export interface EventTransport {
+  /** Sends `events` in order; resolves when the transport accepted (or delivered) them. */
+  publish(events: readonly Message[], options?: PublishOptions): Promise<void>;
+  /** Delivers every published event to `handler` until the subscription is closed. */
+  subscribe(handler: TransportHandler, options?: TransportSubscribeOptions): Promise<TransportSubscription>;
+  /** Releases the transport's resources. */
+  close(): Promise<void>;
+}
