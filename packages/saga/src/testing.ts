@@ -1,1 +1,9 @@
-export {};
+export { sagaStoreContract, sagaRecordFixture } from './testing/sagaStoreContract.js';
+export {
+  CrashingSagaStore,
+  SimulatedCrashError,
+  isSimulatedCrashError,
+  SIMULATED_CRASH_CODE,
+} from './testing/crashingSagaStore.js';
+export type { CrashPlan } from './testing/crashingSagaStore.js';
+export { processStoreContract } from './testing/processStoreContract.js';

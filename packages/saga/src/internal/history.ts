@@ -1,0 +1,63 @@
+import type { AnySagaDefinition, SagaStep } from '../definition/defineSaga.js';
+import type { SagaHistoryEntry, SagaRecord } from '../store/sagaStore.js';
+
+type Entry<TType extends SagaHistoryEntry['type']> = Extract<SagaHistoryEntry, { type: TType }>;
+
+function entriesOf<TType extends SagaHistoryEntry['type']>(record: SagaRecord, type: TType): Entry<TType>[] {
+  return record.history.filter((entry): entry is Entry<TType> => entry.type === type);
+}
+
+/** The outputs of the completed steps, by step name. */
+export function contextOf(record: SagaRecord): Record<string, unknown> {
+  const context: Record<string, unknown> = {};
+  for (const entry of entriesOf(record, 'stepCompleted')) context[entry.step] = entry.output;
+  return context;
+}
+
+/** The outputs of the completed steps that come before `step` in the definition. */
+export function contextBefore(
+  definition: AnySagaDefinition,
+  record: SagaRecord,
+  step: string,
+): Record<string, unknown> {
+  const all = contextOf(record);
+  const context: Record<string, unknown> = {};
+  for (const earlier of definition.steps) {
+    if (earlier.name === step) break;
+    if (earlier.name in all) context[earlier.name] = all[earlier.name];
+  }
+  return context;
+}
+
+/** The first step that has not completed, or `undefined` when all have. */
+export function nextStep(definition: AnySagaDefinition, record: SagaRecord): SagaStep | undefined {
+  const completed = new Set(entriesOf(record, 'stepCompleted').map((entry) => entry.step));
+  return definition.steps.find((step) => !completed.has(step.name));
+}
+
+/** The last completed step with a `compensate` that has not been compensated yet. */
+export function nextCompensation(definition: AnySagaDefinition, record: SagaRecord): SagaStep | undefined {
+  const completed = new Set(entriesOf(record, 'stepCompleted').map((entry) => entry.step));
+  const compensated = new Set(entriesOf(record, 'compensationCompleted').map((entry) => entry.step));
+  return [...definition.steps]
+    .reverse()
+    .find((step) => step.compensate !== undefined && completed.has(step.name) && !compensated.has(step.name));
+}
+
+/** How many times `step` was started (or its compensation, with `compensation`). */
+export function startsOf(record: SagaRecord, step: string, compensation = false): number {
+  const type = compensation ? 'compensationStarted' : 'stepStarted';
+  return record.history.filter((entry) => entry.type === type && entry.step === step).length;
+}
+
+/** The timeout stored when `step` first started, if any. */
+export function storedTimeoutAt(record: SagaRecord, step: string): number | undefined {
+  return entriesOf(record, 'stepStarted').find(
+    (entry) => entry.step === step && entry.timeoutAt !== undefined,
+  )?.timeoutAt;
+}
+
+/** The output `step` completed with. */
+export function outputOf(record: SagaRecord, step: string): unknown {
+  return entriesOf(record, 'stepCompleted').find((entry) => entry.step === step)?.output;
+}
