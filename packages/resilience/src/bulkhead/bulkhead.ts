@@ -1,0 +1,147 @@
+import { abortReason, noopLogger, systemClock, throwIfAborted } from '@keel/core';
+import type { Clock, Disposer, Logger, Policy, PolicyContext, Timer } from '@keel/core';
+import { BulkheadRejectedError } from '../errors/errors.js';
+import type { BulkheadRejectionReason } from '../errors/errors.js';
+import { policyEmitter } from '../internal/events.js';
+import { integerAtLeast, nonNegative, validateOptions } from '../internal/options.js';
+import { contextFor } from '../internal/signal.js';
+
+/** Options of {@link bulkhead}. */
+export interface BulkheadOptions {
+  /** Calls that may wait for a slot; further calls are rejected at once (`Infinity` allowed, not advised). @default 0 */
+  maxQueue?: number;
+  /** The longest a call waits in the queue, in ms. @default no limit */
+  queueTimeout?: number;
+  /** Where queue-wait timers come from. @default systemClock */
+  clock?: Clock;
+  /** Receives errors thrown by event listeners. @default noopLogger */
+  logger?: Logger;
+}
+
+/** Payload of {@link BulkheadPolicy.onReject}. */
+export interface BulkheadRejectEvent {
+  readonly reason: BulkheadRejectionReason;
+}
+
+interface Waiter {
+  /** Hands the waiter a running slot. */
+  grant(): void;
+}
+
+/**
+ * Limits how many calls run at once, with a bounded queue for the overflow, so one slow
+ * dependency cannot take every resource of the process.
+ */
+export class BulkheadPolicy implements Policy {
+  readonly #maxConcurrent: number;
+  readonly #maxQueue: number;
+  readonly #queueTimeout: number | undefined;
+  readonly #clock: Clock;
+  readonly #queue = new Set<Waiter>();
+  readonly #events;
+  #running = 0;
+
+  /** Prefer {@link bulkhead}. @throws ValidationError on bad options. */
+  constructor(maxConcurrent: number, options: BulkheadOptions = {}) {
+    validateOptions('bulkhead', [
+      integerAtLeast('maxConcurrent', maxConcurrent, 1),
+      integerAtLeast('maxQueue', options.maxQueue, 0, true),
+      nonNegative('queueTimeout', options.queueTimeout),
+    ]);
+    this.#maxConcurrent = maxConcurrent;
+    this.#maxQueue = options.maxQueue ?? 0;
+    this.#queueTimeout = options.queueTimeout;
+    this.#clock = options.clock ?? systemClock;
+    this.#events = policyEmitter<{ reject: BulkheadRejectEvent }>('bulkhead', options.logger ?? noopLogger);
+  }
+
+  /** Calls running now. */
+  get executing(): number {
+    return this.#running;
+  }
+
+  /** Calls waiting for a slot. */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
+  /** Listens to rejections. @returns a disposer. */
+  onReject(listener: (event: BulkheadRejectEvent) => void): Disposer {
+    return this.#events.on('reject', listener);
+  }
+
+  /**
+   * Runs `fn` when a slot is free, waiting in the queue if there is room.
+   * @throws BulkheadRejectedError when slots and queue are full, or the queue wait runs out;
+   * the abort reason when `signal` aborts while waiting.
+   */
+  async execute<TResult>(
+    fn: (context: PolicyContext) => PromiseLike<TResult> | TResult,
+    signal?: AbortSignal,
+  ): Promise<TResult> {
+    throwIfAborted(signal);
+    if (this.#running < this.#maxConcurrent) this.#running++;
+    else if (this.#queue.size < this.#maxQueue) await this.#wait(signal);
+    else throw this.#reject('full');
+    try {
+      return await fn(contextFor(signal));
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** Hands the slot to the oldest waiter, or frees it. */
+  #release(): void {
+    if (this.#queue.size === 0) {
+      this.#running--;
+      return;
+    }
+    this.#queue.values().next().value!.grant();
+  }
+
+  #wait(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let timer: Timer | undefined;
+      const leave = (): void => {
+        this.#queue.delete(waiter);
+        timer?.cancel();
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => (leave(), reject(abortReason(signal!)));
+      // The slot passes straight from the finishing call to this waiter: `running` is unchanged.
+      const waiter: Waiter = { grant: () => (leave(), resolve()) };
+      this.#queue.add(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (this.#queueTimeout !== undefined) {
+        timer = this.#clock.setTimeout(
+          () => (leave(), reject(this.#reject('queue-timeout'))),
+          this.#queueTimeout,
+        );
+      }
+    });
+  }
+
+  #reject(reason: BulkheadRejectionReason): BulkheadRejectedError {
+    this.#events.emit('reject', { reason });
+    const limits = { maxConcurrent: this.#maxConcurrent, maxQueue: this.#maxQueue };
+    return new BulkheadRejectedError(
+      reason,
+      this.#queueTimeout === undefined ? limits : { ...limits, queueTimeout: this.#queueTimeout },
+    );
+  }
+}
+
+/**
+ * Creates a {@link BulkheadPolicy}.
+ *
+ * @param maxConcurrent Calls allowed to run at once (integer >= 1).
+ * @throws ValidationError on a zero or fractional capacity or a negative queue size or wait.
+ * @example
+ * ```ts
+ * const pool = bulkhead(10, { maxQueue: 50, queueTimeout: 2_000 });
+ * await pool.execute(({ signal }) => db.query(sql, { signal }));
+ * ```
+ */
+export function bulkhead(maxConcurrent: number, options: BulkheadOptions = {}): BulkheadPolicy {
+  return new BulkheadPolicy(maxConcurrent, options);
+}

@@ -1,0 +1,227 @@
+import { noopLogger, systemClock, throwIfAborted } from '@keel/core';
+import type { Clock, Disposer, Policy, PolicyContext } from '@keel/core';
+import type { BackoffSequence } from '../backoff/backoff.js';
+import { BrokenCircuitError } from '../errors/errors.js';
+import { policyEmitter } from '../internal/events.js';
+import { contextFor } from '../internal/signal.js';
+import { consecutiveFailures } from './breakerStrategy.js';
+import type { BreakerWindow } from './breakerStrategy.js';
+import { BREAKER_DEFAULTS, checkBreakerOptions } from './circuitBreakerOptions.js';
+import type {
+  BreakEvent,
+  BreakerEvents,
+  BreakerSettings,
+  CircuitBreakerOptions,
+  StateChangeEvent,
+} from './circuitBreakerOptions.js';
+import { checkSnapshot } from './snapshot.js';
+import type { CircuitBreakerSnapshot, CircuitState } from './snapshot.js';
+
+/**
+ * Stops calling a failing dependency for a while, then probes it. States: closed (calls run and
+ * are judged by the strategy), open (calls are refused with a `BrokenCircuitError`), half-open
+ * (up to `halfOpenProbes` calls probe; `successThreshold` successes close it, one failure reopens
+ * it), isolated (refused until `reset()`). Outcomes of calls that started in an earlier state are
+ * ignored, so a slow old call can never close or reopen a circuit it did not probe.
+ */
+export class CircuitBreakerPolicy implements Policy {
+  readonly #clock: Clock;
+  readonly #window: BreakerWindow;
+  readonly #options: BreakerSettings;
+  readonly #events;
+  #state: CircuitState = 'closed';
+  #generation = 0;
+  #openUntil = 0;
+  #breakCount = 0;
+  #breakSequence: BackoffSequence | undefined;
+  #probesAdmitted = 0;
+  #probeSuccesses = 0;
+
+  /** Prefer {@link circuitBreaker}. @throws ValidationError on bad options or snapshot. */
+  constructor(options: CircuitBreakerOptions = {}) {
+    checkBreakerOptions(options);
+    this.#options = { ...BREAKER_DEFAULTS, ...options };
+    this.#clock = options.clock ?? systemClock;
+    this.#window = (options.strategy ?? consecutiveFailures(5)).create(this.#clock);
+    this.#events = policyEmitter<BreakerEvents>('circuitBreaker', options.logger ?? noopLogger);
+    if (options.initialState !== undefined) this.#restore(checkSnapshot(options.initialState));
+  }
+
+  /** The current state (an open circuit whose break is over reports `half-open`). */
+  get state(): CircuitState {
+    this.#maybeHalfOpen();
+    return this.#state;
+  }
+
+  /** Listens to openings. @returns a disposer. */
+  onBreak(listener: (event: BreakEvent) => void): Disposer {
+    return this.#events.on('break', listener);
+  }
+
+  /** Listens to the moves to half-open. @returns a disposer. */
+  onHalfOpen(listener: (event: { readonly at: number }) => void): Disposer {
+    return this.#events.on('halfOpen', listener);
+  }
+
+  /** Listens to the circuit closing (after probes or `reset()`). @returns a disposer. */
+  onReset(listener: (event: { readonly at: number }) => void): Disposer {
+    return this.#events.on('reset', listener);
+  }
+
+  /** Listens to `isolate()`. @returns a disposer. */
+  onIsolate(listener: (event: { readonly at: number }) => void): Disposer {
+    return this.#events.on('isolate', listener);
+  }
+
+  /** Listens to every state transition. @returns a disposer. */
+  onStateChange(listener: (event: StateChangeEvent) => void): Disposer {
+    return this.#events.on('stateChange', listener);
+  }
+
+  /** Holds the circuit open by hand until {@link reset}: every call is refused. */
+  isolate(): void {
+    if (this.#state === 'isolated') return;
+    this.#transition('isolated');
+    this.#events.emit('isolate', { at: this.#clock.now() });
+  }
+
+  /** Closes the circuit by hand from any state, forgetting statistics and break backoff. */
+  reset(): void {
+    if (this.#state !== 'closed') this.#close();
+  }
+
+  /** The state as plain JSON, to save and pass later as `initialState`. */
+  exportState(): CircuitBreakerSnapshot {
+    const state = this.state;
+    if (state === 'open' || state === 'half-open') {
+      const openUntil = state === 'open' ? this.#openUntil : this.#clock.now();
+      return { version: 1, state: 'open', openUntil, breakCount: this.#breakCount };
+    }
+    return { version: 1, state, breakCount: this.#breakCount };
+  }
+
+  /**
+   * Runs `fn` if the circuit admits it.
+   * @throws BrokenCircuitError when the circuit is open, isolated, or half-open with every probe slot taken.
+   */
+  async execute<TResult>(
+    fn: (context: PolicyContext) => PromiseLike<TResult> | TResult,
+    signal?: AbortSignal,
+  ): Promise<TResult> {
+    throwIfAborted(signal);
+    const generation = this.#admit();
+    const startedAt = this.#options.slowCallDuration === undefined ? 0 : this.#clock.now();
+    let result: TResult;
+    try {
+      result = await fn(contextFor(signal));
+    } catch (error) {
+      const counted = !signal?.aborted && this.#options.handle(error);
+      this.#settle(generation, startedAt, counted ? 'failure' : 'ignored');
+      throw error;
+    }
+    this.#settle(
+      generation,
+      startedAt,
+      this.#options.handleResult?.(result) === true ? 'failure' : 'success',
+    );
+    return result;
+  }
+
+  /** Admits a call or throws; returns the state generation the call belongs to. */
+  #admit(): number {
+    if (this.#state === 'closed') return this.#generation;
+    this.#maybeHalfOpen();
+    if (this.#state !== 'half-open') throw this.#refusal(this.#state);
+    if (this.#probesAdmitted >= this.#options.halfOpenProbes) throw this.#refusal('half-open-busy');
+    this.#probesAdmitted++;
+    return this.#generation;
+  }
+
+  #refusal(reason: 'open' | 'isolated' | 'half-open-busy'): BrokenCircuitError {
+    const open = reason === 'open';
+    const openUntil = open ? this.#openUntil : undefined;
+    const retryAfter = open ? Math.max(this.#openUntil - this.#clock.now(), 0) : undefined;
+    return new BrokenCircuitError({ reason, openUntil, retryAfter });
+  }
+
+  #settle(generation: number, startedAt: number, outcome: 'success' | 'failure' | 'ignored'): void {
+    if (generation !== this.#generation) return;
+    const slow =
+      this.#options.slowCallDuration !== undefined &&
+      this.#clock.now() - startedAt >= this.#options.slowCallDuration;
+    if (this.#state === 'half-open')
+      return this.#settleProbe(outcome === 'success' && slow ? 'failure' : outcome);
+    if (this.#state !== 'closed' || outcome === 'ignored') return;
+    const trip = this.#window.record(outcome === 'failure', slow);
+    if (trip !== undefined) this.#open(trip);
+  }
+
+  #settleProbe(outcome: 'success' | 'failure' | 'ignored'): void {
+    if (outcome === 'ignored') {
+      // Free the slot so an aborted or uncounted probe never leaves the circuit stuck half-open.
+      this.#probesAdmitted--;
+    } else if (outcome === 'failure') {
+      this.#open('half-open-failure');
+    } else if (++this.#probeSuccesses >= this.#options.successThreshold) {
+      this.#close();
+    }
+  }
+
+  #maybeHalfOpen(): void {
+    if (this.#state !== 'open' || this.#clock.now() < this.#openUntil) return;
+    this.#probesAdmitted = 0;
+    this.#probeSuccesses = 0;
+    this.#transition('half-open');
+    this.#events.emit('halfOpen', { at: this.#clock.now() });
+  }
+
+  #open(reason: BreakEvent['reason']): void {
+    this.#breakCount++;
+    const duration = this.#breakDuration();
+    this.#openUntil = this.#clock.now() + duration;
+    this.#transition('open');
+    this.#events.emit('break', { reason, duration, openUntil: this.#openUntil });
+  }
+
+  #breakDuration(): number {
+    const setting = this.#options.breakDuration;
+    if (typeof setting === 'number') return setting;
+    this.#breakSequence ??= setting.begin();
+    return this.#breakSequence.next(this.#breakCount);
+  }
+
+  #close(): void {
+    this.#breakCount = 0;
+    this.#breakSequence = undefined;
+    this.#window.reset();
+    this.#transition('closed');
+    this.#events.emit('reset', { at: this.#clock.now() });
+  }
+
+  #transition(to: CircuitState): void {
+    const from = this.#state;
+    this.#state = to;
+    this.#generation++;
+    this.#events.emit('stateChange', { from, to, at: this.#clock.now() });
+  }
+
+  #restore(snapshot: CircuitBreakerSnapshot): void {
+    this.#state = snapshot.state;
+    this.#breakCount = snapshot.breakCount;
+    this.#openUntil = snapshot.openUntil ?? 0;
+  }
+}
+
+/**
+ * Creates a {@link CircuitBreakerPolicy}.
+ *
+ * @throws ValidationError on bad options (e.g. `successThreshold` above `halfOpenProbes`).
+ * @example
+ * ```ts
+ * const breaker = circuitBreaker({ strategy: countWindow({ size: 20 }), breakDuration: 10_000 });
+ * breaker.onBreak(({ reason, duration }) => log.warn('circuit opened', { reason, duration }));
+ * ```
+ */
+export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreakerPolicy {
+  return new CircuitBreakerPolicy(options);
+}

@@ -1,0 +1,103 @@
+import { noopLogger, throwIfAborted } from '@keel/core';
+import type { Disposer, Logger, PolicyContext } from '@keel/core';
+import { policyEmitter } from '../internal/events.js';
+import { callable, validateOptions } from '../internal/options.js';
+import { contextFor } from '../internal/signal.js';
+import type { ResiliencePolicy } from '../pipeline/pipeline.js';
+
+/** How the call ended when the fallback stepped in. */
+export type FallbackOutcome = { readonly error: unknown } | { readonly result: unknown };
+
+/** Computes the substitute value from the failed outcome. */
+export type FallbackHandler<TFallback> = (
+  outcome: FallbackOutcome,
+  context: PolicyContext,
+) => PromiseLike<TFallback> | TFallback;
+
+/** Options of {@link fallback}. */
+export interface FallbackOptions {
+  /** Which errors are replaced by the fallback. An aborted caller is never replaced. @default every error */
+  handle?: (error: unknown) => boolean;
+  /** Which results are replaced by the fallback. @default none */
+  handleResult?: (result: unknown) => boolean;
+  /** Receives errors thrown by event listeners. @default noopLogger */
+  logger?: Logger;
+}
+
+/**
+ * Replaces a failure with a substitute value. It resolves to the call's result or the
+ * substitute, so its result type is `TResult | TFallback`: a {@link ResiliencePolicy} that
+ * widens the result (a core `Policy` cannot promise a substitute of the caller's type).
+ */
+export class FallbackPolicy<TFallback> implements ResiliencePolicy<PolicyContext, TFallback> {
+  declare readonly '~extra'?: () => TFallback;
+  readonly #handler: FallbackHandler<TFallback>;
+  readonly #handle: (error: unknown) => boolean;
+  readonly #handleResult: ((result: unknown) => boolean) | undefined;
+  readonly #events;
+
+  /** Prefer {@link fallback}. @throws ValidationError on bad options. */
+  constructor(handler: FallbackHandler<TFallback>, options: FallbackOptions = {}) {
+    validateOptions('fallback', [
+      callable('handle', options.handle),
+      callable('handleResult', options.handleResult),
+    ]);
+    this.#handler = handler;
+    this.#handle = options.handle ?? (() => true);
+    this.#handleResult = options.handleResult;
+    this.#events = policyEmitter<{ fallback: FallbackOutcome }>('fallback', options.logger ?? noopLogger);
+  }
+
+  /** Listens to every substitution, with the outcome it replaced. @returns a disposer. */
+  onFallback(listener: (outcome: FallbackOutcome) => void): Disposer {
+    return this.#events.on('fallback', listener);
+  }
+
+  /**
+   * Runs `fn`; on a handled failure resolves to the fallback value instead.
+   * @throws unhandled errors, the fallback handler's own error, or the abort reason.
+   */
+  async execute<TResult>(
+    fn: (context: PolicyContext) => PromiseLike<TResult> | TResult,
+    signal?: AbortSignal,
+  ): Promise<TResult | TFallback> {
+    throwIfAborted(signal);
+    const context = contextFor(signal);
+    let result: TResult;
+    try {
+      result = await fn(context);
+    } catch (error) {
+      if (signal?.aborted || !this.#handle(error)) throw error;
+      return this.#substitute({ error }, context);
+    }
+    if (this.#handleResult?.(result) === true) return this.#substitute({ result }, context);
+    return result;
+  }
+
+  async #substitute(outcome: FallbackOutcome, context: PolicyContext): Promise<TFallback> {
+    this.#events.emit('fallback', outcome);
+    return this.#handler(outcome, context);
+  }
+}
+
+/**
+ * Creates a {@link FallbackPolicy}. A function argument is called with the failed outcome to
+ * compute the substitute; any other argument is the substitute itself.
+ *
+ * @param valueOrHandler The substitute, or a function computing it.
+ * @example
+ * ```ts
+ * const cached = fallback(({ error }) => cache.get(key), { handle: isBrokenCircuitError });
+ * const prices = await cached.execute(() => pricing.fetch(key));
+ * ```
+ */
+export function fallback<TFallback>(
+  valueOrHandler: FallbackHandler<TFallback> | TFallback,
+  options: FallbackOptions = {},
+): FallbackPolicy<TFallback> {
+  const handler =
+    typeof valueOrHandler === 'function'
+      ? (valueOrHandler as FallbackHandler<TFallback>)
+      : (): TFallback => valueOrHandler;
+  return new FallbackPolicy(handler, options);
+}

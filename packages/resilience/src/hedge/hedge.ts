@@ -1,0 +1,105 @@
+import { abortReason, noopLogger, systemClock } from '@keel/core';
+import type { Clock, Disposer, Logger, Policy, PolicyContext } from '@keel/core';
+import { HedgeRace } from '../internal/hedgeRace.js';
+import type { HedgeSettings } from '../internal/hedgeRace.js';
+import { policyEmitter } from '../internal/events.js';
+import { callable, integerAtLeast, nonNegative, relation, validateOptions } from '../internal/options.js';
+import type { RetryBudget } from '../retry/retryBudget.js';
+
+/** What each hedged attempt receives. */
+export interface HedgeContext extends PolicyContext {
+  /** 1 for the primary attempt, 2 for the first hedge, and so on. */
+  readonly attempt: number;
+}
+
+/** Options of {@link hedge}. */
+export interface HedgeOptions {
+  /** Ms to wait for an attempt before launching the next; 0 launches every attempt at once. @default 2_000 */
+  delay?: number;
+  /** Extra attempts beyond the primary (1 to 100). @default 1 */
+  maxHedges?: number;
+  /** Which errors mean "try another attempt now"; any other error ends the call at once. @default every error */
+  handle?: (error: unknown) => boolean;
+  /** Caps the extra load: each hedge takes one unit from this budget, and none launches when it is spent. @default unlimited */
+  budget?: RetryBudget;
+  /** Where timers come from. @default systemClock */
+  clock?: Clock;
+  /** Receives errors thrown by event listeners. @default noopLogger */
+  logger?: Logger;
+}
+
+/** Payload of {@link HedgePolicy.onHedge}. */
+export interface HedgeEvent {
+  /** The attempt being launched (2 for the first hedge). */
+  readonly attempt: number;
+  /** Why: the delay ran out, an earlier attempt failed, or every attempt starts at once. */
+  readonly trigger: 'delay' | 'failure' | 'immediate';
+}
+
+const HEDGE_DEFAULTS = Object.freeze({ delay: 2_000, maxHedges: 1 });
+
+/**
+ * Launches extra attempts of a slow call (after `delay`, or all at once) and takes the first
+ * success; every other attempt is aborted. Cuts tail latency for idempotent reads at the cost
+ * of extra load, which `maxHedges` and a `budget` cap.
+ */
+export class HedgePolicy implements Policy<HedgeContext> {
+  readonly #settings: HedgeSettings;
+  readonly #events;
+
+  /** Prefer {@link hedge}. @throws ValidationError on bad options. */
+  constructor(options: HedgeOptions = {}) {
+    validateOptions('hedge', [
+      nonNegative('delay', options.delay),
+      integerAtLeast('maxHedges', options.maxHedges, 1),
+      relation('maxHedges', !((options.maxHedges ?? 1) > 100), `must be <= 100 (got ${options.maxHedges}).`),
+      callable('handle', options.handle),
+    ]);
+    const events = policyEmitter<{ hedge: HedgeEvent }>('hedge', options.logger ?? noopLogger);
+    this.#events = events;
+    this.#settings = Object.freeze({
+      delay: options.delay ?? HEDGE_DEFAULTS.delay,
+      maxHedges: options.maxHedges ?? HEDGE_DEFAULTS.maxHedges,
+      handle: options.handle ?? ((): boolean => true),
+      budget: options.budget,
+      clock: options.clock ?? systemClock,
+      onHedge: (attempt: number, trigger: HedgeEvent['trigger']) =>
+        events.emit('hedge', { attempt, trigger }),
+    });
+  }
+
+  /** Listens to every extra attempt launched. @returns a disposer. */
+  onHedge(listener: (event: HedgeEvent) => void): Disposer {
+    return this.#events.on('hedge', listener);
+  }
+
+  /**
+   * Runs `fn` with hedging.
+   * @returns the first successful result.
+   * @throws the last error when every attempt failed, an unhandled error at once, or the abort reason.
+   */
+  execute<TResult>(
+    fn: (context: HedgeContext) => PromiseLike<TResult> | TResult,
+    signal?: AbortSignal,
+  ): Promise<TResult> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    this.#settings.budget?.recordCall();
+    return new Promise<TResult>((resolve, reject) => {
+      new HedgeRace(this.#settings, fn, signal, { resolve, reject }).start();
+    });
+  }
+}
+
+/**
+ * Creates a {@link HedgePolicy}. Use it only for idempotent calls: several attempts may run.
+ *
+ * @throws ValidationError on bad options.
+ * @example
+ * ```ts
+ * const fast = hedge({ delay: 50, maxHedges: 2, budget: retryBudget({ ratio: 0.1 }) });
+ * const user = await fast.execute(({ signal }) => replicas.next().getUser(id, { signal }));
+ * ```
+ */
+export function hedge(options: HedgeOptions = {}): HedgePolicy {
+  return new HedgePolicy(options);
+}

@@ -1,0 +1,108 @@
+import { abortReason, CancelledError } from '@keel/core';
+import type { Clock, PolicyContext, Timer } from '@keel/core';
+import type { RetryBudget } from '../retry/retryBudget.js';
+
+/** What a hedged attempt receives (mirrors the public `HedgeContext`). */
+interface AttemptContext extends PolicyContext {
+  readonly attempt: number;
+}
+
+/** The settings of the hedge policy running the race. */
+export interface HedgeSettings {
+  readonly delay: number;
+  readonly maxHedges: number;
+  readonly handle: (error: unknown) => boolean;
+  readonly budget: RetryBudget | undefined;
+  readonly clock: Clock;
+  readonly onHedge: (attempt: number, trigger: 'delay' | 'failure' | 'immediate') => void;
+}
+
+/**
+ * One hedged execution: launches attempts, settles once with the first success (or the last
+ * failure), aborts every other attempt, and removes its timer and caller listener on settling.
+ */
+export class HedgeRace<TResult> {
+  readonly #settings: HedgeSettings;
+  readonly #fn: (context: AttemptContext) => PromiseLike<TResult> | TResult;
+  readonly #signal: AbortSignal | undefined;
+  readonly #resolve: (value: TResult) => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #controllers: AbortController[] = [];
+  readonly #onAbort = (): void => this.#finish(() => this.#reject(abortReason(this.#signal!)));
+  #failed = 0;
+  #settled = false;
+  #exhausted = false;
+  #timer: Timer | undefined;
+
+  constructor(
+    settings: HedgeSettings,
+    fn: (context: AttemptContext) => PromiseLike<TResult> | TResult,
+    signal: AbortSignal | undefined,
+    settle: { resolve: (value: TResult) => void; reject: (error: unknown) => void },
+  ) {
+    this.#settings = settings;
+    this.#fn = fn;
+    this.#signal = signal;
+    this.#resolve = settle.resolve;
+    this.#reject = settle.reject;
+  }
+
+  /** Starts the primary attempt. */
+  start(): void {
+    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#launch('immediate');
+  }
+
+  get #launched(): number {
+    return this.#controllers.length;
+  }
+
+  /** Whether another attempt may start; takes one budget unit for a hedge. */
+  #mayLaunch(): boolean {
+    if (this.#settled || this.#exhausted || this.#launched > this.#settings.maxHedges) return false;
+    const budget = this.#settings.budget;
+    if (this.#launched > 0 && budget !== undefined && !budget.tryWithdraw()) {
+      this.#exhausted = true;
+      return false;
+    }
+    return true;
+  }
+
+  #launch(trigger: 'delay' | 'failure' | 'immediate'): void {
+    if (!this.#mayLaunch()) return;
+    const controller = new AbortController();
+    this.#controllers.push(controller);
+    const attempt = this.#launched;
+    if (attempt > 1) this.#settings.onHedge(attempt, trigger);
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    Promise.resolve()
+      .then(() => this.#fn({ attempt, signal: controller.signal }))
+      .then(
+        (value) => this.#finish(() => this.#resolve(value), controller),
+        (error: unknown) => this.#onFailure(error),
+      );
+    if (this.#launched > this.#settings.maxHedges) return;
+    if (this.#settings.delay === 0) this.#launch('immediate');
+    else this.#timer = this.#settings.clock.setTimeout(() => this.#launch('delay'), this.#settings.delay);
+  }
+
+  #onFailure(error: unknown): void {
+    if (this.#settled) return;
+    this.#failed++;
+    if (!this.#settings.handle(error)) return this.#finish(() => this.#reject(error));
+    this.#launch('failure');
+    if (this.#failed === this.#launched && !this.#mayLaunch()) this.#finish(() => this.#reject(error));
+  }
+
+  #finish(settle: () => void, winner?: AbortController): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#timer?.cancel();
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    // The winner's signal stays live: its result (e.g. a streamed body) may still use it.
+    const lost = new CancelledError('Another hedged attempt finished first.');
+    for (const controller of this.#controllers) if (controller !== winner) controller.abort(lost);
+    settle();
+  }
+}

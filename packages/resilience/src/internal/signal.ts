@@ -1,0 +1,40 @@
+import type { PolicyContext } from '@keel/core';
+
+/**
+ * Marks a context whose signal can never abort (no caller signal was given). A pipeline hands
+ * `undefined` down instead of such a signal, which means the same and costs no `AbortController`.
+ */
+export const INERT_SIGNAL: unique symbol = Symbol('@keel/resilience.inertSignal');
+
+/** Whether `context`'s signal is known to never abort. */
+export function isInert(context: PolicyContext): boolean {
+  return (context as { [INERT_SIGNAL]?: boolean })[INERT_SIGNAL] === true;
+}
+
+/**
+ * A context whose signal is created only when someone reads it: a call that never looks at
+ * its signal costs no `AbortController`, yet every call that does gets its own fresh one
+ * (never a signal shared between calls, where listeners would pile up).
+ */
+export class LazyContext implements PolicyContext {
+  #signal: AbortSignal | undefined;
+
+  /** A fresh signal, created on first read. */
+  get signal(): AbortSignal {
+    return (this.#signal ??= new AbortController().signal);
+  }
+
+  get [INERT_SIGNAL](): boolean {
+    return true;
+  }
+}
+
+/** The context a policy hands down: the caller's signal, or a lazy fresh one nobody aborts. */
+export function contextFor(signal: AbortSignal | undefined): PolicyContext {
+  return signal === undefined ? new LazyContext() : { signal };
+}
+
+/** Swallows a rejection we no longer care about (a losing attempt), so it is not unhandled. */
+export function ignoreRejection(promise: PromiseLike<unknown>): void {
+  Promise.resolve(promise).catch(() => {});
+}

@@ -1,0 +1,56 @@
+import { integerAtLeast, validateOptions } from '../internal/options.js';
+import type { RateLimitAlgorithm, RateLimitDecision } from './rateLimitAlgorithm.js';
+
+/**
+ * Where rate-limit state lives. `consume` must be atomic per key: read the state, apply the
+ * algorithm and write it back with no other request in between. The in-memory store is
+ * synchronous; a shared store (e.g. Redis with a Lua script per `algorithm.kind`) is async.
+ */
+export interface RateLimitStore {
+  /** Takes `permits` for `key` under `algorithm` at time `now` (epoch ms). */
+  consume(
+    key: string,
+    algorithm: RateLimitAlgorithm,
+    permits: number,
+    now: number,
+  ): RateLimitDecision | Promise<RateLimitDecision>;
+}
+
+/** Options of {@link InMemoryRateLimitStore}. */
+export interface InMemoryRateLimitStoreOptions {
+  /** Keys kept; the least recently used is forgotten beyond it (it restarts with a full allowance). @default 10_000 */
+  maxKeys?: number;
+}
+
+/** A rate-limit store in this process's memory, bounded by `maxKeys` (least recently used out). */
+export class InMemoryRateLimitStore implements RateLimitStore {
+  readonly #states = new Map<string, unknown>();
+  readonly #maxKeys: number;
+
+  /** @throws ValidationError when `maxKeys` is not an integer >= 1. */
+  constructor(options: InMemoryRateLimitStoreOptions = {}) {
+    validateOptions('InMemoryRateLimitStore', [integerAtLeast('maxKeys', options.maxKeys, 1)]);
+    this.#maxKeys = options.maxKeys ?? 10_000;
+  }
+
+  /** Keys currently tracked. */
+  get size(): number {
+    return this.#states.size;
+  }
+
+  /** Applies `algorithm` to `key`'s state synchronously and stores the new state. */
+  consume(key: string, algorithm: RateLimitAlgorithm, permits: number, now: number): RateLimitDecision {
+    const previous = this.#states.get(key);
+    const { decision, state } = algorithm.consume(previous, permits, now);
+    // Re-insert to mark the key as most recently used.
+    this.#states.delete(key);
+    this.#states.set(key, state);
+    if (this.#states.size > this.#maxKeys) this.#states.delete(this.#states.keys().next().value!);
+    return decision;
+  }
+
+  /** Forgets every key. */
+  clear(): void {
+    this.#states.clear();
+  }
+}

@@ -1,0 +1,151 @@
+import { abortReason, noopLogger, systemClock, throwIfAborted, TimeoutError } from '@keel/core';
+import type { Clock, Disposer, Logger, Policy, PolicyContext } from '@keel/core';
+import { policyEmitter } from '../internal/events.js';
+import { nonNegative, relation, validateOptions } from '../internal/options.js';
+import { LazyScope } from '../internal/lazyScope.js';
+import { ignoreRejection } from '../internal/signal.js';
+
+/**
+ * How a timeout ends a call. `cooperative`: aborts the signal handed to the call and waits for
+ * the call to stop (it must honour the signal). `aggressive`: aborts the signal too, but rejects
+ * at once without waiting; the work may go on in the background.
+ */
+export type TimeoutStrategy = 'cooperative' | 'aggressive';
+
+/** Options of {@link timeout}. */
+export interface TimeoutOptions {
+  /** How the call is ended. @default 'cooperative' */
+  strategy?: TimeoutStrategy;
+  /** Names the operation in the `TimeoutError` message. @default 'Operation' */
+  operation?: string;
+  /** Where timers come from. @default systemClock */
+  clock?: Clock;
+  /** Receives errors thrown by event listeners. @default noopLogger */
+  logger?: Logger;
+}
+
+/** Payload of {@link TimeoutPolicy.onTimeout}. */
+export interface TimeoutEvent {
+  /** The limit that ran out, in ms. */
+  readonly timeoutMs: number;
+}
+
+const TIMEOUT_DEFAULTS = Object.freeze({
+  strategy: 'cooperative' as TimeoutStrategy,
+  operation: 'Operation',
+});
+
+/**
+ * Limits how long a call may take. Every call gets its own fresh signal, linked to the caller's;
+ * the timer and the listener on the caller's signal are removed however the call ends.
+ */
+export class TimeoutPolicy implements Policy {
+  readonly #ms: number;
+  readonly #strategy: TimeoutStrategy;
+  readonly #operation: string;
+  readonly #clock: Clock;
+  readonly #events;
+
+  /** Prefer {@link timeout}. @throws ValidationError on bad options. */
+  constructor(ms: number, options: TimeoutOptions = {}) {
+    validateOptions('timeout', [
+      nonNegative('ms', ms),
+      relation(
+        'strategy',
+        options.strategy === undefined ||
+          options.strategy === 'cooperative' ||
+          options.strategy === 'aggressive',
+        `must be 'cooperative' or 'aggressive' (got ${String(options.strategy)}).`,
+      ),
+    ]);
+    this.#ms = ms;
+    this.#strategy = options.strategy ?? TIMEOUT_DEFAULTS.strategy;
+    this.#operation = options.operation ?? TIMEOUT_DEFAULTS.operation;
+    this.#clock = options.clock ?? systemClock;
+    this.#events = policyEmitter<{ timeout: TimeoutEvent }>('timeout', options.logger ?? noopLogger);
+  }
+
+  /** The limit in ms. */
+  get timeoutMs(): number {
+    return this.#ms;
+  }
+
+  /** Listens to every call that runs out of time. @returns a disposer. */
+  onTimeout(listener: (event: TimeoutEvent) => void): Disposer {
+    return this.#events.on('timeout', listener);
+  }
+
+  /**
+   * Runs `fn` with a signal that aborts with a `TimeoutError` after the limit.
+   * @throws TimeoutError (with the call's own error as `cause`, if any) when time runs out;
+   * the abort reason when `signal` aborts first.
+   */
+  async execute<TResult>(
+    fn: (context: PolicyContext) => PromiseLike<TResult> | TResult,
+    signal?: AbortSignal,
+  ): Promise<TResult> {
+    throwIfAborted(signal);
+    const scope = new LazyScope(signal);
+    let timedOut: TimeoutError | undefined;
+    let interrupt: ((reason: unknown) => void) | undefined;
+    const timer = this.#clock.setTimeout(() => {
+      timedOut = new TimeoutError(this.#ms, { operation: this.#operation });
+      this.#events.emit('timeout', { timeoutMs: this.#ms });
+      scope.abort(timedOut);
+      interrupt?.(timedOut);
+    }, this.#ms);
+    try {
+      if (this.#strategy === 'cooperative') return await fn(scope);
+      return await this.#race(fn, scope, signal, (reject) => (interrupt = reject));
+    } catch (error) {
+      if (timedOut !== undefined && !signal?.aborted) {
+        throw error === timedOut
+          ? error
+          : new TimeoutError(this.#ms, { operation: this.#operation, cause: error });
+      }
+      throw error;
+    } finally {
+      timer.cancel();
+      scope.dispose();
+    }
+  }
+
+  /** Settles with the call or, as soon as the time runs out or the caller aborts, with the reason. */
+  #race<TResult>(
+    fn: (context: PolicyContext) => PromiseLike<TResult> | TResult,
+    scope: LazyScope,
+    signal: AbortSignal | undefined,
+    onInterrupt: (reject: (reason: unknown) => void) => void,
+  ): Promise<TResult> {
+    return new Promise<TResult>((resolve, reject) => {
+      // Whichever way the race ends, the caller's signal loses our listener at once, even if
+      // the abandoned work never settles.
+      const stop = (): void => signal?.removeEventListener('abort', onAbort);
+      const onAbort = (): void => {
+        scope.abort(abortReason(signal!));
+        fail(abortReason(signal!));
+      };
+      const fail = (reason: unknown): void => (stop(), reject(reason));
+      onInterrupt(fail);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const work = Promise.resolve().then(() => fn(scope));
+      ignoreRejection(work);
+      work.then((value) => (stop(), resolve(value)), fail);
+    });
+  }
+}
+
+/**
+ * Creates a {@link TimeoutPolicy}.
+ *
+ * @param ms The limit in milliseconds (>= 0).
+ * @throws ValidationError when `ms` is negative or not finite.
+ * @example
+ * ```ts
+ * const policy = timeout(2_000);
+ * const res = await policy.execute(({ signal }) => fetch(url, { signal }));
+ * ```
+ */
+export function timeout(ms: number, options: TimeoutOptions = {}): TimeoutPolicy {
+  return new TimeoutPolicy(ms, options);
+}
