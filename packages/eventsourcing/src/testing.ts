@@ -1,1 +1,16 @@
-export {};
+export { deciderSpec, shapeOf } from './testing/deciderSpec.js';
+export type {
+  DeciderSpecification,
+  DeciderGiven,
+  SpecificationOutcome,
+  ErrorClass,
+} from './testing/deciderSpec.js';
+export { aggregateSpec } from './testing/aggregateSpec.js';
+export type { AggregateSpecification, AggregateGiven, AggregateOutcome } from './testing/aggregateSpec.js';
+export { eventStoreContract, numbered } from './testing/eventStoreContract.js';
+export type { StoreFactory } from './testing/eventStoreContract.js';
+export {
+  snapshotStoreContract,
+  checkpointStoreContract,
+  deadLetterStoreContract,
+} from './testing/storeContracts.js';

@@ -1,0 +1,232 @@
+import { NotFoundError, throwIfAborted } from '@keel/core';
+import type { EventPublisher, Metadata } from '@keel/core';
+import { EventPublicationError } from '@keel/ddd';
+import type {
+  AggregateFactory,
+  AnyAggregateRoot,
+  EventOf,
+  IdOf,
+  Repository,
+  RepositoryReadOptions,
+  SaveOptions,
+} from '@keel/ddd';
+import { DeleteNotSupportedError } from '../errors/errors.js';
+import type { EventStore } from '../eventStore/eventStore.js';
+import type { NewEvent, RecordedEvent } from '../eventStore/recordedEvent.js';
+import { saveSnapshot, snapshotIfDue } from '../snapshots/aggregateStream.js';
+import { snapshotSchemaVersion } from '../snapshots/snapshotPolicy.js';
+import type { SnapshotOptions } from '../snapshots/snapshotPolicy.js';
+
+/** Options of {@link EventSourcedRepository}. */
+export interface EventSourcedRepositoryOptions<TAggregate extends AnyAggregateRoot, TId> {
+  /**
+   * The stream of an aggregate.
+   * @default `${aggregateType}-${id}`, e.g. `Account-42`
+   */
+  streamName?: (id: TId, aggregateType: string) => string;
+  /**
+   * Snapshot settings; the aggregate must override `snapshotState`/`restoreSnapshotState`.
+   * @default no snapshots
+   */
+  snapshots?: SnapshotOptions<TAggregate>;
+  /** Receives the events of every successful save. @default none */
+  publisher?: EventPublisher<EventOf<TAggregate>>;
+}
+
+/** Where a loaded aggregate's latest usable snapshot is, for the snapshot policy. */
+const snapshotVersions = new WeakMap<object, number>();
+
+/**
+ * A `@keel/ddd` {@link Repository} that stores each aggregate as an event stream: `find`
+ * replays the stream (from a snapshot when configured), `save` appends the uncommitted events
+ * expecting the aggregate's `persistedVersion`, then publishes them.
+ *
+ * @example
+ * ```ts
+ * const accounts = new EventSourcedRepository(store, (id: string) => new Account(id), {
+ *   snapshots: { store: new InMemorySnapshotStore(), policy: everyNEvents(100) },
+ * });
+ * ```
+ */
+export class EventSourcedRepository<
+  TAggregate extends AnyAggregateRoot,
+  TId = IdOf<TAggregate>,
+> implements Repository<TAggregate, TId> {
+  readonly #store: EventStore;
+  readonly #create: AggregateFactory<TAggregate, TId>;
+  readonly #options: EventSourcedRepositoryOptions<TAggregate, TId>;
+
+  /**
+   * @param store The event store (wrap it with `withUpcasting` to upcast old events).
+   * @param create Builds an empty aggregate for an id, to replay into.
+   * @param options See {@link EventSourcedRepositoryOptions}.
+   * @throws ValidationError when `snapshots.schemaVersion` is not an integer >= 1.
+   */
+  constructor(
+    store: EventStore,
+    create: AggregateFactory<TAggregate, TId>,
+    options: EventSourcedRepositoryOptions<TAggregate, TId> = {},
+  ) {
+    if (options.snapshots !== undefined) snapshotSchemaVersion(options.snapshots);
+    this.#store = store;
+    this.#create = create;
+    this.#options = options;
+  }
+
+  /** The stream name of the aggregate with `id`. */
+  streamNameOf(id: TId): string {
+    const empty = this.#create(id);
+    return this.#options.streamName?.(id, empty.aggregateType) ?? `${empty.aggregateType}-${empty.idString}`;
+  }
+
+  /**
+   * Loads the aggregate.
+   *
+   * @throws NotFoundError when its stream has no events.
+   */
+  async get(id: TId, options: RepositoryReadOptions = {}): Promise<TAggregate> {
+    const found = await this.find(id, options);
+    if (found !== undefined) return found;
+    const empty = this.#create(id);
+    throw new NotFoundError(empty.aggregateType, empty.idString);
+  }
+
+  /** Loads the aggregate, or `undefined` when its stream has no events. */
+  async find(id: TId, options: RepositoryReadOptions = {}): Promise<TAggregate | undefined> {
+    throwIfAborted(options.signal);
+    const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+    const aggregate = this.#create(id);
+    const streamName = this.streamNameOf(id);
+    const snapshots = this.#options.snapshots;
+    const { snapshotVersion, stale } = await this.#restoreSnapshot(aggregate, streamName, signalOption);
+    const pages = this.#store.readStreamPages(streamName, {
+      fromVersion: aggregate.version + 1,
+      ...signalOption,
+    });
+    for await (const page of pages) {
+      aggregate.loadFromHistory(page.map((event) => toAggregateEvent(event, aggregate)));
+    }
+    if (aggregate.version === 0) return undefined;
+    let usable = snapshotVersion;
+    if (stale && snapshots !== undefined) {
+      const saved = await saveSnapshot(
+        snapshots,
+        streamName,
+        aggregate.version,
+        aggregate.toSnapshot().state,
+        signalOption,
+      );
+      if (saved) usable = aggregate.version;
+    }
+    snapshotVersions.set(aggregate, usable);
+    return aggregate;
+  }
+
+  /**
+   * Appends the aggregate's uncommitted events, marks it committed, takes a snapshot when the
+   * policy says so, then publishes the events.
+   *
+   * @throws ConcurrencyError when the stream is not at `aggregate.persistedVersion`; nothing is stored.
+   * @throws EventPublicationError (from `@keel/ddd`) when publishing fails; the events are stored.
+   */
+  async save(aggregate: TAggregate, options: SaveOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
+    const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+    const events = aggregate.uncommittedEvents as readonly EventOf<TAggregate>[];
+    if (events.length === 0) return;
+    const streamName = this.streamNameOf(aggregate.id as TId);
+    await this.#store.appendToStream(streamName, events.map(toNewEvent), {
+      expectedVersion: aggregate.persistedVersion,
+      ...signalOption,
+    });
+    aggregate.markCommitted();
+    const snapshotVersion = snapshotVersions.get(aggregate) ?? 0;
+    const context = { streamName, version: aggregate.version, snapshotVersion, appended: events.length };
+    const snapshots = this.#options.snapshots;
+    const after = await snapshotIfDue(
+      snapshots === undefined ? undefined : this.#adapt(snapshots),
+      { ...context, state: aggregate },
+      signalOption,
+    );
+    snapshotVersions.set(aggregate, after);
+    await this.#publish(`${aggregate.aggregateType} "${aggregate.idString}"`, events, signalOption);
+  }
+
+  /**
+   * Not supported: an event-sourced aggregate's history is kept.
+   *
+   * @throws DeleteNotSupportedError always.
+   */
+  async delete(id: TId): Promise<boolean> {
+    throw new DeleteNotSupportedError(`Stream "${this.streamNameOf(id)}"`);
+  }
+
+  async #restoreSnapshot(aggregate: TAggregate, streamName: string, signalOption: { signal?: AbortSignal }) {
+    const snapshots = this.#options.snapshots;
+    if (snapshots === undefined || !aggregate.supportsSnapshots) return { snapshotVersion: 0, stale: false };
+    const snapshot = await snapshots.store.load(streamName, signalOption);
+    if (snapshot === undefined) return { snapshotVersion: 0, stale: false };
+    if (snapshot.schemaVersion !== snapshotSchemaVersion(snapshots))
+      return { snapshotVersion: 0, stale: true };
+    aggregate.loadFromSnapshot({
+      aggregateId: aggregate.idString,
+      aggregateType: aggregate.aggregateType,
+      version: snapshot.version,
+      state: snapshot.state,
+    });
+    return { snapshotVersion: snapshot.version, stale: false };
+  }
+
+  /** Snapshot options whose state is the aggregate's snapshot state, for the policy's saver. */
+  #adapt(snapshots: SnapshotOptions<TAggregate>): SnapshotOptions<TAggregate> {
+    return {
+      ...snapshots,
+      store: {
+        load: (name, options) => snapshots.store.load(name, options),
+        delete: (name, options) => snapshots.store.delete(name, options),
+        save: (snapshot, options) =>
+          snapshots.store.save(
+            { ...snapshot, state: (snapshot.state as TAggregate).toSnapshot().state },
+            options,
+          ),
+      },
+    };
+  }
+
+  async #publish(
+    subject: string,
+    events: readonly EventOf<TAggregate>[],
+    signalOption: { signal?: AbortSignal },
+  ) {
+    const publisher = this.#options.publisher;
+    if (publisher === undefined) return;
+    try {
+      await publisher.publish(events, signalOption);
+    } catch (error) {
+      throw new EventPublicationError(subject, events.length, { cause: error });
+    }
+  }
+}
+
+function toNewEvent(event: { type: string; data: unknown; metadata: Metadata }): NewEvent {
+  return { type: event.type, data: event.data, eventId: event.metadata.messageId, metadata: event.metadata };
+}
+
+function toAggregateEvent(event: RecordedEvent, aggregate: AnyAggregateRoot) {
+  const stored = event.metadata as Partial<Metadata>;
+  const metadata: Metadata = {
+    ...stored,
+    messageId: event.eventId,
+    correlationId: typeof stored.correlationId === 'string' ? stored.correlationId : event.eventId,
+    occurredAt: typeof stored.occurredAt === 'string' ? stored.occurredAt : event.recordedAt.toISOString(),
+    headers: stored.headers ?? {},
+  };
+  return {
+    type: event.type,
+    data: event.data,
+    metadata,
+    aggregateId: aggregate.idString,
+    aggregateType: aggregate.aggregateType,
+    version: event.streamVersion,
+  };
+}

@@ -1,0 +1,148 @@
+import { isConcurrencyError, throwIfAborted } from '@keel/core';
+import type { AppendResult, EventStore } from '../eventStore/eventStore.js';
+import type { ExpectedVersion } from '../eventStore/expectedVersion.js';
+import type { NewEvent, RecordedEvent } from '../eventStore/recordedEvent.js';
+import { checkInteger } from '../internal/options.js';
+import { aggregateStream, snapshotIfDue } from '../snapshots/aggregateStream.js';
+import { snapshotSchemaVersion } from '../snapshots/snapshotPolicy.js';
+import type { SnapshotOptions } from '../snapshots/snapshotPolicy.js';
+import { decidedEvents } from './decider.js';
+import type { DecidedEvent, Decider } from './decider.js';
+
+/** The defaults of {@link CommandHandlerOptions}. */
+export const COMMAND_HANDLER_DEFAULTS = Object.freeze({ maxConflictRetries: 0 });
+
+/** Options of {@link createCommandHandler}. */
+export interface CommandHandlerOptions<TState> {
+  /**
+   * How many times to reload the stream and decide again when another writer appended first
+   * (a `ConcurrencyError`). Opt-in: a conflict is rethrown at once by default. Never applies
+   * when the caller passes an explicit `expectedVersion`.
+   * @default 0
+   */
+  maxConflictRetries?: number;
+  /** Load from and take snapshots. @default no snapshots */
+  snapshots?: SnapshotOptions<TState>;
+}
+
+/** Options of one call of a {@link CommandHandler}. */
+export interface HandleOptions {
+  /**
+   * The version the caller saw (e.g. from an HTTP `If-Match`); the append fails with a
+   * `ConcurrencyError` if the stream moved on, and no retry happens.
+   * @default the version just loaded
+   */
+  expectedVersion?: ExpectedVersion;
+  /** Metadata added to every event (correlation ids, user …). @default {} */
+  metadata?: Readonly<Record<string, unknown>>;
+  /** Stops the load or append with the abort reason. */
+  signal?: AbortSignal;
+}
+
+/** What a {@link CommandHandler} returns. */
+export interface CommandResult<TState, TEvent extends DecidedEvent> {
+  /** The state after the new events. */
+  readonly state: TState;
+  /** The events recorded (empty when the command decided nothing). */
+  readonly events: readonly RecordedEvent<TEvent['type'], TEvent['data']>[];
+  /** The stream's version after the append. */
+  readonly nextExpectedVersion: number;
+}
+
+/** Handles one command against one stream: load, decide, append. */
+export type CommandHandler<TCommand, TState, TEvent extends DecidedEvent> = (
+  streamName: string,
+  command: TCommand,
+  options?: HandleOptions,
+) => Promise<CommandResult<TState, TEvent>>;
+
+/**
+ * Creates the command handler of a {@link Decider}: it loads the stream's state (from a
+ * snapshot when configured), calls `decide`, and appends the events expecting the version it
+ * loaded. With `maxConflictRetries`, a conflict reloads the state and decides again.
+ *
+ * @param store The event store.
+ * @param decider The decider.
+ * @param options Retries and snapshots.
+ * @returns The handler.
+ * @throws ValidationError when `maxConflictRetries` is not an integer >= 0 or the snapshot schema
+ *   version not an integer >= 1.
+ * @example
+ * ```ts
+ * const handle = createCommandHandler(store, accountDecider, { maxConflictRetries: 3 });
+ * await handle('account-1', { type: 'Deposit', amount: 50 });
+ * ```
+ */
+export function createCommandHandler<TCommand, TState, TEvent extends DecidedEvent>(
+  store: EventStore,
+  decider: Decider<TCommand, TState, TEvent>,
+  options: CommandHandlerOptions<TState> = {},
+): CommandHandler<TCommand, TState, TEvent> {
+  const retries = checkInteger(
+    'command handler options',
+    'maxConflictRetries',
+    options.maxConflictRetries ?? COMMAND_HANDLER_DEFAULTS.maxConflictRetries,
+    0,
+  );
+  if (options.snapshots !== undefined) snapshotSchemaVersion(options.snapshots);
+  return async (streamName, command, handle = {}) => {
+    for (let attempted = 0; ; attempted++) {
+      throwIfAborted(handle.signal);
+      try {
+        return await decideAndAppend(store, decider, options.snapshots, streamName, command, handle);
+      } catch (error) {
+        const retryable =
+          isConcurrencyError(error) && handle.expectedVersion === undefined && attempted < retries;
+        if (!retryable) throw error;
+      }
+    }
+  };
+}
+
+/** One attempt: load the state, decide, append at the loaded version, snapshot if due. */
+async function decideAndAppend<TCommand, TState, TEvent extends DecidedEvent>(
+  store: EventStore,
+  decider: Decider<TCommand, TState, TEvent>,
+  snapshots: SnapshotOptions<TState> | undefined,
+  streamName: string,
+  command: TCommand,
+  handle: HandleOptions,
+): Promise<CommandResult<TState, TEvent>> {
+  const signalOption = handle.signal === undefined ? {} : { signal: handle.signal };
+  const evolve = (state: TState, event: RecordedEvent): TState =>
+    decider.evolve(state, event as unknown as TEvent);
+  const initialState = () => decider.initialState();
+  const loaded = await aggregateStream(store, streamName, {
+    initialState,
+    evolve,
+    snapshots,
+    ...signalOption,
+  });
+  const events = decidedEvents(decider.decide(command, loaded.state));
+  if (events.length === 0) return { state: loaded.state, events: [], nextExpectedVersion: loaded.version };
+  const result = await store.appendToStream(
+    streamName,
+    events.map((event) => withMetadata(event, handle)),
+    { expectedVersion: handle.expectedVersion ?? loaded.version, ...signalOption },
+  );
+  const state = result.events.reduce(evolve, loaded.state);
+  await snapshotIfDue(snapshots, { streamName, ...stateAfter(result, loaded), state }, signalOption);
+  return {
+    state,
+    events: result.events as CommandResult<TState, TEvent>['events'],
+    nextExpectedVersion: result.nextExpectedVersion,
+  };
+}
+
+function stateAfter(result: AppendResult, loaded: { snapshotVersion: number }) {
+  return {
+    version: result.nextExpectedVersion,
+    snapshotVersion: loaded.snapshotVersion,
+    appended: result.events.length,
+  };
+}
+
+function withMetadata(event: DecidedEvent, handle: HandleOptions): NewEvent {
+  if (handle.metadata === undefined) return event;
+  return { ...event, metadata: { ...handle.metadata, ...event.metadata } };
+}

@@ -1,0 +1,50 @@
+/**
+ * Expected version: the stream must not exist yet (have no events).
+ * Same as the number `0`.
+ */
+export const NO_STREAM = 'no_stream' as const;
+
+/** Expected version: the stream must already hold at least one event. */
+export const STREAM_EXISTS = 'stream_exists' as const;
+
+/** Expected version: no check; append whatever the stream's state. */
+export const ANY = 'any' as const;
+
+/**
+ * What an append expects the stream's current version to be. A number is the exact version
+ * (the count of events in the stream, so `0` means empty); otherwise one of the sentinels
+ * {@link NO_STREAM}, {@link STREAM_EXISTS} or {@link ANY}.
+ */
+export type ExpectedVersion = number | typeof NO_STREAM | typeof STREAM_EXISTS | typeof ANY;
+
+/**
+ * Whether a stream at `current` version satisfies `expected`.
+ *
+ * @param expected The expected version of an append.
+ * @param current The stream's version (0 when it has no events).
+ * @returns `true` when the append may go ahead.
+ */
+export function matchesExpectedVersion(expected: ExpectedVersion, current: number): boolean {
+  switch (expected) {
+    case ANY:
+      return true;
+    case NO_STREAM:
+      return current === 0;
+    case STREAM_EXISTS:
+      return current > 0;
+    default:
+      return expected === current;
+  }
+}
+
+/**
+ * Whether `value` is a valid {@link ExpectedVersion}: a sentinel or an integer >= 0.
+ */
+export function isExpectedVersion(value: unknown): value is ExpectedVersion {
+  return (
+    value === ANY ||
+    value === NO_STREAM ||
+    value === STREAM_EXISTS ||
+    (typeof value === 'number' && Number.isInteger(value) && value >= 0)
+  );
+}

@@ -1,0 +1,57 @@
+import { abortReason } from '@keel/core';
+
+interface Waiter {
+  readonly target: number;
+  readonly resolve: (position: number) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Tracks a position that only grows and resolves waits for it to reach a target. */
+export class PositionWaiters {
+  #position = 0;
+  readonly #waiters = new Set<Waiter>();
+
+  /** The current position. */
+  get position(): number {
+    return this.#position;
+  }
+
+  /** Sets the position (e.g. after loading a checkpoint or a reset). */
+  reset(position: number): void {
+    this.#position = position;
+    this.advance(position);
+  }
+
+  /** Moves the position forward (never back) and resolves every wait it satisfies. */
+  advance(position: number): void {
+    if (position > this.#position) this.#position = position;
+    for (const waiter of [...this.#waiters]) {
+      if (waiter.target <= this.#position) waiter.resolve(this.#position);
+    }
+  }
+
+  /** Resolves once the position reaches `target`; rejects with the abort reason or a `rejectAll` error. */
+  wait(target: number, signal?: AbortSignal): Promise<number> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise<number>((resolve, reject) => {
+      const onAbort = (): void => settle(() => reject(abortReason(signal!)));
+      const settle = (finish: () => void): void => {
+        this.#waiters.delete(waiter);
+        signal?.removeEventListener('abort', onAbort);
+        finish();
+      };
+      const waiter: Waiter = {
+        target,
+        resolve: (position) => settle(() => resolve(position)),
+        reject: (error) => settle(() => reject(error)),
+      };
+      this.#waiters.add(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Rejects every pending wait with `error`. */
+  rejectAll(error: unknown): void {
+    for (const waiter of [...this.#waiters]) waiter.reject(error);
+  }
+}

@@ -1,0 +1,71 @@
+import type { Clock } from '@keel/core';
+import { checkInteger } from '../internal/options.js';
+import type { SnapshotStore } from './snapshotStore.js';
+
+/** What a {@link SnapshotPolicy} is told after events were appended to a stream. */
+export interface SnapshotPolicyContext<TState = unknown> {
+  readonly streamName: string;
+  /** The stream's version after the append. */
+  readonly version: number;
+  /** The version of the stream's latest usable snapshot, 0 when there is none. */
+  readonly snapshotVersion: number;
+  /** How many events a load would replay on top of that snapshot: `version - snapshotVersion`. */
+  readonly eventsSinceSnapshot: number;
+  /** How many events this append added. */
+  readonly appended: number;
+  /** The state after the append. */
+  readonly state: TState;
+}
+
+/**
+ * Decides whether to take a snapshot after an append. Write your own for custom rules (e.g.
+ * snapshot when an account is closed); {@link everyNEvents} covers the usual case.
+ */
+export type SnapshotPolicy<TState = unknown> = (context: SnapshotPolicyContext<TState>) => boolean;
+
+/**
+ * A policy that snapshots once `n` or more events would be replayed on top of the latest
+ * snapshot, so a load never replays more than `n - 1` events plus one batch.
+ *
+ * @param n Events between snapshots; an integer >= 1.
+ * @throws ValidationError when `n` is not an integer >= 1.
+ * @example
+ * ```ts
+ * const snapshots = { store: new InMemorySnapshotStore(), policy: everyNEvents(100) };
+ * ```
+ */
+export function everyNEvents(n: number): SnapshotPolicy {
+  checkInteger('everyNEvents', 'n', n, 1);
+  return (context) => context.eventsSinceSnapshot >= n;
+}
+
+/** The defaults of {@link SnapshotOptions}. */
+export const SNAPSHOT_DEFAULTS = Object.freeze({ schemaVersion: 1 });
+
+/**
+ * Returns the snapshot schema version of `options` (default 1), checking it is an integer >= 1.
+ *
+ * @throws ValidationError when `schemaVersion` is not an integer >= 1.
+ */
+export function snapshotSchemaVersion(options: Pick<SnapshotOptions, 'schemaVersion'> | undefined): number {
+  const version = options?.schemaVersion ?? SNAPSHOT_DEFAULTS.schemaVersion;
+  return checkInteger('snapshot options', 'schemaVersion', version, 1);
+}
+
+/** Options for loading and saving snapshots of a stream's state. */
+export interface SnapshotOptions<TState = unknown> {
+  /** Where snapshots are kept. */
+  store: SnapshotStore;
+  /** When to take one. */
+  policy: SnapshotPolicy<TState>;
+  /**
+   * The version of the snapshot's shape; bump it when the state's shape changes and old
+   * snapshots will be ignored and rebuilt.
+   * @default 1
+   */
+  schemaVersion?: number;
+  /** The source of `takenAt`. @default systemClock */
+  clock?: Clock;
+  /** Called when saving a snapshot fails (the append already succeeded). @default ignore */
+  onError?: (error: unknown, streamName: string) => void;
+}
