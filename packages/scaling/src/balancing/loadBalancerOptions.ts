@@ -1,0 +1,55 @@
+import type { Clock } from '@keel/core';
+import type { EndpointView } from './endpoint.js';
+import type { EjectionReason, OutlierDetectionOptions } from './outlierDetection.js';
+import type { BalancingStrategy } from './strategy.js';
+
+/** Options of {@link LoadBalancer}. */
+export interface LoadBalancerOptions {
+  /** How endpoints are chosen. @default peakEwma() */
+  strategy?: BalancingStrategy;
+  /** Source of time for latency and ejections. @default systemClock */
+  clock?: Clock;
+  /** Uniform random numbers in [0, 1) for the strategies; pass a seeded one for reproducibility. @default Math.random */
+  random?: () => number;
+  /** Passive outlier detection settings, or `false` to never eject. @default OUTLIER_DETECTION_DEFAULTS */
+  outlierDetection?: OutlierDetectionOptions | false;
+  /** Time constant of the peak-EWMA latency decay, in ms. @default 10_000 */
+  latencyDecayMs?: number;
+  /** Latency estimate of a new endpoint before any response, in ms. @default 0 */
+  initialLatencyMs?: number;
+  /** Which errors thrown by `execute` callbacks count against the endpoint. @default every error */
+  isFailure?: (error: unknown) => boolean;
+}
+
+/** The defaults of {@link LoadBalancerOptions}. */
+export const LOAD_BALANCER_DEFAULTS = Object.freeze({ latencyDecayMs: 10_000, initialLatencyMs: 0 });
+
+/** Options of one {@link LoadBalancer.execute} or {@link LoadBalancer.acquire} call. */
+export interface PickOptions {
+  /** Affinity key for hashing strategies (user id, cache key …). */
+  key?: string;
+}
+
+/** Options of {@link LoadBalancer.execute}. */
+export interface ExecuteOptions extends PickOptions {
+  /** Cancels the call; an abort releases the lease without counting a failure. */
+  signal?: AbortSignal;
+}
+
+/** What the callback of {@link LoadBalancer.execute} receives besides the endpoint value. */
+export interface ExecuteContext<TValue> {
+  /** The caller's signal (never aborted when none was given). */
+  readonly signal: AbortSignal;
+  /** The chosen endpoint. */
+  readonly endpoint: EndpointView<TValue>;
+}
+
+/** Payload of the `ejected` event. */
+export interface EjectedEvent {
+  readonly id: string;
+  readonly reason: EjectionReason;
+  /** When the endpoint returns to rotation, in clock ms. */
+  readonly until: number;
+  /** How many times it has been ejected (the duration multiplier). */
+  readonly ejections: number;
+}

@@ -1,0 +1,108 @@
+import { assertOptions, integerIn, numberIn } from '../internal/options.js';
+
+/** Options of passive outlier detection (after Envoy's outlier detection). */
+export interface OutlierDetectionOptions {
+  /** Eject after this many failures in a row. @default 5 */
+  consecutiveFailures?: number;
+  /** Eject when the failure rate within one interval reaches this fraction (0..1]. @default 0.5 */
+  failureRateThreshold?: number;
+  /** Requests needed within an interval before the failure rate counts. @default 20 */
+  minimumRequests?: number;
+  /** Length of the counting interval for the failure rate, and of one decay step of the ejection count, in ms. @default 10_000 */
+  intervalMs?: number;
+  /** First ejection time in ms; the n-th ejection lasts n times this. @default 30_000 */
+  baseEjectionMs?: number;
+  /** Longest ejection in ms. @default 300_000 */
+  maxEjectionMs?: number;
+  /**
+   * Largest fraction of endpoints ejected at once; at least one endpoint may always be
+   * ejected, and the last endpoint in rotation never is.
+   * @default 0.1
+   */
+  maxEjectedFraction?: number;
+}
+
+/** The defaults of {@link OutlierDetectionOptions}. */
+export const OUTLIER_DETECTION_DEFAULTS = Object.freeze({
+  consecutiveFailures: 5,
+  failureRateThreshold: 0.5,
+  minimumRequests: 20,
+  intervalMs: 10_000,
+  baseEjectionMs: 30_000,
+  maxEjectionMs: 300_000,
+  maxEjectedFraction: 0.1,
+});
+
+/** Resolved outlier-detection settings. */
+export type OutlierDetectionSettings = Readonly<Required<OutlierDetectionOptions>>;
+
+/** Merges options with the defaults and checks every range. */
+export function outlierSettings(options: OutlierDetectionOptions): OutlierDetectionSettings {
+  const settings = { ...OUTLIER_DETECTION_DEFAULTS, ...options };
+  assertOptions('outlier detection options', [
+    ['consecutiveFailures', integerIn(settings.consecutiveFailures, 1)],
+    ['failureRateThreshold', numberIn(settings.failureRateThreshold, Number.MIN_VALUE, 1)],
+    ['minimumRequests', integerIn(settings.minimumRequests, 1)],
+    ['intervalMs', numberIn(settings.intervalMs, 1)],
+    ['baseEjectionMs', numberIn(settings.baseEjectionMs, 1)],
+    ['maxEjectionMs', numberIn(settings.maxEjectionMs, settings.baseEjectionMs)],
+    ['maxEjectedFraction', numberIn(settings.maxEjectedFraction, 0, 1)],
+  ]);
+  return Object.freeze(settings);
+}
+
+/** Why an endpoint was ejected. */
+export type EjectionReason = 'consecutive-failures' | 'failure-rate';
+
+/** Per-endpoint outlier bookkeeping. */
+export class OutlierState {
+  consecutiveFailures = 0;
+  windowStart = 0;
+  windowRequests = 0;
+  windowFailures = 0;
+  ejectedUntil: number | undefined = undefined;
+  ejections = 0;
+  lastEjectionEnd = 0;
+
+  /** Records an outcome; returns a reason when the endpoint now qualifies for ejection. */
+  record(ok: boolean, now: number, settings: OutlierDetectionSettings): EjectionReason | undefined {
+    if (now - this.windowStart >= settings.intervalMs) {
+      this.windowStart = now;
+      this.windowRequests = 0;
+      this.windowFailures = 0;
+    }
+    this.windowRequests++;
+    if (ok) {
+      this.consecutiveFailures = 0;
+      return undefined;
+    }
+    this.windowFailures++;
+    this.consecutiveFailures++;
+    if (this.consecutiveFailures >= settings.consecutiveFailures) return 'consecutive-failures';
+    const rate = this.windowFailures / this.windowRequests;
+    if (this.windowRequests >= settings.minimumRequests && rate >= settings.failureRateThreshold) {
+      return 'failure-rate';
+    }
+    return undefined;
+  }
+
+  /** Ejects until a time that grows with repeated ejections; returns that time. */
+  eject(now: number, settings: OutlierDetectionSettings): number {
+    // The multiplier decays by one for every full interval spent healthy since the last ejection.
+    const healthyIntervals =
+      this.ejections > 0 ? Math.floor((now - this.lastEjectionEnd) / settings.intervalMs) : 0;
+    this.ejections = Math.max(0, this.ejections - healthyIntervals) + 1;
+    const duration = Math.min(settings.baseEjectionMs * this.ejections, settings.maxEjectionMs);
+    this.ejectedUntil = now + duration;
+    return this.ejectedUntil;
+  }
+
+  /** Brings the endpoint back with fresh counters. */
+  restore(): void {
+    this.lastEjectionEnd = this.ejectedUntil ?? 0;
+    this.ejectedUntil = undefined;
+    this.consecutiveFailures = 0;
+    this.windowRequests = 0;
+    this.windowFailures = 0;
+  }
+}

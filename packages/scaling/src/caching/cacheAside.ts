@@ -1,0 +1,251 @@
+import { noopLogger, noopPolicy, systemClock, throwIfAborted } from '@keel/core';
+import type { Clock, Logger, Policy } from '@keel/core';
+import type { CacheStore, CacheStoreOptions, CacheWriteTarget } from './cacheStore.js';
+import { checkOptions, definedOnly, isDuration, isFraction, optional } from './internal/validate.js';
+import { SingleFlight } from './internal/singleFlight.js';
+import type { FlightContext } from './internal/singleFlight.js';
+
+/** How cache-aside keeps a value in its {@link CacheStore}: the value plus its timing. */
+export interface CacheAsideEntry<TValue> {
+  /** The loaded value (`undefined`/`null` for a cached negative result). */
+  readonly value: TValue;
+  /** Epoch ms until which the value is served without reloading. */
+  readonly freshUntil: number;
+  /** Epoch ms until which a stale value is still served while it is refreshed in the background. */
+  readonly staleUntil: number;
+  /** How long the load took in ms: XFetch's `delta`. */
+  readonly loadMs: number;
+}
+
+/** Loads the value of a key from the source of truth; gets a signal to stop early. */
+export type CacheLoader<TKey, TValue> = (
+  key: TKey,
+  context: { readonly signal: AbortSignal },
+) => Promise<TValue>;
+
+/** Options of {@link createCacheAside}. */
+export interface CacheAsideOptions {
+  /** How long a loaded value is fresh, in ms (`Infinity`: until evicted or invalidated). @default 60_000 */
+  ttl?: number;
+  /** How long after `ttl` a stale value is still served while one background load refreshes it, in ms. @default 0 */
+  staleWhileRevalidate?: number;
+  /** Shortens each TTL by a random share up to this fraction, so keys loaded together do not expire together. @default 0 */
+  jitter?: number;
+  /**
+   * XFetch's β: a fresh value is refreshed early, in the background, when
+   * `-loadMs × β × ln(random())` reaches its remaining TTL; `0` turns it off, `1` is the usual choice.
+   * @default 0
+   */
+  earlyRecompute?: number;
+  /** How long a `null`/`undefined` load result is cached, in ms; `0` caches none (each read reloads). @default 0 */
+  negativeTtl?: number;
+  /** Wraps every load (retry, timeout, circuit breaker from `@keel/resilience`). @default noopPolicy */
+  policy?: Policy;
+  /** Reports store failures (reads then fall back to the loader) and failed background refreshes. @default noopLogger */
+  logger?: Logger;
+  /** The source of time. @default systemClock */
+  clock?: Clock;
+  /** Uniform random numbers in [0, 1) for jitter and early recomputation. @default Math.random */
+  random?: () => number;
+}
+
+/** A read-through view of a {@link CacheStore} in front of a loader; see {@link createCacheAside}. */
+export interface CacheAside<TKey, TValue> extends CacheWriteTarget<TKey, TValue> {
+  /** The cached value of `key`, loading it on a miss (one load however many callers miss at once). */
+  get(key: TKey, options?: CacheStoreOptions): Promise<TValue>;
+  /** The values of `keys` in order: one store round trip, then a single-flight load per miss. */
+  getMany(keys: readonly TKey[], options?: CacheStoreOptions): Promise<TValue[]>;
+  /** Loads `key` now, bypassing the cached value, and stores the result. */
+  refresh(key: TKey, options?: CacheStoreOptions): Promise<TValue>;
+  /** Stores a known value (e.g. after a write), replacing the cached one and any load in flight. */
+  set(key: TKey, value: TValue, options?: CacheStoreOptions): Promise<void>;
+  /** Forgets `key`, so the next read loads it; a load in flight is not stored. */
+  delete(key: TKey, options?: CacheStoreOptions): Promise<boolean>;
+}
+
+/** The defaults of {@link createCacheAside}'s options. */
+export const CACHE_ASIDE_DEFAULTS = Object.freeze({
+  ttl: 60_000,
+  staleWhileRevalidate: 0,
+  jitter: 0,
+  earlyRecompute: 0,
+  negativeTtl: 0,
+  policy: noopPolicy,
+  logger: noopLogger,
+  clock: systemClock,
+  random: Math.random,
+});
+
+/**
+ * Creates a cache-aside (read-through) cache: reads come from `store`; a miss calls `loader`
+ * once per key however many callers miss together, and stores the result. Optional
+ * stale-while-revalidate, TTL jitter, XFetch early recomputation and negative caching protect
+ * the source from stampedes. A failing load rejects every waiting caller and caches nothing.
+ *
+ * @param store Where entries live (a `MemoryCacheStore`, a Redis store …).
+ * @param loader Loads a key from the source of truth.
+ * @throws ValidationError when an option is out of range.
+ * @example
+ * ```ts
+ * const users = createCacheAside(new MemoryCacheStore<string, CacheAsideEntry<User>>(), loadUser, {
+ *   ttl: 60_000, staleWhileRevalidate: 10_000, jitter: 0.1, earlyRecompute: 1,
+ * });
+ * const user = await users.get('u1', { signal });
+ * ```
+ */
+export function createCacheAside<TKey, TValue>(
+  store: CacheStore<TKey, CacheAsideEntry<TValue>>,
+  loader: CacheLoader<TKey, TValue>,
+  options: CacheAsideOptions = {},
+): CacheAside<TKey, TValue> {
+  checkOptions('cache-aside options', [
+    ['ttl', optional(options.ttl, (ttl) => ttl > 0), 'a duration in ms > 0', options.ttl],
+    [
+      'staleWhileRevalidate',
+      optional(options.staleWhileRevalidate, isDuration),
+      'a duration in ms >= 0',
+      options.staleWhileRevalidate,
+    ],
+    ['jitter', optional(options.jitter, isFraction), 'a fraction in [0, 1]', options.jitter],
+    ['earlyRecompute', optional(options.earlyRecompute, isDuration), 'a number >= 0', options.earlyRecompute],
+    ['negativeTtl', optional(options.negativeTtl, isDuration), 'a duration in ms >= 0', options.negativeTtl],
+  ]);
+  return new CacheAsideImpl(store, loader, { ...CACHE_ASIDE_DEFAULTS, ...definedOnly(options) });
+}
+
+type Settings = Required<CacheAsideOptions>;
+
+class CacheAsideImpl<TKey, TValue> implements CacheAside<TKey, TValue> {
+  readonly #flights = new SingleFlight<TKey, TValue>();
+  readonly #store: CacheStore<TKey, CacheAsideEntry<TValue>>;
+  readonly #loader: CacheLoader<TKey, TValue>;
+  readonly #settings: Settings;
+
+  constructor(
+    store: CacheStore<TKey, CacheAsideEntry<TValue>>,
+    loader: CacheLoader<TKey, TValue>,
+    settings: Settings,
+  ) {
+    this.#store = store;
+    this.#loader = loader;
+    this.#settings = settings;
+  }
+
+  async get(key: TKey, options?: CacheStoreOptions): Promise<TValue> {
+    throwIfAborted(options?.signal);
+    const entry = await this.#read(() => this.#store.get(key, options), undefined, options?.signal);
+    return this.#serve(key, entry, options?.signal);
+  }
+
+  async getMany(keys: readonly TKey[], options?: CacheStoreOptions): Promise<TValue[]> {
+    throwIfAborted(options?.signal);
+    const entries = await this.#read(() => this.#store.getMany(keys, options), [], options?.signal);
+    return Promise.all(keys.map((key, at) => this.#serve(key, entries[at], options?.signal)));
+  }
+
+  async refresh(key: TKey, options?: CacheStoreOptions): Promise<TValue> {
+    throwIfAborted(options?.signal);
+    this.#flights.invalidate(key);
+    return this.#flights.run(key, (context) => this.#load(key, context), options?.signal);
+  }
+
+  async set(key: TKey, value: TValue, options?: CacheStoreOptions): Promise<void> {
+    throwIfAborted(options?.signal);
+    this.#flights.invalidate(key);
+    await this.#write(key, value, 0, options?.signal);
+  }
+
+  async delete(key: TKey, options?: CacheStoreOptions): Promise<boolean> {
+    throwIfAborted(options?.signal);
+    this.#flights.invalidate(key);
+    return this.#store.delete(key, options);
+  }
+
+  #serve(
+    key: TKey,
+    entry: CacheAsideEntry<TValue> | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<TValue> {
+    const now = this.#settings.clock.now();
+    if (entry !== undefined && now < entry.staleUntil) {
+      if (now >= entry.freshUntil || this.#recomputeEarly(entry, now)) this.#refreshInBackground(key);
+      return Promise.resolve(entry.value);
+    }
+    return this.#flights.run(key, (context) => this.#load(key, context), signal);
+  }
+
+  /** XFetch (Vattani et al.): refresh with a probability that grows as expiry nears and loads get slower. */
+  #recomputeEarly(entry: CacheAsideEntry<TValue>, now: number): boolean {
+    const beta = this.#settings.earlyRecompute;
+    if (beta === 0 || entry.loadMs <= 0 || now >= entry.freshUntil) return false;
+    return -entry.loadMs * beta * Math.log(this.#settings.random()) >= entry.freshUntil - now;
+  }
+
+  #refreshInBackground(key: TKey): void {
+    this.#flights
+      .runDetached(key, (context) => this.#load(key, context))
+      .catch((error: unknown) => {
+        this.#settings.logger.warn('cache-aside background refresh failed; serving the cached value', {
+          key,
+          error,
+        });
+      });
+  }
+
+  async #load(key: TKey, context: FlightContext): Promise<TValue> {
+    const { clock, policy } = this.#settings;
+    const started = clock.now();
+    const value = await policy.execute(({ signal }) => this.#loader(key, { signal }), context.signal);
+    if (context.isCurrent()) await this.#write(key, value, clock.now() - started, undefined);
+    return value;
+  }
+
+  async #write(key: TKey, value: TValue, loadMs: number, signal: AbortSignal | undefined): Promise<void> {
+    const entry = this.#entryFor(value, loadMs);
+    if (entry === undefined) {
+      await this.#tolerate('delete', () =>
+        this.#store.delete(key, signal === undefined ? undefined : { signal }),
+      );
+      return;
+    }
+    const ttl = entry.staleUntil - this.#settings.clock.now();
+    await this.#tolerate('write', () =>
+      this.#store.set(key, entry, signal === undefined ? { ttl } : { ttl, signal }),
+    );
+  }
+
+  #entryFor(value: TValue, loadMs: number): CacheAsideEntry<TValue> | undefined {
+    const { clock, negativeTtl, staleWhileRevalidate } = this.#settings;
+    const negative = value === undefined || value === null;
+    if (negative && negativeTtl === 0) return undefined;
+    const now = clock.now();
+    const ttl = negative ? negativeTtl : this.#jittered(this.#settings.ttl);
+    const freshUntil = now + ttl;
+    return { value, freshUntil, staleUntil: freshUntil + (negative ? 0 : staleWhileRevalidate), loadMs };
+  }
+
+  #jittered(ttl: number): number {
+    const { jitter, random } = this.#settings;
+    return jitter === 0 || ttl === Infinity ? ttl : ttl * (1 - jitter * random());
+  }
+
+  async #read<T>(read: () => Promise<T>, fallback: T, signal: AbortSignal | undefined): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      throwIfAborted(signal);
+      this.#settings.logger.warn('cache-aside store read failed; loading from the source', { error });
+      return fallback;
+    }
+  }
+
+  async #tolerate(operation: string, action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      this.#settings.logger.warn(`cache-aside store ${operation} failed; the value is served uncached`, {
+        error,
+      });
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it, vi } from 'vitest';
+import { MemoryCacheStore } from './memoryCacheStore.js';
+import { createWriteThrough } from './writeThrough.js';
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((yes) => (resolve = yes));
+  return { promise, resolve };
+}
+
+describe('createWriteThrough', () => {
+  it('writes the source first, then the cache', async () => {
+    const cache = new MemoryCacheStore<string, number>();
+    const order: string[] = [];
+    vi.spyOn(cache, 'set').mockImplementation(async () => void order.push('cache'));
+    const writes = createWriteThrough(cache, async () => void order.push('source'));
+    await writes.set('a', 1);
+    expect(order).toEqual(['source', 'cache']);
+  });
+
+  it('rejects and invalidates the cached value when the source write fails', async () => {
+    const cache = new MemoryCacheStore<string, number>();
+    await cache.set('a', 1);
+    const writes = createWriteThrough(cache, async () => {
+      throw new Error('constraint violated');
+    });
+    await expect(writes.set('a', 2)).rejects.toThrow('constraint violated');
+    expect(await cache.get('a')).toBeUndefined();
+  });
+
+  it('applies writes of one key in call order even when the first source write is slower', async () => {
+    const cache = new MemoryCacheStore<string, number>();
+    const slow = deferred();
+    const writes = createWriteThrough<string, number>(cache, async (_key, value) => {
+      if (value === 1) await slow.promise;
+    });
+    const first = writes.set('a', 1);
+    const second = writes.set('a', 2);
+    slow.resolve();
+    await Promise.all([first, second]);
+    expect(await cache.get('a')).toBe(2);
+  });
+
+  it('invalidates the key when the cache update fails after the source write', async () => {
+    const cache = new MemoryCacheStore<string, number>();
+    await cache.set('a', 1);
+    vi.spyOn(cache, 'set').mockRejectedValue(new Error('cache full'));
+    const writes = createWriteThrough(cache, async () => {});
+    await writes.set('a', 2);
+    expect(await cache.get('a')).toBeUndefined();
+  });
+
+  it('delete removes the key from the source and the cache', async () => {
+    const cache = new MemoryCacheStore<string, number>();
+    await cache.set('a', 1);
+    const remove = vi.fn(async () => {});
+    const writes = createWriteThrough(cache, async () => {}, { remove });
+    await writes.delete('a');
+    expect(remove).toHaveBeenCalledWith('a', expect.objectContaining({ signal: expect.any(AbortSignal) }));
+    expect(await cache.get('a')).toBeUndefined();
+  });
+
+  it('passes the caller signal to the writer and rejects at once when it is already aborted', async () => {
+    const cache = new MemoryCacheStore<string, number>();
+    const write = vi.fn(async () => {});
+    const writes = createWriteThrough(cache, write);
+    await expect(writes.set('a', 1, { signal: AbortSignal.abort(new Error('stop')) })).rejects.toThrow(
+      'stop',
+    );
+    expect(write).not.toHaveBeenCalled();
+    const controller = new AbortController();
+    await writes.set('a', 1, { signal: controller.signal });
+    expect(write).toHaveBeenCalledWith('a', 1, { signal: controller.signal });
+  });
+});

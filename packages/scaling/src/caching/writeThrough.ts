@@ -1,0 +1,93 @@
+import { noopLogger, throwIfAborted } from '@keel/core';
+import type { Logger } from '@keel/core';
+import type { CacheStoreOptions, CacheWriteTarget } from './cacheStore.js';
+import { KeyedMutex } from './internal/keyedMutex.js';
+import { abortable, NEVER_ABORTED } from './internal/abortable.js';
+
+/** Writes or removes a key in the source of truth; gets a signal to stop early. */
+export type CacheWriter<TKey, TValue> = (
+  key: TKey,
+  value: TValue,
+  context: { readonly signal: AbortSignal },
+) => Promise<void>;
+
+/** Options of {@link createWriteThrough}. */
+export interface WriteThroughOptions<TKey> {
+  /** Removes a key from the source of truth; without it `delete()` only invalidates the cache. @default undefined */
+  remove?: (key: TKey, context: { readonly signal: AbortSignal }) => Promise<void>;
+  /** Reports cache updates that failed after the source was written (the key is then invalidated). @default noopLogger */
+  logger?: Logger;
+}
+
+/** The defaults of {@link createWriteThrough}'s options. */
+export const WRITE_THROUGH_DEFAULTS = Object.freeze({ logger: noopLogger });
+
+/** Writes that reach the source of truth and the cache together; see {@link createWriteThrough}. */
+export interface WriteThrough<TKey, TValue> {
+  /** Writes `value` to the source, then to the cache; rejects (and invalidates the cache) if the source write fails. */
+  set(key: TKey, value: TValue, options?: CacheStoreOptions): Promise<void>;
+  /** Removes `key` from the source (when `remove` is given), then from the cache. */
+  delete(key: TKey, options?: CacheStoreOptions): Promise<void>;
+}
+
+/**
+ * Creates a write-through cache: every write goes to the source of truth first and, once it
+ * succeeded, to the cache, so the cache never holds a value the source rejected. Writes of one
+ * key are applied in call order (a later write never lands in the cache before an earlier one).
+ *
+ * @param cache The cache to keep in step: a `CacheStore`, or a cache-aside to share its entries.
+ * @param write Writes a value to the source of truth.
+ * @example
+ * ```ts
+ * const users = createCacheAside(store, loadUser);
+ * const writes = createWriteThrough(users, (id, user, { signal }) => db.saveUser(id, user, signal));
+ * await writes.set('u1', user);
+ * ```
+ */
+export function createWriteThrough<TKey, TValue>(
+  cache: CacheWriteTarget<TKey, TValue>,
+  write: CacheWriter<TKey, TValue>,
+  options: WriteThroughOptions<TKey> = {},
+): WriteThrough<TKey, TValue> {
+  const logger = options.logger ?? WRITE_THROUGH_DEFAULTS.logger;
+  const mutex = new KeyedMutex<TKey>();
+
+  const invalidate = async (key: TKey, error: unknown): Promise<void> => {
+    logger.warn('write-through cache update failed; invalidating the key', { key, error });
+    await cache.delete(key).catch((deleteError: unknown) => {
+      logger.error('write-through cache invalidation failed; the key may be stale until its TTL', {
+        key,
+        error: deleteError,
+      });
+    });
+  };
+
+  return {
+    async set(key, value, callOptions) {
+      throwIfAborted(callOptions?.signal);
+      const signal = callOptions?.signal;
+      const task = mutex.run(key, async () => {
+        throwIfAborted(signal);
+        try {
+          await write(key, value, { signal: signal ?? NEVER_ABORTED });
+        } catch (error) {
+          // The source may or may not hold the value now: drop the cached one rather than guess.
+          await cache.delete(key).catch(() => undefined);
+          throw error;
+        }
+        await cache.set(key, value).catch((error: unknown) => invalidate(key, error));
+      });
+      return abortable(task, signal);
+    },
+    async delete(key, callOptions) {
+      throwIfAborted(callOptions?.signal);
+      const signal = callOptions?.signal;
+      const task = mutex.run(key, async () => {
+        throwIfAborted(signal);
+        await options.remove?.(key, { signal: signal ?? NEVER_ABORTED });
+        await cache.delete(key).catch((error: unknown) => invalidate(key, error));
+      });
+      return abortable(task, signal);
+    },
+  };
+}
