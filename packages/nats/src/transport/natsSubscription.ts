@@ -1,0 +1,238 @@
+import { CancelledError, toError } from '@keel/core';
+import type { Message, Timer } from '@keel/core';
+import type { TransportSubscription } from '@keel/cqrs';
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { ENVELOPE_VERSION, KEEL_HEADERS } from '../codec/headers.js';
+import { NatsDeliveryLimitError, NatsSerializationError } from '../errors/errors.js';
+import { deadLetterHeaderValues, keptHeaders, oneLine } from '../internal/deadLetter.js';
+import { KeyedRunner } from '../internal/keyedRunner.js';
+import type { NatsDelivery, NatsHandler } from './natsDelivery.js';
+import { redeliveryDelay } from './natsTransportOptions.js';
+import type { ResolvedNatsOptions } from './natsTransportOptions.js';
+
+/** What a {@link NatsSubscription} works with. */
+export interface NatsSubscriptionSetup {
+  /** The connection, flushed on close so the server sees the pull stop before events are handed back. */
+  readonly connection: Pick<NatsConnection, 'flush'>;
+  /** Publishes dead letters. */
+  readonly js: JetStreamClient;
+  /** The durable consumer to pull from. */
+  readonly consumer: Consumer;
+  /** The durable consumer's name. */
+  readonly name: string;
+  /** The transport's options. */
+  readonly options: ResolvedNatsOptions;
+  /** Receives each decoded event. */
+  readonly handler: NatsHandler;
+}
+
+/** A running pull loop over one durable consumer: decode, handle, ack / nak / dead-letter. */
+export class NatsSubscription implements TransportSubscription {
+  readonly #setup: NatsSubscriptionSetup;
+  readonly #js: JetStreamClient;
+  readonly #options: ResolvedNatsOptions;
+  readonly #handler: NatsHandler;
+  readonly #consumer: string;
+  readonly #messages: ConsumerMessages;
+  readonly #runner: KeyedRunner;
+  readonly #controller = new AbortController();
+  readonly #handBack: JsMsg[] = [];
+  readonly #loop: Promise<void>;
+  #stopping = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(setup: NatsSubscriptionSetup, messages: ConsumerMessages) {
+    this.#setup = setup;
+    this.#js = setup.js;
+    this.#options = setup.options;
+    this.#handler = setup.handler;
+    this.#consumer = setup.name;
+    this.#messages = messages;
+    this.#runner = new KeyedRunner(setup.options.concurrency);
+    this.#loop = this.#pump();
+    void this.#watchStatus();
+  }
+
+  /** Starts pulling from the consumer and handing events to the handler. */
+  static async start(setup: NatsSubscriptionSetup): Promise<NatsSubscription> {
+    const messages = await setup.consumer.consume({ max_messages: setup.options.prefetch });
+    return new NatsSubscription(setup, messages);
+  }
+
+  /**
+   * Stops pulling, aborts the signal of handlers in progress and waits for them. Events handled
+   * successfully are still acknowledged; interrupted and prefetched ones are handed back at once.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopping = true;
+    void this.#messages.close();
+    // Until the server has processed the end of our pull, a nak'd event could be redelivered to
+    // it and sit unseen until ackWaitMs; flushing first makes handed-back events go elsewhere.
+    await this.#setup.connection.flush().catch(() => undefined);
+    this.#controller.abort(
+      new CancelledError(`The NATS subscription on consumer "${this.#consumer}" was closed.`),
+    );
+    await this.#loop;
+    await this.#runner.idle();
+    for (const msg of this.#handBack.splice(0)) msg.nak();
+    // Acks and naks are not confirmed one by one; a flush puts them all on the server before close ends.
+    await this.#setup.connection.flush().catch(() => undefined);
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      for await (const msg of this.#messages) {
+        if (this.#stopping) this.#handBack.push(msg);
+        else await this.#runner.admit(msg.subject, () => this.#process(msg));
+      }
+    } catch (error) {
+      this.#options.logger.error('NATS consumer stopped pulling', {
+        consumer: this.#consumer,
+        error: toError(error).message,
+      });
+    }
+  }
+
+  async #watchStatus(): Promise<void> {
+    const serious = new Set([
+      'heartbeats_missed',
+      'consumer_deleted',
+      'consumer_not_found',
+      'stream_not_found',
+    ]);
+    for await (const status of this.#messages.status()) {
+      const fields = { consumer: this.#consumer, ...status };
+      if (serious.has(status.type)) this.#options.logger.warn(`NATS consumer status: ${status.type}`, fields);
+      else this.#options.logger.debug(`NATS consumer status: ${status.type}`, fields);
+    }
+  }
+
+  async #process(msg: JsMsg): Promise<void> {
+    if (this.#stopping) {
+      this.#handBack.push(msg);
+      return;
+    }
+    const signal = this.#controller.signal;
+    const { deliveryCount } = msg.info;
+    let event: Message;
+    try {
+      event = this.#decode(msg);
+    } catch (error) {
+      return this.#deadLetter(msg, error);
+    }
+    const { maxDeliver } = this.#options;
+    if (deliveryCount > maxDeliver) {
+      return this.#deadLetter(
+        msg,
+        new NatsDeliveryLimitError(event.metadata.messageId, deliveryCount, maxDeliver),
+      );
+    }
+    const failure = await this.#handle(msg, event);
+    if (failure === undefined) return msg.ack();
+    if (signal.aborted) return msg.nak();
+    if (deliveryCount >= maxDeliver) return this.#deadLetter(msg, failure.error);
+    const delay = redeliveryDelay(this.#options.backoffMs, deliveryCount);
+    this.#options.logger.warn('NATS event handler failed; redelivering later', {
+      consumer: this.#consumer,
+      messageId: event.metadata.messageId,
+      deliveryCount,
+      delayMs: delay,
+      error: toError(failure.error).message,
+    });
+    msg.nak(delay);
+  }
+
+  #decode(msg: JsMsg): Message {
+    const envelope = msg.headers?.get(KEEL_HEADERS.envelope);
+    if (envelope !== undefined && envelope !== '' && envelope !== ENVELOPE_VERSION) {
+      throw new NatsSerializationError(
+        'decode',
+        `envelope version ${envelope} is not supported (expected ${ENVELOPE_VERSION})`,
+      );
+    }
+    return this.#options.codec.decode(msg.data);
+  }
+
+  async #handle(msg: JsMsg, event: Message): Promise<{ error: unknown } | undefined> {
+    const heartbeat = this.#startHeartbeat(msg);
+    try {
+      await this.#handler(event, this.#deliveryOf(msg));
+      return undefined;
+    } catch (error) {
+      return { error };
+    } finally {
+      heartbeat?.cancel();
+    }
+  }
+
+  #deliveryOf(msg: JsMsg): NatsDelivery {
+    return {
+      signal: this.#controller.signal,
+      subject: msg.subject,
+      stream: msg.info.stream,
+      streamSequence: msg.seq,
+      deliveryCount: msg.info.deliveryCount,
+      consumer: this.#consumer,
+    };
+  }
+
+  #startHeartbeat(msg: JsMsg): Timer | undefined {
+    if (!this.#options.heartbeat) return undefined;
+    const every = Math.max(1, Math.floor(this.#options.ackWaitMs / 2));
+    return this.#options.clock.setInterval(() => msg.working(), every, { keepAlive: false });
+  }
+
+  async #deadLetter(msg: JsMsg, error: unknown): Promise<void> {
+    const { deadLetterSubject, logger } = this.#options;
+    const fields = {
+      consumer: this.#consumer,
+      seq: msg.seq,
+      subject: msg.subject,
+      error: oneLine(toError(error).message),
+    };
+    if (deadLetterSubject === false) {
+      msg.term();
+      logger.warn('NATS event terminated after its last delivery', fields);
+      return;
+    }
+    try {
+      await this.#js.publish(deadLetterSubject, msg.data, {
+        msgID: `${this.#consumer}:${msg.info.stream}:${msg.seq}`,
+        headers: this.#deadLetterHeaders(msg, error),
+        timeout: this.#options.publishTimeoutMs,
+      });
+    } catch (publishError) {
+      logger.error('NATS dead-letter publish failed; retrying later', {
+        ...fields,
+        cause: toError(publishError).message,
+      });
+      msg.nak(this.#options.backoffMs.at(-1));
+      return;
+    }
+    msg.ack();
+    logger.warn('NATS event dead-lettered', { ...fields, deadLetterSubject });
+  }
+
+  #deadLetterHeaders(msg: JsMsg, error: unknown): ReturnType<typeof natsHeaders> {
+    const result = natsHeaders();
+    for (const [key, value] of keptHeaders(msg.headers)) result.append(key, value);
+    const facts = deadLetterHeaderValues({
+      error,
+      deliveryCount: msg.info.deliveryCount,
+      subject: msg.subject,
+      stream: msg.info.stream,
+      sequence: msg.seq,
+      consumer: this.#consumer,
+      failedAt: new Date(this.#options.clock.now()).toISOString(),
+    });
+    for (const [key, value] of Object.entries(facts)) result.set(key, value);
+    return result;
+  }
+}

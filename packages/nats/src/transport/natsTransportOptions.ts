@@ -1,0 +1,212 @@
+import { noopLogger, systemClock } from '@keel/core';
+import type { Clock, Logger, Message } from '@keel/core';
+import { jsonEventCodec } from '../codec/jsonEventCodec.js';
+import type { EventCodec } from '../codec/jsonEventCodec.js';
+import { NatsOptionError } from '../errors/errors.js';
+import { checkName, checkSubject, subjectToken } from '../internal/subjects.js';
+
+/** Where a new durable consumer starts: every stored event, or only events published after it was created. */
+export type NatsDeliverPolicy = 'all' | 'new';
+
+/** How JetStream stores the streams created by `ensureStream()`. */
+export type NatsStorage = 'file' | 'memory';
+
+/** Options of {@link createNatsEventTransport}. */
+export interface NatsEventTransportOptions {
+  /** The JetStream stream holding the events. @default 'KEEL_EVENTS' */
+  stream?: string;
+  /** Every event subject starts with `<subjectPrefix>.`; the stream captures `<subjectPrefix>.>`. @default 'keel.events' */
+  subjectPrefix?: string;
+  /**
+   * The subject of each event; it must be under `subjectPrefix`. Events on one subject are
+   * handled in publish order by a subscription.
+   * @default `<subjectPrefix>.<type>` (whitespace, `.`, `*`, `>` in the type become `_`)
+   */
+  subject?: (event: Message, subjectPrefix: string) => string;
+  /** The durable consumer that `subscribe()` reads with; subscribers sharing it split the events. @default 'keel-event-bus' */
+  durableName?: string;
+  /**
+   * Which subjects the consumer receives (several need NATS server 2.10+).
+   * @default [`<subjectPrefix>.>`]
+   */
+  filterSubjects?: readonly string[];
+  /** Where a new consumer starts (ignored for an existing one). @default 'all' */
+  deliverPolicy?: NatsDeliverPolicy;
+  /** How long JetStream waits for an ack before redelivering (handlers in progress send heartbeats). @default 30_000 */
+  ackWaitMs?: number;
+  /**
+   * How many times an event is delivered before it is dead-lettered: a handler failing on the
+   * `maxDeliver`-th delivery sends it to the dead-letter subject.
+   * @default 5
+   */
+  maxDeliver?: number;
+  /**
+   * Redelivery delay after the n-th failed delivery: `backoffMs[n - 1]`, the last value repeating.
+   * @default [1_000, 5_000, 15_000, 30_000]
+   */
+  backoffMs?: readonly number[];
+  /** The subject dead letters go to, or `false` to terminate failed events without a copy. @default `keel.dead-letter.<stream>` */
+  deadLetterSubject?: string | false;
+  /** The stream `ensureStream()` creates for the dead-letter subject. @default `<stream>_DLQ` */
+  deadLetterStream?: string;
+  /** Events handled at once per subscription; events on one subject are always one at a time. @default 1 */
+  concurrency?: number;
+  /** Events pulled ahead of the handlers; they wait in memory while their `ackWaitMs` runs. @default 10 */
+  prefetch?: number;
+  /** The most events delivered but not yet acknowledged, across subscribers of the consumer. @default 1_000 */
+  maxAckPending?: number;
+  /** Whether a handler still running tells JetStream so every `ackWaitMs / 2`, preventing a redelivery. @default true */
+  heartbeat?: boolean;
+  /** JetStream's de-duplication window for message ids (set by `ensureStream()`). @default 120_000 */
+  duplicateWindowMs?: number;
+  /** The oldest event age `ensureStream()` keeps, or 0 to keep events until deleted. @default 0 */
+  maxAgeMs?: number;
+  /** Storage of streams created by `ensureStream()`. @default 'file' */
+  storage?: NatsStorage;
+  /** Whether the first `publish()` or `subscribe()` calls `ensureStream()` itself. @default false */
+  createStream?: boolean;
+  /** How long `publish()` waits for JetStream to store each event. @default 5_000 */
+  publishTimeoutMs?: number;
+  /** How event bodies are written and read. @default jsonEventCodec */
+  codec?: EventCodec;
+  /** The source of time and timers (heartbeats, dead-letter timestamps). @default systemClock */
+  clock?: Clock;
+  /** Where redeliveries, dead letters and consumer problems are logged. @default noopLogger */
+  logger?: Logger;
+}
+
+/** The defaults of {@link NatsEventTransportOptions}. */
+export const NATS_TRANSPORT_DEFAULTS = Object.freeze({
+  stream: 'KEEL_EVENTS',
+  subjectPrefix: 'keel.events',
+  subject: (event: Message, subjectPrefix: string): string => `${subjectPrefix}.${subjectToken(event.type)}`,
+  durableName: 'keel-event-bus',
+  deliverPolicy: 'all' as NatsDeliverPolicy,
+  ackWaitMs: 30_000,
+  maxDeliver: 5,
+  backoffMs: Object.freeze([1_000, 5_000, 15_000, 30_000]) as readonly number[],
+  concurrency: 1,
+  prefetch: 10,
+  maxAckPending: 1_000,
+  heartbeat: true,
+  duplicateWindowMs: 120_000,
+  maxAgeMs: 0,
+  storage: 'file' as NatsStorage,
+  createStream: false,
+  publishTimeoutMs: 5_000,
+  codec: jsonEventCodec,
+  clock: systemClock,
+  logger: noopLogger,
+});
+
+/** Options with every default applied and every range checked. */
+export type ResolvedNatsOptions = Readonly<
+  Required<Omit<NatsEventTransportOptions, 'deadLetterSubject'>> & { deadLetterSubject: string | false }
+>;
+
+/**
+ * Merges `options` over {@link NATS_TRANSPORT_DEFAULTS} and checks every value.
+ *
+ * @throws {NatsOptionError} naming the first option out of range.
+ */
+export function resolveNatsOptions(options: NatsEventTransportOptions = {}): ResolvedNatsOptions {
+  const merged = { ...NATS_TRANSPORT_DEFAULTS, ...options };
+  const stream = checkName('stream', merged.stream);
+  const subjectPrefix = checkSubject('subjectPrefix', merged.subjectPrefix);
+  const deadLetterSubject = resolveDeadLetterSubject(options.deadLetterSubject, stream, subjectPrefix);
+  return Object.freeze({
+    ...merged,
+    stream,
+    subjectPrefix,
+    subject: checkFunction('subject', merged.subject),
+    durableName: checkName('durableName', merged.durableName),
+    filterSubjects: resolveFilters(options.filterSubjects, subjectPrefix),
+    deliverPolicy: checkOneOf('deliverPolicy', merged.deliverPolicy, ['all', 'new']),
+    ackWaitMs: checkInteger('ackWaitMs', merged.ackWaitMs, 1),
+    maxDeliver: checkInteger('maxDeliver', merged.maxDeliver, 1),
+    backoffMs: checkBackoff(merged.backoffMs),
+    deadLetterSubject,
+    deadLetterStream: checkName('deadLetterStream', options.deadLetterStream ?? `${stream}_DLQ`),
+    concurrency: checkInteger('concurrency', merged.concurrency, 1),
+    prefetch: checkInteger('prefetch', merged.prefetch, 1),
+    maxAckPending: checkInteger('maxAckPending', merged.maxAckPending, 1),
+    heartbeat: checkBoolean('heartbeat', merged.heartbeat),
+    duplicateWindowMs: checkInteger('duplicateWindowMs', merged.duplicateWindowMs, 1),
+    maxAgeMs: checkInteger('maxAgeMs', merged.maxAgeMs, 0),
+    storage: checkOneOf('storage', merged.storage, ['file', 'memory']),
+    createStream: checkBoolean('createStream', merged.createStream),
+    publishTimeoutMs: checkInteger('publishTimeoutMs', merged.publishTimeoutMs, 1),
+    codec: checkCodec(merged.codec),
+  });
+}
+
+function resolveDeadLetterSubject(value: unknown, stream: string, prefix: string): string | false {
+  if (value === false) return false;
+  const subject = checkSubject('deadLetterSubject', value ?? `keel.dead-letter.${stream}`);
+  if (subject.startsWith(`${prefix}.`)) {
+    throw new NatsOptionError(
+      'deadLetterSubject',
+      `a subject outside subjectPrefix "${prefix}." (the stream would capture dead letters)`,
+      subject,
+    );
+  }
+  return subject;
+}
+
+function resolveFilters(value: readonly string[] | undefined, prefix: string): readonly string[] {
+  if (value === undefined) return Object.freeze([`${prefix}.>`]);
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    value.some((subject) => typeof subject !== 'string' || subject === '')
+  ) {
+    throw new NatsOptionError('filterSubjects', 'a non-empty array of subjects', value);
+  }
+  return Object.freeze([...value]);
+}
+
+function checkInteger(option: string, value: unknown, min: number): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min) return value;
+  throw new NatsOptionError(option, `an integer >= ${min}`, value);
+}
+
+function checkBackoff(value: unknown): readonly number[] {
+  const ok =
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((ms) => typeof ms === 'number' && Number.isSafeInteger(ms) && ms >= 0);
+  if (!ok) throw new NatsOptionError('backoffMs', 'a non-empty array of integer delays >= 0 ms', value);
+  return Object.freeze([...(value as number[])]);
+}
+
+function checkOneOf<T extends string>(option: string, value: unknown, allowed: readonly T[]): T {
+  if (allowed.includes(value as T)) return value as T;
+  throw new NatsOptionError(option, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+}
+
+function checkBoolean(option: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  throw new NatsOptionError(option, 'true or false', value);
+}
+
+function checkFunction<T>(option: string, value: T): T {
+  if (typeof value === 'function') return value;
+  throw new NatsOptionError(option, 'a function', value);
+}
+
+function checkCodec(value: EventCodec): EventCodec {
+  const ok =
+    typeof value === 'object' &&
+    value !== null &&
+    typeof value.encode === 'function' &&
+    typeof value.decode === 'function' &&
+    typeof value.contentType === 'string';
+  if (!ok) throw new NatsOptionError('codec', 'an object with contentType, encode() and decode()', value);
+  return value;
+}
+
+/** The redelivery delay after the `failures`-th failed delivery (1-based). */
+export function redeliveryDelay(backoffMs: readonly number[], failures: number): number {
+  const index = Math.min(Math.max(failures, 1), backoffMs.length) - 1;
+  return backoffMs[index] ?? 0;
+}
