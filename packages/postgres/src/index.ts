@@ -1,1 +1,79 @@
-export {};
+export { createPostgres, CREATE_POSTGRES_DEFAULTS } from './client/createPostgres.js';
+export type { CreatePostgresOptions } from './client/createPostgres.js';
+export { fromPgPool } from './client/pgPoolClient.js';
+export type { PgNotificationLike } from './client/pgNotifications.js';
+export type {
+  FromPgPoolOptions,
+  PgPoolLike,
+  PgPoolClientLike,
+  PgQueryResultLike,
+} from './client/pgPoolClient.js';
+export { fromPglite } from './client/pgliteClient.js';
+export type {
+  FromPgliteOptions,
+  PgliteLike,
+  PgliteTransactionLike,
+  PgliteResultLike,
+} from './client/pgliteClient.js';
+export type {
+  SqlClient,
+  SqlExecutor,
+  SqlTransaction,
+  SqlResult,
+  SqlRow,
+  SqlQueryOptions,
+  SqlTransactionOptions,
+  SqlIsolationLevel,
+  SqlDialect,
+  SqlNotificationListener,
+  SqlUnlisten,
+} from './client/sqlClient.js';
+export { sqlSchema, quoteIdentifier, assertIdentifier } from './client/identifiers.js';
+export type { SqlSchema } from './client/identifiers.js';
+export {
+  POSTGRES_ERROR_CODES,
+  SQL_STATES,
+  SqlError,
+  InvalidIdentifierError,
+  PostgresOptionError,
+  ClientClosedError,
+  SerializationError,
+  MigrationError,
+  MissingDriverError,
+  isSqlError,
+  isInvalidIdentifierError,
+  isPostgresOptionError,
+  isClientClosedError,
+  isSerializationError,
+  isMigrationError,
+  isMissingDriverError,
+} from './client/errors.js';
+
+export { migrate, MIGRATE_DEFAULTS } from './migrations/migrate.js';
+export type { MigrateOptions, MigrateResult, AppliedMigration } from './migrations/migrate.js';
+export type { Migration } from './migrations/migration.js';
+export { KEEL_MIGRATIONS } from './migrations/allMigrations.js';
+
+export { PostgresSagaStore, POSTGRES_SAGA_STORE_DEFAULTS } from './saga/postgresSagaStore.js';
+export type { PostgresSagaStoreOptions } from './saga/postgresSagaStore.js';
+export { PostgresProcessStore, POSTGRES_PROCESS_STORE_DEFAULTS } from './saga/postgresProcessStore.js';
+export type { PostgresProcessStoreOptions } from './saga/postgresProcessStore.js';
+
+export { PostgresIdempotencyStore, POSTGRES_IDEMPOTENCY_DEFAULTS } from './cqrs/postgresIdempotencyStore.js';
+export type { PostgresIdempotencyStoreOptions } from './cqrs/postgresIdempotencyStore.js';
+
+export { PostgresOutbox, POSTGRES_OUTBOX_DEFAULTS } from './outbox/postgresOutbox.js';
+export type { PostgresOutboxOptions, OutboxEnqueueOptions, OutboxStats } from './outbox/postgresOutbox.js';
+export { OutboxRelay } from './outbox/outboxRelay.js';
+export { OUTBOX_RELAY_DEFAULTS } from './outbox/outboxRelayOptions.js';
+export type { OutboxRelayOptions, OutboxDispatchResult } from './outbox/outboxRelayOptions.js';
+export { outboxBackoff } from './outbox/outboxBackoff.js';
+export { PostgresInbox, POSTGRES_INBOX_DEFAULTS } from './outbox/postgresInbox.js';
+export type {
+  PostgresInboxOptions,
+  InboxContext,
+  InboxOutcome,
+  InboxHandleOptions,
+} from './outbox/postgresInbox.js';
+
+// --- event sourcing

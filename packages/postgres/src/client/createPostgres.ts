@@ -1,0 +1,81 @@
+import { noopLogger } from '@keel/core';
+import type { Logger } from '@keel/core';
+import { checkCount, definedOnly } from '../internal/options.js';
+import { MissingDriverError } from './errors.js';
+import { fromPglite } from './pgliteClient.js';
+import type { PgliteLike } from './pgliteClient.js';
+import { fromPgPool } from './pgPoolClient.js';
+import type { PgPoolLike } from './pgPoolClient.js';
+import type { SqlClient } from './sqlClient.js';
+
+/** Options of {@link createPostgres}. */
+export interface CreatePostgresOptions {
+  /**
+   * A PostgreSQL connection URL. When set (and not empty) a `pg` pool connects to it; pass
+   * `process.env.KEEL_PG_URL` to let the environment choose. @default undefined (embedded PGlite)
+   */
+  url?: string | undefined;
+  /**
+   * Where the embedded PGlite database keeps its files; ignored when `url` is set.
+   * @default undefined (in memory, gone when the process exits)
+   */
+  dataDir?: string | undefined;
+  /** The most connections of the `pg` pool; ignored for PGlite. @default 10 */
+  maxConnections?: number;
+  /** Where errors of idle pooled connections are reported (the pool replaces them). @default noopLogger */
+  logger?: Logger;
+}
+
+/** The defaults of {@link CreatePostgresOptions}. */
+export const CREATE_POSTGRES_DEFAULTS = Object.freeze({ maxConnections: 10 });
+
+async function importDriver<T>(name: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    throw new MissingDriverError(name, error);
+  }
+}
+
+type PgModule = {
+  Pool: new (config: { connectionString: string; max: number }) => PgPoolLike & {
+    on(event: 'error', listener: (error: Error) => void): unknown;
+  };
+};
+
+async function createPgPool(url: string, maxConnections: number, logger: Logger): Promise<SqlClient> {
+  const module = await importDriver('pg', () => import('pg'));
+  const pg = ((module as { default?: unknown }).default ?? module) as PgModule;
+  const pool = new pg.Pool({ connectionString: url, max: maxConnections });
+  // Without a listener, an idle connection dropped by the server would crash the process.
+  pool.on('error', (error) => logger.warn('An idle PostgreSQL connection failed.', { error: error.message }));
+  return fromPgPool(pool);
+}
+
+async function createPglite(dataDir: string | undefined): Promise<SqlClient> {
+  const module = await importDriver('@electric-sql/pglite', () => import('@electric-sql/pglite'));
+  const db = await module.PGlite.create(dataDir);
+  return fromPglite(db as unknown as PgliteLike);
+}
+
+/**
+ * Opens the database Keel's stores run on: a real PostgreSQL server when `url` is given, else
+ * the embedded default, PGlite (in memory, or persisted to `dataDir`). The same SQL runs on both.
+ * Run {@link migrate} once before using the stores; `close()` the client at shutdown.
+ *
+ * @throws {PostgresOptionError} when `maxConnections` is not an integer >= 1.
+ * @throws {MissingDriverError} when `pg` (for a URL) or `@electric-sql/pglite` is not installed.
+ * @example
+ * ```ts
+ * const client = await createPostgres({ url: process.env.KEEL_PG_URL, dataDir: './.data/keel' });
+ * await migrate(client);
+ * ```
+ */
+export async function createPostgres(options: CreatePostgresOptions = {}): Promise<SqlClient> {
+  const settings = { ...CREATE_POSTGRES_DEFAULTS, ...definedOnly(options) };
+  const maxConnections = checkCount('maxConnections', settings.maxConnections);
+  if (settings.url !== undefined && settings.url !== '') {
+    return createPgPool(settings.url, maxConnections, options.logger ?? noopLogger);
+  }
+  return createPglite(settings.dataDir);
+}

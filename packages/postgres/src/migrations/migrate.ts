@@ -1,0 +1,111 @@
+import { throwIfAborted } from '@keel/core';
+import { MigrationError, PostgresOptionError } from '../client/errors.js';
+import { sqlSchema } from '../client/identifiers.js';
+import type { SqlSchema } from '../client/identifiers.js';
+import type { SqlExecutor, SqlTransaction } from '../client/sqlClient.js';
+import { toNumber } from '../internal/normalize.js';
+import { KEEL_MIGRATIONS } from './allMigrations.js';
+import type { Migration } from './migration.js';
+
+/** Options of {@link migrate}. */
+export interface MigrateOptions {
+  /** The schema that holds every table. @default 'keel' */
+  schema?: string;
+  /** The steps to apply. @default KEEL_MIGRATIONS (every table of this package) */
+  migrations?: readonly Migration[];
+  /** Checked before starting; an abort before commit rolls everything back. */
+  signal?: AbortSignal;
+}
+
+/** The defaults of {@link MigrateOptions}. */
+export const MIGRATE_DEFAULTS = Object.freeze({ schema: 'keel' });
+
+/** One applied step, as reported by {@link migrate}. */
+export interface AppliedMigration {
+  readonly version: number;
+  readonly name: string;
+}
+
+/** What {@link migrate} did. */
+export interface MigrateResult {
+  readonly schema: string;
+  /** The steps applied by this call, in order; empty when the schema was up to date. */
+  readonly applied: readonly AppliedMigration[];
+}
+
+function checkMigrations(migrations: readonly Migration[]): Migration[] {
+  const seen = new Set<number>();
+  for (const step of migrations) {
+    if (!Number.isInteger(step.version) || step.version < 1 || seen.has(step.version)) {
+      throw new PostgresOptionError(
+        'migrations',
+        'steps with unique integer versions >= 1',
+        `version ${String(step.version)} (${step.name})`,
+      );
+    }
+    seen.add(step.version);
+  }
+  return [...migrations].sort((a, b) => a.version - b.version);
+}
+
+async function prepare(tx: SqlTransaction, schema: SqlSchema): Promise<Set<number>> {
+  // Serializes concurrent migrate() calls for this schema, even before the schema exists.
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`keel.migrate.${schema.name}`]);
+  await tx.exec(
+    `CREATE SCHEMA IF NOT EXISTS ${schema.quoted};
+     CREATE TABLE IF NOT EXISTS ${schema.table('keel_migrations')} (
+       version integer PRIMARY KEY,
+       name text NOT NULL,
+       applied_at timestamptz NOT NULL DEFAULT now()
+     );`,
+  );
+  const { rows } = await tx.query<{ version: number }>(
+    `SELECT version FROM ${schema.table('keel_migrations')}`,
+  );
+  return new Set(rows.map((row) => toNumber(row.version)));
+}
+
+async function applyStep(tx: SqlTransaction, schema: SqlSchema, step: Migration): Promise<void> {
+  try {
+    await tx.exec(step.sql(schema));
+    await tx.query(`INSERT INTO ${schema.table('keel_migrations')} (version, name) VALUES ($1, $2)`, [
+      step.version,
+      step.name,
+    ]);
+  } catch (error) {
+    throw new MigrationError(step.version, step.name, schema.name, { cause: error });
+  }
+}
+
+/**
+ * Creates or upgrades the tables of `@keel/postgres` in one schema: applies, in one
+ * transaction, every step not yet recorded in `<schema>.keel_migrations`. Idempotent and
+ * safe to call from several processes at once (an advisory lock serializes them). Stores
+ * never create tables themselves: call this once at startup or from a deploy script.
+ *
+ * @param client The client (or a transaction) to run on.
+ * @returns The schema and the steps this call applied.
+ * @throws {MigrationError} when a step fails (nothing of this call is applied).
+ * @throws {InvalidIdentifierError} when `schema` is not a plain lowercase identifier.
+ * @throws {PostgresOptionError} when two steps share a version.
+ * @example
+ * ```ts
+ * const client = await createPostgres({ url: process.env.KEEL_PG_URL });
+ * await migrate(client, { schema: 'keel' });
+ * ```
+ */
+export async function migrate(client: SqlExecutor, options: MigrateOptions = {}): Promise<MigrateResult> {
+  throwIfAborted(options.signal);
+  const schema = sqlSchema(options.schema ?? MIGRATE_DEFAULTS.schema);
+  const steps = checkMigrations(options.migrations ?? KEEL_MIGRATIONS);
+  const applied = await client.transaction(
+    async (tx) => {
+      const done = await prepare(tx, schema);
+      const pending = steps.filter((step) => !done.has(step.version));
+      for (const step of pending) await applyStep(tx, schema, step);
+      return pending.map(({ version, name }) => ({ version, name }));
+    },
+    options.signal === undefined ? {} : { signal: options.signal },
+  );
+  return { schema: schema.name, applied };
+}

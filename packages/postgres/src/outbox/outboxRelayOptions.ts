@@ -1,0 +1,55 @@
+import type { Clock, Logger } from '@keel/core';
+
+/** Options of {@link OutboxRelay}. */
+export interface OutboxRelayOptions {
+  /** The schema that holds the `outbox` table. @default 'keel' */
+  schema?: string;
+  /** The topic this relay publishes. @default 'default' */
+  topic?: string;
+  /** This relay's name in the lease columns; unique per relay. @default a new UUID v7 */
+  relayId?: string;
+  /** The most messages claimed per round. @default 100 */
+  batchSize?: number;
+  /** How long `start()` waits between rounds that found less than a full batch, in ms. @default 1_000 */
+  pollIntervalMs?: number;
+  /**
+   * How long claimed messages stay reserved for this relay, in ms; publishing stops when it
+   * runs out (another relay may then take them over), so keep it well above a publish time.
+   * @default 30_000
+   */
+  leaseMs?: number;
+  /** The delay before the first retry of a failed message, doubled on each failure, in ms. @default 1_000 */
+  baseDelayMs?: number;
+  /** The longest delay between retries, in ms. @default 60_000 */
+  maxDelayMs?: number;
+  /** After this many failed attempts a message is marked failed and no longer retried. @default Infinity */
+  maxAttempts?: number;
+  /** The clock for leases, backoff and polling. @default systemClock */
+  clock?: Clock;
+  /** Where failures are reported. @default noopLogger */
+  logger?: Logger;
+}
+
+/** The defaults of {@link OutboxRelayOptions}. */
+export const OUTBOX_RELAY_DEFAULTS = Object.freeze({
+  schema: 'keel',
+  topic: 'default',
+  batchSize: 100,
+  pollIntervalMs: 1_000,
+  leaseMs: 30_000,
+  baseDelayMs: 1_000,
+  maxDelayMs: 60_000,
+  maxAttempts: Infinity,
+});
+
+/** What one {@link OutboxRelay.dispatchOnce} round did. */
+export interface OutboxDispatchResult {
+  /** Messages this round reserved. */
+  readonly claimed: number;
+  /** Messages published and marked dispatched. */
+  readonly published: number;
+  /** Messages whose publish failed and that will be retried after a backoff. */
+  readonly retried: number;
+  /** Messages that reached `maxAttempts` and were marked failed. */
+  readonly failed: number;
+}

@@ -1,0 +1,12 @@
+import { afterAll, beforeAll } from 'vitest';
+import type { SqlClient } from '../client/sqlClient.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { outboxBehaviour } from './outboxBehaviour.js';
+
+let client: SqlClient;
+beforeAll(async () => {
+  client = await createTestPglite();
+});
+afterAll(() => client.close());
+
+outboxBehaviour('on PGlite', async () => ({ client, schema: await freshSchema(client) }));
