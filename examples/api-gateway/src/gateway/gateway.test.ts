@@ -1,0 +1,63 @@
+import { isUuid } from '@keel/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSystem } from '../system.js';
+import type { System } from '../system.js';
+
+let system: System;
+let token: string;
+
+async function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+  const response = await fetch(`${system.gateway.url}${path}`, { headers });
+  await response.arrayBuffer();
+  return response;
+}
+
+beforeAll(async () => {
+  system = await startSystem({ topology: { users: [{}], orders: [{}], catalog: [{}] } });
+  token = system.token({ sub: 'test-client', user: 'ada', plan: 'partner' });
+});
+
+afterAll(() => system.close());
+
+describe('gateway', () => {
+  it('answers the health check without a token', async () => {
+    expect((await get('/health')).status).toBe(200);
+  });
+
+  it('authenticates before routing, so an unknown path without a token is a 401', async () => {
+    expect((await get('/admin/secrets')).status).toBe(401);
+  });
+
+  it('answers an unknown path with 404 and a wrong method with 405 and Allow', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await get('/mobile/nothing-here', auth)).status).toBe(404);
+    const wrong = await fetch(`${system.gateway.url}/web/home`, { method: 'POST', headers: auth });
+    await wrong.arrayBuffer();
+    expect([wrong.status, wrong.headers.get('allow')]).toEqual([405, 'GET']);
+  });
+
+  it('keeps a safe incoming request id and correlation id and passes them to the backend', async () => {
+    const response = await get('/mobile/me', {
+      authorization: `Bearer ${token}`,
+      'x-request-id': 'abc-123',
+      'x-correlation-id': 'journey-9',
+    });
+    expect(response.headers.get('x-request-id')).toBe('abc-123');
+    expect(response.headers.get('x-correlation-id')).toBe('journey-9');
+    expect(system.backends.users[0]!.received.at(-1)).toMatchObject({
+      requestId: 'abc-123',
+      correlationId: 'journey-9',
+      clientId: 'test-client',
+    });
+  });
+
+  it('replaces an unsafe incoming request id with a fresh UUID', async () => {
+    const response = await get('/mobile/me', {
+      authorization: `Bearer ${token}`,
+      'x-request-id': 'a b<script>',
+    });
+    const id = response.headers.get('x-request-id')!;
+    expect(isUuid(id)).toBe(true);
+    expect(response.headers.get('x-correlation-id')).toBe(id);
+  });
+});
