@@ -1,0 +1,2 @@
+export { describeCacheStoreContract } from './caching/testing/cacheStoreContract.js';
+export type { CacheStoreContractSubject } from './caching/testing/cacheStoreContract.js';
