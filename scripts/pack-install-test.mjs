@@ -21,7 +21,7 @@ const smoke = {
     if (!keel.isConcurrencyError(error)) throw new Error('isConcurrencyError failed');`,
   '@keel/resilience': `
     let calls = 0;
-    const policy = keel.retry({ maxAttempts: 3, backoff: keel.constantBackoff(0) });
+    const policy = keel.retry({ maxRetries: 2, backoff: keel.constantBackoff(0) });
     const value = await policy.execute(async () => { if (++calls < 2) throw new Error('flaky'); return 'ok'; });
     if (value !== 'ok' || calls !== 2) throw new Error('retry did not retry once: ' + calls);`,
   '@keel/scaling': `
