@@ -24,6 +24,21 @@ const smoke = {
     const policy = keel.retry({ maxRetries: 2, backoff: keel.constantBackoff(0) });
     const value = await policy.execute(async () => { if (++calls < 2) throw new Error('flaky'); return 'ok'; });
     if (value !== 'ok' || calls !== 2) throw new Error('retry did not retry once: ' + calls);`,
+  '@keel/eventsourcing': `
+    const store = new keel.InMemoryEventStore();
+    const handle = keel.createCommandHandler(store, {
+      initialState: () => 0,
+      decide: (command) => [{ type: 'Deposited', data: { amount: command.amount } }],
+      evolve: (balance, event) => balance + event.data.amount,
+    });
+    await handle('account-1', { type: 'Deposit', amount: 20 });
+    const { state } = await handle('account-1', { type: 'Deposit', amount: 22 });
+    if (state !== 42) throw new Error('event-sourced state is ' + state);`,
+  '@keel/cqrs': `
+    const commands = keel.createCommandBus();
+    commands.register('Double', async ({ data }) => data.n * 2);
+    const doubled = await commands.send('Double', { n: 21 });
+    if (doubled !== 42) throw new Error('command bus returned ' + doubled);`,
   '@keel/scaling': `
     const cache = new keel.LruCache({ max: 2 });
     cache.set('a', 1); cache.set('b', 2); cache.set('c', 3);
