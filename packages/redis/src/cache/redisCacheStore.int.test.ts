@@ -1,0 +1,87 @@
+import { serviceAvailable } from '@keel/test-services';
+import { describeCacheStoreContract } from '@keel/scaling/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { realSleep, redisTestKit } from '../internal/redisTestKit.js';
+import { RedisCacheStore } from './redisCacheStore.js';
+
+const up = await serviceAvailable('redis');
+
+describe.runIf(up)('RedisCacheStore on a real server', () => {
+  const kit = redisTestKit('keel_cache');
+  const client = kit.connect();
+  let stores = 0;
+  afterAll(() => kit.cleanup());
+
+  describeCacheStoreContract('RedisCacheStore', {
+    create: () => new RedisCacheStore(client, { prefix: `${kit.prefix}contract${stores++}:` }),
+    advance: (ms) => realSleep(ms),
+  });
+
+  it('clear removes only its own prefix, across many SCAN steps', async () => {
+    const mine = new RedisCacheStore(client, { prefix: `${kit.prefix}mine:`, scanCount: 7 });
+    const other = new RedisCacheStore(client, { prefix: `${kit.prefix}other:` });
+    await mine.setMany(Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: i })));
+    await other.set('k1', 'kept');
+    await mine.clear();
+    expect(await client.keys(`${kit.prefix}mine:*`)).toEqual([]);
+    expect(await other.get('k1')).toBe('kept');
+  });
+
+  it('escapes glob characters in the prefix so clear never touches look-alike keys', async () => {
+    const starred = new RedisCacheStore(client, { prefix: `${kit.prefix}a*:` });
+    const lookAlike = new RedisCacheStore(client, { prefix: `${kit.prefix}ab:` });
+    await starred.set('x', 1);
+    await lookAlike.set('x', 2);
+    await starred.clear();
+    expect(await starred.get('x')).toBeUndefined();
+    expect(await lookAlike.get('x')).toBe(2);
+  });
+
+  it('applies the store default TTL as PX', async () => {
+    const store = new RedisCacheStore(client, { prefix: `${kit.prefix}ttl:`, ttl: 60_000 });
+    await store.set('k', 1);
+    const pttl = await client.pttl(`${kit.prefix}ttl:k`);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it('uses a pluggable serializer', async () => {
+    const store = new RedisCacheStore<number>(client, {
+      prefix: `${kit.prefix}ser:`,
+      serializer: { serialize: (n) => `#${n}`, deserialize: (text) => Number(text.slice(1)) },
+    });
+    await store.set('n', 42);
+    expect(await client.get(`${kit.prefix}ser:n`)).toBe('#42');
+    expect(await store.get('n')).toBe(42);
+  });
+
+  it('rejects with the reason of a signal aborted while waiting', async () => {
+    const store = new RedisCacheStore(client, { prefix: `${kit.prefix}abort:` });
+    const controller = new AbortController();
+    const pending = store.getMany(['a', 'b'], { signal: controller.signal });
+    controller.abort(new Error('gave up'));
+    await expect(pending).rejects.toThrow('gave up');
+  });
+
+  it('publishes the written and deleted keys on its invalidation channel', async () => {
+    const channel = `${kit.prefix}inv`;
+    const subscriber = kit.connect();
+    const received: string[] = [];
+    subscriber.on('message', (_channel: string, text: string) => received.push(text));
+    await subscriber.subscribe(channel);
+    const store = new RedisCacheStore(client, {
+      prefix: `${kit.prefix}pub:`,
+      invalidationChannel: channel,
+      instanceId: 'p1',
+    });
+    await store.set('a', 1);
+    await store.deleteMany(['a', 'b']);
+    await store.clear();
+    await expect.poll(() => received.length).toBe(3);
+    expect(received.map((text) => JSON.parse(text) as unknown)).toEqual([
+      { source: 'p1', keys: ['a'] },
+      { source: 'p1', keys: ['a', 'b'] },
+      { source: 'p1', all: true },
+    ]);
+  });
+});

@@ -1,0 +1,54 @@
+import { isValidationError } from '@keel/core';
+import type { ValidationError } from '@keel/core';
+import { describe, expect, it } from 'vitest';
+import {
+  escapeGlob,
+  pxFor,
+  REDIS_CACHE_STORE_DEFAULTS,
+  resolveCacheStoreOptions,
+} from './redisCacheStoreOptions.js';
+import { jsonSerializer } from './serializer.js';
+
+function thrown(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe('RedisCacheStore options', () => {
+  it('fill in the frozen defaults', () => {
+    const resolved = resolveCacheStoreOptions({});
+    expect(Object.isFrozen(REDIS_CACHE_STORE_DEFAULTS)).toBe(true);
+    expect(resolved).toMatchObject({
+      prefix: 'keel:cache:',
+      ttl: 0,
+      scanCount: 500,
+      invalidationChannel: undefined,
+    });
+    expect(resolved.serializer).toBe(jsonSerializer);
+    expect(resolved.instanceId.length).toBeGreaterThan(0);
+  });
+
+  it('list every out-of-range option in one ValidationError', () => {
+    const error = thrown(() =>
+      resolveCacheStoreOptions({ prefix: '', ttl: -1, scanCount: 0.5, serializer: {} as never }),
+    );
+    expect(isValidationError(error)).toBe(true);
+    const paths = (error as ValidationError).issues.map((issue) => issue.path[0]);
+    expect(paths).toEqual(['prefix', 'ttl', 'serializer', 'scanCount']);
+  });
+
+  it('turn a TTL into a PX argument, none for "never expire"', () => {
+    expect(pxFor(0)).toBeUndefined();
+    expect(pxFor(Infinity)).toBeUndefined();
+    expect(pxFor(0.2)).toBe(1);
+    expect(pxFor(1500.5)).toBe(1501);
+  });
+
+  it('escape glob characters of a prefix for SCAN MATCH', () => {
+    expect(escapeGlob('a*b?[c]\\')).toBe('a\\*b\\?\\[c\\]\\\\');
+  });
+});

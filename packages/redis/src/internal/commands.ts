@@ -1,0 +1,29 @@
+import type { Redis } from 'ioredis';
+
+/** A Lua script registered on a client with `defineCommand` (EVALSHA, EVAL on NOSCRIPT). */
+export interface ScriptDefinition {
+  /** The command name added to the client. */
+  readonly name: string;
+  /** How many leading arguments are keys. */
+  readonly keys: number;
+  /** The Lua source. */
+  readonly lua: string;
+}
+
+type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * Runs `script` on `client`, defining it first when needed. ioredis sends EVALSHA and falls
+ * back to EVAL when the server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+ */
+export function runScript(
+  client: Redis,
+  script: ScriptDefinition,
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  const commands = client as unknown as Record<string, ScriptCommand | undefined>;
+  if (typeof commands[script.name] !== 'function') {
+    client.defineCommand(script.name, { numberOfKeys: script.keys, lua: script.lua });
+  }
+  return commands[script.name]!(...args);
+}

@@ -1,0 +1,81 @@
+import { isKeelError, isValidationError, ManualClock } from '@keel/core';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import {
+  isLockLostError,
+  isLockNotAcquiredError,
+  LOCK_ERROR_CODES,
+  LockLostError,
+  LockNotAcquiredError,
+} from './errors.js';
+import { REDIS_LOCK_DEFAULTS, RedisLock } from './redisLock.js';
+
+/** A client whose acquire script always finds the lock held for `pttl` ms. */
+function heldClient(pttl: number): { client: Redis; attempts: () => number } {
+  let attempts = 0;
+  const client = {
+    defineCommand(name: string) {
+      (this as Record<string, unknown>)[name] = async () => {
+        attempts += 1;
+        return [0, pttl];
+      };
+    },
+  } as unknown as Redis;
+  return { client, attempts: () => attempts };
+}
+
+describe('RedisLock', () => {
+  it('refuses out-of-range options with one ValidationError', () => {
+    expect(Object.isFrozen(REDIS_LOCK_DEFAULTS)).toBe(true);
+    let error: unknown;
+    try {
+      new RedisLock({} as Redis, { prefix: '', ttl: 0, retryDelay: -1 });
+    } catch (e) {
+      error = e;
+    }
+    expect(isValidationError(error)).toBe(true);
+    expect((error as Error).message).toContain('3 problems');
+  });
+
+  it('retries every retryDelay until the wait is over, then throws LockNotAcquiredError', async () => {
+    const clock = new ManualClock(0);
+    const { client, attempts } = heldClient(9_000);
+    const locks = new RedisLock(client, { clock, retryDelay: 100 });
+    const outcome = locks.acquire('k', { wait: 250 }).catch((e: unknown) => e);
+    await clock.tickAsync(300);
+    const error = await outcome;
+    expect(isLockNotAcquiredError(error)).toBe(true);
+    expect((error as LockNotAcquiredError).details).toMatchObject({
+      key: 'k',
+      waited: 250,
+      heldForMs: 9_000,
+    });
+    expect(attempts()).toBe(4);
+  });
+
+  it('rejects at once with the reason of an aborted signal, without asking Redis', async () => {
+    const { client, attempts } = heldClient(1);
+    const locks = new RedisLock(client);
+    await expect(locks.acquire('k', { signal: AbortSignal.abort(new Error('no')) })).rejects.toThrow('no');
+    expect(attempts()).toBe(0);
+  });
+
+  it('refuses a negative wait', async () => {
+    const error: unknown = await new RedisLock(heldClient(1).client)
+      .acquire('k', { wait: -1 })
+      .catch((e: unknown) => e);
+    expect(isValidationError(error)).toBe(true);
+  });
+});
+
+describe('lock errors', () => {
+  it('carry stable codes recognised by their guards', () => {
+    const lost = new LockLostError('k', 7);
+    const notAcquired = new LockNotAcquiredError('k', 10, 20);
+    expect(isKeelError(lost, LOCK_ERROR_CODES.lost)).toBe(true);
+    expect(isLockLostError(lost)).toBe(true);
+    expect(isLockLostError(notAcquired)).toBe(false);
+    expect(isLockNotAcquiredError(notAcquired)).toBe(true);
+    expect(lost.message).toContain('fencing token 7');
+  });
+});

@@ -1,0 +1,112 @@
+import type { RateLimitAlgorithm, RateLimitDecision, RateLimitStore } from '@keel/resilience';
+import type { Redis } from 'ioredis';
+import { runScript } from '../internal/commands.js';
+import type { ScriptDefinition } from '../internal/commands.js';
+import { checkOptions, isNonEmptyString, optional } from '../internal/options.js';
+import { GCRA_SCRIPT, SLIDING_WINDOW_SCRIPT, TOKEN_BUCKET_SCRIPT } from './rateLimitScripts.js';
+
+/** Options of {@link RedisRateLimitStore}. */
+export interface RedisRateLimitStoreOptions {
+  /** Prepended to every key. @default 'keel:rate-limit:' */
+  prefix?: string;
+  /**
+   * Whose clock decides: `'caller'` uses the `now` the rate limiter passes (its injected
+   * `Clock`, so tests with a `ManualClock` work and decisions match the in-memory store);
+   * `'redis'` ignores it and reads the server's `TIME` inside the script, so processes with
+   * skewed clocks still share one timeline.
+   * @default 'caller'
+   */
+  time?: 'caller' | 'redis';
+}
+
+/** The defaults of {@link RedisRateLimitStoreOptions}. */
+export const REDIS_RATE_LIMIT_STORE_DEFAULTS = Object.freeze({
+  prefix: 'keel:rate-limit:',
+  time: 'caller' as const,
+});
+
+/** The script and its numeric arguments for one algorithm. */
+function scriptFor(algorithm: RateLimitAlgorithm): { script: ScriptDefinition; args: number[] } {
+  const p = algorithm.params;
+  switch (algorithm.kind) {
+    case 'token-bucket':
+      return { script: TOKEN_BUCKET_SCRIPT, args: [p.capacity!, p.refillPerSecond!] };
+    case 'sliding-window':
+      return { script: SLIDING_WINDOW_SCRIPT, args: [p.limit!, p.windowMs!] };
+    case 'gcra': {
+      const interval = p.periodMs! / p.limit!;
+      return { script: GCRA_SCRIPT, args: [interval, interval * p.burst!] };
+    }
+  }
+}
+
+/**
+ * A {@link RateLimitStore} in Redis, so several processes share one limit. Each algorithm of
+ * `@keel/resilience` (`tokenBucket`, `slidingWindow`, `gcra`) runs as one Lua script, atomic
+ * per key, sent with EVALSHA (falling back to EVAL after a NOSCRIPT reply). Keys expire once
+ * their state equals a fresh key's (a full bucket, a passed window), so idle keys cost nothing.
+ *
+ * With `time: 'caller'` (the default) decisions equal the in-memory store's for the same
+ * sequence of calls; the callers' clocks must then agree (NTP), since each passes its own time.
+ * Key expiry is in Redis's real time, so the caller's clock should run at real speed too.
+ *
+ * @example
+ * ```ts
+ * const limiter = rateLimiter(tokenBucket({ capacity: 20, refillPerSecond: 5 }), {
+ *   store: new RedisRateLimitStore(redis, { prefix: 'api:rl:' }),
+ * });
+ * ```
+ */
+export class RedisRateLimitStore implements RateLimitStore {
+  readonly #client: Redis;
+  readonly #prefix: string;
+  readonly #time: 'caller' | 'redis';
+
+  /**
+   * @param client A connected ioredis client; the store borrows it and never closes it.
+   * @param options Key prefix and time source.
+   * @throws ValidationError when the prefix is empty or `time` is neither `'caller'` nor `'redis'`.
+   */
+  constructor(client: Redis, options: RedisRateLimitStoreOptions = {}) {
+    checkOptions('RedisRateLimitStore options', [
+      ['prefix', optional(options.prefix, isNonEmptyString), 'a non-empty string', options.prefix],
+      [
+        'time',
+        optional(options.time, (t) => t === 'caller' || t === 'redis'),
+        "'caller' or 'redis'",
+        options.time,
+      ],
+    ]);
+    this.#client = client;
+    this.#prefix = options.prefix ?? REDIS_RATE_LIMIT_STORE_DEFAULTS.prefix;
+    this.#time = options.time ?? REDIS_RATE_LIMIT_STORE_DEFAULTS.time;
+  }
+
+  /** The prefix of every key of this store. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /**
+   * Takes `permits` for `key` under `algorithm` atomically.
+   *
+   * @param now Epoch ms from the caller's clock; ignored with `time: 'redis'`.
+   * @returns The decision, computed inside Redis.
+   */
+  async consume(
+    key: string,
+    algorithm: RateLimitAlgorithm,
+    permits: number,
+    now: number,
+  ): Promise<RateLimitDecision> {
+    const { script, args } = scriptFor(algorithm);
+    const time = this.#time === 'redis' ? '' : String(now);
+    const reply = (await runScript(this.#client, script, [
+      `${this.#prefix}${algorithm.kind}:${key}`,
+      time,
+      String(permits),
+      ...args.map(String),
+    ])) as [number, number, number];
+    return { allowed: reply[0] === 1, remaining: reply[1], retryAfter: reply[2] };
+  }
+}
