@@ -77,3 +77,26 @@ export type {
 } from './outbox/postgresInbox.js';
 
 // --- event sourcing
+export { PostgresEventStore, POSTGRES_EVENT_STORE_DEFAULTS } from './eventStore/postgresEventStore.js';
+export type { PostgresEventStoreOptions } from './eventStore/postgresEventStore.js';
+export {
+  PostgresSnapshotStore,
+  POSTGRES_SNAPSHOT_STORE_DEFAULTS,
+} from './snapshots/postgresSnapshotStore.js';
+export type { PostgresSnapshotStoreOptions } from './snapshots/postgresSnapshotStore.js';
+export {
+  PostgresCheckpointStore,
+  POSTGRES_CHECKPOINT_STORE_DEFAULTS,
+} from './projections/postgresCheckpointStore.js';
+export type { PostgresCheckpointStoreOptions } from './projections/postgresCheckpointStore.js';
+export {
+  PostgresDeadLetterStore,
+  POSTGRES_DEAD_LETTER_STORE_DEFAULTS,
+} from './projections/postgresDeadLetterStore.js';
+export type { PostgresDeadLetterStoreOptions } from './projections/postgresDeadLetterStore.js';
+export { defineInlineProjection } from './projections/inlineProjection.js';
+export type {
+  DefineInlineProjectionOptions,
+  InlineHandler,
+  InlineHandlers,
+} from './projections/inlineProjection.js';

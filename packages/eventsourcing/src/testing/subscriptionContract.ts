@@ -131,11 +131,18 @@ export function subscriptionContract(createStore: StoreFactory<EventStore>): voi
       const controller = new AbortController();
       const reason = new Error('shutting down');
       const seen: number[] = [];
+      let caughtUp!: () => void;
+      const waiting = new Promise<void>((resolve) => (caughtUp = resolve));
       const run = rejectionOf(async () => {
-        for await (const event of store.subscribeToAll({ signal: controller.signal }))
+        for await (const event of store.subscribeToAll({
+          signal: controller.signal,
+          onCaughtUp: () => caughtUp(),
+        }))
           seen.push(event.globalPosition);
       });
-      await turn();
+      // Abort only once history is delivered and the subscription waits for live events, however
+      // long the store's round trips take.
+      await waiting;
       await turn();
       controller.abort(reason);
       expect(await run).toBe(reason);

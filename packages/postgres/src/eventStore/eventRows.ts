@@ -1,0 +1,78 @@
+import { newId } from '@keel/core';
+import type { EventFilter, EventMetadata, NewEvent, RecordedEvent } from '@keel/eventsourcing';
+import { fromJsonColumn } from '../internal/json.js';
+import { toNumber } from '../internal/normalize.js';
+
+/** The columns every event read selects, in the shape {@link toRecordedEvent} maps. */
+export const EVENT_COLUMNS =
+  'global_position, stream_name, stream_version, event_id, event_type, data, data IS NULL AS data_is_null, metadata, recorded_at';
+
+/** A row of the `events` table as read with {@link EVENT_COLUMNS}. */
+export interface EventRow {
+  readonly global_position: unknown;
+  readonly stream_name: string;
+  readonly stream_version: unknown;
+  readonly event_id: string;
+  readonly event_type: string;
+  readonly data: unknown;
+  readonly data_is_null: boolean;
+  readonly metadata: unknown;
+  readonly recorded_at: unknown;
+}
+
+/** Maps an `events` row to the {@link RecordedEvent} envelope. */
+export function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    streamName: row.stream_name,
+    streamVersion: toNumber(row.stream_version),
+    globalPosition: toNumber(row.global_position),
+    eventId: row.event_id,
+    type: row.event_type,
+    data: fromJsonColumn(row.data, row.data_is_null),
+    metadata: (row.metadata ?? {}) as EventMetadata,
+    recordedAt: toDate(row.recorded_at),
+  };
+}
+
+/** A `timestamptz` column as a `Date` (drivers return a `Date` or an ISO string). */
+export function toDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(String(value));
+}
+
+/** The SQL and parameters of one page of a global read from `from` (inclusive). */
+export function allPageQuery(
+  table: string,
+  from: number,
+  limit: number,
+  filter: EventFilter | undefined,
+): { readonly sql: string; readonly params: unknown[] } {
+  const params: unknown[] = [Math.max(from, 0), limit];
+  const where = ['global_position >= $1'];
+  if (filter?.eventTypes !== undefined) {
+    params.push([...filter.eventTypes]);
+    where.push(`event_type = ANY($${params.length}::text[])`);
+  }
+  if (filter?.streamPrefix !== undefined) {
+    const prefixes = typeof filter.streamPrefix === 'string' ? [filter.streamPrefix] : filter.streamPrefix;
+    params.push([...prefixes]);
+    where.push(
+      `EXISTS (SELECT 1 FROM unnest($${params.length}::text[]) AS p(prefix) WHERE starts_with(stream_name, p.prefix))`,
+    );
+  }
+  return {
+    sql: `SELECT ${EVENT_COLUMNS} FROM ${table} WHERE ${where.join(' AND ')} ORDER BY global_position LIMIT $2`,
+    params,
+  };
+}
+
+/** The id an event is recorded under: `eventId`, else core's `metadata.messageId`, else a new UUID v7. */
+export function eventIdOf(event: NewEvent): string {
+  if (event.eventId !== undefined) return event.eventId;
+  const messageId = (event.metadata as Record<string, unknown> | undefined)?.['messageId'];
+  return typeof messageId === 'string' && messageId.length > 0 ? messageId : newId();
+}
+
+/** Query options carrying `signal` when there is one. */
+export function signalOption(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal === undefined ? {} : { signal };
+}

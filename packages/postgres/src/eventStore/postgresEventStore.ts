@@ -1,0 +1,296 @@
+import { systemClock, throwIfAborted } from '@keel/core';
+import type { Clock } from '@keel/core';
+import { ANY, catchUpSubscription, checkAppend, flattenPages } from '@keel/eventsourcing';
+import type {
+  AppendOptions,
+  AppendResult,
+  AppendWatch,
+  CatchUpOptions,
+  CatchUpSource,
+  EventFilter,
+  EventStore,
+  InlineProjection,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SignalOptions,
+  SubscribeToAllOptions,
+  SubscribeToStreamOptions,
+} from '@keel/eventsourcing';
+import { sqlSchema } from '../client/identifiers.js';
+import type { SqlClient, SqlExecutor, SqlTransaction, SqlUnlisten } from '../client/sqlClient.js';
+import { checkCount, checkPositive, definedOnly } from '../internal/options.js';
+import { toNumber } from '../internal/normalize.js';
+import { appendEvents, streamVersionIn } from './appendEvents.js';
+import { AppendWakeups } from './appendWakeups.js';
+import { allPageQuery, EVENT_COLUMNS, eventIdOf, signalOption, toRecordedEvent } from './eventRows.js';
+import type { EventRow } from './eventRows.js';
+
+/** Options of {@link PostgresEventStore}. */
+export interface PostgresEventStoreOptions {
+  /** The schema that holds the `events` table (created by `migrate()`). @default 'keel' */
+  schema?: string;
+  /** The source of `recordedAt` and of the polling timer. @default systemClock */
+  clock?: Clock;
+  /** Events per page of reads and subscriptions (an integer >= 1). @default 256 */
+  pageSize?: number;
+  /**
+   * How often a waiting subscription polls for events appended by other processes, in ms.
+   * Appends of this store object wake it at once, and so do `NOTIFY`s when `listen` is on.
+   * @default 1000
+   */
+  pollIntervalMs?: number;
+  /**
+   * Whether appends send a `NOTIFY` and subscriptions `LISTEN` for them (when the client is a
+   * `SqlClient`, which can listen), so subscribers in other processes wake at once.
+   * @default true
+   */
+  notify?: boolean;
+  /**
+   * Projections run inside each append's transaction with the same `tx`: their writes commit
+   * with the events, and if one throws, nothing is appended. @default []
+   */
+  inlineProjections?: readonly InlineProjection<SqlTransaction>[];
+}
+
+/** The defaults of {@link PostgresEventStoreOptions}. */
+export const POSTGRES_EVENT_STORE_DEFAULTS = Object.freeze({
+  schema: 'keel',
+  pageSize: 256,
+  pollIntervalMs: 1000,
+  notify: true,
+});
+
+const LAST_VERSION = Number.MAX_SAFE_INTEGER;
+const NEVER = new AbortController().signal;
+
+/**
+ * An {@link EventStore} on PostgreSQL or PGlite, in the `events` table of `migrate()`.
+ *
+ * Global order without skips: every append takes one transaction-level advisory lock (per
+ * schema) before it draws global positions and holds it until it commits, so positions become
+ * visible strictly in order and a reader or subscription never sees N + 1 while N is still
+ * being written. The price is that appends of one store commit one at a time.
+ *
+ * @throws {PostgresOptionError} at construction when an option is out of range.
+ * @throws {InvalidIdentifierError} at construction when `schema` is not a plain lowercase identifier.
+ * @example
+ * ```ts
+ * const store = new PostgresEventStore(client);
+ * await store.appendToStream('account-1', [{ type: 'Opened', data: {} }], { expectedVersion: NO_STREAM });
+ * ```
+ */
+export class PostgresEventStore implements EventStore {
+  readonly #client: SqlExecutor;
+  readonly #table: string;
+  readonly #lockKey: string;
+  readonly #channel: string | undefined;
+  readonly #clock: Clock;
+  readonly #pageSize: number;
+  readonly #inline: readonly InlineProjection<SqlTransaction>[];
+  readonly #wakeups: AppendWakeups;
+
+  /**
+   * @param client A client or transaction (appends run in a savepoint of a transaction).
+   * @param options See {@link PostgresEventStoreOptions}.
+   */
+  constructor(client: SqlExecutor, options: PostgresEventStoreOptions = {}) {
+    const settings = { ...POSTGRES_EVENT_STORE_DEFAULTS, ...definedOnly(options) };
+    const schema = sqlSchema(settings.schema);
+    this.#client = client;
+    this.#table = schema.table('events');
+    this.#lockKey = `keel.events:${schema.name}`;
+    this.#channel = settings.notify ? `keel_events_${schema.name}`.slice(0, 63) : undefined;
+    this.#clock = options.clock ?? systemClock;
+    this.#pageSize = checkCount('pageSize', settings.pageSize);
+    this.#inline = options.inlineProjections ?? [];
+    this.#wakeups = new AppendWakeups(this.#clock, checkPositive('pollIntervalMs', settings.pollIntervalMs));
+  }
+
+  /** {@inheritDoc @keel/eventsourcing#EventStore.appendToStream} */
+  async appendToStream(
+    streamName: string,
+    events: readonly NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    throwIfAborted(options.signal);
+    const expected = options.expectedVersion ?? ANY;
+    checkAppend(streamName, expected);
+    const request = {
+      table: this.#table,
+      lockKey: this.#lockKey,
+      channel: this.#channel,
+      streamName,
+      events,
+      ids: events.map((event) => eventIdOf(event)),
+      expected,
+      recordedAt: new Date(this.#clock.now()),
+      inline: this.#inline,
+      signal: options.signal ?? NEVER,
+    };
+    const result = await this.#client.transaction(
+      (tx) => appendEvents(tx, request),
+      options.signal === undefined ? {} : { signal: options.signal },
+    );
+    if (result.appended && result.events.length > 0) this.#wakeups.notify();
+    return result;
+  }
+
+  /** {@inheritDoc @keel/eventsourcing#EventStore.readStreamPages} */
+  async *readStreamPages(
+    streamName: string,
+    options: ReadStreamOptions = {},
+  ): AsyncGenerator<RecordedEvent[]> {
+    throwIfAborted(options.signal);
+    const pageSize = this.#pageSizeOf(options.pageSize);
+    const backward = options.direction === 'backward';
+    let remaining = options.maxCount ?? Infinity;
+    let next = options.fromVersion ?? (backward ? LAST_VERSION : 1);
+    while (remaining > 0) {
+      const limit = Math.min(pageSize, remaining);
+      const page = await this.#streamPage(streamName, next, limit, backward, options.signal);
+      if (page.length > 0) yield page;
+      if (page.length < limit) return;
+      remaining -= page.length;
+      next = page[page.length - 1]!.streamVersion + (backward ? -1 : 1);
+      throwIfAborted(options.signal);
+    }
+  }
+
+  /** {@inheritDoc @keel/eventsourcing#EventStore.readStream} */
+  readStream(streamName: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    return flattenPages(this.readStreamPages(streamName, options));
+  }
+
+  /** {@inheritDoc @keel/eventsourcing#EventStore.readAllPages} */
+  async *readAllPages(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent[]> {
+    throwIfAborted(options.signal);
+    const pageSize = this.#pageSizeOf(options.pageSize);
+    let remaining = options.maxCount ?? Infinity;
+    let from = options.fromPosition ?? 0;
+    while (remaining > 0) {
+      const limit = Math.min(pageSize, remaining);
+      const page = await this.#allPage(from, limit, options.filter, options.signal);
+      if (page.length > 0) yield page;
+      if (page.length < limit) return;
+      remaining -= page.length;
+      from = page[page.length - 1]!.globalPosition + 1;
+      throwIfAborted(options.signal);
+    }
+  }
+
+  /** {@inheritDoc @keel/eventsourcing#EventStore.readAll} */
+  readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    return flattenPages(this.readAllPages(options));
+  }
+
+  /** {@inheritDoc @keel/eventsourcing#EventStore.streamVersion} */
+  async streamVersion(streamName: string, options: SignalOptions = {}): Promise<number> {
+    throwIfAborted(options.signal);
+    return streamVersionIn(this.#client, this.#table, streamName);
+  }
+
+  /** {@inheritDoc @keel/eventsourcing#EventStore.headPosition} */
+  async headPosition(options: SignalOptions = {}): Promise<number> {
+    throwIfAborted(options.signal);
+    const { rows } = await this.#client.query<{ head: unknown }>(
+      `SELECT coalesce(max(global_position), 0) AS head FROM ${this.#table}`,
+      [],
+      signalOption(options.signal),
+    );
+    return toNumber(rows[0]?.head ?? 0);
+  }
+
+  /** {@inheritDoc @keel/eventsourcing#EventStore.subscribeToAll} */
+  subscribeToAll(options: SubscribeToAllOptions = {}): AsyncIterable<RecordedEvent> {
+    const pageSize = this.#pageSizeOf(options.pageSize);
+    const { filter } = options;
+    const source: Omit<CatchUpSource, 'watch'> = {
+      readPage: (from, limit, signal) => this.#allPage(from, limit, filter, signal),
+      cursorOf: (event) => event.globalPosition,
+      // Only a filtered subscription gains from skipping to the head; others save the query.
+      ...(filter === undefined ? {} : { head: (signal: AbortSignal) => this.headPosition({ signal }) }),
+    };
+    return this.#subscribe(source, { ...options, from: options.fromPosition ?? 0, pageSize });
+  }
+
+  /** {@inheritDoc @keel/eventsourcing#EventStore.subscribeToStream} */
+  subscribeToStream(
+    streamName: string,
+    options: SubscribeToStreamOptions = {},
+  ): AsyncIterable<RecordedEvent> {
+    const pageSize = this.#pageSizeOf(options.pageSize);
+    const source: Omit<CatchUpSource, 'watch'> = {
+      readPage: (from, limit, signal) => this.#streamPage(streamName, from, limit, false, signal),
+      cursorOf: (event) => event.streamVersion,
+    };
+    return this.#subscribe(source, { ...options, from: options.fromVersion ?? 1, pageSize });
+  }
+
+  /**
+   * Runs a catch-up subscription that wakes on appends of this store object and, when the
+   * client can `LISTEN`, on `NOTIFY`s of other processes. The `LISTEN` starts alongside the
+   * first read; the first wait awaits it, and it wakes the subscription once when ready, so an
+   * append committed before it was active is read without waiting for a poll.
+   */
+  async *#subscribe(
+    source: Omit<CatchUpSource, 'watch'>,
+    options: CatchUpOptions,
+  ): AsyncGenerator<RecordedEvent, void, undefined> {
+    throwIfAborted(options.signal);
+    let unlisten: SqlUnlisten | undefined;
+    const client = this.#client as Partial<Pick<SqlClient, 'listen'>>;
+    const ready =
+      this.#channel !== undefined && typeof client.listen === 'function'
+        ? client
+            .listen(this.#channel, () => this.#wakeups.notify())
+            .then((stop) => {
+              unlisten = stop;
+              this.#wakeups.notify();
+            })
+        : Promise.resolve();
+    ready.catch(() => undefined); // surfaced by the first wait
+    const watch = (): AppendWatch => {
+      const armed = this.#wakeups.watch();
+      return { wait: async (signal) => (await ready, armed.wait(signal)), dispose: () => armed.dispose() };
+    };
+    try {
+      yield* catchUpSubscription({ ...source, watch }, options);
+    } finally {
+      await ready.catch(() => undefined);
+      await unlisten?.();
+    }
+  }
+
+  async #streamPage(
+    streamName: string,
+    from: number,
+    limit: number,
+    backward: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<RecordedEvent[]> {
+    const order = backward ? '<= $2 ORDER BY stream_version DESC' : '>= $2 ORDER BY stream_version';
+    const { rows } = await this.#client.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM ${this.#table} WHERE stream_name = $1 AND stream_version ${order} LIMIT $3`,
+      [streamName, Math.min(from, LAST_VERSION), limit],
+      signalOption(signal),
+    );
+    return rows.map(toRecordedEvent);
+  }
+
+  async #allPage(
+    from: number,
+    limit: number,
+    filter: EventFilter | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<RecordedEvent[]> {
+    const { sql, params } = allPageQuery(this.#table, from, limit, filter);
+    const { rows } = await this.#client.query<EventRow>(sql, params, signalOption(signal));
+    return rows.map(toRecordedEvent);
+  }
+
+  #pageSizeOf(pageSize: number | undefined): number {
+    return pageSize === undefined ? this.#pageSize : checkCount('pageSize', pageSize);
+  }
+}
