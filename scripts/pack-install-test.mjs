@@ -34,6 +34,12 @@ const smoke = {
     await handle('account-1', { type: 'Deposit', amount: 20 });
     const { state } = await handle('account-1', { type: 'Deposit', amount: 22 });
     if (state !== 42) throw new Error('event-sourced state is ' + state);`,
+  '@keel/saga': `
+    const steps = [];
+    const saga = keel.defineSaga('pack-test').step('one', { run: async () => { steps.push('one'); return 1; } });
+    const sagas = new keel.SagaOrchestrator(new keel.InMemorySagaStore(), [saga]);
+    const outcome = await sagas.start('pack-test', {}, { sagaId: 's-1' });
+    if (outcome.status !== 'completed' || steps.length !== 1) throw new Error('saga outcome ' + outcome.status);`,
   '@keel/cqrs': `
     const commands = keel.createCommandBus();
     commands.register('Double', async ({ data }) => data.n * 2);
