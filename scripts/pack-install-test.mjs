@@ -40,6 +40,18 @@ const smoke = {
     const sagas = new keel.SagaOrchestrator(new keel.InMemorySagaStore(), [saga]);
     const outcome = await sagas.start('pack-test', {}, { sagaId: 's-1' });
     if (outcome.status !== 'completed' || steps.length !== 1) throw new Error('saga outcome ' + outcome.status);`,
+  '@keel/postgres': `
+    const db = await keel.createPostgres({}); // embedded PGlite, in memory
+    try {
+      await keel.migrate(db);
+      const store = new keel.PostgresEventStore(db);
+      await store.appendToStream('account-1', [{ type: 'Opened', data: { owner: 'ann' } }]);
+      const events = [];
+      for await (const event of store.readStream('account-1')) events.push(event);
+      if (events.length !== 1 || events[0].data.owner !== 'ann') throw new Error('PGlite event store read back ' + JSON.stringify(events));
+    } finally {
+      await db.close();
+    }`,
   '@keel/cqrs': `
     const commands = keel.createCommandBus();
     commands.register('Double', async ({ data }) => data.n * 2);
@@ -57,10 +69,18 @@ try {
   const app = join(work, 'app');
   run('mkdir', ['-p', app]);
   const deps = Object.fromEntries([...tarballs].map(([name, file]) => [name, `file:${file}`]));
+  // Peer dependencies a service would add itself: the embedded database for @keel/postgres.
+  const peers = tarballs.has('@keel/postgres') ? { '@electric-sql/pglite': '^0.5.16' } : {};
   writeFileSync(
     join(app, 'package.json'),
     JSON.stringify(
-      { name: 'keel-consumer', private: true, version: '1.0.0', dependencies: deps, overrides: deps },
+      {
+        name: 'keel-consumer',
+        private: true,
+        version: '1.0.0',
+        dependencies: { ...deps, ...peers },
+        overrides: deps,
+      },
       null,
       2,
     ),
