@@ -2,8 +2,9 @@ import type { Command } from '@keel/core';
 import { createCommand, createEvent } from '@keel/core';
 import { ALL_EVENTS, createCommandBus, createEventBus } from '@keel/cqrs';
 import type { AnyEventOf } from '@keel/cqrs';
-import { defineProcess, InMemoryProcessStore, ProcessManager } from '@keel/saga';
-import type { ProcessInstance } from '@keel/saga';
+import { defineProcess, ProcessManager } from '@keel/saga';
+import type { ProcessInstance, ProcessStore } from '@keel/saga';
+import type { Infrastructure } from './infrastructure.js';
 import type { Journal, Services } from './services.js';
 import { createServices, PaymentDeclinedError } from './services.js';
 import { sampleOrder } from './orchestrated.js';
@@ -110,11 +111,10 @@ function wireServices(services: Services, publish: (event: FulfilmentEvent) => P
   return commands;
 }
 
-/** A choreographed run: services, buses and the process manager, all in process. */
-export function createChoreography(say: Journal) {
+/** A choreographed run: services, buses and the process manager in process; its state in `store`. */
+export function createChoreography(say: Journal, store: ProcessStore) {
   const services = createServices(say);
   const events = createEventBus<FulfilmentEvents>();
-  const store = new InMemoryProcessStore();
   const publish = (event: FulfilmentEvent) => events.publish([event]);
   const commands = wireServices(services, publish);
   const manager = new ProcessManager(fulfilment, {
@@ -142,8 +142,8 @@ export function createChoreography(say: Journal) {
 export type FulfilmentInstance = ProcessInstance<FulfilmentState> | undefined;
 
 /** The happy path, then the bus redelivering an event the manager already handled. */
-export async function choreographedSuccess(say: Journal) {
-  const world = createChoreography(say);
+export async function choreographedSuccess(say: Journal, infrastructure: Infrastructure) {
+  const world = createChoreography(say, infrastructure.processStore());
   await world.placeOrder(sampleOrder('o-10'));
   const reserved = world.seen.find((event) => event.type === 'InventoryReserved')!;
   say('  the transport redelivers InventoryReserved:');
@@ -152,18 +152,18 @@ export async function choreographedSuccess(say: Journal) {
 }
 
 /** A declined card: the manager releases the reservation and cancels the order. */
-export async function choreographedPaymentFailure(say: Journal) {
-  const world = createChoreography(say);
+export async function choreographedPaymentFailure(say: Journal, infrastructure: Infrastructure) {
+  const world = createChoreography(say, infrastructure.processStore());
   world.services.payments.decline = true;
   await world.placeOrder(sampleOrder('o-11'));
   return { instance: await world.manager.get('o-11'), services: world.services };
 }
 
 /** Events delivered out of order straight to a manager: early ones wait, none is lost. */
-export async function outOfOrderEvents(say: Journal) {
+export async function outOfOrderEvents(say: Journal, infrastructure: Infrastructure) {
   const sent: string[] = [];
   const manager = new ProcessManager(fulfilment, {
-    store: new InMemoryProcessStore(),
+    store: infrastructure.processStore(),
     send: (command) => void sent.push(command.type),
   });
   const order = sampleOrder('o-12');

@@ -3,7 +3,7 @@ import type { SagaClaimRequest, SagaQuery, SagaRecord, SagaStore } from '@keel/s
 
 /**
  * The store as seen by one process: `pullThePlug()` makes every later call fail, as if the
- * process had died. The wrapped store (the "database") keeps everything written before.
+ * process had died. The wrapped store (here a `PostgresSagaStore`) keeps everything written before.
  */
 export class CrashableStore implements SagaStore {
   #dead = false;

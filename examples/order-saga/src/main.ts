@@ -1,26 +1,39 @@
 import type { Clock } from '@keel/core';
 import { systemClock } from '@keel/core';
 import { runChoreography } from './choreography.js';
+import { createInfrastructure } from './infrastructure.js';
+import type { InfrastructureOptions } from './infrastructure.js';
 import { crashAndRecover, paymentFailure, successfulOrder } from './orchestrated.js';
 
-/** Runs the orchestrated scenarios, then the choreographed ones. */
+/**
+ * Opens the database (embedded PGlite, or the server in KEEL_PG_URL), runs the orchestrated
+ * scenarios, then the choreographed ones, and closes the database. Returns every result.
+ */
 export async function main(
   say: (line: string) => void = console.log,
   clock: Clock = systemClock,
-): Promise<void> {
-  say('=== Saga 1: a successful order (with a payment outage absorbed by retries) ===');
-  const success = await successfulOrder(say, clock);
-  say(`  outcome: ${success.outcome.status}`);
+  options: InfrastructureOptions = {},
+) {
+  const infrastructure = await createInfrastructure(options);
+  say(`Database: ${infrastructure.description}`);
+  try {
+    say('\n=== Saga 1: a successful order (with a payment outage absorbed by retries) ===');
+    const success = await successfulOrder(say, infrastructure, clock);
+    say(`  outcome: ${success.outcome.status}`);
 
-  say('\n=== Saga 2: the card is declined; completed steps are compensated in reverse ===');
-  const failure = await paymentFailure(say, clock);
-  say(`  outcome: ${failure.outcome.status}; compensated: ${failure.status?.compensatedSteps.join(' ← ')}`);
+    say('\n=== Saga 2: the card is declined; completed steps are compensated in reverse ===');
+    const failure = await paymentFailure(say, infrastructure, clock);
+    say(`  outcome: ${failure.outcome.status}; compensated: ${failure.status?.compensatedSteps.join(' ← ')}`);
 
-  say('\n=== Saga 3: a worker crashes mid-saga; another one recovers it ===');
-  const crash = await crashAndRecover(say, clock);
-  say(`  outcome: ${crash.outcome.status}`);
+    say('\n=== Saga 3: a worker crashes mid-saga; another one recovers it from the database ===');
+    const crash = await crashAndRecover(say, infrastructure, clock);
+    say(`  outcome: ${crash.outcome.status}`);
 
-  await runChoreography(say);
+    const choreography = await runChoreography(say, infrastructure);
+    return { backend: infrastructure.backend, success, failure, crash, choreography };
+  } finally {
+    await infrastructure.close();
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,8 +1,10 @@
 import type { Clock, Logger } from '@keel/core';
 import { createLogger, systemClock } from '@keel/core';
 import type { SagaOutcome, SagaStatusView } from '@keel/saga';
-import { InMemorySagaStore, SagaOrchestrator } from '@keel/saga';
+import { SagaOrchestrator } from '@keel/saga';
+import type { SagaStore } from '@keel/saga';
 import { CrashableStore } from './crashableStore.js';
+import type { Infrastructure } from './infrastructure.js';
 import { placeOrderSaga } from './orderSaga.js';
 import type { Journal, Services } from './services.js';
 import { createServices } from './services.js';
@@ -57,11 +59,12 @@ function orchestrator(
 /** A successful order; the payment service has a brief outage that the retry policy absorbs. */
 export async function successfulOrder(
   say: Journal,
+  infrastructure: Infrastructure,
   clock: Clock = systemClock,
 ): Promise<OrchestratedResult & { readonly again: SagaOutcome }> {
   const services = createServices(say);
   services.payments.outages = 1;
-  const sagas = orchestrator(new InMemorySagaStore(), services, say, 'worker-1', clock);
+  const sagas = orchestrator(infrastructure.sagaStore(), services, say, 'worker-1', clock);
   const outcome = await sagas.start('place-order', sampleOrder('o-1'), { sagaId: 'order-o-1' });
   const again = await sagas.start('place-order', sampleOrder('o-1'), { sagaId: 'order-o-1' });
   say(`  start() again with sagaId "order-o-1" → ${again.status}; nothing ran twice`);
@@ -69,26 +72,31 @@ export async function successfulOrder(
 }
 
 /** The card is declined: the reservation and the order are undone, newest first. */
-export async function paymentFailure(say: Journal, clock: Clock = systemClock): Promise<OrchestratedResult> {
+export async function paymentFailure(
+  say: Journal,
+  infrastructure: Infrastructure,
+  clock: Clock = systemClock,
+): Promise<OrchestratedResult> {
   const services = createServices(say);
   services.payments.decline = true;
-  const sagas = orchestrator(new InMemorySagaStore(), services, say, 'worker-1', clock);
+  const sagas = orchestrator(infrastructure.sagaStore(), services, say, 'worker-1', clock);
   const outcome = await sagas.start('place-order', sampleOrder('o-2'), { sagaId: 'order-o-2' });
   return { outcome, status: await sagas.status('order-o-2'), services };
 }
 
 /**
- * Worker A dies right after the payment was charged, before it could record that. Worker B,
- * started later on the same database, recovers the saga once A's lease expired: it runs the
+ * Worker A dies right after the payment was charged, before it could record that. The database
+ * connection is closed and reopened (when durable), so only stored state survives. Worker B, a
+ * new orchestrator, recovers the saga from the database once A's lease expired: it runs the
  * payment step again with the same idempotency key (no second charge) and finishes.
  */
 export async function crashAndRecover(
   say: Journal,
+  infrastructure: Infrastructure,
   clock: Clock = systemClock,
 ): Promise<OrchestratedResult & { readonly midway: SagaStatusView | undefined }> {
-  const database = new InMemorySagaStore();
   const services = createServices(say);
-  const processA = new CrashableStore(database);
+  const processA = new CrashableStore(infrastructure.sagaStore());
   services.payments.afterCharge = () => {
     services.payments.afterCharge = undefined;
     processA.pullThePlug();
@@ -98,13 +106,17 @@ export async function crashAndRecover(
   await workerA.start('place-order', sampleOrder('o-3'), { sagaId: 'order-o-3' }).catch((error: Error) => {
     say(`  worker-a's start() rejected: ${error.message}`);
   });
-  const midway = await statusOf(database, 'order-o-3');
+  const midway = await statusOf(infrastructure.sagaStore(), 'order-o-3');
   say(
-    `  stored: ${midway?.status}, step "${midway?.currentStep}" started, lease held by ${midway?.lease?.owner}`,
+    `  in the database: ${midway?.status}, step "${midway?.currentStep}" started, lease held by ${midway?.lease?.owner}`,
   );
+  if (infrastructure.durable) {
+    await infrastructure.reconnect();
+    say('  the database connection was closed and opened again: only what was stored survives');
+  }
   await clock.sleep(250); // worker-a's lease (200 ms) runs out
-  say('  worker-b starts and calls recover()');
-  const workerB = orchestrator(database, services, say, 'worker-b', clock);
+  say('  worker-b starts on the database and calls recover()');
+  const workerB = orchestrator(infrastructure.sagaStore(), services, say, 'worker-b', clock);
   const report = await workerB.recover();
   const outcome = report.outcomes[0]!;
   say(`  payments applied: ${services.payments.applied} (charged once despite the re-run)`);
@@ -112,6 +124,6 @@ export async function crashAndRecover(
 }
 
 /** What an operator's dashboard would show: a status read needs no saga definitions. */
-function statusOf(database: InMemorySagaStore, sagaId: string): Promise<SagaStatusView | undefined> {
+function statusOf(database: SagaStore, sagaId: string): Promise<SagaStatusView | undefined> {
   return new SagaOrchestrator(database, []).status(sagaId);
 }
