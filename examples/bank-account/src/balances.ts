@@ -1,3 +1,6 @@
+import type { Disposer, Message } from '@keel/core';
+import { ALL_EVENTS } from '@keel/cqrs';
+import type { EventBus } from '@keel/cqrs';
 import { defineProjection } from '@keel/eventsourcing';
 import type { Projection } from '@keel/eventsourcing';
 import type { AccountEvents } from './account.js';
@@ -9,47 +12,60 @@ export interface BalanceRow {
   readonly balanceCents: number;
   readonly transactions: number;
   readonly closed: boolean;
-  /** The global position of the last event applied: makes the handlers idempotent. */
-  readonly lastPosition: number;
+  /** The account's stream version last applied: makes every update idempotent. */
+  readonly version: number;
 }
 
 type AccountEvent = {
   [TType in keyof AccountEvents]: { type: TType; data: AccountEvents[TType] };
 }[keyof AccountEvents];
 
+/** Options of {@link BalancesReadModel}. */
+export interface BalancesReadModelOptions {
+  /** Told about every row that changed (for the narration). @default ignore */
+  onUpdate?: (row: BalanceRow, eventType: string) => void;
+}
+
+const STREAM_PREFIX = 'Account-';
+
 /**
- * The read side: balances and transaction counts per account, kept by a projection. It is
- * idempotent (each row remembers the last position applied), as at-least-once delivery needs.
+ * The read side: balances and transaction counts per account. Live, it is fed by the event bus
+ * ({@link BalancesReadModel.subscribeTo}); from history, by a projection over the event store
+ * ({@link BalancesReadModel.projection}, run by a `ProjectionRunner` to rebuild it from zero).
+ * Both paths go through one `apply`, which skips an event whose version the row already has,
+ * so redelivered events (at-least-once) change nothing.
  */
 export class BalancesReadModel {
   readonly #rows = new Map<string, BalanceRow>();
+  readonly #onUpdate: BalancesReadModelOptions['onUpdate'];
 
-  /** The projection that feeds this read model; run it with a `ProjectionRunner`. */
+  /** @param options See {@link BalancesReadModelOptions}. */
+  constructor(options: BalancesReadModelOptions = {}) {
+    this.#onUpdate = options.onUpdate;
+  }
+
+  /** The projection that rebuilds this read model from the event store. */
   readonly projection: Projection = defineProjection<AccountEvent>({
     name: 'account-balances',
-    streamPrefix: 'Account-',
+    streamPrefix: STREAM_PREFIX,
     handlers: {
-      AccountOpened: (event) =>
-        this.#apply(event.streamName, event.globalPosition, () => ({
-          owner: event.data.owner,
-          balanceCents: 0,
-          transactions: 0,
-          closed: false,
-        })),
-      MoneyDeposited: (event) =>
-        this.#apply(event.streamName, event.globalPosition, (row) => ({
-          balanceCents: row.balanceCents + event.data.amountCents,
-          transactions: row.transactions + 1,
-        })),
-      MoneyWithdrawn: (event) =>
-        this.#apply(event.streamName, event.globalPosition, (row) => ({
-          balanceCents: row.balanceCents - event.data.amountCents,
-          transactions: row.transactions + 1,
-        })),
-      AccountClosed: (event) => this.#apply(event.streamName, event.globalPosition, () => ({ closed: true })),
+      AccountOpened: (event) => this.#applyRecorded(event),
+      MoneyDeposited: (event) => this.#applyRecorded(event),
+      MoneyWithdrawn: (event) => this.#applyRecorded(event),
+      AccountClosed: (event) => this.#applyRecorded(event),
     },
     reset: () => this.#rows.clear(),
   });
+
+  /**
+   * Subscribes the read model to the account events published on `bus` (the events the
+   * repository publishes after each save).
+   *
+   * @returns A disposer that unsubscribes it.
+   */
+  subscribeTo(bus: EventBus<AccountEvents>): Disposer {
+    return bus.subscribe(ALL_EVENTS, (event) => this.#applyPublished(event), { name: 'balances read model' });
+  }
 
   /** The row of one account, if it exists. */
   get(accountId: string): BalanceRow | undefined {
@@ -66,17 +82,45 @@ export class BalancesReadModel {
     return this.all().reduce((sum, row) => sum + row.balanceCents, 0);
   }
 
-  #apply(streamName: string, position: number, change: (row: BalanceRow) => Partial<BalanceRow>): void {
-    const accountId = streamName.slice('Account-'.length);
-    const row = this.#rows.get(accountId) ?? {
-      accountId,
-      owner: '',
-      balanceCents: 0,
-      transactions: 0,
-      closed: false,
-      lastPosition: 0,
-    };
-    if (position <= row.lastPosition) return; // already applied: a redelivery
-    this.#rows.set(accountId, { ...row, ...change(row), lastPosition: position });
+  #applyRecorded(event: AccountEvent & { streamName: string; streamVersion: number }): void {
+    this.#apply(event.streamName.slice(STREAM_PREFIX.length), event.streamVersion, event);
+  }
+
+  /** Bus events are the aggregate's own events: they say which account and version they made. */
+  #applyPublished(event: Message): void {
+    const { aggregateType, aggregateId, version } = event as Message & Partial<AggregateFields>;
+    if (aggregateType !== 'Account' || aggregateId === undefined || version === undefined) return;
+    this.#apply(aggregateId, version, event as AccountEvent);
+  }
+
+  #apply(accountId: string, version: number, event: AccountEvent): void {
+    const row = this.#rows.get(accountId) ?? emptyRow(accountId);
+    if (version <= row.version) return; // already applied: a redelivery
+    const next = { ...row, ...change(row, event), version };
+    this.#rows.set(accountId, next);
+    this.#onUpdate?.(next, event.type);
+  }
+}
+
+interface AggregateFields {
+  aggregateType: string;
+  aggregateId: string;
+  version: number;
+}
+
+function emptyRow(accountId: string): BalanceRow {
+  return { accountId, owner: '', balanceCents: 0, transactions: 0, closed: false, version: 0 };
+}
+
+function change(row: BalanceRow, event: AccountEvent): Partial<BalanceRow> {
+  switch (event.type) {
+    case 'AccountOpened':
+      return { owner: event.data.owner };
+    case 'MoneyDeposited':
+      return { balanceCents: row.balanceCents + event.data.amountCents, transactions: row.transactions + 1 };
+    case 'MoneyWithdrawn':
+      return { balanceCents: row.balanceCents - event.data.amountCents, transactions: row.transactions + 1 };
+    case 'AccountClosed':
+      return { closed: true };
   }
 }

@@ -1,20 +1,37 @@
-import { systemClock } from '@keel/core';
-import type { Clock } from '@keel/core';
+import { noopLogger, systemClock } from '@keel/core';
+import type { Clock, Logger, Message } from '@keel/core';
+import {
+  ALL_EVENTS,
+  correlationMiddleware,
+  createCommandBus,
+  createEventBus,
+  createQueryBus,
+  idempotencyMiddleware,
+  InMemoryIdempotencyStore,
+  loggingMiddleware,
+  validationMiddleware,
+} from '@keel/cqrs';
+import type { EventBus } from '@keel/cqrs';
 import {
   createUpcaster,
   EventSourcedRepository,
   everyNEvents,
-  InMemoryCheckpointStore,
-  InMemoryDeadLetterStore,
-  InMemoryEventStore,
-  InMemorySnapshotStore,
   ProjectionRunner,
   withUpcasting,
 } from '@keel/eventsourcing';
 import type { EventStore } from '@keel/eventsourcing';
 import { Account } from './account.js';
+import { withCausation } from './causation.js';
+import type { AccountEvents } from './account.js';
 import { BalancesReadModel } from './balances.js';
-import { createAccountCommandHandlers } from './commands.js';
+import type { BalanceRow } from './balances.js';
+import { accountCommandSchemas, registerAccountCommandHandlers } from './commands.js';
+import type { AccountCommands } from './commands.js';
+import { createInfrastructure } from './infrastructure.js';
+import type { Infrastructure } from './infrastructure.js';
+import { balanceQuerySchemas, registerBalanceQueryHandlers } from './queries.js';
+import type { BalanceQueries } from './queries.js';
+import { registerWelcomeBonus } from './welcomeBonus.js';
 
 /**
  * `MoneyDeposited` v1 (an earlier release) stored `{ amount }` in euros; v2 stores
@@ -30,44 +47,106 @@ export interface BankOptions {
   clock?: Clock;
   /** @default 100 */
   snapshotEvery?: number;
+  /** The stores; closed by `close()`. @default the in-memory stores (`createInfrastructure({ engine: 'memory' })`) */
+  infrastructure?: Infrastructure;
+  /** Receives the command and query buses' log entries. @default noopLogger */
+  logger?: Logger;
+  /** Told about every event the event bus delivers. @default ignore */
+  onEvent?: (event: Message) => void;
+  /** Told about every row the read model changes. @default ignore */
+  onReadModelUpdate?: (row: BalanceRow, eventType: string) => void;
 }
 
-/** Wires the building blocks: store (with upcasting), snapshots, repository, commands, read model. */
-export function createBank(options: BankOptions = {}) {
+/**
+ * Wires the CQRS flow: command bus (correlation, logging, validation, idempotency) → command
+ * handlers → `Account` aggregates in an event-sourced repository → events published on the
+ * event bus → balances read model → query bus.
+ */
+export async function createBank(options: BankOptions = {}) {
   const clock = options.clock ?? systemClock;
-  const rawStore = new InMemoryEventStore({ clock });
-  const store: EventStore = withUpcasting(rawStore, accountUpcaster);
-  const snapshots = {
-    store: new InMemorySnapshotStore(),
-    policy: everyNEvents(options.snapshotEvery ?? 100),
-    schemaVersion: 1,
-    clock,
-  };
-  const accounts = new EventSourcedRepository(store, (id: string) => new Account(id), { snapshots });
-  const conflictRetries: string[] = [];
-  const commands = createAccountCommandHandlers(accounts, {
-    onConflictRetry: (accountId) => conflictRetries.push(accountId),
+  const logger = options.logger ?? noopLogger;
+  const infrastructure = options.infrastructure ?? (await createInfrastructure({ clock, engine: 'memory' }));
+  const store: EventStore = withCausation(withUpcasting(infrastructure.eventStore, accountUpcaster));
+  const events = createEventBus<AccountEvents>({
+    middleware: [correlationMiddleware()],
+    // Events of one account are delivered strictly in order, even across concurrent saves.
+    orderingKey: (event) => (event as Message & { aggregateId?: string }).aggregateId,
   });
-  const balances = new BalancesReadModel();
-  const checkpoints = new InMemoryCheckpointStore();
-  const deadLetters = new InMemoryDeadLetterStore();
-  const balancesRunner = new ProjectionRunner(store, balances.projection, {
-    checkpoints,
-    deadLetters,
-    clock,
-  });
-  return {
-    rawStore,
-    store,
-    snapshots,
-    accounts,
-    commands,
-    conflictRetries,
-    balances,
-    balancesRunner,
-    deadLetters,
+  if (options.onEvent !== undefined) events.subscribe(ALL_EVENTS, options.onEvent, { name: 'narrator' });
+  const write = createWriteSide(store, events, infrastructure, { ...options, clock, logger });
+  const read = createReadSide(store, events, infrastructure, { ...options, clock, logger });
+  registerWelcomeBonus(events, write.commands);
+  const close = async () => {
+    await read.balancesRunner.stop();
+    await events.close();
+    await infrastructure.close();
   };
+  return { infrastructure, store, events, ...write, ...read, close };
 }
 
 /** Everything {@link createBank} wires. */
-export type Bank = ReturnType<typeof createBank>;
+export type Bank = Awaited<ReturnType<typeof createBank>>;
+
+type SideOptions = BankOptions & { clock: Clock; logger: Logger };
+
+/** The write side: repository (snapshots, publishing to `events`) and the command bus. */
+function createWriteSide(
+  store: EventStore,
+  events: EventBus<AccountEvents>,
+  infrastructure: Infrastructure,
+  { clock, logger, snapshotEvery = 100 }: SideOptions,
+) {
+  const snapshots = {
+    store: infrastructure.snapshots,
+    policy: everyNEvents(snapshotEvery),
+    schemaVersion: 1,
+    clock,
+  };
+  const accounts = new EventSourcedRepository(store, (id: string) => new Account(id), {
+    snapshots,
+    publisher: events,
+  });
+  const idempotency = new InMemoryIdempotencyStore({ clock });
+  const commands = createCommandBus<AccountCommands>({
+    clock,
+    middleware: [
+      correlationMiddleware(),
+      loggingMiddleware(logger, { clock }),
+      validationMiddleware(accountCommandSchemas, { requireSchema: true }),
+      idempotencyMiddleware({ store: idempotency, clock }),
+    ],
+  });
+  const conflictRetries: string[] = [];
+  registerAccountCommandHandlers(commands, accounts, {
+    onConflictRetry: (accountId) => conflictRetries.push(accountId),
+  });
+  return { snapshots, accounts, commands, idempotency, conflictRetries };
+}
+
+/** The read side: the read model fed by `events`, its rebuild runner, and the query bus. */
+function createReadSide(
+  store: EventStore,
+  events: EventBus<AccountEvents>,
+  infrastructure: Infrastructure,
+  { clock, logger, onReadModelUpdate }: SideOptions,
+) {
+  const balances = new BalancesReadModel(
+    onReadModelUpdate === undefined ? {} : { onUpdate: onReadModelUpdate },
+  );
+  balances.subscribeTo(events);
+  const balancesRunner = new ProjectionRunner(store, balances.projection, {
+    checkpoints: infrastructure.checkpoints,
+    deadLetters: infrastructure.deadLetters,
+    clock,
+  });
+  const queries = createQueryBus<BalanceQueries>({
+    clock,
+    middleware: [
+      correlationMiddleware(),
+      loggingMiddleware(logger, { clock }),
+      validationMiddleware(balanceQuerySchemas, { requireSchema: true }),
+    ],
+  });
+  registerBalanceQueryHandlers(queries, balances);
+  return { balances, balancesRunner, queries };
+}

@@ -1,12 +1,13 @@
-import { isConcurrencyError, parse } from '@keel/core';
-import type { Command, StandardSchemaV1 } from '@keel/core';
+import { disposer, isConcurrencyError } from '@keel/core';
+import type { Disposer } from '@keel/core';
+import type { CommandBus, CommandFor } from '@keel/cqrs';
 import type { Repository } from '@keel/ddd';
 import { z } from 'zod';
 import { Account } from './account.js';
 
 /**
- * The account commands and their schemas. Every write to the domain goes through this module,
- * so a command bus (`@keel/cqrs`) can later register `accountCommandHandlers` as they are.
+ * The write side's vocabulary: one zod schema per command. The command bus's
+ * `validationMiddleware` checks every command against these before any handler runs.
  */
 export const accountCommandSchemas = {
   OpenAccount: z.object({
@@ -20,19 +21,28 @@ export const accountCommandSchemas = {
 };
 
 type Schemas = typeof accountCommandSchemas;
+type Spec<TType extends keyof Schemas> = { data: z.input<Schemas[TType]>; result: number };
+
+/**
+ * The command map of the bus: what each command carries and what its handler returns (the
+ * account's version after the change). `createCommandBus<AccountCommands>()` types
+ * `send`, `execute` and `register` with it.
+ */
+export interface AccountCommands {
+  OpenAccount: Spec<'OpenAccount'>;
+  DepositMoney: Spec<'DepositMoney'>;
+  WithdrawMoney: Spec<'WithdrawMoney'>;
+  CloseAccount: Spec<'CloseAccount'>;
+}
+
 /** The name of an account command. */
-export type AccountCommandType = keyof Schemas;
-/** An account command as a core `Command` message. */
+export type AccountCommandType = keyof AccountCommands;
+/** Any account command message. */
 export type AccountCommand = {
-  [TType in AccountCommandType]: Command<TType, z.input<Schemas[TType]>>;
+  [TType in AccountCommandType]: CommandFor<AccountCommands, TType>;
 }[AccountCommandType];
 
-/** One handler per command type; each resolves with the account's version after the change. */
-export type AccountCommandHandlers = {
-  [TType in AccountCommandType]: (command: Command<TType, z.input<Schemas[TType]>>) => Promise<number>;
-};
-
-/** Options of {@link createAccountCommandHandlers}. */
+/** Options of {@link registerAccountCommandHandlers}. */
 export interface AccountCommandOptions {
   /** How often to reload and retry when another writer changed the account first. @default 3 */
   maxConflictRetries?: number;
@@ -41,20 +51,25 @@ export interface AccountCommandOptions {
 }
 
 /**
- * Creates the handlers: validate the command with its schema, load the account, run the domain
- * method, save. A version conflict reloads the account and runs the command again.
+ * Registers one handler per account command on the bus. Each loads the account, runs the domain
+ * method (which checks the rules and raises events) and saves; the repository appends the events
+ * and publishes them on the event bus. A version conflict reloads the account and runs the
+ * command again.
+ *
+ * @returns A disposer that unregisters every handler.
  */
-export function createAccountCommandHandlers(
+export function registerAccountCommandHandlers(
+  bus: CommandBus<AccountCommands>,
   accounts: Repository<Account, string>,
   options: AccountCommandOptions = {},
-): AccountCommandHandlers {
+): Disposer {
   const retries = options.maxConflictRetries ?? 3;
-  const change = async (accountId: string, act: (account: Account) => void): Promise<number> => {
+  const change = async (accountId: string, signal: AbortSignal, act: (account: Account) => void) => {
     for (let attempt = 0; ; attempt++) {
-      const account = await accounts.get(accountId);
+      const account = await accounts.get(accountId, { signal });
       act(account);
       try {
-        await accounts.save(account);
+        await accounts.save(account, { signal });
         return account.version;
       } catch (error) {
         if (!isConcurrencyError(error) || attempt >= retries) throw error;
@@ -62,40 +77,37 @@ export function createAccountCommandHandlers(
       }
     }
   };
-  return {
-    OpenAccount: async (command) => {
-      const data = validate('OpenAccount', command.data);
+  const disposers = [
+    bus.register('OpenAccount', async (command, context) => {
+      const data = validated(command);
       const account = Account.open(data.accountId, data.owner, data.overdraftLimitCents);
-      await accounts.save(account);
+      await accounts.save(account, { signal: context.signal });
       return account.version;
-    },
-    DepositMoney: async (command) => {
-      const data = validate('DepositMoney', command.data);
-      return change(data.accountId, (account) => account.deposit(data.amountCents));
-    },
-    WithdrawMoney: async (command) => {
-      const data = validate('WithdrawMoney', command.data);
-      return change(data.accountId, (account) => account.withdraw(data.amountCents));
-    },
-    CloseAccount: async (command) => {
-      const data = validate('CloseAccount', command.data);
-      return change(data.accountId, (account) => account.close(data.reason));
-    },
-  };
+    }),
+    bus.register('DepositMoney', async (command, context) => {
+      const data = validated(command);
+      return change(data.accountId, context.signal, (account) => account.deposit(data.amountCents));
+    }),
+    bus.register('WithdrawMoney', async (command, context) => {
+      const data = validated(command);
+      return change(data.accountId, context.signal, (account) => account.withdraw(data.amountCents));
+    }),
+    bus.register('CloseAccount', async (command, context) => {
+      const data = validated(command);
+      return change(data.accountId, context.signal, (account) => account.close(data.reason));
+    }),
+  ];
+  return disposer(() => {
+    for (const dispose of disposers) dispose();
+  });
 }
 
-/** Routes any account command to its handler (what a command bus will do). */
-export function handleAccountCommand(
-  handlers: AccountCommandHandlers,
-  command: AccountCommand,
-): Promise<number> {
-  const handler = handlers[command.type] as (command: AccountCommand) => Promise<number>;
-  return handler(command);
-}
-
-function validate<TType extends AccountCommandType>(
-  type: TType,
-  data: unknown,
-): StandardSchemaV1.InferOutput<Schemas[TType]> {
-  return parse(accountCommandSchemas[type], data, { subject: `${type} command` });
+/**
+ * The parsed data (defaults filled in). The bus's `validationMiddleware` replaced the message's
+ * data with its schema's output before the handler ran, so this only narrows the type.
+ */
+function validated<TType extends AccountCommandType>(
+  command: CommandFor<AccountCommands, TType>,
+): z.output<Schemas[TType]> {
+  return command.data as z.output<Schemas[TType]>;
 }

@@ -1,7 +1,7 @@
 import { runScenario } from './scenario.js';
 
-console.log('Keel bank-account: event sourcing with snapshots, upcasting and a projection\n');
+console.log('Keel bank-account: CQRS buses over an event-sourced Account, with a read model\n');
 const result = await runScenario();
 console.log(
-  `\nDone: ${result.rejections.length} commands refused, ${result.balances.length} accounts in the read model.`,
+  `\nDone on ${result.backend} stores: ${result.rejections.length} commands refused, ${result.balances.length} accounts in the read model.`,
 );
