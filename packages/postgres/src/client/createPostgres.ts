@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { noopLogger } from '@keel/core';
 import type { Logger } from '@keel/core';
 import { checkCount, definedOnly } from '../internal/options.js';
@@ -54,6 +56,8 @@ async function createPgPool(url: string, maxConnections: number, logger: Logger)
 
 async function createPglite(dataDir: string | undefined): Promise<SqlClient> {
   const module = await importDriver('@electric-sql/pglite', () => import('@electric-sql/pglite'));
+  // PGlite creates only the last folder of a path; create its parents so `./.data/keel` just works.
+  if (dataDir !== undefined && !dataDir.includes('://')) await mkdir(dirname(dataDir), { recursive: true });
   const db = await module.PGlite.create(dataDir);
   return fromPglite(db as unknown as PgliteLike);
 }

@@ -26,8 +26,9 @@ describe('createPostgres', () => {
     expect(client.dialect).toBe('pglite');
   });
 
-  it('keeps data in dataDir across a close and a reopen', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'keel-pglite-'));
+  it('keeps data in dataDir, creating its parent folders, across a close and a reopen', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'keel-pglite-'));
+    const dataDir = join(root, 'not', 'yet', 'there');
     try {
       const first = await createPostgres({ dataDir });
       await migrate(first, { schema: 'keel' });
@@ -41,7 +42,7 @@ describe('createPostgres', () => {
       expect((await migrate(reopened)).applied).toEqual([]);
       await reopened.close();
     } finally {
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(root, { recursive: true, force: true });
     }
   });
 
