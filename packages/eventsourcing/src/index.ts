@@ -41,7 +41,8 @@ export type { CatchUpSource, CatchUpOptions, AppendWatch } from './eventStore/ca
 export { matchesFilter } from './eventStore/filter.js';
 export { checkAppend } from './eventStore/checkAppend.js';
 export { collect } from './eventStore/collect.js';
-export { flattenPages } from './eventStore/pages.js';
+export { flattenPages, pageThrough } from './eventStore/pages.js';
+export type { PageThroughOptions } from './eventStore/pages.js';
 
 export { createUpcaster } from './upcasting/upcaster.js';
 export type { Upcaster, UpcastStep, UpcasterChains } from './upcasting/upcaster.js';

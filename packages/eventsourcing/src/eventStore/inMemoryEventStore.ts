@@ -20,7 +20,7 @@ import { ANY, matchesExpectedVersion, NO_STREAM } from './expectedVersion.js';
 import { checkAppend } from './checkAppend.js';
 import type { ExpectedVersion } from './expectedVersion.js';
 import { matchesFilter } from './filter.js';
-import { flattenPages } from './pages.js';
+import { flattenPages, pageThrough } from './pages.js';
 import { eventIdOf, idempotentRetry } from './idempotency.js';
 import { AppendNotifier } from '../internal/appendNotifier.js';
 import { UuidV7Generator } from '../internal/uuidV7.js';
@@ -106,22 +106,24 @@ export class InMemoryEventStore implements EventStore {
     throwIfAborted(options.signal);
     const pageSize = this.#checkPageSize(options.pageSize);
     const backward = options.direction === 'backward';
-    let remaining = options.maxCount ?? Infinity;
-    let next = options.fromVersion ?? (backward ? Infinity : 1);
-    while (remaining > 0) {
-      const stream = this.#streams.get(streamName) ?? [];
-      const limit = Math.min(pageSize, remaining);
-      // Versions are 1-based and gapless, so version v sits at index v - 1.
-      const end = Math.min(next, stream.length);
-      const page = backward
-        ? stream.slice(Math.max(0, end - limit), Math.max(0, end)).reverse()
-        : stream.slice(Math.max(next, 1) - 1, Math.max(next, 1) - 1 + limit);
-      if (page.length > 0) yield page;
-      if (page.length < limit) return;
-      remaining -= page.length;
-      next = page[page.length - 1]!.streamVersion + (backward ? -1 : 1);
-      throwIfAborted(options.signal);
+    yield* pageThrough((from, limit) => this.#streamPage(streamName, from, limit, backward), {
+      from: options.fromVersion ?? (backward ? Infinity : 1),
+      pageSize,
+      maxCount: options.maxCount,
+      signal: options.signal,
+      nextFrom: (last) => last.streamVersion + (backward ? -1 : 1),
+    });
+  }
+
+  #streamPage(streamName: string, from: number, limit: number, backward: boolean): RecordedEvent[] {
+    const stream = this.#streams.get(streamName) ?? [];
+    // Versions are 1-based and gapless, so version v sits at index v - 1.
+    if (backward) {
+      const end = Math.max(0, Math.min(from, stream.length));
+      return stream.slice(Math.max(0, end - limit), end).reverse();
     }
+    const start = Math.max(from, 1) - 1;
+    return stream.slice(start, start + limit);
   }
 
   /** {@inheritDoc EventStore.readStream} */
@@ -132,18 +134,13 @@ export class InMemoryEventStore implements EventStore {
   /** {@inheritDoc EventStore.readAllPages} */
   async *readAllPages(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent[]> {
     throwIfAborted(options.signal);
-    const pageSize = this.#checkPageSize(options.pageSize);
-    let remaining = options.maxCount ?? Infinity;
-    let from = options.fromPosition ?? 0;
-    while (remaining > 0) {
-      const limit = Math.min(pageSize, remaining);
-      const page = this.#readAllPage(from, limit, options);
-      if (page.length > 0) yield page;
-      if (page.length < limit) return;
-      remaining -= page.length;
-      from = page[page.length - 1]!.globalPosition + 1;
-      throwIfAborted(options.signal);
-    }
+    yield* pageThrough((from, limit) => this.#readAllPage(from, limit, options), {
+      from: options.fromPosition ?? 0,
+      pageSize: this.#checkPageSize(options.pageSize),
+      maxCount: options.maxCount,
+      signal: options.signal,
+      nextFrom: (last) => last.globalPosition + 1,
+    });
   }
 
   /** {@inheritDoc EventStore.readAll} */

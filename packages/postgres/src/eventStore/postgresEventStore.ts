@@ -1,6 +1,6 @@
 import { systemClock, throwIfAborted } from '@keel/core';
 import type { Clock } from '@keel/core';
-import { ANY, catchUpSubscription, checkAppend, flattenPages } from '@keel/eventsourcing';
+import { ANY, catchUpSubscription, checkAppend, flattenPages, pageThrough } from '@keel/eventsourcing';
 import type {
   AppendOptions,
   AppendResult,
@@ -143,19 +143,14 @@ export class PostgresEventStore implements EventStore {
     options: ReadStreamOptions = {},
   ): AsyncGenerator<RecordedEvent[]> {
     throwIfAborted(options.signal);
-    const pageSize = this.#pageSizeOf(options.pageSize);
     const backward = options.direction === 'backward';
-    let remaining = options.maxCount ?? Infinity;
-    let next = options.fromVersion ?? (backward ? LAST_VERSION : 1);
-    while (remaining > 0) {
-      const limit = Math.min(pageSize, remaining);
-      const page = await this.#streamPage(streamName, next, limit, backward, options.signal);
-      if (page.length > 0) yield page;
-      if (page.length < limit) return;
-      remaining -= page.length;
-      next = page[page.length - 1]!.streamVersion + (backward ? -1 : 1);
-      throwIfAborted(options.signal);
-    }
+    yield* pageThrough((from, limit) => this.#streamPage(streamName, from, limit, backward, options.signal), {
+      from: options.fromVersion ?? (backward ? LAST_VERSION : 1),
+      pageSize: this.#pageSizeOf(options.pageSize),
+      maxCount: options.maxCount,
+      signal: options.signal,
+      nextFrom: (last) => last.streamVersion + (backward ? -1 : 1),
+    });
   }
 
   /** {@inheritDoc @keel/eventsourcing#EventStore.readStream} */
@@ -166,18 +161,13 @@ export class PostgresEventStore implements EventStore {
   /** {@inheritDoc @keel/eventsourcing#EventStore.readAllPages} */
   async *readAllPages(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent[]> {
     throwIfAborted(options.signal);
-    const pageSize = this.#pageSizeOf(options.pageSize);
-    let remaining = options.maxCount ?? Infinity;
-    let from = options.fromPosition ?? 0;
-    while (remaining > 0) {
-      const limit = Math.min(pageSize, remaining);
-      const page = await this.#allPage(from, limit, options.filter, options.signal);
-      if (page.length > 0) yield page;
-      if (page.length < limit) return;
-      remaining -= page.length;
-      from = page[page.length - 1]!.globalPosition + 1;
-      throwIfAborted(options.signal);
-    }
+    yield* pageThrough((from, limit) => this.#allPage(from, limit, options.filter, options.signal), {
+      from: options.fromPosition ?? 0,
+      pageSize: this.#pageSizeOf(options.pageSize),
+      maxCount: options.maxCount,
+      signal: options.signal,
+      nextFrom: (last) => last.globalPosition + 1,
+    });
   }
 
   /** {@inheritDoc @keel/eventsourcing#EventStore.readAll} */
