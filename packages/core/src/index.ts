@@ -39,7 +39,7 @@ export {
   formatPath,
 } from './errors/errors.js';
 export type { ValidationIssue, ConcurrencyConflict } from './errors/errors.js';
-export { abortReason, throwIfAborted, linkedAbortController } from './errors/abort.js';
+export { abortReason, throwIfAborted, linkedAbortController, raceAbort } from './errors/abort.js';
 export type { LinkedAbortController } from './errors/abort.js';
 
 export { parse, parseAsync, isStandardSchema } from './schema/parse.js';

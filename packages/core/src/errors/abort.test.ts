@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abortReason, linkedAbortController, throwIfAborted } from './abort.js';
+import { abortReason, linkedAbortController, raceAbort, throwIfAborted } from './abort.js';
 import { isCancelledError } from './errors.js';
 
 /** Counts the abort listeners currently registered on a signal. */
@@ -55,5 +55,38 @@ describe('abort helpers', () => {
   it('a child of an already aborted parent starts aborted', () => {
     const child = linkedAbortController(AbortSignal.abort(new Error('early')));
     expect(child.signal.aborted).toBe(true);
+  });
+});
+
+describe('raceAbort', () => {
+  it('settles like the promise when there is no signal or it never aborts', async () => {
+    await expect(raceAbort(Promise.resolve(1), undefined)).resolves.toBe(1);
+    await expect(raceAbort(Promise.resolve(2), new AbortController().signal)).resolves.toBe(2);
+    await expect(
+      raceAbort(Promise.reject(new Error('failed')), new AbortController().signal),
+    ).rejects.toThrow('failed');
+  });
+
+  it('rejects at once with the reason of an already aborted signal', async () => {
+    const reason = new Error('too late');
+    await expect(raceAbort(new Promise(() => {}), AbortSignal.abort(reason))).rejects.toBe(reason);
+  });
+
+  it('rejects with the abort reason while the promise is still pending', async () => {
+    const controller = new AbortController();
+    const waiting = raceAbort(new Promise(() => {}), controller.signal);
+    const reason = new Error('caller left');
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+  });
+
+  it('removes its abort listener once the wait ends, either way', async () => {
+    const controller = new AbortController();
+    const before = listenerCount(controller.signal);
+    for (let i = 0; i < 50; i++) {
+      await raceAbort(Promise.resolve(i), controller.signal);
+      await raceAbort(Promise.reject(new Error('x')), controller.signal).catch(() => {});
+    }
+    expect(listenerCount(controller.signal)).toBe(before);
   });
 });

@@ -51,3 +51,32 @@ export function linkedAbortController(parent?: AbortSignal): LinkedAbortControll
     dispose: () => parent.removeEventListener('abort', follow),
   };
 }
+
+/**
+ * Waits for `promise` unless `signal` aborts first, then rejects with the signal's reason (at
+ * once if it already has). The work behind the promise keeps running: this stops only the wait.
+ * The abort listener is removed whichever way the wait ends, so a long-lived signal leaks nothing.
+ *
+ * @example
+ * ```ts
+ * const reply = await raceAbort(client.get(key), signal);
+ * ```
+ */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { disposer, throwIfAborted, toError } from '@keel/core';
+import { disposer, raceAbort, throwIfAborted, toError } from '@keel/core';
 import type { Disposer, EventPublisher, Logger, Message, PublishOptions } from '@keel/core';
 import { EventDeliveryError, InvalidOptionError } from '../errors/errors.js';
 import type { EventHandlerFailure } from '../errors/errors.js';
@@ -9,7 +9,6 @@ import type { Terminal } from '../internal/compose.js';
 import { DispatchContext } from '../internal/context.js';
 import { KeyedQueue } from '../internal/keyedQueue.js';
 import { stampFromScope } from '../internal/messageScope.js';
-import { raceAbort } from '../internal/raceAbort.js';
 import { Semaphore } from '../internal/semaphore.js';
 import type { AnyEventMap, AnyEventOf, EventFor, EventMap, Handler, TypeOf } from '../messages/messageMap.js';
 import type { Middleware, MessageContext } from '../middleware/middleware.js';

@@ -1,4 +1,4 @@
-import { disposer, throwIfAborted } from '@keel/core';
+import { disposer, raceAbort, throwIfAborted } from '@keel/core';
 import type { Disposer, Message } from '@keel/core';
 import { DuplicateHandlerError, InvalidOptionError, NoHandlerError } from '../errors/errors.js';
 import type { MessageKind } from '../errors/errors.js';
@@ -8,7 +8,6 @@ import { compose } from './compose.js';
 import type { Terminal } from './compose.js';
 import { DispatchContext } from './context.js';
 import { stampFromScope } from './messageScope.js';
-import { raceAbort } from './raceAbort.js';
 
 type AnyHandler = Handler<Message, unknown>;
 

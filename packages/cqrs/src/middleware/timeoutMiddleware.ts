@@ -1,7 +1,6 @@
-import { linkedAbortController, systemClock, TimeoutError } from '@keel/core';
+import { linkedAbortController, raceAbort, systemClock, TimeoutError } from '@keel/core';
 import type { Clock } from '@keel/core';
 import { checkPositive } from '../internal/checks.js';
-import { raceAbort } from '../internal/raceAbort.js';
 import type { Middleware } from './middleware.js';
 
 /** Options of {@link timeoutMiddleware}. */

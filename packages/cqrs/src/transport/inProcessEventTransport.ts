@@ -1,8 +1,7 @@
-import { throwIfAborted } from '@keel/core';
+import { raceAbort, throwIfAborted } from '@keel/core';
 import type { Message, PublishOptions } from '@keel/core';
 import { EventDeliveryError } from '../errors/errors.js';
 import type { EventHandlerFailure } from '../errors/errors.js';
-import { raceAbort } from '../internal/raceAbort.js';
 import type {
   EventTransport,
   TransportHandler,

@@ -1,4 +1,4 @@
-import { throwIfAborted } from '@keel/core';
+import { raceAbort, throwIfAborted } from '@keel/core';
 import type { Message, PublishOptions } from '@keel/core';
 import type { EventTransport, TransportSubscription } from '@keel/cqrs';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -8,7 +8,6 @@ import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { ENVELOPE_VERSION, KEEL_HEADERS } from '../codec/headers.js';
 import { NatsPublishError, NatsSetupError, NatsTransportClosedError } from '../errors/errors.js';
 import { oneLine } from '../internal/deadLetter.js';
-import { raceAbort } from '../internal/raceAbort.js';
 import { consumerConfig, ensureConsumer, upsertStream } from '../internal/streams.js';
 import { checkEventSubject, checkName } from '../internal/subjects.js';
 import type { NatsHandler, NatsSubscribeOptions } from './natsDelivery.js';

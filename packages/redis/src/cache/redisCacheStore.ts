@@ -1,7 +1,6 @@
-import { throwIfAborted } from '@keel/core';
+import { raceAbort, throwIfAborted } from '@keel/core';
 import type { CacheStore, CacheStoreEntry, CacheStoreOptions, CacheStoreSetOptions } from '@keel/scaling';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { abortable } from '../internal/abortable.js';
 import { checkOptions, isDuration } from '../internal/options.js';
 import { execPipeline } from '../internal/pipeline.js';
 import { encodeInvalidation } from './invalidationMessage.js';
@@ -55,7 +54,7 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
   /** The value of `key`, or `undefined` when absent or expired. */
   async get(key: string, options?: CacheStoreOptions): Promise<TValue | undefined> {
     throwIfAborted(options?.signal);
-    const text = await abortable(this.#client.get(this.#key(key)), options?.signal);
+    const text = await raceAbort(this.#client.get(this.#key(key)), options?.signal);
     return text === null ? undefined : this.#options.serializer.deserialize(text);
   }
 
@@ -63,7 +62,7 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
   async getMany(keys: readonly string[], options?: CacheStoreOptions): Promise<(TValue | undefined)[]> {
     throwIfAborted(options?.signal);
     if (keys.length === 0) return [];
-    const texts = await abortable(this.#client.mget(keys.map((key) => this.#key(key))), options?.signal);
+    const texts = await raceAbort(this.#client.mget(keys.map((key) => this.#key(key))), options?.signal);
     return texts.map((text) => (text === null ? undefined : this.#options.serializer.deserialize(text)));
   }
 
@@ -77,7 +76,7 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
     const pipeline = this.#client.pipeline();
     this.#queueSet(pipeline, key, value, options?.ttl);
     this.#queuePublish(pipeline, [key]);
-    await abortable(execPipeline(pipeline), options?.signal);
+    await raceAbort(execPipeline(pipeline), options?.signal);
   }
 
   /** Stores several entries in one pipeline; an entry's `ttl` overrides the call's. */
@@ -93,7 +92,7 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
       pipeline,
       entries.map((entry) => entry.key),
     );
-    await abortable(execPipeline(pipeline), options?.signal);
+    await raceAbort(execPipeline(pipeline), options?.signal);
   }
 
   /** Removes `key`; resolves whether it was present. */
@@ -108,7 +107,7 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
     const pipeline = this.#client.pipeline();
     pipeline.del(...keys.map((key) => this.#key(key)));
     this.#queuePublish(pipeline, keys);
-    const [removed] = await abortable(execPipeline(pipeline), options?.signal);
+    const [removed] = await raceAbort(execPipeline(pipeline), options?.signal);
     return removed as number;
   }
 
@@ -123,11 +122,11 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
     const match = `${escapeGlob(this.#options.prefix)}*`;
     let cursor = '0';
     do {
-      const [next, found] = await abortable(
+      const [next, found] = await raceAbort(
         this.#client.scan(cursor, 'MATCH', match, 'COUNT', this.#options.scanCount),
         signal,
       );
-      if (found.length > 0) await abortable(this.#client.unlink(...found), signal);
+      if (found.length > 0) await raceAbort(this.#client.unlink(...found), signal);
       cursor = next;
       throwIfAborted(signal);
     } while (cursor !== '0');

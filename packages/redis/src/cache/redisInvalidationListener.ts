@@ -1,7 +1,6 @@
-import { createEmitter, throwIfAborted } from '@keel/core';
+import { createEmitter, raceAbort, throwIfAborted } from '@keel/core';
 import type { Disposer, Emitter } from '@keel/core';
 import type { Redis } from 'ioredis';
-import { abortable } from '../internal/abortable.js';
 import { checkOptions, isNonEmptyString } from '../internal/options.js';
 import { decodeInvalidation } from './invalidationMessage.js';
 import type { InvalidationMessage } from './invalidationMessage.js';
@@ -66,7 +65,7 @@ export class RedisInvalidationListener {
     this.#started = true;
     this.#subscriber.on('message', this.#onMessage);
     this.#subscriber.on('ready', this.#onReady);
-    await abortable(this.#subscriber.subscribe(this.#channel), options.signal);
+    await raceAbort(this.#subscriber.subscribe(this.#channel), options.signal);
     this.#ready = true;
   }
 

@@ -1,7 +1,6 @@
-import { linkedAbortController, newId, systemClock, throwIfAborted } from '@keel/core';
+import { linkedAbortController, newId, raceAbort, systemClock, throwIfAborted } from '@keel/core';
 import type { Clock } from '@keel/core';
 import type { Redis } from 'ioredis';
-import { abortable } from '../internal/abortable.js';
 import { runScript } from '../internal/commands.js';
 import {
   checkOptions,
@@ -177,7 +176,7 @@ export class RedisLock {
     const args = [redisKey, `${redisKey}:fence`, owner, Math.ceil(ttl)];
     const attempt = runScript(this.#client, ACQUIRE_SCRIPT, args) as Promise<[number, number]>;
     try {
-      return await abortable(attempt, signal);
+      return await raceAbort(attempt, signal);
     } catch (error) {
       // Aborted mid-flight: if the script still took the lock, give it back at once.
       attempt

@@ -1,8 +1,7 @@
-import { noopLogger, systemClock, throwIfAborted, toError } from '@keel/core';
+import { noopLogger, raceAbort, systemClock, throwIfAborted, toError } from '@keel/core';
 import type { Clock, Logger, Timer } from '@keel/core';
 import type { CacheStoreOptions, CacheWriteTarget } from './cacheStore.js';
 import { CacheClosedError } from './errors.js';
-import { abortable } from './internal/abortable.js';
 import { KeyedMutex } from './internal/keyedMutex.js';
 import {
   checkOptions,
@@ -176,7 +175,7 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
   async flush(options?: CacheStoreOptions): Promise<void> {
     throwIfAborted(options?.signal);
     while (this.#queue.size > 0 || this.#queue.busy) {
-      const error = await abortable(this.#queue.flushNext(), options?.signal);
+      const error = await raceAbort(this.#queue.flushNext(), options?.signal);
       if (error !== undefined) {
         this.#retryAfter(this.#onFailure(error));
         throw error;
@@ -193,7 +192,7 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
     options?.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       while (this.#queue.size > 0 || this.#queue.busy) {
-        const error = await abortable(this.#queue.flushNext(), options?.signal);
+        const error = await raceAbort(this.#queue.flushNext(), options?.signal);
         if (error !== undefined) await this.#settings.clock.sleep(this.#onFailure(error), options?.signal);
       }
     } finally {

@@ -1,8 +1,8 @@
-import { noopLogger, throwIfAborted } from '@keel/core';
+import { noopLogger, raceAbort, throwIfAborted } from '@keel/core';
 import type { Logger } from '@keel/core';
 import type { CacheStoreOptions, CacheWriteTarget } from './cacheStore.js';
 import { KeyedMutex } from './internal/keyedMutex.js';
-import { abortable, NEVER_ABORTED } from './internal/abortable.js';
+import { NEVER_ABORTED } from './internal/neverAborted.js';
 
 /** Writes or removes a key in the source of truth; gets a signal to stop early. */
 export type CacheWriter<TKey, TValue> = (
@@ -77,7 +77,7 @@ export function createWriteThrough<TKey, TValue>(
         }
         await cache.set(key, value).catch((error: unknown) => invalidate(key, error));
       });
-      return abortable(task, signal);
+      return raceAbort(task, signal);
     },
     async delete(key, callOptions) {
       throwIfAborted(callOptions?.signal);
@@ -87,7 +87,7 @@ export function createWriteThrough<TKey, TValue>(
         await options.remove?.(key, { signal: signal ?? NEVER_ABORTED });
         await cache.delete(key).catch((error: unknown) => invalidate(key, error));
       });
-      return abortable(task, signal);
+      return raceAbort(task, signal);
     },
   };
 }
