@@ -42,6 +42,22 @@ export type { ValidationIssue, ConcurrencyConflict } from './errors/errors.js';
 export { abortReason, throwIfAborted, linkedAbortController, raceAbort } from './errors/abort.js';
 export type { LinkedAbortController } from './errors/abort.js';
 
+export {
+  withDefaults,
+  assertOptions,
+  describeValue,
+  optionInteger,
+  optionNumber,
+  optionRatio,
+  optionFunction,
+  optionString,
+  optionBoolean,
+  optionOneOf,
+  optionObject,
+  optionRule,
+} from './options/options.js';
+export type { OptionProblem, OptionChecks, OptionRange, Defined } from './options/options.js';
+
 export { parse, parseAsync, isStandardSchema } from './schema/parse.js';
 export type { ParseOptions } from './schema/parse.js';
 export type { StandardSchemaV1 } from './schema/standardSchema.js';
