@@ -58,6 +58,14 @@ export {
 } from './options/options.js';
 export type { OptionProblem, OptionChecks, OptionRange, Defined } from './options/options.js';
 
+export {
+  SerializationError,
+  SERIALIZATION_ERROR_CODE,
+  isSerializationError,
+  toStorableJson,
+  storableCopy,
+} from './serialization/storableJson.js';
+
 export { parse, parseAsync, isStandardSchema } from './schema/parse.js';
 export type { ParseOptions } from './schema/parse.js';
 export type { StandardSchemaV1 } from './schema/standardSchema.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isValidationError, ValidationError } from '../errors/errors.js';
+import type { ValidationError } from '../errors/errors.js';
+import { isValidationError } from '../errors/errors.js';
 import {
   assertOptions,
   optionFunction,

@@ -28,7 +28,7 @@ export function withDefaults<TDefaults extends object, TOptions extends object>(
   defaults: TDefaults,
   options: TOptions | undefined,
 ): Omit<TOptions, keyof TDefaults> & Defined<TDefaults> {
-  const merged: Record<string, unknown> = { ...defaults };
+  const merged: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   if (options !== undefined && options !== null) {
     for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
   }
@@ -93,9 +93,11 @@ function rangeText(kind: string, range: OptionRange, integerMax: boolean): strin
 
 function checkNumber(value: unknown, range: OptionRange, integer: boolean): OptionProblem {
   const kind = integer ? 'an integer' : 'a finite number';
-  if (value === undefined) return range.required === true ? `is required: ${rangeText(kind, range, integer)}` : undefined;
+  if (value === undefined)
+    return range.required === true ? `is required: ${rangeText(kind, range, integer)}` : undefined;
   const expected = rangeText(kind, range, integer);
-  if (typeof value !== 'number' || Number.isNaN(value)) return `must be ${expected} (got ${describeValue(value)}).`;
+  if (typeof value !== 'number' || Number.isNaN(value))
+    return `must be ${expected} (got ${describeValue(value)}).`;
   if (value === Infinity) return range.infinity === true ? undefined : `must be ${expected} (got Infinity).`;
   const { min = -Infinity, max = integer ? Number.MAX_SAFE_INTEGER : Number.MAX_VALUE } = range;
   const ok =
@@ -152,7 +154,8 @@ export function optionBoolean(value: unknown): OptionProblem {
 
 /** Checks an option that takes one of a few literal values. `undefined` passes unless `required`. */
 export function optionOneOf(value: unknown, allowed: readonly unknown[], required = false): OptionProblem {
-  if (value === undefined) return required ? `is required: one of ${allowed.map(describeValue).join(', ')}` : undefined;
+  if (value === undefined)
+    return required ? `is required: one of ${allowed.map(describeValue).join(', ')}` : undefined;
   return allowed.includes(value)
     ? undefined
     : `must be one of ${allowed.map(describeValue).join(', ')} (got ${describeValue(value)}).`;

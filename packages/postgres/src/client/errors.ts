@@ -1,4 +1,5 @@
-import { isKeelError, KeelError } from '@keel/core';
+import { isKeelError, KeelError, SERIALIZATION_ERROR_CODE } from '@keel/core';
+export { SerializationError, isSerializationError } from '@keel/core';
 import type { KeelErrorOptions } from '@keel/core';
 
 /** Stable codes of the errors `@keel/postgres` throws. */
@@ -7,7 +8,8 @@ export const POSTGRES_ERROR_CODES = Object.freeze({
   invalidIdentifier: 'POSTGRES_INVALID_IDENTIFIER',
   invalidOption: 'POSTGRES_INVALID_OPTION',
   clientClosed: 'POSTGRES_CLIENT_CLOSED',
-  serialization: 'POSTGRES_SERIALIZATION_FAILED',
+  /** The code of core's `SerializationError`, shared by every store. */
+  serialization: SERIALIZATION_ERROR_CODE,
   migration: 'POSTGRES_MIGRATION_FAILED',
   missingDriver: 'POSTGRES_MISSING_DRIVER',
 } as const);
@@ -102,17 +104,6 @@ export class ClientClosedError extends KeelError {
   }
 }
 
-/** A value could not be stored as JSON (e.g. it holds a BigInt or a cycle). */
-export class SerializationError extends KeelError {
-  constructor(what: string, cause: unknown) {
-    super(
-      POSTGRES_ERROR_CODES.serialization,
-      `Could not store ${what} as JSON: ${cause instanceof Error ? cause.message : String(cause)}. Keep stored values JSON-serializable.`,
-      { cause, details: { what } },
-    );
-  }
-}
-
 /** A migration step failed; nothing of the failed `migrate()` call was applied. */
 export class MigrationError extends KeelError {
   /** The version of the failed step. */
@@ -163,11 +154,6 @@ export function isPostgresOptionError(value: unknown): value is PostgresOptionEr
 /** Whether `value` is a {@link ClientClosedError}. */
 export function isClientClosedError(value: unknown): value is ClientClosedError {
   return isKeelError(value, POSTGRES_ERROR_CODES.clientClosed);
-}
-
-/** Whether `value` is a {@link SerializationError}. */
-export function isSerializationError(value: unknown): value is SerializationError {
-  return isKeelError(value, POSTGRES_ERROR_CODES.serialization);
 }
 
 /** Whether `value` is a {@link MigrationError}. */

@@ -1,20 +1,14 @@
-import { SerializationError } from '../client/errors.js';
+import { toStorableJson } from '@keel/core';
 
 /**
  * Serializes `value` for a `$n::jsonb` parameter. `undefined` becomes SQL NULL, so it reads
  * back as `undefined`, while `null` is stored as JSON `null`.
  *
- * @throws {SerializationError} when the value cannot be stored as JSON.
+ * @throws {SerializationError} (from `@keel/core`) when the value cannot be stored: the rules
+ *   are those of `toStorableJson`, the same for every store.
  */
 export function toJsonParam(value: unknown, what: string): string | null {
-  if (value === undefined) return null;
-  try {
-    const text = JSON.stringify(value);
-    if (text === undefined) throw new TypeError(`a ${typeof value} has no JSON form`);
-    return text;
-  } catch (error) {
-    throw new SerializationError(what, error);
-  }
+  return toStorableJson(value, what) ?? null;
 }
 
 /**

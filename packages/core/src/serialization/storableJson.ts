@@ -1,0 +1,174 @@
+import { isKeelError, KeelError } from '../errors/keelError.js';
+import type { KeelErrorOptions } from '../errors/keelError.js';
+
+/** The stable code of {@link SerializationError}. */
+export const SERIALIZATION_ERROR_CODE = 'SERIALIZATION_FAILED';
+
+/**
+ * A value cannot be stored: every Keel store (in memory, PostgreSQL, PGlite) keeps values as
+ * JSON that PostgreSQL's `jsonb` can hold, and refuses the same values before any effect.
+ */
+export class SerializationError extends KeelError {
+  /** What was being stored, e.g. `the data of event 1 of the append to "order-1"`. */
+  readonly what: string;
+  /** Where in the value the problem is, e.g. `items[0].name`, or `(root)`. */
+  readonly path: string;
+
+  constructor(what: string, path: string, problem: string, options: KeelErrorOptions = {}) {
+    super(
+      SERIALIZATION_ERROR_CODE,
+      `Could not store ${what}: ${path === '(root)' ? 'the value' : path} ${problem}. Store plain JSON: objects, arrays, strings, finite numbers, booleans and null.`,
+      { ...options, details: { ...options.details, what, path } },
+    );
+    this.what = what;
+    this.path = path;
+  }
+}
+
+/** Whether `value` is a {@link SerializationError}, from any loaded copy of `@keel/core`. */
+export function isSerializationError(value: unknown): value is SerializationError {
+  return isKeelError(value, SERIALIZATION_ERROR_CODE);
+}
+
+const REFUSED_OBJECTS: readonly [new (...args: never[]) => unknown, string][] = [
+  [Map, 'is a Map (JSON would store {}); convert it with Object.fromEntries or [...map]'],
+  [Set, 'is a Set (JSON would store {}); convert it to an array'],
+  [WeakMap, 'is a WeakMap'],
+  [WeakSet, 'is a WeakSet'],
+  [RegExp, 'is a RegExp (JSON would store {}); store its source as a string'],
+  [ArrayBuffer, 'is binary data; encode it as a base64 string'],
+  [Promise, 'is a Promise; await it first'],
+  [Error, 'is an Error (JSON would store {}); store its message'],
+];
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why `raw` (before `toJSON`) becoming `value` cannot be stored, or `undefined` when it can. */
+function problemOf(raw: unknown, value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      if (value.includes('\u0000'))
+        return 'contains a NUL character (\\u0000), which PostgreSQL cannot store';
+      if (LONE_SURROGATE.test(value)) return 'contains a lone UTF-16 surrogate, which is not valid Unicode';
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : `is ${value} (JSON would store null)`;
+    case 'bigint':
+      return 'is a BigInt; store it as a string';
+    case 'function':
+      return 'is a function (JSON would drop it)';
+    case 'symbol':
+      return 'is a symbol (JSON would drop it)';
+    case 'object':
+      if (value === null) return raw instanceof Date ? 'is an invalid Date' : undefined;
+      if (ArrayBuffer.isView(value)) return 'is binary data; encode it as a base64 string';
+      for (const [type, problem] of REFUSED_OBJECTS) if (value instanceof type) return problem;
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+class Refused {
+  constructor(
+    readonly path: readonly PropertyKey[],
+    readonly problem: string,
+  ) {}
+}
+
+function formatJsonPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+/** Finds the path of the first refused node (only called once a problem is known). */
+function locate(value: unknown, path: PropertyKey[], seen: Set<unknown>): Refused | undefined {
+  const json =
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+      ? (value as { toJSON: (key: string) => unknown }).toJSON(String(path.at(-1) ?? ''))
+      : value;
+  const problem = problemOf(value, json);
+  if (problem !== undefined) return new Refused(path, problem);
+  if (json === null || typeof json !== 'object') return undefined;
+  if (seen.has(json)) return new Refused(path, 'refers back to itself (a cycle)');
+  seen.add(json);
+  const entries: [PropertyKey, unknown][] = Array.isArray(json)
+    ? json.map((item, index) => [index, item])
+    : Object.entries(json);
+  for (const [key, item] of entries) {
+    if (typeof key === 'string') {
+      const keyProblem = problemOf(key, key);
+      if (keyProblem !== undefined) return new Refused([...path, key], `has a key that ${keyProblem}`);
+    }
+    if (item === undefined && !Array.isArray(json)) continue;
+    const found = locate(item, [...path, key], seen);
+    if (found !== undefined) return found;
+  }
+  seen.delete(json);
+  return undefined;
+}
+
+function refuse(value: unknown, what: string, cause?: unknown): never {
+  const found = locate(value, [], new Set()) ?? new Refused([], 'cannot be written as JSON');
+  throw new SerializationError(
+    what,
+    formatJsonPath(found.path),
+    found.problem,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+/**
+ * Serializes `value` as the JSON text every Keel store keeps, refusing what PostgreSQL cannot
+ * hold or JSON would silently lose. The rules, the same for every store:
+ *
+ * - refused (a {@link SerializationError} naming the path): strings or keys with a NUL
+ *   character or a lone surrogate, BigInt, NaN and ±Infinity, functions, symbols, cycles,
+ *   invalid Dates, Map, Set, WeakMap, WeakSet, RegExp, Error, Promise and binary data;
+ * - changed as JSON changes them: a `Date` (or anything with `toJSON`) is stored as what
+ *   `toJSON` returns (a Date becomes its ISO string), other class instances as their own
+ *   enumerable properties (a plain object on read), object properties that are `undefined`
+ *   are left out, `undefined` array items become `null`, and `-0` becomes `0`.
+ *
+ * @param value The value to store; `undefined` itself returns `undefined` (stored as "no value").
+ * @param what What is being stored, for the error message.
+ * @returns The JSON text, or `undefined` for `undefined`.
+ * @throws {SerializationError} when the value cannot be stored.
+ * @example
+ * ```ts
+ * toStorableJson({ at: new Date(0) }, 'the order'); // '{"at":"1970-01-01T00:00:00.000Z"}'
+ * ```
+ */
+export function toStorableJson(value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  let failed = false;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, function check(this: Record<string, unknown>, key: string, json: unknown) {
+      if (!failed && (problemOf(this[key], json) !== undefined || problemOf(key, key) !== undefined))
+        failed = true;
+      return json;
+    });
+  } catch (error) {
+    refuse(value, what, error);
+  }
+  if (failed || text === undefined) refuse(value, what);
+  return text;
+}
+
+/**
+ * A deep copy of `value` exactly as a store would give it back: {@link toStorableJson} then
+ * `JSON.parse`. In-memory stores keep and return such copies, so they accept, refuse and change
+ * values exactly as the PostgreSQL stores do, and a caller mutating a value never changes what
+ * the store holds.
+ *
+ * @throws {SerializationError} when the value cannot be stored.
+ */
+export function storableCopy<T>(value: T, what: string): T {
+  const text = toStorableJson(value, what);
+  return (text === undefined ? undefined : JSON.parse(text)) as T;
+}
