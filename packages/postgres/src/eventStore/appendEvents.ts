@@ -1,103 +1,164 @@
-import { ConcurrencyError, throwIfAborted } from '@keel/core';
-import { DuplicateEventError, matchesExpectedVersion, NO_STREAM } from '@keel/eventsourcing';
-import type {
-  AppendResult,
-  ExpectedVersion,
-  InlineProjection,
-  NewEvent,
-  RecordedEvent,
-} from '@keel/eventsourcing';
-import type { SqlTransaction } from '../client/sqlClient.js';
+import { ConcurrencyError } from '@keel/core';
+import { ANY, DuplicateEventError, NO_STREAM, STREAM_EXISTS } from '@keel/eventsourcing';
+import type { AppendResult, ExpectedVersion, NewEvent, RecordedEvent } from '@keel/eventsourcing';
+import { isSqlError } from '../client/errors.js';
+import type { SqlExecutor } from '../client/sqlClient.js';
 import { toJsonParam } from '../internal/json.js';
 import { toNumber } from '../internal/normalize.js';
+import { PositionOutOfRangeError } from './positionOutOfRangeError.js';
 import { EVENT_COLUMNS, toRecordedEvent } from './eventRows.js';
 import type { EventRow } from './eventRows.js';
 
-/** What one append needs besides the transaction. */
+/** What one append sends: the batch already checked and serialized. */
 export interface AppendRequest {
+  /** The quoted, qualified `events` table. */
   readonly table: string;
-  readonly lockKey: string;
-  readonly channel: string | undefined;
+  /** The quoted, qualified `append_events` function. */
+  readonly fn: string;
   readonly streamName: string;
   readonly events: readonly NewEvent[];
   readonly ids: readonly string[];
+  /** JSON text of each event's data (`null` for `undefined`). */
+  readonly data: readonly (string | null)[];
+  /** JSON text of each event's metadata. */
+  readonly metadata: readonly string[];
   readonly expected: ExpectedVersion;
-  readonly recordedAt: Date;
-  readonly inline: readonly InlineProjection<SqlTransaction>[];
-  readonly signal: AbortSignal;
+  /** The store clock's time in ms; recorded-at is the later of it and the previous event's. */
+  readonly now: number;
+  /** The channel to `NOTIFY` inside the transaction, when the caller owns the transaction. */
+  readonly notifyChannel: string | undefined;
+}
+
+interface AppendRow {
+  readonly outcome: 'appended' | 'recorded' | 'conflict' | 'empty';
+  readonly version: unknown;
+  readonly first_position: unknown;
+  readonly recorded_us: unknown;
+  readonly stale: boolean;
+}
+
+/** The `(kind, number)` pair `append_events` takes for an expected version. */
+function expectedParams(expected: ExpectedVersion): [string, number | null] {
+  if (typeof expected === 'number') return ['exact', expected];
+  if (expected === NO_STREAM) return ['no_stream', null];
+  if (expected === STREAM_EXISTS) return ['stream_exists', null];
+  return [ANY, null];
 }
 
 /**
- * The body of an append transaction. It first takes a transaction-level advisory lock that
- * every append of the store takes, so appends draw global positions one after another and
- * each commits before the next draws: a reader never sees position N + 1 before N.
+ * Runs one append as a single call of the schema's `append_events` function: the id check,
+ * the expected-version check, the short position section and the insert, in one round trip.
+ * An id already recorded costs one more query to tell an idempotent retry from a duplicate.
  */
-export async function appendEvents(tx: SqlTransaction, request: AppendRequest): Promise<AppendResult> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [request.lockKey]);
-  const retry = await idempotentRetry(tx, request);
-  if (retry !== undefined) return retry;
-  const version = await streamVersionIn(tx, request.table, request.streamName);
-  if (!matchesExpectedVersion(request.expected, version)) {
-    throw new ConcurrencyError({
-      subject: request.streamName,
-      expected: request.expected,
-      actual: version === 0 ? NO_STREAM : version,
-    });
-  }
-  if (request.events.length === 0) {
-    const { rows } = await tx.query<{ head: unknown }>(
-      `SELECT coalesce(max(global_position), 0) AS head FROM ${request.table}`,
+export async function appendEvents(executor: SqlExecutor, request: AppendRequest): Promise<AppendResult> {
+  const [kind, version] = expectedParams(request.expected);
+  let row: AppendRow | undefined;
+  try {
+    const result = await executor.query<AppendRow>(
+      `SELECT * FROM ${request.fn}($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8, $9)`,
+      [
+        request.streamName,
+        kind,
+        version,
+        request.ids,
+        request.events.map((event) => event.type),
+        request.data,
+        request.metadata,
+        Math.round(request.now * 1000),
+        request.notifyChannel ?? null,
+      ],
     );
-    return {
-      nextExpectedVersion: version,
-      lastPosition: toNumber(rows[0]?.head ?? 0),
-      events: [],
-      appended: true,
-    };
+    row = result.rows[0];
+  } catch (error) {
+    if (isSqlError(error) && error.sqlState === '2200H') throw new PositionOutOfRangeError({ cause: error });
+    throw error;
   }
-  const recorded = await insertEvents(tx, request, version);
-  if (request.channel !== undefined) await tx.query('SELECT pg_notify($1, $2)', [request.channel, '']);
-  for (const projection of request.inline) {
-    throwIfAborted(request.signal);
-    await projection.apply(recorded, { transaction: tx, signal: request.signal });
+  if (row === undefined) throw new Error('append_events returned no row');
+  switch (row.outcome) {
+    case 'appended':
+      return appended(
+        request,
+        toNumber(row.first_position),
+        toNumber(row.version),
+        toNumber(row.recorded_us),
+      );
+    case 'empty':
+      return {
+        nextExpectedVersion: toNumber(row.version),
+        lastPosition: toNumber(row.first_position),
+        events: [],
+        appended: true,
+      };
+    case 'conflict':
+      throw conflict(request, toNumber(row.version), row.stale);
+    case 'recorded':
+      return earlierAppend(executor, request, row.stale);
   }
-  const last = recorded[recorded.length - 1]!;
+}
+
+function appended(
+  request: AppendRequest,
+  first: number,
+  lastVersion: number,
+  recordedUs: number,
+): AppendResult {
+  const recordedAt = new Date(Math.floor(recordedUs / 1000));
+  const startVersion = lastVersion - request.events.length + 1;
+  const events = request.events.map((event, index): RecordedEvent => ({
+    streamName: request.streamName,
+    streamVersion: startVersion + index,
+    globalPosition: first + index,
+    eventId: request.ids[index]!,
+    type: event.type,
+    data: parseJson(request.data[index] ?? null),
+    metadata: parseJson(request.metadata[index] ?? '{}') as RecordedEvent['metadata'],
+    recordedAt,
+  }));
   return {
-    nextExpectedVersion: last.streamVersion,
-    lastPosition: last.globalPosition,
-    events: recorded,
+    nextExpectedVersion: lastVersion,
+    lastPosition: first + events.length - 1,
+    events,
     appended: true,
   };
 }
 
-/** The current version of a stream (0 when it has no events). */
-export async function streamVersionIn(
-  tx: { query: SqlTransaction['query'] },
-  table: string,
-  streamName: string,
-): Promise<number> {
-  const { rows } = await tx.query<{ version: unknown }>(
-    `SELECT coalesce(max(stream_version), 0) AS version FROM ${table} WHERE stream_name = $1`,
-    [streamName],
-  );
-  return toNumber(rows[0]?.version ?? 0);
+function parseJson(text: string | null): unknown {
+  return text === null ? undefined : JSON.parse(text);
+}
+
+const STALE = 'a version committed after this transaction began';
+
+function conflict(request: AppendRequest, actual: number, stale: boolean): ConcurrencyError {
+  const seen = actual === 0 ? NO_STREAM : actual;
+  return new ConcurrencyError({
+    subject: request.streamName,
+    expected: request.expected,
+    // In REPEATABLE READ or SERIALIZABLE the winner's commit is invisible to this snapshot.
+    actual: stale && seen === request.expected ? STALE : seen,
+  });
 }
 
 /**
- * When some ids of the batch are already recorded: the earlier result if the whole batch sits,
- * in order, where this append targets (a retry); otherwise a {@link DuplicateEventError}.
+ * Some ids of the batch are already recorded: the earlier result when the whole batch sits, in
+ * order, where this append targets (a retry); otherwise a {@link DuplicateEventError}.
  */
-async function idempotentRetry(
-  tx: SqlTransaction,
+async function earlierAppend(
+  executor: SqlExecutor,
   request: AppendRequest,
-): Promise<AppendResult | undefined> {
-  checkUniqueIds(request);
-  if (request.ids.length === 0) return undefined;
-  const { rows } = await tx.query<EventRow>(
+  stale: boolean,
+): Promise<AppendResult> {
+  const { rows } = await executor.query<EventRow>(
     `SELECT ${EVENT_COLUMNS} FROM ${request.table} WHERE event_id = ANY($1::text[]) ORDER BY global_position`,
-    [[...request.ids]],
+    [request.ids],
   );
-  if (rows.length === 0) return undefined;
+  if (rows.length === 0) {
+    // The ids were committed by a transaction this snapshot cannot see: retry the transaction.
+    throw new ConcurrencyError({
+      subject: request.streamName,
+      expected: request.expected,
+      actual: stale ? STALE : 'a version written by a concurrent append',
+    });
+  }
   const earlier = rows.map(toRecordedEvent);
   const start = earlier[0]!.streamVersion;
   const expectedStart =
@@ -123,36 +184,29 @@ async function idempotentRetry(
   };
 }
 
-function checkUniqueIds(request: AppendRequest): void {
-  const seen = new Set<string>();
-  request.ids.forEach((id, index) => {
-    if (seen.has(id)) throw new DuplicateEventError(id, request.streamName, index + 1);
-    seen.add(id);
-  });
+/** Serializes a batch for {@link appendEvents}, refusing bad values before anything is sent. */
+export function serializeBatch(
+  streamName: string,
+  events: readonly NewEvent[],
+): { data: (string | null)[]; metadata: string[] } {
+  const what = (index: number): string => `event ${index + 1} of the append to "${streamName}"`;
+  return {
+    data: events.map((event, index) => toJsonParam(event.data, `the data of ${what(index)}`)),
+    metadata: events.map(
+      (event, index) => toJsonParam(event.metadata ?? {}, `the metadata of ${what(index)}`) ?? '{}',
+    ),
+  };
 }
 
-async function insertEvents(
-  tx: SqlTransaction,
-  request: AppendRequest,
-  version: number,
-): Promise<RecordedEvent[]> {
-  const { events, streamName } = request;
-  const what = (index: number): string => `event ${index + 1} of the append to "${streamName}"`;
-  const { rows } = await tx.query<EventRow>(
-    `INSERT INTO ${request.table} (stream_name, stream_version, event_id, event_type, data, metadata, recorded_at)
-     SELECT $1, $2::bigint + u.ord, u.id, u.type, u.data::jsonb, u.metadata::jsonb, $7::timestamptz
-     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(id, type, data, metadata, ord)
-     ORDER BY u.ord
-     RETURNING ${EVENT_COLUMNS}`,
-    [
-      streamName,
-      version,
-      [...request.ids],
-      events.map((event) => event.type),
-      events.map((event, index) => toJsonParam(event.data, `the data of ${what(index)}`)),
-      events.map((event, index) => toJsonParam(event.metadata ?? {}, `the metadata of ${what(index)}`)),
-      request.recordedAt.toISOString(),
-    ],
+/** The current version of a stream (0 when it has no events). */
+export async function streamVersionIn(
+  executor: SqlExecutor,
+  table: string,
+  streamName: string,
+): Promise<number> {
+  const { rows } = await executor.query<{ version: unknown }>(
+    `SELECT coalesce(max(stream_version), 0) AS version FROM ${table} WHERE stream_name = $1`,
+    [streamName],
   );
-  return rows.map(toRecordedEvent).sort((a, b) => a.streamVersion - b.streamVersion);
+  return toNumber(rows[0]?.version ?? 0);
 }

@@ -1,7 +1,7 @@
 import { newId } from '@keel/core';
 import type { EventFilter, EventMetadata, NewEvent, RecordedEvent } from '@keel/eventsourcing';
 import { fromJsonColumn } from '../internal/json.js';
-import { toNumber } from '../internal/normalize.js';
+import { PositionOutOfRangeError } from './positionOutOfRangeError.js';
 
 /** The columns every event read selects, in the shape {@link toRecordedEvent} maps. */
 export const EVENT_COLUMNS =
@@ -24,8 +24,8 @@ export interface EventRow {
 export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     streamName: row.stream_name,
-    streamVersion: toNumber(row.stream_version),
-    globalPosition: toNumber(row.global_position),
+    streamVersion: safeInteger(row.stream_version),
+    globalPosition: safeInteger(row.global_position),
     eventId: row.event_id,
     type: row.event_type,
     data: fromJsonColumn(row.data, row.data_is_null),
@@ -34,10 +34,23 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
   };
 }
 
+/** An `int8` column as a number, refusing values a number cannot hold exactly. */
+function safeInteger(value: unknown): number {
+  if (typeof value === 'number') return value;
+  throw new PositionOutOfRangeError({ value: String(value) });
+}
+
 /** A `timestamptz` column as a `Date` (drivers return a `Date` or an ISO string). */
 export function toDate(value: unknown): Date {
   return value instanceof Date ? value : new Date(String(value));
 }
+
+/**
+ * The condition that keeps a reader of the global order on settled rows: a row's gate (the
+ * highest transaction id of every append that drew a position up to it) is below the oldest
+ * transaction still running, so every lower position is committed and visible, or rolled back.
+ */
+export const SETTLED = 'gate_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)';
 
 /** The SQL and parameters of one page of a global read from `from` (inclusive). */
 export function allPageQuery(
@@ -47,7 +60,8 @@ export function allPageQuery(
   filter: EventFilter | undefined,
 ): { readonly sql: string; readonly params: unknown[] } {
   const params: unknown[] = [Math.max(from, 0), limit];
-  const where = ['global_position >= $1'];
+  // Only settled rows: see SETTLED.
+  const where = ['global_position >= $1', SETTLED];
   if (filter?.eventTypes !== undefined) {
     params.push([...filter.eventTypes]);
     where.push(`event_type = ANY($${params.length}::text[])`);

@@ -1,9 +1,123 @@
+import type { SqlSchema } from '../client/identifiers.js';
 import type { Migration } from '../migrations/migration.js';
 
+/** The largest position or version a JavaScript number holds exactly (2^53 - 1). */
+export const MAX_POSITION = Number.MAX_SAFE_INTEGER;
+
 /**
- * Schema step of the `events` table. `global_position` comes from an identity column, but
- * appends take a transaction-level advisory lock before drawing it, so positions become
- * visible in order (see `PostgresEventStore`).
+ * The body of `append_events`: the whole common append in one call (one round trip). See
+ * `PostgresEventStore` and the package README for why the global order never skips.
+ *
+ * Outcomes (one row): `appended` (version after, first position, recorded-at in µs),
+ * `recorded` (an id of the batch is already stored: the caller decides retry vs duplicate),
+ * `conflict` (version found; `stale` when a concurrent commit is invisible to this transaction's
+ * snapshot, in REPEATABLE READ or SERIALIZABLE), `empty` (no events: version and settled head).
+ */
+function appendFunction(schema: SqlSchema): string {
+  const events = schema.table('events');
+  const seq = (name: string): string => `'${schema.quoted}.${name}'::regclass`;
+  const lockKey = `hashtextextended('keel.events:${schema.name}', 0)`;
+  return `
+    CREATE FUNCTION ${schema.quoted}.append_events(
+      p_stream text, p_expected_kind text, p_expected bigint, p_ids text[], p_types text[],
+      p_data text[], p_metadata text[], p_now_us bigint, p_notify text
+    ) RETURNS TABLE (outcome text, version bigint, first_position bigint, recorded_us bigint, stale boolean)
+    LANGUAGE plpgsql AS $fn$
+    DECLARE
+      v_count integer := coalesce(cardinality(p_ids), 0);
+      v_version bigint;
+      v_first bigint;
+      v_gate bigint;
+      v_us bigint;
+      v_locked boolean := false;
+      v_constraint text;
+      v_rc boolean := current_setting('transaction_isolation') = 'read committed';
+    BEGIN
+      IF v_count > 0 AND EXISTS (SELECT 1 FROM ${events} e WHERE e.event_id = ANY (p_ids)) THEN
+        RETURN QUERY SELECT 'recorded'::text, NULL::bigint, NULL::bigint, NULL::bigint, false;
+        RETURN;
+      END IF;
+      LOOP
+        SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = p_stream;
+        IF NOT (p_expected_kind = 'any'
+                OR (p_expected_kind = 'no_stream' AND v_version = 0)
+                OR (p_expected_kind = 'stream_exists' AND v_version > 0)
+                OR (p_expected_kind = 'exact' AND v_version = p_expected)) THEN
+          RETURN QUERY SELECT 'conflict'::text, v_version, NULL::bigint, NULL::bigint, false;
+          RETURN;
+        END IF;
+        IF v_count = 0 THEN
+          RETURN QUERY SELECT 'empty'::text, v_version,
+            coalesce((SELECT e.global_position FROM ${events} e
+              WHERE e.gate_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)
+              ORDER BY e.global_position DESC LIMIT 1), 0),
+            NULL::bigint, false;
+          RETURN;
+        END IF;
+        BEGIN
+          IF v_first IS NULL THEN
+            -- The short critical section: the transaction id is fixed before positions are
+            -- drawn, and the gate (the highest transaction id of any append that drew a position
+            -- so far) rises with every position. Readers show a row only when its gate is below
+            -- the oldest running transaction, so every lower position is settled by then.
+            PERFORM pg_advisory_lock(${lockKey});
+            v_locked := true;
+            v_gate := greatest(pg_current_xact_id()::text::bigint, (SELECT last_value FROM ${schema.quoted}.events_gate));
+            PERFORM setval(${seq('events_gate')}, v_gate);
+            v_us := greatest(p_now_us, (SELECT last_value FROM ${schema.quoted}.events_clock));
+            PERFORM setval(${seq('events_clock')}, v_us);
+            v_first := nextval(${seq('events_global_position_seq')});
+            IF v_first + v_count - 1 > ${MAX_POSITION} THEN
+              RAISE EXCEPTION 'global position % would pass 2^53 - 1', v_first + v_count - 1 USING ERRCODE = '2200H';
+            END IF;
+            IF v_count > 1 THEN
+              PERFORM setval(${seq('events_global_position_seq')}, v_first + v_count - 1);
+            END IF;
+            PERFORM pg_advisory_unlock(${lockKey});
+            v_locked := false;
+          END IF;
+          INSERT INTO ${events}
+            (global_position, stream_name, stream_version, event_id, event_type, data, metadata, recorded_at, gate_xid)
+          OVERRIDING SYSTEM VALUE
+          SELECT v_first + u.ord - 1, p_stream, v_version + u.ord, u.id, u.type, u.data::jsonb, u.metadata::jsonb,
+                 to_timestamp(v_us / 1000000.0), v_gate
+          FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u(id, type, data, metadata, ord);
+          IF p_notify IS NOT NULL THEN PERFORM pg_notify(p_notify, ''); END IF;
+          RETURN QUERY SELECT 'appended'::text, v_version + v_count, v_first, v_us, false;
+          RETURN;
+        EXCEPTION
+          WHEN unique_violation OR serialization_failure THEN
+            GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+            -- A retry of this very batch may have won the race: ids first, as before the insert.
+            IF v_constraint = 'events_event_id_key'
+               OR EXISTS (SELECT 1 FROM ${events} e WHERE e.event_id = ANY (p_ids)) THEN
+              RETURN QUERY SELECT 'recorded'::text, NULL::bigint, NULL::bigint, NULL::bigint, NOT v_rc;
+              RETURN;
+            END IF;
+            -- Another append to this stream committed first. ANY and STREAM_EXISTS append after
+            -- it (read committed sees it on the next statement); the others conflict.
+            IF NOT (v_rc AND p_expected_kind IN ('any', 'stream_exists')) THEN
+              SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = p_stream;
+              RETURN QUERY SELECT 'conflict'::text, v_version, NULL::bigint, NULL::bigint, NOT v_rc;
+              RETURN;
+            END IF;
+          WHEN OTHERS OR query_canceled THEN
+            IF v_locked THEN PERFORM pg_advisory_unlock(${lockKey}); END IF;
+            RAISE;
+        END;
+      END LOOP;
+    END
+    $fn$;`;
+}
+
+/**
+ * Schema steps of the `events` table.
+ *
+ * 100 creates it. 101 lets appends to different streams commit concurrently: each row carries
+ * a `gate_xid` (see `append_events`), readers of the global order stay below the oldest running
+ * transaction, positions are capped at 2^53 - 1, and `recorded_at` never decreases along the
+ * order. Rows written before 101 get gate 0 (they are all committed, so always visible), and
+ * rows inserted by an older Keel (without `append_events`) get their own transaction id.
  */
 export const EVENT_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -23,5 +137,18 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
         CONSTRAINT events_event_id_key UNIQUE (event_id)
       );
       CREATE INDEX events_type_position_idx ON ${schema.table('events')} (event_type, global_position);`,
+  },
+  {
+    version: 101,
+    name: 'events_concurrent_appends',
+    sql: (schema) => `
+      ALTER TABLE ${schema.table('events')} ADD COLUMN gate_xid bigint NOT NULL DEFAULT 0;
+      ALTER TABLE ${schema.table('events')} ALTER COLUMN gate_xid SET DEFAULT pg_current_xact_id()::text::bigint;
+      ALTER TABLE ${schema.table('events')} ALTER COLUMN global_position SET MAXVALUE ${MAX_POSITION};
+      CREATE SEQUENCE ${schema.quoted}.events_gate AS bigint MINVALUE 0 START 0;
+      CREATE SEQUENCE ${schema.quoted}.events_clock AS bigint MINVALUE 0 START 0;
+      SELECT setval('${schema.quoted}.events_clock'::regclass,
+        coalesce((SELECT (extract(epoch FROM max(recorded_at)) * 1000000)::bigint FROM ${schema.table('events')}), 0));
+      ${appendFunction(schema)}`,
   },
 ]);

@@ -1,6 +1,13 @@
 import { systemClock, throwIfAborted } from '@keel/core';
 import type { Clock } from '@keel/core';
-import { ANY, catchUpSubscription, checkAppend, flattenPages, pageThrough } from '@keel/eventsourcing';
+import {
+  ANY,
+  catchUpSubscription,
+  checkAppend,
+  DuplicateEventError,
+  flattenPages,
+  pageThrough,
+} from '@keel/eventsourcing';
 import type {
   AppendOptions,
   AppendResult,
@@ -22,9 +29,18 @@ import { sqlSchema } from '../client/identifiers.js';
 import type { SqlClient, SqlExecutor, SqlTransaction, SqlUnlisten } from '../client/sqlClient.js';
 import { checkCount, checkPositive, definedOnly } from '../internal/options.js';
 import { toNumber } from '../internal/normalize.js';
-import { appendEvents, streamVersionIn } from './appendEvents.js';
+import { appendEvents, serializeBatch, streamVersionIn } from './appendEvents.js';
+import type { AppendRequest } from './appendEvents.js';
 import { AppendWakeups } from './appendWakeups.js';
-import { allPageQuery, EVENT_COLUMNS, eventIdOf, signalOption, toRecordedEvent } from './eventRows.js';
+import {
+  allPageQuery,
+  EVENT_COLUMNS,
+  eventIdOf,
+  SETTLED,
+  signalOption,
+  toRecordedEvent,
+} from './eventRows.js';
+import { Announcer } from './announcer.js';
 import type { EventRow } from './eventRows.js';
 
 /** Options of {@link PostgresEventStore}. */
@@ -33,8 +49,14 @@ export interface PostgresEventStoreOptions {
   schema?: string;
   /** The source of `recordedAt` and of the polling timer. @default systemClock */
   clock?: Clock;
-  /** Events per page of reads and subscriptions (an integer >= 1). @default 256 */
+  /**
+   * Events in the first page of a read, and per page of subscriptions (an integer >= 1). Reads
+   * that go on double the page each time up to `maxPageSize`, so a long stream (a rebuild) costs
+   * a handful of queries while a short read stays small. @default 500
+   */
   pageSize?: number;
+  /** The largest page a read grows to (an integer >= `pageSize`). @default 16384 */
+  maxPageSize?: number;
   /**
    * How often a waiting subscription polls for events appended by other processes, in ms.
    * Appends of this store object wake it at once, and so do `NOTIFY`s when `listen` is on.
@@ -43,7 +65,10 @@ export interface PostgresEventStoreOptions {
   pollIntervalMs?: number;
   /**
    * Whether appends send a `NOTIFY` and subscriptions `LISTEN` for them (when the client is a
-   * `SqlClient`, which can listen), so subscribers in other processes wake at once.
+   * `SqlClient`, which can listen), so subscribers in other processes wake at once. An append
+   * of the store's own transaction notifies right after its commit (coalesced: at most one
+   * `NOTIFY` in flight per store), because a `NOTIFY` inside a transaction makes commits queue
+   * on PostgreSQL's notification lock; an append in the caller's transaction notifies inside it.
    * @default true
    */
   notify?: boolean;
@@ -57,21 +82,26 @@ export interface PostgresEventStoreOptions {
 /** The defaults of {@link PostgresEventStoreOptions}. */
 export const POSTGRES_EVENT_STORE_DEFAULTS = Object.freeze({
   schema: 'keel',
-  pageSize: 256,
+  pageSize: 500,
+  maxPageSize: 16384,
   pollIntervalMs: 1000,
   notify: true,
 });
 
 const LAST_VERSION = Number.MAX_SAFE_INTEGER;
-const NEVER = new AbortController().signal;
 
 /**
  * An {@link EventStore} on PostgreSQL or PGlite, in the `events` table of `migrate()`.
  *
- * Global order without skips: every append takes one transaction-level advisory lock (per
- * schema) before it draws global positions and holds it until it commits, so positions become
- * visible strictly in order and a reader or subscription never sees N + 1 while N is still
- * being written. The price is that appends of one store commit one at a time.
+ * Appends to different streams run and commit concurrently; an append is one call of the
+ * schema's `append_events` function (one round trip). The global order still never skips: each
+ * append draws its positions in a short critical section (an advisory lock held for microseconds,
+ * not until commit) that also fixes its transaction id and stamps the rows with a gate, the
+ * highest transaction id of every append that has drawn a position so far. Readers of the global
+ * order (`readAll`, subscriptions, projection runners) only see rows whose gate is below the
+ * oldest running transaction, so when they see position N every lower position is committed and
+ * visible, or rolled back for good. See the package README for the proof and the cost (a long
+ * write transaction anywhere in the database delays the global order, never a stream read).
  *
  * @throws {PostgresOptionError} at construction when an option is out of range.
  * @throws {InvalidIdentifierError} at construction when `schema` is not a plain lowercase identifier.
@@ -84,15 +114,17 @@ const NEVER = new AbortController().signal;
 export class PostgresEventStore implements EventStore {
   readonly #client: SqlExecutor;
   readonly #table: string;
-  readonly #lockKey: string;
+  readonly #fn: string;
   readonly #channel: string | undefined;
   readonly #clock: Clock;
   readonly #pageSize: number;
+  readonly #maxPageSize: number;
   readonly #inline: readonly InlineProjection<SqlTransaction>[];
   readonly #wakeups: AppendWakeups;
+  readonly #announcer: Announcer | undefined;
 
   /**
-   * @param client A client or transaction (appends run in a savepoint of a transaction).
+   * @param client A client, or the caller's transaction (appends then commit with it).
    * @param options See {@link PostgresEventStoreOptions}.
    */
   constructor(client: SqlExecutor, options: PostgresEventStoreOptions = {}) {
@@ -100,12 +132,15 @@ export class PostgresEventStore implements EventStore {
     const schema = sqlSchema(settings.schema);
     this.#client = client;
     this.#table = schema.table('events');
-    this.#lockKey = `keel.events:${schema.name}`;
+    this.#fn = `${schema.quoted}.append_events`;
     this.#channel = settings.notify ? `keel_events_${schema.name}`.slice(0, 63) : undefined;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = settings.clock ?? systemClock;
     this.#pageSize = checkCount('pageSize', settings.pageSize);
-    this.#inline = options.inlineProjections ?? [];
+    this.#maxPageSize = Math.max(this.#pageSize, checkCount('maxPageSize', settings.maxPageSize));
+    this.#inline = settings.inlineProjections ?? [];
     this.#wakeups = new AppendWakeups(this.#clock, checkPositive('pollIntervalMs', settings.pollIntervalMs));
+    this.#announcer =
+      this.#channel === undefined || client.inTransaction ? undefined : new Announcer(client, this.#channel);
   }
 
   /** {@inheritDoc @keel/eventsourcing#EventStore.appendToStream} */
@@ -115,25 +150,47 @@ export class PostgresEventStore implements EventStore {
     options: AppendOptions = {},
   ): Promise<AppendResult> {
     throwIfAborted(options.signal);
-    const expected = options.expectedVersion ?? ANY;
+    const expected = options.expectedVersion === undefined ? ANY : options.expectedVersion;
     checkAppend(streamName, expected);
-    const request = {
+    const ids = events.map((event) => eventIdOf(event));
+    checkUniqueIds(streamName, ids);
+    const request: AppendRequest = {
       table: this.#table,
-      lockKey: this.#lockKey,
-      channel: this.#channel,
+      fn: this.#fn,
       streamName,
       events,
-      ids: events.map((event) => eventIdOf(event)),
+      ids,
+      ...serializeBatch(streamName, events),
       expected,
-      recordedAt: new Date(this.#clock.now()),
-      inline: this.#inline,
-      signal: options.signal ?? NEVER,
+      now: this.#clock.now(),
+      notifyChannel: this.#client.inTransaction ? this.#channel : undefined,
     };
-    const result = await this.#client.transaction(
-      (tx) => appendEvents(tx, request),
-      options.signal === undefined ? {} : { signal: options.signal },
-    );
-    if (result.appended && result.events.length > 0) this.#wakeups.notify();
+    const result =
+      this.#inline.length === 0
+        ? await appendEvents(this.#client, request)
+        : await this.#client.transaction(
+            (tx) => this.#appendWithProjections(tx, request, options.signal),
+            signalOption(options.signal),
+          );
+    if (result.appended && result.events.length > 0) {
+      this.#wakeups.notify();
+      this.#announcer?.announce();
+    }
+    return result;
+  }
+
+  async #appendWithProjections(
+    tx: SqlTransaction,
+    request: AppendRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<AppendResult> {
+    const result = await appendEvents(tx, request);
+    if (!result.appended || result.events.length === 0) return result;
+    const projectionSignal = signal ?? NEVER;
+    for (const projection of this.#inline) {
+      throwIfAborted(signal);
+      await projection.apply(result.events, { transaction: tx, signal: projectionSignal });
+    }
     return result;
   }
 
@@ -147,6 +204,7 @@ export class PostgresEventStore implements EventStore {
     yield* pageThrough((from, limit) => this.#streamPage(streamName, from, limit, backward, options.signal), {
       from: options.fromVersion ?? (backward ? LAST_VERSION : 1),
       pageSize: this.#pageSizeOf(options.pageSize),
+      maxPageSize: this.#maxPageSizeOf(options.pageSize),
       maxCount: options.maxCount,
       signal: options.signal,
       nextFrom: (last) => last.streamVersion + (backward ? -1 : 1),
@@ -164,6 +222,7 @@ export class PostgresEventStore implements EventStore {
     yield* pageThrough((from, limit) => this.#allPage(from, limit, options.filter, options.signal), {
       from: options.fromPosition ?? 0,
       pageSize: this.#pageSizeOf(options.pageSize),
+      maxPageSize: this.#maxPageSizeOf(options.pageSize),
       maxCount: options.maxCount,
       signal: options.signal,
       nextFrom: (last) => last.globalPosition + 1,
@@ -185,7 +244,7 @@ export class PostgresEventStore implements EventStore {
   async headPosition(options: SignalOptions = {}): Promise<number> {
     throwIfAborted(options.signal);
     const { rows } = await this.#client.query<{ head: unknown }>(
-      `SELECT coalesce(max(global_position), 0) AS head FROM ${this.#table}`,
+      `SELECT global_position AS head FROM ${this.#table} WHERE ${SETTLED} ORDER BY global_position DESC LIMIT 1`,
       [],
       signalOption(options.signal),
     );
@@ -283,4 +342,19 @@ export class PostgresEventStore implements EventStore {
   #pageSizeOf(pageSize: number | undefined): number {
     return pageSize === undefined ? this.#pageSize : checkCount('pageSize', pageSize);
   }
+
+  /** A read with its own `pageSize` keeps that size; otherwise pages grow to `maxPageSize`. */
+  #maxPageSizeOf(pageSize: number | undefined): number {
+    return pageSize === undefined ? this.#maxPageSize : pageSize;
+  }
+}
+
+const NEVER = new AbortController().signal;
+
+function checkUniqueIds(streamName: string, ids: readonly string[]): void {
+  const seen = new Set<string>();
+  ids.forEach((id, index) => {
+    if (seen.has(id)) throw new DuplicateEventError(id, streamName, index + 1);
+    seen.add(id);
+  });
 }

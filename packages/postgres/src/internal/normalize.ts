@@ -4,6 +4,8 @@ const INT8_OID = 20;
 
 /** Parses an `int8` text value as PGlite does: a number when it is safe, a bigint beyond. */
 export function parseInt8(text: string): number | bigint {
+  // Up to 15 digits (and a sign) is always a safe integer: skip the BigInt round trip.
+  if (text.length <= 15) return Number(text);
   const value = BigInt(text);
   return value < BigInt(Number.MIN_SAFE_INTEGER) || value > BigInt(Number.MAX_SAFE_INTEGER)
     ? value
