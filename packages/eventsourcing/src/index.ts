@@ -81,6 +81,11 @@ export { InMemoryDeadLetterStore, toDeadLetterError } from './projections/deadLe
 export type { DeadLetter, DeadLetterError, DeadLetterStore } from './projections/deadLetterStore.js';
 export { ProjectionRunner } from './projections/projectionRunner.js';
 export { RUNNER_DEFAULTS } from './projections/projectionRunnerOptions.js';
+export { isTransactionalCheckpointStore } from './projections/projectionRunnerTransaction.js';
+export type {
+  TransactionalCheckpointStore,
+  CheckpointTransactionScope,
+} from './projections/projectionRunnerTransaction.js';
 export type {
   ProjectionRunnerOptions,
   ProjectionStatus,

@@ -5,6 +5,12 @@ import type { RecordedEvent, RecordedEventOf } from '../eventStore/recordedEvent
 export interface ProjectionContext {
   /** Aborted when the runner stops or a policy (e.g. a timeout) gives up on this call. */
   readonly signal: AbortSignal;
+  /**
+   * The transaction the runner opened for this batch, when its checkpoint store is a
+   * `TransactionalCheckpointStore` (e.g. a `SqlTransaction` from `@keel/postgres`): write the
+   * read model with it and the writes commit with the checkpoint. `undefined` otherwise.
+   */
+  readonly transaction?: unknown;
 }
 
 /**
@@ -17,8 +23,18 @@ export interface Projection {
   readonly name: string;
   /** Only these events are delivered (the store filters them, so skipping costs nothing). */
   readonly filter?: EventFilter;
-  /** Applies one event to the read model. */
+  /**
+   * Applies one event to the read model. The runner calls it for each event of a batch when
+   * there is no {@link Projection.handleBatch}, and to find the failing event when a batch fails.
+   */
   handle(event: RecordedEvent, context: ProjectionContext): Promise<void> | void;
+  /**
+   * Applies a batch of events (in global order, at most the runner's `batchSize`) at once, e.g.
+   * one multi-row upsert. Optional: without it the runner calls {@link Projection.handle} per
+   * event. Either way the runner saves one checkpoint per batch. When a batch fails, the runner
+   * handles its events one by one with `handle`, so the failing event is the one dead-lettered.
+   */
+  handleBatch?(events: readonly RecordedEvent[], context: ProjectionContext): Promise<void> | void;
   /** Clears the read model; `rebuild()` calls it before replaying from position 0. */
   reset?(context: ProjectionContext): Promise<void> | void;
 }

@@ -135,7 +135,11 @@ describe('ProjectionRunner', () => {
     const store = await storeWith(5);
     const checkpoints = new InMemoryCheckpointStore();
     const recorder = recording();
-    const runner = new ProjectionRunner(store, recorder.projection, { checkpoints, progressEvery: 2 });
+    const runner = new ProjectionRunner(store, recorder.projection, {
+      checkpoints,
+      progressEvery: 2,
+      batchSize: 2,
+    });
     await runner.catchUp();
     const progress: ProjectionProgress[] = [];
     const head = await runner.rebuild({ onProgress: (step) => progress.push(step) });

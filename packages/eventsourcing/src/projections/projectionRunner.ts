@@ -1,28 +1,44 @@
-import { abortReason, CancelledError, noopLogger, noopPolicy, systemClock, throwIfAborted } from '@keel/core';
-import type { Clock, Logger, Policy } from '@keel/core';
-import { ProjectionFailedError } from '../errors/errors.js';
+import {
+  abortReason,
+  assertOptions,
+  CancelledError,
+  noopLogger,
+  noopPolicy,
+  optionFunction,
+  optionInteger,
+  optionObject,
+  optionOneOf,
+  systemClock,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
+import type { Logger } from '@keel/core';
 import type { EventStore } from '../eventStore/eventStore.js';
-import type { RecordedEvent } from '../eventStore/recordedEvent.js';
-import { checkInteger } from '../internal/options.js';
 import { InMemoryCheckpointStore } from './checkpointStore.js';
 import type { CheckpointStore } from './checkpointStore.js';
-import { toDeadLetterError } from './deadLetterStore.js';
-import type { DeadLetterStore } from './deadLetterStore.js';
 import type { Projection } from './projection.js';
 import { PositionWaiters } from './positionWaiters.js';
+import { BatchHandler } from './projectionRunnerBatch.js';
 import { RUNNER_DEFAULTS } from './projectionRunnerOptions.js';
 import type {
   CatchUpRunOptions,
+  ProjectionProgress,
   ProjectionRunnerOptions,
   ProjectionStatus,
 } from './projectionRunnerOptions.js';
+import { ReadAhead } from './projectionRunnerReadAhead.js';
+import type { ReadAheadBatch } from './projectionRunnerReadAhead.js';
 
 /**
- * Runs a {@link Projection} over the store's global order with a checkpoint: at-least-once
- * (the checkpoint is saved after the handler), handler calls wrapped in a `Policy`, poison
- * events dead-lettered, then the runner stops or skips them. `start()` catches up and follows
- * live events; `catchUp()` processes up to the current head and returns; `rebuild()` resets the
- * read model and replays from zero.
+ * Runs a {@link Projection} over the store's global order with a checkpoint, in batches: the
+ * events the store delivered while the previous batch was handled, up to `batchSize`, are
+ * handled together (by `handleBatch`, or `handle` per event) and covered by one checkpoint save.
+ * At-least-once (the checkpoint is saved after the handlers), or exactly-once when the
+ * checkpoint store is a `TransactionalCheckpointStore` (the batch and its checkpoint commit in
+ * one transaction). Handler calls are wrapped in a `Policy`; when a batch still fails, its
+ * events are handled one by one so the failing event is the one dead-lettered, then the runner
+ * stops or skips it. `start()` catches up and follows live events; `catchUp()` processes up to
+ * the current head and returns; `rebuild()` resets the read model and replays from zero.
  *
  * @example
  * ```ts
@@ -35,12 +51,10 @@ export class ProjectionRunner {
   readonly #store: EventStore;
   readonly #projection: Projection;
   readonly #checkpoints: CheckpointStore;
-  readonly #policy: Policy;
-  readonly #deadLetters: DeadLetterStore | undefined;
-  readonly #onFailure: 'stop' | 'skip';
-  readonly #pageSize: number | undefined;
+  readonly #batches: BatchHandler;
+  readonly #batchSize: number;
+  readonly #pageSize: number;
   readonly #progressEvery: number;
-  readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #waiters = new PositionWaiters();
   #status: ProjectionStatus = 'idle';
@@ -52,26 +66,39 @@ export class ProjectionRunner {
    * @param store The event store (wrap it with `withUpcasting` for upcast events).
    * @param projection The projection to run.
    * @param options See {@link ProjectionRunnerOptions}.
-   * @throws ValidationError when `pageSize` or `progressEvery` is not an integer >= 1.
+   * @throws ValidationError when `batchSize`, `pageSize` or `progressEvery` is not an integer
+   *   >= 1, `onFailure` is not `stop` or `skip`, an object option is not of its kind, or the
+   *   projection has no `handle` function.
    */
   constructor(store: EventStore, projection: Projection, options: ProjectionRunnerOptions = {}) {
-    const subject = `projection runner "${projection.name}" options`;
+    const settings = withDefaults(RUNNER_DEFAULTS, options);
+    assertOptions(`projection runner "${String(projection.name)}"`, {
+      batchSize: optionInteger(settings.batchSize, { min: 1 }),
+      pageSize: optionInteger(settings.pageSize, { min: 1 }),
+      progressEvery: optionInteger(settings.progressEvery, { min: 1 }),
+      onFailure: optionOneOf(settings.onFailure, ['stop', 'skip']),
+      checkpoints: optionObject(settings.checkpoints, 'a CheckpointStore', ['load', 'save', 'delete']),
+      policy: optionObject(settings.policy, 'a Policy', ['execute']),
+      deadLetters: optionObject(settings.deadLetters, 'a DeadLetterStore', ['add', 'list', 'remove']),
+      'projection.handle': optionFunction(projection.handle, true),
+      'projection.handleBatch': optionFunction(projection.handleBatch),
+    });
     this.#store = store;
     this.#projection = projection;
-    this.#checkpoints = options.checkpoints ?? new InMemoryCheckpointStore();
-    this.#policy = options.policy ?? noopPolicy;
-    this.#deadLetters = options.deadLetters;
-    this.#onFailure = options.onFailure ?? RUNNER_DEFAULTS.onFailure;
-    this.#pageSize =
-      options.pageSize === undefined ? undefined : checkInteger(subject, 'pageSize', options.pageSize, 1);
-    this.#progressEvery = checkInteger(
-      subject,
-      'progressEvery',
-      options.progressEvery ?? RUNNER_DEFAULTS.progressEvery,
-      1,
-    );
-    this.#clock = options.clock ?? systemClock;
-    this.#logger = (options.logger ?? noopLogger).child({ projection: projection.name });
+    this.#checkpoints = settings.checkpoints ?? new InMemoryCheckpointStore();
+    this.#batchSize = settings.batchSize;
+    this.#pageSize = settings.pageSize ?? settings.batchSize;
+    this.#progressEvery = settings.progressEvery;
+    this.#logger = (settings.logger ?? noopLogger).child({ projection: projection.name });
+    this.#batches = new BatchHandler({
+      projection,
+      checkpoints: this.#checkpoints,
+      policy: settings.policy ?? noopPolicy,
+      deadLetters: settings.deadLetters,
+      onFailure: settings.onFailure,
+      clock: settings.clock ?? systemClock,
+      logger: this.#logger,
+    });
   }
 
   /** The projection's name. */
@@ -89,7 +116,10 @@ export class ProjectionRunner {
     return this.#error;
   }
 
-  /** The global position every event up to which has been handled (or filtered out) in this process. */
+  /**
+   * The global position every event up to which has been handled (or filtered out) and
+   * checkpointed in this process.
+   */
   get position(): number {
     return this.#waiters.position;
   }
@@ -110,7 +140,10 @@ export class ProjectionRunner {
     );
   }
 
-  /** Stops the background run and resolves once the current handler call has settled. */
+  /**
+   * Stops the background run and resolves once the current batch has settled (a batch in a
+   * transaction is rolled back; its events are handled again on the next start).
+   */
   async stop(): Promise<void> {
     this.#controller?.abort(new CancelledError(`Projection "${this.name}" was stopped.`));
     await this.#done;
@@ -146,9 +179,9 @@ export class ProjectionRunner {
   }
 
   /**
-   * Clears the read model (`projection.reset`) and the checkpoint, then replays every event
-   * from position 0 up to the current head, reporting progress. A running runner is stopped
-   * first and restarted afterwards.
+   * Clears the read model (`projection.reset`) and the checkpoint (both in one transaction
+   * with a `TransactionalCheckpointStore`), then replays every event from position 0 up to the
+   * current head, reporting progress. A running runner is stopped first and restarted afterwards.
    *
    * @returns The head position the rebuild reached.
    */
@@ -156,9 +189,7 @@ export class ProjectionRunner {
     throwIfAborted(options.signal);
     const wasRunning = this.#status === 'running';
     if (wasRunning) await this.stop();
-    const signal = options.signal ?? new AbortController().signal;
-    await this.#projection.reset?.({ signal });
-    await this.#checkpoints.delete(this.name, { signal });
+    await this.#batches.reset(options.signal ?? new AbortController().signal);
     this.#waiters.reset(0);
     const head = await this.catchUp(options);
     if (wasRunning) this.start();
@@ -204,13 +235,24 @@ export class ProjectionRunner {
   async #follow(signal: AbortSignal): Promise<void> {
     const from = ((await this.#checkpoints.load(this.name, { signal })) ?? 0) + 1;
     this.#waiters.reset(from - 1);
-    const subscription = this.#store.subscribeToAll({
-      fromPosition: from,
+    const reader = new ReadAhead(
+      (readSignal, onCaughtUp) =>
+        this.#store.subscribeToAll({
+          fromPosition: from,
+          signal: readSignal,
+          onCaughtUp,
+          ...this.#readOptions(),
+        }),
+      this.#batchSize,
       signal,
-      onCaughtUp: (position) => this.#waiters.advance(position),
-      ...this.#readOptions(),
-    });
-    for await (const event of subscription) await this.#process(event, signal);
+    );
+    try {
+      for (let batch = await reader.next(); batch !== undefined; batch = await reader.next()) {
+        await this.#handle(batch, signal);
+      }
+    } finally {
+      await reader.close();
+    }
   }
 
   async #catchUp(options: CatchUpRunOptions): Promise<number> {
@@ -219,16 +261,34 @@ export class ProjectionRunner {
     const checkpoint = (await this.#checkpoints.load(this.name, { signal })) ?? 0;
     this.#waiters.reset(checkpoint);
     let processed = 0;
-    const report = () =>
-      options.onProgress?.({ processed, position: this.#waiters.position, headPosition: head });
-    for await (const event of this.#store.readAll({
-      fromPosition: checkpoint + 1,
+    let last: ProjectionProgress | undefined;
+    const report = () => {
+      const progress = { processed, position: this.#waiters.position, headPosition: head };
+      if (last?.processed === progress.processed && last.position === progress.position) return;
+      last = progress;
+      options.onProgress?.(progress);
+    };
+    const reader = new ReadAhead(
+      (readSignal) =>
+        this.#store.readAllPages({
+          fromPosition: checkpoint + 1,
+          signal: readSignal,
+          ...this.#readOptions(),
+        }),
+      this.#batchSize,
       signal,
-      ...this.#readOptions(),
-    })) {
-      if (event.globalPosition > head) break;
-      await this.#process(event, signal);
-      if (++processed % this.#progressEvery === 0) report();
+    );
+    try {
+      for (let batch = await reader.next(); batch !== undefined; batch = await reader.next()) {
+        const events = batch.events.filter((event) => event.globalPosition <= head);
+        await this.#handle({ events }, signal);
+        const before = processed;
+        processed += events.length;
+        if (Math.floor(processed / this.#progressEvery) > Math.floor(before / this.#progressEvery)) report();
+        if (events.length < batch.events.length) break;
+      }
+    } finally {
+      await reader.close();
     }
     // Events after the last delivered one up to `head` did not match the filter: skip them for good.
     if (head > this.#waiters.position) await this.#checkpoints.save(this.name, head, { signal });
@@ -239,38 +299,13 @@ export class ProjectionRunner {
 
   #readOptions() {
     return {
+      pageSize: this.#pageSize,
       ...(this.#projection.filter === undefined ? {} : { filter: this.#projection.filter }),
-      ...(this.#pageSize === undefined ? {} : { pageSize: this.#pageSize }),
     };
   }
 
-  async #process(event: RecordedEvent, signal: AbortSignal): Promise<void> {
-    try {
-      await this.#policy.execute((context) => this.#projection.handle(event, context), signal);
-    } catch (error) {
-      if (signal.aborted) throw abortReason(signal);
-      await this.#deadLetter(event, error, signal);
-      if (this.#onFailure === 'stop') {
-        throw new ProjectionFailedError(this.name, event.globalPosition, event.type, { cause: error });
-      }
-      this.#logger.warn('skipped an event that kept failing', {
-        position: event.globalPosition,
-        type: event.type,
-      });
-    }
-    await this.#checkpoints.save(this.name, event.globalPosition, { signal });
-    this.#waiters.advance(event.globalPosition);
-  }
-
-  async #deadLetter(event: RecordedEvent, error: unknown, signal: AbortSignal): Promise<void> {
-    if (this.#deadLetters === undefined) return;
-    const letter = {
-      projection: this.name,
-      position: event.globalPosition,
-      event,
-      error: toDeadLetterError(error),
-      failedAt: new Date(this.#clock.now()),
-    };
-    await this.#deadLetters.add(letter, { signal });
+  async #handle(batch: ReadAheadBatch, signal: AbortSignal): Promise<void> {
+    await this.#batches.handle(batch.events, signal, (position) => this.#waiters.advance(position));
+    if (batch.caughtUp !== undefined) this.#waiters.advance(batch.caughtUp);
   }
 }

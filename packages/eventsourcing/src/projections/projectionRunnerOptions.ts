@@ -19,15 +19,29 @@ export interface ProjectionProgress {
 export interface CatchUpRunOptions {
   /** Stops the run with the abort reason; the checkpoint keeps what was handled. */
   signal?: AbortSignal;
-  /** Called every `progressEvery` events and once at the end. */
+  /**
+   * Called after each batch that crosses a multiple of `progressEvery` handled events, and
+   * once at the end (unless the last call already reported the end).
+   */
   onProgress?: (progress: ProjectionProgress) => void;
 }
 
 /** Options of {@link ProjectionRunner}. */
 export interface ProjectionRunnerOptions {
-  /** Where the last handled position is kept. @default a new InMemoryCheckpointStore */
+  /**
+   * Where the last handled position is kept; one save per batch. When it is a
+   * `TransactionalCheckpointStore` (e.g. `PostgresProjectionCheckpoints`), each batch runs
+   * in one of its transactions: handlers get it as `context.transaction`, and the read-model
+   * writes and the checkpoint commit together (exactly-once).
+   * @default a new InMemoryCheckpointStore
+   */
   checkpoints?: CheckpointStore;
-  /** Wraps every handler call: retries, timeouts … (any core `Policy`). @default noopPolicy */
+  /**
+   * Wraps the handling of each batch (a batch handler call, or one transaction), and of each
+   * event when a projection has no batch handler or a batch failed: retries, timeouts … (any
+   * core `Policy`).
+   * @default noopPolicy
+   */
   policy?: Policy;
   /** Where events that still fail after the policy go. @default none (not recorded) */
   deadLetters?: DeadLetterStore;
@@ -37,9 +51,16 @@ export interface ProjectionRunnerOptions {
    * @default 'stop'
    */
   onFailure?: 'stop' | 'skip';
-  /** Events per page read. @default the store's page size */
+  /**
+   * The most events handled together and covered by one checkpoint save: a batch is whatever
+   * the store delivered while the previous batch was being handled, up to this many. An
+   * integer >= 1; 1 handles and checkpoints every event on its own.
+   * @default 256
+   */
+  batchSize?: number;
+  /** Events per page read (an integer >= 1). @default batchSize */
   pageSize?: number;
-  /** How often (in events) `onProgress` is called. @default 100 */
+  /** How often (in events) `onProgress` is called (an integer >= 1). @default 100 */
   progressEvery?: number;
   /** The source of dead letters' `failedAt`. @default systemClock */
   clock?: Clock;
@@ -48,4 +69,8 @@ export interface ProjectionRunnerOptions {
 }
 
 /** The defaults of {@link ProjectionRunnerOptions}. */
-export const RUNNER_DEFAULTS = Object.freeze({ onFailure: 'stop' as const, progressEvery: 100 });
+export const RUNNER_DEFAULTS = Object.freeze({
+  onFailure: 'stop' as const,
+  progressEvery: 100,
+  batchSize: 256,
+});
