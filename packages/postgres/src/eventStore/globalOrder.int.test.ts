@@ -1,0 +1,234 @@
+import { serviceAvailable } from '@keel/test-services';
+import { ManualClock } from '@keel/core';
+import { ProjectionRunner } from '@keel/eventsourcing';
+import type { RecordedEvent } from '@keel/eventsourcing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SqlClient } from '../client/sqlClient.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
+import { PostgresCheckpointStore } from '../projections/postgresCheckpointStore.js';
+import { PostgresEventStore } from './postgresEventStore.js';
+
+const up = await serviceAvailable('postgres');
+const WRITERS = 6;
+const APPENDS_PER_WRITER = 30;
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A seeded generator (mulberry32), so every run interleaves the same way. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A reader's log that fails the moment a position shows up at or behind one it already passed. */
+class OrderedLog {
+  readonly ids = new Set<string>();
+  readonly positions: number[] = [];
+  violation: string | undefined;
+
+  constructor(readonly name: string) {}
+
+  see(event: RecordedEvent): void {
+    const last = this.positions.at(-1) ?? 0;
+    if (event.globalPosition <= last) {
+      this.violation ??= `${this.name} saw position ${event.globalPosition} after ${last}`;
+      throw new Error(this.violation);
+    }
+    this.positions.push(event.globalPosition);
+    this.ids.add(event.eventId);
+  }
+
+  get last(): number {
+    return this.positions.at(-1) ?? 0;
+  }
+}
+
+describe.runIf(up)('the PostgreSQL global order under concurrent writers (torture)', () => {
+  const schemas: string[] = [];
+  const pools: SqlClient[] = [];
+  let admin: SqlClient;
+  beforeAll(() => {
+    admin = createTestPg(4);
+  });
+  afterAll(async () => {
+    await dropSchemas(admin, schemas);
+    await Promise.all(pools.map((pool) => pool.close()));
+    await admin.close();
+  });
+
+  const pool = (max: number): SqlClient => {
+    const client = createTestPg(max);
+    pools.push(client);
+    return client;
+  };
+
+  /**
+   * One writer on its own pool: plain appends, appends through a store with a slow inline
+   * projection, and appends in a caller transaction held open for a while and then committed or
+   * rolled back. Returns the ids of every event that committed.
+   */
+  async function writer(schema: string, index: number): Promise<Set<string>> {
+    const random = seeded(1000 + index);
+    const client = pool(3);
+    const plain = new PostgresEventStore(client, { schema });
+    const slow = new PostgresEventStore(client, {
+      schema,
+      inlineProjections: [{ name: 'slow', apply: () => pause(Math.floor(random() * 15)) }],
+    });
+    const committed = new Set<string>();
+    for (let n = 0; n < APPENDS_PER_WRITER; n++) {
+      const size = 1 + Math.floor(random() * 4);
+      const events = Array.from({ length: size }, (_, k) => ({
+        type: 'Torture',
+        data: { index, n, k },
+        eventId: `w${index}-a${n}-e${k}-${schema}`,
+      }));
+      const stream = `torture-${index}-${n % 4}`;
+      const kind = random();
+      if (kind < 0.35) {
+        await plain.appendToStream(stream, events);
+        events.forEach((event) => committed.add(event.eventId));
+      } else if (kind < 0.65) {
+        await slow.appendToStream(stream, events);
+        events.forEach((event) => committed.add(event.eventId));
+      } else {
+        const rollBack = random() < 0.3;
+        const held = Math.floor(random() * 25);
+        await client
+          .transaction(async (tx) => {
+            // The caller's own write first: its transaction id is older than appends that draw
+            // positions before it does, the case a plain transaction-id watermark gets wrong.
+            await tx.query('SELECT pg_current_xact_id()');
+            await pause(Math.floor(random() * 10));
+            await new PostgresEventStore(tx, { schema }).appendToStream(stream, events);
+            await pause(held); // positions drawn, transaction still open
+            if (rollBack) throw new Error('roll back');
+          })
+          .catch((error: unknown) => {
+            if (!(error instanceof Error) || error.message !== 'roll back') throw error;
+          });
+        if (!rollBack) events.forEach((event) => committed.add(event.eventId));
+      }
+    }
+    return committed;
+  }
+
+  /** Holds an unrelated write transaction open, so the oldest running transaction lags. */
+  async function blocker(client: SqlClient, ms: number): Promise<void> {
+    await client
+      .transaction(async (tx) => {
+        await tx.query('SELECT pg_current_xact_id()');
+        await pause(ms);
+        throw new Error('blocker done');
+      })
+      .catch(() => undefined);
+  }
+
+  it('shows every reader each committed event once, in order, never behind a position it passed', async () => {
+    const schema = await freshSchema(admin);
+    schemas.push(schema);
+    const readers = pool(6);
+    const reader = new PostgresEventStore(readers, { schema, pollIntervalMs: 25, pageSize: 7 });
+    let stopAt = Infinity;
+    const stop = new AbortController();
+
+    const tail = new OrderedLog('readAll tail');
+    const tailing = (async () => {
+      while (!stop.signal.aborted || tail.last < stopAt) {
+        for await (const event of reader.readAll({ fromPosition: tail.last + 1, pageSize: 5 }))
+          tail.see(event);
+        if (tail.last >= stopAt) return;
+        await pause(2);
+      }
+    })();
+
+    const subscribed = new OrderedLog('subscribeToAll');
+    const subscribing = (async () => {
+      const done = new AbortController();
+      try {
+        for await (const event of reader.subscribeToAll({
+          signal: done.signal,
+          pageSize: 11,
+          onCaughtUp: (position) => {
+            if (position >= stopAt) done.abort(new Error('caught up'));
+          },
+        })) {
+          subscribed.see(event);
+        }
+      } catch (error) {
+        if (!done.signal.aborted) throw error;
+      }
+    })();
+
+    const projected = new OrderedLog('ProjectionRunner');
+    const runner = new ProjectionRunner(
+      reader,
+      { name: 'torture', handle: (event) => projected.see(event) },
+      { checkpoints: new PostgresCheckpointStore(readers, { schema }) },
+    );
+    runner.start();
+
+    const blockers = pool(2);
+    const blocking = (async () => {
+      for (let n = 0; n < 4; n++) await blocker(blockers, 150);
+    })();
+    const committedSets = await Promise.all(
+      Array.from({ length: WRITERS }, (_, index) => writer(schema, index)),
+    );
+    await blocking;
+    const committed = new Set(committedSets.flatMap((set) => [...set]));
+    stopAt = await reader.headPosition();
+    stop.abort();
+    await Promise.all([tailing, subscribing]);
+    while (runner.position < stopAt && runner.status === 'running') await pause(10);
+    await runner.stop();
+
+    const all: RecordedEvent[] = [];
+    for await (const event of reader.readAll()) all.push(event);
+    expect(new Set(all.map((event) => event.eventId))).toEqual(committed);
+    for (const log of [tail, subscribed, projected]) {
+      expect(log.violation).toBeUndefined();
+      expect(log.ids).toEqual(committed);
+      expect(log.positions).toEqual(all.map((event) => event.globalPosition));
+    }
+    expect(runner.error).toBeUndefined();
+    // Rolled-back appends left holes in the positions; readers passed them without waiting.
+    expect(all.at(-1)!.globalPosition).toBeGreaterThan(committed.size);
+  }, 120_000);
+
+  it('keeps recordedAt from decreasing along the global order across skewed writer clocks', async () => {
+    const schema = await freshSchema(admin);
+    schemas.push(schema);
+    const client = pool(8);
+    let backwards = 1_700_000_000_000;
+    /** A clock that runs backwards, 7 ms per reading. */
+    class BackwardsClock extends ManualClock {
+      override now(): number {
+        return (backwards -= 7);
+      }
+    }
+    // Writer clocks that disagree by up to a minute, one of them running backwards.
+    const stores = Array.from(
+      { length: 4 },
+      (_, index) =>
+        new PostgresEventStore(client, {
+          schema,
+          clock: index === 3 ? new BackwardsClock() : new ManualClock(1_700_000_000_000 + index * 20_000),
+        }),
+    );
+    await Promise.all(
+      stores.map(async (store, index) => {
+        for (let n = 0; n < 20; n++)
+          await store.appendToStream(`clock-${index}`, [{ type: 'Tick', data: { n } }]);
+      }),
+    );
+    const times: number[] = [];
+    for await (const event of stores[0]!.readAll()) times.push(event.recordedAt.getTime());
+    expect(times).toHaveLength(80);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+});
