@@ -1,12 +1,15 @@
 export { createPostgres, CREATE_POSTGRES_DEFAULTS } from './client/createPostgres.js';
 export type { CreatePostgresOptions } from './client/createPostgres.js';
-export { fromPgPool } from './client/pgPoolClient.js';
+export { fromPgPool, FROM_PG_POOL_DEFAULTS } from './client/pgPoolClient.js';
 export type { PgNotificationLike } from './client/pgNotifications.js';
 export type {
   FromPgPoolOptions,
   PgPoolLike,
   PgPoolClientLike,
   PgQueryResultLike,
+  PgConnectionLike,
+  PgClientConstructorLike,
+  PgDedicatedClientLike,
 } from './client/pgPoolClient.js';
 export { fromPglite } from './client/pgliteClient.js';
 export type {
@@ -27,6 +30,7 @@ export type {
   SqlDialect,
   SqlNotificationListener,
   SqlUnlisten,
+  SqlListenOptions,
 } from './client/sqlClient.js';
 export { sqlSchema, quoteIdentifier, assertIdentifier } from './client/identifiers.js';
 export type { SqlSchema } from './client/identifiers.js';
@@ -78,6 +82,11 @@ export type {
 
 // --- event sourcing
 export { PostgresEventStore, POSTGRES_EVENT_STORE_DEFAULTS } from './eventStore/postgresEventStore.js';
+export {
+  PositionOutOfRangeError,
+  isPositionOutOfRangeError,
+  POSITION_OUT_OF_RANGE_CODE,
+} from './eventStore/positionOutOfRangeError.js';
 export type { PostgresEventStoreOptions } from './eventStore/postgresEventStore.js';
 export {
   PostgresSnapshotStore,
