@@ -12,8 +12,10 @@ export type { TieredCache, TieredCacheOptions } from './cache/tieredCache.js';
 export { RedisRateLimitStore, REDIS_RATE_LIMIT_STORE_DEFAULTS } from './rateLimit/redisRateLimitStore.js';
 export type { RedisRateLimitStoreOptions } from './rateLimit/redisRateLimitStore.js';
 
-export { RedisLock, LockHandle, REDIS_LOCK_DEFAULTS } from './lock/redisLock.js';
-export type { RedisLockOptions, LockAcquireOptions } from './lock/redisLock.js';
+export { RedisLock } from './lock/redisLock.js';
+export { LockHandle } from './lock/lockHandle.js';
+export { REDIS_LOCK_DEFAULTS } from './lock/redisLockOptions.js';
+export type { RedisLockOptions, LockAcquireOptions } from './lock/redisLockOptions.js';
 export {
   LockNotAcquiredError,
   LockLostError,
@@ -21,3 +23,4 @@ export {
   isLockLostError,
   LOCK_ERROR_CODES,
 } from './lock/errors.js';
+export type { LockLostReason } from './lock/errors.js';

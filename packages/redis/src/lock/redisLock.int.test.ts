@@ -118,4 +118,46 @@ describe.runIf(up)('RedisLock on a real server', () => {
     const again = await locks.acquire('throws');
     expect(await again.release()).toBe(true);
   });
+
+  it('keeps a lock past its TTL with the watchdog while the work runs', async () => {
+    const locks = new RedisLock(clientA, { prefix: kit.prefix, watchdog: true, ttl: 120 });
+    const rival = locksOn(clientB);
+    const result = await locks.using('watched', async (lock, signal) => {
+      await realSleep(400);
+      const error: unknown = await rival.acquire('watched').catch((e: unknown) => e);
+      expect(isLockNotAcquiredError(error)).toBe(true);
+      expect(signal.aborted).toBe(false);
+      return lock.token;
+    });
+    expect(result).toBeGreaterThan(0);
+    expect(await clientA.exists(`${kit.prefix}{watched}`)).toBe(0);
+  });
+
+  it('aborts the work signal with LockLostError when the lock is taken away', async () => {
+    const locks = new RedisLock(clientA, { prefix: kit.prefix, watchdog: true, ttl: 150 });
+    const outcome = locks
+      .using('stolen', async (_lock, signal) => {
+        await clientB.set(`${kit.prefix}{stolen}`, 'intruder', 'PX', 5_000);
+        await new Promise((_, reject) => {
+          if (signal.aborted) reject(signal.reason as Error);
+          signal.addEventListener('abort', () => reject(signal.reason as Error));
+        });
+      })
+      .catch((e: unknown) => e);
+    const error = await outcome;
+    expect(isLockLostError(error)).toBe(true);
+    expect(await clientA.get(`${kit.prefix}{stolen}`)).toBe('intruder');
+  });
+
+  it("throws the work's error, not the release's, when Redis is gone by the release", async () => {
+    const doomed = kit.connect();
+    const locks = new RedisLock(doomed, { prefix: kit.prefix });
+    const error: unknown = await locks
+      .using('doomed', () => {
+        doomed.disconnect();
+        throw new Error('work failed');
+      })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe('work failed');
+  });
 });

@@ -8,7 +8,9 @@ import {
   LockLostError,
   LockNotAcquiredError,
 } from './errors.js';
-import { REDIS_LOCK_DEFAULTS, RedisLock } from './redisLock.js';
+import { fakeLockRedis } from './fakeLockRedis.fixture.js';
+import { RedisLock } from './redisLock.js';
+import { REDIS_LOCK_DEFAULTS } from './redisLockOptions.js';
 
 /** A client whose acquire script always finds the lock held for `pttl` ms. */
 function heldClient(pttl: number): { client: Redis; attempts: () => number } {
@@ -58,6 +60,63 @@ describe('RedisLock', () => {
     const locks = new RedisLock(client);
     await expect(locks.acquire('k', { signal: AbortSignal.abort(new Error('no')) })).rejects.toThrow('no');
     expect(attempts()).toBe(0);
+  });
+
+  it('keeps the default for an option given as undefined', async () => {
+    const fake = fakeLockRedis();
+    const locks = new RedisLock(fake.client, {
+      prefix: undefined,
+      ttl: undefined,
+      retryDelay: undefined,
+      clock: undefined,
+      watchdog: undefined,
+      watchdogInterval: undefined,
+      logger: undefined,
+    } as never);
+    expect(locks.prefix).toBe('keel:lock:');
+    const lock = await locks.acquire('k', { ttl: undefined, wait: undefined, watchdog: undefined } as never);
+    expect(fake.calls[0]).toEqual({
+      name: 'keelLockAcquire',
+      args: ['keel:lock:{k}', 'keel:lock:{k}:fence', lock.owner, 30_000],
+    });
+    await lock.release();
+  });
+
+  it('accepts an infinite wait and keeps trying until the signal aborts', async () => {
+    const clock = new ManualClock(0);
+    const { client, attempts } = heldClient(9_000);
+    const controller = new AbortController();
+    const locks = new RedisLock(client, { clock, retryDelay: 1_000 });
+    const outcome = locks
+      .acquire('k', { wait: Infinity, signal: controller.signal })
+      .catch((e: unknown) => e);
+    await clock.tickAsync(60_000);
+    controller.abort(new Error('enough'));
+    expect(((await outcome) as Error).message).toBe('enough');
+    expect(attempts()).toBe(61);
+  });
+
+  it('refuses a watchdog interval that is not shorter than the TTL, at construction or acquire', async () => {
+    const fake = fakeLockRedis();
+    expect(() => new RedisLock(fake.client, { ttl: 1_000, watchdogInterval: 1_000 })).toThrow(
+      /watchdogInterval/,
+    );
+    const locks = new RedisLock(fake.client, { ttl: 10_000, watchdogInterval: 2_000 });
+    const error: unknown = await locks.acquire('k', { ttl: 1_500, watchdog: true }).catch((e: unknown) => e);
+    expect(isValidationError(error)).toBe(true);
+    expect(fake.count('keelLockAcquire')).toBe(0);
+  });
+
+  it('refuses a clock or logger of the wrong kind', () => {
+    let error: unknown;
+    try {
+      new RedisLock({} as Redis, { clock: {} as never, logger: 'console' as never });
+    } catch (e) {
+      error = e;
+    }
+    expect(isValidationError(error)).toBe(true);
+    expect((error as Error).message).toContain('clock');
+    expect((error as Error).message).toContain('logger');
   });
 
   it('refuses a negative wait', async () => {

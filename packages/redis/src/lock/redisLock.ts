@@ -1,106 +1,11 @@
-import { linkedAbortController, newId, raceAbort, systemClock, throwIfAborted } from '@keel/core';
-import type { Clock } from '@keel/core';
+import { linkedAbortController, newId, raceAbort, throwIfAborted } from '@keel/core';
 import type { Redis } from 'ioredis';
 import { runScript } from '../internal/commands.js';
-import {
-  checkOptions,
-  isDuration,
-  isNonEmptyString,
-  isPositiveFinite,
-  optional,
-} from '../internal/options.js';
-import { LockLostError, LockNotAcquiredError } from './errors.js';
-import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, RELEASE_SCRIPT } from './lockScripts.js';
-
-/** Options of {@link RedisLock}. */
-export interface RedisLockOptions {
-  /** Prepended to every lock key. @default 'keel:lock:' */
-  prefix?: string;
-  /** Default time to live of a lock in ms. @default 30_000 */
-  ttl?: number;
-  /** Pause between attempts while waiting for a held lock, in ms. @default 50 */
-  retryDelay?: number;
-  /** The source of time for waiting. @default systemClock */
-  clock?: Clock;
-}
-
-/** The defaults of {@link RedisLockOptions}. */
-export const REDIS_LOCK_DEFAULTS = Object.freeze({
-  prefix: 'keel:lock:',
-  ttl: 30_000,
-  retryDelay: 50,
-  clock: systemClock,
-});
-
-/** Options of {@link RedisLock.acquire}. */
-export interface LockAcquireOptions {
-  /** How long the lock lives unless extended, in ms. @default the lock's `ttl` */
-  ttl?: number;
-  /** How long to keep trying while another owner holds it, in ms; `0` tries once. @default 0 */
-  wait?: number;
-  /** Stops waiting and rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
-
-/** Checks {@link RedisLockOptions}; throws one `ValidationError` listing every problem. */
-function checkLockOptions(options: RedisLockOptions): void {
-  checkOptions('RedisLock options', [
-    ['prefix', optional(options.prefix, isNonEmptyString), 'a non-empty string', options.prefix],
-    ['ttl', optional(options.ttl, isPositiveFinite), 'a finite number of ms > 0', options.ttl],
-    [
-      'retryDelay',
-      optional(options.retryDelay, isPositiveFinite),
-      'a finite number of ms > 0',
-      options.retryDelay,
-    ],
-  ]);
-}
-
-/**
- * One ownership of a lock. `token` is its fencing token: strictly greater than every token
- * handed out before for the same key, so a resource that remembers the highest token seen can
- * refuse writes from an owner whose lock expired meanwhile.
- */
-export class LockHandle implements AsyncDisposable {
-  readonly #client: Redis;
-  readonly #redisKey: string;
-  /** The lock's key (without prefix). */
-  readonly key: string;
-  /** The fencing token of this ownership. */
-  readonly token: number;
-  /** The random id stored in Redis as the owner. */
-  readonly owner: string;
-
-  /** @internal Created by {@link RedisLock.acquire}. */
-  constructor(client: Redis, key: string, redisKey: string, token: number, owner: string) {
-    this.#client = client;
-    this.key = key;
-    this.#redisKey = redisKey;
-    this.token = token;
-    this.owner = owner;
-  }
-
-  /** Releases the lock if this owner still holds it; resolves whether it did (false once expired or taken over). */
-  async release(): Promise<boolean> {
-    return (await runScript(this.#client, RELEASE_SCRIPT, [this.#redisKey, this.owner])) === 1;
-  }
-
-  /**
-   * Resets the lock's TTL to `ttl` ms from now.
-   *
-   * @throws LockLostError when this owner no longer holds the lock.
-   */
-  async extend(ttl: number): Promise<void> {
-    checkOptions('extend', [['ttl', isPositiveFinite(ttl), 'a finite number of ms > 0', ttl]]);
-    const ok = await runScript(this.#client, EXTEND_SCRIPT, [this.#redisKey, this.owner, Math.ceil(ttl)]);
-    if (ok !== 1) throw new LockLostError(this.key, this.token);
-  }
-
-  /** Releases the lock, for `await using`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.release();
-  }
-}
+import { LockNotAcquiredError } from './errors.js';
+import { LockHandle } from './lockHandle.js';
+import { ACQUIRE_SCRIPT, RELEASE_SCRIPT } from './lockScripts.js';
+import { resolveAcquireOptions, resolveLockOptions } from './redisLockOptions.js';
+import type { LockAcquireOptions, RedisLockOptions, ResolvedLockOptions } from './redisLockOptions.js';
 
 /**
  * A distributed lock over one Redis server: `SET NX PX` and a fencing-token `INCR` in one Lua
@@ -119,50 +24,52 @@ export class LockHandle implements AsyncDisposable {
  */
 export class RedisLock {
   readonly #client: Redis;
-  readonly #prefix: string;
-  readonly #ttl: number;
-  readonly #retryDelay: number;
-  readonly #clock: Clock;
+  readonly #settings: ResolvedLockOptions;
 
   /**
    * @param client A connected ioredis client; borrowed, never closed.
-   * @param options Prefix, default TTL, retry delay and clock.
+   * @param options Prefix, default TTL, retry delay, clock, watchdog and logger; an option that
+   * is absent or `undefined` keeps its default.
    * @throws ValidationError when an option is out of range.
    */
-  constructor(client: Redis, options: RedisLockOptions = {}) {
-    checkLockOptions(options);
+  constructor(client: Redis, options?: RedisLockOptions) {
+    this.#settings = resolveLockOptions(options);
     this.#client = client;
-    this.#prefix = options.prefix ?? REDIS_LOCK_DEFAULTS.prefix;
-    this.#ttl = options.ttl ?? REDIS_LOCK_DEFAULTS.ttl;
-    this.#retryDelay = options.retryDelay ?? REDIS_LOCK_DEFAULTS.retryDelay;
-    this.#clock = options.clock ?? REDIS_LOCK_DEFAULTS.clock;
+  }
+
+  /** The prefix of every lock key. */
+  get prefix(): string {
+    return this.#settings.prefix;
   }
 
   /**
-   * Takes the lock on `key`, retrying every `retryDelay` ms for up to `wait` ms.
+   * Takes the lock on `key`, retrying every `retryDelay` ms for up to `wait` ms. With the
+   * watchdog on, the lock is extended until you release it: always release it.
    *
-   * @returns A handle with the fencing token; release it (or `await using` it).
+   * @returns A handle with the fencing token and a `signal` that aborts when the lock is lost;
+   * release it (or `await using` it).
    * @throws LockNotAcquiredError when it is still held by another owner after `wait`.
-   * @throws ValidationError when `ttl` or `wait` is out of range.
+   * @throws ValidationError when `ttl`, `wait` or `watchdog` is out of range.
    */
-  async acquire(key: string, options: LockAcquireOptions = {}): Promise<LockHandle> {
-    const { signal } = options;
-    throwIfAborted(signal);
-    const ttl = options.ttl ?? this.#ttl;
-    const wait = options.wait ?? 0;
-    checkOptions('acquire options', [
-      ['ttl', isPositiveFinite(ttl), 'a finite number of ms > 0', ttl],
-      ['wait', isDuration(wait) && Number.isFinite(wait), 'a finite number of ms >= 0', wait],
-    ]);
-    const redisKey = `${this.#prefix}{${key}}`;
+  async acquire(key: string, options?: LockAcquireOptions): Promise<LockHandle> {
+    throwIfAborted(options?.signal);
+    const { ttl, wait, watchdog, signal } = resolveAcquireOptions(this.#settings, options);
+    const { clock, retryDelay } = this.#settings;
+    const redisKey = `${this.#settings.prefix}{${key}}`;
     const owner = newId();
-    const deadline = this.#clock.now() + wait;
+    const deadline = clock.now() + wait;
     for (;;) {
+      const sentAt = clock.now();
       const [ok, value] = await this.#attempt(redisKey, owner, ttl, signal);
-      if (ok === 1) return new LockHandle(this.#client, key, redisKey, value, owner);
-      const left = deadline - this.#clock.now();
+      if (ok === 1) {
+        const { logger, watchdogInterval } = this.#settings;
+        const client = this.#client;
+        const init = { client, clock, logger, key, redisKey, token: value, owner, ttl, sentAt };
+        return new LockHandle({ ...init, watchdog, watchdogInterval, retryDelay });
+      }
+      const left = deadline - clock.now();
       if (left <= 0) throw new LockNotAcquiredError(key, wait, Math.max(value, 0));
-      await this.#clock.sleep(Math.min(this.#retryDelay, left), signal);
+      await clock.sleep(Math.min(retryDelay, left), signal);
     }
   }
 
@@ -192,22 +99,49 @@ export class RedisLock {
   /**
    * Runs `work` while holding the lock on `key`, and releases it afterwards, even on error.
    * `work` gets the handle (for its fencing token and `extend`) and a signal that aborts with
-   * the caller's.
+   * the caller's, and with a {@link LockLostError} when the lock is lost (an extension found
+   * another owner, or the lease ran out). Pass `watchdog: true` to keep the lock while the work
+   * runs, however long it takes.
+   *
+   * The outcome is the work's: its error is thrown as is and its result returned, even when
+   * the release then fails or finds the lock gone (both logged to the lock's `logger`; the
+   * lock then expires on its TTL).
    *
    * @throws LockNotAcquiredError when the lock could not be taken within `wait`.
+   * @throws the work's own error.
    */
   async using<T>(
     key: string,
     work: (lock: LockHandle, signal: AbortSignal) => Promise<T> | T,
-    options: LockAcquireOptions = {},
+    options?: LockAcquireOptions,
   ): Promise<T> {
     const handle = await this.acquire(key, options);
-    const linked = linkedAbortController(options.signal);
+    const linked = linkedAbortController(options?.signal);
+    const onLost = (): void => linked.abort(handle.signal.reason);
+    if (handle.signal.aborted) onLost();
+    else handle.signal.addEventListener('abort', onLost, { once: true });
     try {
       return await work(handle, linked.signal);
     } finally {
+      handle.signal.removeEventListener('abort', onLost);
       linked.dispose();
-      await handle.release();
+      await this.#releaseQuietly(handle);
+    }
+  }
+
+  /** Releases after `using`'s work, logging (never throwing) a failure so the work's outcome stands. */
+  async #releaseQuietly(handle: LockHandle): Promise<void> {
+    const { logger } = this.#settings;
+    const fields = { key: handle.key, token: handle.token };
+    try {
+      if (!(await handle.release())) {
+        logger.warn(
+          'The lock was lost before the work finished; protect writes with its fencing token.',
+          fields,
+        );
+      }
+    } catch (error) {
+      logger.warn('Could not release the lock after the work; it expires on its TTL.', { ...fields, error });
     }
   }
 }
