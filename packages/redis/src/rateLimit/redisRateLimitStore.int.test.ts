@@ -32,6 +32,60 @@ class NaiveRedisStore implements RateLimitStore {
 
 const BASE = 1_700_000_000_000;
 
+/** The token-bucket script before the fix: it wrote the caller's time back, even an older one. */
+const BACKWARDS_BUCKET_LUA = `
+local now = tonumber(ARGV[1])
+local permits = tonumber(ARGV[2])
+local capacity = tonumber(ARGV[3])
+local perMs = tonumber(ARGV[4]) / 1000
+local s = redis.call('HMGET', KEYS[1], 't', 'u')
+local tokens = capacity
+if s[1] then tokens = math.min(capacity, tonumber(s[1]) + math.max(now - tonumber(s[2]), 0) * perMs) end
+local allowed = 0
+if tokens + 1e-9 >= permits then tokens = math.max(tokens - permits, 0); allowed = 1 end
+redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens), 'u', string.format('%.17g', now))
+return allowed
+`;
+
+/** A store running {@link BACKWARDS_BUCKET_LUA}: the control that proves the skew test bites. */
+class BackwardsBucketStore implements RateLimitStore {
+  constructor(
+    private readonly client: Redis,
+    private readonly prefix: string,
+  ) {}
+  async consume(key: string, algorithm: RateLimitAlgorithm, permits: number, now: number) {
+    const { capacity, refillPerSecond } = algorithm.params;
+    const args = [this.prefix + key, now, permits, capacity!, refillPerSecond!];
+    const allowed = await this.client.eval(BACKWARDS_BUCKET_LUA, 1, ...args);
+    return { allowed: allowed === 1, remaining: 0, retryAfter: 0 };
+  }
+}
+
+/**
+ * Two processes whose clocks differ by `skewMs` take turns on one key, one call per ms of real
+ * time for `durationMs`; returns how many were allowed and the span of the times they passed.
+ */
+async function alternate(
+  stores: readonly [RateLimitStore, RateLimitStore],
+  key: string,
+  algorithm: RateLimitAlgorithm,
+  skewMs: number,
+  durationMs: number,
+): Promise<{ allowed: number; spanMs: number }> {
+  let allowed = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  for (let t = 0; t < durationMs; t++) {
+    const lagging = t % 2 === 1;
+    const now = BASE + t - (lagging ? skewMs : 0);
+    first = Math.min(first, now);
+    last = Math.max(last, now);
+    const decision = await stores[lagging ? 1 : 0].consume(key, algorithm, 1, now);
+    if (decision.allowed) allowed++;
+  }
+  return { allowed, spanMs: last - first };
+}
+
 describe.runIf(up)('RedisRateLimitStore on a real server', () => {
   const kit = redisTestKit('keel_rl');
   const client = kit.connect();
@@ -68,10 +122,11 @@ describe.runIf(up)('RedisRateLimitStore on a real server', () => {
   ];
 
   for (const [name, arbitrary] of algorithms) {
-    it(`makes the same ${name} decisions as the in-memory store for any sequence`, async () => {
+    it(`makes the same ${name} decisions as the in-memory store for any sequence, clocks skewed too`, async () => {
+      // Negative gaps are callers whose clocks lag behind the last one's.
       const steps = fc.array(
         fc.record({
-          gap: fc.integer({ min: 0, max: 3_000 }),
+          gap: fc.oneof(fc.integer({ min: 0, max: 3_000 }), fc.integer({ min: -50, max: 0 })),
           permits: fc.double({ min: 0, max: 1, noNaN: true }),
         }),
         {
@@ -157,6 +212,73 @@ describe.runIf(up)('RedisRateLimitStore on a real server', () => {
       allowed: true,
       remaining: 0,
       retryAfter: 0,
+    });
+  });
+
+  describe('with clocks a few ms apart', () => {
+    const bucket = tokenBucket({ capacity: 5, refillPerSecond: 50 });
+
+    it('a token bucket shared by two processes 5 ms apart stays within its limit', async () => {
+      const stores = [
+        new RedisRateLimitStore(client, { prefix: kit.prefix }),
+        new RedisRateLimitStore(other, { prefix: kit.prefix }),
+      ] as const;
+      const { allowed, spanMs } = await alternate(stores, 'skew-bucket', bucket, 5, 400);
+      expect(allowed).toBeLessThanOrEqual(5 + (50 * spanMs) / 1_000);
+      expect(allowed).toBeGreaterThanOrEqual(20);
+    });
+
+    it('the same run over-grants when a lagging caller writes its older time back (the test can fail)', async () => {
+      const stores = [
+        new BackwardsBucketStore(client, `${kit.prefix}control:`),
+        new BackwardsBucketStore(other, `${kit.prefix}control:`),
+      ] as const;
+      const { allowed, spanMs } = await alternate(stores, 'skew-bucket', bucket, 5, 400);
+      expect(allowed).toBeGreaterThan(2 * (5 + (50 * spanMs) / 1_000));
+    });
+
+    it('GCRA shared by two processes 5 ms apart stays within its limit', async () => {
+      const stores = [
+        new RedisRateLimitStore(client, { prefix: kit.prefix }),
+        new RedisRateLimitStore(other, { prefix: kit.prefix }),
+      ] as const;
+      const algorithm = gcra({ limit: 50, periodMs: 1_000, burst: 5 });
+      const { allowed, spanMs } = await alternate(stores, 'skew-gcra', algorithm, 5, 400);
+      expect(allowed).toBeLessThanOrEqual(5 + spanMs / 20);
+      expect(allowed).toBeGreaterThanOrEqual(20);
+    });
+
+    it('never moves the stored time of a key backwards', async () => {
+      const store = new RedisRateLimitStore(client, { prefix: `${kit.prefix}mono:` });
+      await store.consume('k', bucket, 1, BASE + 100);
+      await store.consume('k', slidingWindow({ limit: 5, windowMs: 1_000 }), 1, BASE + 1_000);
+      await store.consume('k', gcra({ limit: 5, periodMs: 1_000 }), 1, BASE + 100);
+      const before = await Promise.all([
+        client.hget(`${kit.prefix}mono:token-bucket:k`, 'u'),
+        client.hget(`${kit.prefix}mono:sliding-window:k`, 's'),
+        client.get(`${kit.prefix}mono:gcra:k`),
+      ]);
+      await store.consume('k', bucket, 1, BASE + 90);
+      await store.consume('k', slidingWindow({ limit: 5, windowMs: 1_000 }), 1, BASE + 990);
+      await store.consume('k', gcra({ limit: 5, periodMs: 1_000 }), 0, BASE);
+      const after = await Promise.all([
+        client.hget(`${kit.prefix}mono:token-bucket:k`, 'u'),
+        client.hget(`${kit.prefix}mono:sliding-window:k`, 's'),
+        client.get(`${kit.prefix}mono:gcra:k`),
+      ]);
+      expect(after).toEqual(before);
+      expect(Number(before[0])).toBe(BASE + 100);
+    });
+
+    it('counts a sliding-window caller that lags behind a new window as at its start, not beyond it', async () => {
+      const store = new RedisRateLimitStore(client, { prefix: `${kit.prefix}lag:` });
+      const algorithm = slidingWindow({ limit: 10, windowMs: 1_000 });
+      const start = BASE - (BASE % 1_000);
+      expect((await store.consume('k', algorithm, 9, start + 500)).allowed).toBe(true);
+      // The next window opens: 9 of 10 still weigh in at its very start, so exactly 1 fits.
+      expect((await store.consume('k', algorithm, 0, start + 1_000)).remaining).toBe(1);
+      const lagging = await store.consume('k', algorithm, 1, start + 995);
+      expect(lagging).toEqual({ allowed: true, remaining: 0, retryAfter: 0 });
     });
   });
 });

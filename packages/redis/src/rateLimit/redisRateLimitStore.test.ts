@@ -11,6 +11,12 @@ describe('RedisRateLimitStore options', () => {
     expect(new RedisRateLimitStore(client).prefix).toBe('keel:rate-limit:');
   });
 
+  it('keep the default for an option given as undefined', () => {
+    const store = new RedisRateLimitStore(client, { prefix: undefined, time: undefined } as never);
+    expect(store.prefix).toBe('keel:rate-limit:');
+    expect(new RedisRateLimitStore(client, undefined).prefix).toBe('keel:rate-limit:');
+  });
+
   it('refuse an empty prefix and an unknown time source', () => {
     let error: unknown;
     try {

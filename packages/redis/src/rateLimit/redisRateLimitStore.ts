@@ -1,8 +1,8 @@
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitStore } from '@keel/resilience';
+import { assertOptions, optionOneOf, optionString, withDefaults } from '@keel/core';
 import type { Redis } from 'ioredis';
 import { runScript } from '../internal/commands.js';
 import type { ScriptDefinition } from '../internal/commands.js';
-import { checkOptions, isNonEmptyString, optional } from '../internal/options.js';
 import { GCRA_SCRIPT, SLIDING_WINDOW_SCRIPT, TOKEN_BUCKET_SCRIPT } from './rateLimitScripts.js';
 
 /** Options of {@link RedisRateLimitStore}. */
@@ -20,9 +20,9 @@ export interface RedisRateLimitStoreOptions {
 }
 
 /** The defaults of {@link RedisRateLimitStoreOptions}. */
-export const REDIS_RATE_LIMIT_STORE_DEFAULTS = Object.freeze({
+export const REDIS_RATE_LIMIT_STORE_DEFAULTS: Readonly<Required<RedisRateLimitStoreOptions>> = Object.freeze({
   prefix: 'keel:rate-limit:',
-  time: 'caller' as const,
+  time: 'caller',
 });
 
 /** The script and its numeric arguments for one algorithm. */
@@ -35,7 +35,7 @@ function scriptFor(algorithm: RateLimitAlgorithm): { script: ScriptDefinition; a
       return { script: SLIDING_WINDOW_SCRIPT, args: [p.limit!, p.windowMs!] };
     case 'gcra': {
       const interval = p.periodMs! / p.limit!;
-      return { script: GCRA_SCRIPT, args: [interval, interval * p.burst!] };
+      return { script: GCRA_SCRIPT, args: [interval, interval * p.burst!, p.burst!] };
     }
   }
 }
@@ -67,19 +67,15 @@ export class RedisRateLimitStore implements RateLimitStore {
    * @param options Key prefix and time source.
    * @throws ValidationError when the prefix is empty or `time` is neither `'caller'` nor `'redis'`.
    */
-  constructor(client: Redis, options: RedisRateLimitStoreOptions = {}) {
-    checkOptions('RedisRateLimitStore options', [
-      ['prefix', optional(options.prefix, isNonEmptyString), 'a non-empty string', options.prefix],
-      [
-        'time',
-        optional(options.time, (t) => t === 'caller' || t === 'redis'),
-        "'caller' or 'redis'",
-        options.time,
-      ],
-    ]);
+  constructor(client: Redis, options?: RedisRateLimitStoreOptions) {
+    const settings = withDefaults(REDIS_RATE_LIMIT_STORE_DEFAULTS, options);
+    assertOptions('RedisRateLimitStore', {
+      prefix: optionString(settings.prefix),
+      time: optionOneOf(settings.time, ['caller', 'redis']),
+    });
     this.#client = client;
-    this.#prefix = options.prefix ?? REDIS_RATE_LIMIT_STORE_DEFAULTS.prefix;
-    this.#time = options.time ?? REDIS_RATE_LIMIT_STORE_DEFAULTS.time;
+    this.#prefix = settings.prefix;
+    this.#time = settings.time;
   }
 
   /** The prefix of every key of this store. */
