@@ -1,10 +1,9 @@
-import { raceAbort, throwIfAborted } from '@keel/core';
+import { assertOptions, raceAbort, throwIfAborted } from '@keel/core';
 import type { CacheStore, CacheStoreEntry, CacheStoreOptions, CacheStoreSetOptions } from '@keel/scaling';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { checkOptions, isDuration } from '../internal/options.js';
 import { execPipeline } from '../internal/pipeline.js';
 import { encodeInvalidation } from './invalidationMessage.js';
-import { escapeGlob, pxFor, resolveCacheStoreOptions } from './redisCacheStoreOptions.js';
+import { escapeGlob, optionTtl, pxFor, resolveCacheStoreOptions } from './redisCacheStoreOptions.js';
 import type { RedisCacheStoreOptions, ResolvedCacheStoreOptions } from './redisCacheStoreOptions.js';
 
 /**
@@ -142,7 +141,7 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
 
   #queueSet(pipeline: ChainableCommander, key: string, value: TValue, ttl: number | undefined): void {
     const effective = ttl ?? this.#options.ttl;
-    checkOptions('cache set options', [['ttl', isDuration(effective), 'a duration in ms >= 0', effective]]);
+    assertOptions('RedisCacheStore set', { ttl: optionTtl(effective) });
     const text = this.#options.serializer.serialize(value);
     const px = pxFor(effective);
     if (px === undefined) pipeline.set(this.#key(key), text);

@@ -32,6 +32,36 @@ describe('RedisCacheStore options', () => {
     expect(resolved.instanceId.length).toBeGreaterThan(0);
   });
 
+  it('keep the default for an option given as undefined', () => {
+    const resolved = resolveCacheStoreOptions({
+      prefix: undefined,
+      ttl: undefined,
+      serializer: undefined,
+      scanCount: undefined,
+      invalidationChannel: undefined,
+      instanceId: undefined,
+    } as never);
+    expect(resolved).toMatchObject({ prefix: 'keel:cache:', ttl: 0, scanCount: 500 });
+    expect(resolved.serializer).toBe(jsonSerializer);
+    expect(resolved.invalidationChannel).toBeUndefined();
+    expect(resolved.instanceId.length).toBeGreaterThan(0);
+    expect(resolveCacheStoreOptions(undefined).prefix).toBe('keel:cache:');
+  });
+
+  it('accept Infinity and 0 as "never expire"', () => {
+    expect(resolveCacheStoreOptions({ ttl: Infinity }).ttl).toBe(Infinity);
+    expect(resolveCacheStoreOptions({ ttl: 0 }).ttl).toBe(0);
+  });
+
+  it('refuse a NaN TTL and an empty invalidation channel', () => {
+    const error = thrown(() => resolveCacheStoreOptions({ ttl: NaN, invalidationChannel: '' }));
+    expect(isValidationError(error)).toBe(true);
+    expect((error as ValidationError).issues.map((issue) => issue.path[0])).toEqual([
+      'ttl',
+      'invalidationChannel',
+    ]);
+  });
+
   it('list every out-of-range option in one ValidationError', () => {
     const error = thrown(() =>
       resolveCacheStoreOptions({ prefix: '', ttl: -1, scanCount: 0.5, serializer: {} as never }),

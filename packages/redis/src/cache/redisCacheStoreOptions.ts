@@ -1,11 +1,13 @@
-import { newId } from '@keel/core';
 import {
-  checkOptions,
-  isDuration,
-  isNonEmptyString,
-  isPositiveInteger,
-  optional,
-} from '../internal/options.js';
+  assertOptions,
+  newId,
+  optionInteger,
+  optionNumber,
+  optionObject,
+  optionString,
+  withDefaults,
+} from '@keel/core';
+import type { OptionProblem } from '@keel/core';
 import { jsonSerializer } from './serializer.js';
 import type { Serializer } from './serializer.js';
 
@@ -48,51 +50,36 @@ export interface ResolvedCacheStoreOptions<TValue> {
 }
 
 /**
- * Checks and completes {@link RedisCacheStoreOptions}.
+ * Checks and completes {@link RedisCacheStoreOptions}: an option that is absent or `undefined`
+ * keeps its default.
  *
  * @throws ValidationError listing every out-of-range option.
  */
 export function resolveCacheStoreOptions<TValue>(
-  options: RedisCacheStoreOptions<TValue>,
+  options: RedisCacheStoreOptions<TValue> | undefined,
 ): ResolvedCacheStoreOptions<TValue> {
-  const { prefix, ttl, serializer, invalidationChannel, scanCount, instanceId } = options;
-  checkOptions('RedisCacheStore options', [
-    ['prefix', optional(prefix, isNonEmptyString), 'a non-empty string', prefix],
-    ['ttl', optional(ttl, isDuration), 'a duration in ms >= 0', ttl],
-    [
-      'serializer',
-      optional(serializer, isSerializer),
-      'an object with serialize and deserialize',
-      serializer,
-    ],
-    [
-      'invalidationChannel',
-      optional(invalidationChannel, isNonEmptyString),
-      'a non-empty string',
-      invalidationChannel,
-    ],
-    ['scanCount', optional(scanCount, isPositiveInteger), 'an integer >= 1', scanCount],
-    ['instanceId', optional(instanceId, isNonEmptyString), 'a non-empty string', instanceId],
-  ]);
-  const defaults = REDIS_CACHE_STORE_DEFAULTS;
+  const settings = withDefaults(REDIS_CACHE_STORE_DEFAULTS, options);
+  assertOptions('RedisCacheStore', {
+    prefix: optionString(settings.prefix),
+    ttl: optionTtl(settings.ttl),
+    serializer: optionObject(settings.serializer, 'a Serializer', ['serialize', 'deserialize']),
+    invalidationChannel: optionString(settings.invalidationChannel),
+    scanCount: optionInteger(settings.scanCount, { min: 1 }),
+    instanceId: optionString(settings.instanceId),
+  });
   return {
-    prefix: prefix ?? defaults.prefix,
-    ttl: ttl ?? defaults.ttl,
-    serializer: serializer ?? (defaults.serializer as Serializer<TValue>),
-    invalidationChannel,
-    scanCount: scanCount ?? defaults.scanCount,
-    instanceId: instanceId ?? newId(),
+    prefix: settings.prefix,
+    ttl: settings.ttl,
+    serializer: settings.serializer as Serializer<TValue>,
+    invalidationChannel: settings.invalidationChannel,
+    scanCount: settings.scanCount,
+    instanceId: settings.instanceId ?? newId(),
   };
 }
 
-function isSerializer(value: unknown): boolean {
-  const candidate = value as Partial<Serializer> | null;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    typeof candidate.serialize === 'function' &&
-    typeof candidate.deserialize === 'function'
-  );
+/** Checks a TTL in ms: a number >= 0, where `0` and `Infinity` mean "never expire". */
+export function optionTtl(ttl: unknown): OptionProblem {
+  return optionNumber(ttl, { min: 0, infinity: true });
 }
 
 /** Escapes the glob characters of `text` for a SCAN MATCH pattern. */

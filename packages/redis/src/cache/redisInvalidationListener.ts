@@ -1,7 +1,6 @@
-import { createEmitter, raceAbort, throwIfAborted } from '@keel/core';
+import { assertOptions, createEmitter, optionString, raceAbort, throwIfAborted } from '@keel/core';
 import type { Disposer, Emitter } from '@keel/core';
 import type { Redis } from 'ioredis';
-import { checkOptions, isNonEmptyString } from '../internal/options.js';
 import { decodeInvalidation } from './invalidationMessage.js';
 import type { InvalidationMessage } from './invalidationMessage.js';
 
@@ -41,9 +40,7 @@ export class RedisInvalidationListener {
    * @throws ValidationError when the channel is empty.
    */
   constructor(subscriber: Redis, options: RedisInvalidationListenerOptions) {
-    checkOptions('RedisInvalidationListener options', [
-      ['channel', isNonEmptyString(options.channel), 'a non-empty string', options.channel],
-    ]);
+    assertOptions('RedisInvalidationListener', { channel: optionString(options?.channel, true) });
     this.#subscriber = subscriber;
     this.#channel = options.channel;
   }
