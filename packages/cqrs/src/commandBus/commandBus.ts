@@ -1,6 +1,7 @@
-import { createCommand } from '@keel/core';
+import { assertOptions, createCommand } from '@keel/core';
 import type { Clock, Disposer, Message, MessageOptions } from '@keel/core';
 import { HandlerBus } from '../internal/handlerBus.js';
+import { optionClock, optionMiddleware } from '../internal/optionKinds.js';
 import type {
   AnyMessageMap,
   CommandFor,
@@ -24,9 +25,9 @@ export interface SendOptions extends ExecuteOptions, MessageOptions {}
 /** Options of {@link createCommandBus}. */
 export interface CommandBusOptions {
   /** Middleware around every handler call, outermost first. @default [] */
-  middleware?: readonly Middleware[];
+  middleware?: readonly Middleware[] | undefined;
   /** The clock used to stamp messages built by `send`. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /**
@@ -44,8 +45,15 @@ export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
   readonly #bus: HandlerBus;
   readonly #clock: Clock | undefined;
 
-  /** @param options See {@link CommandBusOptions}. */
+  /**
+   * @param options See {@link CommandBusOptions}; an option that is `undefined` keeps its default.
+   * @throws {ValidationError} when `middleware` is not an array of functions or `clock` not a Clock.
+   */
   constructor(options: CommandBusOptions = {}) {
+    assertOptions('CommandBus', {
+      middleware: optionMiddleware(options.middleware),
+      clock: optionClock(options.clock),
+    });
     this.#bus = new HandlerBus('command', options.middleware ?? []);
     this.#clock = options.clock;
   }

@@ -3,11 +3,15 @@ import { describe, expect, it } from 'vitest';
 import {
   CQRS_ERROR_CODES,
   DuplicateHandlerError,
+  EventBusClosedError,
   EventDeliveryError,
+  IdempotencyClaimLostError,
   IdempotencyInProgressError,
   InvalidOptionError,
   isDuplicateHandlerError,
+  isEventBusClosedError,
   isEventDeliveryError,
+  isIdempotencyClaimLostError,
   isIdempotencyInProgressError,
   isInvalidOptionError,
   isNoHandlerError,
@@ -22,6 +26,8 @@ describe('cqrs errors', () => {
       new EventDeliveryError([]),
       new InvalidOptionError('concurrency', 'an integer', 0),
       new IdempotencyInProgressError('k', 10),
+      new IdempotencyClaimLostError('k', 'another worker holds it'),
+      new EventBusClosedError('publish'),
     ];
     const guards = [
       isNoHandlerError,
@@ -29,6 +35,8 @@ describe('cqrs errors', () => {
       isEventDeliveryError,
       isInvalidOptionError,
       isIdempotencyInProgressError,
+      isIdempotencyClaimLostError,
+      isEventBusClosedError,
     ];
     const matrix = errors.map((error) => guards.map((guard) => guard(error)));
     expect(matrix).toEqual(errors.map((_, row) => guards.map((_guard, column) => row === column)));

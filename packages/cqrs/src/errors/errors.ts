@@ -8,6 +8,8 @@ export const CQRS_ERROR_CODES = Object.freeze({
   eventDelivery: 'CQRS_EVENT_DELIVERY_FAILED',
   invalidOption: 'CQRS_INVALID_OPTION',
   idempotencyInProgress: 'CQRS_IDEMPOTENCY_IN_PROGRESS',
+  idempotencyClaimLost: 'CQRS_IDEMPOTENCY_CLAIM_LOST',
+  eventBusClosed: 'CQRS_EVENT_BUS_CLOSED',
 } as const);
 
 /** Which bus a message travels on. */
@@ -103,7 +105,11 @@ export class EventDeliveryError extends KeelError {
   }
 }
 
-/** An option or argument was out of range or of the wrong kind; raised at construction or registration. */
+/**
+ * An argument was out of range or of the wrong kind, e.g. an empty message type given to
+ * `register` or `subscribe`. (Bad options are refused at construction with core's
+ * `ValidationError`, which lists every problem at once.)
+ */
 export class InvalidOptionError extends KeelError {
   /** The option's name. */
   readonly option: string;
@@ -135,6 +141,41 @@ export class IdempotencyInProgressError extends KeelError {
   }
 }
 
+/**
+ * The idempotency claim of a running handler was lost: renewing its lease failed (the store
+ * said another worker holds the key, or the store could not be reached before the lease ran
+ * out). The handler's signal aborts with this error, so it stops working on a message that
+ * another worker may now be handling.
+ */
+export class IdempotencyClaimLostError extends KeelError {
+  /** The idempotency key. */
+  readonly key: string;
+
+  constructor(key: string, reason: string, options: KeelErrorOptions = {}) {
+    super(
+      CQRS_ERROR_CODES.idempotencyClaimLost,
+      `Lost the idempotency claim on "${key}": ${reason}. The handler was asked to stop, because another worker may now handle this message.`,
+      { ...options, details: { ...options.details, key } },
+    );
+    this.key = key;
+  }
+}
+
+/** Something was published to (or consumed by) an `EventBus` after `close()` was called. */
+export class EventBusClosedError extends KeelError {
+  /** What was attempted: `publish` or `consume`. */
+  readonly operation: string;
+
+  constructor(operation: string, options: KeelErrorOptions = {}) {
+    super(
+      CQRS_ERROR_CODES.eventBusClosed,
+      `Cannot ${operation}: the event bus was closed. Create a new bus, or publish before close().`,
+      { ...options, details: { ...options.details, operation } },
+    );
+    this.operation = operation;
+  }
+}
+
 /** Whether `value` is a {@link NoHandlerError} (from any loaded copy of Keel). */
 export function isNoHandlerError(value: unknown): value is NoHandlerError {
   return isKeelError(value, CQRS_ERROR_CODES.noHandler);
@@ -158,4 +199,14 @@ export function isInvalidOptionError(value: unknown): value is InvalidOptionErro
 /** Whether `value` is an {@link IdempotencyInProgressError} (from any loaded copy of Keel). */
 export function isIdempotencyInProgressError(value: unknown): value is IdempotencyInProgressError {
   return isKeelError(value, CQRS_ERROR_CODES.idempotencyInProgress);
+}
+
+/** Whether `value` is an {@link IdempotencyClaimLostError} (from any loaded copy of Keel). */
+export function isIdempotencyClaimLostError(value: unknown): value is IdempotencyClaimLostError {
+  return isKeelError(value, CQRS_ERROR_CODES.idempotencyClaimLost);
+}
+
+/** Whether `value` is an {@link EventBusClosedError} (from any loaded copy of Keel). */
+export function isEventBusClosedError(value: unknown): value is EventBusClosedError {
+  return isKeelError(value, CQRS_ERROR_CODES.eventBusClosed);
 }

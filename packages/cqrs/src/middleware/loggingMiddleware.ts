@@ -1,14 +1,20 @@
-import { isKeelError, systemClock } from '@keel/core';
+import { assertOptions, isKeelError, optionOneOf, systemClock, withDefaults } from '@keel/core';
 import type { Clock, Logger, LogLevel } from '@keel/core';
+import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import type { MessageContext, Middleware } from './middleware.js';
 
-/** Options of {@link loggingMiddleware}. */
+/** Options of {@link loggingMiddleware}; an option that is `undefined` keeps its default. */
 export interface LoggingMiddlewareOptions {
   /** The clock that times handlers. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** The level of the "handled" entry (start entries are `debug`, failures `error`). @default 'info' */
-  level?: LogLevel;
+  level?: LogLevel | undefined;
 }
+
+/** The defaults of {@link LoggingMiddlewareOptions}. */
+export const LOGGING_DEFAULTS = Object.freeze({ clock: systemClock as Clock, level: 'info' as LogLevel });
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /**
  * Logs each message: `debug` when it starts, then the given level with `durationMs` when it is
@@ -16,14 +22,19 @@ export interface LoggingMiddlewareOptions {
  * Every entry carries the kind, type, message, correlation and causation ids.
  *
  * @param logger Any core `Logger` (adapt pino or winston in a few lines).
+ * @throws {ValidationError} at construction when `logger`, `clock` or `level` is of the wrong kind.
  * @example
  * ```ts
  * const commands = createCommandBus({ middleware: [loggingMiddleware(logger, { clock })] });
  * ```
  */
 export function loggingMiddleware(logger: Logger, options: LoggingMiddlewareOptions = {}): Middleware {
-  const clock = options.clock ?? systemClock;
-  const level = options.level ?? 'info';
+  const { clock, level } = withDefaults(LOGGING_DEFAULTS, options);
+  assertOptions('loggingMiddleware', {
+    logger: optionLogger(logger, true),
+    clock: optionClock(clock),
+    level: optionOneOf(level, LEVELS),
+  });
   return async (context, next) => {
     const what = `${context.kind} ${context.message.type}`;
     const started = clock.now();

@@ -1,3 +1,4 @@
+import { assertOptions, optionObject } from '@keel/core';
 import type { Policy } from '@keel/core';
 import { existingSignal } from '../internal/context.js';
 import type { Middleware } from './middleware.js';
@@ -8,11 +9,13 @@ import type { Middleware } from './middleware.js';
  * policy timeout or cancellation reaches it, and the caller's signal is handed to the policy.
  *
  * @param policy The policy to run handlers under.
+ * @throws {ValidationError} at construction when `policy` is not a core `Policy`.
  * @example
  * ```ts
  * const commands = createCommandBus({ middleware: [policyMiddleware(pipeline(retry(), circuitBreaker()))] });
  * ```
  */
 export function policyMiddleware(policy: Policy): Middleware {
+  assertOptions('policyMiddleware', { policy: optionObject(policy, 'a Policy', ['execute'], true) });
   return (context, next) => policy.execute(({ signal }) => next({ signal }), existingSignal(context));
 }

@@ -1,7 +1,6 @@
 import { isTimeoutError, ManualClock } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { createCommandBus } from '../commandBus/commandBus.js';
-import { isInvalidOptionError } from '../errors/errors.js';
 import { timeoutMiddleware } from './timeoutMiddleware.js';
 
 describe('timeoutMiddleware', () => {
@@ -31,14 +30,23 @@ describe('timeoutMiddleware', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
-  it('rejects a limit that is not a positive finite number', () => {
-    expect(() => timeoutMiddleware(0)).toThrow(expect.objectContaining({ code: 'CQRS_INVALID_OPTION' }));
-    let caught: unknown;
-    try {
-      timeoutMiddleware(Number.NaN);
-    } catch (error) {
-      caught = error;
+  it('rejects a limit that is not a positive finite number, or none, with a ValidationError', () => {
+    for (const ms of [0, -1, Number.NaN, Infinity, undefined, '100']) {
+      expect(() => timeoutMiddleware(ms as number)).toThrow(
+        expect.objectContaining({
+          code: 'VALIDATION_FAILED',
+          issues: [expect.objectContaining({ path: ['ms'] })],
+        }),
+      );
     }
-    expect(isInvalidOptionError(caught)).toBe(true);
+  });
+
+  it('uses the system clock when clock is undefined', async () => {
+    const bus = createCommandBus({ middleware: [timeoutMiddleware(60_000, { clock: undefined })] });
+    bus.register('Fast', () => 'ok');
+    await expect(bus.send('Fast', {})).resolves.toBe('ok');
+    expect(() => timeoutMiddleware(10, { clock: {} as ManualClock })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
   });
 });

@@ -1,13 +1,24 @@
-import { linkedAbortController, raceAbort, systemClock, TimeoutError } from '@keel/core';
+import {
+  assertOptions,
+  linkedAbortController,
+  optionNumber,
+  raceAbort,
+  systemClock,
+  TimeoutError,
+  withDefaults,
+} from '@keel/core';
 import type { Clock } from '@keel/core';
-import { checkPositive } from '../internal/checks.js';
+import { optionClock } from '../internal/optionKinds.js';
 import type { Middleware } from './middleware.js';
 
-/** Options of {@link timeoutMiddleware}. */
+/** Options of {@link timeoutMiddleware}; an option that is `undefined` keeps its default. */
 export interface TimeoutMiddlewareOptions {
   /** The clock that runs the timer. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
+
+/** The defaults of {@link TimeoutMiddlewareOptions}. */
+export const TIMEOUT_DEFAULTS = Object.freeze({ clock: systemClock as Clock });
 
 /**
  * Gives each handler call at most `ms` milliseconds: then the handler's signal aborts with a
@@ -15,15 +26,18 @@ export interface TimeoutMiddlewareOptions {
  * signal. The timer and listeners are removed whichever way the call ends.
  *
  * @param ms The limit, a finite number > 0.
- * @throws {InvalidOptionError} when `ms` is not a finite number > 0.
+ * @throws {ValidationError} at construction when `ms` is not a finite number > 0 or `clock` not a Clock.
  * @example
  * ```ts
  * const queries = createQueryBus({ middleware: [timeoutMiddleware(2_000)] });
  * ```
  */
 export function timeoutMiddleware(ms: number, options: TimeoutMiddlewareOptions = {}): Middleware {
-  checkPositive('ms', ms);
-  const clock = options.clock ?? systemClock;
+  const { clock } = withDefaults(TIMEOUT_DEFAULTS, options);
+  assertOptions('timeoutMiddleware', {
+    ms: optionNumber(ms, { min: 0, exclusiveMin: true, required: true }),
+    clock: optionClock(clock),
+  });
   return async (context, next) => {
     const child = linkedAbortController(context.signal);
     const timer = clock.setTimeout(() => {

@@ -1,4 +1,14 @@
-import { isKeelError, parse, parseAsync, ValidationError } from '@keel/core';
+import {
+  assertOptions,
+  describeValue,
+  isKeelError,
+  optionBoolean,
+  optionRule,
+  parse,
+  parseAsync,
+  ValidationError,
+  withDefaults,
+} from '@keel/core';
 import type { Message, StandardSchemaV1 } from '@keel/core';
 import type { Middleware } from './middleware.js';
 
@@ -6,15 +16,18 @@ import type { Middleware } from './middleware.js';
 export type SchemaSource =
   Readonly<Partial<Record<string, StandardSchemaV1>>> | ((message: Message) => StandardSchemaV1 | undefined);
 
-/** Options of {@link validationMiddleware}. */
+/** Options of {@link validationMiddleware}; an option that is `undefined` keeps its default. */
 export interface ValidationMiddlewareOptions {
   /**
    * Whether a message whose type has no schema is rejected (with a `ValidationError`) instead
    * of passing unchecked.
    * @default false
    */
-  requireSchema?: boolean;
+  requireSchema?: boolean | undefined;
 }
+
+/** The defaults of {@link ValidationMiddlewareOptions}. */
+export const VALIDATION_DEFAULTS = Object.freeze({ requireSchema: false });
 
 /**
  * Validates each message's `data` against the schema of its type (any Standard Schema: zod,
@@ -22,7 +35,8 @@ export interface ValidationMiddlewareOptions {
  * `ValidationError` listing every issue and reaches no handler.
  *
  * @param schemas Schemas keyed by message type, or a function returning a message's schema.
- * @throws {ValidationError} from the pipeline when a message is invalid.
+ * @throws {ValidationError} at construction when `schemas` or an option is of the wrong kind,
+ *   and from the pipeline when a message is invalid.
  * @example
  * ```ts
  * const commands = createCommandBus({
@@ -34,7 +48,14 @@ export function validationMiddleware(
   schemas: SchemaSource,
   options: ValidationMiddlewareOptions = {},
 ): Middleware {
-  const requireSchema = options.requireSchema ?? false;
+  const { requireSchema } = withDefaults(VALIDATION_DEFAULTS, options);
+  assertOptions('validationMiddleware', {
+    schemas: optionRule(
+      typeof schemas === 'function' || (typeof schemas === 'object' && schemas !== null),
+      `is required: schemas by message type, or a function returning a message's schema (got ${describeValue(schemas)}).`,
+    ),
+    requireSchema: optionBoolean(requireSchema),
+  });
   const schemaOf =
     typeof schemas === 'function'
       ? schemas

@@ -1,6 +1,7 @@
-import { createQuery } from '@keel/core';
+import { assertOptions, createQuery } from '@keel/core';
 import type { Clock, Disposer, Message } from '@keel/core';
 import { HandlerBus } from '../internal/handlerBus.js';
+import { optionClock, optionMiddleware } from '../internal/optionKinds.js';
 import type {
   AnyMessageMap,
   QueryFor,
@@ -16,9 +17,9 @@ import type { ExecuteOptions, SendOptions } from '../commandBus/commandBus.js';
 /** Options of {@link createQueryBus}. */
 export interface QueryBusOptions {
   /** Middleware around every handler call, outermost first. @default [] */
-  middleware?: readonly Middleware[];
+  middleware?: readonly Middleware[] | undefined;
   /** The clock used to stamp messages built by `send`. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /**
@@ -36,8 +37,15 @@ export class QueryBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
   readonly #bus: HandlerBus;
   readonly #clock: Clock | undefined;
 
-  /** @param options See {@link QueryBusOptions}. */
+  /**
+   * @param options See {@link QueryBusOptions}; an option that is `undefined` keeps its default.
+   * @throws {ValidationError} when `middleware` is not an array of functions or `clock` not a Clock.
+   */
   constructor(options: QueryBusOptions = {}) {
+    assertOptions('QueryBus', {
+      middleware: optionMiddleware(options.middleware),
+      clock: optionClock(options.clock),
+    });
     this.#bus = new HandlerBus('query', options.middleware ?? []);
     this.#clock = options.clock;
   }
