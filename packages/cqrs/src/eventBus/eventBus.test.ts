@@ -1,9 +1,9 @@
-import { createEvent, createLogger, ManualClock } from '@keel/core';
-import type { EventPublisher, LogEntry, Message } from '@keel/core';
+import { createEvent, createLogger, isValidationError, ManualClock } from '@keel/core';
+import type { EventPublisher, LogEntry, Message, ValidationError } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { EventDeliveryError } from '../errors/errors.js';
-import { isEventDeliveryError, isInvalidOptionError } from '../errors/errors.js';
+import { isEventDeliveryError } from '../errors/errors.js';
 import type { Middleware } from '../middleware/middleware.js';
 import { ALL_EVENTS, createEventBus } from './eventBus.js';
 import { timeoutMiddleware } from '../middleware/timeoutMiddleware.js';
@@ -249,15 +249,15 @@ describe('EventBus', () => {
     expect(handlerSignal?.aborted).toBe(true);
   });
 
-  it('rejects an out-of-range concurrency at construction', () => {
+  it('rejects an out-of-range concurrency at construction with a ValidationError naming it', () => {
     let caught: unknown;
     try {
       createEventBus({ concurrency: 0 });
     } catch (error) {
       caught = error;
     }
-    expect(isInvalidOptionError(caught)).toBe(true);
-    expect((caught as Error).message).toContain('"concurrency"');
+    expect(isValidationError(caught)).toBe(true);
+    expect((caught as ValidationError).issues.map((issue) => issue.path.join('.'))).toEqual(['concurrency']);
   });
 
   it('names anonymous handlers by type and number in failure reports', async () => {

@@ -1,35 +1,63 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { disposer, raceAbort, throwIfAborted, toError } from '@keel/core';
+import {
+  assertOptions,
+  disposer,
+  optionFunction,
+  optionInteger,
+  optionObject,
+  optionOneOf,
+  optionString,
+  raceAbort,
+  throwIfAborted,
+  toError,
+  withDefaults,
+} from '@keel/core';
 import type { Disposer, EventPublisher, Logger, Message, PublishOptions } from '@keel/core';
-import { EventDeliveryError, InvalidOptionError } from '../errors/errors.js';
+import { EventBusClosedError, EventDeliveryError, InvalidOptionError } from '../errors/errors.js';
 import type { EventHandlerFailure } from '../errors/errors.js';
-import { checkCount } from '../internal/checks.js';
 import { compose } from '../internal/compose.js';
 import type { Terminal } from '../internal/compose.js';
-import { DispatchContext } from '../internal/context.js';
+import { callHandler, callsOf, DispatchContext } from '../internal/context.js';
+import { optionLogger, optionMiddleware } from '../internal/optionKinds.js';
 import { KeyedQueue } from '../internal/keyedQueue.js';
 import { stampFromScope } from '../internal/messageScope.js';
 import { Semaphore } from '../internal/semaphore.js';
 import type { AnyEventMap, AnyEventOf, EventFor, EventMap, Handler, TypeOf } from '../messages/messageMap.js';
 import type { Middleware, MessageContext } from '../middleware/middleware.js';
-import type { EventTransport, TransportSubscription } from '../transport/eventTransport.js';
+import type {
+  EventTransport,
+  TransportSubscribeOptions,
+  TransportSubscription,
+} from '../transport/eventTransport.js';
 import { EVENT_BUS_DEFAULTS } from './eventBusOptions.js';
 import type { DeliveryMode, EventBusOptions } from './eventBusOptions.js';
 
 /** Subscribes a handler to every event type. */
 export const ALL_EVENTS = '*';
 
+const DELIVERY_MODES: readonly DeliveryMode[] = ['wait', 'background'];
+
 /** Options of {@link EventBus.subscribe}. */
 export interface SubscribeOptions {
   /** Names the handler in failure reports and logs. @default the function's name, else `<type> handler #<n>` */
-  name?: string;
+  name?: string | undefined;
 }
 
 /** Options of {@link EventBus.publish}. */
 export interface EventPublishOptions extends PublishOptions {
-  /** Overrides the bus's {@link EventBusOptions.delivery} for this call. */
-  delivery?: DeliveryMode;
+  /** Overrides the bus's {@link EventBusOptions.delivery} for this call. @default the bus's `delivery` */
+  delivery?: DeliveryMode | undefined;
 }
+
+/**
+ * The options `transport.subscribe` takes, which {@link EventBus.consume} hands on unchanged
+ * (e.g. `durableName` for the NATS transport).
+ */
+export type ConsumeOptions<TTransport extends EventTransport = EventTransport> = TTransport extends {
+  subscribe(handler: never, options?: infer TOptions): unknown;
+}
+  ? NonNullable<TOptions>
+  : TransportSubscribeOptions;
 
 interface Subscription {
   readonly name: string;
@@ -66,23 +94,32 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   readonly #consumers = new Set<TransportSubscription>();
   #pipeline: Terminal;
   #count = 0;
+  /** `closing` from the start of `close()`; only handlers of this bus may still publish then. */
+  #state: 'open' | 'closing' | 'closed' = 'open';
 
   /**
-   * @param options See {@link EventBusOptions}.
-   * @throws {InvalidOptionError} when `concurrency` or `delivery` is out of range.
+   * @param options See {@link EventBusOptions}; an option that is `undefined` keeps its default.
+   * @throws {ValidationError} when an option is out of range or of the wrong kind.
    */
   constructor(options: EventBusOptions = {}) {
-    const settings = { ...EVENT_BUS_DEFAULTS, ...options };
-    if (settings.delivery !== 'wait' && settings.delivery !== 'background') {
-      throw new InvalidOptionError('delivery', "'wait' or 'background'", settings.delivery);
-    }
-    this.#semaphore = new Semaphore(checkCount('concurrency', settings.concurrency));
+    const settings = withDefaults(EVENT_BUS_DEFAULTS, options);
+    assertOptions('EventBus', {
+      middleware: optionMiddleware(settings.middleware),
+      handlerMiddleware: optionMiddleware(settings.handlerMiddleware),
+      concurrency: optionInteger(settings.concurrency, { min: 1, infinity: true }),
+      orderingKey: optionFunction(settings.orderingKey),
+      delivery: optionOneOf(settings.delivery, DELIVERY_MODES),
+      onError: optionFunction(settings.onError),
+      logger: optionLogger(settings.logger),
+      transport: optionObject(settings.transport, 'an EventTransport', ['publish', 'subscribe']),
+    });
+    this.#semaphore = new Semaphore(settings.concurrency);
     this.#middleware = [...settings.middleware];
     this.#handlerMiddleware = [...settings.handlerMiddleware];
     this.#orderingKey = settings.orderingKey;
     this.#delivery = settings.delivery;
-    this.#transport = options.transport;
-    this.#onError = options.onError ?? defaultOnError(settings.logger);
+    this.#transport = settings.transport;
+    this.#onError = settings.onError ?? defaultOnError(settings.logger);
     this.#pipeline = compose(this.#middleware, (context) => this.#fanOut(context));
   }
 
@@ -105,6 +142,10 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     if (typeof type !== 'string' || type.length === 0) {
       throw new InvalidOptionError('type', 'a non-empty event type', JSON.stringify(type));
     }
+    if (typeof handler !== 'function') {
+      throw new InvalidOptionError('handler', `a function handling "${type}" events`, typeof handler);
+    }
+    assertOptions('EventBus.subscribe', { name: optionString(options.name) });
     this.#count++;
     const name = options.name ?? (handler.name || `${type} handler #${this.#count}`);
     const entry: Subscription = { name, handler: handler as Handler<Message, unknown>, pipeline: undefined! };
@@ -143,14 +184,22 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
 
   /**
    * Delivers `events` in order to their handlers (or sends them through the transport). A
-   * failing handler never stops the others or later events.
+   * failing handler never stops the others or later events. In background mode the events
+   * still wait their turn behind earlier events with the same ordering key, also when a
+   * handler publishes them.
    *
    * @throws {EventDeliveryError} listing every failure, after every event was delivered (wait mode).
+   * @throws {EventBusClosedError} once `close()` was called (handlers of this bus may still
+   *   publish while it drains).
+   * @throws {ValidationError} when `options.delivery` is not `'wait'` or `'background'`.
    * @throws The signal's abort reason when `options.signal` aborts before delivery ends.
    */
   async publish(events: readonly AnyEventOf<TMap>[], options: EventPublishOptions = {}): Promise<void> {
     const { signal } = options;
     throwIfAborted(signal);
+    this.#assertOpen('publish');
+    if (options.delivery !== undefined)
+      assertOptions('EventBus.publish', { delivery: optionOneOf(options.delivery, DELIVERY_MODES) });
     const stamped = events.map((event) => stampFromScope(event as Message));
     if ((options.delivery ?? this.#delivery) === 'background') return this.#inBackground(stamped);
     return raceAbort(this.#send(stamped, signal), signal);
@@ -160,16 +209,25 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
    * Consumes events from `transport`, delivering each to this bus's handlers in order per key.
    * A delivery with failures rejects to the transport with an {@link EventDeliveryError}.
    *
-   * @returns A disposer-like function that stops consuming.
+   * @param options Handed to `transport.subscribe` unchanged: `signal`, and whatever else that
+   *   transport takes (e.g. `durableName` for NATS).
+   * @returns A function that stops consuming.
+   * @throws {EventBusClosedError} once `close()` was called.
    */
-  async consume(
-    transport: EventTransport,
-    options: { signal?: AbortSignal } = {},
+  async consume<TTransport extends EventTransport>(
+    transport: TTransport,
+    options?: ConsumeOptions<TTransport>,
   ): Promise<() => Promise<void>> {
-    const subscription = await transport.subscribe(async (event, { signal }) => {
+    this.#assertOpen('consume');
+    const handler = async (event: Message, { signal }: { readonly signal: AbortSignal }): Promise<void> => {
       const failures = await this.#deliverOrdered(event, signal);
       if (failures.length > 0) throw new EventDeliveryError(failures);
-    }, options);
+    };
+    const subscription = await transport.subscribe(handler, options as TransportSubscribeOptions | undefined);
+    if (this.#state !== 'open') {
+      await subscription.close();
+      throw new EventBusClosedError('consume');
+    }
     this.#consumers.add(subscription);
     return async () => {
       this.#consumers.delete(subscription);
@@ -182,12 +240,19 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  /** Stops consuming from transports and waits for background deliveries. */
+  /**
+   * Stops consuming from transports and waits for background deliveries. From then on
+   * `publish` and `consume` reject with an {@link EventBusClosedError}, except that handlers
+   * still running may publish follow-up events until the drain ends. Calling it again waits
+   * the same way.
+   */
   async close(): Promise<void> {
+    if (this.#state === 'open') this.#state = 'closing';
     const consumers = [...this.#consumers];
     this.#consumers.clear();
     await Promise.allSettled(consumers.map((subscription) => subscription.close()));
     await this.drain();
+    this.#state = 'closed';
   }
 
   /** Same as {@link EventBus.close}, for `await using`. */
@@ -203,8 +268,17 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     if (failures.length > 0) throw new EventDeliveryError(failures);
   }
 
+  #assertOpen(operation: string): void {
+    if (this.#state === 'open') return;
+    if (this.#state === 'closing' && operation === 'publish' && deliveryScope.getStore() === this) return;
+    throw new EventBusClosedError(operation);
+  }
+
   #inBackground(events: readonly Message[]): void {
-    const task = this.#send(events, undefined).catch((error: unknown) => {
+    // Outside the delivery scope: a handler does not wait for these, so they take their turn
+    // in the ordering queue and a concurrency slot like any other publish.
+    const sending = deliveryScope.exit(() => this.#send(events, undefined));
+    const task = sending.catch((error: unknown) => {
       const failures = EventDeliveryError.failuresOf(events[0]!, '(transport)', error);
       this.#report(new EventDeliveryError(failures));
     });
@@ -250,7 +324,13 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
       const signal = context instanceof DispatchContext ? context.peekSignal() : context.signal;
       if (!nested) await this.#semaphore.acquire(signal);
       try {
-        const handlerContext = new DispatchContext('event', context.message, signal, entry.name);
+        const handlerContext = new DispatchContext(
+          'event',
+          context.message,
+          signal,
+          entry.name,
+          callsOf(context),
+        );
         await deliveryScope.run(this, () => entry.pipeline(handlerContext));
       } finally {
         if (!nested) this.#semaphore.release();
@@ -262,7 +342,9 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   }
 
   #composeHandler(entry: Subscription): Terminal {
-    return compose(this.#handlerMiddleware, async (context) => entry.handler(context.message, context));
+    return compose(this.#handlerMiddleware, (context) =>
+      callHandler(context, () => entry.handler(context.message, context)),
+    );
   }
 }
 

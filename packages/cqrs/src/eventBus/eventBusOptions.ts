@@ -7,53 +7,55 @@ import type { EventTransport } from '../transport/eventTransport.js';
 /** How `publish` delivers: waiting for every handler, or in the background. */
 export type DeliveryMode = 'wait' | 'background';
 
-/** Options of {@link createEventBus}. */
+/** Options of {@link createEventBus}; an option that is `undefined` keeps its default. */
 export interface EventBusOptions {
   /**
    * Middleware around the delivery of each event to all of its handlers, outermost first:
    * validation, logging, correlation, idempotency belong here.
    * @default []
    */
-  middleware?: readonly Middleware[];
+  middleware?: readonly Middleware[] | undefined;
   /**
    * Middleware around each single handler call, outermost first: timeouts and policies (retry)
    * belong here, so one slow or failing handler is retried without re-running the others.
    * @default []
    */
-  handlerMiddleware?: readonly Middleware[];
+  handlerMiddleware?: readonly Middleware[] | undefined;
   /**
    * The most handler calls running at once on this bus (an integer >= 1, or Infinity). Handlers
-   * that publish to the same bus and await it do not take a second slot, so nesting cannot deadlock.
+   * that publish to the same bus and await it (wait mode) do not take a second slot, so nesting
+   * cannot deadlock; what they publish in background mode queues like any other publish.
    * @default 16
    */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /**
    * The key whose events are delivered strictly in order (event N+1's handlers start after all
-   * of event N's finished), across concurrent publishes. Events without a key are only ordered
-   * within one `publish` call.
+   * of event N's finished), across concurrent publishes and in both delivery modes. Events
+   * without a key are only ordered within one `publish` call. A handler that publishes and
+   * awaits (wait mode) an event is not queued behind its own event, which would deadlock.
    * @default the `streamId` header, else the `aggregateId` header
    */
-  orderingKey?: (event: Message) => string | undefined;
+  orderingKey?: ((event: Message) => string | undefined) | undefined;
   /**
    * `'wait'`: `publish` resolves when every handler ran, or rejects with one
    * {@link EventDeliveryError}. `'background'`: `publish` resolves once the events are accepted
    * and failures go to `onError`. Each `publish` may override it.
    * @default 'wait'
    */
-  delivery?: DeliveryMode;
+  delivery?: DeliveryMode | undefined;
   /**
    * Receives the failures of background deliveries.
    * @default logs them with `logger.error`
    */
-  onError?: (error: EventDeliveryError) => void;
+  onError?: ((error: EventDeliveryError) => void) | undefined;
   /** Where background failures are logged when there is no `onError`. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /**
    * When set, `publish` sends events through this transport instead of delivering them to local
    * handlers; call {@link EventBus.consume} (on this or another bus) to receive them.
    * @default undefined (deliver in process)
    */
-  transport?: EventTransport;
+  transport?: EventTransport | undefined;
 }
 
 /** The defaults of {@link EventBusOptions}. */

@@ -1,6 +1,15 @@
 import type { Message } from '@keel/core';
 import type { MessageKind } from '../errors/errors.js';
 import type { ContextOverrides, MessageContext } from '../middleware/middleware.js';
+import type { HandlerCalls } from './handlerCalls.js';
+
+/** The internal override key a middleware uses to follow the handler calls below it. */
+export const HANDLER_CALLS: unique symbol = Symbol('keel.cqrs.handlerCalls');
+
+/** {@link ContextOverrides} plus the internal handler-call tracker. */
+export interface InternalOverrides extends ContextOverrides {
+  readonly [HANDLER_CALLS]?: HandlerCalls;
+}
 
 /**
  * The context of one dispatch. The signal is created only when someone reads it, so a
@@ -10,12 +19,21 @@ export class DispatchContext implements MessageContext {
   readonly kind: MessageKind;
   readonly message: Message;
   readonly handler: string | undefined;
+  /** Follows the handler calls of this dispatch, when a middleware asked for it. */
+  readonly calls: HandlerCalls | undefined;
   #signal: AbortSignal | undefined;
 
-  constructor(kind: MessageKind, message: Message, signal: AbortSignal | undefined, handler?: string) {
+  constructor(
+    kind: MessageKind,
+    message: Message,
+    signal: AbortSignal | undefined,
+    handler?: string,
+    calls?: HandlerCalls,
+  ) {
     this.kind = kind;
     this.message = message;
     this.handler = handler;
+    this.calls = calls;
     this.#signal = signal;
   }
 
@@ -30,13 +48,35 @@ export class DispatchContext implements MessageContext {
 }
 
 /** A context with the overrides applied; the original is never mutated. */
-export function withOverrides(context: MessageContext, overrides: ContextOverrides): MessageContext {
-  const signal =
-    overrides.signal ?? (context instanceof DispatchContext ? context.peekSignal() : context.signal);
-  return new DispatchContext(context.kind, overrides.message ?? context.message, signal, context.handler);
+export function withOverrides(context: MessageContext, overrides: InternalOverrides): MessageContext {
+  const signal = overrides.signal ?? existingSignal(context);
+  return new DispatchContext(
+    context.kind,
+    overrides.message ?? context.message,
+    signal,
+    context.handler,
+    overrides[HANDLER_CALLS] ?? callsOf(context),
+  );
 }
 
 /** The context's signal if it has one already; never creates one. */
 export function existingSignal(context: MessageContext): AbortSignal | undefined {
   return context instanceof DispatchContext ? context.peekSignal() : context.signal;
+}
+
+/** The handler-call tracker of `context`, if a middleware installed one. */
+export function callsOf(context: MessageContext): HandlerCalls | undefined {
+  return context instanceof DispatchContext ? context.calls : undefined;
+}
+
+/** Runs a handler call, reporting it to the context's tracker; a synchronous throw becomes a rejection. */
+export function callHandler(context: MessageContext, call: () => unknown): Promise<unknown> {
+  let promise: Promise<unknown>;
+  try {
+    promise = Promise.resolve(call());
+  } catch (error) {
+    promise = Promise.reject(error);
+  }
+  const calls = callsOf(context);
+  return calls === undefined ? promise : calls.track(promise);
 }

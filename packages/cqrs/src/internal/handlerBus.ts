@@ -6,7 +6,7 @@ import type { Handler } from '../messages/messageMap.js';
 import type { Middleware, MessageContext } from '../middleware/middleware.js';
 import { compose } from './compose.js';
 import type { Terminal } from './compose.js';
-import { DispatchContext } from './context.js';
+import { callHandler, DispatchContext } from './context.js';
 import { stampFromScope } from './messageScope.js';
 
 type AnyHandler = Handler<Message, unknown>;
@@ -27,6 +27,9 @@ export class HandlerBus {
   register(type: string, handler: AnyHandler): Disposer {
     if (typeof type !== 'string' || type.length === 0) {
       throw new InvalidOptionError('type', `a non-empty ${this.#kind} type`, JSON.stringify(type));
+    }
+    if (typeof handler !== 'function') {
+      throw new InvalidOptionError('handler', `a function handling ${this.#kind} "${type}"`, typeof handler);
     }
     if (this.#handlers.has(type)) throw new DuplicateHandlerError(this.#kind, type);
     this.#handlers.set(type, handler);
@@ -60,11 +63,7 @@ export class HandlerBus {
     return compose(this.#middleware, (context: MessageContext) => {
       const handler = this.#handlers.get(context.message.type);
       if (handler === undefined) return Promise.reject(new NoHandlerError(this.#kind, context.message.type));
-      try {
-        return Promise.resolve(handler(context.message, context));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+      return callHandler(context, () => handler(context.message, context));
     });
   }
 }
