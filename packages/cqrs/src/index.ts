@@ -3,7 +3,7 @@ export type { CommandBusOptions, ExecuteOptions, SendOptions } from './commandBu
 export { QueryBus, createQueryBus } from './queryBus/queryBus.js';
 export type { QueryBusOptions } from './queryBus/queryBus.js';
 export { EventBus, createEventBus, ALL_EVENTS } from './eventBus/eventBus.js';
-export type { SubscribeOptions, EventPublishOptions } from './eventBus/eventBus.js';
+export type { SubscribeOptions, EventPublishOptions, ConsumeOptions } from './eventBus/eventBus.js';
 export { EVENT_BUS_DEFAULTS } from './eventBus/eventBusOptions.js';
 export type { EventBusOptions, DeliveryMode } from './eventBus/eventBusOptions.js';
 
@@ -25,11 +25,11 @@ export type {
 } from './messages/messageMap.js';
 
 export type { MessageContext, ContextOverrides, Next, Middleware } from './middleware/middleware.js';
-export { validationMiddleware } from './middleware/validationMiddleware.js';
+export { validationMiddleware, VALIDATION_DEFAULTS } from './middleware/validationMiddleware.js';
 export type { SchemaSource, ValidationMiddlewareOptions } from './middleware/validationMiddleware.js';
-export { loggingMiddleware } from './middleware/loggingMiddleware.js';
+export { loggingMiddleware, LOGGING_DEFAULTS } from './middleware/loggingMiddleware.js';
 export type { LoggingMiddlewareOptions } from './middleware/loggingMiddleware.js';
-export { timeoutMiddleware } from './middleware/timeoutMiddleware.js';
+export { timeoutMiddleware, TIMEOUT_DEFAULTS } from './middleware/timeoutMiddleware.js';
 export type { TimeoutMiddlewareOptions } from './middleware/timeoutMiddleware.js';
 export { policyMiddleware } from './middleware/policyMiddleware.js';
 export { correlationMiddleware, currentMessage } from './middleware/correlationMiddleware.js';
@@ -59,10 +59,14 @@ export {
   EventDeliveryError,
   InvalidOptionError,
   IdempotencyInProgressError,
+  IdempotencyClaimLostError,
+  EventBusClosedError,
   isNoHandlerError,
   isDuplicateHandlerError,
   isEventDeliveryError,
   isInvalidOptionError,
   isIdempotencyInProgressError,
+  isIdempotencyClaimLostError,
+  isEventBusClosedError,
 } from './errors/errors.js';
 export type { MessageKind, EventHandlerFailure } from './errors/errors.js';

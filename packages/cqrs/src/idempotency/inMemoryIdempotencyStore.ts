@@ -1,28 +1,51 @@
-import { systemClock } from '@keel/core';
+import {
+  assertOptions,
+  newId,
+  optionInteger,
+  optionNumber,
+  systemClock,
+  throwIfAborted,
+  toStorableJson,
+  withDefaults,
+} from '@keel/core';
 import type { Clock } from '@keel/core';
-import { checkCount, checkPositive } from '../internal/checks.js';
+import { optionClock } from '../internal/optionKinds.js';
 import type { IdempotencyClaim, IdempotencyStore } from './idempotencyStore.js';
 
-/** Options of {@link InMemoryIdempotencyStore}. */
+/** Options of {@link InMemoryIdempotencyStore}; an option that is `undefined` keeps its default. */
 export interface InMemoryIdempotencyStoreOptions {
   /** The clock for leases and expiry. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** How long a completed result is remembered, in ms (> 0 or Infinity). @default 86_400_000 (24 h) */
-  ttlMs?: number;
-  /** The most keys kept; the oldest are forgotten first. @default 10_000 */
-  maxEntries?: number;
+  ttlMs?: number | undefined;
+  /**
+   * The most keys kept (an integer >= 1 or Infinity); beyond it the oldest expired or completed
+   * entries are forgotten first. Live claims are never forgotten, so a running handler cannot
+   * be run a second time because of this limit.
+   * @default 10_000
+   */
+  maxEntries?: number | undefined;
 }
 
 /** The defaults of {@link InMemoryIdempotencyStoreOptions}. */
-export const IN_MEMORY_IDEMPOTENCY_DEFAULTS = Object.freeze({ ttlMs: 86_400_000, maxEntries: 10_000 });
+export const IN_MEMORY_IDEMPOTENCY_DEFAULTS = Object.freeze({
+  clock: systemClock as Clock,
+  ttlMs: 86_400_000,
+  maxEntries: 10_000,
+});
 
 type Entry =
-  { status: 'pending'; expiresAt: number } | { status: 'completed'; result: unknown; expiresAt: number };
+  | { readonly status: 'pending'; readonly token: string; expiresAt: number }
+  /** `json` is the stored text (`undefined` for an `undefined` result), parsed on every read. */
+  | { readonly status: 'completed'; readonly json: string | undefined; readonly expiresAt: number };
 
 /**
  * An {@link IdempotencyStore} in one process's memory, for tests, prototypes and single-process
- * services. Results are kept for `ttlMs`, at most `maxEntries` keys.
+ * services. It keeps the same rules as the PostgreSQL store: owner tokens, results stored as
+ * JSON (refused with `SerializationError` when PostgreSQL could not hold them) and handed back
+ * as copies. Results are kept for `ttlMs`, at most `maxEntries` keys.
  *
+ * @throws {ValidationError} at construction when an option is out of range.
  * @example
  * ```ts
  * const store = new InMemoryIdempotencyStore({ ttlMs: 60_000 });
@@ -35,12 +58,16 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   readonly #maxEntries: number;
   readonly #entries = new Map<string, Entry>();
 
-  /** @throws {InvalidOptionError} when `ttlMs` or `maxEntries` is out of range. */
   constructor(options: InMemoryIdempotencyStoreOptions = {}) {
-    const settings = { ...IN_MEMORY_IDEMPOTENCY_DEFAULTS, ...options };
-    this.#clock = options.clock ?? systemClock;
-    this.#ttlMs = checkPositive('ttlMs', settings.ttlMs, true);
-    this.#maxEntries = checkCount('maxEntries', settings.maxEntries);
+    const settings = withDefaults(IN_MEMORY_IDEMPOTENCY_DEFAULTS, options);
+    assertOptions('InMemoryIdempotencyStore', {
+      clock: optionClock(settings.clock),
+      ttlMs: optionNumber(settings.ttlMs, { min: 0, exclusiveMin: true, infinity: true }),
+      maxEntries: optionInteger(settings.maxEntries, { min: 1, infinity: true }),
+    });
+    this.#clock = settings.clock;
+    this.#ttlMs = settings.ttlMs;
+    this.#maxEntries = settings.maxEntries;
   }
 
   /** How many keys are remembered (pending or completed), expired ones included until touched. */
@@ -49,34 +76,68 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   }
 
   /** Claims `key` for `leaseMs` unless a live claim or result exists; see {@link IdempotencyStore.claim}. */
-  async claim(key: string, leaseMs: number): Promise<IdempotencyClaim> {
+  async claim(key: string, leaseMs: number, signal?: AbortSignal): Promise<IdempotencyClaim> {
+    throwIfAborted(signal);
+    toStorableJson(key, 'the idempotency key');
     const now = this.#clock.now();
     const entry = this.#entries.get(key);
     if (entry !== undefined && entry.expiresAt > now) {
       return entry.status === 'completed'
-        ? { status: 'completed', result: entry.result }
+        ? { status: 'completed', result: parse(entry.json) }
         : { status: 'pending' };
     }
-    this.#set(key, { status: 'pending', expiresAt: now + leaseMs });
-    return { status: 'claimed' };
+    const token = newId();
+    this.#set(key, { status: 'pending', token, expiresAt: now + leaseMs });
+    return { status: 'claimed', token };
   }
 
-  /** Remembers `result` for `ttlMs`. */
-  async complete(key: string, result: unknown): Promise<void> {
-    this.#set(key, { status: 'completed', result, expiresAt: this.#clock.now() + this.#ttlMs });
+  /** Extends the claim `token` holds; see {@link IdempotencyStore.renew}. */
+  async renew(key: string, token: string, leaseMs: number, signal?: AbortSignal): Promise<boolean> {
+    throwIfAborted(signal);
+    const entry = this.#entries.get(key);
+    if (entry?.status !== 'pending' || entry.token !== token) return false;
+    entry.expiresAt = this.#clock.now() + leaseMs;
+    return true;
   }
 
-  /** Frees a pending claim; a completed result is kept. */
-  async release(key: string): Promise<void> {
-    if (this.#entries.get(key)?.status === 'pending') this.#entries.delete(key);
+  /** Remembers a copy of `result` for `ttlMs`; see {@link IdempotencyStore.complete}. */
+  async complete(key: string, token: string, result: unknown, signal?: AbortSignal): Promise<boolean> {
+    throwIfAborted(signal);
+    const json = toStorableJson(result, `the result for idempotency key "${key}"`);
+    const now = this.#clock.now();
+    const entry = this.#entries.get(key);
+    const free =
+      entry === undefined || (entry.status === 'pending' ? entry.token === token : entry.expiresAt <= now);
+    if (!free) return false;
+    this.#set(key, { status: 'completed', json, expiresAt: now + this.#ttlMs });
+    return true;
+  }
+
+  /** Frees the claim `token` holds; a result is kept. See {@link IdempotencyStore.release}. */
+  async release(key: string, token: string, signal?: AbortSignal): Promise<boolean> {
+    throwIfAborted(signal);
+    const entry = this.#entries.get(key);
+    if (entry?.status !== 'pending' || entry.token !== token) return false;
+    this.#entries.delete(key);
+    return true;
   }
 
   #set(key: string, entry: Entry): void {
     this.#entries.delete(key);
     this.#entries.set(key, entry);
-    while (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
+    if (this.#entries.size > this.#maxEntries) this.#evict();
+  }
+
+  /** Forgets the oldest entries that are not live claims until the limit holds again. */
+  #evict(): void {
+    const now = this.#clock.now();
+    for (const [key, entry] of this.#entries) {
+      if (this.#entries.size <= this.#maxEntries) return;
+      if (entry.status === 'completed' || entry.expiresAt <= now) this.#entries.delete(key);
     }
   }
+}
+
+function parse(json: string | undefined): unknown {
+  return json === undefined ? undefined : JSON.parse(json);
 }

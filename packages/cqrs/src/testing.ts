@@ -1,0 +1,2 @@
+export { idempotencyStoreContract } from './testing/idempotencyStoreContract.js';
+export type { IdempotencyStoreFactory } from './testing/idempotencyStoreContract.js';
