@@ -8,6 +8,7 @@ import { uniqueName } from '@keel/test-services';
 import { MAX_POSITION } from './eventStoreMigrations.js';
 import { isPositionOutOfRangeError } from './positionOutOfRangeError.js';
 import { PostgresEventStore } from './postgresEventStore.js';
+import { repairEventGates } from './repairEventGates.js';
 
 let client: SqlClient;
 beforeAll(async () => {
@@ -125,5 +126,25 @@ describe('upgrading a schema made before concurrent appends', () => {
       'Old',
       'New',
     ]);
+  });
+});
+
+describe('repairEventGates', () => {
+  it('makes rows restored from another cluster readable again, and does nothing on a healthy store', async () => {
+    const schema = await freshSchema(client);
+    const store = new PostgresEventStore(client, { schema });
+    await store.appendToStream('s-1', [
+      { type: 'A', data: {} },
+      { type: 'B', data: {} },
+    ]);
+    expect(await repairEventGates(client, { schema })).toEqual({ repaired: 0 });
+    // What a restore into a younger cluster looks like: gates ahead of its transaction ids.
+    await client.query(`UPDATE "${schema}".events SET gate_xid = 1000000000000`);
+    await client.query(`SELECT setval('"${schema}".events_gate', 1000000000000)`);
+    expect(await collect(store.readAll())).toEqual([]);
+    expect(await repairEventGates(client, { schema })).toEqual({ repaired: 2 });
+    expect((await collect(store.readAll())).map((event) => event.type)).toEqual(['A', 'B']);
+    await store.appendToStream('s-1', [{ type: 'C', data: {} }]);
+    expect((await collect(store.readAll())).map((event) => event.type)).toEqual(['A', 'B', 'C']);
   });
 });
