@@ -1,9 +1,10 @@
-import { throwIfAborted } from '@keel/core';
+import { abortReason, throwIfAborted } from '@keel/core';
 import { checkBeforeCommit, isolationStatement, withSavepoint } from '../internal/transactions.js';
 import { ClientClosedError, SqlError } from './errors.js';
 import { quoteIdentifier } from './identifiers.js';
 import type {
   SqlClient,
+  SqlListenOptions,
   SqlNotificationListener,
   SqlQueryOptions,
   SqlResult,
@@ -141,20 +142,36 @@ class PgliteClient implements SqlClient {
     });
   }
 
-  async listen(channel: string, listener: SqlNotificationListener): Promise<SqlUnlisten> {
-    this.#check(undefined);
+  async listen(
+    channel: string,
+    listener: SqlNotificationListener,
+    options?: SqlListenOptions,
+  ): Promise<SqlUnlisten> {
+    this.#check(options);
     const quoted = quoteIdentifier(channel, 'channel name');
+    // A callback of its own, so the same function listened twice is two listeners, stopped apart.
+    const callback = (payload: string): void => {
+      try {
+        listener(payload);
+      } catch {
+        // One throwing listener must not stop PGlite from calling the others.
+      }
+    };
     let unlisten: () => Promise<void>;
     try {
-      unlisten = await this.#db.listen(channel, listener);
+      unlisten = await this.#db.listen(channel, callback);
     } catch (error) {
       throw new SqlError(error, `LISTEN ${quoted}`);
     }
     let listening = true;
+    if (options?.signal?.aborted === true) {
+      await unlisten().catch(() => undefined);
+      throw abortReason(options.signal);
+    }
     return async () => {
       if (!listening || this.#closed) return;
       listening = false;
-      await unlisten();
+      await unlisten().catch(() => undefined);
     };
   }
 

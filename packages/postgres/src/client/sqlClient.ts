@@ -15,8 +15,11 @@ export interface SqlResult<TRow extends object = SqlRow> {
 
 /** Options of {@link SqlExecutor.query} and {@link SqlExecutor.exec}. */
 export interface SqlQueryOptions {
-  /** Checked before the statement is sent; a running statement is not interrupted. */
-  signal?: AbortSignal;
+  /**
+   * Checked before the statement is sent, and on `pg` it also ends a wait for a free pooled
+   * connection (the statement is then never sent). A running statement is not interrupted.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** The isolation level of a transaction. */
@@ -24,10 +27,13 @@ export type SqlIsolationLevel = 'read committed' | 'repeatable read' | 'serializ
 
 /** Options of {@link SqlExecutor.transaction}. */
 export interface SqlTransactionOptions {
-  /** Checked before the transaction starts and again before it commits (an abort rolls back). */
-  signal?: AbortSignal;
+  /**
+   * Checked before the transaction starts (on `pg` it also ends a wait for a free pooled
+   * connection) and again before it commits (an abort rolls back).
+   */
+  signal?: AbortSignal | undefined;
   /** The isolation level. @default 'read committed' (the server's default) */
-  isolation?: SqlIsolationLevel;
+  isolation?: SqlIsolationLevel | undefined;
 }
 
 /** Which engine runs the SQL. */
@@ -77,8 +83,18 @@ export interface SqlTransaction extends SqlExecutor {
 /** Receives the payload of a notification, see {@link SqlClient.listen}. */
 export type SqlNotificationListener = (payload: string) => void;
 
-/** Stops a listener registered with {@link SqlClient.listen}; calling it twice is harmless. */
+/**
+ * Stops a listener registered with {@link SqlClient.listen}. It never throws (not even after the
+ * connection was lost or the client closed), stops only its own listener, and calling it twice
+ * is harmless.
+ */
 export type SqlUnlisten = () => Promise<void>;
+
+/** Options of {@link SqlClient.listen}. */
+export interface SqlListenOptions {
+  /** Ends the wait for the LISTEN to be in place; the listener is then not registered. */
+  signal?: AbortSignal | undefined;
+}
 
 /**
  * A connection to PostgreSQL or PGlite that stores share. Create it with
@@ -90,15 +106,31 @@ export interface SqlClient extends SqlExecutor {
   /**
    * Calls `listener` with the payload of every `NOTIFY channel, 'payload'` (or
    * `SELECT pg_notify('channel', 'payload')`) committed from now on. Use it as a wake-up hint
-   * next to polling: a notification sent while no connection listens is lost. On `pg` one
-   * pooled connection is held for all the client's channels.
+   * next to polling: a notification sent while no connection listens is lost.
+   *
+   * On `pg` all the client's channels share one dedicated connection, made with the pool's
+   * options (it is not one of the pool's connections, so any pool size works), opened on the
+   * first `listen` and closed when nothing listens. When that connection is lost (failover,
+   * `pg_terminate_backend`), listeners stay registered: the client connects again with backoff,
+   * LISTENs every channel again, and then calls every listener once with an empty payload,
+   * since notifications sent meanwhile were lost. A `listen` made meanwhile resolves at once.
    *
    * @param channel A plain lowercase identifier.
-   * @returns A function that stops this listener.
+   * @returns A function that stops this listener (never throws).
    * @throws {InvalidIdentifierError} when `channel` is not a plain lowercase identifier.
+   * @throws {SqlError} when the server cannot be reached or refuses the LISTEN.
+   * @throws {ClientClosedError} after `close()`.
    */
-  listen(channel: string, listener: SqlNotificationListener): Promise<SqlUnlisten>;
-  /** Closes the pool or the PGlite instance if this client owns it; idempotent. */
+  listen(
+    channel: string,
+    listener: SqlNotificationListener,
+    options?: SqlListenOptions,
+  ): Promise<SqlUnlisten>;
+  /**
+   * Stops every listener, closes the listening connection (a borrowed one goes back to its pool
+   * as it was found: listeners removed, `UNLISTEN *`), then closes the pool or the PGlite
+   * instance if this client owns it; idempotent.
+   */
   close(): Promise<void>;
   /** Same as {@link SqlClient.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;

@@ -134,6 +134,29 @@ function defineFeatureTests({ getClient }: Context): void {
     expect(received).toEqual(['in-transaction', 'direct']);
   });
 
+  it('stops only its own listener when the same function listens twice on one channel', async () => {
+    const client = getClient();
+    const channel = uniqueName('keel_ch');
+    const received: string[] = [];
+    const listener = (payload: string): void => void received.push(payload);
+    const first = await client.listen(channel, listener);
+    const second = await client.listen(channel, listener);
+    await first();
+    await client.query('SELECT pg_notify($1, $2)', [channel, 'still']);
+    await expect.poll(() => received).toEqual(['still']);
+    await second();
+    await expect(second()).resolves.toBeUndefined();
+  });
+
+  it('ends a listen on an already aborted signal without registering the listener', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('not now'));
+    const error = await getClient()
+      .listen(uniqueName('keel_ch'), () => undefined, { signal: controller.signal })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe('not now');
+  });
+
   it('refuses to run statements on a transaction that has ended', async () => {
     let leaked: SqlTransaction | undefined;
     await getClient().transaction(async (tx) => {
