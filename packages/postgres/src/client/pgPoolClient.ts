@@ -1,12 +1,27 @@
-import { throwIfAborted } from '@keel/core';
-import { normalizeInt8Columns } from '../internal/normalize.js';
+import {
+  assertOptions,
+  noopLogger,
+  optionBoolean,
+  optionNumber,
+  optionObject,
+  optionRule,
+  systemClock,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
+import type { Clock, Logger } from '@keel/core';
 import type { FieldInfo } from '../internal/normalize.js';
-import { checkBeforeCommit, isolationStatement, withSavepoint } from '../internal/transactions.js';
-import { ClientClosedError, SqlError } from './errors.js';
+import { checkBeforeCommit, isolationStatement } from '../internal/transactions.js';
+import { ClientClosedError } from './errors.js';
+import { dedicatedConnector, pooledConnector } from './listenConnection.js';
+import type { ListenConnector, PgClientConstructorLike } from './listenConnection.js';
+import { withPooledConnection } from './pgConnection.js';
+import type { PgPoolClientLike } from './pgConnection.js';
 import { PgNotifications } from './pgNotifications.js';
-import type { PgNotificationLike } from './pgNotifications.js';
+import { PgTransaction, runScript, runStatement } from './pgTransaction.js';
 import type {
   SqlClient,
+  SqlListenOptions,
   SqlNotificationListener,
   SqlQueryOptions,
   SqlResult,
@@ -16,6 +31,9 @@ import type {
   SqlUnlisten,
 } from './sqlClient.js';
 
+export type { PgConnectionLike, PgPoolClientLike } from './pgConnection.js';
+export type { PgClientConstructorLike, PgDedicatedClientLike } from './listenConnection.js';
+
 /** The part of a `pg` query result the client reads. */
 export interface PgQueryResultLike {
   rows: SqlRow[];
@@ -23,94 +41,74 @@ export interface PgQueryResultLike {
   fields?: readonly FieldInfo[];
 }
 
-/** The part of a pooled `pg` connection the client uses (a `pg.PoolClient` fits). */
-export interface PgPoolClientLike {
-  query(sql: string, params?: unknown[]): Promise<PgQueryResultLike>;
-  release(error?: Error | boolean): void;
-  on(event: 'notification', listener: (message: PgNotificationLike) => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-}
-
 /** The part of a `pg.Pool` the client uses, so `@types/pg` is not needed to use the types. */
 export interface PgPoolLike {
-  query(sql: string, params?: unknown[]): Promise<PgQueryResultLike>;
   connect(): Promise<PgPoolClientLike>;
   end(): Promise<void>;
+  /**
+   * The pool's client class (`pg.Pool` has one). With {@link PgPoolLike.options} it makes the
+   * dedicated connection `listen` runs on, so LISTEN never holds one of the pool's connections.
+   */
+  readonly Client?: PgClientConstructorLike;
+  /** The pool's connection options (`pg.Pool` has them), given to {@link PgPoolLike.Client}. */
+  readonly options?: object;
 }
 
 /** Options of {@link fromPgPool}. */
 export interface FromPgPoolOptions {
   /** Whether `close()` ends the pool. @default true */
-  ownsPool?: boolean;
+  ownsPool?: boolean | undefined;
+  /** Times the waits between attempts to listen again after the connection was lost. @default systemClock */
+  clock?: Clock | undefined;
+  /** Told when the LISTEN connection is lost and back, and when a notification listener throws. @default noopLogger */
+  logger?: Logger | undefined;
+  /**
+   * How long to wait before the first attempt to listen again after the LISTEN connection was
+   * lost; each failed attempt doubles the wait, up to `maxReconnectDelayMs`. @default 250
+   */
+  reconnectDelayMs?: number | undefined;
+  /** The longest wait between two attempts to listen again. @default 10000 */
+  maxReconnectDelayMs?: number | undefined;
 }
 
-type Runner = { query(sql: string, params?: unknown[]): Promise<PgQueryResultLike> };
+/** The defaults of {@link FromPgPoolOptions}. */
+export const FROM_PG_POOL_DEFAULTS = Object.freeze({
+  ownsPool: true,
+  reconnectDelayMs: 250,
+  maxReconnectDelayMs: 10_000,
+});
 
-async function run<TRow extends object>(
-  runner: Runner,
-  sql: string,
-  params: readonly unknown[] | undefined,
-): Promise<SqlResult<TRow>> {
-  let result: PgQueryResultLike;
-  try {
-    result = await runner.query(sql, params === undefined ? undefined : [...params]);
-  } catch (error) {
-    throw new SqlError(error, sql);
-  }
-  const rows = normalizeInt8Columns(result.rows, result.fields) as TRow[];
-  return { rows, rowCount: result.rowCount ?? rows.length };
+const SETTINGS_DEFAULTS = Object.freeze({ ...FROM_PG_POOL_DEFAULTS, clock: systemClock, logger: noopLogger });
+
+type Settings = ReturnType<typeof settingsOf>;
+
+function settingsOf(pool: PgPoolLike, options: FromPgPoolOptions | undefined) {
+  const settings = withDefaults(SETTINGS_DEFAULTS, options);
+  assertOptions('fromPgPool', {
+    pool: optionObject(pool, 'a pg Pool', ['connect', 'end'], true),
+    ownsPool: optionBoolean(settings.ownsPool),
+    clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+    logger: optionObject(settings.logger, 'a Logger', ['debug', 'info', 'warn', 'error']),
+    reconnectDelayMs: optionNumber(settings.reconnectDelayMs, { min: 0, exclusiveMin: true }),
+    maxReconnectDelayMs:
+      optionNumber(settings.maxReconnectDelayMs, { min: 0, exclusiveMin: true }) ??
+      optionRule(
+        !(settings.maxReconnectDelayMs < settings.reconnectDelayMs),
+        `must be >= reconnectDelayMs (got ${settings.maxReconnectDelayMs} < ${settings.reconnectDelayMs}).`,
+      ),
+  });
+  return settings;
 }
 
-/** Runs a multi-statement script (simple protocol: no parameters); pg returns one result per statement. */
-async function runScript(runner: Runner, script: string): Promise<void> {
-  try {
-    await runner.query(script);
-  } catch (error) {
-    throw new SqlError(error, script);
-  }
-}
-
-class PgTransaction implements SqlTransaction {
-  readonly dialect = 'postgres' as const;
-  readonly inTransaction = true as const;
-  readonly #connection: PgPoolClientLike;
-  #open = true;
-  /** A pg connection runs one statement at a time; concurrent callers queue here (pg@9 requires it). */
-  #tail: Promise<unknown> = Promise.resolve();
-
-  constructor(connection: PgPoolClientLike) {
-    this.#connection = connection;
-  }
-
-  end(): void {
-    this.#open = false;
-  }
-
-  async query<TRow extends object = SqlRow>(
-    sql: string,
-    params?: readonly unknown[],
-    options?: SqlQueryOptions,
-  ): Promise<SqlResult<TRow>> {
-    throwIfAborted(options?.signal);
-    if (!this.#open) throw new ClientClosedError('transaction');
-    return this.#serial(() => run<TRow>(this.#connection, sql, params));
-  }
-
-  async exec(script: string, options?: SqlQueryOptions): Promise<void> {
-    throwIfAborted(options?.signal);
-    if (!this.#open) throw new ClientClosedError('transaction');
-    await this.#serial(() => runScript(this.#connection, script));
-  }
-
-  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>, options?: SqlTransactionOptions): Promise<T> {
-    return withSavepoint(this, fn, options);
-  }
-
-  #serial<T>(call: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(call, call);
-    this.#tail = result.catch(() => undefined);
-    return result;
-  }
+/**
+ * Where `listen` gets its connection: a dedicated client made like the pool's own when the pool
+ * shows its `Client` class and options (any `pg.Pool`), else one connection borrowed from it.
+ */
+function listenConnectorOf(pool: PgPoolLike): ListenConnector {
+  const { Client, options } = pool as { Client?: unknown; options?: unknown };
+  if (typeof Client === 'function' && typeof options === 'object' && options !== null)
+    return dedicatedConnector(Client as PgClientConstructorLike, options);
+  return pooledConnector(() => pool.connect());
 }
 
 class PgPoolClient implements SqlClient {
@@ -121,15 +119,19 @@ class PgPoolClient implements SqlClient {
   readonly #notifications: PgNotifications;
   #closed = false;
 
-  constructor(pool: PgPoolLike, ownsPool: boolean) {
+  constructor(pool: PgPoolLike, settings: Settings) {
     this.#pool = pool;
-    this.#ownsPool = ownsPool;
-    this.#notifications = new PgNotifications(() => pool.connect());
+    this.#ownsPool = settings.ownsPool;
+    this.#notifications = new PgNotifications(listenConnectorOf(pool), settings);
   }
 
-  async listen(channel: string, listener: SqlNotificationListener): Promise<SqlUnlisten> {
+  async listen(
+    channel: string,
+    listener: SqlNotificationListener,
+    options?: SqlListenOptions,
+  ): Promise<SqlUnlisten> {
     if (this.#closed) throw new ClientClosedError('client');
-    return this.#notifications.listen(channel, listener);
+    return this.#notifications.listen(channel, listener, options);
   }
 
   async query<TRow extends object = SqlRow>(
@@ -137,38 +139,37 @@ class PgPoolClient implements SqlClient {
     params?: readonly unknown[],
     options?: SqlQueryOptions,
   ): Promise<SqlResult<TRow>> {
-    throwIfAborted(options?.signal);
-    if (this.#closed) throw new ClientClosedError('client');
-    return run<TRow>(this.#pool, sql, params);
+    this.#check(options?.signal);
+    return withPooledConnection(this.#connect, options?.signal, (connection) =>
+      runStatement<TRow>(connection, sql, params),
+    );
   }
 
   async exec(script: string, options?: SqlQueryOptions): Promise<void> {
-    throwIfAborted(options?.signal);
-    if (this.#closed) throw new ClientClosedError('client');
-    await runScript(this.#pool, script);
+    this.#check(options?.signal);
+    await withPooledConnection(this.#connect, options?.signal, (connection) => runScript(connection, script));
   }
 
   async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>, options?: SqlTransactionOptions): Promise<T> {
-    throwIfAborted(options?.signal);
-    if (this.#closed) throw new ClientClosedError('client');
-    const connection = await this.#connect();
-    const tx = new PgTransaction(connection);
-    let broken: Error | undefined;
-    try {
-      await tx.query('BEGIN');
-      const isolation = isolationStatement(options?.isolation);
-      if (isolation !== undefined) await tx.query(isolation);
-      const result = await fn(tx);
-      checkBeforeCommit(options);
-      await tx.query('COMMIT');
-      return result;
-    } catch (error) {
-      broken = await rollback(connection);
-      throw error;
-    } finally {
-      tx.end();
-      connection.release(broken ?? false);
-    }
+    this.#check(options?.signal);
+    return withPooledConnection(this.#connect, options?.signal, async (connection, markBroken) => {
+      const tx = new PgTransaction(connection);
+      try {
+        await tx.query('BEGIN');
+        const isolation = isolationStatement(options?.isolation);
+        if (isolation !== undefined) await tx.query(isolation);
+        const result = await fn(tx);
+        checkBeforeCommit(options);
+        await tx.query('COMMIT');
+        return result;
+      } catch (error) {
+        // A connection whose ROLLBACK fails is in an unknown state: destroy it rather than reuse it.
+        await tx.query('ROLLBACK').catch(markBroken);
+        throw error;
+      } finally {
+        tx.end();
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -182,30 +183,23 @@ class PgPoolClient implements SqlClient {
     return this.close();
   }
 
-  async #connect(): Promise<PgPoolClientLike> {
-    try {
-      return await this.#pool.connect();
-    } catch (error) {
-      throw new SqlError(error, 'connect');
-    }
-  }
-}
+  readonly #connect = (): Promise<PgPoolClientLike> => this.#pool.connect();
 
-/** Rolls back; returns the error when the connection is broken and must be discarded. */
-async function rollback(connection: PgPoolClientLike): Promise<Error | undefined> {
-  try {
-    await connection.query('ROLLBACK');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
+  #check(signal: AbortSignal | undefined): void {
+    throwIfAborted(signal);
+    if (this.#closed) throw new ClientClosedError('client');
   }
 }
 
 /**
- * Wraps a `pg` pool as a {@link SqlClient} for a real PostgreSQL server. Each transaction
- * holds one pooled connection from BEGIN to COMMIT/ROLLBACK.
+ * Wraps a `pg` pool as a {@link SqlClient} for a real PostgreSQL server. Each statement and
+ * each transaction holds one pooled connection; an abort ends a wait for a free connection.
+ * `listen` runs on one dedicated connection made with the pool's options (one more than the
+ * pool's `max`; a pool without a `Client` class lends one of its connections instead), and
+ * listens again, with backoff, after that connection is lost.
  *
- * @param pool A `pg.Pool` (or anything with its `query`, `connect` and `end`).
+ * @param pool A `pg.Pool` (or anything with its `connect` and `end`).
+ * @throws {ValidationError} when `pool` or an option is not valid.
  * @example
  * ```ts
  * import pg from 'pg';
@@ -213,6 +207,6 @@ async function rollback(connection: PgPoolClientLike): Promise<Error | undefined
  * await migrate(client);
  * ```
  */
-export function fromPgPool(pool: PgPoolLike, options: FromPgPoolOptions = {}): SqlClient {
-  return new PgPoolClient(pool, options.ownsPool ?? true);
+export function fromPgPool(pool: PgPoolLike, options?: FromPgPoolOptions): SqlClient {
+  return new PgPoolClient(pool, settingsOf(pool, options));
 }

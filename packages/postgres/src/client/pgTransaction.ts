@@ -1,0 +1,84 @@
+import { throwIfAborted } from '@keel/core';
+import { normalizeInt8Columns } from '../internal/normalize.js';
+import { withSavepoint } from '../internal/transactions.js';
+import { ClientClosedError, SqlError } from './errors.js';
+import type { PgQueryResultLike } from './pgPoolClient.js';
+import type {
+  SqlQueryOptions,
+  SqlResult,
+  SqlRow,
+  SqlTransaction,
+  SqlTransactionOptions,
+} from './sqlClient.js';
+
+/** Anything that runs a `pg` statement: a connection or a pool. */
+export type PgRunner = { query(sql: string, params?: unknown[]): Promise<PgQueryResultLike> };
+
+/** Runs one statement and normalizes its rows; a failure becomes an {@link SqlError}. */
+export async function runStatement<TRow extends object>(
+  runner: PgRunner,
+  sql: string,
+  params: readonly unknown[] | undefined,
+): Promise<SqlResult<TRow>> {
+  let result: PgQueryResultLike;
+  try {
+    result = await runner.query(sql, params === undefined ? undefined : [...params]);
+  } catch (error) {
+    throw new SqlError(error, sql);
+  }
+  const rows = normalizeInt8Columns(result.rows, result.fields) as TRow[];
+  return { rows, rowCount: result.rowCount ?? rows.length };
+}
+
+/** Runs a multi-statement script (simple protocol: no parameters); pg returns one result per statement. */
+export async function runScript(runner: PgRunner, script: string): Promise<void> {
+  try {
+    await runner.query(script);
+  } catch (error) {
+    throw new SqlError(error, script);
+  }
+}
+
+/** An open transaction on one pooled connection, from BEGIN to COMMIT/ROLLBACK. */
+export class PgTransaction implements SqlTransaction {
+  readonly dialect = 'postgres' as const;
+  readonly inTransaction = true as const;
+  readonly #connection: PgRunner;
+  #open = true;
+  /** A pg connection runs one statement at a time; concurrent callers queue here (pg@9 requires it). */
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(connection: PgRunner) {
+    this.#connection = connection;
+  }
+
+  end(): void {
+    this.#open = false;
+  }
+
+  async query<TRow extends object = SqlRow>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: SqlQueryOptions,
+  ): Promise<SqlResult<TRow>> {
+    throwIfAborted(options?.signal);
+    if (!this.#open) throw new ClientClosedError('transaction');
+    return this.#serial(() => runStatement<TRow>(this.#connection, sql, params));
+  }
+
+  async exec(script: string, options?: SqlQueryOptions): Promise<void> {
+    throwIfAborted(options?.signal);
+    if (!this.#open) throw new ClientClosedError('transaction');
+    await this.#serial(() => runScript(this.#connection, script));
+  }
+
+  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>, options?: SqlTransactionOptions): Promise<T> {
+    return withSavepoint(this, fn, options);
+  }
+
+  #serial<T>(call: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(call, call);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
