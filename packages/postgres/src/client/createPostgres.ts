@@ -1,8 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { noopLogger } from '@keel/core';
-import type { Logger } from '@keel/core';
-import { checkCount, definedOnly } from '../internal/options.js';
+import {
+  assertOptions,
+  noopLogger,
+  optionInteger,
+  optionObject,
+  optionString,
+  systemClock,
+  withDefaults,
+} from '@keel/core';
+import type { Clock, Logger } from '@keel/core';
 import { MissingDriverError } from './errors.js';
 import { fromPglite } from './pgliteClient.js';
 import type { PgliteLike } from './pgliteClient.js';
@@ -23,9 +30,14 @@ export interface CreatePostgresOptions {
    */
   dataDir?: string | undefined;
   /** The most connections of the `pg` pool; ignored for PGlite. @default 10 */
-  maxConnections?: number;
-  /** Where errors of idle pooled connections are reported (the pool replaces them). @default noopLogger */
-  logger?: Logger;
+  maxConnections?: number | undefined;
+  /**
+   * Where errors of idle pooled connections are reported (the pool replaces them), and where
+   * the LISTEN connection reports being lost and back. @default noopLogger
+   */
+  logger?: Logger | undefined;
+  /** Times the waits before listening again after the LISTEN connection was lost. @default systemClock */
+  clock?: Clock | undefined;
 }
 
 /** The defaults of {@link CreatePostgresOptions}. */
@@ -45,13 +57,31 @@ type PgModule = {
   };
 };
 
-async function createPgPool(url: string, maxConnections: number, logger: Logger): Promise<SqlClient> {
+type Settings = ReturnType<typeof settingsOf>;
+
+function settingsOf(options: CreatePostgresOptions | undefined) {
+  const settings = withDefaults(
+    { ...CREATE_POSTGRES_DEFAULTS, logger: noopLogger, clock: systemClock },
+    options,
+  );
+  assertOptions('createPostgres', {
+    url: settings.url === '' ? undefined : optionString(settings.url),
+    dataDir: settings.dataDir === '' ? undefined : optionString(settings.dataDir),
+    maxConnections: optionInteger(settings.maxConnections, { min: 1 }),
+    logger: optionObject(settings.logger, 'a Logger', ['debug', 'info', 'warn', 'error']),
+    clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+  });
+  return settings;
+}
+
+async function createPgPool(url: string, settings: Settings): Promise<SqlClient> {
+  const { maxConnections, logger, clock } = settings;
   const module = await importDriver('pg', () => import('pg'));
   const pg = ((module as { default?: unknown }).default ?? module) as PgModule;
   const pool = new pg.Pool({ connectionString: url, max: maxConnections });
   // Without a listener, an idle connection dropped by the server would crash the process.
   pool.on('error', (error) => logger.warn('An idle PostgreSQL connection failed.', { error: error.message }));
-  return fromPgPool(pool);
+  return fromPgPool(pool, { logger, clock });
 }
 
 async function createPglite(dataDir: string | undefined): Promise<SqlClient> {
@@ -67,7 +97,7 @@ async function createPglite(dataDir: string | undefined): Promise<SqlClient> {
  * the embedded default, PGlite (in memory, or persisted to `dataDir`). The same SQL runs on both.
  * Run {@link migrate} once before using the stores; `close()` the client at shutdown.
  *
- * @throws {PostgresOptionError} when `maxConnections` is not an integer >= 1.
+ * @throws {ValidationError} when an option is not valid (e.g. `maxConnections` below 1).
  * @throws {MissingDriverError} when `pg` (for a URL) or `@electric-sql/pglite` is not installed.
  * @example
  * ```ts
@@ -75,11 +105,8 @@ async function createPglite(dataDir: string | undefined): Promise<SqlClient> {
  * await migrate(client);
  * ```
  */
-export async function createPostgres(options: CreatePostgresOptions = {}): Promise<SqlClient> {
-  const settings = { ...CREATE_POSTGRES_DEFAULTS, ...definedOnly(options) };
-  const maxConnections = checkCount('maxConnections', settings.maxConnections);
-  if (settings.url !== undefined && settings.url !== '') {
-    return createPgPool(settings.url, maxConnections, options.logger ?? noopLogger);
-  }
+export async function createPostgres(options?: CreatePostgresOptions): Promise<SqlClient> {
+  const settings = settingsOf(options);
+  if (settings.url !== undefined && settings.url !== '') return createPgPool(settings.url, settings);
   return createPglite(settings.dataDir);
 }

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresIdempotencyStore } from '../cqrs/postgresIdempotencyStore.js';
 import { migrate } from '../migrations/migrate.js';
 import { createPostgres } from './createPostgres.js';
-import { isClientClosedError, isPostgresOptionError } from './errors.js';
+import { isValidationError } from '@keel/core';
+import { isClientClosedError } from './errors.js';
 import { isInvalidIdentifierError } from './errors.js';
 import { fromPglite } from './pgliteClient.js';
 import type { PgliteLike } from './pgliteClient.js';
@@ -32,7 +33,7 @@ describe('createPostgres', () => {
     try {
       const first = await createPostgres({ dataDir });
       await migrate(first, { schema: 'keel' });
-      await new PostgresIdempotencyStore(first).complete('k', 'kept');
+      await new PostgresIdempotencyStore(first).complete('k', 'token', 'kept');
       await first.close();
       const reopened = await createPostgres({ url: undefined, dataDir });
       expect(await new PostgresIdempotencyStore(reopened).claim('k', 10)).toEqual({
@@ -46,9 +47,22 @@ describe('createPostgres', () => {
     }
   });
 
-  it('rejects a maxConnections below 1 with a PostgresOptionError', async () => {
+  it('rejects a maxConnections below 1 with a ValidationError', async () => {
     const error = await createPostgres({ url: 'postgres://x', maxConnections: 0 }).catch((e: unknown) => e);
-    expect(isPostgresOptionError(error)).toBe(true);
+    expect(isValidationError(error)).toBe(true);
+    expect((error as Error).message).toContain('maxConnections');
+  });
+
+  it('keeps the default for options given as undefined', async () => {
+    // A pg pool connects lazily: nothing is opened to this unreachable address.
+    const lazy = await createPostgres({
+      url: 'postgres://127.0.0.1:1/none',
+      maxConnections: undefined,
+      logger: undefined,
+      clock: undefined,
+    });
+    expect(lazy.dialect).toBe('postgres');
+    await lazy.close();
   });
 });
 
