@@ -109,3 +109,12 @@ export type {
   InlineHandler,
   InlineHandlers,
 } from './projections/inlineProjection.js';
+export { definePostgresProjection } from './projections/postgresProjection.js';
+export type {
+  DefinePostgresProjectionOptions,
+  PostgresProjectionContext,
+  PostgresProjectionHandler,
+  PostgresProjectionHandlers,
+} from './projections/postgresProjection.js';
+export { PostgresProjectionCheckpoints } from './projections/postgresProjectionCheckpoints.js';
+export type { PostgresProjectionCheckpointsOptions } from './projections/postgresProjectionCheckpoints.js';

@@ -37,6 +37,11 @@ export interface Projection {
   handleBatch?(events: readonly RecordedEvent[], context: ProjectionContext): Promise<void> | void;
   /** Clears the read model; `rebuild()` calls it before replaying from position 0. */
   reset?(context: ProjectionContext): Promise<void> | void;
+  /**
+   * Whether the handlers need `context.transaction`: the runner then refuses, at construction,
+   * checkpoints that are not a `TransactionalCheckpointStore`. @default false
+   */
+  readonly requiresTransaction?: boolean;
 }
 
 /** The handlers of {@link defineProjection}: one per event type it cares about. */

@@ -8,6 +8,7 @@ import {
   optionInteger,
   optionObject,
   optionOneOf,
+  optionRule,
   systemClock,
   throwIfAborted,
   withDefaults,
@@ -19,6 +20,7 @@ import type { CheckpointStore } from './checkpointStore.js';
 import type { Projection } from './projection.js';
 import { PositionWaiters } from './positionWaiters.js';
 import { BatchHandler } from './projectionRunnerBatch.js';
+import { isTransactionalCheckpointStore } from './projectionRunnerTransaction.js';
 import { RUNNER_DEFAULTS } from './projectionRunnerOptions.js';
 import type {
   CatchUpRunOptions,
@@ -67,8 +69,9 @@ export class ProjectionRunner {
    * @param projection The projection to run.
    * @param options See {@link ProjectionRunnerOptions}.
    * @throws ValidationError when `batchSize`, `pageSize` or `progressEvery` is not an integer
-   *   >= 1, `onFailure` is not `stop` or `skip`, an object option is not of its kind, or the
-   *   projection has no `handle` function.
+   *   >= 1, `onFailure` is not `stop` or `skip`, an object option is not of its kind, the
+   *   projection has no `handle` function, or it `requiresTransaction` and `checkpoints` is not
+   *   a `TransactionalCheckpointStore`.
    */
   constructor(store: EventStore, projection: Projection, options: ProjectionRunnerOptions = {}) {
     const settings = withDefaults(RUNNER_DEFAULTS, options);
@@ -77,7 +80,13 @@ export class ProjectionRunner {
       pageSize: optionInteger(settings.pageSize, { min: 1 }),
       progressEvery: optionInteger(settings.progressEvery, { min: 1 }),
       onFailure: optionOneOf(settings.onFailure, ['stop', 'skip']),
-      checkpoints: optionObject(settings.checkpoints, 'a CheckpointStore', ['load', 'save', 'delete']),
+      checkpoints:
+        optionObject(settings.checkpoints, 'a CheckpointStore', ['load', 'save', 'delete']) ??
+        optionRule(
+          projection.requiresTransaction !== true ||
+            (settings.checkpoints !== undefined && isTransactionalCheckpointStore(settings.checkpoints)),
+          `must be a TransactionalCheckpointStore (e.g. PostgresProjectionCheckpoints): the projection writes its read model with context.transaction.`,
+        ),
       policy: optionObject(settings.policy, 'a Policy', ['execute']),
       deadLetters: optionObject(settings.deadLetters, 'a DeadLetterStore', ['add', 'list', 'remove']),
       'projection.handle': optionFunction(projection.handle, true),

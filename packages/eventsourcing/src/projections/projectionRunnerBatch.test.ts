@@ -328,6 +328,18 @@ describe('ProjectionRunner batches', () => {
 });
 
 describe('ProjectionRunner with a transactional checkpoint store', () => {
+  it('refuses, at construction, a projection that requires a transaction without a transactional store', () => {
+    const store = new InMemoryEventStore();
+    const projection: Projection = { ...transactionalProjection(), requiresTransaction: true };
+    expect(() => new ProjectionRunner(store, projection)).toThrow(
+      /checkpoints: must be a TransactionalCheckpointStore/,
+    );
+    expect(
+      () => new ProjectionRunner(store, projection, { checkpoints: new InMemoryCheckpointStore() }),
+    ).toThrow(/TransactionalCheckpointStore/);
+    expect(() => new ProjectionRunner(store, projection, { checkpoints: new FakeDatabase() })).not.toThrow();
+  });
+
   it('recognises a transactional checkpoint store', () => {
     expect(isTransactionalCheckpointStore(new FakeDatabase())).toBe(true);
     expect(isTransactionalCheckpointStore(new InMemoryCheckpointStore())).toBe(false);

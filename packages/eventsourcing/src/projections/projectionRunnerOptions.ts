@@ -35,37 +35,37 @@ export interface ProjectionRunnerOptions {
    * writes and the checkpoint commit together (exactly-once).
    * @default a new InMemoryCheckpointStore
    */
-  checkpoints?: CheckpointStore;
+  checkpoints?: CheckpointStore | undefined;
   /**
    * Wraps the handling of each batch (a batch handler call, or one transaction), and of each
    * event when a projection has no batch handler or a batch failed: retries, timeouts … (any
    * core `Policy`).
    * @default noopPolicy
    */
-  policy?: Policy;
+  policy?: Policy | undefined;
   /** Where events that still fail after the policy go. @default none (not recorded) */
-  deadLetters?: DeadLetterStore;
+  deadLetters?: DeadLetterStore | undefined;
   /**
    * What to do when an event still fails after the policy: `stop` the runner (status
    * `failed`, error `ProjectionFailedError`) or `skip` it and go on.
    * @default 'stop'
    */
-  onFailure?: 'stop' | 'skip';
+  onFailure?: 'stop' | 'skip' | undefined;
   /**
    * The most events handled together and covered by one checkpoint save: a batch is whatever
    * the store delivered while the previous batch was being handled, up to this many. An
    * integer >= 1; 1 handles and checkpoints every event on its own.
    * @default 256
    */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** Events per page read (an integer >= 1). @default batchSize */
-  pageSize?: number;
+  pageSize?: number | undefined;
   /** How often (in events) `onProgress` is called (an integer >= 1). @default 100 */
-  progressEvery?: number;
+  progressEvery?: number | undefined;
   /** The source of dead letters' `failedAt`. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Where failures are logged. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** The defaults of {@link ProjectionRunnerOptions}. */
