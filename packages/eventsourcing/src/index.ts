@@ -40,6 +40,20 @@ export { catchUpSubscription } from './eventStore/catchUpSubscription.js';
 export type { CatchUpSource, CatchUpOptions, AppendWatch } from './eventStore/catchUpSubscription.js';
 export { matchesFilter } from './eventStore/filter.js';
 export { checkAppend } from './eventStore/checkAppend.js';
+export {
+  checkReadStreamOptions,
+  checkReadAllOptions,
+  checkSubscribeToStreamOptions,
+  checkSubscribeToAllOptions,
+} from './eventStore/checkReads.js';
+export {
+  checkStreamName,
+  MAX_STREAM_NAME_LENGTH,
+  MAX_EVENT_TYPE_LENGTH,
+  MAX_EVENT_ID_LENGTH,
+} from './eventStore/names.js';
+export { checkRecordedIds } from './eventStore/idempotency.js';
+export type { RecordedIdentity } from './eventStore/idempotency.js';
 export { collect } from './eventStore/collect.js';
 export { flattenPages, pageThrough } from './eventStore/pages.js';
 export type { PageThroughOptions } from './eventStore/pages.js';

@@ -30,12 +30,14 @@ describe('InMemoryEventStore', () => {
       .catch((caught: unknown) => caught);
     expect(isValidationError(error)).toBe(true);
     expect((error as Error).message).toMatch(
-      /streamName: must be a non-empty string.*expectedVersion: must be an integer >= 0/,
+      /streamName: must be a non-empty string of at most 1000 characters.*expectedVersion: must be an integer >= 0/,
     );
   });
 
   it('rejects a page size below 1 at construction', () => {
-    expect(() => new InMemoryEventStore({ pageSize: 0 })).toThrow(/pageSize: must be an integer >= 1; got 0/);
+    expect(() => new InMemoryEventStore({ pageSize: 0 })).toThrow(
+      /pageSize: must be an integer >= 1 \(got 0\)/,
+    );
   });
 
   it('runs inline projections with the events before they are committed', async () => {
@@ -89,5 +91,55 @@ describe('InMemoryEventStore', () => {
     ]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected']);
     expect(await store.streamVersion('a')).toBe(1);
+  });
+
+  it('never lets recordedAt decrease along the global order, even when the clock steps back', async () => {
+    let now = Date.UTC(2026, 0, 2);
+    const clock = { ...new ManualClock(), now: () => now };
+    const store = new InMemoryEventStore({ clock });
+    await store.appendToStream('a', [{ type: 'T', data: {} }]);
+    now -= 60_000;
+    await store.appendToStream('b', [{ type: 'T', data: {} }]);
+    now += 120_000;
+    await store.appendToStream('c', [{ type: 'T', data: {} }]);
+    const stamps = (await collect(store.readAll())).map((event) => event.recordedAt.getTime());
+    expect(stamps).toEqual([Date.UTC(2026, 0, 2), Date.UTC(2026, 0, 2), Date.UTC(2026, 0, 2) + 60_000]);
+  });
+
+  it('rejects with the abort reason when aborted while waiting for its turn, appending nothing', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: InlineProjection<InMemoryTransaction> = { name: 'slow', apply: () => gate };
+    const store = new InMemoryEventStore({ inlineProjections: [slow] });
+    const first = store.appendToStream('a', [{ type: 'T', data: 1 }]);
+    const controller = new AbortController();
+    const second = store.appendToStream('a', [{ type: 'T', data: 2 }], { signal: controller.signal });
+    const reason = new Error('gave up');
+    controller.abort(reason);
+    release();
+    await first;
+    await expect(second).rejects.toBe(reason);
+    expect(await store.streamVersion('a')).toBe(1);
+  });
+
+  it('hands inline projections copies, so they cannot change what is stored', async () => {
+    const mutating: InlineProjection<InMemoryTransaction> = {
+      name: 'mutating',
+      apply: (events) => {
+        (events[0]!.data as { n: number }).n = 99;
+      },
+    };
+    const store = new InMemoryEventStore({ inlineProjections: [mutating] });
+    await store.appendToStream('a', [{ type: 'T', data: { n: 1 } }]);
+    expect((await collect(store.readStream('a')))[0]!.data).toEqual({ n: 1 });
+  });
+
+  it('refuses options of the wrong kind at construction, listing each', () => {
+    const build = () =>
+      new InMemoryEventStore({ clock: {} as never, pageSize: 1.5, inlineProjections: [{}] as never });
+    expect(build).toThrow(/clock: must be a Clock.*pageSize: must be an integer >= 1.*inlineProjections/);
+    expect(new InMemoryEventStore({ pageSize: undefined, clock: undefined })).toBeInstanceOf(
+      InMemoryEventStore,
+    );
   });
 });

@@ -1,8 +1,15 @@
-import { ConcurrencyError, systemClock, throwIfAborted } from '@keel/core';
+import {
+  assertOptions,
+  ConcurrencyError,
+  optionInteger,
+  optionObject,
+  optionRule,
+  systemClock,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
 import type { Clock } from '@keel/core';
-import { DuplicateEventError } from '../errors/errors.js';
 import { Mutex } from '../internal/mutex.js';
-import { checkInteger } from '../internal/options.js';
 import { catchUpSubscription } from './catchUpSubscription.js';
 import type { CatchUpSource } from './catchUpSubscription.js';
 import type {
@@ -16,15 +23,24 @@ import type {
   SubscribeToAllOptions,
   SubscribeToStreamOptions,
 } from './eventStore.js';
-import { ANY, matchesExpectedVersion, NO_STREAM } from './expectedVersion.js';
+import { matchesExpectedVersion, NO_STREAM } from './expectedVersion.js';
 import { checkAppend } from './checkAppend.js';
+import {
+  checkReadAllOptions,
+  checkReadStreamOptions,
+  checkSubscribeToAllOptions,
+  checkSubscribeToStreamOptions,
+} from './checkReads.js';
 import type { ExpectedVersion } from './expectedVersion.js';
 import { matchesFilter } from './filter.js';
 import { flattenPages, pageThrough } from './pages.js';
-import { eventIdOf, idempotentRetry } from './idempotency.js';
+import { checkRecordedIds, eventIdOf } from './idempotency.js';
+import { checkStreamName } from './names.js';
+import { serializeEvents, toRecordedEvent } from './storedEvent.js';
+import type { SerializedEvent, StoredEvent } from './storedEvent.js';
 import { AppendNotifier } from '../internal/appendNotifier.js';
 import { UuidV7Generator } from '../internal/uuidV7.js';
-import type { EventMetadata, NewEvent, RecordedEvent } from './recordedEvent.js';
+import type { NewEvent, RecordedEvent } from './recordedEvent.js';
 
 /** The transaction an in-memory {@link InlineProjection} receives. */
 export interface InMemoryTransaction {
@@ -39,19 +55,36 @@ export interface InMemoryTransaction {
 export interface InMemoryEventStoreOptions {
   /** The source of `recordedAt`. @default systemClock */
   clock?: Clock;
-  /** Events per page of reads and subscriptions. @default 256 */
+  /** Events per page of reads and subscriptions (an integer >= 1). @default 256 */
   pageSize?: number;
   /** Projections run inside each append; if one throws, nothing is appended. @default [] */
   inlineProjections?: readonly InlineProjection<InMemoryTransaction>[];
 }
 
-const DEFAULTS = Object.freeze({ pageSize: 256 });
+const DEFAULTS = Object.freeze({
+  clock: systemClock as Clock,
+  pageSize: 256,
+  inlineProjections: [] as readonly InlineProjection<InMemoryTransaction>[],
+});
+
+/** An append after its checks, serialization and id assignment: what the log needs. */
+interface PreparedAppend {
+  readonly streamName: string;
+  readonly expected: ExpectedVersion;
+  readonly events: readonly SerializedEvent[];
+  readonly ids: readonly string[];
+  readonly signal: AbortSignal | undefined;
+}
 
 /**
- * An {@link EventStore} in process memory, for tests and prototypes. Appends are atomic and
- * serialized; reads are paged like a SQL store's so code behaves the same on both.
- *
- * Stored data is not copied: treat appended and read events as immutable.
+ * An {@link EventStore} in process memory, for tests and prototypes. It accepts, refuses and
+ * changes exactly what the PostgreSQL store does, so code tested against it works in
+ * production: appends and reads run the shared checks (`checkAppend`, the read checks), event
+ * data and metadata are kept as storable JSON (core's `toStorableJson`: NUL characters, lone
+ * surrogates, BigInt … are refused with a `SerializationError` before anything is written; a
+ * `Date` reads back as its ISO string, a class instance as a plain object), and every read
+ * returns fresh copies. Appends are atomic and serialized; `recordedAt` never decreases along
+ * the global order; reads are paged like a SQL store's.
  *
  * @example
  * ```ts
@@ -64,25 +97,34 @@ export class InMemoryEventStore implements EventStore {
   readonly #clock: Clock;
   readonly #pageSize: number;
   readonly #inline: readonly InlineProjection<InMemoryTransaction>[];
-  readonly #all: RecordedEvent[] = [];
-  readonly #streams = new Map<string, RecordedEvent[]>();
-  readonly #ids = new Map<string, RecordedEvent>();
+  readonly #all: StoredEvent[] = [];
+  readonly #streams = new Map<string, StoredEvent[]>();
+  readonly #ids = new Map<string, StoredEvent>();
   readonly #notifier = new AppendNotifier();
   readonly #mutex = new Mutex();
   readonly #idGenerator: UuidV7Generator;
   readonly #newId = (): string => this.#idGenerator.next();
+  #lastRecordedAt = -Infinity;
 
-  /** @param options See {@link InMemoryEventStoreOptions}. */
+  /**
+   * @param options See {@link InMemoryEventStoreOptions}.
+   * @throws ValidationError when an option is out of range or of the wrong kind.
+   */
   constructor(options: InMemoryEventStoreOptions = {}) {
-    this.#clock = options.clock ?? systemClock;
+    const settings = withDefaults(DEFAULTS, options);
+    assertOptions('InMemoryEventStore', {
+      clock: optionObject(settings.clock, 'a Clock', ['now']),
+      pageSize: optionInteger(settings.pageSize, { min: 1 }),
+      inlineProjections: optionRule(
+        Array.isArray(settings.inlineProjections) &&
+          settings.inlineProjections.every((projection) => typeof projection?.apply === 'function'),
+        'must be an array of InlineProjection objects (with apply).',
+      ),
+    });
+    this.#clock = settings.clock;
     this.#idGenerator = new UuidV7Generator(this.#clock);
-    this.#pageSize = checkInteger(
-      'InMemoryEventStore options',
-      'pageSize',
-      options.pageSize ?? DEFAULTS.pageSize,
-      1,
-    );
-    this.#inline = options.inlineProjections ?? [];
+    this.#pageSize = settings.pageSize;
+    this.#inline = [...settings.inlineProjections];
   }
 
   /** {@inheritDoc EventStore.appendToStream} */
@@ -92,23 +134,33 @@ export class InMemoryEventStore implements EventStore {
     options: AppendOptions = {},
   ): Promise<AppendResult> {
     throwIfAborted(options.signal);
-    const expected = options.expectedVersion ?? ANY;
-    checkAppend(streamName, expected);
-    if (this.#inline.length === 0) return this.#append(streamName, events, expected, undefined);
-    return this.#mutex.run(() => this.#append(streamName, events, expected, options.signal));
+    const expected = checkAppend(streamName, options.expectedVersion, events);
+    const prepared: PreparedAppend = {
+      streamName,
+      expected,
+      events: serializeEvents(streamName, events),
+      ids: events.map((event) => eventIdOf(event, this.#newId)),
+      signal: options.signal,
+    };
+    if (this.#inline.length === 0) return this.#append(prepared);
+    return this.#mutex.run(() => {
+      throwIfAborted(options.signal);
+      return this.#append(prepared);
+    });
   }
 
   /** {@inheritDoc EventStore.readStreamPages} */
-  async *readStreamPages(
-    streamName: string,
-    options: ReadStreamOptions = {},
-  ): AsyncGenerator<RecordedEvent[]> {
+  readStreamPages(streamName: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent[]> {
+    checkReadStreamOptions(streamName, options);
+    return this.#streamPages(streamName, options);
+  }
+
+  async *#streamPages(streamName: string, options: ReadStreamOptions): AsyncGenerator<RecordedEvent[]> {
     throwIfAborted(options.signal);
-    const pageSize = this.#checkPageSize(options.pageSize);
     const backward = options.direction === 'backward';
     yield* pageThrough((from, limit) => this.#streamPage(streamName, from, limit, backward), {
       from: options.fromVersion ?? (backward ? Infinity : 1),
-      pageSize,
+      pageSize: options.pageSize ?? this.#pageSize,
       maxCount: options.maxCount,
       signal: options.signal,
       nextFrom: (last) => last.streamVersion + (backward ? -1 : 1),
@@ -120,10 +172,13 @@ export class InMemoryEventStore implements EventStore {
     // Versions are 1-based and gapless, so version v sits at index v - 1.
     if (backward) {
       const end = Math.max(0, Math.min(from, stream.length));
-      return stream.slice(Math.max(0, end - limit), end).reverse();
+      return stream
+        .slice(Math.max(0, end - limit), end)
+        .reverse()
+        .map(toRecordedEvent);
     }
     const start = Math.max(from, 1) - 1;
-    return stream.slice(start, start + limit);
+    return stream.slice(start, start + limit).map(toRecordedEvent);
   }
 
   /** {@inheritDoc EventStore.readStream} */
@@ -132,11 +187,16 @@ export class InMemoryEventStore implements EventStore {
   }
 
   /** {@inheritDoc EventStore.readAllPages} */
-  async *readAllPages(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent[]> {
+  readAllPages(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent[]> {
+    checkReadAllOptions(options);
+    return this.#allPages(options);
+  }
+
+  async *#allPages(options: ReadAllOptions): AsyncGenerator<RecordedEvent[]> {
     throwIfAborted(options.signal);
     yield* pageThrough((from, limit) => this.#readAllPage(from, limit, options), {
       from: options.fromPosition ?? 0,
-      pageSize: this.#checkPageSize(options.pageSize),
+      pageSize: options.pageSize ?? this.#pageSize,
       maxCount: options.maxCount,
       signal: options.signal,
       nextFrom: (last) => last.globalPosition + 1,
@@ -151,6 +211,7 @@ export class InMemoryEventStore implements EventStore {
   /** {@inheritDoc EventStore.streamVersion} */
   async streamVersion(streamName: string, options: SignalOptions = {}): Promise<number> {
     throwIfAborted(options.signal);
+    checkStreamName(streamName);
     return this.#streams.get(streamName)?.length ?? 0;
   }
 
@@ -162,13 +223,14 @@ export class InMemoryEventStore implements EventStore {
 
   /** {@inheritDoc EventStore.subscribeToAll} */
   subscribeToAll(options: SubscribeToAllOptions = {}): AsyncIterable<RecordedEvent> {
+    checkSubscribeToAllOptions(options);
     const source: CatchUpSource = {
       readPage: async (from, limit) => this.#readAllPage(from, limit, options),
       cursorOf: (event) => event.globalPosition,
       head: async () => this.#all.length,
       watch: () => this.#notifier.watch(),
     };
-    const pageSize = this.#checkPageSize(options.pageSize);
+    const pageSize = options.pageSize ?? this.#pageSize;
     return catchUpSubscription(source, { ...options, from: options.fromPosition ?? 0, pageSize });
   }
 
@@ -177,95 +239,71 @@ export class InMemoryEventStore implements EventStore {
     streamName: string,
     options: SubscribeToStreamOptions = {},
   ): AsyncIterable<RecordedEvent> {
+    checkSubscribeToStreamOptions(streamName, options);
     const source: CatchUpSource = {
-      readPage: async (from, limit) => {
-        const stream = this.#streams.get(streamName) ?? [];
-        return stream.slice(Math.max(from, 1) - 1, Math.max(from, 1) - 1 + limit);
-      },
+      readPage: async (from, limit) => this.#streamPage(streamName, from, limit, false),
       cursorOf: (event) => event.streamVersion,
       watch: () => this.#notifier.watch(),
     };
-    const pageSize = this.#checkPageSize(options.pageSize);
+    const pageSize = options.pageSize ?? this.#pageSize;
     return catchUpSubscription(source, { ...options, from: options.fromVersion ?? 1, pageSize });
-  }
-
-  #checkPageSize(pageSize: number | undefined): number {
-    return pageSize === undefined ? this.#pageSize : checkInteger('read options', 'pageSize', pageSize, 1);
   }
 
   #readAllPage(from: number, limit: number, options: Pick<ReadAllOptions, 'filter'>): RecordedEvent[] {
     const start = Math.max(from, 1) - 1;
-    if (options.filter === undefined) return this.#all.slice(start, start + limit);
+    if (options.filter === undefined) return this.#all.slice(start, start + limit).map(toRecordedEvent);
     const page: RecordedEvent[] = [];
     for (let index = start; index < this.#all.length && page.length < limit; index++) {
       const event = this.#all[index]!;
-      if (matchesFilter(event, options.filter)) page.push(event);
+      if (matchesFilter(event, options.filter)) page.push(toRecordedEvent(event));
     }
     return page;
   }
 
-  async #append(
-    streamName: string,
-    events: readonly NewEvent[],
-    expected: ExpectedVersion,
-    signal: AbortSignal | undefined,
-  ): Promise<AppendResult> {
-    const stream = this.#streams.get(streamName) ?? [];
-    const ids = events.map((event) => eventIdOf(event, this.#newId));
-    const retry = idempotentRetry(stream, ids, expected, (id) => this.#ids.get(id));
-    if (retry !== undefined) return retry;
-    if (!matchesExpectedVersion(expected, stream.length)) {
+  async #append(append: PreparedAppend): Promise<AppendResult> {
+    const stream = this.#streams.get(append.streamName) ?? [];
+    const recordedIds = append.ids.flatMap((id) => this.#ids.get(id) ?? []);
+    const earlier = checkRecordedIds(append.streamName, append.ids, append.expected, recordedIds);
+    if (earlier !== undefined) return resultOf(earlier.map(toRecordedEvent), false);
+    if (!matchesExpectedVersion(append.expected, stream.length)) {
       throw new ConcurrencyError({
-        subject: streamName,
-        expected,
+        subject: append.streamName,
+        expected: append.expected,
         actual: stream.length === 0 ? NO_STREAM : stream.length,
       });
     }
-    const recorded = this.#record(streamName, stream.length, events, ids);
-    if (recorded.length === 0) {
+    if (append.events.length === 0)
       return {
         nextExpectedVersion: stream.length,
         lastPosition: this.#all.length,
         events: [],
         appended: true,
       };
-    }
-    if (this.#inline.length > 0) await this.#runInline(recorded, signal);
-    this.#commit(streamName, stream, recorded);
-    return {
-      nextExpectedVersion: stream.length,
-      lastPosition: recorded[recorded.length - 1]!.globalPosition,
-      events: recorded,
-      appended: true,
-    };
+    const stored = this.#record(append, stream.length);
+    const recorded = stored.map(toRecordedEvent);
+    if (this.#inline.length > 0) await this.#runInline(recorded, append.signal);
+    this.#commit(append.streamName, stream, stored);
+    return resultOf(recorded, true);
   }
 
-  #record(
-    streamName: string,
-    version: number,
-    events: readonly NewEvent[],
-    ids: readonly string[],
-  ): RecordedEvent[] {
-    const recordedAt = new Date(this.#clock.now());
-    const seen = ids.length > 1 ? new Set<string>() : undefined;
-    return events.map((event, index) => {
-      const eventId = ids[index]!;
-      const existing = this.#ids.get(eventId);
-      if (existing !== undefined)
-        throw new DuplicateEventError(eventId, existing.streamName, existing.streamVersion);
-      if (seen?.has(eventId)) throw new DuplicateEventError(eventId, streamName, version + index);
-      seen?.add(eventId);
-      return Object.freeze({
-        streamName,
-        streamVersion: version + index + 1,
-        globalPosition: this.#all.length + index + 1,
-        eventId,
-        type: event.type,
-        data: event.data,
-        metadata: (event.metadata ?? EMPTY_METADATA) as EventMetadata,
-        recordedAt,
-      });
-    });
+  /**
+   * Gives the events their versions, positions and `recordedAt`. The time is taken here, once
+   * the append has its turn, and never below the previous append's, so `recordedAt` never
+   * decreases along the global order even if the clock steps back.
+   */
+  #record(append: PreparedAppend, version: number): StoredEvent[] {
+    const recordedAt = Math.max(this.#clock.now(), this.#lastRecordedAt);
+    this.#lastRecordedAt = recordedAt;
+    return append.events.map((event, index) => ({
+      streamName: append.streamName,
+      streamVersion: version + index + 1,
+      globalPosition: this.#all.length + index + 1,
+      eventId: append.ids[index]!,
+      type: event.type,
+      data: event.data,
+      metadata: event.metadata,
+      recordedAt,
+    }));
   }
 
   async #runInline(recorded: readonly RecordedEvent[], signal: AbortSignal | undefined): Promise<void> {
@@ -275,16 +313,19 @@ export class InMemoryEventStore implements EventStore {
       signal: signal ?? NEVER,
     };
     try {
-      for (const projection of this.#inline) await projection.apply(recorded, context);
+      for (const projection of this.#inline) {
+        throwIfAborted(signal);
+        await projection.apply(recorded, context);
+      }
     } catch (error) {
       for (const undo of undos.reverse()) undo();
       throw error;
     }
   }
 
-  #commit(streamName: string, stream: RecordedEvent[], recorded: readonly RecordedEvent[]): void {
+  #commit(streamName: string, stream: StoredEvent[], stored: readonly StoredEvent[]): void {
     if (stream.length === 0) this.#streams.set(streamName, stream);
-    for (const event of recorded) {
+    for (const event of stored) {
       stream.push(event);
       this.#all.push(event);
       this.#ids.set(event.eventId, event);
@@ -293,5 +334,14 @@ export class InMemoryEventStore implements EventStore {
   }
 }
 
-const EMPTY_METADATA: EventMetadata = Object.freeze({});
+function resultOf(recorded: readonly RecordedEvent[], appended: boolean): AppendResult {
+  const last = recorded[recorded.length - 1]!;
+  return {
+    nextExpectedVersion: last.streamVersion,
+    lastPosition: last.globalPosition,
+    events: recorded,
+    appended,
+  };
+}
+
 const NEVER = new AbortController().signal;

@@ -5,8 +5,12 @@ import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import { ANY, NO_STREAM, STREAM_EXISTS } from '../eventStore/expectedVersion.js';
 import type { NewEvent } from '../eventStore/recordedEvent.js';
+import { appendChecksContract } from './appendChecksContract.js';
+import { duplicateIdsContract } from './duplicateIdsContract.js';
+import { readChecksContract } from './readChecksContract.js';
 import { readContract } from './readContract.js';
 import { subscriptionContract } from './subscriptionContract.js';
+import { valuesContract } from './valuesContract.js';
 
 /** Builds a fresh, empty store for one test. */
 export type StoreFactory<TStore> = () => TStore | Promise<TStore>;
@@ -30,6 +34,11 @@ export async function rejectionOf(run: () => Promise<unknown>): Promise<unknown>
  * The behaviour every {@link EventStore} must have. Call it at the top level of a test file
  * with a factory that returns a fresh, empty store; the PostgreSQL adapter runs the same suite.
  *
+ * Besides appends, reads and subscriptions, it holds a store to the rules every Keel store
+ * shares: the input checks (`checkAppend` and the read checks: expected versions, event types,
+ * stream-name length, read options), the duplicate-id rule, the storable-JSON value rules,
+ * and `recordedAt` never decreasing along the global order.
+ *
  * @param name Shown in the test names.
  * @param createStore Builds a fresh, empty store per test.
  * @example
@@ -40,8 +49,12 @@ export async function rejectionOf(run: () => Promise<unknown>): Promise<unknown>
 export function eventStoreContract(name: string, createStore: StoreFactory<EventStore>): void {
   describe(`${name} (EventStore contract)`, () => {
     appendContract(createStore);
+    appendChecksContract(createStore);
+    duplicateIdsContract(createStore);
     readContract(createStore);
+    readChecksContract(createStore);
     subscriptionContract(createStore);
+    valuesContract(createStore);
   });
 }
 

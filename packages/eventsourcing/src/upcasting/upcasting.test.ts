@@ -46,7 +46,8 @@ describe('upcasting', () => {
     const { raw, store } = await storeWithOldEvents();
     const [rawOpened] = await collect(raw.readStream('wallet-1'));
     const [opened] = await collect(store.readStream('wallet-1'));
-    expect(opened).toBe(rawOpened);
+    expect(opened).toEqual(rawOpened);
+    expect(upcaster.upcast(rawOpened!)).toBe(rawOpened);
   });
 
   it('stamps appended events with the current schema version', async () => {
