@@ -62,7 +62,7 @@ export { createUpcaster } from './upcasting/upcaster.js';
 export type { Upcaster, UpcastStep, UpcasterChains } from './upcasting/upcaster.js';
 export { withUpcasting } from './upcasting/withUpcasting.js';
 
-export { InMemorySnapshotStore } from './snapshots/snapshotStore.js';
+export { InMemorySnapshotStore, checkSnapshot } from './snapshots/snapshotStore.js';
 export type { Snapshot, SnapshotStore } from './snapshots/snapshotStore.js';
 export { everyNEvents, SNAPSHOT_DEFAULTS } from './snapshots/snapshotPolicy.js';
 export type { SnapshotPolicy, SnapshotPolicyContext, SnapshotOptions } from './snapshots/snapshotPolicy.js';
@@ -89,9 +89,19 @@ export type {
   ProjectionHandlers,
   DefineProjectionOptions,
 } from './projections/projection.js';
-export { InMemoryCheckpointStore } from './projections/checkpointStore.js';
+export {
+  InMemoryCheckpointStore,
+  checkCheckpoint,
+  checkProjectionName,
+  MAX_PROJECTION_NAME_LENGTH,
+} from './projections/checkpointStore.js';
 export type { CheckpointStore } from './projections/checkpointStore.js';
-export { InMemoryDeadLetterStore, toDeadLetterError } from './projections/deadLetterStore.js';
+export {
+  InMemoryDeadLetterStore,
+  toDeadLetterError,
+  checkDeadLetter,
+  checkDeadLetterKey,
+} from './projections/deadLetterStore.js';
 export type { DeadLetter, DeadLetterError, DeadLetterStore } from './projections/deadLetterStore.js';
 export { ProjectionRunner } from './projections/projectionRunner.js';
 export { RUNNER_DEFAULTS } from './projections/projectionRunnerOptions.js';

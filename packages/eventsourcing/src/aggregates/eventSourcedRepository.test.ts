@@ -95,7 +95,7 @@ describe('EventSourcedRepository', () => {
     await snapshots.store.save({
       streamName: 'PiggyBank-p-1',
       version: 4,
-      schemaVersion: 0,
+      schemaVersion: 7,
       state: { wrong: 1 },
       takenAt: new Date(0),
     });

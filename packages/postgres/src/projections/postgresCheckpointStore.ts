@@ -1,4 +1,5 @@
 import { throwIfAborted } from '@keel/core';
+import { checkCheckpoint, checkProjectionName } from '@keel/eventsourcing';
 import type { CheckpointStore, SignalOptions } from '@keel/eventsourcing';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
@@ -16,7 +17,7 @@ export const POSTGRES_CHECKPOINT_STORE_DEFAULTS = Object.freeze({ schema: 'keel'
 
 /**
  * A {@link CheckpointStore} on PostgreSQL or PGlite: the last global position each projection
- * handled. Give it a transaction (`new PostgresCheckpointStore(tx)`) to save a checkpoint in
+ * handled, which never moves backwards (a save behind it is ignored; `delete` resets). Give it a transaction (`new PostgresCheckpointStore(tx)`) to save a checkpoint in
  * the same transaction as the read model, which makes a projection exactly-once.
  *
  * @throws {InvalidIdentifierError} at construction when `schema` is not a plain lowercase identifier.
@@ -42,6 +43,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   /** {@inheritDoc @keel/eventsourcing#CheckpointStore.load} */
   async load(name: string, options: SignalOptions = {}): Promise<number | undefined> {
     throwIfAborted(options.signal);
+    checkProjectionName(name);
     const { rows } = await this.#client.query<{ position: unknown }>(
       `SELECT position FROM ${this.#table} WHERE name = $1`,
       [name],
@@ -49,12 +51,17 @@ export class PostgresCheckpointStore implements CheckpointStore {
     return rows[0] === undefined ? undefined : toNumber(rows[0].position);
   }
 
-  /** {@inheritDoc @keel/eventsourcing#CheckpointStore.save} */
+  /**
+   * {@inheritDoc @keel/eventsourcing#CheckpointStore.save} A save behind the stored position
+   * changes nothing (one atomic upsert, so concurrent savers never move it backwards).
+   */
   async save(name: string, position: number, options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
+    checkCheckpoint(name, position);
     await this.#client.query(
-      `INSERT INTO ${this.#table} (name, position) VALUES ($1, $2)
-       ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position`,
+      `INSERT INTO ${this.#table} AS t (name, position) VALUES ($1, $2)
+       ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position
+       WHERE t.position < EXCLUDED.position`,
       [name, position],
     );
   }
@@ -62,6 +69,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   /** {@inheritDoc @keel/eventsourcing#CheckpointStore.delete} */
   async delete(name: string, options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
+    checkProjectionName(name);
     await this.#client.query(`DELETE FROM ${this.#table} WHERE name = $1`, [name]);
   }
 }

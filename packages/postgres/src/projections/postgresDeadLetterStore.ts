@@ -1,4 +1,5 @@
 import { throwIfAborted } from '@keel/core';
+import { checkDeadLetter, checkDeadLetterKey, checkProjectionName } from '@keel/eventsourcing';
 import type {
   DeadLetter,
   DeadLetterError,
@@ -56,10 +57,12 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
 
   /**
    * {@inheritDoc @keel/eventsourcing#DeadLetterStore.add} Adding a letter again replaces it.
+   * @throws {ValidationError} when a field is refused (`checkDeadLetter`).
    * @throws {SerializationError} when the event cannot be stored as JSON.
    */
   async add(letter: DeadLetter, options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
+    checkDeadLetter(letter);
     const what = `the dead letter of projection "${letter.projection}" at position ${letter.position}`;
     await this.#client.query(
       `INSERT INTO ${this.#table} (projection, position, event, error, failed_at)
@@ -79,6 +82,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
   /** {@inheritDoc @keel/eventsourcing#DeadLetterStore.list} */
   async list(projection?: string, options: SignalOptions = {}): Promise<readonly DeadLetter[]> {
     throwIfAborted(options.signal);
+    if (projection !== undefined) checkProjectionName(projection);
     const { rows } = await this.#client.query<DeadLetterRow>(
       `SELECT projection, position, event, error, failed_at FROM ${this.#table}
        WHERE $1::text IS NULL OR projection = $1 ORDER BY position, projection`,
@@ -96,6 +100,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
   /** {@inheritDoc @keel/eventsourcing#DeadLetterStore.remove} */
   async remove(projection: string, position: number, options: SignalOptions = {}): Promise<boolean> {
     throwIfAborted(options.signal);
+    checkDeadLetterKey(projection, position);
     const { rowCount } = await this.#client.query(
       `DELETE FROM ${this.#table} WHERE projection = $1 AND position = $2`,
       [projection, position],

@@ -1,4 +1,5 @@
 import { throwIfAborted } from '@keel/core';
+import { checkSnapshot, checkStreamName } from '@keel/eventsourcing';
 import type { SignalOptions, Snapshot, SnapshotStore } from '@keel/eventsourcing';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
@@ -16,6 +17,9 @@ export interface PostgresSnapshotStoreOptions {
 /** The defaults of {@link PostgresSnapshotStoreOptions}. */
 export const POSTGRES_SNAPSHOT_STORE_DEFAULTS = Object.freeze({ schema: 'keel' });
 
+/** The expression the table is keyed by (see migration 111): names can outgrow a B-tree entry. */
+const STREAM_KEY = 'hashtextextended(stream_name, 0)';
+
 interface SnapshotRow {
   readonly stream_name: string;
   readonly version: unknown;
@@ -28,7 +32,8 @@ interface SnapshotRow {
 /**
  * A {@link SnapshotStore} on PostgreSQL or PGlite: the latest snapshot of each stream, one row
  * per stream. Saving an older snapshot than the stored one is a no-op, so concurrent savers
- * never move a stream's snapshot backwards. States are stored as JSON.
+ * never move a stream's snapshot backwards. States are stored as JSON (core's `toStorableJson`
+ * rules). Stream names up to `MAX_STREAM_NAME_LENGTH` are accepted whatever their characters.
  *
  * @throws {InvalidIdentifierError} at construction when `schema` is not a plain lowercase identifier.
  * @example
@@ -56,9 +61,10 @@ export class PostgresSnapshotStore implements SnapshotStore {
     options: SignalOptions = {},
   ): Promise<Snapshot<TState> | undefined> {
     throwIfAborted(options.signal);
+    checkStreamName(streamName);
     const { rows } = await this.#client.query<SnapshotRow>(
       `SELECT stream_name, version, schema_version, state, state IS NULL AS state_is_null, taken_at
-       FROM ${this.#table} WHERE stream_name = $1`,
+       FROM ${this.#table} WHERE ${STREAM_KEY} = hashtextextended($1, 0) AND stream_name = $1`,
       [streamName],
     );
     const row = rows[0];
@@ -74,15 +80,17 @@ export class PostgresSnapshotStore implements SnapshotStore {
 
   /**
    * {@inheritDoc @keel/eventsourcing#SnapshotStore.save}
+   * @throws {ValidationError} when a field is out of range (`checkSnapshot`).
    * @throws {SerializationError} when the state cannot be stored as JSON.
    */
   async save(snapshot: Snapshot, options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
+    checkSnapshot(snapshot);
     await this.#client.query(
       `INSERT INTO ${this.#table} AS t (stream_name, version, schema_version, state, taken_at)
        VALUES ($1, $2, $3, $4::jsonb, $5::timestamptz)
-       ON CONFLICT (stream_name) DO UPDATE SET version = EXCLUDED.version, schema_version = EXCLUDED.schema_version,
-         state = EXCLUDED.state, taken_at = EXCLUDED.taken_at
+       ON CONFLICT ((${STREAM_KEY})) DO UPDATE SET stream_name = EXCLUDED.stream_name, version = EXCLUDED.version,
+         schema_version = EXCLUDED.schema_version, state = EXCLUDED.state, taken_at = EXCLUDED.taken_at
        WHERE t.version <= EXCLUDED.version`,
       [
         snapshot.streamName,
@@ -97,6 +105,10 @@ export class PostgresSnapshotStore implements SnapshotStore {
   /** {@inheritDoc @keel/eventsourcing#SnapshotStore.delete} */
   async delete(streamName: string, options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
-    await this.#client.query(`DELETE FROM ${this.#table} WHERE stream_name = $1`, [streamName]);
+    checkStreamName(streamName);
+    await this.#client.query(
+      `DELETE FROM ${this.#table} WHERE ${STREAM_KEY} = hashtextextended($1, 0) AND stream_name = $1`,
+      [streamName],
+    );
   }
 }

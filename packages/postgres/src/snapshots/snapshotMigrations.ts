@@ -1,6 +1,12 @@
 import type { Migration } from '../migrations/migration.js';
 
-/** Schema step of the `snapshots` table: the latest snapshot of each stream. */
+/**
+ * Schema steps of the `snapshots` table: the latest snapshot of each stream. Step 111 keys the
+ * table by a hash of the stream name instead of the name itself: a B-tree entry holds at most
+ * 2,704 bytes, and a stream name of 1,000 UTF-16 code units (the documented maximum) takes up to
+ * 3,000 bytes of UTF-8. The store compares the name itself too, so a hash collision can only
+ * cost a snapshot (the loader then replays events), never mix up two streams.
+ */
 export const SNAPSHOT_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
     version: 110,
@@ -13,5 +19,13 @@ export const SNAPSHOT_MIGRATIONS: readonly Migration[] = Object.freeze([
         state jsonb,
         taken_at timestamptz NOT NULL
       );`,
+  },
+  {
+    version: 111,
+    name: 'snapshots keyed by a hash of the stream name',
+    sql: (schema) => `
+      ALTER TABLE ${schema.table('snapshots')} DROP CONSTRAINT snapshots_pkey;
+      CREATE UNIQUE INDEX snapshots_stream_hash_key ON ${schema.table('snapshots')}
+        ((hashtextextended(stream_name, 0)));`,
   },
 ]);
