@@ -14,3 +14,4 @@ export {
   checkpointStoreContract,
   deadLetterStoreContract,
 } from './testing/storeContracts.js';
+export { snapshotLoadingContract } from './testing/snapshotLoadingContract.js';

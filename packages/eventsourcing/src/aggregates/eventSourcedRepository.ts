@@ -13,7 +13,7 @@ import type {
 import { DeleteNotSupportedError } from '../errors/errors.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { NewEvent, RecordedEvent } from '../eventStore/recordedEvent.js';
-import { saveSnapshot, snapshotIfDue } from '../snapshots/aggregateStream.js';
+import { pagesAfterSnapshot, replaceSnapshot, snapshotIfDue } from '../snapshots/snapshotLifecycle.js';
 import { snapshotSchemaVersion } from '../snapshots/snapshotPolicy.js';
 import type { SnapshotOptions } from '../snapshots/snapshotPolicy.js';
 
@@ -91,33 +91,51 @@ export class EventSourcedRepository<
     throw new NotFoundError(empty.aggregateType, empty.idString);
   }
 
-  /** Loads the aggregate, or `undefined` when its stream has no events. */
+  /**
+   * Loads the aggregate, or `undefined` when its stream has no events. With snapshots, starts
+   * from the latest one and replays only later events; a snapshot with another schema version,
+   * or one ahead of its stream (a version above the stream's), is ignored, the aggregate rebuilt
+   * from every event and a fresh snapshot written in its place.
+   */
   async find(id: TId, options: RepositoryReadOptions = {}): Promise<TAggregate | undefined> {
     throwIfAborted(options.signal);
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
     const aggregate = this.#create(id);
     const streamName = this.streamNameOf(id);
     const snapshots = this.#options.snapshots;
-    const { snapshotVersion, stale } = await this.#restoreSnapshot(aggregate, streamName, signalOption);
-    const pages = this.#store.readStreamPages(streamName, {
-      fromVersion: aggregate.version + 1,
-      ...signalOption,
-    });
+    const snapshot = await this.#loadSnapshot(aggregate, streamName, signalOption);
+    const after =
+      snapshot === undefined ||
+      snapshots === undefined ||
+      snapshot.schemaVersion !== snapshotSchemaVersion(snapshots)
+        ? undefined
+        : await pagesAfterSnapshot(this.#store, streamName, snapshot.version, signalOption);
+    if (after !== undefined && snapshot !== undefined) {
+      aggregate.loadFromSnapshot({
+        aggregateId: aggregate.idString,
+        aggregateType: aggregate.aggregateType,
+        version: snapshot.version,
+        state: snapshot.state,
+      });
+    }
+    const pages = after ?? this.#store.readStreamPages(streamName, { fromVersion: 1, ...signalOption });
     for await (const page of pages) {
       aggregate.loadFromHistory(page.map((event) => toAggregateEvent(event, aggregate)));
     }
-    if (aggregate.version === 0) return undefined;
-    let usable = snapshotVersion;
-    if (stale && snapshots !== undefined) {
-      const saved = await saveSnapshot(
+    let usable = after === undefined ? 0 : (snapshot?.version ?? 0);
+    if (snapshot !== undefined && after === undefined && snapshots !== undefined) {
+      const state = aggregate.version === 0 ? undefined : aggregate.toSnapshot().state;
+      const saved = await replaceSnapshot(
         snapshots,
         streamName,
+        snapshot.version,
         aggregate.version,
-        aggregate.toSnapshot().state,
+        state as TAggregate,
         signalOption,
       );
       if (saved) usable = aggregate.version;
     }
+    if (aggregate.version === 0) return undefined;
     snapshotVersions.set(aggregate, usable);
     return aggregate;
   }
@@ -161,20 +179,10 @@ export class EventSourcedRepository<
     throw new DeleteNotSupportedError(`Stream "${this.streamNameOf(id)}"`);
   }
 
-  async #restoreSnapshot(aggregate: TAggregate, streamName: string, signalOption: { signal?: AbortSignal }) {
+  async #loadSnapshot(aggregate: TAggregate, streamName: string, signalOption: { signal?: AbortSignal }) {
     const snapshots = this.#options.snapshots;
-    if (snapshots === undefined || !aggregate.supportsSnapshots) return { snapshotVersion: 0, stale: false };
-    const snapshot = await snapshots.store.load(streamName, signalOption);
-    if (snapshot === undefined) return { snapshotVersion: 0, stale: false };
-    if (snapshot.schemaVersion !== snapshotSchemaVersion(snapshots))
-      return { snapshotVersion: 0, stale: true };
-    aggregate.loadFromSnapshot({
-      aggregateId: aggregate.idString,
-      aggregateType: aggregate.aggregateType,
-      version: snapshot.version,
-      state: snapshot.state,
-    });
-    return { snapshotVersion: snapshot.version, stale: false };
+    if (snapshots === undefined || !aggregate.supportsSnapshots) return undefined;
+    return snapshots.store.load(streamName, signalOption);
   }
 
   /** Snapshot options whose state is the aggregate's snapshot state, for the policy's saver. */

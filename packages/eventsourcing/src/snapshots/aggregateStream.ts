@@ -1,8 +1,9 @@
-import { systemClock, throwIfAborted } from '@keel/core';
+import { throwIfAborted } from '@keel/core';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { RecordedEvent } from '../eventStore/recordedEvent.js';
 import { snapshotSchemaVersion } from './snapshotPolicy.js';
 import type { SnapshotOptions } from './snapshotPolicy.js';
+import { pagesAfterSnapshot, replaceSnapshot } from './snapshotLifecycle.js';
 
 /** How to fold a stream into a state, and optionally where its snapshots are. */
 export interface AggregateStreamOptions<TState> {
@@ -30,8 +31,11 @@ export interface AggregatedStream<TState> {
 
 /**
  * Loads a stream's state: from the latest snapshot when there is one with the current schema
- * version (and only the events after it), otherwise from all events. A snapshot with another
- * schema version is ignored, and once the state is rebuilt a fresh snapshot replaces it.
+ * version (and only the events after it), otherwise from all events. A snapshot that cannot be
+ * trusted is ignored, the state rebuilt from every event, and a fresh snapshot written in its
+ * place: one with another schema version, and one ahead of its stream (a version above the
+ * stream's, e.g. saved by a transaction that rolled back, which would otherwise give phantom
+ * state and make every later append at the loaded version fail).
  *
  * @param store The event store.
  * @param streamName The stream to load.
@@ -53,60 +57,31 @@ export async function aggregateStream<TState>(
   const schemaVersion = snapshotSchemaVersion(snapshots);
   const snapshot =
     snapshots === undefined ? undefined : await snapshots.store.load<TState>(streamName, signalOption);
-  const usable = snapshot !== undefined && snapshot.schemaVersion === schemaVersion;
+  const after =
+    snapshot === undefined || snapshot.schemaVersion !== schemaVersion
+      ? undefined
+      : await pagesAfterSnapshot(store, streamName, snapshot.version, signalOption);
+  const usable = after !== undefined && snapshot !== undefined;
   let state = usable ? snapshot.state : options.initialState();
   const snapshotVersion = usable ? snapshot.version : 0;
   let version = snapshotVersion;
   let replayed = 0;
-  for await (const page of store.readStreamPages(streamName, { fromVersion: version + 1, ...signalOption })) {
+  const pages = after ?? store.readStreamPages(streamName, { fromVersion: 1, ...signalOption });
+  for await (const page of pages) {
     for (const event of page) state = options.evolve(state, event);
     version = page[page.length - 1]?.streamVersion ?? version;
     replayed += page.length;
   }
-  if (snapshot !== undefined && !usable && snapshots !== undefined && version > 0) {
-    await saveSnapshot(snapshots, streamName, version, state, signalOption);
-    return { state, version, snapshotVersion: version, replayed };
-  }
-  return { state, version, snapshotVersion, replayed };
-}
-
-/**
- * Saves a snapshot with the options' schema version. A failure is reported to
- * `options.onError` and otherwise swallowed: the events are already safe.
- */
-export async function saveSnapshot<TState>(
-  options: SnapshotOptions<TState>,
-  streamName: string,
-  version: number,
-  state: TState,
-  signalOption: { signal?: AbortSignal },
-): Promise<boolean> {
-  try {
-    const takenAt = new Date((options.clock ?? systemClock).now());
-    await options.store.save(
-      { streamName, version, schemaVersion: snapshotSchemaVersion(options), state, takenAt },
+  if (snapshot !== undefined && !usable && snapshots !== undefined) {
+    const saved = await replaceSnapshot(
+      snapshots,
+      streamName,
+      snapshot.version,
+      version,
+      state,
       signalOption,
     );
-    return true;
-  } catch (error) {
-    options.onError?.(error, streamName);
-    return false;
+    if (saved) return { state, version, snapshotVersion: version, replayed };
   }
-}
-
-/**
- * Runs the snapshot policy after an append and saves a snapshot when it says so.
- *
- * @returns The version of the latest usable snapshot afterwards.
- */
-export async function snapshotIfDue<TState>(
-  options: SnapshotOptions<TState> | undefined,
-  context: { streamName: string; version: number; snapshotVersion: number; appended: number; state: TState },
-  signalOption: { signal?: AbortSignal },
-): Promise<number> {
-  if (options === undefined || context.appended === 0) return context.snapshotVersion;
-  const due = options.policy({ ...context, eventsSinceSnapshot: context.version - context.snapshotVersion });
-  if (!due) return context.snapshotVersion;
-  const saved = await saveSnapshot(options, context.streamName, context.version, context.state, signalOption);
-  return saved ? context.version : context.snapshotVersion;
+  return { state, version, snapshotVersion, replayed };
 }

@@ -5,10 +5,12 @@ import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import { ANY, NO_STREAM, STREAM_EXISTS } from '../eventStore/expectedVersion.js';
 import type { NewEvent } from '../eventStore/recordedEvent.js';
+import { InMemorySnapshotStore } from '../snapshots/snapshotStore.js';
 import { appendChecksContract } from './appendChecksContract.js';
 import { duplicateIdsContract } from './duplicateIdsContract.js';
 import { readChecksContract } from './readChecksContract.js';
 import { readContract } from './readContract.js';
+import { snapshotLoadingContract } from './snapshotLoadingContract.js';
 import { subscriptionContract } from './subscriptionContract.js';
 import { valuesContract } from './valuesContract.js';
 
@@ -37,7 +39,8 @@ export async function rejectionOf(run: () => Promise<unknown>): Promise<unknown>
  * Besides appends, reads and subscriptions, it holds a store to the rules every Keel store
  * shares: the input checks (`checkAppend` and the read checks: expected versions, event types,
  * stream-name length, read options), the duplicate-id rule, the storable-JSON value rules,
- * and `recordedAt` never decreasing along the global order.
+ * `recordedAt` never decreasing along the global order, and loaders ignoring a snapshot ahead of
+ * its stream (with an `InMemorySnapshotStore`; see `snapshotLoadingContract` for a store pair).
  *
  * @param name Shown in the test names.
  * @param createStore Builds a fresh, empty store per test.
@@ -56,6 +59,10 @@ export function eventStoreContract(name: string, createStore: StoreFactory<Event
     subscriptionContract(createStore);
     valuesContract(createStore);
   });
+  snapshotLoadingContract(`${name} with InMemorySnapshotStore`, async () => ({
+    eventStore: await createStore(),
+    snapshots: new InMemorySnapshotStore(),
+  }));
 }
 
 function appendContract(createStore: StoreFactory<EventStore>): void {
