@@ -56,7 +56,12 @@ export type ProjectionHandlers<TEvent extends { type: string; data: unknown }> =
 export interface DefineProjectionOptions<TEvent extends { type: string; data: unknown }> {
   /** See {@link Projection.name}. */
   name: string;
-  /** One handler per event type; the projection subscribes to exactly these types. */
+  /**
+   * One handler per event type; the projection subscribes to exactly these types. Handlers are
+   * the object's own keys, so any type works, `constructor` and `toString` included (write a
+   * `__proto__` handler as a computed key, `['__proto__']: …`, as a plain `__proto__:` key sets
+   * the object's prototype instead).
+   */
   handlers: ProjectionHandlers<TEvent>;
   /** Only streams with this prefix. @default every stream */
   streamPrefix?: string | readonly string[];
@@ -79,16 +84,20 @@ export interface DefineProjectionOptions<TEvent extends { type: string; data: un
 export function defineProjection<TEvent extends { type: string; data: unknown }>(
   options: DefineProjectionOptions<TEvent>,
 ): Projection {
-  const handlers = options.handlers as Readonly<
-    Record<string, ((event: RecordedEvent, context: ProjectionContext) => Promise<void> | void) | undefined>
-  >;
-  const eventTypes = Object.keys(handlers).filter((type) => typeof handlers[type] === 'function');
+  type Handler = (event: RecordedEvent, context: ProjectionContext) => Promise<void> | void;
+  // Own keys only, copied into a Map: an event type such as `__proto__`, `constructor` or
+  // `toString` must find its own handler or none, never one inherited from Object.prototype.
+  const handlers = new Map<string, Handler>();
+  for (const [type, handler] of Object.entries(options.handlers as Readonly<Record<string, unknown>>)) {
+    if (typeof handler === 'function') handlers.set(type, handler as Handler);
+  }
+  const eventTypes = [...handlers.keys()];
   const filter: EventFilter =
     options.streamPrefix === undefined ? { eventTypes } : { eventTypes, streamPrefix: options.streamPrefix };
   const projection: Projection = {
     name: options.name,
     filter,
-    handle: (event, context) => handlers[event.type]?.(event, context),
+    handle: (event, context) => handlers.get(event.type)?.(event, context),
   };
   const reset = options.reset;
   return reset === undefined ? projection : { ...projection, reset: (context) => reset(context) };

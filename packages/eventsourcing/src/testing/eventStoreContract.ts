@@ -8,6 +8,7 @@ import type { NewEvent } from '../eventStore/recordedEvent.js';
 import { InMemorySnapshotStore } from '../snapshots/snapshotStore.js';
 import { appendChecksContract } from './appendChecksContract.js';
 import { duplicateIdsContract } from './duplicateIdsContract.js';
+import { prototypeKeysContract } from './prototypeKeysContract.js';
 import { readChecksContract } from './readChecksContract.js';
 import { readContract } from './readContract.js';
 import { snapshotLoadingContract } from './snapshotLoadingContract.js';
@@ -39,7 +40,8 @@ export async function rejectionOf(run: () => Promise<unknown>): Promise<unknown>
  * Besides appends, reads and subscriptions, it holds a store to the rules every Keel store
  * shares: the input checks (`checkAppend` and the read checks: expected versions, event types,
  * stream-name length, read options), the duplicate-id rule, the storable-JSON value rules,
- * `recordedAt` never decreasing along the global order, and loaders ignoring a snapshot ahead of
+ * `recordedAt` never decreasing along the global order, names that are `Object.prototype` keys,
+ * `withUpcasting` keeping an explicit schema version, and loaders ignoring a snapshot ahead of
  * its stream (with an `InMemorySnapshotStore`; see `snapshotLoadingContract` for a store pair).
  *
  * @param name Shown in the test names.
@@ -58,6 +60,7 @@ export function eventStoreContract(name: string, createStore: StoreFactory<Event
     readChecksContract(createStore);
     subscriptionContract(createStore);
     valuesContract(createStore);
+    prototypeKeysContract(createStore);
   });
   snapshotLoadingContract(`${name} with InMemorySnapshotStore`, async () => ({
     eventStore: await createStore(),

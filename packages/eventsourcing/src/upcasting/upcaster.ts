@@ -1,3 +1,4 @@
+import { describeValue, ValidationError } from '@keel/core';
 import { UnknownSchemaVersionError } from '../errors/errors.js';
 import { SCHEMA_VERSION_KEY, schemaVersionOf } from '../eventStore/recordedEvent.js';
 import type { EventMetadata, NewEvent, RecordedEvent } from '../eventStore/recordedEvent.js';
@@ -22,7 +23,15 @@ export interface Upcaster {
    * @throws UnknownSchemaVersionError when the event is newer than the newest known version.
    */
   upcast(event: RecordedEvent): RecordedEvent;
-  /** Returns `event` with `metadata.schemaVersion` set to its type's current version. */
+  /**
+   * Returns `event` with `metadata.schemaVersion` set to its type's current version, unless the
+   * caller already set one: an explicit version is kept, so events already in an older shape
+   * (an import, a migration) are stored as such and upcast on read.
+   *
+   * @throws ValidationError when an explicit `schemaVersion` is not an integer >= 1.
+   * @throws UnknownSchemaVersionError when it is newer than the type's current version (the
+   *   event could not be read back).
+   */
   stamp<TEvent extends NewEvent>(event: TEvent): TEvent;
 }
 
@@ -59,8 +68,23 @@ export function createUpcaster(chains: UpcasterChains): Upcaster {
       return Object.freeze({ ...event, data, metadata });
     },
     stamp<TEvent extends NewEvent>(event: TEvent): TEvent {
-      const version = currentVersion(event.type);
-      return { ...event, metadata: { ...event.metadata, [SCHEMA_VERSION_KEY]: version } };
+      const current = currentVersion(event.type);
+      const explicit = (event.metadata as EventMetadata | undefined)?.[SCHEMA_VERSION_KEY];
+      if (explicit === undefined)
+        return { ...event, metadata: { ...event.metadata, [SCHEMA_VERSION_KEY]: current } };
+      if (typeof explicit !== 'number' || !Number.isInteger(explicit) || explicit < 1) {
+        throw new ValidationError(
+          [
+            {
+              path: ['metadata', SCHEMA_VERSION_KEY],
+              message: `must be an integer >= 1 (got ${describeValue(explicit)}).`,
+            },
+          ],
+          { subject: `event "${event.type}"` },
+        );
+      }
+      if (explicit > current) throw new UnknownSchemaVersionError(event.type, explicit, current);
+      return event;
     },
   });
 }

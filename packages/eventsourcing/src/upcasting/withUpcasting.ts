@@ -8,6 +8,7 @@ import type {
   SubscribeToAllOptions,
   SubscribeToStreamOptions,
 } from '../eventStore/eventStore.js';
+import { checkAppend } from '../eventStore/checkAppend.js';
 import type { NewEvent, RecordedEvent } from '../eventStore/recordedEvent.js';
 import type { Upcaster } from './upcaster.js';
 
@@ -27,7 +28,10 @@ async function* mapPages(
 
 /**
  * Wraps any {@link EventStore} so appends are stamped with the current schema version and every
- * read and subscription returns events upcast to the newest shape. Pass the wrapped store to
+ * read and subscription returns events upcast to the newest shape. An event appended with an
+ * explicit `metadata.schemaVersion` keeps it (so events already in an older shape can be
+ * imported through the wrapper); one newer than the chains know is refused with
+ * `UnknownSchemaVersionError` before anything is written. Pass the wrapped store to
  * repositories, command handlers and projection runners, and they all see the same shapes.
  *
  * @param store The store to wrap (in-memory, PostgreSQL …).
@@ -46,6 +50,8 @@ export function withUpcasting(store: EventStore, upcaster: Upcaster): EventStore
       events: readonly NewEvent[],
       options?: AppendOptions,
     ): Promise<AppendResult> {
+      // Refuse malformed events with the store's ValidationError before stamping touches them.
+      checkAppend(streamName, options?.expectedVersion, events);
       const result = await store.appendToStream(
         streamName,
         events.map((event) => upcaster.stamp(event)),

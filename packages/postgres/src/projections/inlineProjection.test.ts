@@ -1,4 +1,5 @@
 import { collect, NO_STREAM } from '@keel/eventsourcing';
+import type { RecordedEvent } from '@keel/eventsourcing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
 import { PostgresEventStore } from '../eventStore/postgresEventStore.js';
@@ -82,5 +83,23 @@ describe('inline projections of PostgresEventStore', () => {
     const again = await store.appendToStream('acc-1', batch, { expectedVersion: NO_STREAM });
     expect(again.appended).toBe(false);
     expect(await balance('acc-1')).toBe(40);
+  });
+
+  it('appends events whose types are Object.prototype keys and runs only their own handlers', async () => {
+    const schema = await freshSchema(client);
+    const seen: string[] = [];
+    const record = (event: RecordedEvent): void => void seen.push(`${event.type}:${event.streamVersion}`);
+    const keys = defineInlineProjection<{ type: string; data: unknown }>({
+      name: 'keys',
+      handlers: { ['__proto__']: record, constructor: record },
+    });
+    const store = new PostgresEventStore(client, { schema, inlineProjections: [keys] });
+    const types = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'Plain'];
+    await store.appendToStream(
+      'acc-1',
+      types.map((type) => ({ type, data: {} })),
+    );
+    expect(seen).toEqual(['__proto__:1', 'constructor:2']);
+    expect((await collect(store.readStream('acc-1'))).map((event) => event.type)).toEqual(types);
   });
 });

@@ -18,7 +18,11 @@ export type InlineHandlers<TEvent extends { type: string; data: unknown }> = {
 export interface DefineInlineProjectionOptions<TEvent extends { type: string; data: unknown }> {
   /** The projection's name, used in errors. */
   name: string;
-  /** A handler per event type it reacts to. */
+  /**
+   * A handler per event type it reacts to: the object's own keys, so any type works,
+   * `constructor` and `toString` included (write a `__proto__` handler as a computed key,
+   * `['__proto__']: …`).
+   */
   handlers: InlineHandlers<TEvent>;
 }
 
@@ -44,13 +48,18 @@ export interface DefineInlineProjectionOptions<TEvent extends { type: string; da
 export function defineInlineProjection<TEvent extends { type: string; data: unknown }>(
   options: DefineInlineProjectionOptions<TEvent>,
 ): InlineProjection<SqlTransaction> {
-  const handlers = options.handlers as Readonly<Record<string, InlineHandler<RecordedEvent> | undefined>>;
+  // Own keys only, copied into a Map: an event type such as `__proto__` or `constructor` must find
+  // its own handler or none, never one inherited from Object.prototype.
+  const handlers = new Map<string, InlineHandler<RecordedEvent>>();
+  for (const [type, handler] of Object.entries(options.handlers as Readonly<Record<string, unknown>>)) {
+    if (typeof handler === 'function') handlers.set(type, handler as InlineHandler<RecordedEvent>);
+  }
   return {
     name: options.name,
     async apply(events, { transaction, signal }) {
       for (const event of events) {
         throwIfAborted(signal);
-        await handlers[event.type]?.(event, transaction, signal);
+        await handlers.get(event.type)?.(event, transaction, signal);
       }
     },
   };
