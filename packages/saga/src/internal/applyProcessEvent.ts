@@ -16,7 +16,8 @@ function react(
   event: Message,
   now: number,
 ): ProcessInstance | 'defer' {
-  const handler = definition.on[event.type] as
+  // Own keys only: an event typed `constructor` or `__proto__` must not find Object.prototype's.
+  const handler = (Object.hasOwn(definition.on, event.type) ? definition.on[event.type] : undefined) as
     | ((state: unknown, event: Message, context: { correlationId: string; now: number }) => unknown)
     | undefined;
   if (handler === undefined) return instance;

@@ -1,5 +1,7 @@
 import type { Message } from '@keel/core';
+import { assertOptions, optionFunction, optionRule } from '@keel/core';
 import { SagaConfigError } from '../errors/errors.js';
+import { optionStorableText } from '../internal/storableText.js';
 
 /**
  * What a handler decides for one event: the new state, the commands to send, whether the
@@ -48,7 +50,8 @@ export interface ProcessDefinition<TState, TEvent extends Message, TCommand exte
 /**
  * Defines a process manager; pass the state, event and command types explicitly.
  *
- * @throws {SagaConfigError} when the name is empty or `correlate`/`initialState` is missing.
+ * @throws {SagaConfigError} when the name is empty (or has a NUL character or lone surrogate).
+ * @throws {ValidationError} when `correlate` or `initialState` is not a function or `on` not an object.
  * @example
  * ```ts
  * const fulfilment = defineProcess<State, OrderEvent, OrderCommand>({
@@ -65,13 +68,18 @@ export interface ProcessDefinition<TState, TEvent extends Message, TCommand exte
 export function defineProcess<TState, TEvent extends Message, TCommand extends Message>(
   definition: ProcessDefinition<TState, TEvent, TCommand>,
 ): ProcessDefinition<TState, TEvent, TCommand> {
-  if (typeof definition.name !== 'string' || definition.name.length === 0) {
-    throw new SagaConfigError('A process manager name must be a non-empty string.');
-  }
-  if (typeof definition.correlate !== 'function' || typeof definition.initialState !== 'function') {
-    throw new SagaConfigError(
-      `Process manager "${definition.name}" needs correlate and initialState functions.`,
-    );
-  }
+  const problem = optionStorableText(definition?.name, true);
+  if (problem !== undefined) throw new SagaConfigError(`A process manager name ${problem}`);
+  const { on } = definition;
+  assertOptions(`process manager "${definition.name}"`, {
+    correlate: optionFunction(definition.correlate, true),
+    initialState: optionFunction(definition.initialState, true),
+    on: optionRule(
+      on !== null &&
+        typeof on === 'object' &&
+        Object.values(on).every((handler) => typeof handler === 'function' || handler === undefined),
+      'must be an object of handler functions by event type.',
+    ),
+  });
   return Object.freeze({ ...definition, on: Object.freeze({ ...definition.on }) });
 }

@@ -1,5 +1,12 @@
 import type { Command, DomainEvent } from '@keel/core';
-import { createCommand, createEvent, ManualClock } from '@keel/core';
+import {
+  ConcurrencyError,
+  createCommand,
+  createEvent,
+  isConcurrencyError,
+  isValidationError,
+  ManualClock,
+} from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSagaConfigError } from '../errors/errors.js';
@@ -224,18 +231,79 @@ describe('ProcessManager', () => {
     expect(sent.map((cmd) => cmd.type).sort()).toEqual(['CapturePayment', 'ReserveInventory']);
   });
 
-  it('rejects an invalid definition or option with a SagaConfigError', () => {
-    expect(() => defineProcess({ ...fulfilment, name: '' })).toThrow(/non-empty/);
-    let caught: unknown;
-    try {
-      new ProcessManager(
-        fulfilment,
-        { store: new InMemoryProcessStore(), send: () => {} },
-        { maxConflictRetries: -1 },
-      );
-    } catch (error) {
-      caught = error;
+  it('rejects an empty name with a SagaConfigError and bad options with a ValidationError', () => {
+    expect(isSagaConfigError(thrown(() => defineProcess({ ...fulfilment, name: '' })))).toBe(true);
+    expect(
+      isValidationError(thrown(() => defineProcess({ ...fulfilment, correlate: undefined as never }))),
+    ).toBe(true);
+    const store = new InMemoryProcessStore();
+    for (const options of [{ maxConflictRetries: -1 }, { maxConflictRetries: 1.5 }, { clock: {} as never }]) {
+      expect(
+        isValidationError(thrown(() => new ProcessManager(fulfilment, { store, send: () => {} }, options))),
+      ).toBe(true);
     }
-    expect(isSagaConfigError(caught)).toBe(true);
+  });
+
+  it('refuses missing or wrong ports at construction, not at the first event', () => {
+    const store = new InMemoryProcessStore();
+    expect(isValidationError(thrown(() => new ProcessManager(fulfilment, { store } as never)))).toBe(true);
+    expect(
+      isValidationError(thrown(() => new ProcessManager(fulfilment, { store: {}, send: () => {} } as never))),
+    ).toBe(true);
+    expect(isValidationError(thrown(() => new ProcessManager(fulfilment, undefined as never)))).toBe(true);
+  });
+
+  it('takes the defaults for options set to undefined, and accepts Infinity conflict retries', async () => {
+    const store = new InMemoryProcessStore();
+    const manager = new ProcessManager(
+      fulfilment,
+      { store, send: () => {} },
+      { clock: undefined, logger: undefined, maxConflictRetries: undefined },
+    );
+    const [placed] = happyPath('o-1');
+    expect((await manager.handle(placed!)).outcome).toBe('handled');
+    expect(
+      () => new ProcessManager(fulfilment, { store, send: () => {} }, { maxConflictRetries: Infinity }),
+    ).not.toThrow();
+  });
+
+  it('retries a conflicting save at most maxConflictRetries times when it is undefined (default 5)', async () => {
+    const inner = new InMemoryProcessStore();
+    let saves = 0;
+    const store = {
+      load: (name: string, id: string) => inner.load(name, id),
+      listWithOutbox: (name: string) => inner.listWithOutbox(name),
+      save: async () => {
+        saves++;
+        throw new ConcurrencyError({ subject: 'p', expected: 0, actual: 1 });
+      },
+    };
+    const manager = new ProcessManager(
+      fulfilment,
+      { store, send: () => {} },
+      { maxConflictRetries: undefined },
+    );
+    const [placed] = happyPath('o-1');
+    await expect(manager.handle(placed!)).rejects.toSatisfy(isConcurrencyError);
+    expect(saves).toBe(6);
+  });
+
+  it('ignores an event whose type is an Object.prototype key instead of calling a prototype method', async () => {
+    const store = new InMemoryProcessStore();
+    const manager = new ProcessManager(fulfilment, { store, send: () => {} });
+    for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const event = createEvent(type as never, { orderId: 'o-1' }) as never;
+      expect((await manager.handle(event)).outcome).toBe('handled');
+    }
+    expect((await manager.get('o-1'))?.state).toEqual(fulfilment.initialState('o-1'));
   });
 });
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

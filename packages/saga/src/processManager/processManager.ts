@@ -1,6 +1,15 @@
 import type { Clock, Logger, Message } from '@keel/core';
-import { isConcurrencyError, noopLogger, systemClock, throwIfAborted } from '@keel/core';
-import { SagaConfigError } from '../errors/errors.js';
+import {
+  assertOptions,
+  isConcurrencyError,
+  noopLogger,
+  optionFunction,
+  optionInteger,
+  optionObject,
+  systemClock,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
 import { applyProcessEvent } from '../internal/applyProcessEvent.js';
 import { KeyedMutex } from '../internal/keyedMutex.js';
 import type { ProcessDefinition } from './defineProcess.js';
@@ -16,14 +25,21 @@ export interface ProcessManagerPorts<TCommand extends Message> {
   readonly send: (command: TCommand, options: { readonly signal?: AbortSignal }) => PromiseLike<void> | void;
 }
 
-/** Options of a {@link ProcessManager}. */
+/**
+ * Options of a {@link ProcessManager}. An option left out or `undefined` takes its default; a
+ * bad value is refused at construction with a `ValidationError`.
+ */
 export interface ProcessManagerOptions {
   /** Source of time. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Where handler and send failures are logged. @default noopLogger */
-  logger?: Logger;
-  /** How often `handle` reloads and retries after a concurrent change to the instance. @default 5 */
-  maxConflictRetries?: number;
+  logger?: Logger | undefined;
+  /**
+   * How often `handle` reloads and retries after a concurrent change to the instance: an
+   * integer >= 0, or `Infinity` to retry until it wins.
+   * @default 5
+   */
+  maxConflictRetries?: number | undefined;
 }
 
 /** The defaults of {@link ProcessManagerOptions}. */
@@ -64,21 +80,32 @@ export class ProcessManager<TState, TEvent extends Message, TCommand extends Mes
   readonly #maxConflictRetries: number;
   readonly #mutex = new KeyedMutex();
 
-  /** @throws {SagaConfigError} when `maxConflictRetries` is not an integer >= 0. */
+  /**
+   * @throws {ValidationError} when a port is missing or of the wrong kind, or an option is out
+   *   of range (e.g. `maxConflictRetries` not an integer >= 0).
+   */
   constructor(
     definition: ProcessDefinition<TState, TEvent, TCommand>,
     ports: ProcessManagerPorts<TCommand>,
-    options: ProcessManagerOptions = {},
+    options?: ProcessManagerOptions,
   ) {
-    const retries = options.maxConflictRetries ?? PROCESS_MANAGER_DEFAULTS.maxConflictRetries;
-    if (!Number.isInteger(retries) || retries < 0) {
-      throw new SagaConfigError(`Option maxConflictRetries must be an integer >= 0; got ${retries}.`);
-    }
+    const settings = withDefaults(
+      { ...PROCESS_MANAGER_DEFAULTS, clock: systemClock, logger: noopLogger },
+      options,
+    );
+    assertOptions('ProcessManager', {
+      definition: optionObject(definition, 'a process definition', ['correlate', 'initialState'], true),
+      store: optionObject(ports?.store, 'a ProcessStore', ['load', 'save', 'listWithOutbox'], true),
+      send: optionFunction(ports?.send, true),
+      clock: optionObject(settings.clock, 'a Clock', ['now']),
+      logger: optionObject(settings.logger, 'a Logger', ['debug', 'info', 'warn', 'error', 'child']),
+      maxConflictRetries: optionInteger(settings.maxConflictRetries, { min: 0, infinity: true }),
+    });
     this.#definition = definition;
     this.#ports = ports;
-    this.#clock = options.clock ?? systemClock;
-    this.#logger = (options.logger ?? noopLogger).child({ processName: definition.name });
-    this.#maxConflictRetries = retries;
+    this.#clock = settings.clock;
+    this.#logger = settings.logger.child({ processName: definition.name });
+    this.#maxConflictRetries = settings.maxConflictRetries;
   }
 
   /**
