@@ -1,4 +1,4 @@
-import { ConcurrencyError } from '@keel/core';
+import { assertOptions, ConcurrencyError, optionObject, optionString, withDefaults } from '@keel/core';
 import type { Message } from '@keel/core';
 import type { ProcessInstance, ProcessStatus, ProcessStore } from '@keel/saga';
 import { sqlSchema } from '../client/identifiers.js';
@@ -9,7 +9,7 @@ import { toNumber } from '../internal/normalize.js';
 /** Options of {@link PostgresProcessStore}. */
 export interface PostgresProcessStoreOptions {
   /** The schema that holds the `processes` table (created by `migrate()`). @default 'keel' */
-  schema?: string;
+  schema?: string | undefined;
 }
 
 /** The defaults of {@link PostgresProcessStoreOptions}. */
@@ -66,22 +66,30 @@ function instanceParams(instance: ProcessInstance, version: number): unknown[] {
 /**
  * A durable {@link ProcessStore} on PostgreSQL or PGlite: state, inbox (handled message ids),
  * early events and outbox of each process instance are saved together in one row, guarded by
- * its version. Passes `processStoreContract` from `@keel/saga/testing`.
+ * its version. Values go through core's `toStorableJson`, refused and changed exactly as in
+ * `InMemoryProcessStore`. Passes `processStoreContract` from `@keel/saga/testing`.
  *
  * @param client A client, or a transaction to make the instance's writes part of it.
+ * @throws {ValidationError} at construction when `client` is not a SQL client or `schema` not a string.
  * @throws {InvalidIdentifierError} at construction when `schema` is not a plain lowercase identifier.
  * @example
  * ```ts
- * const manager = new ProcessManager(fulfilment, { store: new PostgresProcessStore(client), commands });
+ * const store = new PostgresProcessStore(client);
+ * const manager = new ProcessManager(fulfilment, { store, send: (command) => commandBus.send(command) });
  * ```
  */
 export class PostgresProcessStore implements ProcessStore {
   readonly #client: SqlExecutor;
   readonly #table: string;
 
-  constructor(client: SqlExecutor, options: PostgresProcessStoreOptions = {}) {
+  constructor(client: SqlExecutor, options?: PostgresProcessStoreOptions) {
+    const { schema } = withDefaults(POSTGRES_PROCESS_STORE_DEFAULTS, options);
+    assertOptions('PostgresProcessStore', {
+      client: optionObject(client, 'a SQL client', ['query'], true),
+      schema: optionString(schema),
+    });
     this.#client = client;
-    this.#table = sqlSchema(options.schema ?? POSTGRES_PROCESS_STORE_DEFAULTS.schema).table('processes');
+    this.#table = sqlSchema(schema).table('processes');
   }
 
   /** The instance for this key, or `undefined`. */

@@ -26,7 +26,10 @@ export interface ProcessInstance<TState = unknown> {
 /**
  * Durable storage of process-manager instances, keyed by process name and correlation id. State,
  * inbox and outbox are saved together, so a SQL implementation writes them in one transaction.
- * Run `processStoreContract` from `@keel/saga/testing` against an implementation.
+ * Values are kept by the rules of core's `toStorableJson`, alike in every store: what PostgreSQL
+ * cannot hold (NUL characters, lone surrogates, BigInt, …) is refused with a `SerializationError`
+ * before anything is written, and what JSON changes (a `Date` becomes its ISO string) comes back
+ * changed. Run `processStoreContract` from `@keel/saga/testing` against an implementation.
  */
 export interface ProcessStore {
   /** The instance for this key, or `undefined`. */
@@ -35,6 +38,7 @@ export interface ProcessStore {
    * Inserts (when `expectedVersion` is 0) or replaces the instance if its stored version is
    * `expectedVersion`; returns it at `expectedVersion + 1`.
    * @throws {ConcurrencyError} when the stored version differs (or it exists and 0 was expected).
+   * @throws {SerializationError} (from `@keel/core`) when a value cannot be stored; nothing changes.
    */
   save(instance: ProcessInstance, expectedVersion: number): Promise<ProcessInstance>;
   /** The instances of `processName` whose outbox is not empty, oldest first. */

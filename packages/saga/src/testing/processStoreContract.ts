@@ -1,4 +1,4 @@
-import { createCommand, createEvent, isConcurrencyError } from '@keel/core';
+import { createCommand, createEvent, isConcurrencyError, isSerializationError } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import type { ProcessInstance, ProcessStore } from '../processManager/processStore.js';
 
@@ -84,5 +84,62 @@ export function processStoreContract(
       const listed = await store.listWithOutbox('fulfilment');
       expect(listed.map((instance) => instance.correlationId)).toEqual(['older', 'with']);
     });
+
+    describe('values', () => defineProcessValueTests(createStore));
+  });
+}
+
+/** Values PostgreSQL cannot hold: every store refuses them with a SerializationError. */
+const REFUSED: readonly [string, unknown][] = [
+  ['a NUL character', { note: 'a\u0000b' }],
+  ['a lone surrogate', { note: '\uDC00' }],
+  ['a BigInt', { total: 12n }],
+  ['a Set', { tags: new Set(['a']) }],
+];
+
+function defineProcessValueTests(createStore: () => ProcessStore | Promise<ProcessStore>): void {
+  for (const [name, state] of REFUSED) {
+    it(`refuses a state with ${name} with a SerializationError before anything is written`, async () => {
+      const store = await createStore();
+      const error = await store.save(instanceFixture('o-1', { state }), 0).catch((caught: unknown) => caught);
+      expect(isSerializationError(error)).toBe(true);
+      expect(await store.load('fulfilment', 'o-1')).toBeUndefined();
+      const saved = await store.save(instanceFixture('o-1'), 0);
+      const update = await store.save({ ...saved, state }, 1).catch((caught: unknown) => caught);
+      expect(isSerializationError(update)).toBe(true);
+      expect(await store.load('fulfilment', 'o-1')).toEqual(saved);
+    });
+  }
+
+  it('refuses an outbox command whose data cannot be stored', async () => {
+    const store = await createStore();
+    const command = createCommand('Charge', { amount: 5n });
+    const error = await store
+      .save(instanceFixture('o-1', { outbox: [command] }), 0)
+      .catch((caught: unknown) => caught);
+    expect(isSerializationError(error)).toBe(true);
+    expect(await store.listWithOutbox('fulfilment')).toEqual([]);
+  });
+
+  it('gives Dates back as ISO strings and class instances as plain objects', async () => {
+    const store = await createStore();
+    class Stage {
+      constructor(readonly name: string) {}
+    }
+    const at = new Date(Date.UTC(2024, 5, 1));
+    const saved = await store.save(instanceFixture('o-1', { state: { at, stage: new Stage('new') } }), 0);
+    const loaded = await store.load('fulfilment', 'o-1');
+    for (const seen of [saved, loaded]) {
+      expect(seen?.state).toStrictEqual({ at: '2024-06-01T00:00:00.000Z', stage: { name: 'new' } });
+    }
+  });
+
+  it('returns copies that do not change the stored instance when mutated', async () => {
+    const store = await createStore();
+    const saved = await store.save(instanceFixture('o-1', { state: { items: [1] } }), 0);
+    (saved.state as { items: number[] }).items.push(2);
+    const loaded = await store.load('fulfilment', 'o-1');
+    (loaded?.state as { items: number[] }).items.push(3);
+    expect((await store.load('fulfilment', 'o-1'))?.state).toEqual({ items: [1] });
   });
 }
