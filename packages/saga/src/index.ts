@@ -47,6 +47,7 @@ export type {
   SagaCreateResult,
   SagaQuery,
   SagaClaimRequest,
+  SagaClaimCursor,
 } from './store/sagaStore.js';
 
 export { defineProcess } from './processManager/defineProcess.js';

@@ -1,4 +1,11 @@
-import { ConcurrencyError, NotFoundError } from '@keel/core';
+import {
+  assertOptions,
+  ConcurrencyError,
+  NotFoundError,
+  optionObject,
+  optionString,
+  withDefaults,
+} from '@keel/core';
 import type {
   SagaClaimRequest,
   SagaCreateResult,
@@ -10,13 +17,13 @@ import type {
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
 import { toJsonParam } from '../internal/json.js';
-import { byAge, SAGA_COLUMNS, SAGA_SELECT, sagaParams, toSagaRecord } from './sagaRows.js';
+import { SAGA_COLUMNS, SAGA_SELECT, sagaParams, toSagaRecord } from './sagaRows.js';
 import type { SagaRow } from './sagaRows.js';
 
 /** Options of {@link PostgresSagaStore}. */
 export interface PostgresSagaStoreOptions {
   /** The schema that holds the `sagas` table (created by `migrate()`). @default 'keel' */
-  schema?: string;
+  schema?: string | undefined;
 }
 
 /** The defaults of {@link PostgresSagaStoreOptions}. */
@@ -36,7 +43,12 @@ const LEASE_FREE = '(lease_until IS NULL OR lease_until <= $3)';
  * with `FOR UPDATE SKIP LOCKED`, so several orchestrators recover in parallel without running
  * a saga twice. Passes `sagaStoreContract` from `@keel/saga/testing`.
  *
+ * Values are stored through core's `toStorableJson`: NUL characters, lone surrogates, BigInt
+ * and the like are refused with a `SerializationError` before anything is written, and a `Date`
+ * comes back as its ISO string, exactly as `InMemorySagaStore` does.
+ *
  * @param client A client, or a transaction to make the saga's writes part of it.
+ * @throws {ValidationError} at construction when `client` is not a SQL client or `schema` not a string.
  * @throws {InvalidIdentifierError} at construction when `schema` is not a plain lowercase identifier.
  * @example
  * ```ts
@@ -49,9 +61,14 @@ export class PostgresSagaStore implements SagaStore {
   readonly #client: SqlExecutor;
   readonly #table: string;
 
-  constructor(client: SqlExecutor, options: PostgresSagaStoreOptions = {}) {
+  constructor(client: SqlExecutor, options?: PostgresSagaStoreOptions) {
+    const { schema } = withDefaults(POSTGRES_SAGA_STORE_DEFAULTS, options);
+    assertOptions('PostgresSagaStore', {
+      client: optionObject(client, 'a SQL client', ['query'], true),
+      schema: optionString(schema),
+    });
     this.#client = client;
-    this.#table = sqlSchema(options.schema ?? POSTGRES_SAGA_STORE_DEFAULTS.schema).table('sagas');
+    this.#table = sqlSchema(schema).table('sagas');
   }
 
   /** Inserts `record` at version 1 unless the id exists; see {@link SagaStore.create}. */
@@ -142,23 +159,37 @@ export class PostgresSagaStore implements SagaStore {
     );
   }
 
-  /** Leases up to `limit` free unfinished sagas, oldest first, skipping rows others are claiming. */
+  /**
+   * Leases up to `limit` free unfinished sagas, oldest first and after `request.after` when
+   * given, skipping rows others are claiming; returns them in that order.
+   */
   async claimUnfinished(request: SagaClaimRequest): Promise<SagaRecord[]> {
     if (request.limit <= 0 || request.sagaNames?.length === 0) return [];
-    const byName = request.sagaNames === undefined ? '' : 'AND saga_name = ANY($5::text[])';
     const params: unknown[] = [request.owner, request.until, request.now, limitParam(request.limit)];
-    if (request.sagaNames !== undefined) params.push([...request.sagaNames]);
+    const conditions = [UNFINISHED, LEASE_FREE];
+    if (request.sagaNames !== undefined) {
+      params.push([...request.sagaNames]);
+      conditions.push(`saga_name = ANY($${params.length}::text[])`);
+    }
+    if (request.after !== undefined) {
+      params.push(request.after.createdAt, request.after.sagaId);
+      conditions.push(
+        `(created_at, saga_id) > ($${params.length - 1}::bigint, $${params.length}::text COLLATE "C")`,
+      );
+    }
     const { rows } = await this.#client.query<SagaRow>(
-      `UPDATE ${this.#table} AS s
-       SET lease_owner = $1, lease_until = $2, version = s.version + 1
-       FROM (SELECT saga_id FROM ${this.#table}
-             WHERE ${UNFINISHED} AND ${LEASE_FREE} ${byName}
-             ORDER BY created_at, saga_id LIMIT $4
-             FOR UPDATE SKIP LOCKED) AS claimed
-       WHERE s.saga_id = claimed.saga_id RETURNING s.*, s.input IS NULL AS input_is_null`,
+      `WITH claimed AS (
+         UPDATE ${this.#table} AS s
+         SET lease_owner = $1, lease_until = $2, version = s.version + 1
+         FROM (SELECT saga_id FROM ${this.#table}
+               WHERE ${conditions.join(' AND ')}
+               ORDER BY created_at, saga_id LIMIT $4
+               FOR UPDATE SKIP LOCKED) AS free
+         WHERE s.saga_id = free.saga_id RETURNING s.*, s.input IS NULL AS input_is_null)
+       SELECT * FROM claimed ORDER BY created_at, saga_id`,
       params,
     );
-    return rows.map(toSagaRecord).sort(byAge);
+    return rows.map(toSagaRecord);
   }
 
   /** Sagas matching `query`, oldest first. */

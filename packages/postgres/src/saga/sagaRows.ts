@@ -64,8 +64,3 @@ export function sagaParams(record: SagaRecord, version: number): unknown[] {
     record.lease?.until ?? null,
   ];
 }
-
-/** Sorts records oldest first (by `createdAt`, then id), as the store contract orders them. */
-export function byAge(a: SagaRecord, b: SagaRecord): number {
-  return a.createdAt - b.createdAt || (a.sagaId < b.sagaId ? -1 : a.sagaId > b.sagaId ? 1 : 0);
-}

@@ -1,5 +1,6 @@
-import { ConcurrencyError, NotFoundError } from '@keel/core';
+import { ConcurrencyError, NotFoundError, storableCopy } from '@keel/core';
 import type {
+  SagaClaimCursor,
   SagaClaimRequest,
   SagaCreateResult,
   SagaQuery,
@@ -12,18 +13,56 @@ import { isFinalSagaStatus } from './sagaStore.js';
 /** Lets other pending promise callbacks run first, as a round trip to a real database would. */
 const tick = (): Promise<void> => Promise.resolve();
 
-function byAge(a: SagaRecord, b: SagaRecord): number {
-  return a.createdAt - b.createdAt || (a.sagaId < b.sagaId ? -1 : a.sagaId > b.sagaId ? 1 : 0);
+/** Compares by Unicode code point, as PostgreSQL's "C" collation orders saga ids. */
+function compareIds(a: string, b: string): number {
+  const left = [...a];
+  const right = [...b];
+  for (let index = 0; index < Math.min(left.length, right.length); index++) {
+    const difference = left[index]!.codePointAt(0)! - right[index]!.codePointAt(0)!;
+    if (difference !== 0) return difference;
+  }
+  return left.length - right.length;
 }
+
+function compareAge(a: SagaClaimCursor, b: SagaClaimCursor): number {
+  return a.createdAt - b.createdAt || compareIds(a.sagaId, b.sagaId);
+}
+
+const byAge = (a: SagaRecord, b: SagaRecord): number => compareAge(a, b);
+
+/**
+ * The record as every store keeps it: its values through core's `storableCopy` (what the
+ * PostgreSQL store refuses is refused here with the same `SerializationError`, before anything
+ * is written; what JSON changes comes back changed), so code tested in memory works there.
+ */
+function storable(record: SagaRecord): SagaRecord {
+  const what = `saga "${record.sagaId}"`;
+  const input = storableCopy(record.input, `the input of ${what}`);
+  const history = storableCopy(record.history, `the history of ${what}`);
+  const error = storableCopy(record.error, `the error of ${what}`);
+  const { input: _input, error: _error, ...rest } = record;
+  return {
+    ...rest,
+    input,
+    history,
+    ...(error === undefined ? {} : { error }),
+  } as SagaRecord;
+}
+
+/** A copy to hand out, so a caller mutating it never changes what is stored. */
+const copy = (record: SagaRecord): SagaRecord => structuredClone(record);
 
 function leaseIsFree(record: SagaRecord, now: number): boolean {
   return record.lease === undefined || record.lease.until <= now;
 }
 
 /**
- * A {@link SagaStore} in memory, for tests and prototypes. Records are deep-copied in and out
- * (`structuredClone`), so a non-serializable output fails here as it would in a database, and
- * every call yields once so concurrent callers interleave as they would against a server.
+ * A {@link SagaStore} in memory, for tests and prototypes. It accepts, refuses and changes
+ * values exactly as the PostgreSQL store does: input, history and error go through core's
+ * `storableCopy` on every write (a NUL character, a lone surrogate or a BigInt is refused with a
+ * `SerializationError` before anything changes; a `Date` comes back as its ISO string), records
+ * are copied out on every read, and every call yields once so concurrent callers interleave as
+ * they would against a server.
  *
  * @example
  * ```ts
@@ -34,21 +73,22 @@ export class InMemorySagaStore implements SagaStore {
   readonly #records = new Map<string, SagaRecord>();
 
   async create(record: SagaRecord): Promise<SagaCreateResult> {
+    const stored: SagaRecord = { ...storable(record), version: 1 };
     await tick();
     const existing = this.#records.get(record.sagaId);
-    if (existing !== undefined) return { created: false, record: structuredClone(existing) };
-    const stored: SagaRecord = structuredClone({ ...record, version: 1 });
+    if (existing !== undefined) return { created: false, record: copy(existing) };
     this.#records.set(record.sagaId, stored);
-    return { created: true, record: structuredClone(stored) };
+    return { created: true, record: copy(stored) };
   }
 
   async get(sagaId: string): Promise<SagaRecord | undefined> {
     await tick();
     const record = this.#records.get(sagaId);
-    return record === undefined ? undefined : structuredClone(record);
+    return record === undefined ? undefined : copy(record);
   }
 
   async save(record: SagaRecord, expectedVersion: number): Promise<SagaRecord> {
+    const { lease: _ignored, ...state } = storable(record);
     await tick();
     const current = this.#records.get(record.sagaId);
     if (current === undefined) throw new NotFoundError('Saga', record.sagaId);
@@ -59,17 +99,16 @@ export class InMemorySagaStore implements SagaStore {
         actual: current.version,
       });
     }
-    const { lease: _ignored, ...state } = record;
-    const stored: SagaRecord = structuredClone({
+    const stored: SagaRecord = {
       ...state,
       sagaId: current.sagaId,
       sagaName: current.sagaName,
       createdAt: current.createdAt,
       version: expectedVersion + 1,
       ...(current.lease === undefined ? {} : { lease: current.lease }),
-    });
+    };
     this.#records.set(record.sagaId, stored);
-    return structuredClone(stored);
+    return copy(stored);
   }
 
   async tryAcquireLease(
@@ -82,7 +121,7 @@ export class InMemorySagaStore implements SagaStore {
     const current = this.#records.get(sagaId);
     if (current === undefined || isFinalSagaStatus(current.status) || !leaseIsFree(current, now))
       return undefined;
-    return structuredClone(this.#lease(current, owner, until));
+    return copy(this.#lease(current, owner, until));
   }
 
   async renewLease(sagaId: string, owner: string, until: number): Promise<boolean> {
@@ -104,12 +143,14 @@ export class InMemorySagaStore implements SagaStore {
   async claimUnfinished(request: SagaClaimRequest): Promise<SagaRecord[]> {
     await tick();
     const names = request.sagaNames === undefined ? undefined : new Set(request.sagaNames);
+    const { after } = request;
     const free = [...this.#records.values()]
       .filter((record) => !isFinalSagaStatus(record.status) && leaseIsFree(record, request.now))
       .filter((record) => names === undefined || names.has(record.sagaName))
+      .filter((record) => after === undefined || compareAge(record, after) > 0)
       .sort(byAge)
       .slice(0, Math.max(0, request.limit));
-    return free.map((record) => structuredClone(this.#lease(record, request.owner, request.until)));
+    return free.map((record) => copy(this.#lease(record, request.owner, request.until)));
   }
 
   async list(query: SagaQuery = {}): Promise<SagaRecord[]> {
@@ -122,7 +163,9 @@ export class InMemorySagaStore implements SagaStore {
       .filter((record) => statuses === undefined || statuses.has(record.status))
       .filter((record) => query.sagaName === undefined || record.sagaName === query.sagaName)
       .sort(byAge);
-    return structuredClone(query.limit === undefined ? matches : matches.slice(0, query.limit));
+    return (query.limit === undefined ? matches : matches.slice(0, Math.max(0, Math.floor(query.limit)))).map(
+      copy,
+    );
   }
 
   #lease(record: SagaRecord, owner: string, until: number): SagaRecord {

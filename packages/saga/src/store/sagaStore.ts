@@ -34,7 +34,18 @@ export type SagaHistoryEntry =
       readonly timeoutAt?: number;
     }
   | { readonly type: 'stepCompleted'; readonly at: number; readonly step: string; readonly output: unknown }
-  | { readonly type: 'stepFailed'; readonly at: number; readonly step: string; readonly error: SagaErrorInfo }
+  | {
+      readonly type: 'stepFailed';
+      readonly at: number;
+      readonly step: string;
+      readonly error: SagaErrorInfo;
+      /**
+       * `true` when the step may have taken effect although it failed: its timeout or the
+       * saga's deadline cut it off while it ran (or after a crash), or its output could not be
+       * stored. Such a step is compensated too, with `outcome: 'unknown'`.
+       */
+      readonly outcomeUnknown?: boolean;
+    }
   | { readonly type: 'deadlineExceeded'; readonly at: number; readonly error: SagaErrorInfo }
   | {
       readonly type: 'compensationStarted';
@@ -99,6 +110,12 @@ export interface SagaQuery {
   readonly limit?: number;
 }
 
+/** A position in the order of {@link SagaStore.claimUnfinished}: oldest first, by `createdAt`, then id. */
+export interface SagaClaimCursor {
+  readonly createdAt: number;
+  readonly sagaId: string;
+}
+
 /** A request to lease unfinished sagas, see {@link SagaStore.claimUnfinished}. */
 export interface SagaClaimRequest {
   readonly owner: string;
@@ -110,6 +127,12 @@ export interface SagaClaimRequest {
   readonly limit: number;
   /** Only sagas with one of these names (the ones the caller can run). */
   readonly sagaNames?: readonly string[];
+  /**
+   * Only sagas strictly after this position (by `createdAt`, then `sagaId`). `recover()` passes
+   * the last saga of the previous batch, so one pass pages forward through every unfinished
+   * saga and never claims the same oldest ones again, whatever happens to them.
+   */
+  readonly after?: SagaClaimCursor;
 }
 
 /**
@@ -119,13 +142,20 @@ export interface SagaClaimRequest {
  *
  * A SQL implementation maps each method to one statement or transaction, e.g. `claimUnfinished`
  * as `UPDATE … WHERE saga_id IN (SELECT … WHERE status IN ('running','compensating') AND
- * (lease_until IS NULL OR lease_until <= $now) ORDER BY created_at LIMIT $n FOR UPDATE SKIP
- * LOCKED) RETURNING *`. Run `sagaStoreContract` from `@keel/saga/testing` against it.
+ * (lease_until IS NULL OR lease_until <= $now) AND (created_at, saga_id) > ($after) ORDER BY
+ * created_at, saga_id LIMIT $n FOR UPDATE SKIP LOCKED) RETURNING *`.
+ *
+ * Values are kept as JSON that PostgreSQL's `jsonb` can hold, by the rules of core's
+ * `toStorableJson`: a value it refuses (NUL characters, lone surrogates, BigInt, …) is refused
+ * with a `SerializationError` before anything is written, and a value JSON changes (a `Date`
+ * becomes its ISO string) comes back changed. Run `sagaStoreContract` from `@keel/saga/testing`
+ * against an implementation.
  */
 export interface SagaStore {
   /**
    * Inserts `record` (stored at version 1, with its `lease`) unless a saga with the same id
    * exists, atomically: of two concurrent creates with one id, exactly one reports `created`.
+   * @throws {SerializationError} (from `@keel/core`) when the input or history cannot be stored.
    */
   create(record: SagaRecord): Promise<SagaCreateResult>;
   /** The saga with this id, or `undefined`. */
@@ -135,6 +165,7 @@ export interface SagaStore {
    * its stored version is `expectedVersion`, and returns it at `expectedVersion + 1`.
    * @throws {ConcurrencyError} when the stored version differs.
    * @throws {NotFoundError} when there is no such saga.
+   * @throws {SerializationError} (from `@keel/core`) when a value cannot be stored; nothing changes.
    */
   save(record: SagaRecord, expectedVersion: number): Promise<SagaRecord>;
   /**
@@ -147,7 +178,11 @@ export interface SagaStore {
   renewLease(sagaId: string, owner: string, until: number): Promise<boolean>;
   /** Drops `owner`'s lease so another orchestrator may take the saga at once; a no-op for anyone else. */
   releaseLease(sagaId: string, owner: string): Promise<void>;
-  /** Leases up to `limit` unfinished sagas whose lease is free or expired, oldest first, atomically. */
+  /**
+   * Leases up to `limit` unfinished sagas whose lease is free or expired, oldest first (by
+   * `createdAt`, then `sagaId`), starting after `request.after` when given, atomically; returns
+   * them in that order.
+   */
   claimUnfinished(request: SagaClaimRequest): Promise<SagaRecord[]>;
   /** Sagas matching `query`, oldest first (by `createdAt`, then id). */
   list(query?: SagaQuery): Promise<SagaRecord[]>;
