@@ -133,7 +133,9 @@ describe('backoff strategies', () => {
   });
 
   it('rejects a first delay above the max delay', () => {
-    expect(() => linearBackoff(500, { maxDelay: 100 })).toThrow(/must be <= maxDelay \(100\); got 500/);
+    expect(() => linearBackoff(500, { maxDelay: 100 })).toThrow(
+      /delay: must be <= maxDelay \(100\) \(got 500\)/,
+    );
   });
 
   it('rejects a shrinking exponential factor', () => {

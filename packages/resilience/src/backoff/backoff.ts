@@ -1,4 +1,12 @@
-import { callable, nonNegative, relation, validateOptions } from '../internal/options.js';
+import {
+  assertOptions,
+  optionFunction,
+  optionNumber,
+  optionOneOf,
+  optionRule,
+  withDefaults,
+} from '@keel/core';
+import type { OptionChecks } from '@keel/core';
 
 /**
  * A backoff strategy: a recipe for the delays between attempts. Each execution (or each
@@ -28,40 +36,52 @@ export interface BackoffOptions {
    * The longest delay returned.
    * @default 30_000, or the first delay when that is longer
    */
-  maxDelay?: number;
+  maxDelay?: number | undefined;
   /**
    * Randomisation of each delay, so many clients do not retry in lockstep.
    * @default 'none'
    */
-  jitter?: Jitter;
+  jitter?: Jitter | undefined;
   /**
    * The random source in [0, 1); pass `seededRandom(seed)` for replayable tests.
    * @default Math.random
    */
-  random?: () => number;
+  random?: (() => number) | undefined;
 }
 
 /** Options of {@link linearBackoff}. */
 export interface LinearBackoffOptions extends BackoffOptions {
   /** How much each retry adds to the delay, in ms. @default the initial delay */
-  step?: number;
+  step?: number | undefined;
 }
 
 /** Options of {@link exponentialBackoff}. */
 export interface ExponentialBackoffOptions extends BackoffOptions {
   /** The growth factor between consecutive delays. @default 2 */
-  factor?: number;
+  factor?: number | undefined;
 }
 
 /** Options of {@link decorrelatedJitterBackoff}. */
 export type DecorrelatedJitterOptions = Pick<BackoffOptions, 'maxDelay' | 'random'>;
 
+/** The defaults of the backoff options; `maxDelay` has its own rule (see {@link BackoffOptions}). */
 const BACKOFF_DEFAULTS = Object.freeze({
-  maxDelay: 30_000,
   jitter: 'none' as Jitter,
-  random: Math.random,
-  factor: 2,
+  random: Math.random as () => number,
 });
+
+/** The default growth factor of {@link exponentialBackoff}. */
+const EXPONENTIAL_DEFAULTS = Object.freeze({ factor: 2 });
+
+/** The cap used when `maxDelay` is not given, unless the first delay is longer. */
+const DEFAULT_MAX_DELAY = 30_000;
+
+/** The settings every backoff shares, once merged and checked. */
+interface CommonSettings {
+  readonly maxDelay: number;
+  readonly jitter: Jitter;
+  readonly random: () => number;
+}
 
 /** Clamps any number (NaN and ±Infinity included) into `[0, max]`. */
 export function clampDelay(value: number, max: number): number {
@@ -69,30 +89,33 @@ export function clampDelay(value: number, max: number): number {
   return Math.min(Math.max(value, 0), max);
 }
 
-/** The cap: the option when given, else 30 s (or the first delay when that is longer). */
-function maxDelayOf(first: number, options: BackoffOptions): number {
-  return options.maxDelay ?? Math.max(BACKOFF_DEFAULTS.maxDelay, first);
+/**
+ * Merges the common options over their defaults and checks them with `extra` (the checks of
+ * one factory's own options) in one `ValidationError`.
+ */
+function commonSettings(
+  subject: string,
+  first: unknown,
+  options: BackoffOptions | undefined,
+  extra: OptionChecks = {},
+): CommonSettings {
+  const settings = withDefaults(BACKOFF_DEFAULTS, options);
+  const firstDelay = typeof first === 'number' ? first : 0;
+  const maxDelay = settings.maxDelay ?? Math.max(DEFAULT_MAX_DELAY, firstDelay);
+  assertOptions(subject, {
+    delay:
+      optionNumber(first, { min: 0, required: true }) ??
+      optionRule(!(firstDelay > maxDelay), `must be <= maxDelay (${maxDelay}) (got ${firstDelay}).`),
+    maxDelay: optionNumber(settings.maxDelay, { min: 0 }),
+    jitter: optionOneOf(settings.jitter, ['none', 'full', 'equal']),
+    random: optionFunction(settings.random),
+    ...extra,
+  });
+  return { maxDelay, jitter: settings.jitter, random: settings.random };
 }
 
-function checkCommon(subject: string, first: number, options: BackoffOptions): void {
-  const maxDelay = maxDelayOf(first, options);
-  validateOptions(subject, [
-    nonNegative('delay', first),
-    nonNegative('maxDelay', options.maxDelay),
-    relation('delay', !(first > maxDelay), `must be <= maxDelay (${maxDelay}); got ${first}.`),
-    relation(
-      'jitter',
-      options.jitter === undefined || ['none', 'full', 'equal'].includes(options.jitter),
-      `must be 'none', 'full' or 'equal' (got ${String(options.jitter)}).`,
-    ),
-    callable('random', options.random),
-  ]);
-}
-
-function withJitter(first: number, raw: (retry: number) => number, options: BackoffOptions): Backoff {
-  const maxDelay = maxDelayOf(first, options);
-  const jitter = options.jitter ?? BACKOFF_DEFAULTS.jitter;
-  const random = options.random ?? BACKOFF_DEFAULTS.random;
+function withJitter(raw: (retry: number) => number, settings: CommonSettings): Backoff {
+  const { maxDelay, jitter, random } = settings;
   const next = (retry: number): number => {
     const delay = clampDelay(raw(retry), maxDelay);
     if (jitter === 'none') return delay;
@@ -113,9 +136,9 @@ function withJitter(first: number, raw: (retry: number) => number, options: Back
  * retry({ backoff: constantBackoff(500) });
  * ```
  */
-export function constantBackoff(delay: number, options: BackoffOptions = {}): Backoff {
-  checkCommon('constantBackoff', delay, options);
-  return withJitter(delay, () => delay, options);
+export function constantBackoff(delay: number, options?: BackoffOptions): Backoff {
+  const settings = commonSettings('constantBackoff', delay, options);
+  return withJitter(() => delay, settings);
 }
 
 /**
@@ -128,11 +151,13 @@ export function constantBackoff(delay: number, options: BackoffOptions = {}): Ba
  * linearBackoff(100, { step: 250, maxDelay: 2_000 }); // 100, 350, 600 …
  * ```
  */
-export function linearBackoff(delay: number, options: LinearBackoffOptions = {}): Backoff {
-  checkCommon('linearBackoff', delay, options);
-  validateOptions('linearBackoff', [nonNegative('step', options.step)]);
-  const step = options.step ?? delay;
-  return withJitter(delay, (retry) => (step === 0 ? delay : delay + step * Math.max(retry - 1, 0)), options);
+export function linearBackoff(delay: number, options?: LinearBackoffOptions): Backoff {
+  const stepOption = options?.step;
+  const settings = commonSettings('linearBackoff', delay, options, {
+    step: optionNumber(stepOption, { min: 0 }),
+  });
+  const step = stepOption ?? delay;
+  return withJitter((retry) => (step === 0 ? delay : delay + step * Math.max(retry - 1, 0)), settings);
 }
 
 /**
@@ -146,18 +171,13 @@ export function linearBackoff(delay: number, options: LinearBackoffOptions = {})
  * exponentialBackoff(100, { maxDelay: 10_000, jitter: 'full' }); // ~100, ~200, ~400 …
  * ```
  */
-export function exponentialBackoff(delay: number, options: ExponentialBackoffOptions = {}): Backoff {
-  checkCommon('exponentialBackoff', delay, options);
-  const factor = options.factor ?? BACKOFF_DEFAULTS.factor;
-  validateOptions('exponentialBackoff', [
-    relation(
-      'factor',
-      Number.isFinite(factor) && factor >= 1,
-      `must be a finite number >= 1 (got ${factor}).`,
-    ),
-  ]);
+export function exponentialBackoff(delay: number, options?: ExponentialBackoffOptions): Backoff {
+  const { factor } = withDefaults(EXPONENTIAL_DEFAULTS, options);
+  const settings = commonSettings('exponentialBackoff', delay, options, {
+    factor: optionNumber(factor, { min: 1 }),
+  });
   // Exponent form keeps the arithmetic finite: Infinity is clamped, 0 × Infinity never happens.
-  return withJitter(delay, (retry) => (delay === 0 ? 0 : delay * factor ** Math.max(retry - 1, 0)), options);
+  return withJitter((retry) => (delay === 0 ? 0 : delay * factor ** Math.max(retry - 1, 0)), settings);
 }
 
 const P_FACTOR = 4;
@@ -178,11 +198,12 @@ const RP_SCALING_FACTOR = 1 / 1.4;
  */
 export function decorrelatedJitterBackoff(
   medianFirstDelay: number,
-  options: DecorrelatedJitterOptions = {},
+  options?: DecorrelatedJitterOptions,
 ): Backoff {
-  checkCommon('decorrelatedJitterBackoff', medianFirstDelay, options);
-  const maxDelay = maxDelayOf(medianFirstDelay, options);
-  const random = options.random ?? BACKOFF_DEFAULTS.random;
+  const { maxDelay, random } = commonSettings('decorrelatedJitterBackoff', medianFirstDelay, {
+    ...options,
+    jitter: undefined,
+  });
   return Object.freeze({
     begin(): BackoffSequence {
       let previous = 0;

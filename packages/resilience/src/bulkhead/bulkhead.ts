@@ -1,27 +1,44 @@
-import { abortReason, noopLogger, systemClock, throwIfAborted } from '@keel/core';
+import {
+  abortReason,
+  assertOptions,
+  noopLogger,
+  optionInteger,
+  optionNumber,
+  systemClock,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
 import type { Clock, Disposer, Logger, Policy, PolicyContext, Timer } from '@keel/core';
 import { BulkheadRejectedError } from '../errors/errors.js';
 import type { BulkheadRejectionReason } from '../errors/errors.js';
 import { policyEmitter } from '../internal/events.js';
-import { integerAtLeast, nonNegative, validateOptions } from '../internal/options.js';
+import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import { contextFor } from '../internal/signal.js';
 
 /** Options of {@link bulkhead}. */
 export interface BulkheadOptions {
   /** Calls that may wait for a slot; further calls are rejected at once (`Infinity` allowed, not advised). @default 0 */
-  maxQueue?: number;
-  /** The longest a call waits in the queue, in ms. @default no limit */
-  queueTimeout?: number;
+  maxQueue?: number | undefined;
+  /** The longest a call waits in the queue, in ms (`Infinity`: no limit). @default no limit */
+  queueTimeout?: number | undefined;
   /** Where queue-wait timers come from. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** Payload of {@link BulkheadPolicy.onReject}. */
 export interface BulkheadRejectEvent {
   readonly reason: BulkheadRejectionReason;
 }
+
+/** The defaults of {@link BulkheadOptions}. */
+const BULKHEAD_DEFAULTS = Object.freeze({
+  maxQueue: 0,
+  queueTimeout: Infinity,
+  clock: systemClock as Clock,
+  logger: noopLogger as Logger,
+});
 
 interface Waiter {
   /** Hands the waiter a running slot. */
@@ -35,24 +52,27 @@ interface Waiter {
 export class BulkheadPolicy implements Policy {
   readonly #maxConcurrent: number;
   readonly #maxQueue: number;
-  readonly #queueTimeout: number | undefined;
+  readonly #queueTimeout: number;
   readonly #clock: Clock;
   readonly #queue = new Set<Waiter>();
   readonly #events;
   #running = 0;
 
   /** Prefer {@link bulkhead}. @throws ValidationError on bad options. */
-  constructor(maxConcurrent: number, options: BulkheadOptions = {}) {
-    validateOptions('bulkhead', [
-      integerAtLeast('maxConcurrent', maxConcurrent, 1),
-      integerAtLeast('maxQueue', options.maxQueue, 0, true),
-      nonNegative('queueTimeout', options.queueTimeout),
-    ]);
+  constructor(maxConcurrent: number, options?: BulkheadOptions) {
+    const settings = withDefaults(BULKHEAD_DEFAULTS, options);
+    assertOptions('bulkhead', {
+      maxConcurrent: optionInteger(maxConcurrent, { min: 1, required: true }),
+      maxQueue: optionInteger(settings.maxQueue, { min: 0, infinity: true }),
+      queueTimeout: optionNumber(settings.queueTimeout, { min: 0, infinity: true }),
+      clock: optionClock(settings.clock),
+      logger: optionLogger(settings.logger),
+    });
     this.#maxConcurrent = maxConcurrent;
-    this.#maxQueue = options.maxQueue ?? 0;
-    this.#queueTimeout = options.queueTimeout;
-    this.#clock = options.clock ?? systemClock;
-    this.#events = policyEmitter<{ reject: BulkheadRejectEvent }>('bulkhead', options.logger ?? noopLogger);
+    this.#maxQueue = settings.maxQueue;
+    this.#queueTimeout = settings.queueTimeout;
+    this.#clock = settings.clock;
+    this.#events = policyEmitter<{ reject: BulkheadRejectEvent }>('bulkhead', settings.logger);
   }
 
   /** Calls running now. */
@@ -112,7 +132,7 @@ export class BulkheadPolicy implements Policy {
       const waiter: Waiter = { grant: () => (leave(), resolve()) };
       this.#queue.add(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (this.#queueTimeout !== undefined) {
+      if (this.#queueTimeout !== Infinity) {
         timer = this.#clock.setTimeout(
           () => (leave(), reject(this.#reject('queue-timeout'))),
           this.#queueTimeout,
@@ -126,7 +146,7 @@ export class BulkheadPolicy implements Policy {
     const limits = { maxConcurrent: this.#maxConcurrent, maxQueue: this.#maxQueue };
     return new BulkheadRejectedError(
       reason,
-      this.#queueTimeout === undefined ? limits : { ...limits, queueTimeout: this.#queueTimeout },
+      this.#queueTimeout === Infinity ? limits : { ...limits, queueTimeout: this.#queueTimeout },
     );
   }
 }
@@ -135,13 +155,14 @@ export class BulkheadPolicy implements Policy {
  * Creates a {@link BulkheadPolicy}.
  *
  * @param maxConcurrent Calls allowed to run at once (integer >= 1).
- * @throws ValidationError on a zero or fractional capacity or a negative queue size or wait.
+ * @throws ValidationError on a missing, zero or fractional capacity, a negative queue size or
+ *   wait, or a `clock` or `logger` of the wrong kind.
  * @example
  * ```ts
  * const pool = bulkhead(10, { maxQueue: 50, queueTimeout: 2_000 });
  * await pool.execute(({ signal }) => db.query(sql, { signal }));
  * ```
  */
-export function bulkhead(maxConcurrent: number, options: BulkheadOptions = {}): BulkheadPolicy {
+export function bulkhead(maxConcurrent: number, options?: BulkheadOptions): BulkheadPolicy {
   return new BulkheadPolicy(maxConcurrent, options);
 }

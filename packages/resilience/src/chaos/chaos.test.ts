@@ -92,7 +92,7 @@ describe('chaos', () => {
   });
 
   it('rejects rates outside 0..1 and a missing result', () => {
-    expect(() => chaos({ faultRate: 1.2 })).toThrow(/faultRate: must be a ratio between 0 and 1/);
+    expect(() => chaos({ faultRate: 1.2 })).toThrow(/faultRate: must be a ratio from 0 to 1/);
     expect(() => chaos({ resultRate: 0.5 })).toThrow(/result: is required when resultRate > 0/);
   });
 });

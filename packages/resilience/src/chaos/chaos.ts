@@ -1,33 +1,44 @@
-import { noopLogger, systemClock, throwIfAborted, toError } from '@keel/core';
-import type { Clock, Disposer, Logger, PolicyContext } from '@keel/core';
+import {
+  assertOptions,
+  describeValue,
+  noopLogger,
+  optionFunction,
+  optionRatio,
+  optionRule,
+  systemClock,
+  throwIfAborted,
+  toError,
+  withDefaults,
+} from '@keel/core';
+import type { Clock, Disposer, Logger, OptionProblem, PolicyContext } from '@keel/core';
 import { ChaosFaultError } from '../errors/errors.js';
 import { policyEmitter } from '../internal/events.js';
-import { callable, nonNegative, ratio, relation, validateOptions } from '../internal/options.js';
+import { optionClock, optionLogger, optionNumberOr } from '../internal/optionKinds.js';
 import { contextFor } from '../internal/signal.js';
 import type { ResiliencePolicy } from '../pipeline/pipeline.js';
 
 /** Options of {@link chaos}. */
 export interface ChaosOptions<TInjected = never> {
   /** Share of calls that wait `latency` first. @default 0 */
-  latencyRate?: number;
+  latencyRate?: number | undefined;
   /** Added latency in ms, or a function of a random number in [0, 1). @default 1_000 */
-  latency?: number | ((random: number) => number);
+  latency?: (number | ((random: number) => number)) | undefined;
   /** Share of calls that fail with `fault` instead of running. @default 0 */
-  faultRate?: number;
+  faultRate?: number | undefined;
   /** Makes the error thrown (a non-`Error` value is wrapped, with it as `cause`). @default a ChaosFaultError */
-  fault?: (context: PolicyContext) => unknown;
+  fault?: ((context: PolicyContext) => unknown) | undefined;
   /** Share of calls that resolve to `result` instead of running. @default 0 */
-  resultRate?: number;
+  resultRate?: number | undefined;
   /** The substitute result (required when `resultRate` > 0). */
-  result?: (context: PolicyContext) => TInjected;
+  result?: ((context: PolicyContext) => TInjected) | undefined;
   /** Turns injection on and off at run time (e.g. from a feature flag). @default true */
-  enabled?: boolean | (() => boolean);
+  enabled?: (boolean | (() => boolean)) | undefined;
   /** The random source; pass `seededRandom(seed)` for replayable runs. @default Math.random */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /** Where latency sleeps come from. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** Payload of {@link ChaosPolicy.onInject}. */
@@ -35,21 +46,52 @@ export interface ChaosEvent {
   readonly kind: 'latency' | 'fault' | 'result';
 }
 
-function checkChaosOptions(options: ChaosOptions<unknown>): void {
-  validateOptions('chaos', [
-    ratio('latencyRate', options.latencyRate),
-    ratio('faultRate', options.faultRate),
-    ratio('resultRate', options.resultRate),
-    typeof options.latency === 'function' ? undefined : nonNegative('latency', options.latency),
-    callable('fault', options.fault),
-    callable('result', options.result),
-    callable('random', options.random),
-    relation(
-      'result',
-      !((options.resultRate ?? 0) > 0 && options.result === undefined),
-      'is required when resultRate > 0: pass the value to inject.',
+/** The defaults of {@link ChaosOptions}. */
+const CHAOS_DEFAULTS = Object.freeze({
+  latencyRate: 0,
+  latency: 1_000 as number | ((random: number) => number),
+  faultRate: 0,
+  resultRate: 0,
+  enabled: true as boolean | (() => boolean),
+  random: Math.random as () => number,
+  clock: systemClock as Clock,
+  logger: noopLogger as Logger,
+});
+
+function optionEnabled(value: unknown): OptionProblem {
+  return typeof value === 'boolean' || typeof value === 'function'
+    ? undefined
+    : `must be true, false or a function returning one (got ${describeValue(value)}).`;
+}
+
+/** Merges `options` over the defaults (`undefined` keeps a default) and checks them. */
+function chaosSettings<TInjected>(options: ChaosOptions<TInjected> | undefined) {
+  const settings = withDefaults(CHAOS_DEFAULTS, options);
+  assertOptions('chaos', {
+    latencyRate: optionRatio(settings.latencyRate),
+    latency: optionNumberOr(
+      settings.latency,
+      { min: 0 },
+      {
+        kind: 'a function of a random number',
+        accepts: (value) => typeof value === 'function',
+      },
     ),
-  ]);
+    faultRate: optionRatio(settings.faultRate),
+    fault: optionFunction(settings.fault),
+    resultRate: optionRatio(settings.resultRate),
+    result:
+      optionFunction(settings.result) ??
+      optionRule(
+        !(settings.resultRate > 0 && settings.result === undefined),
+        'is required when resultRate > 0: pass a function returning the value to inject.',
+      ),
+    enabled: optionEnabled(settings.enabled),
+    random: optionFunction(settings.random),
+    clock: optionClock(settings.clock),
+    logger: optionLogger(settings.logger),
+  });
+  return Object.freeze(settings);
 }
 
 /**
@@ -59,18 +101,17 @@ function checkChaosOptions(options: ChaosOptions<unknown>): void {
  */
 export class ChaosPolicy<TInjected = never> implements ResiliencePolicy<PolicyContext, TInjected> {
   declare readonly '~extra'?: () => TInjected;
-  readonly #options: ChaosOptions<TInjected>;
+  readonly #options: ReturnType<typeof chaosSettings<TInjected>>;
   readonly #random: () => number;
   readonly #clock: Clock;
   readonly #events;
 
   /** Prefer {@link chaos}. @throws ValidationError on bad options. */
-  constructor(options: ChaosOptions<TInjected> = {}) {
-    checkChaosOptions(options);
-    this.#options = options;
-    this.#random = options.random ?? Math.random;
-    this.#clock = options.clock ?? systemClock;
-    this.#events = policyEmitter<{ inject: ChaosEvent }>('chaos', options.logger ?? noopLogger);
+  constructor(options?: ChaosOptions<TInjected>) {
+    this.#options = chaosSettings(options);
+    this.#random = this.#options.random;
+    this.#clock = this.#options.clock;
+    this.#events = policyEmitter<{ inject: ChaosEvent }>('chaos', this.#options.logger);
   }
 
   /** Listens to every injection. @returns a disposer. */
@@ -105,16 +146,16 @@ export class ChaosPolicy<TInjected = never> implements ResiliencePolicy<PolicyCo
   }
 
   #enabled(): boolean {
-    const enabled = this.#options.enabled ?? true;
+    const { enabled } = this.#options;
     return typeof enabled === 'function' ? enabled() : enabled;
   }
 
-  #draw(rate: number | undefined): boolean {
-    return rate !== undefined && rate > 0 && this.#random() < rate;
+  #draw(rate: number): boolean {
+    return rate > 0 && this.#random() < rate;
   }
 
   #latency(): number {
-    const latency = this.#options.latency ?? 1_000;
+    const { latency } = this.#options;
     const ms = typeof latency === 'function' ? latency(this.#random()) : latency;
     return Number.isFinite(ms) && ms > 0 ? ms : 0;
   }
@@ -124,13 +165,14 @@ export class ChaosPolicy<TInjected = never> implements ResiliencePolicy<PolicyCo
  * Creates a {@link ChaosPolicy}, for tests and game days: never enable it in production
  * without a kill switch (`enabled`).
  *
- * @throws ValidationError when a rate is outside 0..1 or `result` is missing for `resultRate`.
+ * @throws ValidationError when a rate is outside 0..1, `result` is missing for `resultRate`, or an
+ *   option is of the wrong kind.
  * @example
  * ```ts
  * const flaky = chaos({ faultRate: 0.1, latencyRate: 0.2, latency: 500, random: seededRandom(1) });
  * await pipeline(retry(), flaky).execute(() => callService());
  * ```
  */
-export function chaos<TInjected = never>(options: ChaosOptions<TInjected> = {}): ChaosPolicy<TInjected> {
+export function chaos<TInjected = never>(options?: ChaosOptions<TInjected>): ChaosPolicy<TInjected> {
   return new ChaosPolicy(options);
 }

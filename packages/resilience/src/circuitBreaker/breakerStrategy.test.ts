@@ -102,7 +102,7 @@ describe('breaker strategies', () => {
   it('rejects strategy options out of range', () => {
     expect(() => countWindow({ size: 0 })).toThrow(/size/);
     expect(() => countWindow({ size: 5, failureRatio: 2 })).toThrow(
-      /failureRatio: must be a ratio between 0 and 1/,
+      /failureRatio: must be a ratio from 0 to 1/,
     );
     expect(() => countWindow({ size: 5, minimumThroughput: 6 })).toThrow(
       /minimumThroughput: must be <= size/,

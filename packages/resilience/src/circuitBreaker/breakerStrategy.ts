@@ -1,6 +1,13 @@
-import type { Clock } from '@keel/core';
+import {
+  assertOptions,
+  optionInteger,
+  optionNumber,
+  optionRatio,
+  optionRule,
+  withDefaults,
+} from '@keel/core';
+import type { Clock, OptionChecks } from '@keel/core';
 import { BucketedWindow } from '../internal/bucketedWindow.js';
-import { integerAtLeast, positive, ratio, relation, validateOptions } from '../internal/options.js';
 
 /** Why a strategy wants the circuit to open. */
 export type TripReason = 'consecutive-failures' | 'failure-ratio' | 'slow-call-ratio';
@@ -29,34 +36,41 @@ export interface BreakerStrategy {
 /** Ratio thresholds shared by the window strategies. */
 export interface RatioThresholds {
   /** Open when at least this share of calls in the window failed. @default 0.5 */
-  failureRatio?: number;
+  failureRatio?: number | undefined;
   /** Open when at least this share of calls in the window was slow. @default undefined (off) */
-  slowCallRatio?: number;
-  /** Calls the window must hold before a ratio is judged. @default 10 */
-  minimumThroughput?: number;
+  slowCallRatio?: number | undefined;
+  /** Calls the window must hold before a ratio is judged. @default 10 (a count window: at most its `size`) */
+  minimumThroughput?: number | undefined;
 }
 
+/** The defaults of {@link RatioThresholds} (`minimumThroughput` is at most a count window's size). */
 const RATIO_DEFAULTS = Object.freeze({ failureRatio: 0.5, minimumThroughput: 10 });
 
-function checkRatios(subject: string, options: RatioThresholds): void {
-  validateOptions(subject, [
-    ratio('failureRatio', options.failureRatio),
-    ratio('slowCallRatio', options.slowCallRatio),
-    integerAtLeast('minimumThroughput', options.minimumThroughput, 1),
-  ]);
+/** Ratio thresholds with every default filled in. */
+interface Thresholds {
+  readonly failureRatio: number;
+  readonly slowCallRatio: number | undefined;
+  readonly minimumThroughput: number;
+}
+
+function ratioChecks(settings: { readonly [K in keyof Thresholds]?: unknown }): OptionChecks {
+  return {
+    failureRatio: optionRatio(settings.failureRatio),
+    slowCallRatio: optionRatio(settings.slowCallRatio),
+    minimumThroughput: optionInteger(settings.minimumThroughput, { min: 1 }),
+  };
 }
 
 function judge(
-  options: RatioThresholds,
+  thresholds: Thresholds,
   calls: number,
   failures: number,
   slow: number,
 ): TripReason | undefined {
-  if (calls < (options.minimumThroughput ?? RATIO_DEFAULTS.minimumThroughput)) return undefined;
-  if (failures > 0 && failures / calls >= (options.failureRatio ?? RATIO_DEFAULTS.failureRatio))
-    return 'failure-ratio';
-  if (options.slowCallRatio !== undefined && slow > 0 && slow / calls >= options.slowCallRatio)
-    return 'slow-call-ratio';
+  if (calls < thresholds.minimumThroughput) return undefined;
+  if (failures > 0 && failures / calls >= thresholds.failureRatio) return 'failure-ratio';
+  const { slowCallRatio } = thresholds;
+  if (slowCallRatio !== undefined && slow > 0 && slow / calls >= slowCallRatio) return 'slow-call-ratio';
   return undefined;
 }
 
@@ -71,7 +85,7 @@ function judge(
  * ```
  */
 export function consecutiveFailures(threshold: number): BreakerStrategy {
-  validateOptions('consecutiveFailures', [integerAtLeast('threshold', threshold, 1)]);
+  assertOptions('consecutiveFailures', { threshold: optionInteger(threshold, { min: 1, required: true }) });
   return Object.freeze({
     create(): BreakerWindow {
       let run = 0;
@@ -90,9 +104,12 @@ export function consecutiveFailures(threshold: number): BreakerStrategy {
 
 /** Options of {@link countWindow}. */
 export interface CountWindowOptions extends RatioThresholds {
-  /** How many of the latest calls are judged. */
+  /** How many of the latest calls are judged (required). */
   size: number;
 }
+
+/** The defaults of {@link CountWindowOptions} (`minimumThroughput`: 10, at most `size`). */
+const COUNT_WINDOW_DEFAULTS = Object.freeze({ failureRatio: RATIO_DEFAULTS.failureRatio });
 
 /**
  * Judges the last `size` calls: opens when the failure (or slow-call) ratio reaches its
@@ -105,29 +122,37 @@ export interface CountWindowOptions extends RatioThresholds {
  * ```
  */
 export function countWindow(options: CountWindowOptions): BreakerStrategy {
-  checkRatios('countWindow', options);
-  validateOptions('countWindow', [
-    integerAtLeast('size', options.size, 1),
-    relation(
-      'minimumThroughput',
-      (options.minimumThroughput ?? Math.min(RATIO_DEFAULTS.minimumThroughput, options.size)) <= options.size,
-      `must be <= size (${options.size}) or the circuit could never open.`,
-    ),
-  ]);
-  const thresholds = {
-    minimumThroughput: Math.min(RATIO_DEFAULTS.minimumThroughput, options.size),
-    ...options,
-  };
+  const settings = withDefaults(COUNT_WINDOW_DEFAULTS, options);
+  const { size } = settings;
+  const sizeProblem = optionInteger(size, { min: 1, required: true });
+  // The default throughput is capped at the size, so a small window can still open.
+  const minimumThroughput =
+    settings.minimumThroughput ?? Math.min(RATIO_DEFAULTS.minimumThroughput, sizeProblem ? 1 : size);
+  assertOptions('countWindow', {
+    size: sizeProblem,
+    ...ratioChecks(settings),
+    minimumThroughput:
+      optionInteger(minimumThroughput, { min: 1 }) ??
+      optionRule(
+        sizeProblem !== undefined || minimumThroughput <= size,
+        `must be <= size (${size}) or the circuit could never open (got ${minimumThroughput}).`,
+      ),
+  });
+  const thresholds: Thresholds = Object.freeze({
+    failureRatio: settings.failureRatio,
+    slowCallRatio: settings.slowCallRatio,
+    minimumThroughput,
+  });
   return Object.freeze({
     create(): BreakerWindow {
-      const ring = new Uint8Array(options.size);
+      const ring = new Uint8Array(size);
       let next = 0;
       let calls = 0;
       let failures = 0;
       let slowCalls = 0;
       return {
         record(failed, slow) {
-          if (calls === options.size) {
+          if (calls === size) {
             const old = ring[next]!;
             failures -= old & 1;
             slowCalls -= old >> 1;
@@ -135,7 +160,7 @@ export function countWindow(options: CountWindowOptions): BreakerStrategy {
           ring[next] = (failed ? 1 : 0) | (slow ? 2 : 0);
           failures += failed ? 1 : 0;
           slowCalls += slow ? 1 : 0;
-          next = (next + 1) % options.size;
+          next = (next + 1) % size;
           return judge(thresholds, calls, failures, slowCalls);
         },
         reset() {
@@ -149,11 +174,14 @@ export function countWindow(options: CountWindowOptions): BreakerStrategy {
 
 /** Options of {@link timeWindow}. */
 export interface TimeWindowOptions extends RatioThresholds {
-  /** The rolling window in ms. */
+  /** The rolling window in ms (required). */
   windowMs: number;
   /** How many buckets the window is split into. @default 10 */
-  buckets?: number;
+  buckets?: number | undefined;
 }
+
+/** The defaults of {@link TimeWindowOptions}. */
+const TIME_WINDOW_DEFAULTS = Object.freeze({ ...RATIO_DEFAULTS, buckets: 10 });
 
 /**
  * Judges the calls of the last `windowMs`, counted in buckets (fixed memory at any call rate).
@@ -165,20 +193,27 @@ export interface TimeWindowOptions extends RatioThresholds {
  * ```
  */
 export function timeWindow(options: TimeWindowOptions): BreakerStrategy {
-  checkRatios('timeWindow', options);
-  validateOptions('timeWindow', [
-    positive('windowMs', options.windowMs),
-    integerAtLeast('buckets', options.buckets, 1),
-  ]);
+  const settings = withDefaults(TIME_WINDOW_DEFAULTS, options);
+  assertOptions('timeWindow', {
+    windowMs: optionNumber(settings.windowMs, { min: 0, exclusiveMin: true, required: true }),
+    buckets: optionInteger(settings.buckets, { min: 1 }),
+    ...ratioChecks(settings),
+  });
+  const { windowMs, buckets } = settings;
+  const thresholds: Thresholds = Object.freeze({
+    failureRatio: settings.failureRatio,
+    slowCallRatio: settings.slowCallRatio,
+    minimumThroughput: settings.minimumThroughput,
+  });
   return Object.freeze({
     create(clock: Clock): BreakerWindow {
-      const window = new BucketedWindow(clock, options.windowMs, options.buckets ?? 10, 3);
+      const window = new BucketedWindow(clock, windowMs, buckets, 3);
       return {
         record(failed, slow) {
           window.add(0);
           if (failed) window.add(1);
           if (slow) window.add(2);
-          return judge(options, window.sum(0), window.sum(1), window.sum(2));
+          return judge(thresholds, window.sum(0), window.sum(1), window.sum(2));
         },
         reset: () => window.reset(),
       };

@@ -1,7 +1,7 @@
-import { noopLogger, throwIfAborted } from '@keel/core';
+import { assertOptions, noopLogger, optionFunction, throwIfAborted, withDefaults } from '@keel/core';
 import type { Disposer, Logger, PolicyContext } from '@keel/core';
 import { policyEmitter } from '../internal/events.js';
-import { callable, validateOptions } from '../internal/options.js';
+import { optionLogger } from '../internal/optionKinds.js';
 import { contextFor } from '../internal/signal.js';
 import type { ResiliencePolicy } from '../pipeline/pipeline.js';
 
@@ -17,12 +17,18 @@ export type FallbackHandler<TFallback> = (
 /** Options of {@link fallback}. */
 export interface FallbackOptions {
   /** Which errors are replaced by the fallback. An aborted caller is never replaced. @default every error */
-  handle?: (error: unknown) => boolean;
+  handle?: ((error: unknown) => boolean) | undefined;
   /** Which results are replaced by the fallback. @default none */
-  handleResult?: (result: unknown) => boolean;
+  handleResult?: ((result: unknown) => boolean) | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
+
+/** The defaults of {@link FallbackOptions}. */
+const FALLBACK_DEFAULTS = Object.freeze({
+  handle: ((): boolean => true) as (error: unknown) => boolean,
+  logger: noopLogger as Logger,
+});
 
 /**
  * Replaces a failure with a substitute value. It resolves to the call's result or the
@@ -37,15 +43,18 @@ export class FallbackPolicy<TFallback> implements ResiliencePolicy<PolicyContext
   readonly #events;
 
   /** Prefer {@link fallback}. @throws ValidationError on bad options. */
-  constructor(handler: FallbackHandler<TFallback>, options: FallbackOptions = {}) {
-    validateOptions('fallback', [
-      callable('handle', options.handle),
-      callable('handleResult', options.handleResult),
-    ]);
+  constructor(handler: FallbackHandler<TFallback>, options?: FallbackOptions) {
+    const settings = withDefaults(FALLBACK_DEFAULTS, options);
+    assertOptions('fallback', {
+      handler: optionFunction(handler, true),
+      handle: optionFunction(settings.handle),
+      handleResult: optionFunction(settings.handleResult),
+      logger: optionLogger(settings.logger),
+    });
     this.#handler = handler;
-    this.#handle = options.handle ?? (() => true);
-    this.#handleResult = options.handleResult;
-    this.#events = policyEmitter<{ fallback: FallbackOutcome }>('fallback', options.logger ?? noopLogger);
+    this.#handle = settings.handle;
+    this.#handleResult = settings.handleResult;
+    this.#events = policyEmitter<{ fallback: FallbackOutcome }>('fallback', settings.logger);
   }
 
   /** Listens to every substitution, with the outcome it replaced. @returns a disposer. */
@@ -84,7 +93,8 @@ export class FallbackPolicy<TFallback> implements ResiliencePolicy<PolicyContext
  * Creates a {@link FallbackPolicy}. A function argument is called with the failed outcome to
  * compute the substitute; any other argument is the substitute itself.
  *
- * @param valueOrHandler The substitute, or a function computing it.
+ * @param valueOrHandler The substitute (any value, `undefined` included), or a function computing it.
+ * @throws ValidationError when an option is of the wrong kind.
  * @example
  * ```ts
  * const cached = fallback(({ error }) => cache.get(key), { handle: isBrokenCircuitError });
@@ -93,7 +103,7 @@ export class FallbackPolicy<TFallback> implements ResiliencePolicy<PolicyContext
  */
 export function fallback<TFallback>(
   valueOrHandler: FallbackHandler<TFallback> | TFallback,
-  options: FallbackOptions = {},
+  options?: FallbackOptions,
 ): FallbackPolicy<TFallback> {
   const handler =
     typeof valueOrHandler === 'function'

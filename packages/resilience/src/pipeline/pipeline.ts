@@ -1,4 +1,4 @@
-import { throwIfAborted } from '@keel/core';
+import { assertOptions, optionObject, throwIfAborted } from '@keel/core';
 import type { Policy, PolicyContext } from '@keel/core';
 import { contextFor, isInert } from '../internal/signal.js';
 
@@ -106,6 +106,7 @@ function runLayer(
  *
  * @param policies The layers, outermost first.
  * @returns A policy running the function through every layer.
+ * @throws ValidationError when a layer is not a policy (an object with `execute`).
  * @example
  * ```ts
  * const resilient = pipeline(retry({ maxRetries: 2 }), circuitBreaker(), timeout(1_000));
@@ -115,6 +116,15 @@ function runLayer(
 export function pipeline<const TPolicies extends readonly AnyPolicy[]>(
   ...policies: TPolicies
 ): Pipeline<TPolicies> {
+  assertOptions(
+    'pipeline',
+    Object.fromEntries(
+      policies.map((policy, index) => [
+        `policies.${index}`,
+        optionObject(policy, 'a policy (with execute(fn, signal))', ['execute'], true),
+      ]),
+    ),
+  );
   const layers: readonly AnyPolicy[] = Object.freeze([...policies]);
   const composed: ResiliencePolicy<PolicyContext, unknown> = {
     async execute(fn, signal) {

@@ -1,7 +1,14 @@
-import { systemClock } from '@keel/core';
+import {
+  assertOptions,
+  optionInteger,
+  optionNumber,
+  optionRatio,
+  systemClock,
+  withDefaults,
+} from '@keel/core';
 import type { Clock } from '@keel/core';
 import { BucketedWindow } from '../internal/bucketedWindow.js';
-import { integerAtLeast, nonNegative, positive, ratio, validateOptions } from '../internal/options.js';
+import { optionClock } from '../internal/optionKinds.js';
 
 /**
  * A shared allowance of extra attempts (retries, hedges): at most `minRetries + ratio × calls`
@@ -23,27 +30,34 @@ export interface RetryBudgetOptions {
    * Extra attempts allowed per call over the window, from 0 to 1.
    * @default 0.2
    */
-  ratio?: number;
+  ratio?: number | undefined;
   /**
    * The rolling window in ms over which calls and extra attempts are counted.
    * @default 10_000
    */
-  windowMs?: number;
+  windowMs?: number | undefined;
   /**
    * Extra attempts always allowed per window, so a quiet service can still retry.
    * @default 10
    */
-  minRetries?: number;
+  minRetries?: number | undefined;
   /**
    * How many buckets the window is split into (finer buckets forget more smoothly).
    * @default 10
    */
-  buckets?: number;
+  buckets?: number | undefined;
   /** The clock measuring the window. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
-const BUDGET_DEFAULTS = Object.freeze({ ratio: 0.2, windowMs: 10_000, minRetries: 10, buckets: 10 });
+/** The defaults of {@link RetryBudgetOptions}. */
+const BUDGET_DEFAULTS = Object.freeze({
+  ratio: 0.2,
+  windowMs: 10_000,
+  minRetries: 10,
+  buckets: 10,
+  clock: systemClock as Clock,
+});
 
 const CALLS = 0;
 const RETRIES = 1;
@@ -51,22 +65,24 @@ const RETRIES = 1;
 /**
  * Creates a {@link RetryBudget} counting over a rolling window.
  *
- * @throws ValidationError when `ratio` is outside 0..1 or a count or window is out of range.
+ * @throws ValidationError when `ratio` is outside 0..1, a count or window is out of range, or
+ *   `clock` is not a `Clock`.
  * @example
  * ```ts
  * const budget = retryBudget({ ratio: 0.1 });
  * const policy = retry({ maxRetries: 3, budget });
  * ```
  */
-export function retryBudget(options: RetryBudgetOptions = {}): RetryBudget {
-  validateOptions('retryBudget', [
-    ratio('ratio', options.ratio),
-    positive('windowMs', options.windowMs),
-    nonNegative('minRetries', options.minRetries),
-    integerAtLeast('buckets', options.buckets, 1),
-  ]);
-  const settings = { ...BUDGET_DEFAULTS, ...options };
-  const window = new BucketedWindow(options.clock ?? systemClock, settings.windowMs, settings.buckets, 2);
+export function retryBudget(options?: RetryBudgetOptions): RetryBudget {
+  const settings = withDefaults(BUDGET_DEFAULTS, options);
+  assertOptions('retryBudget', {
+    ratio: optionRatio(settings.ratio),
+    windowMs: optionNumber(settings.windowMs, { min: 0, exclusiveMin: true }),
+    minRetries: optionNumber(settings.minRetries, { min: 0 }),
+    buckets: optionInteger(settings.buckets, { min: 1 }),
+    clock: optionClock(settings.clock),
+  });
+  const window = new BucketedWindow(settings.clock, settings.windowMs, settings.buckets, 2);
   const available = (): number =>
     settings.minRetries + settings.ratio * window.sum(CALLS) - window.sum(RETRIES);
   return {

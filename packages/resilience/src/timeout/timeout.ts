@@ -1,7 +1,18 @@
-import { abortReason, noopLogger, systemClock, throwIfAborted, TimeoutError } from '@keel/core';
-import type { Clock, Disposer, Logger, Policy, PolicyContext } from '@keel/core';
+import {
+  abortReason,
+  assertOptions,
+  noopLogger,
+  optionNumber,
+  optionOneOf,
+  optionString,
+  systemClock,
+  throwIfAborted,
+  TimeoutError,
+  withDefaults,
+} from '@keel/core';
+import type { Clock, Disposer, Logger, Policy, PolicyContext, Timer } from '@keel/core';
 import { policyEmitter } from '../internal/events.js';
-import { nonNegative, relation, validateOptions } from '../internal/options.js';
+import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import { LazyScope } from '../internal/lazyScope.js';
 import { ignoreRejection } from '../internal/signal.js';
 
@@ -15,13 +26,13 @@ export type TimeoutStrategy = 'cooperative' | 'aggressive';
 /** Options of {@link timeout}. */
 export interface TimeoutOptions {
   /** How the call is ended. @default 'cooperative' */
-  strategy?: TimeoutStrategy;
+  strategy?: TimeoutStrategy | undefined;
   /** Names the operation in the `TimeoutError` message. @default 'Operation' */
-  operation?: string;
+  operation?: string | undefined;
   /** Where timers come from. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** Payload of {@link TimeoutPolicy.onTimeout}. */
@@ -30,9 +41,12 @@ export interface TimeoutEvent {
   readonly timeoutMs: number;
 }
 
+/** The defaults of {@link TimeoutOptions}. */
 const TIMEOUT_DEFAULTS = Object.freeze({
   strategy: 'cooperative' as TimeoutStrategy,
   operation: 'Operation',
+  clock: systemClock as Clock,
+  logger: noopLogger as Logger,
 });
 
 /**
@@ -47,25 +61,23 @@ export class TimeoutPolicy implements Policy {
   readonly #events;
 
   /** Prefer {@link timeout}. @throws ValidationError on bad options. */
-  constructor(ms: number, options: TimeoutOptions = {}) {
-    validateOptions('timeout', [
-      nonNegative('ms', ms),
-      relation(
-        'strategy',
-        options.strategy === undefined ||
-          options.strategy === 'cooperative' ||
-          options.strategy === 'aggressive',
-        `must be 'cooperative' or 'aggressive' (got ${String(options.strategy)}).`,
-      ),
-    ]);
+  constructor(ms: number, options?: TimeoutOptions) {
+    const settings = withDefaults(TIMEOUT_DEFAULTS, options);
+    assertOptions('timeout', {
+      ms: optionNumber(ms, { min: 0, infinity: true, required: true }),
+      strategy: optionOneOf(settings.strategy, ['cooperative', 'aggressive']),
+      operation: optionString(settings.operation),
+      clock: optionClock(settings.clock),
+      logger: optionLogger(settings.logger),
+    });
     this.#ms = ms;
-    this.#strategy = options.strategy ?? TIMEOUT_DEFAULTS.strategy;
-    this.#operation = options.operation ?? TIMEOUT_DEFAULTS.operation;
-    this.#clock = options.clock ?? systemClock;
-    this.#events = policyEmitter<{ timeout: TimeoutEvent }>('timeout', options.logger ?? noopLogger);
+    this.#strategy = settings.strategy;
+    this.#operation = settings.operation;
+    this.#clock = settings.clock;
+    this.#events = policyEmitter<{ timeout: TimeoutEvent }>('timeout', settings.logger);
   }
 
-  /** The limit in ms. */
+  /** The limit in ms (`Infinity`: no limit). */
   get timeoutMs(): number {
     return this.#ms;
   }
@@ -88,12 +100,15 @@ export class TimeoutPolicy implements Policy {
     const scope = new LazyScope(signal);
     let timedOut: TimeoutError | undefined;
     let interrupt: ((reason: unknown) => void) | undefined;
-    const timer = this.#clock.setTimeout(() => {
+    const onTimeout = (): void => {
       timedOut = new TimeoutError(this.#ms, { operation: this.#operation });
       this.#events.emit('timeout', { timeoutMs: this.#ms });
       scope.abort(timedOut);
       interrupt?.(timedOut);
-    }, this.#ms);
+    };
+    // An infinite limit never fires, so it schedules nothing.
+    const timer: Timer | undefined =
+      this.#ms === Infinity ? undefined : this.#clock.setTimeout(onTimeout, this.#ms);
     try {
       if (this.#strategy === 'cooperative') return await fn(scope);
       return await this.#race(fn, scope, signal, (reject) => (interrupt = reject));
@@ -105,7 +120,7 @@ export class TimeoutPolicy implements Policy {
       }
       throw error;
     } finally {
-      timer.cancel();
+      timer?.cancel();
       scope.dispose();
     }
   }
@@ -138,14 +153,14 @@ export class TimeoutPolicy implements Policy {
 /**
  * Creates a {@link TimeoutPolicy}.
  *
- * @param ms The limit in milliseconds (>= 0).
- * @throws ValidationError when `ms` is negative or not finite.
+ * @param ms The limit in milliseconds (>= 0; `Infinity` for none, e.g. from configuration).
+ * @throws ValidationError when `ms` is missing, negative or NaN, or an option is of the wrong kind.
  * @example
  * ```ts
  * const policy = timeout(2_000);
  * const res = await policy.execute(({ signal }) => fetch(url, { signal }));
  * ```
  */
-export function timeout(ms: number, options: TimeoutOptions = {}): TimeoutPolicy {
+export function timeout(ms: number, options?: TimeoutOptions): TimeoutPolicy {
   return new TimeoutPolicy(ms, options);
 }
