@@ -151,7 +151,7 @@ describe('circuitBreaker: break duration, manual control, state and events', () 
     }
     expect(isValidationError(error)).toBe(true);
     expect((error as Error).message).toMatch(
-      /breakDuration.*successThreshold: must be <= halfOpenProbes \(2\); got 3/,
+      /breakDuration.*successThreshold: must be <= halfOpenProbes \(2\) \(got 3\)/,
     );
   });
 

@@ -1,12 +1,11 @@
-import { noopLogger, systemClock, throwIfAborted } from '@keel/core';
+import { throwIfAborted } from '@keel/core';
 import type { Clock, Disposer, Policy, PolicyContext } from '@keel/core';
 import type { BackoffSequence } from '../backoff/backoff.js';
 import { BrokenCircuitError } from '../errors/errors.js';
 import { policyEmitter } from '../internal/events.js';
 import { contextFor } from '../internal/signal.js';
-import { consecutiveFailures } from './breakerStrategy.js';
 import type { BreakerWindow } from './breakerStrategy.js';
-import { BREAKER_DEFAULTS, checkBreakerOptions } from './circuitBreakerOptions.js';
+import { breakerSettings } from './circuitBreakerOptions.js';
 import type {
   BreakEvent,
   BreakerEvents,
@@ -16,6 +15,9 @@ import type {
 } from './circuitBreakerOptions.js';
 import { checkSnapshot } from './snapshot.js';
 import type { CircuitBreakerSnapshot, CircuitState } from './snapshot.js';
+
+/** How a call ended for the breaker: a success, a counted failure, or not counted at all. */
+type Outcome = 'success' | 'ignored' | { readonly failure: unknown };
 
 /**
  * Stops calling a failing dependency for a while, then probes it. States: closed (calls run and
@@ -36,15 +38,16 @@ export class CircuitBreakerPolicy implements Policy {
   #breakSequence: BackoffSequence | undefined;
   #probesAdmitted = 0;
   #probeSuccesses = 0;
+  /** The failure (error or rejected result) that last opened the circuit, for `BrokenCircuitError.cause`. */
+  #openedBy: { readonly failure: unknown } | undefined;
 
   /** Prefer {@link circuitBreaker}. @throws ValidationError on bad options or snapshot. */
-  constructor(options: CircuitBreakerOptions = {}) {
-    checkBreakerOptions(options);
-    this.#options = { ...BREAKER_DEFAULTS, ...options };
-    this.#clock = options.clock ?? systemClock;
-    this.#window = (options.strategy ?? consecutiveFailures(5)).create(this.#clock);
-    this.#events = policyEmitter<BreakerEvents>('circuitBreaker', options.logger ?? noopLogger);
-    if (options.initialState !== undefined) this.#restore(checkSnapshot(options.initialState));
+  constructor(options?: CircuitBreakerOptions) {
+    this.#options = breakerSettings(options);
+    this.#clock = this.#options.clock;
+    this.#window = this.#options.strategy.create(this.#clock);
+    this.#events = policyEmitter<BreakerEvents>('circuitBreaker', this.#options.logger);
+    if (this.#options.initialState !== undefined) this.#restore(checkSnapshot(this.#options.initialState));
   }
 
   /** The current state (an open circuit whose break is over reports `half-open`). */
@@ -85,9 +88,15 @@ export class CircuitBreakerPolicy implements Policy {
     this.#events.emit('isolate', { at: this.#clock.now() });
   }
 
-  /** Closes the circuit by hand from any state, forgetting statistics and break backoff. */
+  /**
+   * Closes the circuit by hand from any state, forgetting its failure statistics and break
+   * backoff. On a circuit that is already closed it only forgets (no event is emitted); calls
+   * still running from before the reset are not counted in the fresh statistics.
+   */
   reset(): void {
-    if (this.#state !== 'closed') this.#close();
+    if (this.#state !== 'closed') return this.#close();
+    this.#forget();
+    this.#generation++;
   }
 
   /** The state as plain JSON, to save and pass later as `initialState`. */
@@ -102,7 +111,8 @@ export class CircuitBreakerPolicy implements Policy {
 
   /**
    * Runs `fn` if the circuit admits it.
-   * @throws BrokenCircuitError when the circuit is open, isolated, or half-open with every probe slot taken.
+   * @throws BrokenCircuitError when the circuit is open, isolated, or half-open with every probe
+   * slot taken; its `cause` is the failure (error or rejected result) that opened the circuit.
    */
   async execute<TResult>(
     fn: (context: PolicyContext) => PromiseLike<TResult> | TResult,
@@ -116,13 +126,13 @@ export class CircuitBreakerPolicy implements Policy {
       result = await fn(contextFor(signal));
     } catch (error) {
       const counted = !signal?.aborted && this.#options.handle(error);
-      this.#settle(generation, startedAt, counted ? 'failure' : 'ignored');
+      this.#settle(generation, startedAt, counted ? { failure: error } : 'ignored');
       throw error;
     }
     this.#settle(
       generation,
       startedAt,
-      this.#options.handleResult?.(result) === true ? 'failure' : 'success',
+      this.#options.handleResult?.(result) === true ? { failure: result } : 'success',
     );
     return result;
   }
@@ -141,27 +151,32 @@ export class CircuitBreakerPolicy implements Policy {
     const open = reason === 'open';
     const openUntil = open ? this.#openUntil : undefined;
     const retryAfter = open ? Math.max(this.#openUntil - this.#clock.now(), 0) : undefined;
-    return new BrokenCircuitError({ reason, openUntil, retryAfter });
+    // An isolated circuit was opened by hand: no failure caused it.
+    const cause = reason === 'isolated' ? undefined : this.#openedBy;
+    return new BrokenCircuitError(
+      { reason, openUntil, retryAfter },
+      cause === undefined ? {} : { cause: cause.failure },
+    );
   }
 
-  #settle(generation: number, startedAt: number, outcome: 'success' | 'failure' | 'ignored'): void {
+  #settle(generation: number, startedAt: number, outcome: Outcome): void {
     if (generation !== this.#generation) return;
     const slow =
       this.#options.slowCallDuration !== undefined &&
       this.#clock.now() - startedAt >= this.#options.slowCallDuration;
-    if (this.#state === 'half-open')
-      return this.#settleProbe(outcome === 'success' && slow ? 'failure' : outcome);
+    if (this.#state === 'half-open') return this.#settleProbe(outcome, slow);
     if (this.#state !== 'closed' || outcome === 'ignored') return;
-    const trip = this.#window.record(outcome === 'failure', slow);
-    if (trip !== undefined) this.#open(trip);
+    const failed = outcome !== 'success';
+    const trip = this.#window.record(failed, slow);
+    if (trip !== undefined) this.#open(trip, failed ? outcome : undefined);
   }
 
-  #settleProbe(outcome: 'success' | 'failure' | 'ignored'): void {
+  #settleProbe(outcome: Outcome, slow: boolean): void {
     if (outcome === 'ignored') {
       // Free the slot so an aborted or uncounted probe never leaves the circuit stuck half-open.
       this.#probesAdmitted--;
-    } else if (outcome === 'failure') {
-      this.#open('half-open-failure');
+    } else if (outcome !== 'success' || slow) {
+      this.#open('half-open-failure', outcome === 'success' ? undefined : outcome);
     } else if (++this.#probeSuccesses >= this.#options.successThreshold) {
       this.#close();
     }
@@ -175,7 +190,8 @@ export class CircuitBreakerPolicy implements Policy {
     this.#events.emit('halfOpen', { at: this.#clock.now() });
   }
 
-  #open(reason: BreakEvent['reason']): void {
+  #open(reason: BreakEvent['reason'], openedBy: { readonly failure: unknown } | undefined): void {
+    this.#openedBy = openedBy;
     this.#breakCount++;
     const duration = this.#breakDuration();
     this.#openUntil = this.#clock.now() + duration;
@@ -191,11 +207,17 @@ export class CircuitBreakerPolicy implements Policy {
   }
 
   #close(): void {
-    this.#breakCount = 0;
-    this.#breakSequence = undefined;
-    this.#window.reset();
+    this.#forget();
     this.#transition('closed');
     this.#events.emit('reset', { at: this.#clock.now() });
+  }
+
+  /** Forgets the closed-state statistics, the break backoff and what opened the circuit. */
+  #forget(): void {
+    this.#breakCount = 0;
+    this.#breakSequence = undefined;
+    this.#openedBy = undefined;
+    this.#window.reset();
   }
 
   #transition(to: CircuitState): void {
@@ -222,6 +244,6 @@ export class CircuitBreakerPolicy implements Policy {
  * breaker.onBreak(({ reason, duration }) => log.warn('circuit opened', { reason, duration }));
  * ```
  */
-export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreakerPolicy {
+export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreakerPolicy {
   return new CircuitBreakerPolicy(options);
 }

@@ -1,32 +1,44 @@
+import {
+  assertOptions,
+  noopLogger,
+  optionFunction,
+  optionInteger,
+  optionNumber,
+  optionObject,
+  optionRule,
+  systemClock,
+  withDefaults,
+} from '@keel/core';
 import type { Clock, Logger } from '@keel/core';
 import { isBackoff } from '../backoff/backoff.js';
 import type { Backoff } from '../backoff/backoff.js';
-import { callable, integerAtLeast, nonNegative, relation, validateOptions } from '../internal/options.js';
+import { optionClock, optionLogger, optionNumberOr } from '../internal/optionKinds.js';
+import { consecutiveFailures } from './breakerStrategy.js';
 import type { BreakerStrategy, TripReason } from './breakerStrategy.js';
 import type { CircuitBreakerSnapshot, CircuitState } from './snapshot.js';
 
 /** Options of {@link circuitBreaker}. */
 export interface CircuitBreakerOptions {
   /** When a closed circuit opens. @default consecutiveFailures(5) */
-  strategy?: BreakerStrategy;
+  strategy?: BreakerStrategy | undefined;
   /** How long the circuit stays open: fixed ms, or a backoff over consecutive openings. @default 30_000 */
-  breakDuration?: number | Backoff;
+  breakDuration?: number | Backoff | undefined;
   /** Calls admitted as probes while half-open. @default 1 */
-  halfOpenProbes?: number;
+  halfOpenProbes?: number | undefined;
   /** Successful probes that close the circuit (<= `halfOpenProbes`). @default 1 */
-  successThreshold?: number;
-  /** A call taking at least this many ms counts as slow (and a slow probe as failed). @default off */
-  slowCallDuration?: number;
+  successThreshold?: number | undefined;
+  /** A call taking at least this many ms counts as slow (and a slow probe as failed); `Infinity` is off. @default off */
+  slowCallDuration?: number | undefined;
   /** Which errors count as failures; others pass through uncounted. An aborted caller is never counted. @default every error */
-  handle?: (error: unknown) => boolean;
+  handle?: ((error: unknown) => boolean) | undefined;
   /** Which results count as failures (e.g. HTTP 5xx). @default none */
-  handleResult?: (result: unknown) => boolean;
+  handleResult?: ((result: unknown) => boolean) | undefined;
   /** A saved state to start from (see `exportState()`). @default closed */
-  initialState?: CircuitBreakerSnapshot;
+  initialState?: CircuitBreakerSnapshot | undefined;
   /** Where time comes from. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** Payload of {@link CircuitBreakerPolicy.onBreak}. */
@@ -56,38 +68,45 @@ export interface BreakerEvents {
   stateChange: StateChangeEvent;
 }
 
-/** The options with every default filled in. */
-export type BreakerSettings = Required<
-  Pick<CircuitBreakerOptions, 'breakDuration' | 'halfOpenProbes' | 'successThreshold' | 'handle'>
-> &
-  CircuitBreakerOptions;
-
 /** The defaults of {@link CircuitBreakerOptions}. */
-export const BREAKER_DEFAULTS: Readonly<BreakerSettings> = Object.freeze({
-  breakDuration: 30_000,
+export const BREAKER_DEFAULTS = Object.freeze({
+  strategy: consecutiveFailures(5),
+  breakDuration: 30_000 as number | Backoff,
   halfOpenProbes: 1,
   successThreshold: 1,
-  handle: (): boolean => true,
+  handle: ((): boolean => true) as (error: unknown) => boolean,
+  clock: systemClock as Clock,
+  logger: noopLogger as Logger,
 });
 
-/** Rejects out-of-range options with one `ValidationError` listing them all. */
-export function checkBreakerOptions(options: CircuitBreakerOptions): void {
-  const probes = options.halfOpenProbes ?? BREAKER_DEFAULTS.halfOpenProbes;
-  const needed = options.successThreshold ?? BREAKER_DEFAULTS.successThreshold;
-  validateOptions('circuitBreaker', [
-    typeof options.breakDuration === 'number' || options.breakDuration === undefined
-      ? nonNegative('breakDuration', options.breakDuration)
-      : relation('breakDuration', isBackoff(options.breakDuration), 'must be a number of ms or a Backoff.'),
-    integerAtLeast('halfOpenProbes', options.halfOpenProbes, 1),
-    integerAtLeast('successThreshold', options.successThreshold, 1),
-    relation('successThreshold', !(needed > probes), `must be <= halfOpenProbes (${probes}); got ${needed}.`),
-    nonNegative('slowCallDuration', options.slowCallDuration),
-    callable('handle', options.handle),
-    callable('handleResult', options.handleResult),
-    relation(
-      'strategy',
-      options.strategy === undefined || typeof options.strategy.create === 'function',
-      'must be a BreakerStrategy.',
+/** The options with every default filled in. */
+export type BreakerSettings = ReturnType<typeof breakerSettings>;
+
+/**
+ * Merges `options` over {@link BREAKER_DEFAULTS} (`undefined` keeps a default) and rejects bad
+ * ones with one `ValidationError` listing them all.
+ */
+export function breakerSettings(options: CircuitBreakerOptions | undefined) {
+  const settings = withDefaults(BREAKER_DEFAULTS, options);
+  const { halfOpenProbes: probes, successThreshold: needed } = settings;
+  assertOptions('circuitBreaker', {
+    strategy: optionObject(settings.strategy, 'a BreakerStrategy (e.g. countWindow({ size: 20 }))', [
+      'create',
+    ]),
+    breakDuration: optionNumberOr(
+      settings.breakDuration,
+      { min: 0 },
+      { kind: 'a Backoff', accepts: isBackoff },
     ),
-  ]);
+    halfOpenProbes: optionInteger(probes, { min: 1 }),
+    successThreshold:
+      optionInteger(needed, { min: 1 }) ??
+      optionRule(!(needed > probes), `must be <= halfOpenProbes (${probes}) (got ${needed}).`),
+    slowCallDuration: optionNumber(settings.slowCallDuration, { min: 0, infinity: true }),
+    handle: optionFunction(settings.handle),
+    handleResult: optionFunction(settings.handleResult),
+    clock: optionClock(settings.clock),
+    logger: optionLogger(settings.logger),
+  });
+  return Object.freeze(settings);
 }
