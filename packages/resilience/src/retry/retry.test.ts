@@ -141,14 +141,49 @@ describe('retry', () => {
     expect(error).toBeInstanceOf(DOMException);
   });
 
-  it('does not retry an error thrown after the caller aborted', async () => {
+  it('does not retry an error thrown after the caller aborted, and throws the abort reason instead', async () => {
     const controller = new AbortController();
+    const reason = new Error('client went away');
     const fn = vi.fn(async () => {
-      controller.abort();
+      controller.abort(reason);
       throw new Error('aborted work');
     });
-    await expect(retry().execute(fn, controller.signal)).rejects.toThrow('aborted work');
+    await expect(retry().execute(fn, controller.signal)).rejects.toBe(reason);
     expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it('throws the abort reason even for an error the predicate would not retry', async () => {
+    const controller = new AbortController();
+    const policy = retry({ handle: () => false });
+    const done = policy.execute(() => {
+      controller.abort('caller gave up');
+      throw new TypeError('bug');
+    }, controller.signal);
+    await expect(done).rejects.toBe('caller gave up');
+  });
+
+  it('throws the abort reason instead of returning a rejected result after the caller aborted', async () => {
+    const clock = new ManualClock();
+    const controller = new AbortController();
+    const budget = retryBudget({ clock, minRetries: 5, ratio: 0 });
+    const policy = retry({ clock, budget, handleResult: (r) => r === 'busy' });
+    const done = policy.execute(() => {
+      controller.abort(new Error('stop'));
+      return 'busy';
+    }, controller.signal);
+    await expect(done).rejects.toThrow('stop');
+    // No retry was paid for: an aborted call is never retried.
+    expect(budget.available).toBe(5);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('a call that succeeds although the caller aborted still returns its result', async () => {
+    const controller = new AbortController();
+    const done = retry().execute(() => {
+      controller.abort();
+      return 'done anyway';
+    }, controller.signal);
+    await expect(done).resolves.toBe('done anyway');
   });
 
   it('emits onRetry with the next attempt and delay, and onGiveUp at the end', async () => {
@@ -309,6 +344,8 @@ describe('retryBudget', () => {
   });
 
   it('rejects a ratio outside 0..1', () => {
-    expect(() => retryBudget({ ratio: 1.5 })).toThrow(/ratio: must be a ratio between 0 and 1 \(got 1.5\)/);
+    expect(() => retryBudget({ ratio: 1.5 })).toThrow(
+      /ratio: must be a ratio from 0 to 1, e.g. 0.5 for 50% \(got 1.5\)/,
+    );
   });
 });

@@ -1,9 +1,19 @@
-import { noopLogger, systemClock, throwIfAborted } from '@keel/core';
+import {
+  abortReason,
+  assertOptions,
+  noopLogger,
+  optionFunction,
+  optionInteger,
+  optionNumber,
+  systemClock,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
 import type { Clock, Disposer, Logger, Policy, PolicyContext } from '@keel/core';
-import { exponentialBackoff, isBackoff } from '../backoff/backoff.js';
+import { exponentialBackoff } from '../backoff/backoff.js';
 import type { Backoff, BackoffSequence } from '../backoff/backoff.js';
 import { policyEmitter } from '../internal/events.js';
-import { callable, integerAtLeast, nonNegative, relation, validateOptions } from '../internal/options.js';
+import { optionBackoff, optionBudget, optionClock, optionLogger } from '../internal/optionKinds.js';
 import { contextFor, INERT_SIGNAL, isInert } from '../internal/signal.js';
 import type { RetryBudget } from './retryBudget.js';
 
@@ -39,35 +49,37 @@ export interface GiveUpEvent {
 /** Options of {@link retry}. */
 export interface RetryOptions {
   /** Retries after the first attempt; `Infinity` retries until success or abort. @default 3 */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** The delays between attempts. @default exponentialBackoff(200) (200, 400, 800 … ms, max 30 s) */
-  backoff?: Backoff;
+  backoff?: Backoff | undefined;
   /** Which errors are worth retrying. An aborted caller signal is never retried. @default every error */
-  handle?: (error: unknown, context: RetryContext) => boolean;
+  handle?: ((error: unknown, context: RetryContext) => boolean) | undefined;
   /** Which results are failures worth retrying (e.g. HTTP 503). @default none */
-  handleResult?: (result: unknown, context: RetryContext) => boolean;
+  handleResult?: ((result: unknown, context: RetryContext) => boolean) | undefined;
   /**
    * A delay taken from the outcome (e.g. a `Retry-After` header); `undefined` falls back to the
    * backoff. Non-finite or negative values are ignored.
    * @default none
    */
-  retryAfter?: (outcome: RetryOutcome, context: RetryContext) => number | undefined;
-  /** The longest single wait, whatever its source. @default 30_000 */
-  maxDelay?: number;
+  retryAfter?: ((outcome: RetryOutcome, context: RetryContext) => number | undefined) | undefined;
+  /** The longest single wait, whatever its source (`Infinity`: no cap beyond the backoff's). @default 30_000 */
+  maxDelay?: number | undefined;
   /** A shared budget limiting retries to a ratio of calls. @default unlimited */
-  budget?: RetryBudget;
+  budget?: RetryBudget | undefined;
   /** Where sleeps come from. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
-const RETRY_DEFAULTS: Readonly<Settings> = Object.freeze({
+/** The defaults of {@link RetryOptions}. */
+const RETRY_DEFAULTS = Object.freeze({
   maxRetries: 3,
-  backoff: exponentialBackoff(200),
-  handle: (): boolean => true,
+  backoff: exponentialBackoff(200) as Backoff,
+  handle: ((): boolean => true) as NonNullable<RetryOptions['handle']>,
   maxDelay: 30_000,
-  clock: systemClock,
+  clock: systemClock as Clock,
+  logger: noopLogger as Logger,
 });
 
 interface RetryEvents {
@@ -75,18 +87,23 @@ interface RetryEvents {
   giveUp: GiveUpEvent;
 }
 
-type Settings = Required<Pick<RetryOptions, 'maxRetries' | 'backoff' | 'handle' | 'maxDelay' | 'clock'>> &
-  RetryOptions;
+type Settings = ReturnType<typeof retrySettings>;
 
-function checkRetryOptions(options: RetryOptions): void {
-  validateOptions('retry', [
-    integerAtLeast('maxRetries', options.maxRetries, 0, true),
-    nonNegative('maxDelay', options.maxDelay),
-    relation('backoff', options.backoff === undefined || isBackoff(options.backoff), 'must be a Backoff.'),
-    callable('handle', options.handle),
-    callable('handleResult', options.handleResult),
-    callable('retryAfter', options.retryAfter),
-  ]);
+/** Merges `options` over the defaults (`undefined` keeps a default) and checks them. */
+function retrySettings(options: RetryOptions | undefined) {
+  const settings = withDefaults(RETRY_DEFAULTS, options);
+  assertOptions('retry', {
+    maxRetries: optionInteger(settings.maxRetries, { min: 0, infinity: true }),
+    backoff: optionBackoff(settings.backoff),
+    handle: optionFunction(settings.handle),
+    handleResult: optionFunction(settings.handleResult),
+    retryAfter: optionFunction(settings.retryAfter),
+    maxDelay: optionNumber(settings.maxDelay, { min: 0, infinity: true }),
+    budget: optionBudget(settings.budget),
+    clock: optionClock(settings.clock),
+    logger: optionLogger(settings.logger),
+  });
+  return Object.freeze(settings);
 }
 
 /** One attempt's context: its number, and the execution's signal (created only when read). */
@@ -118,10 +135,9 @@ export class RetryPolicy implements Policy<RetryContext> {
   readonly #events;
 
   /** Prefer {@link retry}. @throws ValidationError on bad options. */
-  constructor(options: RetryOptions = {}) {
-    checkRetryOptions(options);
-    this.#settings = { ...RETRY_DEFAULTS, ...options };
-    this.#events = policyEmitter<RetryEvents>('retry', options.logger ?? noopLogger);
+  constructor(options?: RetryOptions) {
+    this.#settings = retrySettings(options);
+    this.#events = policyEmitter<RetryEvents>('retry', this.#settings.logger);
   }
 
   /** Listens to every retry (before its wait). @returns a disposer. */
@@ -137,7 +153,8 @@ export class RetryPolicy implements Policy<RetryContext> {
   /**
    * Runs `fn`, retrying per the options.
    * @returns the first accepted result, or the last rejected result when retries run out.
-   * @throws the last error when retries run out, or the abort reason when `signal` aborts.
+   * @throws the last error when retries run out; the abort reason (never the attempt's own
+   * error) once `signal` has aborted.
    */
   async execute<TResult>(
     fn: (context: RetryContext) => PromiseLike<TResult> | TResult,
@@ -155,9 +172,12 @@ export class RetryPolicy implements Policy<RetryContext> {
         if (this.#settings.handleResult?.(result, context) !== true) return result;
         outcome = { result };
       } catch (error) {
-        if (signal?.aborted || !this.#settings.handle(error, context)) throw error;
+        // A caller that gave up gets its own reason, not whatever the aborted attempt threw.
+        if (signal?.aborted) throw abortReason(signal);
+        if (!this.#settings.handle(error, context)) throw error;
         outcome = { error };
       }
+      if (signal?.aborted) throw abortReason(signal);
       sequence ??= this.#settings.backoff.begin();
       const delay = this.#nextDelay(outcome, context, sequence);
       if (delay === undefined) {
@@ -208,6 +228,6 @@ export class RetryPolicy implements Policy<RetryContext> {
  * const body = await policy.execute(({ signal, attempt }) => fetchJson(url, { signal, attempt }));
  * ```
  */
-export function retry(options: RetryOptions = {}): RetryPolicy {
+export function retry(options?: RetryOptions): RetryPolicy {
   return new RetryPolicy(options);
 }
