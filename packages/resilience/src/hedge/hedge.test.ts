@@ -109,11 +109,52 @@ describe('hedge', () => {
       controller.signal,
     );
     await clock.tickAsync(20);
-    controller.abort(new Error('client left'));
-    await expect(done).rejects.toThrow('client left');
-    expect(signals.map((signal) => signal.aborted)).toEqual([true, true]);
+    const reason = new Error('client left');
+    controller.abort(reason);
+    await expect(done).rejects.toBe(reason);
+    // Every attempt learns why: the caller's own reason, not "another attempt finished first".
+    expect(signals.map((signal) => signal.reason)).toEqual([reason, reason]);
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('a caller abort before the first hedge reaches the primary attempt with the same reason', async () => {
+    const clock = new ManualClock();
+    const controller = new AbortController();
+    const seen: unknown[] = [];
+    const done = hedge({ clock, delay: 100, maxHedges: 3 }).execute(({ signal }) => {
+      signal.addEventListener('abort', () => seen.push(signal.reason));
+      return clock.sleep(1_000, signal);
+    }, controller.signal);
+    await clock.tickAsync(10);
+    controller.abort('shutting down');
+    await expect(done).rejects.toBe('shutting down');
+    expect(seen).toEqual(['shutting down']);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('tells the losers that another attempt succeeded, and leaves the winner live', async () => {
+    const clock = new ManualClock();
+    const signals: AbortSignal[] = [];
+    const done = hedge({ clock, delay: 10 }).execute(
+      replica(clock, { 1: { ms: 500 }, 2: { ms: 5 } }, signals),
+    );
+    await clock.tickAsync(20);
+    await expect(done).resolves.toBe('attempt 2');
+    expect(isCancelledError(signals[0]?.reason)).toBe(true);
+    expect((signals[0]?.reason as Error).message).toMatch(/succeeded first/);
+    expect(signals[1]?.aborted).toBe(false);
+  });
+
+  it('with an infinite delay, hedges only when an attempt fails', async () => {
+    const clock = new ManualClock();
+    const slow = hedge({ clock, delay: Infinity }).execute(replica(clock, { 1: { ms: 60_000 } }));
+    expect(clock.pendingTimers).toBe(0);
+    await clock.tickAsync(60_000);
+    await expect(slow).resolves.toBe('attempt 1');
+    const failing = hedge({ clock, delay: Infinity }).execute(replica(clock, { 1: { ms: 5, fail: true } }));
+    await clock.tickAsync(5);
+    await expect(failing).resolves.toBe('attempt 2');
   });
 
   it('launches no hedge once the shared budget is spent', async () => {

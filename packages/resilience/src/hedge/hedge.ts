@@ -1,9 +1,18 @@
-import { abortReason, noopLogger, systemClock } from '@keel/core';
+import {
+  abortReason,
+  assertOptions,
+  noopLogger,
+  optionFunction,
+  optionInteger,
+  optionNumber,
+  systemClock,
+  withDefaults,
+} from '@keel/core';
 import type { Clock, Disposer, Logger, Policy, PolicyContext } from '@keel/core';
 import { HedgeRace } from '../internal/hedgeRace.js';
 import type { HedgeSettings } from '../internal/hedgeRace.js';
 import { policyEmitter } from '../internal/events.js';
-import { callable, integerAtLeast, nonNegative, relation, validateOptions } from '../internal/options.js';
+import { optionBudget, optionClock, optionLogger } from '../internal/optionKinds.js';
 import type { RetryBudget } from '../retry/retryBudget.js';
 
 /** What each hedged attempt receives. */
@@ -14,18 +23,22 @@ export interface HedgeContext extends PolicyContext {
 
 /** Options of {@link hedge}. */
 export interface HedgeOptions {
-  /** Ms to wait for an attempt before launching the next; 0 launches every attempt at once. @default 2_000 */
-  delay?: number;
+  /**
+   * Ms to wait for an attempt before launching the next; 0 launches every attempt at once,
+   * `Infinity` launches the next only when an attempt fails with a handled error.
+   * @default 2_000
+   */
+  delay?: number | undefined;
   /** Extra attempts beyond the primary (1 to 100). @default 1 */
-  maxHedges?: number;
+  maxHedges?: number | undefined;
   /** Which errors mean "try another attempt now"; any other error ends the call at once. @default every error */
-  handle?: (error: unknown) => boolean;
+  handle?: ((error: unknown) => boolean) | undefined;
   /** Caps the extra load: each hedge takes one unit from this budget, and none launches when it is spent. @default unlimited */
-  budget?: RetryBudget;
+  budget?: RetryBudget | undefined;
   /** Where timers come from. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** Payload of {@link HedgePolicy.onHedge}. */
@@ -36,7 +49,14 @@ export interface HedgeEvent {
   readonly trigger: 'delay' | 'failure' | 'immediate';
 }
 
-const HEDGE_DEFAULTS = Object.freeze({ delay: 2_000, maxHedges: 1 });
+/** The defaults of {@link HedgeOptions}. */
+const HEDGE_DEFAULTS = Object.freeze({
+  delay: 2_000,
+  maxHedges: 1,
+  handle: ((): boolean => true) as (error: unknown) => boolean,
+  clock: systemClock as Clock,
+  logger: noopLogger as Logger,
+});
 
 /**
  * Launches extra attempts of a slow call (after `delay`, or all at once) and takes the first
@@ -48,21 +68,24 @@ export class HedgePolicy implements Policy<HedgeContext> {
   readonly #events;
 
   /** Prefer {@link hedge}. @throws ValidationError on bad options. */
-  constructor(options: HedgeOptions = {}) {
-    validateOptions('hedge', [
-      nonNegative('delay', options.delay),
-      integerAtLeast('maxHedges', options.maxHedges, 1),
-      relation('maxHedges', !((options.maxHedges ?? 1) > 100), `must be <= 100 (got ${options.maxHedges}).`),
-      callable('handle', options.handle),
-    ]);
-    const events = policyEmitter<{ hedge: HedgeEvent }>('hedge', options.logger ?? noopLogger);
+  constructor(options?: HedgeOptions) {
+    const settings = withDefaults(HEDGE_DEFAULTS, options);
+    assertOptions('hedge', {
+      delay: optionNumber(settings.delay, { min: 0, infinity: true }),
+      maxHedges: optionInteger(settings.maxHedges, { min: 1, max: 100 }),
+      handle: optionFunction(settings.handle),
+      budget: optionBudget(settings.budget),
+      clock: optionClock(settings.clock),
+      logger: optionLogger(settings.logger),
+    });
+    const events = policyEmitter<{ hedge: HedgeEvent }>('hedge', settings.logger);
     this.#events = events;
     this.#settings = Object.freeze({
-      delay: options.delay ?? HEDGE_DEFAULTS.delay,
-      maxHedges: options.maxHedges ?? HEDGE_DEFAULTS.maxHedges,
-      handle: options.handle ?? ((): boolean => true),
-      budget: options.budget,
-      clock: options.clock ?? systemClock,
+      delay: settings.delay,
+      maxHedges: settings.maxHedges,
+      handle: settings.handle,
+      budget: settings.budget,
+      clock: settings.clock,
       onHedge: (attempt: number, trigger: HedgeEvent['trigger']) =>
         events.emit('hedge', { attempt, trigger }),
     });
@@ -76,7 +99,8 @@ export class HedgePolicy implements Policy<HedgeContext> {
   /**
    * Runs `fn` with hedging.
    * @returns the first successful result.
-   * @throws the last error when every attempt failed, an unhandled error at once, or the abort reason.
+   * @throws the last error when every attempt failed, an unhandled error at once, or the abort
+   * reason; when the caller aborts, every running attempt's signal aborts with that same reason.
    */
   execute<TResult>(
     fn: (context: HedgeContext) => PromiseLike<TResult> | TResult,
@@ -100,6 +124,6 @@ export class HedgePolicy implements Policy<HedgeContext> {
  * const user = await fast.execute(({ signal }) => replicas.next().getUser(id, { signal }));
  * ```
  */
-export function hedge(options: HedgeOptions = {}): HedgePolicy {
+export function hedge(options?: HedgeOptions): HedgePolicy {
   return new HedgePolicy(options);
 }

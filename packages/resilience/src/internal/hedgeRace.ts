@@ -17,6 +17,12 @@ export interface HedgeSettings {
   readonly onHedge: (attempt: number, trigger: 'delay' | 'failure' | 'immediate') => void;
 }
 
+/** Why the losing attempts are aborted when another attempt succeeded. */
+const WON = (): CancelledError => new CancelledError('Another hedged attempt succeeded first.');
+/** Why the other attempts are aborted when the call failed (an unhandled error, or every attempt). */
+const ENDED = (): CancelledError =>
+  new CancelledError('The hedged call has already failed; this attempt is no longer needed.');
+
 /**
  * One hedged execution: launches attempts, settles once with the first success (or the last
  * failure), aborts every other attempt, and removes its timer and caller listener on settling.
@@ -28,7 +34,10 @@ export class HedgeRace<TResult> {
   readonly #resolve: (value: TResult) => void;
   readonly #reject: (error: unknown) => void;
   readonly #controllers: AbortController[] = [];
-  readonly #onAbort = (): void => this.#finish(() => this.#reject(abortReason(this.#signal!)));
+  readonly #onAbort = (): void => {
+    const reason = abortReason(this.#signal!);
+    this.#finish(() => this.#reject(reason), { reason: () => reason });
+  };
   #failed = 0;
   #settled = false;
   #exhausted = false;
@@ -79,30 +88,42 @@ export class HedgeRace<TResult> {
     Promise.resolve()
       .then(() => this.#fn({ attempt, signal: controller.signal }))
       .then(
-        (value) => this.#finish(() => this.#resolve(value), controller),
+        (value) => this.#finish(() => this.#resolve(value), { winner: controller, reason: WON }),
         (error: unknown) => this.#onFailure(error),
       );
     if (this.#launched > this.#settings.maxHedges) return;
-    if (this.#settings.delay === 0) this.#launch('immediate');
-    else this.#timer = this.#settings.clock.setTimeout(() => this.#launch('delay'), this.#settings.delay);
+    const { delay } = this.#settings;
+    if (delay === 0) this.#launch('immediate');
+    // An infinite delay hedges only on failure.
+    else if (delay !== Infinity)
+      this.#timer = this.#settings.clock.setTimeout(() => this.#launch('delay'), delay);
   }
 
   #onFailure(error: unknown): void {
     if (this.#settled) return;
     this.#failed++;
-    if (!this.#settings.handle(error)) return this.#finish(() => this.#reject(error));
+    if (!this.#settings.handle(error)) return this.#finish(() => this.#reject(error), { reason: ENDED });
     this.#launch('failure');
-    if (this.#failed === this.#launched && !this.#mayLaunch()) this.#finish(() => this.#reject(error));
+    if (this.#failed === this.#launched && !this.#mayLaunch()) {
+      this.#finish(() => this.#reject(error), { reason: ENDED });
+    }
   }
 
-  #finish(settle: () => void, winner?: AbortController): void {
+  /**
+   * Settles once: stops the hedge timer, leaves the caller's signal, and aborts every attempt
+   * but the winner with `reason` (the caller's own reason when the caller aborted).
+   */
+  #finish(
+    settle: () => void,
+    end: { readonly reason: () => unknown; readonly winner?: AbortController },
+  ): void {
     if (this.#settled) return;
     this.#settled = true;
     this.#timer?.cancel();
     this.#signal?.removeEventListener('abort', this.#onAbort);
     // The winner's signal stays live: its result (e.g. a streamed body) may still use it.
-    const lost = new CancelledError('Another hedged attempt finished first.');
-    for (const controller of this.#controllers) if (controller !== winner) controller.abort(lost);
+    const reason = end.reason();
+    for (const controller of this.#controllers) if (controller !== end.winner) controller.abort(reason);
     settle();
   }
 }
