@@ -1,4 +1,4 @@
-import { isValidationError } from '@keel/core';
+import { isSerializationError, isValidationError } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jsonSerializer } from './serializer.js';
@@ -27,5 +27,33 @@ describe('jsonSerializer', () => {
       }
     })();
     expect(isValidationError(error)).toBe(true);
+  });
+
+  it('refuses what JSON would silently change, as every Keel store does', () => {
+    for (const value of [
+      NaN,
+      Infinity,
+      { at: -Infinity },
+      new Map([[1, 2]]),
+      { f: () => 1 },
+      10n,
+      'a\u0000b',
+    ]) {
+      const error: unknown = (() => {
+        try {
+          return jsonSerializer.serialize(value, 'k');
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isSerializationError(error)).toBe(true);
+      expect((error as Error).message).toContain('"k"');
+    }
+  });
+
+  it('stores a Date as its ISO string, as JSON does', () => {
+    expect(jsonSerializer.deserialize(jsonSerializer.serialize({ at: new Date(0) }))).toEqual({
+      at: '1970-01-01T00:00:00.000Z',
+    });
   });
 });
