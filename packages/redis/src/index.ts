@@ -1,4 +1,5 @@
 export { RedisCacheStore } from './cache/redisCacheStore.js';
+export type { CacheEntryWithTtl } from './cache/redisCacheStore.js';
 export { REDIS_CACHE_STORE_DEFAULTS } from './cache/redisCacheStoreOptions.js';
 export type { RedisCacheStoreOptions } from './cache/redisCacheStoreOptions.js';
 export { jsonSerializer } from './cache/serializer.js';

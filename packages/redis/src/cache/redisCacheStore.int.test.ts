@@ -1,5 +1,6 @@
 import { serviceAvailable } from '@keel/test-services';
 import { describeCacheStoreContract } from '@keel/scaling/testing';
+import { isSerializationError } from '@keel/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { realSleep, redisTestKit } from '../internal/redisTestKit.js';
 import { RedisCacheStore } from './redisCacheStore.js';
@@ -83,5 +84,44 @@ describe.runIf(up)('RedisCacheStore on a real server', () => {
       { source: 'p1', keys: ['a', 'b'] },
       { source: 'p1', all: true },
     ]);
+  });
+
+  it('stores a value with an infinite TTL, or 0, without expiry', async () => {
+    const store = new RedisCacheStore(client, { prefix: `${kit.prefix}inf:`, ttl: 60_000 });
+    await store.set('infinite', 1, { ttl: Infinity });
+    await store.setMany([{ key: 'zero', value: 2, ttl: 0 }]);
+    await store.set('default', 3, { ttl: undefined });
+    expect(await client.pttl(`${kit.prefix}inf:infinite`)).toBe(-1);
+    expect(await client.pttl(`${kit.prefix}inf:zero`)).toBe(-1);
+    expect(await client.pttl(`${kit.prefix}inf:default`)).toBeGreaterThan(0);
+    const forever = new RedisCacheStore(client, { prefix: `${kit.prefix}inf2:`, ttl: Infinity });
+    await forever.set('k', 'v');
+    expect(await client.pttl(`${kit.prefix}inf2:k`)).toBe(-1);
+    expect(await forever.get('k')).toBe('v');
+  });
+
+  it('reads values with the TTL Redis keeps them for', async () => {
+    const store = new RedisCacheStore(client, { prefix: `${kit.prefix}wttl:` });
+    await store.set('brief', 'b', { ttl: 5_000 });
+    await store.set('forever', 'f');
+    const [brief, forever, missing] = await store.getManyWithTtl(['brief', 'forever', 'missing']);
+    expect(brief?.value).toBe('b');
+    expect(brief?.ttl).toBeGreaterThan(0);
+    expect(brief?.ttl).toBeLessThanOrEqual(5_000);
+    expect(forever).toEqual({ value: 'f', ttl: Infinity });
+    expect(missing).toBeUndefined();
+    expect(await store.getWithTtl('forever')).toEqual({ value: 'f', ttl: Infinity });
+  });
+
+  it('refuses a value JSON would change before storing any entry of the batch', async () => {
+    const store = new RedisCacheStore(client, { prefix: `${kit.prefix}refuse:` });
+    const error: unknown = await store
+      .setMany([
+        { key: 'fine', value: 1 },
+        { key: 'bad', value: { n: NaN } },
+      ])
+      .catch((e: unknown) => e);
+    expect(isSerializationError(error)).toBe(true);
+    expect(await store.getMany(['fine', 'bad'])).toEqual([undefined, undefined]);
   });
 });

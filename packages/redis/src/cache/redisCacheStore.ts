@@ -1,10 +1,36 @@
 import { assertOptions, raceAbort, throwIfAborted } from '@keel/core';
 import type { CacheStore, CacheStoreEntry, CacheStoreOptions, CacheStoreSetOptions } from '@keel/scaling';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { runScript } from '../internal/commands.js';
+import type { ScriptDefinition } from '../internal/commands.js';
 import { execPipeline } from '../internal/pipeline.js';
 import { encodeInvalidation } from './invalidationMessage.js';
 import { escapeGlob, optionTtl, pxFor, resolveCacheStoreOptions } from './redisCacheStoreOptions.js';
 import type { RedisCacheStoreOptions, ResolvedCacheStoreOptions } from './redisCacheStoreOptions.js';
+import type { Serializer } from './serializer.js';
+
+/** A value read with {@link RedisCacheStore.getWithTtl}, and how long Redis keeps it. */
+export interface CacheEntryWithTtl<TValue> {
+  /** The stored value. */
+  readonly value: TValue;
+  /** Milliseconds Redis keeps it from the moment it was read (`PTTL`); `Infinity` without expiry. */
+  readonly ttl: number;
+}
+
+/** KEYS: the keys to read. Returns value, PTTL for each key (false, -2 when absent), atomically. */
+const GET_WITH_TTL_SCRIPT: ScriptDefinition = Object.freeze({
+  name: 'keelCacheGetWithTtl',
+  keys: undefined,
+  lua: `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local value = redis.call('GET', key)
+  out[2 * i - 1] = value
+  if value then out[2 * i] = redis.call('PTTL', key) else out[2 * i] = -2 end
+end
+return out
+`,
+});
 
 /**
  * A {@link CacheStore} in Redis, shared by every process that uses the same prefix. Values are
@@ -45,6 +71,16 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
     return this.#options.invalidationChannel;
   }
 
+  /** Turns values into the stored strings and back. */
+  get serializer(): Serializer<TValue> {
+    return this.#options.serializer;
+  }
+
+  /** The default time to live of a write, in ms; `0` or `Infinity` mean never expire. */
+  get ttl(): number {
+    return this.#options.ttl;
+  }
+
   /** This instance's id in the invalidation messages it publishes. */
   get instanceId(): string {
     return this.#options.instanceId;
@@ -63,6 +99,33 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
     if (keys.length === 0) return [];
     const texts = await raceAbort(this.#client.mget(keys.map((key) => this.#key(key))), options?.signal);
     return texts.map((text) => (text === null ? undefined : this.#options.serializer.deserialize(text)));
+  }
+
+  /**
+   * The value of `key` and how long Redis keeps it (`GET` and `PTTL` in one script, so the two
+   * agree), or `undefined` when absent. A cache in front of Redis bounds its copy's TTL by it.
+   */
+  async getWithTtl(key: string, options?: CacheStoreOptions): Promise<CacheEntryWithTtl<TValue> | undefined> {
+    return (await this.getManyWithTtl([key], options))[0];
+  }
+
+  /** {@link getWithTtl} for several keys, in one atomic script, in the order asked. */
+  async getManyWithTtl(
+    keys: readonly string[],
+    options?: CacheStoreOptions,
+  ): Promise<(CacheEntryWithTtl<TValue> | undefined)[]> {
+    throwIfAborted(options?.signal);
+    if (keys.length === 0) return [];
+    const args = [keys.length, ...keys.map((key) => this.#key(key))];
+    const reply = (await raceAbort(runScript(this.#client, GET_WITH_TTL_SCRIPT, args), options?.signal)) as (
+      string | number | null
+    )[];
+    return keys.map((_, index) => {
+      const text = reply[2 * index];
+      if (typeof text !== 'string') return undefined;
+      const pttl = Number(reply[2 * index + 1]);
+      return { value: this.#options.serializer.deserialize(text), ttl: pttl < 0 ? Infinity : pttl };
+    });
   }
 
   /**
@@ -142,7 +205,7 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
   #queueSet(pipeline: ChainableCommander, key: string, value: TValue, ttl: number | undefined): void {
     const effective = ttl ?? this.#options.ttl;
     assertOptions('RedisCacheStore set', { ttl: optionTtl(effective) });
-    const text = this.#options.serializer.serialize(value);
+    const text = this.#options.serializer.serialize(value, key);
     const px = pxFor(effective);
     if (px === undefined) pipeline.set(this.#key(key), text);
     else pipeline.set(this.#key(key), text, 'PX', px);

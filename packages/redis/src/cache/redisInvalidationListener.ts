@@ -16,9 +16,12 @@ interface ListenerEvents {
 
 /**
  * Receives the invalidations a {@link RedisCacheStore} publishes, on a dedicated subscriber
- * connection (a client in subscriber mode can run no other command). When the connection is
- * re-established, messages may have been missed, so listeners get an `all` invalidation
- * (`source: ''`). The client is borrowed: {@link close} unsubscribes but does not quit it.
+ * connection (a client in subscriber mode can run no other command). Messages published while
+ * the subscription is down are lost, so listeners get an `all` invalidation (`source: ''`)
+ * when the connection drops, and another once the subscription is confirmed again after a
+ * reconnect (not merely when the connection is back: an invalidation published before Redis
+ * confirms the new subscription would be missed). {@link subscribed} says whether messages are
+ * arriving. The client is borrowed: {@link close} unsubscribes but does not quit it.
  *
  * @example
  * ```ts
@@ -32,12 +35,12 @@ export class RedisInvalidationListener {
   readonly #channel: string;
   readonly #emitter: Emitter<ListenerEvents> = createEmitter<ListenerEvents>({ onListenerError: () => {} });
   #started = false;
-  #ready = false;
+  #subscribed = false;
 
   /**
    * @param subscriber A client used only for this subscription.
    * @param options The channel to listen on.
-   * @throws ValidationError when the channel is empty.
+   * @throws ValidationError when the channel is missing or empty.
    */
   constructor(subscriber: Redis, options: RedisInvalidationListenerOptions) {
     assertOptions('RedisInvalidationListener', { channel: optionString(options?.channel, true) });
@@ -48,6 +51,15 @@ export class RedisInvalidationListener {
   /** The channel listened on. */
   get channel(): string {
     return this.#channel;
+  }
+
+  /**
+   * Whether Redis has confirmed the subscription on the current connection, so every message
+   * published from now on arrives. False before {@link start}, after {@link close}, and from a
+   * dropped connection until the subscription is confirmed again.
+   */
+  get subscribed(): boolean {
+    return this.#subscribed;
   }
 
   /** Calls `listener` with every invalidation received; returns a disposer that stops it. */
@@ -62,19 +74,32 @@ export class RedisInvalidationListener {
     this.#started = true;
     this.#subscriber.on('message', this.#onMessage);
     this.#subscriber.on('ready', this.#onReady);
-    await raceAbort(this.#subscriber.subscribe(this.#channel), options.signal);
-    this.#ready = true;
+    this.#subscriber.on('close', this.#onClose);
+    try {
+      await raceAbort(this.#subscriber.subscribe(this.#channel), options.signal);
+    } catch (error) {
+      // Not started after all (start may be called again); the subscription may still land.
+      await this.#detach();
+      throw error;
+    }
+    if (this.#started) this.#subscribed = true;
   }
 
-  /** Unsubscribes and removes its handlers from the client. */
+  /** Unsubscribes, removes its handlers from the client and forgets every `onInvalidate` listener. */
   async close(): Promise<void> {
     if (!this.#started) return;
+    this.#emitter.clear();
+    await this.#detach();
+  }
+
+  async #detach(): Promise<void> {
     this.#started = false;
-    this.#ready = false;
+    this.#subscribed = false;
     this.#subscriber.off('message', this.#onMessage);
     this.#subscriber.off('ready', this.#onReady);
-    this.#emitter.clear();
-    if (this.#subscriber.status === 'ready') await this.#subscriber.unsubscribe(this.#channel);
+    this.#subscriber.off('close', this.#onClose);
+    if (this.#subscriber.status === 'ready')
+      await this.#subscriber.unsubscribe(this.#channel).catch(() => {});
   }
 
   /** Same as {@link close}, for `await using`. */
@@ -88,8 +113,24 @@ export class RedisInvalidationListener {
     if (message !== undefined) this.#emitter.emit('invalidate', message);
   };
 
+  readonly #onClose = (): void => {
+    // From now until the subscription is confirmed again, messages are lost.
+    if (!this.#started || !this.#subscribed) return;
+    this.#subscribed = false;
+    this.#emitter.emit('invalidate', { source: '', all: true });
+  };
+
   readonly #onReady = (): void => {
-    // A reconnect: anything published while we were away is lost, so drop everything.
-    if (this.#ready) this.#emitter.emit('invalidate', { source: '', all: true });
+    // 'ready' comes before the client re-subscribes: wait for Redis to confirm the subscription
+    // (a SUBSCRIBE of our own, answered after the client's), then drop what may be stale.
+    if (!this.#started) return;
+    this.#subscriber.subscribe(this.#channel).then(
+      () => {
+        if (!this.#started || this.#subscribed || this.#subscriber.status !== 'ready') return;
+        this.#subscribed = true;
+        this.#emitter.emit('invalidate', { source: '', all: true });
+      },
+      () => {}, // the connection dropped again: the next 'ready' retries
+    );
   };
 }

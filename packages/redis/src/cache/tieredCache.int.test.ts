@@ -2,7 +2,8 @@ import { serviceAvailable } from '@keel/test-services';
 import { LruCache } from '@keel/scaling';
 import { isValidationError } from '@keel/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { redisTestKit } from '../internal/redisTestKit.js';
+import type { Redis } from 'ioredis';
+import { realSleep, redisTestKit } from '../internal/redisTestKit.js';
 import { RedisCacheStore } from './redisCacheStore.js';
 import { RedisInvalidationListener } from './redisInvalidationListener.js';
 import { createTieredCache } from './tieredCache.js';
@@ -18,18 +19,34 @@ describe.runIf(up)('createTieredCache on a real server', () => {
     await kit.cleanup();
   });
 
-  /** One "process": its own connections, Redis store and in-process L1. */
+  /** One "process": its own connections, Redis store and in-process L1 (60 s TTL). */
   async function process(name: string, scope: string) {
     const channel = `${kit.prefix}${scope}:inv`;
     const store = new RedisCacheStore(kit.connect(), {
       prefix: `${kit.prefix}${scope}:`,
       invalidationChannel: channel,
     });
-    const local = new LruCache<string, unknown>({ max: 100 });
-    const listener = new RedisInvalidationListener(kit.connect(), { channel });
+    const local = new LruCache<string, unknown>({ max: 100, ttl: 60_000 });
+    const subscriber = kit.connect();
+    const subscriberId = Number(await subscriber.client('ID'));
+    const listener = new RedisInvalidationListener(subscriber, { channel });
     const cache = await createTieredCache({ store, local, listener });
     caches.push(cache);
-    return { name, store, local, cache };
+    // Loads the read script, so a later read is sent as one command (no NOSCRIPT round trip).
+    await cache.get('warm-up');
+    return { name, store, local, cache, listener, subscriber, subscriberId };
+  }
+
+  /** Holds every SUBSCRIBE of `subscriber` (the client's own resubscription too) until released. */
+  function holdSubscribes(subscriber: Redis): () => void {
+    const original = subscriber.subscribe.bind(subscriber);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    subscriber.subscribe = (async (...args: Parameters<Redis['subscribe']>) => {
+      await gate;
+      return original(...args);
+    }) as Redis['subscribe'];
+    return release;
   }
 
   it('serves a repeated read from L1 without asking Redis', async () => {
@@ -94,5 +111,83 @@ describe.runIf(up)('createTieredCache on a real server', () => {
     const local = new LruCache<string, unknown>({ max: 10 });
     const error: unknown = await createTieredCache({ store, local, listener }).catch((e: unknown) => e);
     expect(isValidationError(error)).toBe(true);
+  });
+
+  it('does not put back into L1 a value read while the same process deleted the key', async () => {
+    const a = await process('a', 'read-delete');
+    const b = await process('b', 'read-delete');
+    await a.cache.set('k', 'v1');
+    const read = b.cache.get('k');
+    const removal = b.cache.delete('k');
+    // Sent in this order on one connection: the read saw the value the delete then removed.
+    expect(await read).toBe('v1');
+    expect(await removal).toBe(true);
+    expect(b.local.peek('k')).toBeUndefined();
+    expect(await b.cache.get('k')).toBeUndefined();
+    await expect.poll(() => a.local.peek('k')).toBeUndefined();
+  });
+
+  it('does not keep in L1 a value written while the same process deleted the key', async () => {
+    const a = await process('a', 'write-delete');
+    const b = await process('b', 'write-delete');
+    await Promise.all([b.cache.set('k', 'written'), b.cache.delete('k')]);
+    expect(b.local.peek('k')).toBeUndefined();
+    expect(await b.cache.get('k')).toBeUndefined();
+    expect(await a.cache.get('k')).toBeUndefined();
+  });
+
+  it("bounds another process's L1 copy by the Redis TTL left, not the whole L1 TTL", async () => {
+    const a = await process('a', 'ttl');
+    const b = await process('b', 'ttl');
+    await a.cache.set('k', 'brief', { ttl: 300 });
+    expect(await b.cache.get('k')).toBe('brief');
+    expect(b.local.remainingTtl('k')).toBeLessThanOrEqual(300);
+    expect(a.local.remainingTtl('k')).toBeLessThanOrEqual(300);
+    await realSleep(350);
+    expect(b.local.peek('k')).toBeUndefined();
+    expect(await b.cache.get('k')).toBeUndefined();
+  });
+
+  it("applies the store's default TTL to the L1 copies", async () => {
+    const channel = `${kit.prefix}default-ttl:inv`;
+    const store = new RedisCacheStore(kit.connect(), {
+      prefix: `${kit.prefix}default-ttl:`,
+      invalidationChannel: channel,
+      ttl: 250,
+    });
+    const local = new LruCache<string, unknown>({ max: 10, ttl: 60_000 });
+    const listener = new RedisInvalidationListener(kit.connect(), { channel });
+    const cache = await createTieredCache({ store, local, listener });
+    caches.push(cache);
+    await cache.set('k', 1);
+    expect(local.remainingTtl('k')).toBeLessThanOrEqual(250);
+  });
+
+  it('loses no invalidation across a reconnect: L1 is emptied once the subscription is back', async () => {
+    const a = await process('a', 'kill');
+    const b = await process('b', 'kill');
+    const admin = kit.connect();
+    await a.cache.set('k', 'v1');
+    expect(await b.cache.get('k')).toBe('v1');
+    expect(b.local.peek('k')).toBe('v1');
+    // Widen the gap between "connected again" and "subscribed again" to hit it for sure.
+    const release = holdSubscribes(b.subscriber);
+    const closed = new Promise((resolve) => b.subscriber.once('close', resolve));
+    await admin.client('KILL', 'ID', String(b.subscriberId));
+    await closed;
+    expect(b.listener.subscribed).toBe(false);
+    await expect.poll(() => b.subscriber.status).toBe('ready');
+    // In the gap: b reads, then a writes and publishes a message b cannot receive.
+    expect(await b.cache.get('k')).toBe('v1');
+    await a.cache.set('k', 'v2');
+    expect(await b.cache.get('k')).toBe('v2');
+    release();
+    await expect.poll(() => b.listener.subscribed).toBe(true);
+    expect(await b.cache.get('k')).toBe('v2');
+    expect(b.local.peek('k')).toBe('v2');
+    // Invalidations flow again.
+    await a.cache.set('k', 'v3');
+    await expect.poll(() => b.local.peek('k')).toBeUndefined();
+    expect(await b.cache.get('k')).toBe('v3');
   });
 });

@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 export interface ScriptDefinition {
   /** The command name added to the client. */
   readonly name: string;
-  /** How many leading arguments are keys. */
-  readonly keys: number;
+  /** How many leading arguments are keys; `undefined` when each call passes the count first. */
+  readonly keys: number | undefined;
   /** The Lua source. */
   readonly lua: string;
 }
@@ -23,7 +23,11 @@ export function runScript(
 ): Promise<unknown> {
   const commands = client as unknown as Record<string, ScriptCommand | undefined>;
   if (typeof commands[script.name] !== 'function') {
-    client.defineCommand(script.name, { numberOfKeys: script.keys, lua: script.lua });
+    const numberOfKeys = script.keys;
+    client.defineCommand(
+      script.name,
+      numberOfKeys === undefined ? { lua: script.lua } : { numberOfKeys, lua: script.lua },
+    );
   }
   return commands[script.name]!(...args);
 }
