@@ -33,4 +33,21 @@ describe.runIf(up)('README quick start', () => {
     expect(allowed).toBe(true);
     expect(await redis.exists(`${kit.prefix}{invoice:42}`)).toBe(0);
   });
+
+  it('runs work under a lock kept by the watchdog', async () => {
+    const redis = kit.connect();
+    const buildReport = async (options: { fencingToken: number; signal: AbortSignal }) => ({
+      token: options.fencingToken,
+      aborted: options.signal.aborted,
+    });
+
+    const locks = new RedisLock(redis, { ttl: 10_000, watchdog: true, prefix: kit.prefix });
+    const report = await locks.using('nightly-report', async (lock, signal) => {
+      // Held for as long as this takes; `signal` aborts if the lock is lost.
+      return buildReport({ fencingToken: lock.token, signal });
+    });
+
+    expect(report).toEqual({ token: 1, aborted: false });
+    expect(await redis.exists(`${kit.prefix}{nightly-report}`)).toBe(0);
+  });
 });
