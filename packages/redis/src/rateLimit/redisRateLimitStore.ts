@@ -47,8 +47,11 @@ function scriptFor(algorithm: RateLimitAlgorithm): { script: ScriptDefinition; a
  * their state equals a fresh key's (a full bucket, a passed window), so idle keys cost nothing.
  *
  * With `time: 'caller'` (the default) decisions equal the in-memory store's for the same
- * sequence of calls; the callers' clocks must then agree (NTP), since each passes its own time.
- * Key expiry is in Redis's real time, so the caller's clock should run at real speed too.
+ * sequence of calls, each caller passing its own time. A key's stored time never moves back,
+ * so a caller whose clock lags is counted as of the latest time written and cannot make the
+ * next caller be refilled twice for the same ms: skewed clocks never raise the limit (a lagging
+ * caller may wait up to its lag longer). Keep clocks in sync (NTP) all the same; key expiry is
+ * in Redis's real time, so the caller's clock should run at real speed.
  *
  * @example
  * ```ts
