@@ -1,6 +1,6 @@
 import type { Migration } from '../migrations/migration.js';
 
-/** Schema step of the idempotency table. Times are epoch milliseconds (bigint). */
+/** Schema steps of the idempotency table. Times are epoch milliseconds (bigint). */
 export const IDEMPOTENCY_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
     version: 3,
@@ -13,5 +13,11 @@ export const IDEMPOTENCY_MIGRATIONS: readonly Migration[] = Object.freeze([
         expires_at bigint NOT NULL
       );
       CREATE INDEX idempotency_expires_idx ON ${schema.table('idempotency')} (expires_at);`,
+  },
+  {
+    // Claims carry the token of their holder, checked by renew, complete and release.
+    version: 6,
+    name: 'idempotency_owner_token',
+    sql: (schema) => `ALTER TABLE ${schema.table('idempotency')} ADD COLUMN owner_token text;`,
   },
 ]);

@@ -1,9 +1,11 @@
+import { isValidationError, ManualClock } from '@keel/core';
+import type { ValidationError } from '@keel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPostgresOptionError } from '../client/errors.js';
 import type { SqlClient } from '../client/sqlClient.js';
 import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
 import { idempotencyStoreBehaviour } from './idempotencyStoreBehaviour.js';
 import { PostgresIdempotencyStore } from './postgresIdempotencyStore.js';
+import type { PostgresIdempotencyStoreOptions } from './postgresIdempotencyStore.js';
 
 let client: SqlClient;
 beforeAll(async () => {
@@ -13,22 +15,45 @@ afterAll(() => client.close());
 
 idempotencyStoreBehaviour('on PGlite', async () => ({ client, schema: await freshSchema(client) }));
 
+function issuesOf(options: PostgresIdempotencyStoreOptions): string[] {
+  try {
+    new PostgresIdempotencyStore(client, options);
+  } catch (error) {
+    expect(isValidationError(error)).toBe(true);
+    return (error as ValidationError).issues.map((issue) => issue.path.join('.'));
+  }
+  return [];
+}
+
 describe('PostgresIdempotencyStore options', () => {
-  it.each([0, -1, Number.NaN])('rejects ttlMs %s with a PostgresOptionError', (ttlMs) => {
-    let caught: unknown;
-    try {
-      new PostgresIdempotencyStore(client, { ttlMs });
-    } catch (error) {
-      caught = error;
-    }
-    expect(isPostgresOptionError(caught)).toBe(true);
+  it('refuses every bad option at construction with one ValidationError', () => {
+    expect(issuesOf({ ttlMs: 0, schema: '', clock: {} as ManualClock })).toEqual([
+      'schema',
+      'clock',
+      'ttlMs',
+    ]);
+    for (const ttlMs of [-1, Number.NaN]) expect(issuesOf({ ttlMs })).toEqual(['ttlMs']);
   });
 
   it('keeps results forever with ttlMs Infinity', async () => {
     const schema = await freshSchema(client);
     const store = new PostgresIdempotencyStore(client, { schema, ttlMs: Infinity });
-    await store.complete('k', 'kept');
+    expect(await store.complete('k', 'token', 'kept')).toBe(true);
     expect(await store.purgeExpired()).toBe(0);
     expect(await store.claim('k', 10)).toEqual({ status: 'completed', result: 'kept' });
+  });
+
+  it('keeps its defaults for options given as undefined: the keel schema, 24 h results', async () => {
+    const clock = new ManualClock(0);
+    const schema = await freshSchema(client);
+    const store = new PostgresIdempotencyStore(client, { schema, clock, ttlMs: undefined });
+    await store.complete('k', 'token', 1);
+    clock.advance(86_400_000 - 1);
+    expect((await store.claim('k', 10)).status).toBe('completed');
+    clock.advance(1);
+    expect((await store.claim('k', 10)).status).toBe('claimed');
+    const defaults = new PostgresIdempotencyStore(client, { schema: undefined, clock: undefined });
+    const error = await defaults.claim('k', 10).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('"keel"');
   });
 });

@@ -1,23 +1,36 @@
-import { systemClock, throwIfAborted } from '@keel/core';
+import {
+  assertOptions,
+  newId,
+  optionNumber,
+  optionObject,
+  optionString,
+  systemClock,
+  throwIfAborted,
+  toStorableJson,
+  withDefaults,
+} from '@keel/core';
 import type { Clock } from '@keel/core';
 import type { IdempotencyClaim, IdempotencyStore } from '@keel/cqrs';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
 import { fromJsonColumn, toJsonParam } from '../internal/json.js';
-import { checkPositive, definedOnly } from '../internal/options.js';
 
-/** Options of {@link PostgresIdempotencyStore}. */
+/** Options of {@link PostgresIdempotencyStore}; an option that is `undefined` keeps its default. */
 export interface PostgresIdempotencyStoreOptions {
   /** The schema that holds the `idempotency` table (created by `migrate()`). @default 'keel' */
-  schema?: string;
+  schema?: string | undefined;
   /** The clock for leases and expiry. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** How long a completed result is remembered, in ms (> 0 or Infinity). @default 86_400_000 (24 h) */
-  ttlMs?: number;
+  ttlMs?: number | undefined;
 }
 
 /** The defaults of {@link PostgresIdempotencyStoreOptions}. */
-export const POSTGRES_IDEMPOTENCY_DEFAULTS = Object.freeze({ schema: 'keel', ttlMs: 86_400_000 });
+export const POSTGRES_IDEMPOTENCY_DEFAULTS = Object.freeze({
+  schema: 'keel',
+  clock: systemClock as Clock,
+  ttlMs: 86_400_000,
+});
 
 /** How often `claim` retries when the entry vanished between its two statements. */
 const MAX_CLAIM_ATTEMPTS = 3;
@@ -33,11 +46,14 @@ interface IdempotencyRow {
 
 /**
  * A durable {@link IdempotencyStore} for the cqrs `idempotencyMiddleware`, shared by every
- * process on one database: `claim` is one atomic upsert, so of two concurrent claims of a key
- * exactly one wins; a crashed holder's claim can be taken over once its lease expires; results
- * are kept for `ttlMs`. Call {@link PostgresIdempotencyStore.purgeExpired} now and then.
+ * process on one database. It passes `idempotencyStoreContract` from `@keel/cqrs/testing`:
+ * `claim` is one atomic upsert, so of two concurrent claims of a key exactly one wins; each
+ * claim carries an owner token that `renew`, `complete` and `release` check in the same
+ * statement, so a holder whose lease expired cannot touch its successor's claim; a crashed
+ * holder's claim can be taken over once its lease expires; results are kept for `ttlMs`. Call
+ * {@link PostgresIdempotencyStore.purgeExpired} now and then.
  *
- * @throws {PostgresOptionError} at construction when `ttlMs` is out of range.
+ * @throws {ValidationError} at construction when an option is out of range or of the wrong kind.
  * @throws {InvalidIdentifierError} at construction when `schema` is not a plain lowercase identifier.
  * @example
  * ```ts
@@ -53,19 +69,29 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
   readonly #ttlMs: number;
 
   constructor(client: SqlExecutor, options: PostgresIdempotencyStoreOptions = {}) {
-    const settings = { ...POSTGRES_IDEMPOTENCY_DEFAULTS, ...definedOnly(options) };
+    const settings = withDefaults(POSTGRES_IDEMPOTENCY_DEFAULTS, options);
+    assertOptions('PostgresIdempotencyStore', {
+      schema: optionString(settings.schema),
+      clock: optionObject(settings.clock, 'a Clock', ['now']),
+      ttlMs: optionNumber(settings.ttlMs, { min: 0, exclusiveMin: true, infinity: true }),
+    });
     this.#client = client;
     this.#table = sqlSchema(settings.schema).table('idempotency');
-    this.#clock = options.clock ?? systemClock;
-    this.#ttlMs = checkPositive('ttlMs', settings.ttlMs, true);
+    this.#clock = settings.clock;
+    this.#ttlMs = settings.ttlMs;
   }
 
-  /** Claims `key` for `leaseMs` unless a live claim or result exists; see {@link IdempotencyStore.claim}. */
+  /**
+   * Claims `key` for `leaseMs` unless a live claim or result exists; see {@link IdempotencyStore.claim}.
+   * @throws {SerializationError} when `key` cannot be stored as text.
+   */
   async claim(key: string, leaseMs: number, signal?: AbortSignal): Promise<IdempotencyClaim> {
+    checkKey(key);
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(signal);
       const now = this.#clock.now();
-      if (await this.#tryClaim(key, expiry(now, leaseMs), now)) return { status: 'claimed' };
+      const token = newId();
+      if (await this.#tryClaim(key, token, expiry(now, leaseMs), now)) return { status: 'claimed', token };
       const { rows } = await this.#client.query<IdempotencyRow>(
         `SELECT status, result, result IS NULL AS result_is_null FROM ${this.#table} WHERE key = $1 AND expires_at > $2`,
         [key, now],
@@ -82,38 +108,61 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async #tryClaim(key: string, expiresAt: number, now: number): Promise<boolean> {
+  async #tryClaim(key: string, token: string, expiresAt: number, now: number): Promise<boolean> {
     const { rowCount } = await this.#client.query(
-      `INSERT INTO ${this.#table} AS t (key, status, result, expires_at) VALUES ($1, 'pending', NULL, $2)
-       ON CONFLICT (key) DO UPDATE SET status = 'pending', result = NULL, expires_at = EXCLUDED.expires_at
+      `INSERT INTO ${this.#table} AS t (key, status, result, expires_at, owner_token)
+       VALUES ($1, 'pending', NULL, $2, $4)
+       ON CONFLICT (key) DO UPDATE
+         SET status = 'pending', result = NULL, expires_at = EXCLUDED.expires_at, owner_token = EXCLUDED.owner_token
        WHERE t.expires_at <= $3
        RETURNING key`,
-      [key, expiresAt, now],
+      [key, expiresAt, now, token],
+    );
+    return rowCount > 0;
+  }
+
+  /** Extends the claim `token` holds to `leaseMs` from now; see {@link IdempotencyStore.renew}. */
+  async renew(key: string, token: string, leaseMs: number, signal?: AbortSignal): Promise<boolean> {
+    throwIfAborted(signal);
+    checkKey(key);
+    const { rowCount } = await this.#client.query(
+      `UPDATE ${this.#table} SET expires_at = $3 WHERE key = $1 AND status = 'pending' AND owner_token = $2`,
+      [key, token, expiry(this.#clock.now(), leaseMs)],
     );
     return rowCount > 0;
   }
 
   /**
-   * Remembers `result` for `ttlMs`; later claims of `key` get it.
-   * @throws {SerializationError} when `result` cannot be stored as JSON.
+   * Remembers `result` for `ttlMs`, unless another holder's claim or a live result is there;
+   * see {@link IdempotencyStore.complete}.
+   * @throws {SerializationError} when `result` cannot be stored as JSON; nothing is written then.
    */
-  async complete(key: string, result: unknown, signal?: AbortSignal): Promise<void> {
+  async complete(key: string, token: string, result: unknown, signal?: AbortSignal): Promise<boolean> {
     throwIfAborted(signal);
-    await this.#client.query(
-      `INSERT INTO ${this.#table} AS t (key, status, result, expires_at) VALUES ($1, 'completed', $2::jsonb, $3)
-       ON CONFLICT (key) DO UPDATE SET status = 'completed', result = EXCLUDED.result, expires_at = EXCLUDED.expires_at`,
-      [
-        key,
-        toJsonParam(result, `the result for idempotency key "${key}"`),
-        expiry(this.#clock.now(), this.#ttlMs),
-      ],
+    checkKey(key);
+    const json = toJsonParam(result, `the result for idempotency key "${key}"`);
+    const now = this.#clock.now();
+    const { rowCount } = await this.#client.query(
+      `INSERT INTO ${this.#table} AS t (key, status, result, expires_at, owner_token)
+       VALUES ($1, 'completed', $3::jsonb, $4, NULL)
+       ON CONFLICT (key) DO UPDATE
+         SET status = 'completed', result = EXCLUDED.result, expires_at = EXCLUDED.expires_at, owner_token = NULL
+       WHERE (t.status = 'pending' AND t.owner_token = $2) OR (t.status = 'completed' AND t.expires_at <= $5)
+       RETURNING key`,
+      [key, token, json, expiry(now, this.#ttlMs), now],
     );
+    return rowCount > 0;
   }
 
-  /** Frees a pending claim so a later attempt runs again; a completed result is kept. */
-  async release(key: string, signal?: AbortSignal): Promise<void> {
+  /** Frees the claim `token` holds so a later attempt runs again; see {@link IdempotencyStore.release}. */
+  async release(key: string, token: string, signal?: AbortSignal): Promise<boolean> {
     throwIfAborted(signal);
-    await this.#client.query(`DELETE FROM ${this.#table} WHERE key = $1 AND status = 'pending'`, [key]);
+    checkKey(key);
+    const { rowCount } = await this.#client.query(
+      `DELETE FROM ${this.#table} WHERE key = $1 AND status = 'pending' AND owner_token = $2`,
+      [key, token],
+    );
+    return rowCount > 0;
   }
 
   /**
@@ -127,6 +176,11 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     ]);
     return rowCount;
   }
+}
+
+/** Refuses, with core's `SerializationError`, a key the `text` column cannot hold. */
+function checkKey(key: string): void {
+  toStorableJson(key, 'the idempotency key');
 }
 
 function expiry(now: number, ms: number): number {
