@@ -1,7 +1,6 @@
-import { createEvent, eventPublisher, ManualClock } from '@keel/core';
-import type { Message } from '@keel/core';
+import { createEvent, eventPublisher, isValidationError, ManualClock } from '@keel/core';
+import type { Message, ValidationError } from '@keel/core';
 import { describe, expect, it, vi } from 'vitest';
-import { isPostgresOptionError } from '../client/errors.js';
 import type { SqlClient, SqlExecutor } from '../client/sqlClient.js';
 import { PostgresInbox } from './postgresInbox.js';
 import { PostgresOutbox } from './postgresOutbox.js';
@@ -232,20 +231,36 @@ function defineLifecycleTests(setup: Setup): void {
     expect(await outbox.stats()).toEqual({ pending: 1, dispatched: 0, failed: 0 });
   });
 
-  it.each([
-    ['batchSize', 0],
-    ['leaseMs', -1],
-    ['maxAttempts', 1.5],
-    ['pollIntervalMs', Number.NaN],
-  ])('rejects %s = %s with a PostgresOptionError', async (option, value) => {
+  it('refuses every bad relay option at construction with one ValidationError', async () => {
     const { outbox, publisher } = await setup();
     let caught: unknown;
     try {
-      outbox.createRelay(publisher, { [option]: value });
+      outbox.createRelay(publisher, {
+        topic: '',
+        relayId: 'relay\u0000one',
+        batchSize: 0,
+        pollIntervalMs: Number.NaN,
+        leaseMs: -1,
+        baseDelayMs: -1,
+        maxDelayMs: Infinity,
+        maxAttempts: 1.5,
+        logger: {} as never,
+      });
     } catch (error) {
       caught = error;
     }
-    expect(isPostgresOptionError(caught)).toBe(true);
+    expect(isValidationError(caught)).toBe(true);
+    expect((caught as ValidationError).issues.map((issue) => issue.path.join('.'))).toEqual([
+      'topic',
+      'relayId',
+      'batchSize',
+      'pollIntervalMs',
+      'leaseMs',
+      'baseDelayMs',
+      'maxDelayMs',
+      'maxAttempts',
+      'logger',
+    ]);
   });
 }
 

@@ -1,17 +1,21 @@
 import {
+  assertOptions,
   linkedAbortController,
   newId,
-  noopLogger,
-  systemClock,
+  optionInteger,
+  optionNumber,
+  optionObject,
+  optionString,
   throwIfAborted,
   TimeoutError,
+  withDefaults,
 } from '@keel/core';
 import type { Clock, EventPublisher, Logger, Message } from '@keel/core';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
 import { toNumber } from '../internal/normalize.js';
-import { checkCount, checkName, checkNonNegative, checkPositive, definedOnly } from '../internal/options.js';
 import { outboxBackoff } from './outboxBackoff.js';
+import { optionText } from './optionText.js';
 import { OUTBOX_RELAY_DEFAULTS } from './outboxRelayOptions.js';
 import type { OutboxDispatchResult, OutboxRelayOptions } from './outboxRelayOptions.js';
 
@@ -19,6 +23,18 @@ interface ClaimedRow {
   readonly position: number | string;
   readonly message: Message;
   readonly attempts: number;
+}
+
+/** The checked options a relay runs with. */
+interface RelaySettings {
+  readonly topic: string;
+  readonly relayId: string;
+  readonly batchSize: number;
+  readonly pollIntervalMs: number;
+  readonly leaseMs: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxAttempts: number;
 }
 
 interface Failure {
@@ -34,7 +50,7 @@ interface Failure {
  * the messages to be published again when the lease expires, so consumers should dedupe
  * (see {@link PostgresInbox}). Create one with {@link PostgresOutbox.createRelay}.
  *
- * @throws {PostgresOptionError} at construction when an option is out of range.
+ * @throws {ValidationError} at construction when an option is out of range or of the wrong kind.
  * @example
  * ```ts
  * const relay = outbox.createRelay(eventBus, { pollIntervalMs: 200 });
@@ -47,28 +63,44 @@ export class OutboxRelay {
   readonly #client: SqlExecutor;
   readonly #publisher: EventPublisher;
   readonly #table: string;
-  readonly #settings: Required<Omit<OutboxRelayOptions, 'clock' | 'logger' | 'schema'>>;
+  readonly #settings: RelaySettings;
   readonly #clock: Clock;
   readonly #logger: Logger;
   #running: { controller: AbortController; loop: Promise<void> } | undefined;
   #wake: AbortController | undefined;
 
   constructor(client: SqlExecutor, publisher: EventPublisher, options: OutboxRelayOptions = {}) {
-    const settings = { ...OUTBOX_RELAY_DEFAULTS, relayId: newId(), ...definedOnly(options) };
+    const settings = withDefaults(OUTBOX_RELAY_DEFAULTS, options);
+    const relayId = settings.relayId ?? newId();
+    const positive = { min: 0, exclusiveMin: true };
+    assertOptions('OutboxRelay', {
+      publisher: optionObject(publisher, 'an EventPublisher', ['publish'], true),
+      schema: optionString(settings.schema),
+      topic: optionText(settings.topic),
+      relayId: optionText(relayId),
+      batchSize: optionInteger(settings.batchSize, { min: 1 }),
+      pollIntervalMs: optionNumber(settings.pollIntervalMs, positive),
+      leaseMs: optionNumber(settings.leaseMs, positive),
+      baseDelayMs: optionNumber(settings.baseDelayMs, { min: 0 }),
+      maxDelayMs: optionNumber(settings.maxDelayMs, { min: 0 }),
+      maxAttempts: optionInteger(settings.maxAttempts, { min: 1, infinity: true }),
+      clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+      logger: optionObject(settings.logger, 'a Logger', ['warn', 'error']),
+    });
     this.#client = client;
     this.#publisher = publisher;
     this.#table = sqlSchema(settings.schema).table('outbox');
-    this.#clock = options.clock ?? systemClock;
-    this.#logger = options.logger ?? noopLogger;
+    this.#clock = settings.clock;
+    this.#logger = settings.logger;
     this.#settings = {
-      topic: checkName('topic', settings.topic),
-      relayId: checkName('relayId', settings.relayId),
-      batchSize: checkCount('batchSize', settings.batchSize),
-      pollIntervalMs: checkPositive('pollIntervalMs', settings.pollIntervalMs),
-      leaseMs: checkPositive('leaseMs', settings.leaseMs),
-      baseDelayMs: checkNonNegative('baseDelayMs', settings.baseDelayMs),
-      maxDelayMs: checkNonNegative('maxDelayMs', settings.maxDelayMs),
-      maxAttempts: checkCount('maxAttempts', settings.maxAttempts, true),
+      topic: settings.topic,
+      relayId,
+      batchSize: settings.batchSize,
+      pollIntervalMs: settings.pollIntervalMs,
+      leaseMs: settings.leaseMs,
+      baseDelayMs: settings.baseDelayMs,
+      maxDelayMs: settings.maxDelayMs,
+      maxAttempts: settings.maxAttempts,
     };
   }
 
@@ -230,7 +262,14 @@ export class OutboxRelay {
         `UPDATE ${this.#table}
          SET attempts = $1, available_at = $2, failed_at = $3, last_error = $4, locked_by = NULL, locked_until = NULL
          WHERE position = $5 AND locked_by = $6`,
-        [attempts, now + delay, givesUp ? now : null, describe(error), row.position, this.#settings.relayId],
+        [
+          attempts,
+          now + delay,
+          givesUp ? now : null,
+          describeFailure(error),
+          row.position,
+          this.#settings.relayId,
+        ],
       );
       if (givesUp) failed++;
       this.#logger.warn(
@@ -239,7 +278,7 @@ export class OutboxRelay {
           messageId: row.message.metadata.messageId,
           attempts,
           retryInMs: givesUp ? undefined : delay,
-          error: describe(error),
+          error: describeFailure(error),
         },
       );
     }
@@ -256,6 +295,14 @@ export class OutboxRelay {
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The error text kept in `last_error`. Characters PostgreSQL's `text` cannot hold (NUL, lone
+ * surrogates) are replaced, so a publisher whose error message carries them cannot make every
+ * round fail while recording the failure.
+ */
+function describeFailure(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATES, '\uFFFD');
 }

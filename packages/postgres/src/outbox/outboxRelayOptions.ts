@@ -1,33 +1,34 @@
+import { noopLogger, systemClock } from '@keel/core';
 import type { Clock, Logger } from '@keel/core';
 
-/** Options of {@link OutboxRelay}. */
+/** Options of {@link OutboxRelay}; an option that is `undefined` keeps its default. */
 export interface OutboxRelayOptions {
   /** The schema that holds the `outbox` table. @default 'keel' */
-  schema?: string;
+  schema?: string | undefined;
   /** The topic this relay publishes. @default 'default' */
-  topic?: string;
+  topic?: string | undefined;
   /** This relay's name in the lease columns; unique per relay. @default a new UUID v7 */
-  relayId?: string;
+  relayId?: string | undefined;
   /** The most messages claimed per round. @default 100 */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** How long `start()` waits between rounds that found less than a full batch, in ms. @default 1_000 */
-  pollIntervalMs?: number;
+  pollIntervalMs?: number | undefined;
   /**
    * How long claimed messages stay reserved for this relay, in ms; publishing stops when it
    * runs out (another relay may then take them over), so keep it well above a publish time.
    * @default 30_000
    */
-  leaseMs?: number;
+  leaseMs?: number | undefined;
   /** The delay before the first retry of a failed message, doubled on each failure, in ms. @default 1_000 */
-  baseDelayMs?: number;
+  baseDelayMs?: number | undefined;
   /** The longest delay between retries, in ms. @default 60_000 */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** After this many failed attempts a message is marked failed and no longer retried. @default Infinity */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** The clock for leases, backoff and polling. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Where failures are reported. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** The defaults of {@link OutboxRelayOptions}. */
@@ -40,6 +41,8 @@ export const OUTBOX_RELAY_DEFAULTS = Object.freeze({
   baseDelayMs: 1_000,
   maxDelayMs: 60_000,
   maxAttempts: Infinity,
+  clock: systemClock as Clock,
+  logger: noopLogger as Logger,
 });
 
 /** What one {@link OutboxRelay.dispatchOnce} round did. */

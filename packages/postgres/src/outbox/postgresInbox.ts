@@ -1,19 +1,28 @@
-import { systemClock, throwIfAborted } from '@keel/core';
+import {
+  assertOptions,
+  optionNumber,
+  optionObject,
+  optionString,
+  systemClock,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
 import type { Clock, Message } from '@keel/core';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor, SqlTransaction } from '../client/sqlClient.js';
-import { checkName, checkNonNegative } from '../internal/options.js';
+import { optionText } from './optionText.js';
+import { assertRecordable } from './outboxRows.js';
 
-/** Options of {@link PostgresInbox}. */
+/** Options of {@link PostgresInbox}; an option that is `undefined` keeps its default. */
 export interface PostgresInboxOptions {
   /** The schema that holds the `inbox` table (created by `migrate()`). @default 'keel' */
-  schema?: string;
+  schema?: string | undefined;
   /** The clock for processing times and purging. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /** The defaults of {@link PostgresInboxOptions}. */
-export const POSTGRES_INBOX_DEFAULTS = Object.freeze({ schema: 'keel' });
+export const POSTGRES_INBOX_DEFAULTS = Object.freeze({ schema: 'keel', clock: systemClock as Clock });
 
 /** What a handler run by {@link PostgresInbox.handle} receives besides the message. */
 export interface InboxContext {
@@ -45,6 +54,7 @@ const NEVER = new AbortController().signal;
  * fails leaves no record and runs again on the next delivery.
  *
  * @param consumer The name of the consuming handler; each consumer processes a message once.
+ * @throws {ValidationError} at construction when `consumer` or an option is of the wrong kind.
  * @throws {InvalidIdentifierError} at construction when `schema` is not a plain lowercase identifier.
  * @example
  * ```ts
@@ -61,10 +71,16 @@ export class PostgresInbox {
   readonly #clock: Clock;
 
   constructor(client: SqlExecutor, consumer: string, options: PostgresInboxOptions = {}) {
+    const { schema, clock } = withDefaults(POSTGRES_INBOX_DEFAULTS, options);
+    assertOptions('PostgresInbox', {
+      consumer: optionText(consumer, true),
+      schema: optionString(schema),
+      clock: optionObject(clock, 'a Clock', ['now']),
+    });
     this.#client = client;
-    this.#consumer = checkName('consumer', consumer);
-    this.#table = sqlSchema(options.schema ?? POSTGRES_INBOX_DEFAULTS.schema).table('inbox');
-    this.#clock = options.clock ?? systemClock;
+    this.#consumer = consumer;
+    this.#table = sqlSchema(schema).table('inbox');
+    this.#clock = clock;
   }
 
   /** The consumer name this inbox records under. */
@@ -113,8 +129,11 @@ export class PostgresInbox {
   /**
    * Records `message` as processed through `tx` (use it inside your own transaction).
    * @returns `true` the first time, `false` when it was already recorded.
+   * @throws {ValidationError} when the message has no type or id, and {@link SerializationError}
+   *   when PostgreSQL cannot hold them (a NUL character): nothing is recorded then.
    */
   async record(tx: SqlExecutor, message: Message): Promise<boolean> {
+    assertRecordable(message);
     const { rowCount } = await tx.query(
       `INSERT INTO ${this.#table} (consumer, message_id, message_type, processed_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (consumer, message_id) DO NOTHING`,
@@ -139,7 +158,10 @@ export class PostgresInbox {
    */
   async purge(olderThanMs: number, signal?: AbortSignal): Promise<number> {
     throwIfAborted(signal);
-    const cutoff = this.#clock.now() - checkNonNegative('olderThanMs', olderThanMs);
+    assertOptions('PostgresInbox.purge', {
+      olderThanMs: optionNumber(olderThanMs, { min: 0, required: true }),
+    });
+    const cutoff = this.#clock.now() - olderThanMs;
     const { rowCount } = await this.#client.query(
       `DELETE FROM ${this.#table} WHERE consumer = $1 AND processed_at <= $2`,
       [this.#consumer, cutoff],

@@ -4,6 +4,7 @@ import type { SqlClient } from '../client/sqlClient.js';
 import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
 import { inboxBehaviour } from './inboxBehaviour.js';
 import { outboxBehaviour } from './outboxBehaviour.js';
+import { outboxEdgesBehaviour } from './outboxEdgesBehaviour.js';
 
 const up = await serviceAvailable('postgres');
 
@@ -24,5 +25,6 @@ describe.runIf(up)('outbox and inbox on a real PostgreSQL server', () => {
     return { client, schema };
   };
   outboxBehaviour('on PostgreSQL', fresh);
+  outboxEdgesBehaviour('on PostgreSQL', fresh);
   inboxBehaviour('on PostgreSQL', fresh);
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
 import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
 import { outboxBehaviour } from './outboxBehaviour.js';
+import { outboxEdgesBehaviour } from './outboxEdgesBehaviour.js';
 
 let client: SqlClient;
 beforeAll(async () => {
@@ -10,3 +11,4 @@ beforeAll(async () => {
 afterAll(() => client.close());
 
 outboxBehaviour('on PGlite', async () => ({ client, schema: await freshSchema(client) }));
+outboxEdgesBehaviour('on PGlite', async () => ({ client, schema: await freshSchema(client) }));

@@ -1,35 +1,49 @@
-import { systemClock, throwIfAborted } from '@keel/core';
+import {
+  assertOptions,
+  optionNumber,
+  optionObject,
+  optionString,
+  systemClock,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
 import type { Clock, EventPublisher, Message } from '@keel/core';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
-import { toJsonParam } from '../internal/json.js';
-import { checkName, checkNonNegative } from '../internal/options.js';
 import { toNumber } from '../internal/normalize.js';
+import { optionText } from './optionText.js';
+import { outboxRows } from './outboxRows.js';
+import type { OutboxRow } from './outboxRows.js';
 import { OutboxRelay } from './outboxRelay.js';
 import type { OutboxRelayOptions } from './outboxRelayOptions.js';
 
 /** Messages per INSERT statement: 3 parameters each stays far below PostgreSQL's 65,535. */
 const ENQUEUE_CHUNK = 1_000;
 
-/** Options of {@link PostgresOutbox}. */
+/** Options of {@link PostgresOutbox}; an option that is `undefined` keeps its default. */
 export interface PostgresOutboxOptions {
   /** The schema that holds the `outbox` table (created by `migrate()`). @default 'keel' */
-  schema?: string;
+  schema?: string | undefined;
   /** The clock for enqueue times and purging. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
-/** The defaults of {@link PostgresOutboxOptions}. */
-export const POSTGRES_OUTBOX_DEFAULTS = Object.freeze({ schema: 'keel', topic: 'default' });
+/** The defaults of {@link PostgresOutboxOptions} and {@link OutboxEnqueueOptions}. */
+export const POSTGRES_OUTBOX_DEFAULTS = Object.freeze({
+  schema: 'keel',
+  clock: systemClock as Clock,
+  topic: 'default',
+  delayMs: 0,
+});
 
-/** Options of {@link PostgresOutbox.enqueue}. */
+/** Options of {@link PostgresOutbox.enqueue}; an option that is `undefined` keeps its default. */
 export interface OutboxEnqueueOptions {
   /** The topic: each relay publishes one topic, so different topics can go to different transports. @default 'default' */
-  topic?: string;
-  /** Holds the messages back for this many ms before a relay may publish them. @default 0 */
-  delayMs?: number;
+  topic?: string | undefined;
+  /** Holds the messages back for this many ms (finite, >= 0) before a relay may publish them. @default 0 */
+  delayMs?: number | undefined;
   /** Checked before writing. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** How many outbox messages are in each state, see {@link PostgresOutbox.stats}. */
@@ -48,6 +62,12 @@ export interface OutboxStats {
  * if and only if the change commits; an {@link OutboxRelay} publishes them afterwards, at
  * least once, retrying failures with backoff.
  *
+ * Messages are stored as JSON by core's `toStorableJson`, the rule every Keel store shares: a
+ * message PostgreSQL cannot hold (a NUL character, a lone surrogate, a BigInt, a Map …) is
+ * refused with `SerializationError` before anything is written, and the relay publishes the
+ * message as JSON gives it back (a Date in `data` arrives as its ISO string).
+ *
+ * @throws {ValidationError} at construction when an option is out of range or of the wrong kind.
  * @throws {InvalidIdentifierError} at construction when `schema` is not a plain lowercase identifier.
  * @example
  * ```ts
@@ -67,10 +87,15 @@ export class PostgresOutbox {
   readonly #clock: Clock;
 
   constructor(client: SqlExecutor, options: PostgresOutboxOptions = {}) {
+    const { schema, clock } = withDefaults(POSTGRES_OUTBOX_DEFAULTS, options);
+    assertOptions('PostgresOutbox', {
+      schema: optionString(schema),
+      clock: optionObject(clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+    });
     this.#client = client;
-    this.#schema = options.schema ?? POSTGRES_OUTBOX_DEFAULTS.schema;
-    this.#table = sqlSchema(this.#schema).table('outbox');
-    this.#clock = options.clock ?? systemClock;
+    this.#schema = schema;
+    this.#table = sqlSchema(schema).table('outbox');
+    this.#clock = clock;
   }
 
   /**
@@ -78,8 +103,12 @@ export class PostgresOutbox {
    * business change so both commit or roll back together. A message whose id is already in
    * the outbox is skipped, so enqueueing twice is harmless.
    *
+   * Every message is checked and serialized before anything is written, so a bad one leaves
+   * the outbox (and `tx`) untouched.
+   *
    * @param tx The transaction (or, losing atomicity, any client) to write through.
-   * @throws {SerializationError} when a message cannot be stored as JSON.
+   * @throws {SerializationError} when a message cannot be stored: nothing is written.
+   * @throws {ValidationError} when a message has no type or id, or an option is out of range.
    */
   async enqueue(
     tx: SqlExecutor,
@@ -87,26 +116,30 @@ export class PostgresOutbox {
     options: OutboxEnqueueOptions = {},
   ): Promise<void> {
     throwIfAborted(options.signal);
-    if (messages.length === 0) return;
-    const topic = checkName('topic', options.topic ?? POSTGRES_OUTBOX_DEFAULTS.topic);
+    const { topic, delayMs } = withDefaults(POSTGRES_OUTBOX_DEFAULTS, options);
+    assertOptions('PostgresOutbox.enqueue', {
+      topic: optionText(topic),
+      delayMs: optionNumber(delayMs, { min: 0 }),
+    });
+    const rows = outboxRows(messages);
+    if (rows.length === 0) return;
     const now = this.#clock.now();
-    const availableAt = now + checkNonNegative('delayMs', options.delayMs ?? 0);
-    const shared = [topic, now, availableAt];
-    if (messages.length <= ENQUEUE_CHUNK) return this.#insert(tx, messages, shared);
+    const shared = [topic, now, now + delayMs];
+    if (rows.length <= ENQUEUE_CHUNK) return this.#insert(tx, rows, shared);
     // Several statements: keep them atomic even when `tx` is a plain client.
     await tx.transaction(async (inner) => {
-      for (let start = 0; start < messages.length; start += ENQUEUE_CHUNK) {
-        await this.#insert(inner, messages.slice(start, start + ENQUEUE_CHUNK), shared);
+      for (let start = 0; start < rows.length; start += ENQUEUE_CHUNK) {
+        await this.#insert(inner, rows.slice(start, start + ENQUEUE_CHUNK), shared);
       }
     });
   }
 
-  async #insert(tx: SqlExecutor, messages: readonly Message[], shared: readonly unknown[]): Promise<void> {
+  async #insert(tx: SqlExecutor, rows: readonly OutboxRow[], shared: readonly unknown[]): Promise<void> {
     const values: string[] = [];
     const params: unknown[] = [...shared];
-    for (const message of messages) {
+    for (const row of rows) {
       const base = params.length;
-      params.push(message.metadata.messageId, message.type, toJsonParam(message, `message ${message.type}`));
+      params.push(row.messageId, row.type, row.json);
       values.push(`($${base + 1}, $1, $${base + 2}, $${base + 3}::jsonb, $2, $3)`);
     }
     await tx.query(
@@ -121,7 +154,11 @@ export class PostgresOutbox {
    * cqrs `EventBus`, an `EventTransport`, or any core `EventPublisher`.
    */
   createRelay(publisher: EventPublisher, options: Omit<OutboxRelayOptions, 'schema'> = {}): OutboxRelay {
-    return new OutboxRelay(this.#client, publisher, { clock: this.#clock, ...options, schema: this.#schema });
+    return new OutboxRelay(this.#client, publisher, {
+      ...options,
+      clock: options.clock ?? this.#clock,
+      schema: this.#schema,
+    });
   }
 
   /** How many messages (of `topic`, or all) are pending, dispatched and failed. */
@@ -144,10 +181,14 @@ export class PostgresOutbox {
   /**
    * Deletes messages that were dispatched more than `olderThanMs` ago.
    * @returns How many were deleted.
+   * @throws {ValidationError} when `olderThanMs` is not a finite number >= 0.
    */
   async purgeDispatched(olderThanMs: number, signal?: AbortSignal): Promise<number> {
     throwIfAborted(signal);
-    const cutoff = this.#clock.now() - checkNonNegative('olderThanMs', olderThanMs);
+    assertOptions('PostgresOutbox.purgeDispatched', {
+      olderThanMs: optionNumber(olderThanMs, { min: 0, required: true }),
+    });
+    const cutoff = this.#clock.now() - olderThanMs;
     const { rowCount } = await this.#client.query(
       `DELETE FROM ${this.#table} WHERE dispatched_at IS NOT NULL AND dispatched_at <= $1`,
       [cutoff],
