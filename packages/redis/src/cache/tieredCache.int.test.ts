@@ -1,5 +1,6 @@
 import { serviceAvailable } from '@keel/test-services';
 import { LruCache } from '@keel/scaling';
+import { describeCacheStoreContract } from '@keel/scaling/testing';
 import { isValidationError } from '@keel/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
@@ -48,6 +49,24 @@ describe.runIf(up)('createTieredCache on a real server', () => {
     }) as Redis['subscribe'];
     return release;
   }
+
+  let contractStores = 0;
+  describeCacheStoreContract('createTieredCache', {
+    create: async () => {
+      const scope = `contract${contractStores++}`;
+      const channel = `${kit.prefix}${scope}:inv`;
+      const store = new RedisCacheStore(kit.connect(), {
+        prefix: `${kit.prefix}${scope}:`,
+        invalidationChannel: channel,
+      });
+      const local = new LruCache<string, unknown>({ max: 100, ttl: 60_000 });
+      const listener = new RedisInvalidationListener(kit.connect(), { channel });
+      const cache = await createTieredCache({ store, local, listener });
+      caches.push(cache);
+      return cache;
+    },
+    advance: (ms) => realSleep(ms),
+  });
 
   it('serves a repeated read from L1 without asking Redis', async () => {
     const a = await process('a', 'l1');

@@ -146,6 +146,17 @@ describe('createTieredCache: racing changes', () => {
     expect(local.peek('k')).toEqual({ at: '1970-01-01T00:00:00.000Z', tags: ['a'] });
   });
 
+  it('hands out copies, so a caller changing a value read from L1 does not change L1', async () => {
+    const { cache, local, data, step } = await setup();
+    data.set('k', { value: { tags: ['a'] }, ttl: Infinity });
+    const first = cache.get('k');
+    await step();
+    ((await first) as { tags: string[] }).tags.push('changed');
+    ((await cache.get('k')) as { tags: string[] }).tags.push('changed again');
+    expect(await cache.get('k')).toEqual({ tags: ['a'] });
+    expect(local.peek('k')).toEqual({ tags: ['a'] });
+  });
+
   it('ignores the invalidations it published itself', async () => {
     const { local, deliver } = await setup();
     local.set('k', 1);

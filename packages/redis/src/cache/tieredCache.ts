@@ -55,6 +55,8 @@ const TIERED_CACHE_DEFAULTS = Object.freeze({ clock: systemClock as Clock });
  *   Redis reports with the value (`PTTL`), less the round trip.
  * - While the invalidation subscription is down, L1 is bypassed (every read goes to Redis, and
  *   nothing is kept); once it is back, L1 is emptied, since messages may have been missed.
+ * - It hands out copies, as every store does (one serializer round trip per L1 hit): a caller
+ *   changing a value it read or wrote never changes L1. It passes the `CacheStore` contract.
  *
  * @throws ValidationError when a part is missing or the store publishes on another channel than the listener's.
  * @example
@@ -143,7 +145,11 @@ class Tiered<TValue> implements TieredCache<TValue> {
     throwIfAborted(options?.signal);
     // While the subscription is down, an L1 copy may have missed its invalidation.
     const trusted = this.#listener.subscribed;
-    const values = keys.map((key) => (trusted ? this.#local.get(key) : undefined));
+    const values = keys.map((key) => {
+      const cached = trusted ? this.#local.get(key) : undefined;
+      // A copy, as every store hands out: a caller changing it must not change L1.
+      return cached === undefined ? undefined : this.#copy(cached, key);
+    });
     const missing = keys.filter((_, index) => values[index] === undefined);
     if (missing.length === 0) return values;
     const tickets = missing.map((key) => this.#versions.begin(key));
@@ -152,7 +158,9 @@ class Tiered<TValue> implements TieredCache<TValue> {
       const fetched = await this.#store.getManyWithTtl(missing, options);
       const elapsed = this.#clock.now() - startedAt;
       const loaded = fetched.map((entry, index) => {
-        if (entry !== undefined) this.#fill(tickets[index]!, () => entry.value, entry.ttl - elapsed);
+        if (entry !== undefined) {
+          this.#fill(tickets[index]!, () => this.#copy(entry.value, missing[index]!), entry.ttl - elapsed);
+        }
         return entry?.value;
       });
       let next = 0;
@@ -214,12 +222,10 @@ class Tiered<TValue> implements TieredCache<TValue> {
     try {
       await send();
       const elapsed = this.#clock.now() - startedAt;
-      const { serializer } = this.#store;
       entries.forEach((entry, index) => {
         const ttl = writtenTtl(entry.ttl ?? options?.ttl, this.#store.ttl);
         // L1 keeps what other processes read back (a Date as its string), not the caller's object.
-        const stored = () => serializer.deserialize(serializer.serialize(entry.value, entry.key));
-        this.#fill(tickets[index]!, stored, ttl - elapsed);
+        this.#fill(tickets[index]!, () => this.#copy(entry.value, entry.key), ttl - elapsed);
       });
     } finally {
       for (const ticket of tickets) this.#versions.end(ticket);
@@ -236,6 +242,12 @@ class Tiered<TValue> implements TieredCache<TValue> {
     // L1's own TTL applies unless the Redis entry expires sooner.
     const remaining = this.#local.remainingTtl(ticket.key);
     if (remaining !== undefined && remaining > cap) this.#local.set(ticket.key, value, { ttl: cap });
+  }
+
+  /** `value` as the store would give it back: a separate object, changed as the serializer changes it. */
+  #copy(value: TValue, key: string): TValue {
+    const { serializer } = this.#store;
+    return serializer.deserialize(serializer.serialize(value, key));
   }
 
   #forget(key: string): void {
