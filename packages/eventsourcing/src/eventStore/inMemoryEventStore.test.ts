@@ -95,7 +95,7 @@ describe('InMemoryEventStore', () => {
 
   it('never lets recordedAt decrease along the global order, even when the clock steps back', async () => {
     let now = Date.UTC(2026, 0, 2);
-    const clock = { ...new ManualClock(), now: () => now };
+    const clock = Object.assign(Object.create(new ManualClock()) as ManualClock, { now: () => now });
     const store = new InMemoryEventStore({ clock });
     await store.appendToStream('a', [{ type: 'T', data: {} }]);
     now -= 60_000;

@@ -54,11 +54,11 @@ export interface InMemoryTransaction {
 /** Options of {@link InMemoryEventStore}. */
 export interface InMemoryEventStoreOptions {
   /** The source of `recordedAt`. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Events per page of reads and subscriptions (an integer >= 1). @default 256 */
-  pageSize?: number;
+  pageSize?: number | undefined;
   /** Projections run inside each append; if one throws, nothing is appended. @default [] */
-  inlineProjections?: readonly InlineProjection<InMemoryTransaction>[];
+  inlineProjections?: readonly InlineProjection<InMemoryTransaction>[] | undefined;
 }
 
 const DEFAULTS = Object.freeze({

@@ -1,7 +1,7 @@
 /**
  * Free-form facts stored with an event: correlation and causation ids, the user, the event's
- * schema version (key {@link SCHEMA_VERSION_KEY}) … Values must be JSON-serializable for the
- * SQL adapters.
+ * schema version (key {@link SCHEMA_VERSION_KEY}) … Every store keeps it as storable JSON
+ * (core's `toStorableJson`), like the event's data.
  */
 export type EventMetadata = Readonly<Record<string, unknown>>;
 
@@ -41,7 +41,7 @@ export interface RecordedEvent<TType extends string = string, TData = unknown> {
   readonly type: TType;
   readonly data: TData;
   readonly metadata: EventMetadata;
-  /** When the store recorded the event. */
+  /** When the store recorded the event; never decreases along the global order. */
   readonly recordedAt: Date;
 }
 

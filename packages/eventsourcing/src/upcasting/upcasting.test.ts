@@ -1,3 +1,4 @@
+import { isValidationError } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { createCommandHandler } from '../decider/commandHandler.js';
 import { isUnknownSchemaVersionError } from '../errors/errors.js';
@@ -99,5 +100,36 @@ describe('upcasting', () => {
     const error = await collect(withUpcasting(raw, upcaster).readAll()).catch((caught: unknown) => caught);
     expect(isUnknownSchemaVersionError(error)).toBe(true);
     expect((error as Error).message).toMatch(/schema version 4 but the newest known is 3/);
+  });
+
+  it('keeps an explicit older schema version on append, so old-shaped events can be imported', async () => {
+    const { raw, store } = await storeWithOldEvents();
+    const result = await store.appendToStream('wallet-2', [
+      { type: 'Deposited', data: { amount: 3 }, metadata: { schemaVersion: 1, source: 'import' } },
+    ]);
+    expect(result.events[0]!.data).toEqual({ cents: 300, currency: 'EUR' });
+    const [stored] = await collect(raw.readStream('wallet-2'));
+    expect(stored!.metadata).toEqual({ schemaVersion: 1, source: 'import' });
+  });
+
+  it('refuses an explicit schema version newer than the chains or malformed, appending nothing', async () => {
+    const { raw, store } = await storeWithOldEvents();
+    const newer = await store
+      .appendToStream('wallet-2', [{ type: 'Deposited', data: {}, metadata: { schemaVersion: 4 } }])
+      .catch((caught: unknown) => caught);
+    expect(isUnknownSchemaVersionError(newer)).toBe(true);
+    for (const schemaVersion of [0, 1.5, '2', null]) {
+      const error = await store
+        .appendToStream('wallet-2', [{ type: 'Deposited', data: {}, metadata: { schemaVersion } }])
+        .catch((caught: unknown) => caught);
+      expect(isValidationError(error)).toBe(true);
+    }
+    expect(await raw.streamVersion('wallet-2')).toBe(0);
+  });
+
+  it('refuses a malformed event with a ValidationError before stamping it', async () => {
+    const { store } = await storeWithOldEvents();
+    const error = await store.appendToStream('wallet-2', [null as never]).catch((caught: unknown) => caught);
+    expect(isValidationError(error)).toBe(true);
   });
 });
