@@ -49,14 +49,16 @@ export type { FallbackOptions, FallbackOutcome, FallbackHandler } from './fallba
 
 export { RateLimiterPolicy, rateLimiter, DEFAULT_RATE_LIMIT_KEY } from './rateLimiter/rateLimiter.js';
 export type { RateLimiterOptions, AcquireOptions, RateLimitRejectEvent } from './rateLimiter/rateLimiter.js';
-export { tokenBucket, slidingWindow, gcra } from './rateLimiter/rateLimitAlgorithm.js';
+export { tokenBucket } from './rateLimiter/tokenBucket.js';
+export type { TokenBucketOptions, TokenBucketState } from './rateLimiter/tokenBucket.js';
+export { slidingWindow } from './rateLimiter/slidingWindow.js';
+export type { SlidingWindowOptions, SlidingWindowState } from './rateLimiter/slidingWindow.js';
+export { gcra } from './rateLimiter/gcra.js';
+export type { GcraOptions } from './rateLimiter/gcra.js';
 export type {
   RateLimitAlgorithm,
   RateLimitDecision,
   RateLimitStep,
-  TokenBucketOptions,
-  SlidingWindowOptions,
-  GcraOptions,
 } from './rateLimiter/rateLimitAlgorithm.js';
 export { InMemoryRateLimitStore } from './rateLimiter/rateLimitStore.js';
 export type { RateLimitStore, InMemoryRateLimitStoreOptions } from './rateLimiter/rateLimitStore.js';

@@ -7,7 +7,7 @@ import { fallback } from './fallback/fallback.js';
 import { hedge } from './hedge/hedge.js';
 import type { ResiliencePolicy } from './pipeline/pipeline.js';
 import { rateLimiter } from './rateLimiter/rateLimiter.js';
-import { tokenBucket } from './rateLimiter/rateLimitAlgorithm.js';
+import { tokenBucket } from './rateLimiter/tokenBucket.js';
 import { retry } from './retry/retry.js';
 import { timeout } from './timeout/timeout.js';
 

@@ -1,19 +1,20 @@
-import { integerAtLeast, positive, relation, validateOptions } from '../internal/options.js';
-
 /** The answer of a rate limiter to one request for permits. */
 export interface RateLimitDecision {
   /** Whether the permits were granted (and taken). */
   readonly allowed: boolean;
   /** Permits still available right after this decision (0 when refused). */
   readonly remaining: number;
-  /** Milliseconds until the requested permits would be granted; 0 when allowed. */
+  /**
+   * When refused: the exact wait in whole ms after which the same request is granted, if no one
+   * else takes permits meanwhile (one ms earlier it would still be refused); 0 when allowed.
+   */
   readonly retryAfter: number;
 }
 
 /** The outcome of applying an algorithm to one key's state. */
 export interface RateLimitStep<TState> {
   readonly decision: RateLimitDecision;
-  /** The key's new state (unchanged when refused). */
+  /** The key's new state (what a store writes back, also after a refusal). */
   readonly state: TState;
 }
 
@@ -33,183 +34,41 @@ export interface RateLimitAlgorithm<TState = unknown> {
   consume(state: TState | undefined, permits: number, now: number): RateLimitStep<TState>;
 }
 
-/** Options of {@link tokenBucket}. */
-export interface TokenBucketOptions {
-  /** The most tokens the bucket holds (the burst size). */
-  capacity: number;
-  /** Tokens added per second, continuously. */
-  refillPerSecond: number;
-}
-
-interface BucketState {
-  readonly tokens: number;
-  readonly updatedAt: number;
-}
-
 /**
- * A token bucket: bursts up to `capacity`, refilled at `refillPerSecond`.
+ * The exact `retryAfter` of a refusal: the smallest whole number of ms `d >= 1` for which
+ * `grants(d)` holds, where `grants(d)` applies the algorithm's own decision rule to the state
+ * it just stored, at `now + d`. The answer is defined by the decision rule alone, so a caller
+ * that waits `retryAfter` is granted and one that waits a millisecond less would not be: no
+ * float rounding of a closed form can make it a millisecond too long or too short.
  *
- * @throws ValidationError when the capacity is not an integer >= 1 or the rate is not > 0.
- * @example
- * ```ts
- * rateLimiter(tokenBucket({ capacity: 20, refillPerSecond: 5 }));
- * ```
+ * `estimate` is the closed-form wait, at most a few ms off; the search gallops from it and then
+ * bisects, relying on the rules being monotonic in time (a later request is never worse off).
  */
-export function tokenBucket(options: TokenBucketOptions): RateLimitAlgorithm<BucketState> {
-  validateOptions('tokenBucket', [
-    integerAtLeast('capacity', options.capacity, 1),
-    positive('refillPerSecond', options.refillPerSecond),
-  ]);
-  const { capacity, refillPerSecond } = options;
-  const perMs = refillPerSecond / 1_000;
-  return Object.freeze({
-    kind: 'token-bucket' as const,
-    params: Object.freeze({ capacity, refillPerSecond }),
-    maxPermits: capacity,
-    consume(state: BucketState | undefined, permits: number, now: number): RateLimitStep<BucketState> {
-      const elapsed = state === undefined ? 0 : Math.max(now - state.updatedAt, 0);
-      const tokens = state === undefined ? capacity : Math.min(capacity, state.tokens + elapsed * perMs);
-      // A hair of tolerance: refill arithmetic in floats must not refuse at the promised retryAfter.
-      if (tokens + 1e-9 >= permits) {
-        const left = Math.max(tokens - permits, 0);
-        return {
-          decision: { allowed: true, remaining: Math.floor(left), retryAfter: 0 },
-          state: { tokens: left, updatedAt: now },
-        };
-      }
-      const retryAfter = Math.ceil((permits - tokens) / perMs);
-      return {
-        decision: { allowed: false, remaining: Math.floor(tokens), retryAfter },
-        state: { tokens, updatedAt: now },
-      };
-    },
-  });
-}
-
-/** Options of {@link slidingWindow}. */
-export interface SlidingWindowOptions {
-  /** Permits allowed per window. */
-  limit: number;
-  /** The window in ms. */
-  windowMs: number;
-}
-
-interface WindowState {
-  readonly start: number;
-  readonly current: number;
-  readonly previous: number;
-}
-
-function rollWindow(state: WindowState | undefined, now: number, windowMs: number): WindowState {
-  const start = Math.floor(now / windowMs) * windowMs;
-  if (state === undefined || start - state.start >= 2 * windowMs) return { start, current: 0, previous: 0 };
-  if (start > state.start) return { start, current: 0, previous: state.current };
-  return state;
-}
-
-/** Ms until `permits` fit, from `elapsed` into the window with counts `current` and `previous`. */
-function slidingRetryAfter(
-  win: WindowState,
-  permits: number,
-  limit: number,
-  windowMs: number,
-  elapsed: number,
-): number {
-  if (win.current + permits <= limit && win.previous > 0) {
-    return Math.max(Math.ceil(windowMs * (1 - (limit - win.current - permits) / win.previous) - elapsed), 1);
+export function firstGrantDelay(estimate: number, grants: (delay: number) => boolean): number {
+  let granted = Number.isFinite(estimate) ? Math.max(Math.ceil(estimate), 1) : 1;
+  let refused = 0; // 0 stands for "now", which was refused
+  let step = 1;
+  if (grants(granted)) {
+    // Walk down until a refusal (or "now") bounds the answer from below.
+    while (granted - step > refused && grants(granted - step)) {
+      granted -= step;
+      step *= 2;
+    }
+    refused = Math.max(granted - step, refused);
+  } else {
+    refused = granted;
+    // Walk up until a grant bounds it from above; the cap only guards against a broken rule.
+    for (let tries = 0; tries < 64; tries++) {
+      granted = refused + step;
+      if (grants(granted)) break;
+      refused = granted;
+      step *= 2;
+    }
   }
-  // Wait for the next window, where today's count becomes the decaying previous one.
-  const next = win.current === 0 ? 0 : windowMs * (1 - (limit - permits) / win.current);
-  return Math.ceil(windowMs - elapsed + Math.max(next, 0));
-}
-
-/**
- * A sliding window (the two-counter approximation used by Cloudflare and most gateways):
- * the previous window's count weighs in proportion to how much of it still overlaps.
- *
- * @throws ValidationError when the limit is not an integer >= 1 or the window is not > 0.
- * @example
- * ```ts
- * rateLimiter(slidingWindow({ limit: 100, windowMs: 60_000 }));
- * ```
- */
-export function slidingWindow(options: SlidingWindowOptions): RateLimitAlgorithm<WindowState> {
-  validateOptions('slidingWindow', [
-    integerAtLeast('limit', options.limit, 1),
-    positive('windowMs', options.windowMs),
-  ]);
-  const { limit, windowMs } = options;
-  return Object.freeze({
-    kind: 'sliding-window' as const,
-    params: Object.freeze({ limit, windowMs }),
-    maxPermits: limit,
-    consume(state: WindowState | undefined, permits: number, now: number): RateLimitStep<WindowState> {
-      const win = rollWindow(state, now, windowMs);
-      const elapsed = now - win.start;
-      const used = win.previous * (1 - elapsed / windowMs) + win.current;
-      if (used + permits <= limit) {
-        const remaining = Math.floor(limit - used - permits);
-        return {
-          decision: { allowed: true, remaining, retryAfter: 0 },
-          state: { ...win, current: win.current + permits },
-        };
-      }
-      const retryAfter = slidingRetryAfter(win, permits, limit, windowMs, elapsed);
-      return {
-        decision: { allowed: false, remaining: Math.max(Math.floor(limit - used), 0), retryAfter },
-        state: win,
-      };
-    },
-  });
-}
-
-/** Options of {@link gcra}. */
-export interface GcraOptions {
-  /** Permits per period at the sustained rate. */
-  limit: number;
-  /** The period in ms. */
-  periodMs: number;
-  /** Permits that may arrive at once. @default limit */
-  burst?: number;
-}
-
-/**
- * The generic cell rate algorithm: the sustained rate of a token bucket with one number of
- * state per key (the theoretical arrival time), as used by Redis-cell and Stripe.
- *
- * @throws ValidationError when a number is out of range.
- * @example
- * ```ts
- * rateLimiter(gcra({ limit: 10, periodMs: 1_000, burst: 5 }));
- * ```
- */
-export function gcra(options: GcraOptions): RateLimitAlgorithm<number> {
-  const burst = options.burst ?? options.limit;
-  validateOptions('gcra', [
-    integerAtLeast('limit', options.limit, 1),
-    positive('periodMs', options.periodMs),
-    integerAtLeast('burst', options.burst, 1),
-    relation('burst', Number.isFinite(burst), 'must be finite.'),
-  ]);
-  const interval = options.periodMs / options.limit;
-  const tolerance = interval * burst;
-  return Object.freeze({
-    kind: 'gcra' as const,
-    params: Object.freeze({ limit: options.limit, periodMs: options.periodMs, burst }),
-    maxPermits: burst,
-    consume(tat: number | undefined, permits: number, now: number): RateLimitStep<number> {
-      const start = Math.max(tat ?? now, now);
-      const next = start + interval * permits;
-      const allowAt = next - tolerance;
-      if (now < allowAt) {
-        const remaining = Math.max(Math.floor((now - (start - tolerance)) / interval), 0);
-        return {
-          decision: { allowed: false, remaining, retryAfter: Math.ceil(allowAt - now) },
-          state: start,
-        };
-      }
-      const remaining = Math.floor((now - allowAt) / interval);
-      return { decision: { allowed: true, remaining, retryAfter: 0 }, state: next };
-    },
-  });
+  while (granted - refused > 1) {
+    const middle = Math.floor((granted + refused) / 2);
+    if (grants(middle)) granted = middle;
+    else refused = middle;
+  }
+  return granted;
 }
