@@ -1,5 +1,5 @@
-import { HashRing } from '../hashing/hashRing.js';
-import { assertOptions, numberIn } from '../internal/options.js';
+import { assertOptions, optionInteger, optionNumber, withDefaults } from '@keel/core';
+import { HASH_RING_LIMITS, HashRing } from '../hashing/hashRing.js';
 import { pickTwo } from '../internal/pickTwo.js';
 import type { EndpointView } from './endpoint.js';
 import type { BalancingStrategy } from './strategy.js';
@@ -12,9 +12,9 @@ export interface ConsistentHashAffinityOptions {
    * moves more keys off their home endpoint under load.
    * @default 0.25
    */
-  epsilon?: number;
-  /** Ring points per unit of endpoint weight. @default 160 */
-  virtualNodes?: number;
+  epsilon?: number | undefined;
+  /** Ring points per unit of endpoint weight, from 1 to 100_000 (see `HashRing`). @default 160 */
+  virtualNodes?: number | undefined;
 }
 
 /** The defaults of {@link ConsistentHashAffinityOptions}. */
@@ -28,6 +28,8 @@ export const CONSISTENT_HASH_AFFINITY_DEFAULTS = Object.freeze({ epsilon: 0.25, 
  * ring (a heavier endpoint owns more keys) but the load bound uses the unweighted average.
  * Requests without a key use power-of-two-choices least connections.
  *
+ * @throws {ValidationError} When `epsilon` is not from 0 to 1000 or `virtualNodes` is out of range.
+ *
  * @example
  * ```ts
  * const lb = new LoadBalancer(caches, { strategy: consistentHashAffinity({ epsilon: 0.25 }) });
@@ -35,9 +37,11 @@ export const CONSISTENT_HASH_AFFINITY_DEFAULTS = Object.freeze({ epsilon: 0.25, 
  * ```
  */
 export function consistentHashAffinity(options: ConsistentHashAffinityOptions = {}): BalancingStrategy {
-  const epsilon = options.epsilon ?? CONSISTENT_HASH_AFFINITY_DEFAULTS.epsilon;
-  const virtualNodes = options.virtualNodes ?? CONSISTENT_HASH_AFFINITY_DEFAULTS.virtualNodes;
-  assertOptions('consistentHashAffinity options', [['epsilon', numberIn(epsilon, 0, 1_000)]]);
+  const { epsilon, virtualNodes } = withDefaults(CONSISTENT_HASH_AFFINITY_DEFAULTS, options);
+  assertOptions('consistentHashAffinity', {
+    epsilon: optionNumber(epsilon, { min: 0, max: 1_000 }),
+    virtualNodes: optionInteger(virtualNodes, { min: 1, max: HASH_RING_LIMITS.maxVirtualNodes }),
+  });
   let ring = new HashRing([], { virtualNodes });
   return {
     name: 'consistent-hash-bounded',

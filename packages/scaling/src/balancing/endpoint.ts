@@ -5,7 +5,7 @@ export interface Endpoint<TValue> {
   /** What `execute` passes to the callback: a URL, a client, a connection pool … */
   readonly value: TValue;
   /** Relative capacity for weighted strategies. @default 1 */
-  readonly weight?: number;
+  readonly weight?: number | undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { isValidationError, ManualClock } from '@keel/core';
+import { isNotFoundError, isValidationError, ManualClock } from '@keel/core';
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../internal/random.js';
 import { isNoEndpointAvailableError } from './errors.js';
@@ -176,5 +177,156 @@ describe('LoadBalancer', () => {
     } catch (error) {
       expect(isValidationError(error)).toBe(true);
     }
+  });
+
+  it('refuses endpoints that repeat an id, listing each repeat, and builds nothing', () => {
+    expect.assertions(2);
+    try {
+      new LoadBalancer([...endpoints('a', 'b', 'a'), { id: 'b', value: 'b2' }], options());
+    } catch (error) {
+      expect(isValidationError(error)).toBe(true);
+      expect(
+        (error as { issues: { path: unknown[] }[] }).issues.map((issue) => issue.path.join('.')),
+      ).toEqual(['endpoints.2.id', 'endpoints.3.id']);
+    }
+  });
+
+  it('refuses to add an endpoint whose id is already in rotation, and changes nothing', () => {
+    const lb = new LoadBalancer(endpoints('a', 'b'), options());
+    let caught: unknown;
+    try {
+      lb.add({ id: 'a', value: 'other', weight: 5 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isValidationError(caught)).toBe(true);
+    expect(lb.endpoints().map((e) => [e.id, e.value, e.weight])).toEqual([
+      ['a', 'a', 1],
+      ['b', 'b', 1],
+    ]);
+  });
+
+  it('refuses ids that are not non-empty strings', () => {
+    expect(() => new LoadBalancer([{ id: '', value: 1 }])).toThrow(/id/);
+    expect(() => new LoadBalancer([{ id: 7 as unknown as string, value: 1 }])).toThrow(/id/);
+  });
+
+  it('updates the value and weight of an endpoint in rotation, keeping its in-flight count', () => {
+    const lb = new LoadBalancer(endpoints('a'), options());
+    const lease = lb.acquire();
+    lb.update({ id: 'a', value: 'a2', weight: 3 });
+    expect(lb.endpoints()[0]).toMatchObject({ id: 'a', value: 'a2', weight: 3, inFlight: 1 });
+    lease.success();
+    expect(lb.stats()[0]).toMatchObject({ inFlight: 0, requests: 1 });
+  });
+
+  it('refuses to update an unknown endpoint with a NotFoundError', () => {
+    const lb = new LoadBalancer(endpoints('a'), options());
+    let caught: unknown;
+    try {
+      lb.update({ id: 'zz', value: 'zz' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isNotFoundError(caught)).toBe(true);
+  });
+});
+
+describe('LoadBalancer signals', () => {
+  /** Runs `body` and returns the process warnings it caused (Node emits them on the next tick). */
+  async function warningsDuring(body: () => Promise<unknown>): Promise<Error[]> {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      await body();
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    return warnings;
+  }
+
+  /**
+   * 25 concurrent calls whose callbacks hang a listener on their signal, as fetch and sleep do.
+   * Returns the signals the callbacks saw and the caller signal's listeners while all were running.
+   */
+  async function concurrentCalls(
+    signal: AbortSignal | undefined,
+  ): Promise<{ seen: AbortSignal[]; callerListeners: number }> {
+    const clock = new ManualClock();
+    const lb = new LoadBalancer(endpoints('a', 'b', 'c'), options(clock));
+    const seen: AbortSignal[] = [];
+    const calls = Array.from({ length: 25 }, () =>
+      lb.execute(
+        async (_value, context) => {
+          seen.push(context.signal);
+          await clock.sleep(10, context.signal);
+        },
+        signal === undefined ? {} : { signal },
+      ),
+    );
+    await Promise.resolve();
+    const callerListeners = signal === undefined ? 0 : getEventListeners(signal, 'abort').length;
+    await clock.tickAsync(10);
+    await Promise.all(calls);
+    return { seen, callerListeners };
+  }
+
+  it('gives no MaxListenersExceededWarning to 25 concurrent calls that read a shared caller signal', async () => {
+    const controller = new AbortController();
+    let run = { seen: [] as AbortSignal[], callerListeners: -1 };
+    const warnings = await warningsDuring(async () => (run = await concurrentCalls(controller.signal)));
+    expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
+    expect(run.callerListeners).toBe(1);
+    expect(new Set(run.seen).size).toBe(25);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('gives no MaxListenersExceededWarning to 25 concurrent calls without a caller signal', async () => {
+    let seen: AbortSignal[] = [];
+    const warnings = await warningsDuring(async () => ({ seen } = await concurrentCalls(undefined)));
+    expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
+    // A signal shared by every call would collect all 25 listeners (and warn once per process).
+    expect(new Set(seen).size).toBe(25);
+  });
+
+  it('gives each call a signal of its own that aborts with the caller’s reason', async () => {
+    const clock = new ManualClock();
+    const lb = new LoadBalancer(endpoints('a', 'b'), options(clock));
+    const controller = new AbortController();
+    const seen: AbortSignal[] = [];
+    const calls = Array.from({ length: 12 }, () =>
+      lb.execute(
+        async (_value, { signal }) => {
+          seen.push(signal);
+          await clock.sleep(1_000, signal);
+        },
+        { signal: controller.signal },
+      ),
+    );
+    controller.abort(new Error('caller left'));
+    const outcomes = await Promise.allSettled(calls);
+    expect(new Set(seen).size).toBe(12);
+    expect(seen.every((signal) => signal !== controller.signal && signal.aborted)).toBe(true);
+    expect(
+      outcomes.every((o) => o.status === 'rejected' && (o.reason as Error).message === 'caller left'),
+    ).toBe(true);
+    expect(lb.inFlight).toBe(0);
+  });
+
+  it('lets whenDrained waiters share one listener on a long-lived signal', async () => {
+    const lb = new LoadBalancer(endpoints('a'), options());
+    const lease = lb.acquire();
+    lb.remove('a');
+    const controller = new AbortController();
+    const warnings = await warningsDuring(async () => {
+      const waits = Array.from({ length: 20 }, () => lb.whenDrained('a', controller.signal));
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+      lease.release();
+      await Promise.all(waits);
+    });
+    expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });

@@ -1,6 +1,18 @@
-import { abortReason, createEmitter, systemClock, throwIfAborted } from '@keel/core';
-import type { Clock, Disposer, Listener } from '@keel/core';
-import { assertOptions, numberIn, numberAbove } from '../internal/options.js';
+import {
+  abortReason,
+  assertOptions,
+  createEmitter,
+  optionFunction,
+  optionNumber,
+  optionObject,
+  optionString,
+  systemClock,
+  throwIfAborted,
+  NotFoundError,
+  withDefaults,
+} from '@keel/core';
+import type { Clock, Disposer, Listener, OptionProblem } from '@keel/core';
+import { callSignal, whenAborted } from '../internal/abort.js';
 import type { Endpoint, EndpointStats, EndpointView } from './endpoint.js';
 import { EndpointState } from './endpointState.js';
 import { NoEndpointAvailableError } from './errors.js';
@@ -24,7 +36,12 @@ interface BalancerEvents {
   restored: { readonly id: string };
 }
 
-const NEVER_ABORTED = new AbortController().signal;
+const SETTINGS_DEFAULTS = Object.freeze({
+  ...LOAD_BALANCER_DEFAULTS,
+  clock: systemClock,
+  random: Math.random,
+  isFailure: (_error: unknown): boolean => true,
+});
 
 /**
  * Spreads requests over endpoints with a pluggable strategy, tracks in-flight requests and
@@ -54,24 +71,34 @@ export class LoadBalancer<TValue> {
   readonly #events = createEmitter<BalancerEvents>({ onListenerError: () => {} });
 
   /**
-   * @param endpoints The initial endpoints.
-   * @param options Strategy, clock, randomness, outlier detection and latency settings.
-   * @throws {ValidationError} When an option or a weight is out of range, or ids repeat.
+   * @param endpoints The initial endpoints; ids must be unique.
+   * @param options Strategy, clock, randomness, outlier detection and latency settings; an
+   *   option left out or `undefined` keeps its default.
+   * @throws {ValidationError} When an option or a weight is out of range, an option is of the
+   *   wrong kind, or two endpoints share an id.
    */
   constructor(endpoints: Iterable<Endpoint<TValue>> = [], options: LoadBalancerOptions = {}) {
-    this.#strategy = options.strategy ?? peakEwma();
-    this.#clock = options.clock ?? systemClock;
-    this.#random = options.random ?? Math.random;
-    this.#outliers =
-      options.outlierDetection === false ? undefined : outlierSettings(options.outlierDetection ?? {});
-    this.#decayMs = options.latencyDecayMs ?? LOAD_BALANCER_DEFAULTS.latencyDecayMs;
-    this.#initialLatencyMs = options.initialLatencyMs ?? LOAD_BALANCER_DEFAULTS.initialLatencyMs;
-    this.#isFailure = options.isFailure ?? (() => true);
-    assertOptions('LoadBalancer options', [
-      ['latencyDecayMs', numberAbove(this.#decayMs, 0)],
-      ['initialLatencyMs', numberIn(this.#initialLatencyMs, 0)],
-    ]);
-    for (const endpoint of endpoints) this.#put(endpoint);
+    const settings = withDefaults(SETTINGS_DEFAULTS, options);
+    const outliers = outlierSettings(settings.outlierDetection);
+    assertOptions('LoadBalancer', {
+      strategy: optionObject(settings.strategy, 'a BalancingStrategy', ['pick']),
+      clock: optionObject(settings.clock, 'a Clock', ['now']),
+      random: optionFunction(settings.random),
+      isFailure: optionFunction(settings.isFailure),
+      latencyDecayMs: optionNumber(settings.latencyDecayMs, { min: 0, exclusiveMin: true }),
+      initialLatencyMs: optionNumber(settings.initialLatencyMs, { min: 0 }),
+      ...outliers.checks,
+    });
+    this.#strategy = settings.strategy ?? peakEwma();
+    this.#clock = settings.clock;
+    this.#random = settings.random;
+    this.#outliers = outliers.settings;
+    this.#decayMs = settings.latencyDecayMs;
+    this.#initialLatencyMs = settings.initialLatencyMs;
+    this.#isFailure = settings.isFailure;
+    const initial = [...endpoints];
+    checkEndpoints(initial, new Set());
+    for (const endpoint of initial) this.#put(endpoint);
     this.#changed();
   }
 
@@ -93,9 +120,34 @@ export class LoadBalancer<TValue> {
     return total;
   }
 
-  /** Adds an endpoint, or updates the value and weight of the one with the same id. */
+  /**
+   * Adds an endpoint to rotation. An endpoint removed but still draining may be added again: it
+   * comes back with its in-flight requests. To change the value or weight of an endpoint in
+   * rotation, use {@link LoadBalancer.update}.
+   *
+   * @throws {ValidationError} When an endpoint with the same id is already in rotation, or the
+   *   id or weight is invalid.
+   */
   add(endpoint: Endpoint<TValue>): this {
+    checkEndpoints([endpoint], new Set(this.#active.keys()));
     this.#put(endpoint);
+    this.#changed();
+    return this;
+  }
+
+  /**
+   * Replaces the value and weight of the endpoint in rotation with the same id, keeping its
+   * in-flight count, latency estimate and ejection state (a weight left out becomes 1).
+   *
+   * @throws {NotFoundError} When no endpoint with that id is in rotation.
+   * @throws {ValidationError} When the weight is invalid.
+   */
+  update(endpoint: Endpoint<TValue>): this {
+    checkEndpoints([endpoint], new Set());
+    const state = this.#active.get(endpoint.id);
+    if (state === undefined) throw new NotFoundError('endpoint', endpoint.id);
+    state.value = endpoint.value;
+    state.weight = endpoint.weight ?? 1;
     this.#changed();
     return this;
   }
@@ -120,15 +172,17 @@ export class LoadBalancer<TValue> {
     const state = this.#active.get(id) ?? this.#draining.get(id);
     if (state === undefined || state.inFlight === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        removeWaiter();
-        reject(abortReason(signal!));
-      };
+      let stopFollowing = (): void => {};
       const removeWaiter = state.onDrained(() => {
-        signal?.removeEventListener('abort', onAbort);
+        stopFollowing();
         resolve();
       });
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) {
+        stopFollowing = whenAborted(signal, () => {
+          removeWaiter();
+          reject(abortReason(signal));
+        });
+      }
     });
   }
 
@@ -189,11 +243,10 @@ export class LoadBalancer<TValue> {
   ): Promise<TResult> {
     throwIfAborted(options.signal);
     const lease = this.acquire(options);
+    // A signal of this call only: whatever `fn` hangs on it never piles up on a shared signal.
+    const call = callSignal(options.signal);
     try {
-      const result = await fn(lease.endpoint.value, {
-        signal: options.signal ?? NEVER_ABORTED,
-        endpoint: lease.endpoint,
-      });
+      const result = await fn(lease.endpoint.value, { signal: call.signal, endpoint: lease.endpoint });
       lease.success();
       return result;
     } catch (error) {
@@ -201,12 +254,13 @@ export class LoadBalancer<TValue> {
       else if (this.#isFailure(error)) lease.failure(error);
       else lease.success();
       throw error;
+    } finally {
+      call.dispose();
     }
   }
 
   #put(endpoint: Endpoint<TValue>): void {
     const weight = endpoint.weight ?? 1;
-    assertOptions(`endpoint "${endpoint.id}"`, [['weight', numberAbove(weight, 0)]]);
     const existing = this.#active.get(endpoint.id) ?? this.#draining.get(endpoint.id);
     if (existing !== undefined) {
       // Re-adding a draining endpoint revives its record, in-flight requests included.
@@ -274,4 +328,23 @@ export class LoadBalancer<TValue> {
     const cap = Math.max(1, Math.floor(this.#outliers!.maxEjectedFraction * total));
     return ejected < cap && total - ejected > 1;
   }
+}
+
+/**
+ * Checks ids and weights of endpoints about to be added, all before any is added: an id must be
+ * a non-empty string used once (among `taken` and the batch), a weight a finite number above 0.
+ */
+function checkEndpoints(endpoints: readonly Endpoint<unknown>[], taken: ReadonlySet<string>): void {
+  const checks: Record<string, OptionProblem> = {};
+  const seen = new Set(taken);
+  endpoints.forEach((endpoint, index) => {
+    const id: unknown = endpoint?.id;
+    const repeated = typeof id === 'string' && seen.has(id);
+    checks[`endpoints.${index}.id`] = repeated
+      ? `repeats the id "${id}" of another endpoint; ids must be unique (update() changes an endpoint in rotation).`
+      : optionString(id, true);
+    checks[`endpoints.${index}.weight`] = optionNumber(endpoint?.weight, { min: 0, exclusiveMin: true });
+    if (typeof id === 'string') seen.add(id);
+  });
+  assertOptions('LoadBalancer endpoint', checks);
 }

@@ -3,22 +3,22 @@ import type { EndpointView } from './endpoint.js';
 import type { EjectionReason, OutlierDetectionOptions } from './outlierDetection.js';
 import type { BalancingStrategy } from './strategy.js';
 
-/** Options of {@link LoadBalancer}. */
+/** Options of {@link LoadBalancer}; an option left out or `undefined` keeps its default. */
 export interface LoadBalancerOptions {
   /** How endpoints are chosen. @default peakEwma() */
-  strategy?: BalancingStrategy;
+  strategy?: BalancingStrategy | undefined;
   /** Source of time for latency and ejections. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Uniform random numbers in [0, 1) for the strategies; pass a seeded one for reproducibility. @default Math.random */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /** Passive outlier detection settings, or `false` to never eject. @default OUTLIER_DETECTION_DEFAULTS */
-  outlierDetection?: OutlierDetectionOptions | false;
+  outlierDetection?: OutlierDetectionOptions | false | undefined;
   /** Time constant of the peak-EWMA latency decay, in ms. @default 10_000 */
-  latencyDecayMs?: number;
+  latencyDecayMs?: number | undefined;
   /** Latency estimate of a new endpoint before any response, in ms. @default 0 */
-  initialLatencyMs?: number;
+  initialLatencyMs?: number | undefined;
   /** Which errors thrown by `execute` callbacks count against the endpoint. @default every error */
-  isFailure?: (error: unknown) => boolean;
+  isFailure?: ((error: unknown) => boolean) | undefined;
 }
 
 /** The defaults of {@link LoadBalancerOptions}. */
@@ -27,18 +27,22 @@ export const LOAD_BALANCER_DEFAULTS = Object.freeze({ latencyDecayMs: 10_000, in
 /** Options of one {@link LoadBalancer.execute} or {@link LoadBalancer.acquire} call. */
 export interface PickOptions {
   /** Affinity key for hashing strategies (user id, cache key …). */
-  key?: string;
+  key?: string | undefined;
 }
 
 /** Options of {@link LoadBalancer.execute}. */
 export interface ExecuteOptions extends PickOptions {
   /** Cancels the call; an abort releases the lease without counting a failure. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** What the callback of {@link LoadBalancer.execute} receives besides the endpoint value. */
 export interface ExecuteContext<TValue> {
-  /** The caller's signal (never aborted when none was given). */
+  /**
+   * A signal of this call only, aborted with the caller's reason when the caller's signal
+   * aborts. Each call gets its own, so listeners the callback adds (`fetch`, `clock.sleep`)
+   * never pile up on a signal shared by concurrent calls.
+   */
   readonly signal: AbortSignal;
   /** The chosen endpoint. */
   readonly endpoint: EndpointView<TValue>;

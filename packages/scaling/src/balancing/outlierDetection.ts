@@ -1,25 +1,33 @@
-import { assertOptions, integerIn, numberIn } from '../internal/options.js';
+import {
+  describeValue,
+  optionInteger,
+  optionNumber,
+  optionRatio,
+  optionRule,
+  withDefaults,
+} from '@keel/core';
+import type { Defined, OptionChecks } from '@keel/core';
 
 /** Options of passive outlier detection (after Envoy's outlier detection). */
 export interface OutlierDetectionOptions {
-  /** Eject after this many failures in a row. @default 5 */
-  consecutiveFailures?: number;
+  /** Eject after this many failures in a row (`Infinity`: never for this reason). @default 5 */
+  consecutiveFailures?: number | undefined;
   /** Eject when the failure rate within one interval reaches this fraction (0..1]. @default 0.5 */
-  failureRateThreshold?: number;
+  failureRateThreshold?: number | undefined;
   /** Requests needed within an interval before the failure rate counts. @default 20 */
-  minimumRequests?: number;
+  minimumRequests?: number | undefined;
   /** Length of the counting interval for the failure rate, and of one decay step of the ejection count, in ms. @default 10_000 */
-  intervalMs?: number;
+  intervalMs?: number | undefined;
   /** First ejection time in ms; the n-th ejection lasts n times this. @default 30_000 */
-  baseEjectionMs?: number;
+  baseEjectionMs?: number | undefined;
   /** Longest ejection in ms. @default 300_000 */
-  maxEjectionMs?: number;
+  maxEjectionMs?: number | undefined;
   /**
    * Largest fraction of endpoints ejected at once; at least one endpoint may always be
    * ejected, and the last endpoint in rotation never is.
    * @default 0.1
    */
-  maxEjectedFraction?: number;
+  maxEjectedFraction?: number | undefined;
 }
 
 /** The defaults of {@link OutlierDetectionOptions}. */
@@ -34,21 +42,49 @@ export const OUTLIER_DETECTION_DEFAULTS = Object.freeze({
 });
 
 /** Resolved outlier-detection settings. */
-export type OutlierDetectionSettings = Readonly<Required<OutlierDetectionOptions>>;
+export type OutlierDetectionSettings = Readonly<Defined<OutlierDetectionOptions>>;
 
-/** Merges options with the defaults and checks every range. */
-export function outlierSettings(options: OutlierDetectionOptions): OutlierDetectionSettings {
-  const settings = { ...OUTLIER_DETECTION_DEFAULTS, ...options };
-  assertOptions('outlier detection options', [
-    ['consecutiveFailures', integerIn(settings.consecutiveFailures, 1)],
-    ['failureRateThreshold', numberIn(settings.failureRateThreshold, Number.MIN_VALUE, 1)],
-    ['minimumRequests', integerIn(settings.minimumRequests, 1)],
-    ['intervalMs', numberIn(settings.intervalMs, 1)],
-    ['baseEjectionMs', numberIn(settings.baseEjectionMs, 1)],
-    ['maxEjectionMs', numberIn(settings.maxEjectionMs, settings.baseEjectionMs)],
-    ['maxEjectedFraction', numberIn(settings.maxEjectedFraction, 0, 1)],
-  ]);
-  return Object.freeze(settings);
+/**
+ * Merges the `outlierDetection` option of a balancer with the defaults (`undefined` keeps the
+ * default; `false` turns detection off) and returns its checks, prefixed `outlierDetection.`,
+ * for the balancer's single `assertOptions` call.
+ */
+export function outlierSettings(option: unknown): {
+  readonly settings: OutlierDetectionSettings | undefined;
+  readonly checks: OptionChecks;
+} {
+  if (option === false) return { settings: undefined, checks: {} };
+  if (option !== undefined && (option === null || typeof option !== 'object')) {
+    const problem = `must be outlier detection options or false (got ${describeValue(option)}).`;
+    return { settings: undefined, checks: { outlierDetection: problem } };
+  }
+  const settings = Object.freeze(
+    withDefaults(OUTLIER_DETECTION_DEFAULTS, option as OutlierDetectionOptions | undefined),
+  );
+  return {
+    settings,
+    checks: {
+      'outlierDetection.consecutiveFailures': optionInteger(settings.consecutiveFailures, {
+        min: 1,
+        infinity: true,
+      }),
+      'outlierDetection.failureRateThreshold': optionNumber(settings.failureRateThreshold, {
+        min: 0,
+        exclusiveMin: true,
+        max: 1,
+      }),
+      'outlierDetection.minimumRequests': optionInteger(settings.minimumRequests, { min: 1 }),
+      'outlierDetection.intervalMs': optionNumber(settings.intervalMs, { min: 1 }),
+      'outlierDetection.baseEjectionMs': optionNumber(settings.baseEjectionMs, { min: 1 }),
+      'outlierDetection.maxEjectionMs':
+        optionNumber(settings.maxEjectionMs, { min: 1 }) ??
+        optionRule(
+          !(settings.maxEjectionMs < settings.baseEjectionMs),
+          `must be >= baseEjectionMs (got ${settings.maxEjectionMs} < ${settings.baseEjectionMs}).`,
+        ),
+      'outlierDetection.maxEjectedFraction': optionRatio(settings.maxEjectedFraction),
+    },
+  };
 }
 
 /** Why an endpoint was ejected. */

@@ -1,5 +1,14 @@
-import { ManualClock } from '@keel/core';
-import { assertOptions, integerIn, numberAbove, numberIn } from '../internal/options.js';
+import {
+  assertOptions,
+  describeValue,
+  ManualClock,
+  optionInteger,
+  optionNumber,
+  optionRatio,
+  optionString,
+  withDefaults,
+} from '@keel/core';
+import type { OptionProblem } from '@keel/core';
 import { exponential, seededRandom } from '../internal/random.js';
 import { isNoEndpointAvailableError } from './errors.js';
 import type { Lease } from './lease.js';
@@ -13,13 +22,13 @@ export interface SimulatedBackend {
   /** Mean service time in ms (exponentially distributed). */
   readonly meanLatencyMs: number;
   /** Requests it serves at once; the rest queue. @default 8 */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /** Probability that a request fails. @default 0 */
-  readonly failureRate?: number;
+  readonly failureRate?: number | undefined;
   /** How long a failing request takes, in ms. @default 1 */
-  readonly failureLatencyMs?: number;
+  readonly failureLatencyMs?: number | undefined;
   /** Weight given to the balancer. @default 1 */
-  readonly weight?: number;
+  readonly weight?: number | undefined;
 }
 
 /** Options of {@link simulateLoadBalancing}. */
@@ -27,13 +36,13 @@ export interface SimulationOptions {
   /** The backends. */
   readonly backends: readonly SimulatedBackend[];
   /** How many requests arrive. @default 5_000 */
-  readonly requests?: number;
+  readonly requests?: number | undefined;
   /** Mean arrival rate (Poisson), per second. @default 200 */
-  readonly arrivalsPerSecond?: number;
+  readonly arrivalsPerSecond?: number | undefined;
   /** Seed of every random draw, so runs are reproducible. @default 1 */
-  readonly seed?: number;
+  readonly seed?: number | undefined;
   /** Outlier detection of the simulated balancer. @default OUTLIER_DETECTION_DEFAULTS */
-  readonly outlierDetection?: OutlierDetectionOptions | false;
+  readonly outlierDetection?: OutlierDetectionOptions | false | undefined;
 }
 
 /** Per-backend outcome of a simulation. */
@@ -72,15 +81,39 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function checkSimulation(options: SimulationOptions): void {
-  assertOptions('simulation options', [
-    ['backends', options.backends.length > 0 ? undefined : 'must list at least one backend'],
-    ['requests', integerIn(options.requests ?? 5_000, 1, 10_000_000)],
-    ['arrivalsPerSecond', numberAbove(options.arrivalsPerSecond ?? 200, 0)],
-    ...options.backends.map(
-      (b) => [`backends.${b.id}.failureRate`, numberIn(b.failureRate ?? 0, 0, 1)] as const,
-    ),
-  ]);
+/** The defaults of {@link SimulationOptions}. */
+const SIMULATION_DEFAULTS = Object.freeze({ requests: 5_000, arrivalsPerSecond: 200, seed: 1 });
+
+function backendChecks(backends: unknown): Record<string, OptionProblem> {
+  if (!Array.isArray(backends) || backends.length === 0)
+    return { backends: `must list at least one backend (got ${describeValue(backends)}).` };
+  const checks: Record<string, OptionProblem> = {};
+  backends.forEach((backend: unknown, index) => {
+    const path = `backends.${index}`;
+    if (backend === null || typeof backend !== 'object') {
+      checks[path] = `must be a backend { id, meanLatencyMs } (got ${describeValue(backend)}).`;
+      return;
+    }
+    const b = backend as Record<string, unknown>;
+    checks[`${path}.id`] = optionString(b['id'], true);
+    checks[`${path}.meanLatencyMs`] = optionNumber(b['meanLatencyMs'], { min: 0, required: true });
+    checks[`${path}.concurrency`] = optionInteger(b['concurrency'], { min: 1 });
+    checks[`${path}.failureRate`] = optionRatio(b['failureRate']);
+    checks[`${path}.failureLatencyMs`] = optionNumber(b['failureLatencyMs'], { min: 0 });
+    checks[`${path}.weight`] = optionNumber(b['weight'], { min: 0, exclusiveMin: true });
+  });
+  return checks;
+}
+
+function simulationSettings(options: SimulationOptions) {
+  const settings = withDefaults(SIMULATION_DEFAULTS, options);
+  assertOptions('simulation', {
+    requests: optionInteger(settings.requests, { min: 1, max: 10_000_000 }),
+    arrivalsPerSecond: optionNumber(settings.arrivalsPerSecond, { min: 0, exclusiveMin: true }),
+    seed: optionInteger(settings.seed),
+    ...backendChecks(settings.backends),
+  });
+  return settings;
 }
 
 /**
@@ -102,16 +135,16 @@ export function simulateLoadBalancing(
   strategy: () => BalancingStrategy,
   options: SimulationOptions,
 ): SimulationResult {
-  checkSimulation(options);
+  const settings = simulationSettings(options);
   const clock = new ManualClock();
-  const random = seededRandom(options.seed ?? 1);
+  const random = seededRandom(settings.seed);
   const lb = new LoadBalancer(
-    options.backends.map((backend) => ({ id: backend.id, value: backend, weight: backend.weight ?? 1 })),
-    { strategy: strategy(), clock, random, outlierDetection: options.outlierDetection ?? {} },
+    settings.backends.map((backend) => ({ id: backend.id, value: backend, weight: backend.weight ?? 1 })),
+    { strategy: strategy(), clock, random, outlierDetection: settings.outlierDetection ?? {} },
   );
   const servers = new SimulatedServers(clock, random);
-  const total = options.requests ?? 5_000;
-  const meanGapMs = 1_000 / (options.arrivalsPerSecond ?? 200);
+  const total = settings.requests;
+  const meanGapMs = 1_000 / settings.arrivalsPerSecond;
   let arrived = 0;
   const scheduleArrival = (): void => {
     clock.setTimeout(

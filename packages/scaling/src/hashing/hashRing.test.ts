@@ -1,7 +1,7 @@
 import { isValidationError } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HashRing } from './hashRing.js';
+import { HASH_RING_LIMITS, HashRing } from './hashRing.js';
 
 const KEYS = Array.from({ length: 5_000 }, (_, index) => `key-${index}`);
 const nodeIds = fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 2, maxLength: 12 });
@@ -132,5 +132,47 @@ describe('HashRing', () => {
     } catch (error) {
       expect(isValidationError(error)).toBe(true);
     }
+  });
+
+  it('refuses NaN, infinite, zero and negative weights and empty ids, listing each', () => {
+    expect.assertions(2);
+    try {
+      new HashRing([
+        { id: 'a', weight: Number.NaN },
+        { id: 'b', weight: Infinity },
+        { id: '' },
+        { id: 'c', weight: -2 },
+      ]);
+    } catch (error) {
+      expect(isValidationError(error)).toBe(true);
+      expect(
+        (error as { issues: { path: unknown[] }[] }).issues.map((issue) => issue.path.join('.')),
+      ).toEqual(['nodes.0.weight', 'nodes.1.weight', 'nodes.2.id', 'nodes.3.weight']);
+    }
+  });
+
+  it('refuses weights that would build more than maxPoints points, at once and without allocating them', () => {
+    expect(HASH_RING_LIMITS.maxPoints).toBe(10_000_000);
+    expect(() => new HashRing([{ id: 'huge', weight: 1e6 }])).toThrow(/160000000 points/);
+    expect(() => new HashRing([{ id: 'a', weight: 1e300 }])).toThrow(/points/);
+    expect(() => new HashRing(['a', 'b'], { virtualNodes: 100_000 }).add({ id: 'c', weight: 99 })).toThrow(
+      /at most 10000000/,
+    );
+  });
+
+  it('leaves the ring unchanged when an add is refused', () => {
+    const ring = new HashRing(['a', 'b']);
+    const before = ring.positions();
+    expect(() => ring.add('c', { id: 'd', weight: 0 })).toThrow(/weight/);
+    expect(ring.nodes()).toEqual(['a', 'b']);
+    expect(ring.positions()).toEqual(before);
+  });
+
+  it('breaks ties between colliding points by node id, whatever the insertion order', () => {
+    const constantHash = (key: string): number => (key.endsWith('#0') ? 7 : 9);
+    const ring = new HashRing(['b', 'a', 'c'], { virtualNodes: 1, hash: constantHash });
+    // Every point collides at position 7; the owner of a key below it is the smallest id.
+    expect(ring.ownerOfHash(0)).toBe('a');
+    expect(ring.getN('x', 3)).toEqual(['a', 'b', 'c']);
   });
 });

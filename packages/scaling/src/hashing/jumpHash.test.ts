@@ -47,6 +47,6 @@ describe('jumpHash', () => {
   });
 
   it('rejects a negative number key', () => {
-    expect(() => jumpHash(-1, 10)).toThrow(/safe integer/);
+    expect(() => jumpHash(-1, 10)).toThrow(/key/);
   });
 });

@@ -1,4 +1,4 @@
-import { ValidationError } from '@keel/core';
+import { assertOptions, describeValue, optionInteger } from '@keel/core';
 import { murmur3 } from './murmur3.js';
 
 // The 64-bit LCG multiplier of the paper, 2862933555777941757, as two 32-bit halves.
@@ -22,17 +22,18 @@ function step(state: Uint32Array): void {
 }
 
 function toHalves(key: bigint | number | string): Uint32Array {
-  if (typeof key === 'string') return Uint32Array.of(murmur3(key, 0x9747b28c), murmur3(key));
-  if (typeof key === 'number') {
-    if (!Number.isSafeInteger(key) || key < 0) {
-      throw new ValidationError([{ path: ['key'], message: `must be a safe integer >= 0; got ${key}` }], {
-        subject: 'jumpHash key',
-      });
-    }
-    return Uint32Array.of(Math.floor(key / TWO_32), key % TWO_32);
+  if (typeof key === 'bigint') {
+    const wrapped = BigInt.asUintN(64, key);
+    return Uint32Array.of(Number(wrapped >> 32n), Number(wrapped & 0xffffffffn));
   }
-  const wrapped = BigInt.asUintN(64, key);
-  return Uint32Array.of(Number(wrapped >> 32n), Number(wrapped & 0xffffffffn));
+  if (typeof key === 'string') return Uint32Array.of(murmur3(key, 0x9747b28c), murmur3(key));
+  assertOptions('jumpHash', {
+    key:
+      typeof key === 'number'
+        ? optionInteger(key, { min: 0, required: true })
+        : `must be a bigint, a safe integer >= 0 or a string (got ${describeValue(key)}).`,
+  });
+  return Uint32Array.of(Math.floor((key as number) / TWO_32), (key as number) % TWO_32);
 }
 
 /**
@@ -55,12 +56,7 @@ function toHalves(key: bigint | number | string): Uint32Array {
  * ```
  */
 export function jumpHash(key: bigint | number | string, buckets: number): number {
-  if (!Number.isInteger(buckets) || buckets < 1 || buckets > 0x7fffffff) {
-    throw new ValidationError(
-      [{ path: ['buckets'], message: `must be an integer from 1 to 2147483647; got ${buckets}` }],
-      { subject: 'jumpHash buckets' },
-    );
-  }
+  assertOptions('jumpHash', { buckets: optionInteger(buckets, { min: 1, max: 0x7fffffff, required: true }) });
   const state = toHalves(key);
   let b = -1;
   let j = 0;

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { isValidationError } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { rendezvousHash, rendezvousRank } from './rendezvous.js';
 
@@ -50,5 +51,35 @@ describe('rendezvousHash', () => {
     expect(ranked).toHaveLength(3);
     expect(new Set(ranked).size).toBe(3);
     expect(ranked[0]).toBe(rendezvousHash('user-1', ['a', 'b', 'c', 'd']));
+  });
+});
+
+describe('rendezvous node checks', () => {
+  const refusals = (run: () => unknown): string[] => {
+    try {
+      run();
+    } catch (error) {
+      if (isValidationError(error)) return error.issues.map((issue) => issue.path.join('.'));
+      throw error;
+    }
+    return [];
+  };
+
+  it.each([Number.NaN, 0, -1, Infinity, -Infinity])('refuses a weight of %s', (weight) => {
+    const nodes = ['a', { id: 'b', weight }];
+    expect(refusals(() => rendezvousHash('k', nodes))).toEqual(['nodes.1.weight']);
+    expect(refusals(() => rendezvousRank('k', nodes, 2))).toEqual(['nodes.1.weight']);
+  });
+
+  it('refuses empty or missing ids, and a count that is not an integer >= 0', () => {
+    expect(refusals(() => rendezvousHash('k', ['', { id: '' }]))).toEqual(['nodes.0', 'nodes.1.id']);
+    expect(refusals(() => rendezvousRank('k', ['a'], -1))).toEqual(['count']);
+    expect(refusals(() => rendezvousRank('k', ['a'], Number.NaN))).toEqual(['count']);
+  });
+
+  it('accepts an explicit default weight and tiny or large finite weights', () => {
+    const nodes = [{ id: 'a', weight: 1 }, { id: 'b', weight: 1e-9 }, { id: 'c', weight: 1e9 }, 'd'];
+    expect(rendezvousRank('k', nodes, Infinity)).toHaveLength(4);
+    expect(rendezvousHash('k', [{ id: 'a', weight: undefined }])).toBe('a');
   });
 });

@@ -1,29 +1,34 @@
 import { HashRing } from '../hashing/hashRing.js';
+import { murmur3 } from '../hashing/murmur3.js';
 import type { RingNode } from '../hashing/hashRing.js';
-import { assertOptions, integerIn } from '../internal/options.js';
+import { assertOptions, optionInteger, withDefaults } from '@keel/core';
 import { NoNodeAvailableError } from './errors.js';
 import { keyMove, movedFraction, ownershipDelta } from './rebalancePlan.js';
 import type { KeyMove, RebalancePlan } from './rebalancePlan.js';
 
 /** Options of {@link ShardRouter}. */
 export interface ShardRouterOptions {
-  /** How many distinct nodes hold each key (the primary plus replicas). @default 1 */
-  replicationFactor?: number;
-  /** Ring points per unit of node weight. @default 160 */
-  virtualNodes?: number;
+  /** How many distinct nodes hold each key (the primary plus replicas), from 1 to 1000. @default 1 */
+  replicationFactor?: number | undefined;
+  /** Ring points per unit of node weight, from 1 to 100_000. @default 160 */
+  virtualNodes?: number | undefined;
   /** The 32-bit hash of keys and points. @default murmur3 */
-  hash?: (key: string) => number;
+  hash?: ((key: string) => number) | undefined;
 }
 
 /** The defaults of {@link ShardRouterOptions}. */
-export const SHARD_ROUTER_DEFAULTS = Object.freeze({ replicationFactor: 1, virtualNodes: 160 });
+export const SHARD_ROUTER_DEFAULTS = Object.freeze({
+  replicationFactor: 1,
+  virtualNodes: 160,
+  hash: murmur3,
+});
 
 /** A change of membership to plan or apply: nodes to add (or re-weight) and ids to remove. */
 export interface NodeChange {
   /** Nodes to add, or existing nodes with a new weight. */
-  readonly add?: readonly (string | RingNode)[];
+  readonly add?: readonly (string | RingNode)[] | undefined;
   /** Ids of nodes to remove. */
-  readonly remove?: readonly string[];
+  readonly remove?: readonly string[] | undefined;
 }
 
 /**
@@ -47,18 +52,17 @@ export class ShardRouter {
 
   /**
    * @param nodes The initial nodes (ids or `{ id, weight }`).
-   * @param options Replication factor, virtual nodes and hash.
-   * @throws {ValidationError} When an option is out of range.
+   * @param options Replication factor, virtual nodes and hash; an option left out or
+   *   `undefined` keeps its default.
+   * @throws {ValidationError} When an option, an id or a weight is out of range (see `HashRing`).
    */
   constructor(nodes: Iterable<string | RingNode> = [], options: ShardRouterOptions = {}) {
-    const replicationFactor = options.replicationFactor ?? SHARD_ROUTER_DEFAULTS.replicationFactor;
-    assertOptions('ShardRouter options', [['replicationFactor', integerIn(replicationFactor, 1, 1_000)]]);
+    const { replicationFactor, virtualNodes, hash } = withDefaults(SHARD_ROUTER_DEFAULTS, options);
+    assertOptions('ShardRouter', {
+      replicationFactor: optionInteger(replicationFactor, { min: 1, max: 1_000 }),
+    });
     this.#replicationFactor = replicationFactor;
-    const ringOptions = {
-      virtualNodes: options.virtualNodes ?? SHARD_ROUTER_DEFAULTS.virtualNodes,
-      ...(options.hash === undefined ? {} : { hash: options.hash }),
-    };
-    this.#ring = new HashRing(nodes, ringOptions);
+    this.#ring = new HashRing(nodes, { virtualNodes, hash });
   }
 
   /** How many distinct nodes hold each key (capped by the number of nodes). */
