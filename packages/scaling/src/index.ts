@@ -2,7 +2,7 @@
 export { murmur3, murmur3Bytes, fmix32 } from './hashing/murmur3.js';
 export { xxHash32, xxHash32Bytes } from './hashing/xxHash32.js';
 export { jumpHash } from './hashing/jumpHash.js';
-export { HashRing, HASH_RING_DEFAULTS } from './hashing/hashRing.js';
+export { HashRing, HASH_RING_DEFAULTS, HASH_RING_LIMITS } from './hashing/hashRing.js';
 export type { HashRingOptions, RingNode } from './hashing/hashRing.js';
 export { rendezvousHash, rendezvousRank } from './hashing/rendezvous.js';
 
@@ -50,7 +50,7 @@ export type {
 
 export { recommendReplicas, RECOMMEND_REPLICAS_DEFAULTS } from './autoscaling/recommendReplicas.js';
 export type { Recommendation, RecommendationReason, ReplicaInput } from './autoscaling/recommendReplicas.js';
-export { AutoScaler } from './autoscaling/autoScaler.js';
+export { AutoScaler, AUTO_SCALER_DEFAULTS } from './autoscaling/autoScaler.js';
 export type { AutoScalerOptions } from './autoscaling/autoScaler.js';
 export { DEFAULT_SCALE_UP_RULES, DEFAULT_SCALE_DOWN_RULES } from './autoscaling/behavior.js';
 export type {

@@ -1,7 +1,14 @@
-import { systemClock } from '@keel/core';
+import {
+  assertOptions,
+  optionInteger,
+  optionNumber,
+  optionObject,
+  optionRule,
+  systemClock,
+  withDefaults,
+} from '@keel/core';
 import type { Clock } from '@keel/core';
-import { assertOptions, integerIn, numberIn } from '../internal/options.js';
-import { resolveBehavior } from './behavior.js';
+import { behaviorSettings } from './behavior.js';
 import type { ScalingBehavior } from './behavior.js';
 import type { MetricSample } from './metricReplicas.js';
 import { RECOMMEND_REPLICAS_DEFAULTS, recommendReplicas } from './recommendReplicas.js';
@@ -11,19 +18,26 @@ import type { ScalingHistory } from './scalingHistory.js';
 
 /** Options of {@link AutoScaler}. */
 export interface AutoScalerOptions {
-  /** Upper bound of replicas. */
+  /** Upper bound of replicas (required, >= minReplicas). */
   maxReplicas: number;
   /** Lower bound of replicas. @default 1 */
-  minReplicas?: number;
+  minReplicas?: number | undefined;
   /** Replicas running at the start. @default minReplicas */
-  initialReplicas?: number;
+  initialReplicas?: number | undefined;
   /** Stabilization windows and rate policies. @default the HPA defaults */
-  behavior?: ScalingBehavior;
+  behavior?: ScalingBehavior | undefined;
   /** Usage ratios within this distance of 1 cause no change. @default 0.1 */
-  tolerance?: number;
+  tolerance?: number | undefined;
   /** Source of time for windows and periods. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
+
+/** The defaults of {@link AutoScalerOptions} (`initialReplicas` defaults to `minReplicas`). */
+export const AUTO_SCALER_DEFAULTS = Object.freeze({
+  minReplicas: RECOMMEND_REPLICAS_DEFAULTS.minReplicas,
+  tolerance: RECOMMEND_REPLICAS_DEFAULTS.tolerance,
+  clock: systemClock,
+});
 
 /**
  * A stateful HPA-style autoscaler: it remembers the replica count, past recommendations and
@@ -39,25 +53,43 @@ export interface AutoScalerOptions {
  * ```
  */
 export class AutoScaler {
-  readonly #options: AutoScalerOptions;
+  readonly #maxReplicas: number;
   readonly #minReplicas: number;
+  readonly #tolerance: number;
+  readonly #behavior: ScalingBehavior | undefined;
   readonly #clock: Clock;
   #replicas: number;
   #history: ScalingHistory = EMPTY_SCALING_HISTORY;
 
-  /** @throws {ValidationError} When a bound, the tolerance or the behavior is out of range. */
+  /**
+   * @param options Bounds, tolerance, behavior and clock; an option left out or `undefined`
+   *   keeps its default (`maxReplicas` is required).
+   * @throws {ValidationError} When a bound, the tolerance or the behavior is out of range, or
+   *   `maxReplicas` is missing.
+   */
   constructor(options: AutoScalerOptions) {
-    this.#minReplicas = options.minReplicas ?? RECOMMEND_REPLICAS_DEFAULTS.minReplicas;
-    this.#replicas = options.initialReplicas ?? this.#minReplicas;
-    assertOptions('AutoScaler options', [
-      ['minReplicas', integerIn(this.#minReplicas, 1)],
-      ['maxReplicas', integerIn(options.maxReplicas, this.#minReplicas)],
-      ['initialReplicas', integerIn(this.#replicas, 0)],
-      ['tolerance', numberIn(options.tolerance ?? RECOMMEND_REPLICAS_DEFAULTS.tolerance, 0, 1)],
-    ]);
-    resolveBehavior(options.behavior);
-    this.#options = options;
-    this.#clock = options.clock ?? systemClock;
+    const settings = withDefaults(AUTO_SCALER_DEFAULTS, options);
+    const initialReplicas = settings.initialReplicas ?? settings.minReplicas;
+    const behavior = behaviorSettings(settings.behavior);
+    assertOptions('AutoScaler', {
+      minReplicas: optionInteger(settings.minReplicas, { min: 1 }),
+      maxReplicas:
+        optionInteger(settings.maxReplicas, { min: 1, required: true }) ??
+        optionRule(
+          !(settings.maxReplicas < settings.minReplicas),
+          `must be >= minReplicas (got ${settings.maxReplicas} < ${settings.minReplicas}).`,
+        ),
+      initialReplicas: optionInteger(initialReplicas, { min: 0 }),
+      tolerance: optionNumber(settings.tolerance, { min: 0, max: 1 }),
+      clock: optionObject(settings.clock, 'a Clock', ['now']),
+      ...behavior.checks,
+    });
+    this.#maxReplicas = settings.maxReplicas;
+    this.#minReplicas = settings.minReplicas;
+    this.#tolerance = settings.tolerance;
+    this.#behavior = settings.behavior;
+    this.#clock = settings.clock;
+    this.#replicas = initialReplicas;
   }
 
   /** The replica count after the last evaluation. */
@@ -76,16 +108,15 @@ export class AutoScaler {
    * @param currentReplicas Replicas actually running, when they differ from the last decision.
    */
   evaluate(metrics: readonly MetricSample[], currentReplicas: number = this.#replicas): Recommendation {
-    const { maxReplicas, behavior, tolerance } = this.#options;
     const recommendation = recommendReplicas({
       currentReplicas,
       metrics,
-      maxReplicas,
+      maxReplicas: this.#maxReplicas,
       minReplicas: this.#minReplicas,
+      tolerance: this.#tolerance,
       now: this.#clock.now(),
       history: this.#history,
-      ...(behavior === undefined ? {} : { behavior }),
-      ...(tolerance === undefined ? {} : { tolerance }),
+      ...(this.#behavior === undefined ? {} : { behavior: this.#behavior }),
     });
     this.#history = recommendation.history;
     this.#replicas = recommendation.replicas;
@@ -94,7 +125,7 @@ export class AutoScaler {
 
   /** Forgets the history and sets the replica count (e.g. after a manual override). */
   reset(replicas: number = this.#minReplicas): void {
-    assertOptions('AutoScaler reset', [['replicas', integerIn(replicas, 0)]]);
+    assertOptions('AutoScaler.reset', { replicas: optionInteger(replicas, { min: 0 }) });
     this.#history = EMPTY_SCALING_HISTORY;
     this.#replicas = replicas;
   }

@@ -1,7 +1,7 @@
 /** One observed metric and its target, e.g. average CPU utilization 0.9 against 0.6. */
 export interface MetricSample {
   /** A name for reports, e.g. `cpu` or `queue-depth`. @default `metric-<index>` */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** The observed value: a per-replica average, or a total when `kind` is `total`. */
   readonly current: number;
   /** The desired value per replica (above 0). */
@@ -12,7 +12,7 @@ export interface MetricSample {
    * `current` is the sum over all replicas, desired = ⌈current / target⌉.
    * @default 'average'
    */
-  readonly kind?: 'average' | 'total';
+  readonly kind?: 'average' | 'total' | undefined;
 }
 
 /** The replica count one metric asks for. */

@@ -305,7 +305,7 @@ describe('recommendReplicas (bounds and validation)', () => {
       });
     } catch (error) {
       expect(isValidationError(error)).toBe(true);
-      expect((error as { issues: unknown[] }).issues).toHaveLength(2);
+      expect((error as { issues: unknown[] }).issues).toHaveLength(3);
     }
   });
 

@@ -1,6 +1,16 @@
-import { assertOptions, integerIn, numberAbove, numberIn } from '../internal/options.js';
-import { resolveBehavior } from './behavior.js';
-import type { ResolvedScalingRules, ScalingBehavior } from './behavior.js';
+import {
+  assertOptions,
+  describeValue,
+  optionInteger,
+  optionNumber,
+  optionOneOf,
+  optionRule,
+  optionString,
+  withDefaults,
+} from '@keel/core';
+import type { OptionProblem } from '@keel/core';
+import { behaviorSettings } from './behavior.js';
+import type { ResolvedBehavior, ResolvedScalingRules, ScalingBehavior } from './behavior.js';
 import { metricReplicas } from './metricReplicas.js';
 import type { MetricRecommendation, MetricSample } from './metricReplicas.js';
 import { changesWithin, EMPTY_SCALING_HISTORY } from './scalingHistory.js';
@@ -15,15 +25,15 @@ export interface ReplicaInput {
   /** Upper bound of replicas. */
   readonly maxReplicas: number;
   /** Lower bound of replicas. @default 1 */
-  readonly minReplicas?: number;
+  readonly minReplicas?: number | undefined;
   /** Stabilization windows and rate policies. @default the HPA defaults */
-  readonly behavior?: ScalingBehavior;
+  readonly behavior?: ScalingBehavior | undefined;
   /** Usage ratios within this distance of 1 cause no change. @default 0.1 */
-  readonly tolerance?: number;
+  readonly tolerance?: number | undefined;
   /** The current time in ms (e.g. `clock.now()`). */
   readonly now: number;
   /** What the previous call returned as `history`. @default EMPTY_SCALING_HISTORY */
-  readonly history?: ScalingHistory;
+  readonly history?: ScalingHistory | undefined;
 }
 
 /** Why the recommendation is what it is. */
@@ -57,18 +67,52 @@ export interface Recommendation {
 /** The defaults of {@link ReplicaInput}. */
 export const RECOMMEND_REPLICAS_DEFAULTS = Object.freeze({ minReplicas: 1, tolerance: 0.1 });
 
-function checkInput(input: ReplicaInput, minReplicas: number, tolerance: number): void {
-  assertOptions('replica input', [
-    ['currentReplicas', integerIn(input.currentReplicas, 0)],
-    ['minReplicas', integerIn(minReplicas, 1)],
-    ['maxReplicas', integerIn(input.maxReplicas, minReplicas)],
-    ['tolerance', numberIn(tolerance, 0, 1)],
-    ['metrics', input.metrics.length > 0 ? undefined : 'must hold at least one metric'],
-    ...input.metrics.flatMap((metric, index) => [
-      [`metrics.${index}.current`, numberIn(metric.current, 0)] as const,
-      [`metrics.${index}.target`, numberAbove(metric.target, 0)] as const,
-    ]),
-  ]);
+/** The checks of the metrics of an input, under `metrics.`. */
+export function metricChecks(metrics: unknown): Record<string, OptionProblem> {
+  if (!Array.isArray(metrics) || metrics.length === 0)
+    return { metrics: `must be an array of at least one metric (got ${describeValue(metrics)}).` };
+  const checks: Record<string, OptionProblem> = {};
+  metrics.forEach((metric: unknown, index) => {
+    if (metric === null || typeof metric !== 'object') {
+      checks[`metrics.${index}`] = `must be a metric { current, target } (got ${describeValue(metric)}).`;
+      return;
+    }
+    const { name, current, target, kind } = metric as Record<string, unknown>;
+    checks[`metrics.${index}.name`] = optionString(name);
+    checks[`metrics.${index}.current`] = optionNumber(current, { min: 0, required: true });
+    checks[`metrics.${index}.target`] = optionNumber(target, { min: 0, exclusiveMin: true, required: true });
+    checks[`metrics.${index}.kind`] = optionOneOf(kind, ['average', 'total']);
+  });
+  return checks;
+}
+
+function historyProblem(history: unknown): OptionProblem {
+  const ok =
+    history !== null &&
+    typeof history === 'object' &&
+    Array.isArray((history as ScalingHistory).recommendations) &&
+    Array.isArray((history as ScalingHistory).events);
+  return ok ? undefined : `must be the history a previous call returned (got ${describeValue(history)}).`;
+}
+
+type Settings = ReplicaInput & { readonly minReplicas: number; readonly tolerance: number };
+
+function checkInput(input: Settings, behavior: Record<string, OptionProblem>): void {
+  assertOptions('replica input', {
+    currentReplicas: optionInteger(input.currentReplicas, { min: 0, required: true }),
+    minReplicas: optionInteger(input.minReplicas, { min: 1 }),
+    maxReplicas:
+      optionInteger(input.maxReplicas, { min: 1, required: true }) ??
+      optionRule(
+        !(input.maxReplicas < input.minReplicas),
+        `must be >= minReplicas (got ${input.maxReplicas} < ${input.minReplicas}).`,
+      ),
+    tolerance: optionNumber(input.tolerance, { min: 0, max: 1 }),
+    now: optionNumber(input.now, { required: true }),
+    history: input.history === undefined ? undefined : historyProblem(input.history),
+    ...metricChecks(input.metrics),
+    ...behavior,
+  });
 }
 
 /** Applies the stabilization windows: the safest value among recent recommendations. */
@@ -156,7 +200,7 @@ function nextHistory(
   input: ReplicaInput,
   desired: number | undefined,
   replicas: number,
-  rules: ReturnType<typeof resolveBehavior>,
+  rules: ResolvedBehavior,
 ): ScalingHistory {
   const { now, history = EMPTY_SCALING_HISTORY, currentReplicas } = input;
   const keepFor =
@@ -182,7 +226,8 @@ function nextHistory(
  * last 300 s before scaling down, by default), the rate policies cap the change per period,
  * and the result stays within [minReplicas, maxReplicas]. Pure: pass back `history` each time.
  *
- * @param input Replicas, metrics, bounds, behavior, the time and the previous history.
+ * @param given Replicas, metrics, bounds, behavior, the time and the previous history; an
+ *   optional field left out or `undefined` keeps its default.
  * @returns The replicas to scale to, the intermediate values, the reason and the new history.
  * @throws {ValidationError} When an input or behavior field is out of range.
  * @example
@@ -195,11 +240,11 @@ function nextHistory(
  * r.replicas;       // 5: the default scale-up policy allows +4 pods per 15 s
  * ```
  */
-export function recommendReplicas(input: ReplicaInput): Recommendation {
-  const minReplicas = input.minReplicas ?? RECOMMEND_REPLICAS_DEFAULTS.minReplicas;
-  const tolerance = input.tolerance ?? RECOMMEND_REPLICAS_DEFAULTS.tolerance;
-  checkInput(input, minReplicas, tolerance);
-  const rules = resolveBehavior(input.behavior);
+export function recommendReplicas(given: ReplicaInput): Recommendation {
+  const input: Settings = withDefaults(RECOMMEND_REPLICAS_DEFAULTS, given);
+  const { rules, checks } = behaviorSettings(input.behavior);
+  checkInput(input, checks);
+  const { minReplicas, tolerance } = input;
   const history = input.history ?? EMPTY_SCALING_HISTORY;
   const current = input.currentReplicas;
   const perMetric = input.metrics.map((metric, index) =>
