@@ -67,3 +67,34 @@ describe('KeyedMutex', () => {
     expect(mutex.size).toBe(0);
   });
 });
+
+describe('SingleFlight after every caller aborted', () => {
+  it('runs fresh work for a caller who joins after every earlier caller left', async () => {
+    const flights = new SingleFlight<string, string>();
+    const started: AbortSignal[] = [];
+    const work = (context: { signal: AbortSignal }) => {
+      started.push(context.signal);
+      return started.length === 1 ? new Promise<string>(() => {}) : Promise.resolve('fresh');
+    };
+    const controller = new AbortController();
+    const left = flights.run('k', work, controller.signal);
+    await settle();
+    controller.abort(new Error('left'));
+    await expect(left).rejects.toThrow('left');
+    await expect(flights.run('k', work)).resolves.toBe('fresh');
+    expect(started).toHaveLength(2);
+    expect(started[0]!.aborted).toBe(true);
+  });
+
+  it('also starts fresh detached work after the waiters of a flight left', async () => {
+    const flights = new SingleFlight<string, string>();
+    let runs = 0;
+    const work = () => (++runs === 1 ? new Promise<string>(() => {}) : Promise.resolve('refreshed'));
+    const controller = new AbortController();
+    const left = flights.run('k', work, controller.signal);
+    controller.abort(new Error('left'));
+    await expect(left).rejects.toThrow('left');
+    await expect(flights.runDetached('k', work)).resolves.toBe('refreshed');
+    expect(runs).toBe(2);
+  });
+});

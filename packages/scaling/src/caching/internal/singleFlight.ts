@@ -1,4 +1,5 @@
 import { abortReason } from '@keel/core';
+import { whenAborted } from '../../internal/abort.js';
 
 interface Flight<TValue> {
   readonly promise: Promise<TValue>;
@@ -21,6 +22,8 @@ export interface FlightContext {
  * Collapses concurrent calls for one key into one execution (Go's singleflight): every caller
  * gets the same result or the same error. A caller whose signal aborts stops waiting alone; the
  * work is aborted only when every caller has left (and none asked for it to run to the end).
+ * An aborted flight is forgotten at once, so a caller arriving after it starts a fresh one
+ * instead of inheriting the reason of callers who left.
  */
 export class SingleFlight<TKey, TValue> {
   readonly #flights = new Map<TKey, Flight<TValue>>();
@@ -33,14 +36,14 @@ export class SingleFlight<TKey, TValue> {
   /** Joins the flight of `key`, starting `work` if there is none, and waits for its result. */
   run(key: TKey, work: (context: FlightContext) => Promise<TValue>, signal?: AbortSignal): Promise<TValue> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    const flight = this.#flights.get(key) ?? this.#start(key, work);
+    const flight = this.#joinable(key) ?? this.#start(key, work);
     flight.waiters++;
-    return signal === undefined ? flight.promise : this.#wait(flight, signal);
+    return signal === undefined ? flight.promise : this.#wait(key, flight, signal);
   }
 
   /** Starts `work` for `key` unless a flight is already running; nobody waits for it. */
   runDetached(key: TKey, work: (context: FlightContext) => Promise<TValue>): Promise<TValue> {
-    const flight = this.#flights.get(key) ?? this.#start(key, work);
+    const flight = this.#joinable(key) ?? this.#start(key, work);
     flight.keepAlive = true;
     return flight.promise;
   }
@@ -51,6 +54,14 @@ export class SingleFlight<TKey, TValue> {
     if (flight === undefined) return;
     flight.current = false;
     this.#flights.delete(key);
+  }
+
+  /** The flight of `key` if it can still deliver a result (its work was not aborted). */
+  #joinable(key: TKey): Flight<TValue> | undefined {
+    const flight = this.#flights.get(key);
+    if (flight === undefined || !flight.controller.signal.aborted) return flight;
+    this.invalidate(key);
+    return undefined;
   }
 
   #start(key: TKey, work: (context: FlightContext) => Promise<TValue>): Flight<TValue> {
@@ -74,14 +85,17 @@ export class SingleFlight<TKey, TValue> {
     return flight;
   }
 
-  #wait(flight: Flight<TValue>, signal: AbortSignal): Promise<TValue> {
+  #wait(key: TKey, flight: Flight<TValue>, signal: AbortSignal): Promise<TValue> {
     return new Promise<TValue>((resolve, reject) => {
-      const onAbort = (): void => {
+      const stop = whenAborted(signal, () => {
         reject(abortReason(signal));
-        if (--flight.waiters === 0 && !flight.keepAlive) flight.controller.abort(abortReason(signal));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      flight.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+        if (--flight.waiters > 0 || flight.keepAlive) return;
+        // Nobody waits any more: stop the work and forget the flight, so the next caller
+        // starts a fresh load rather than joining one that ends with this caller's reason.
+        if (this.#flights.get(key) === flight) this.invalidate(key);
+        flight.controller.abort(abortReason(signal));
+      });
+      flight.promise.then(resolve, reject).finally(stop);
     });
   }
 }
