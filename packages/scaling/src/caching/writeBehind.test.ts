@@ -290,3 +290,152 @@ describe('createWriteBehind', () => {
     );
   });
 });
+
+/**
+ * A slow backing store that fails its first `failures` flushes: each flush takes `latencyMs` on
+ * the manual clock, and what it applied is kept per key with every value it ever received.
+ */
+function slowFlakyStore(clock: ManualClock, options: { latencyMs: number; failures: number }) {
+  const applied = new Map<string, number[]>();
+  let failuresLeft = options.failures;
+  let calls = 0;
+  const flush = async (batch: Batch) => {
+    calls++;
+    await clock.sleep(options.latencyMs);
+    if (failuresLeft-- > 0) throw new Error(`store unavailable (${failuresLeft + 1} failures left)`);
+    for (const op of batch)
+      if (op.type === 'set') applied.set(op.key, [...(applied.get(op.key) ?? []), op.value]);
+  };
+  return { flush, applied, calls: () => calls };
+}
+
+describe('createWriteBehind under concurrent flush() and close()', () => {
+  it('finishes two concurrent flush() calls, each batch sent once', async () => {
+    const clock = new ManualClock();
+    const store = slowFlakyStore(clock, { latencyMs: 50, failures: 0 });
+    const writes = createWriteBehind(new MemoryCacheStore<string, number>({ clock }), store.flush, {
+      clock,
+      flushInterval: 60_000,
+      maxBatchSize: 2,
+    });
+    for (const [index, key] of ['a', 'b', 'c', 'd', 'e'].entries()) await writes.set(key, index);
+    const both = Promise.all([writes.flush(), writes.flush()]);
+    await driveUntilSettled(clock, both);
+    await both;
+    expect(Object.fromEntries(store.applied)).toEqual({ a: [0], b: [1], c: [2], d: [3], e: [4] });
+    expect(store.calls()).toBe(3);
+    expect(writes.pending).toBe(0);
+  });
+
+  it('finishes close() called while a flush() is in flight, and the flush too', async () => {
+    const clock = new ManualClock();
+    const store = slowFlakyStore(clock, { latencyMs: 100, failures: 0 });
+    const writes = createWriteBehind(new MemoryCacheStore<string, number>({ clock }), store.flush, {
+      clock,
+      maxBatchSize: 1,
+    });
+    await writes.set('a', 1);
+    await writes.set('b', 2);
+    const flushing = writes.flush();
+    await writes.set('c', 3);
+    const closing = writes.close();
+    const both = Promise.all([flushing, closing]);
+    await driveUntilSettled(clock, both);
+    await both;
+    expect(Object.fromEntries(store.applied)).toEqual({ a: [1], b: [2], c: [3] });
+  });
+
+  it('finishes close() called during a periodic flush, persisting writes accepted meanwhile', async () => {
+    const clock = new ManualClock();
+    const store = slowFlakyStore(clock, { latencyMs: 100, failures: 0 });
+    const writes = createWriteBehind(new MemoryCacheStore<string, number>({ clock }), store.flush, {
+      clock,
+      flushInterval: 1_000,
+    });
+    await writes.set('a', 1);
+    await clock.tickAsync(1_000); // the periodic flush of a=1 is now in flight
+    expect(store.calls()).toBe(1);
+    await writes.set('b', 2);
+    await writes.set('a', 3);
+    const closing = writes.close();
+    await driveUntilSettled(clock, closing);
+    await closing;
+    expect(Object.fromEntries(store.applied)).toEqual({ a: [1, 3], b: [2] });
+    expect(writes.pending).toBe(0);
+  });
+
+  it('finishes flush() and close() together on a slow store that fails, then recovers, losing no accepted write', async () => {
+    const clock = new ManualClock();
+    const store = slowFlakyStore(clock, { latencyMs: 40, failures: 3 });
+    const writes = createWriteBehind(new MemoryCacheStore<string, number>({ clock }), store.flush, {
+      clock,
+      flushInterval: 200,
+      maxBatchSize: 3,
+      retryDelay: 25,
+    });
+    const accepted = new Map<string, number>();
+    for (let value = 1; value <= 10; value++) {
+      const key = `k${value % 4}`;
+      await writes.set(key, value);
+      accepted.set(key, value);
+    }
+    await clock.tickAsync(200); // a periodic flush is in flight and will fail
+    const flushing = writes.flush().then(
+      () => 'flushed',
+      (error: Error) => error.message,
+    );
+    await writes.set('late', 99);
+    accepted.set('late', 99);
+    const closing = writes.close();
+    const secondClose = writes.close();
+    const all = Promise.all([flushing, closing, secondClose]);
+    await driveUntilSettled(clock, all);
+    const [flushOutcome] = await all;
+    expect(flushOutcome).toMatch(/flushed|store unavailable/);
+    for (const [key, value] of accepted) expect(store.applied.get(key)?.at(-1)).toBe(value);
+    expect(writes.pending).toBe(0);
+    await expect(writes.flush()).resolves.toBeUndefined();
+  });
+
+  it('never loses an accepted write whatever flush(), close() and the timer do at once', async () => {
+    const action = fc.oneof(
+      fc.record({ kind: fc.constant('write' as const), key: fc.constantFrom('a', 'b', 'c') }),
+      fc.record({ kind: fc.constant('flush' as const) }),
+      fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 150 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(action, { minLength: 3, maxLength: 40 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 0, max: 3 }),
+        async (actions, failures, closers) => {
+          const clock = new ManualClock();
+          const store = slowFlakyStore(clock, { latencyMs: 30, failures });
+          const writes = createWriteBehind(new MemoryCacheStore<string, number>({ clock }), store.flush, {
+            clock,
+            flushInterval: 100,
+            maxBatchSize: 2,
+            retryDelay: 20,
+          });
+          const latest = new Map<string, number>();
+          const flushes: Promise<unknown>[] = [];
+          let value = 0;
+          for (const step of actions) {
+            if (step.kind === 'write') {
+              latest.set(step.key, ++value);
+              await writes.set(step.key, value);
+            } else if (step.kind === 'flush') flushes.push(writes.flush().catch(() => undefined));
+            else await clock.tickAsync(step.ms);
+          }
+          const closes = Array.from({ length: closers + 1 }, () => writes.close());
+          const all = Promise.all([...flushes, ...closes]);
+          await driveUntilSettled(clock, all);
+          await all;
+          for (const [key, last] of latest) expect(store.applied.get(key)?.at(-1)).toBe(last);
+          expect(writes.pending).toBe(0);
+        },
+      ),
+      { seed: 13, numRuns: 120 },
+    );
+  });
+});

@@ -1,16 +1,21 @@
-import { noopLogger, raceAbort, systemClock, throwIfAborted, toError } from '@keel/core';
-import type { Clock, Logger, Timer } from '@keel/core';
+import {
+  abortReason,
+  assertOptions,
+  noopLogger,
+  optionFunction,
+  optionInteger,
+  optionNumber,
+  optionObject,
+  systemClock,
+  throwIfAborted,
+  toError,
+  withDefaults,
+} from '@keel/core';
+import type { Clock, Defined, Logger, Timer } from '@keel/core';
+import { raceAbortShared, whenAborted } from '../internal/abort.js';
 import type { CacheStoreOptions, CacheWriteTarget } from './cacheStore.js';
 import { CacheClosedError } from './errors.js';
 import { KeyedMutex } from './internal/keyedMutex.js';
-import {
-  checkOptions,
-  definedOnly,
-  isDuration,
-  isPositiveFinite,
-  isPositiveInteger,
-  optional,
-} from './internal/validate.js';
 import { WriteQueue } from './internal/writeQueue.js';
 import type { WriteOperation } from './internal/writeQueue.js';
 
@@ -25,19 +30,20 @@ export type WriteBehindFlush<TKey, TValue> = (
 /** Options of {@link createWriteBehind}. */
 export interface WriteBehindOptions<TKey, TValue> {
   /** How long the first accepted write waits before a flush starts, in ms. @default 1_000 */
-  flushInterval?: number;
+  flushInterval?: number | undefined;
   /** The most operations per batch; this many pending keys start a flush at once. @default 100 */
-  maxBatchSize?: number;
+  maxBatchSize?: number | undefined;
   /** The wait before retrying a failed flush, in ms; doubled after each failure in a row. @default 100 */
-  retryDelay?: number;
-  /** The longest wait between retries, in ms. @default 30_000 */
-  maxRetryDelay?: number;
+  retryDelay?: number | undefined;
+  /** The longest wait between retries, in ms (`Infinity`: no cap). @default 30_000 */
+  maxRetryDelay?: number | undefined;
   /** Called after each failed flush (the batch is kept and retried). @default undefined */
-  onFlushError?: (error: Error, batch: readonly WriteOperation<TKey, TValue>[], attempt: number) => void;
+  onFlushError?:
+    ((error: Error, batch: readonly WriteOperation<TKey, TValue>[], attempt: number) => void) | undefined;
   /** Reports failed flushes and cache updates. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** The source of time and timers. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /** A write-behind buffer; see {@link createWriteBehind}. */
@@ -50,9 +56,18 @@ export interface WriteBehind<TKey, TValue> extends AsyncDisposable {
   set(key: TKey, value: TValue, options?: CacheStoreOptions): Promise<void>;
   /** Removes `key` from the cache now and queues its removal from the source. */
   delete(key: TKey, options?: CacheStoreOptions): Promise<void>;
-  /** Flushes every pending write now; rejects with the flush error if a batch fails (it stays queued). */
+  /**
+   * Flushes every pending write now, joining a batch already in flight (several `flush()` calls,
+   * a periodic flush and `close()` may overlap: each waits for the same batches, one at a time).
+   * Rejects with the flush error if a batch fails: the batch stays queued and is retried in the
+   * background after the backoff. `signal` stops only this caller's wait.
+   */
   flush(options?: CacheStoreOptions): Promise<void>;
-  /** Stops accepting writes and flushes everything, retrying with backoff until done or `signal` aborts. */
+  /**
+   * Stops accepting writes and flushes everything, retrying with backoff until every accepted
+   * write is flushed or `signal` aborts (the batch in flight then gets an aborted signal, and the
+   * writes stay queued for a later `close()` or `flush()`). Safe to call during a `flush()`.
+   */
   close(options?: CacheStoreOptions): Promise<void>;
   /** The queued operation of `key` not yet flushed, if any (to read your own writes). */
   pendingWrite(key: TKey): WriteOperation<TKey, TValue> | undefined;
@@ -82,7 +97,9 @@ export const WRITE_BEHIND_DEFAULTS = Object.freeze({
  *
  * @param cache The cache updated on every write (a `CacheStore` or a cache-aside).
  * @param flush Writes a batch to the source of truth.
- * @throws ValidationError when an option is out of range.
+ * @param options Timing, batching and retry settings; an option left out or `undefined` keeps
+ *   its default.
+ * @throws ValidationError when an option is out of range or of the wrong kind.
  * @example
  * ```ts
  * await using writes = createWriteBehind(store, (batch) => db.saveAll(batch), { flushInterval: 500 });
@@ -94,37 +111,23 @@ export function createWriteBehind<TKey, TValue>(
   flush: WriteBehindFlush<TKey, TValue>,
   options: WriteBehindOptions<TKey, TValue> = {},
 ): WriteBehind<TKey, TValue> {
-  checkOptions('write-behind options', [
-    [
-      'flushInterval',
-      optional(options.flushInterval, isPositiveFinite),
-      'a duration in ms > 0',
-      options.flushInterval,
-    ],
-    [
-      'maxBatchSize',
-      optional(options.maxBatchSize, isPositiveInteger),
-      'a positive integer',
-      options.maxBatchSize,
-    ],
-    [
-      'retryDelay',
-      optional(options.retryDelay, isPositiveFinite),
-      'a duration in ms > 0',
-      options.retryDelay,
-    ],
-    [
-      'maxRetryDelay',
-      optional(options.maxRetryDelay, isDuration),
-      'a duration in ms >= 0',
-      options.maxRetryDelay,
-    ],
-  ]);
-  return new WriteBehindBuffer(cache, flush, { ...WRITE_BEHIND_DEFAULTS, ...definedOnly(options) });
+  const settings = withDefaults(WRITE_BEHIND_DEFAULTS, options);
+  assertOptions('write-behind', {
+    cache: optionObject(cache, 'a CacheWriteTarget', ['set', 'delete'], true),
+    flush: optionFunction(flush, true),
+    flushInterval: optionNumber(settings.flushInterval, { min: 0, exclusiveMin: true }),
+    maxBatchSize: optionInteger(settings.maxBatchSize, { min: 1 }),
+    retryDelay: optionNumber(settings.retryDelay, { min: 0, exclusiveMin: true }),
+    maxRetryDelay: optionNumber(settings.maxRetryDelay, { min: 0, infinity: true }),
+    onFlushError: optionFunction(settings.onFlushError),
+    logger: optionObject(settings.logger, 'a Logger', ['warn', 'error']),
+    clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+  });
+  return new WriteBehindBuffer(cache, flush, settings);
 }
 
-type Settings<TKey, TValue> = Required<Omit<WriteBehindOptions<TKey, TValue>, 'onFlushError'>> & {
-  onFlushError?: WriteBehindOptions<TKey, TValue>['onFlushError'] | undefined;
+type Settings<TKey, TValue> = Readonly<Defined<typeof WRITE_BEHIND_DEFAULTS>> & {
+  readonly onFlushError?: WriteBehindOptions<TKey, TValue>['onFlushError'] | undefined;
 };
 
 class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
@@ -132,7 +135,7 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
   readonly #settings: Settings<TKey, TValue>;
   readonly #queue: WriteQueue<TKey, TValue>;
   readonly #cacheUpdates = new KeyedMutex<TKey>();
-  /** Aborted when a `close()` is given up, to stop a flush in flight; renewed by the next `close()`. */
+  /** Aborted when a `close()` is given up, to stop a flush in flight; renewed once it has. */
   #lifetime = new AbortController();
   #timer: Timer | undefined;
   #backingOff = false;
@@ -148,6 +151,7 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
     this.#settings = settings;
     this.#queue = new WriteQueue(
       (batch) => flush(batch, { signal: this.#lifetime.signal }),
+      (error, batch, attempt) => this.#onFailure(error, batch, attempt),
       settings.maxBatchSize,
     );
   }
@@ -173,30 +177,34 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
   }
 
   async flush(options?: CacheStoreOptions): Promise<void> {
-    throwIfAborted(options?.signal);
-    while (this.#queue.size > 0 || this.#queue.busy) {
-      const error = await raceAbort(this.#queue.flushNext(), options?.signal);
-      if (error !== undefined) {
-        this.#retryAfter(this.#onFailure(error));
-        throw error;
+    const signal = options?.signal;
+    throwIfAborted(signal);
+    for (let batch = this.#queue.next(); batch !== undefined; batch = this.#queue.next()) {
+      const failed = await raceAbortShared(batch, signal);
+      if (failed !== undefined) {
+        this.#retryAfter(failed.retryInMs);
+        throw failed.error;
       }
     }
   }
 
   async close(options?: CacheStoreOptions): Promise<void> {
-    throwIfAborted(options?.signal);
+    const signal = options?.signal;
+    throwIfAborted(signal);
     this.#closed = true;
     this.#cancelTimer();
-    if (this.#lifetime.signal.aborted) this.#lifetime = new AbortController();
-    const onAbort = (): void => this.#lifetime.abort(options?.signal?.reason);
-    options?.signal?.addEventListener('abort', onAbort, { once: true });
+    const lifetime = this.#lifetime;
+    const stopFollowing =
+      signal === undefined ? () => {} : whenAborted(signal, () => lifetime.abort(abortReason(signal)));
     try {
-      while (this.#queue.size > 0 || this.#queue.busy) {
-        const error = await raceAbort(this.#queue.flushNext(), options?.signal);
-        if (error !== undefined) await this.#settings.clock.sleep(this.#onFailure(error), options?.signal);
+      for (let batch = this.#queue.next(); batch !== undefined; batch = this.#queue.next()) {
+        const failed = await raceAbortShared(batch, signal);
+        if (failed !== undefined) await this.#settings.clock.sleep(failed.retryInMs, signal);
       }
     } finally {
-      options?.signal?.removeEventListener('abort', onAbort);
+      stopFollowing();
+      // Batches started from now on get a live signal again (a later close() or flush()).
+      if (this.#lifetime === lifetime && lifetime.signal.aborted) this.#lifetime = new AbortController();
     }
   }
 
@@ -215,7 +223,7 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
     this.#queue.enqueue(operation);
     this.#schedule();
     await this.#cacheUpdates.run(key, updateCache).catch(async (error: unknown) => {
-      this.#settings.logger.warn('write-behind cache update failed; the write stays queued', { key, error });
+      this.#log('warn', 'write-behind cache update failed; the write stays queued', { key, error });
       await this.#cache.delete(key).catch(() => undefined);
       throw error;
     });
@@ -238,11 +246,14 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
     });
   }
 
+  /** The background flusher: batch after batch until none is left, `close()` takes over, or one fails. */
   async #drainAll(): Promise<void> {
-    while (this.#queue.size > 0 && !this.#closed) {
-      const error = await this.#queue.flushNext();
-      if (error === undefined) continue;
-      this.#retryAfter(this.#onFailure(error));
+    while (!this.#closed) {
+      const batch = this.#queue.next();
+      if (batch === undefined) return;
+      const failed = await batch;
+      if (failed === undefined) continue;
+      this.#retryAfter(failed.retryInMs);
       return;
     }
   }
@@ -253,23 +264,36 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
     this.#cancelTimer();
     this.#backingOff = true;
     this.#timer = this.#settings.clock.setTimeout(() => {
+      this.#timer = undefined;
       this.#backingOff = false;
       this.#drain();
     }, delay);
   }
 
-  /** Reports a failed batch; returns how long to wait before the next attempt. */
-  #onFailure(error: Error): number {
-    const { retryDelay, maxRetryDelay, logger, onFlushError } = this.#settings;
-    const attempt = this.#queue.failures;
+  /** Reports a failed batch (once, whoever waits for it); returns how long to wait before the next attempt. */
+  #onFailure(error: Error, batch: readonly WriteOperation<TKey, TValue>[], attempt: number): number {
+    const { retryDelay, maxRetryDelay, onFlushError } = this.#settings;
     const delay = Math.min(maxRetryDelay, retryDelay * 2 ** Math.min(attempt - 1, 52));
-    logger.warn('write-behind flush failed; the batch stays queued', { error, attempt, retryInMs: delay });
+    this.#log('warn', 'write-behind flush failed; the batch stays queued', {
+      error,
+      attempt,
+      retryInMs: delay,
+    });
     try {
-      onFlushError?.(error, this.#queue.lastFailedBatch, attempt);
+      onFlushError?.(error, batch, attempt);
     } catch (callbackError) {
-      logger.error('write-behind onFlushError threw', { error: toError(callbackError) });
+      this.#log('error', 'write-behind onFlushError threw', { error: toError(callbackError) });
     }
     return delay;
+  }
+
+  /** Logs; a throwing logger must not break flushing or lose a write. */
+  #log(level: 'warn' | 'error', message: string, fields: Record<string, unknown>): void {
+    try {
+      this.#settings.logger[level](message, fields);
+    } catch {
+      // The write path never fails because of its logger.
+    }
   }
 
   #cancelTimer(): void {
