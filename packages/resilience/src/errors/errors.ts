@@ -32,7 +32,9 @@ function brokenMessage(info: BrokenCircuitInfo): string {
 }
 
 /**
- * A circuit breaker refused the call without running it. `retryAfter` says how long to wait.
+ * A circuit breaker refused the call without running it. `retryAfter` says how long to wait;
+ * `cause` is the failure (the error, or the result `handleResult` rejected) of the call that
+ * opened the circuit, and is absent when it was isolated by hand or restored from a snapshot.
  *
  * @example
  * ```ts
