@@ -20,12 +20,12 @@ export interface CacheSetOptions {
    * Time to live of this entry in milliseconds; `0` or `Infinity` means it never expires.
    * @default the cache's `ttl`
    */
-  ttl?: number;
+  ttl?: number | undefined;
   /**
    * The entry's size, for caches bounded by `maxSize`; overrides the cache's `sizeOf`.
    * @default the cache's `sizeOf(value, key)`
    */
-  size?: number;
+  size?: number | undefined;
 }
 
 /** Counters a cache keeps since it was created or its stats were last reset. */

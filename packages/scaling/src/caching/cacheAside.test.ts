@@ -1,9 +1,11 @@
 import { createLogger, ManualClock } from '@keel/core';
 import type { LogEntry, Policy } from '@keel/core';
 import fc from 'fast-check';
+import { getEventListeners } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { createCacheAside } from './cacheAside.js';
 import type { CacheAsideEntry, CacheAsideOptions } from './cacheAside.js';
+import type { CacheStore } from './cacheStore.js';
 import { MemoryCacheStore } from './memoryCacheStore.js';
 
 function deferred<T>() {
@@ -109,7 +111,7 @@ describe('createCacheAside', () => {
     const { cache, store, clock } = setup({ ttl: 10_000, jitter: 0.2, random: () => 0.5 });
     await cache.get('a');
     const entry = await store.get('a');
-    expect(entry!.freshUntil - clock.now()).toBe(9_000);
+    expect(entry!.freshUntil! - clock.now()).toBe(9_000);
   });
 
   it('recomputes early (XFetch) when -loadMs × beta × ln(random) reaches the remaining TTL', async () => {
@@ -252,5 +254,165 @@ describe('createCacheAside', () => {
   it('rejects options out of range', () => {
     const store = new MemoryCacheStore<string, CacheAsideEntry<string>>();
     expect(() => createCacheAside(store, async () => 'x', { ttl: 0, jitter: 2 })).toThrow(/ttl.*jitter/s);
+  });
+});
+
+/**
+ * A store that keeps entries as JSON text with plain `JSON.stringify`, as a Redis store with a
+ * JSON serializer does: `Infinity` would come back as `null`.
+ */
+class JsonTextStore implements CacheStore<string, CacheAsideEntry<unknown>> {
+  readonly texts = new Map<string, string>();
+  async get(key: string) {
+    const text = this.texts.get(key);
+    return text === undefined ? undefined : (JSON.parse(text) as CacheAsideEntry<unknown>);
+  }
+  async getMany(keys: readonly string[]) {
+    return Promise.all(keys.map((key) => this.get(key)));
+  }
+  async set(key: string, value: CacheAsideEntry<unknown>) {
+    this.texts.set(key, JSON.stringify(value));
+  }
+  async setMany(entries: readonly { key: string; value: CacheAsideEntry<unknown> }[]) {
+    for (const entry of entries) await this.set(entry.key, entry.value);
+  }
+  async delete(key: string) {
+    return this.texts.delete(key);
+  }
+  async deleteMany(keys: readonly string[]) {
+    let removed = 0;
+    for (const key of keys) if (this.texts.delete(key)) removed++;
+    return removed;
+  }
+  async clear() {
+    this.texts.clear();
+  }
+}
+
+describe('createCacheAside with ttl: Infinity on a JSON store', () => {
+  it('hits on every read after the first load, forever', async () => {
+    const clock = new ManualClock(1_000_000);
+    const store = new JsonTextStore();
+    const loader = vi.fn(async (key: string) => `value of ${key}`);
+    const cache = createCacheAside(store, loader, { clock, ttl: Infinity, earlyRecompute: 1 });
+    await cache.get('a');
+    clock.advance(10 * 365 * 24 * 3_600_000);
+    expect(await cache.get('a')).toBe('value of a');
+    expect(await cache.getMany(['a'])).toEqual(['value of a']);
+    expect(loader).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(store.texts.get('a')!)).toMatchObject({ freshUntil: null, staleUntil: null });
+  });
+
+  it('serves stale values forever with staleWhileRevalidate: Infinity, refreshing in the background', async () => {
+    const clock = new ManualClock(1_000_000);
+    const store = new JsonTextStore();
+    let version = 0;
+    const cache = createCacheAside(store, async () => ++version, {
+      clock,
+      ttl: 1_000,
+      staleWhileRevalidate: Infinity,
+    });
+    await cache.get('a');
+    clock.advance(1e9);
+    expect(await cache.get('a')).toBe(1);
+    await settle();
+    expect(await cache.get('a')).toBe(2);
+    expect(JSON.parse(store.texts.get('a')!)).toMatchObject({ staleUntil: null });
+  });
+
+  it('reads an entry whose expiry JSON turned into null (as earlier versions wrote it) as never expiring', async () => {
+    const store = new JsonTextStore();
+    store.texts.set(
+      'a',
+      JSON.stringify({ value: 'kept', freshUntil: Infinity, staleUntil: Infinity, loadMs: 3 }),
+    );
+    const loader = vi.fn(async () => 'reloaded');
+    const cache = createCacheAside(store, loader);
+    expect(await cache.get('a')).toBe('kept');
+    expect(loader).not.toHaveBeenCalled();
+  });
+
+  it('treats something that is not an entry as a miss and loads', async () => {
+    const store = new JsonTextStore();
+    store.texts.set('a', JSON.stringify('not an entry'));
+    store.texts.set('b', JSON.stringify({ value: 1, freshUntil: 'soon', staleUntil: 0 }));
+    const cache = createCacheAside(store, async (key: string) => `loaded ${key}`);
+    expect(await cache.getMany(['a', 'b'])).toEqual(['loaded a', 'loaded b']);
+  });
+
+  it('caches a negative result forever with negativeTtl: Infinity', async () => {
+    const clock = new ManualClock(1_000_000);
+    const store = new JsonTextStore();
+    const loader = vi.fn(async () => null);
+    const cache = createCacheAside(store, loader, { clock, negativeTtl: Infinity });
+    await cache.get('gone');
+    clock.advance(1e12);
+    expect(await cache.get('gone')).toBeNull();
+    expect(loader).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('createCacheAside single flight after aborts', () => {
+  it('starts a fresh load for a caller who arrives after every earlier caller aborted', async () => {
+    const clock = new ManualClock(1_000_000);
+    const store = new MemoryCacheStore<string, CacheAsideEntry<string>>({ clock });
+    const loads: { signal: AbortSignal; gate: ReturnType<typeof deferred<string>> }[] = [];
+    const aside = createCacheAside(
+      store,
+      (_key, { signal }) => {
+        const gate = deferred<string>();
+        loads.push({ signal, gate });
+        return gate.promise;
+      },
+      { clock },
+    );
+    const first = new AbortController();
+    const second = new AbortController();
+    const leaving = [aside.get('k', { signal: first.signal }), aside.get('k', { signal: second.signal })];
+    await settle();
+    first.abort(new Error('first left'));
+    second.abort(new Error('second left'));
+    await expect(leaving[0]).rejects.toThrow('first left');
+    await expect(leaving[1]).rejects.toThrow('second left');
+    expect(loads).toHaveLength(1);
+    expect(loads[0]!.signal.aborted).toBe(true);
+    const late = aside.get('k');
+    await settle();
+    expect(loads).toHaveLength(2);
+    loads[1]!.gate.resolve('fresh');
+    expect(await late).toBe('fresh');
+    // The abandoned load finishing late stores nothing over the fresh value.
+    loads[0]!.gate.resolve('abandoned');
+    await settle();
+    expect(await aside.get('k')).toBe('fresh');
+  });
+
+  it('keeps the load running for callers still waiting when one of them aborts', async () => {
+    const gate = deferred<string>();
+    const { cache, loader } = setup({}, () => gate.promise);
+    const leaving = new AbortController();
+    const left = cache.get('k', { signal: leaving.signal });
+    const staying = cache.get('k');
+    await settle();
+    leaving.abort(new Error('bye'));
+    await expect(left).rejects.toThrow('bye');
+    const joining = cache.get('k');
+    gate.resolve('shared');
+    expect(await Promise.all([staying, joining])).toEqual(['shared', 'shared']);
+    expect(loader).toHaveBeenCalledTimes(1);
+  });
+
+  it('shares one abort listener among many concurrent reads of one signal', async () => {
+    const gate = deferred<string>();
+    const { cache } = setup({}, () => gate.promise);
+    const controller = new AbortController();
+    const reads = Array.from({ length: 25 }, (_, index) =>
+      cache.get(`k${index % 5}`, { signal: controller.signal }),
+    );
+    await settle();
+    expect(getEventListeners(controller.signal, 'abort').length).toBeLessThanOrEqual(1);
+    gate.resolve('done');
+    await Promise.all(reads);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });

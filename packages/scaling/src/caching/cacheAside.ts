@@ -1,19 +1,44 @@
-import { noopLogger, noopPolicy, systemClock, throwIfAborted } from '@keel/core';
-import type { Clock, Logger, Policy } from '@keel/core';
+import {
+  assertOptions,
+  noopLogger,
+  noopPolicy,
+  optionFunction,
+  optionNumber,
+  optionObject,
+  optionRatio,
+  systemClock,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
+import type { Clock, Defined, Logger, Policy } from '@keel/core';
 import type { CacheStore, CacheStoreOptions, CacheWriteTarget } from './cacheStore.js';
-import { checkOptions, definedOnly, isDuration, isFraction, optional } from './internal/validate.js';
 import { SingleFlight } from './internal/singleFlight.js';
 import type { FlightContext } from './internal/singleFlight.js';
 
-/** How cache-aside keeps a value in its {@link CacheStore}: the value plus its timing. */
+/**
+ * How cache-aside keeps a value in its {@link CacheStore}: the value plus its timing. Plain JSON,
+ * so it survives any store: "never" is written as `null`, not as `Infinity` (which JSON would
+ * turn into `null` anyway, and which core's `toStorableJson` refuses).
+ */
 export interface CacheAsideEntry<TValue> {
   /** The loaded value (`undefined`/`null` for a cached negative result). */
   readonly value: TValue;
-  /** Epoch ms until which the value is served without reloading. */
-  readonly freshUntil: number;
-  /** Epoch ms until which a stale value is still served while it is refreshed in the background. */
-  readonly staleUntil: number;
+  /** Epoch ms until which the value is served without reloading; `null`: forever (`ttl: Infinity`). */
+  readonly freshUntil: number | null;
+  /**
+   * Epoch ms until which a stale value is still served while it is refreshed in the background;
+   * `null`: forever.
+   */
+  readonly staleUntil: number | null;
   /** How long the load took in ms: XFetch's `delta`. */
+  readonly loadMs: number;
+}
+
+/** An entry read back from a store, with "never" as `Infinity`; `undefined` when it is not an entry. */
+interface ReadEntry<TValue> {
+  readonly value: TValue;
+  readonly freshUntil: number;
+  readonly staleUntil: number;
   readonly loadMs: number;
 }
 
@@ -26,27 +51,27 @@ export type CacheLoader<TKey, TValue> = (
 /** Options of {@link createCacheAside}. */
 export interface CacheAsideOptions {
   /** How long a loaded value is fresh, in ms (`Infinity`: until evicted or invalidated). @default 60_000 */
-  ttl?: number;
+  ttl?: number | undefined;
   /** How long after `ttl` a stale value is still served while one background load refreshes it, in ms. @default 0 */
-  staleWhileRevalidate?: number;
+  staleWhileRevalidate?: number | undefined;
   /** Shortens each TTL by a random share up to this fraction, so keys loaded together do not expire together. @default 0 */
-  jitter?: number;
+  jitter?: number | undefined;
   /**
    * XFetch's β: a fresh value is refreshed early, in the background, when
    * `-loadMs × β × ln(random())` reaches its remaining TTL; `0` turns it off, `1` is the usual choice.
    * @default 0
    */
-  earlyRecompute?: number;
+  earlyRecompute?: number | undefined;
   /** How long a `null`/`undefined` load result is cached, in ms; `0` caches none (each read reloads). @default 0 */
-  negativeTtl?: number;
+  negativeTtl?: number | undefined;
   /** Wraps every load (retry, timeout, circuit breaker from `@keel/resilience`). @default noopPolicy */
-  policy?: Policy;
+  policy?: Policy | undefined;
   /** Reports store failures (reads then fall back to the loader) and failed background refreshes. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** The source of time. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Uniform random numbers in [0, 1) for jitter and early recomputation. @default Math.random */
-  random?: () => number;
+  random?: (() => number) | undefined;
 }
 
 /** A read-through view of a {@link CacheStore} in front of a loader; see {@link createCacheAside}. */
@@ -84,7 +109,8 @@ export const CACHE_ASIDE_DEFAULTS = Object.freeze({
  *
  * @param store Where entries live (a `MemoryCacheStore`, a Redis store …).
  * @param loader Loads a key from the source of truth.
- * @throws ValidationError when an option is out of range.
+ * @param options Timing and protection settings; an option left out or `undefined` keeps its default.
+ * @throws ValidationError when an option is out of range or of the wrong kind.
  * @example
  * ```ts
  * const users = createCacheAside(new MemoryCacheStore<string, CacheAsideEntry<User>>(), loadUser, {
@@ -98,22 +124,24 @@ export function createCacheAside<TKey, TValue>(
   loader: CacheLoader<TKey, TValue>,
   options: CacheAsideOptions = {},
 ): CacheAside<TKey, TValue> {
-  checkOptions('cache-aside options', [
-    ['ttl', optional(options.ttl, (ttl) => ttl > 0), 'a duration in ms > 0', options.ttl],
-    [
-      'staleWhileRevalidate',
-      optional(options.staleWhileRevalidate, isDuration),
-      'a duration in ms >= 0',
-      options.staleWhileRevalidate,
-    ],
-    ['jitter', optional(options.jitter, isFraction), 'a fraction in [0, 1]', options.jitter],
-    ['earlyRecompute', optional(options.earlyRecompute, isDuration), 'a number >= 0', options.earlyRecompute],
-    ['negativeTtl', optional(options.negativeTtl, isDuration), 'a duration in ms >= 0', options.negativeTtl],
-  ]);
-  return new CacheAsideImpl(store, loader, { ...CACHE_ASIDE_DEFAULTS, ...definedOnly(options) });
+  const settings = withDefaults(CACHE_ASIDE_DEFAULTS, options);
+  assertOptions('cache-aside', {
+    store: optionObject(store, 'a CacheStore', ['get', 'getMany', 'set', 'delete'], true),
+    loader: optionFunction(loader, true),
+    ttl: optionNumber(settings.ttl, { min: 0, exclusiveMin: true, infinity: true }),
+    staleWhileRevalidate: optionNumber(settings.staleWhileRevalidate, { min: 0, infinity: true }),
+    jitter: optionRatio(settings.jitter),
+    earlyRecompute: optionNumber(settings.earlyRecompute, { min: 0 }),
+    negativeTtl: optionNumber(settings.negativeTtl, { min: 0, infinity: true }),
+    policy: optionObject(settings.policy, 'a Policy', ['execute']),
+    logger: optionObject(settings.logger, 'a Logger', ['warn']),
+    clock: optionObject(settings.clock, 'a Clock', ['now']),
+    random: optionFunction(settings.random),
+  });
+  return new CacheAsideImpl(store, loader, settings);
 }
 
-type Settings = Required<CacheAsideOptions>;
+type Settings = Readonly<Defined<CacheAsideOptions>>;
 
 class CacheAsideImpl<TKey, TValue> implements CacheAside<TKey, TValue> {
   readonly #flights = new SingleFlight<TKey, TValue>();
@@ -163,9 +191,10 @@ class CacheAsideImpl<TKey, TValue> implements CacheAside<TKey, TValue> {
 
   #serve(
     key: TKey,
-    entry: CacheAsideEntry<TValue> | undefined,
+    stored: CacheAsideEntry<TValue> | undefined,
     signal: AbortSignal | undefined,
   ): Promise<TValue> {
+    const entry = readEntry(stored);
     const now = this.#settings.clock.now();
     if (entry !== undefined && now < entry.staleUntil) {
       if (now >= entry.freshUntil || this.#recomputeEarly(entry, now)) this.#refreshInBackground(key);
@@ -175,7 +204,7 @@ class CacheAsideImpl<TKey, TValue> implements CacheAside<TKey, TValue> {
   }
 
   /** XFetch (Vattani et al.): refresh with a probability that grows as expiry nears and loads get slower. */
-  #recomputeEarly(entry: CacheAsideEntry<TValue>, now: number): boolean {
+  #recomputeEarly(entry: ReadEntry<TValue>, now: number): boolean {
     const beta = this.#settings.earlyRecompute;
     if (beta === 0 || entry.loadMs <= 0 || now >= entry.freshUntil) return false;
     return -entry.loadMs * beta * Math.log(this.#settings.random()) >= entry.freshUntil - now;
@@ -201,27 +230,30 @@ class CacheAsideImpl<TKey, TValue> implements CacheAside<TKey, TValue> {
   }
 
   async #write(key: TKey, value: TValue, loadMs: number, signal: AbortSignal | undefined): Promise<void> {
-    const entry = this.#entryFor(value, loadMs);
-    if (entry === undefined) {
+    const written = this.#entryFor(value, loadMs);
+    if (written === undefined) {
       await this.#tolerate('delete', () =>
         this.#store.delete(key, signal === undefined ? undefined : { signal }),
       );
       return;
     }
-    const ttl = entry.staleUntil - this.#settings.clock.now();
+    const { entry, ttl } = written;
     await this.#tolerate('write', () =>
       this.#store.set(key, entry, signal === undefined ? { ttl } : { ttl, signal }),
     );
   }
 
-  #entryFor(value: TValue, loadMs: number): CacheAsideEntry<TValue> | undefined {
+  /** The entry to store and the store TTL (`Infinity`: never expires), or `undefined` to store none. */
+  #entryFor(value: TValue, loadMs: number): { entry: CacheAsideEntry<TValue>; ttl: number } | undefined {
     const { clock, negativeTtl, staleWhileRevalidate } = this.#settings;
     const negative = value === undefined || value === null;
     if (negative && negativeTtl === 0) return undefined;
     const now = clock.now();
-    const ttl = negative ? negativeTtl : this.#jittered(this.#settings.ttl);
-    const freshUntil = now + ttl;
-    return { value, freshUntil, staleUntil: freshUntil + (negative ? 0 : staleWhileRevalidate), loadMs };
+    const fresh = negative ? negativeTtl : this.#jittered(this.#settings.ttl);
+    // Jitter can leave a tiny TTL; a store reads 0 as "never expires", so keep at least 1 ms.
+    const ttl = Math.max(1, fresh + (negative ? 0 : staleWhileRevalidate));
+    const entry = { value, freshUntil: until(now, fresh), staleUntil: until(now, ttl), loadMs };
+    return { entry, ttl };
   }
 
   #jittered(ttl: number): number {
@@ -248,4 +280,30 @@ class CacheAsideImpl<TKey, TValue> implements CacheAside<TKey, TValue> {
       });
     }
   }
+}
+
+/** `now + ms` as epoch ms, or `null` for "never" (JSON has no Infinity). */
+function until(now: number, ms: number): number | null {
+  return ms === Infinity ? null : now + ms;
+}
+
+/**
+ * The timing of a stored entry with "never" back as `Infinity`: `null` (what this module writes,
+ * and what JSON made of an `Infinity` written by earlier versions) means no expiry. Anything
+ * that is not an entry counts as a miss.
+ */
+function readEntry<TValue>(stored: CacheAsideEntry<TValue> | undefined): ReadEntry<TValue> | undefined {
+  if (stored === undefined || stored === null || typeof stored !== 'object') return undefined;
+  const { value, freshUntil, staleUntil, loadMs } = stored;
+  if (!isTime(freshUntil) || !isTime(staleUntil)) return undefined;
+  return {
+    value,
+    freshUntil: freshUntil ?? Infinity,
+    staleUntil: staleUntil ?? Infinity,
+    loadMs: typeof loadMs === 'number' ? loadMs : 0,
+  };
+}
+
+function isTime(value: unknown): value is number | null {
+  return value === null || typeof value === 'number';
 }

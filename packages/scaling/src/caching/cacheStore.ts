@@ -1,13 +1,13 @@
 /** Options of a {@link CacheStore} call that may wait. */
 export interface CacheStoreOptions {
   /** Stops waiting and rejects with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Options of {@link CacheStore.set} and {@link CacheStore.setMany}. */
 export interface CacheStoreSetOptions extends CacheStoreOptions {
   /** Time to live in ms; leave it out for the store's default; `0` or `Infinity` mean never expire. */
-  ttl?: number;
+  ttl?: number | undefined;
 }
 
 /** One entry of {@link CacheStore.setMany}. */
@@ -15,7 +15,7 @@ export interface CacheStoreEntry<TKey, TValue> {
   readonly key: TKey;
   readonly value: TValue;
   /** Time to live of this entry in ms; overrides the call's `ttl`. */
-  readonly ttl?: number;
+  readonly ttl?: number | undefined;
 }
 
 /**

@@ -202,8 +202,19 @@ describe('LruCache', () => {
     expect((caught as Error).message).toMatch(/max.*ttl/s);
   });
 
-  it('requires a bound and sizeOf with maxSize', () => {
-    expect(() => new LruCache({})).toThrow(/max/);
+  it('is unbounded with the default max and maxSize, given or left out', () => {
+    for (const cache of [
+      new LruCache<number, number>(),
+      new LruCache<number, number>({ max: Infinity, maxSize: Infinity }),
+    ]) {
+      for (let key = 0; key < 70_000; key++) cache.set(key, key);
+      expect(cache.size).toBe(70_000);
+      expect(cache.max).toBe(Infinity);
+      expect(cache.stats().evictions).toBe(0);
+    }
+  });
+
+  it('requires sizeOf with a finite maxSize', () => {
     expect(() => new LruCache({ maxSize: 10 })).toThrow(/sizeOf/);
   });
 

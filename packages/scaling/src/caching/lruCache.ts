@@ -3,8 +3,8 @@ import type { Cache, CacheSetOptions, CacheStats, DisposeReason } from './cache.
 import { DisposeQueue } from './internal/disposeQueue.js';
 import { resized, slotArray } from './internal/slotArray.js';
 import type { SlotArray } from './internal/slotArray.js';
-import { checkOptions, checkTtl, isPositiveFinite } from './internal/validate.js';
-import { checkLruCacheOptions, LRU_CACHE_DEFAULTS } from './lruCacheOptions.js';
+import { entrySize, entryTtl } from './internal/entryOptions.js';
+import { lruCacheSettings } from './lruCacheOptions.js';
 import type { LruCacheOptions } from './lruCacheOptions.js';
 
 /** Slots allocated up front when only `maxSize` bounds the cache; they double as needed. */
@@ -50,23 +50,24 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
   #expirations = 0;
 
   /**
-   * @param options The bounds (at least one of `max` and `maxSize`), TTL, dispose callback and clock.
-   * @throws ValidationError when no bound is given or an option is out of range.
+   * @param options The bounds (`max` and/or `maxSize`; without either the cache is unbounded),
+   *   TTL, dispose callback and clock; an option left out or `undefined` keeps its default.
+   * @throws ValidationError when an option is out of range, or `maxSize` is finite without `sizeOf`.
    */
-  constructor(options: LruCacheOptions<TKey, TValue>) {
-    checkLruCacheOptions(options);
-    this.max = options.max ?? LRU_CACHE_DEFAULTS.max;
-    this.maxSize = options.maxSize ?? LRU_CACHE_DEFAULTS.maxSize;
-    this.#ttl = options.ttl === Infinity ? 0 : (options.ttl ?? LRU_CACHE_DEFAULTS.ttl);
-    this.#clock = options.clock ?? LRU_CACHE_DEFAULTS.clock;
-    this.#sizeOf = options.sizeOf;
-    this.#disposals = options.onDispose ? new DisposeQueue(options.onDispose) : undefined;
+  constructor(options: LruCacheOptions<TKey, TValue> = {}) {
+    const settings = lruCacheSettings(options);
+    this.max = settings.max;
+    this.maxSize = settings.maxSize;
+    this.#ttl = settings.ttl === Infinity ? 0 : settings.ttl;
+    this.#clock = settings.clock;
+    this.#sizeOf = settings.sizeOf;
+    this.#disposals = settings.onDispose ? new DisposeQueue(settings.onDispose) : undefined;
     const capacity = Math.min(this.max, Number.isFinite(this.max) ? PREALLOCATED : GROWABLE_START) + 1;
     this.#next = slotArray(capacity);
     this.#prev = slotArray(capacity);
     this.#free = slotArray(capacity);
     if (this.#ttl > 0) this.#expires = new Float64Array(capacity);
-    if (options.maxSize !== undefined) this.#sizes = new Float64Array(capacity);
+    if (Number.isFinite(this.maxSize)) this.#sizes = new Float64Array(capacity);
   }
 
   get size(): number {
@@ -238,7 +239,7 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
     options: CacheSetOptions | undefined,
     existing: number | undefined,
   ): void {
-    const ttl = options?.ttl === undefined ? this.#ttl : checkTtl(options.ttl, 'LruCache.set options');
+    const ttl = options?.ttl === undefined ? this.#ttl : entryTtl(options.ttl, 'LruCache.set');
     const size = this.#sizes === undefined ? 0 : this.#measure(key, value, options);
     if (size > this.maxSize) {
       // Too large to ever fit: drop any older value and hand this one straight back as evicted.
@@ -298,11 +299,7 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
   }
 
   #measure(key: TKey, value: TValue, options: CacheSetOptions | undefined): number {
-    const size = options?.size ?? this.#sizeOf!(value, key);
-    if (!isPositiveFinite(size)) {
-      checkOptions('LruCache entry size', [['size', false, 'a positive finite number', size]]);
-    }
-    return size;
+    return entrySize(options?.size ?? this.#sizeOf!(value, key), 'LruCache.set');
   }
 
   #addSize(slot: number, size: number): void {

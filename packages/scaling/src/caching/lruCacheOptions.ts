@@ -1,28 +1,33 @@
-import { systemClock } from '@keel/core';
+import {
+  assertOptions,
+  optionFunction,
+  optionInteger,
+  optionNumber,
+  optionObject,
+  optionRule,
+  systemClock,
+  withDefaults,
+} from '@keel/core';
 import type { Clock } from '@keel/core';
 import type { DisposeListener } from './cache.js';
-import {
-  checkOptions,
-  isDuration,
-  isPositiveFinite,
-  isPositiveInteger,
-  optional,
-} from './internal/validate.js';
 
-/** Options of {@link LruCache}; give `max`, `maxSize` or both. */
+/**
+ * Options of {@link LruCache}. Bound it with `max`, `maxSize` or both; with neither (both
+ * `Infinity`, the defaults) it never evicts and only TTLs and `delete` remove entries.
+ */
 export interface LruCacheOptions<TKey, TValue> {
-  /** The most entries kept; the least recently used are evicted beyond it. @default Infinity */
-  max?: number;
-  /** The most total size kept, as measured by `sizeOf`; requires `sizeOf`. @default Infinity */
-  maxSize?: number;
+  /** The most entries kept (an integer >= 1, or `Infinity`); the least recently used are evicted beyond it. @default Infinity */
+  max?: number | undefined;
+  /** The most total size kept, as measured by `sizeOf` (a number > 0, or `Infinity`); a finite one requires `sizeOf`. @default Infinity */
+  maxSize?: number | undefined;
   /** Measures an entry for `maxSize`: a positive finite number. @default undefined */
-  sizeOf?: (value: TValue, key: TKey) => number;
-  /** Default time to live of entries in ms; `0` means entries never expire. @default 0 */
-  ttl?: number;
+  sizeOf?: ((value: TValue, key: TKey) => number) | undefined;
+  /** Default time to live of entries in ms; `0` or `Infinity` means entries never expire. @default 0 */
+  ttl?: number | undefined;
   /** Called after a value leaves the cache, with the reason; never in the middle of an update. @default undefined */
-  onDispose?: DisposeListener<TKey, TValue>;
+  onDispose?: DisposeListener<TKey, TValue> | undefined;
   /** The source of time for TTLs. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /** The defaults of {@link LruCache}'s options. */
@@ -33,23 +38,25 @@ export const LRU_CACHE_DEFAULTS = Object.freeze({
   clock: systemClock,
 });
 
-/** Rejects out-of-range {@link LruCacheOptions} with one `ValidationError` listing each problem. */
-export function checkLruCacheOptions<TKey, TValue>(options: LruCacheOptions<TKey, TValue>): void {
-  checkOptions('LruCache options', [
-    ['max', optional(options.max, isPositiveInteger), 'a positive integer', options.max],
-    ['maxSize', optional(options.maxSize, isPositiveFinite), 'a positive finite number', options.maxSize],
-    ['ttl', optional(options.ttl, isDuration), 'a duration in ms >= 0', options.ttl],
-    [
-      'max',
-      options.max !== undefined || options.maxSize !== undefined,
-      'given, or maxSize given',
-      options.max,
-    ],
-    [
-      'sizeOf',
-      options.maxSize === undefined || options.sizeOf !== undefined,
-      'given with maxSize',
-      options.sizeOf,
-    ],
-  ]);
+/**
+ * Merges {@link LruCacheOptions} with the defaults (`undefined` keeps a default) and refuses
+ * out-of-range options with one `ValidationError` listing each problem.
+ */
+export function lruCacheSettings<TKey, TValue>(options: LruCacheOptions<TKey, TValue> | undefined) {
+  const settings = withDefaults(LRU_CACHE_DEFAULTS, options);
+  const sizeBounded = Number.isFinite(settings.maxSize);
+  assertOptions('LruCache', {
+    max: optionInteger(settings.max, { min: 1, infinity: true }),
+    maxSize: optionNumber(settings.maxSize, { min: 0, exclusiveMin: true, infinity: true }),
+    sizeOf:
+      optionFunction(settings.sizeOf) ??
+      optionRule(
+        !sizeBounded || settings.sizeOf !== undefined,
+        'is required with a finite maxSize: a function measuring each entry.',
+      ),
+    ttl: optionNumber(settings.ttl, { min: 0, infinity: true }),
+    onDispose: optionFunction(settings.onDispose),
+    clock: optionObject(settings.clock, 'a Clock', ['now']),
+  });
+  return settings;
 }

@@ -1,19 +1,29 @@
-import { throwIfAborted } from '@keel/core';
+import {
+  assertOptions,
+  optionInteger,
+  optionNumber,
+  optionObject,
+  storableCopy,
+  throwIfAborted,
+  ValidationError,
+  withDefaults,
+} from '@keel/core';
 import type { Clock } from '@keel/core';
 import type { Cache } from './cache.js';
 import type { CacheStore, CacheStoreEntry, CacheStoreOptions, CacheStoreSetOptions } from './cacheStore.js';
+import { entryTtl } from './internal/entryOptions.js';
 import { LruCache } from './lruCache.js';
 
 /** Options of {@link MemoryCacheStore}. */
 export interface MemoryCacheStoreOptions<TKey, TValue> {
   /** The cache to keep entries in, e.g. a `WTinyLfuCache`; when given, `max`, `ttl` and `clock` are ignored. @default a new LruCache */
-  cache?: Cache<TKey, TValue>;
-  /** The most entries of the default `LruCache`. @default 10_000 */
-  max?: number;
-  /** Default time to live in ms of the default `LruCache`; `0` means never. @default 0 */
-  ttl?: number;
+  cache?: Cache<TKey, TValue> | undefined;
+  /** The most entries of the default `LruCache` (an integer >= 1, or `Infinity`). @default 10_000 */
+  max?: number | undefined;
+  /** Default time to live in ms of the default `LruCache`; `0` or `Infinity` means never. @default 0 */
+  ttl?: number | undefined;
   /** The clock of the default `LruCache`. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /** The defaults of {@link MemoryCacheStore}'s options. */
@@ -22,6 +32,12 @@ export const MEMORY_CACHE_STORE_DEFAULTS = Object.freeze({ max: 10_000, ttl: 0 }
 /**
  * An in-process {@link CacheStore} over a synchronous {@link Cache} (an `LruCache` unless
  * another is given): for tests, single-process services, and the near tier of a tiered cache.
+ *
+ * It keeps values exactly as a remote store (Redis) would give them back: each value is checked
+ * and copied with core's `storableCopy` on write, and copied again on read. So it accepts,
+ * refuses (with a `SerializationError`, before any effect) and changes values like every other
+ * store — a `Date` comes back as its ISO string, `Infinity` or a `Map` is refused — and a caller
+ * mutating a value it stored or read never changes what the store holds.
  *
  * @example
  * ```ts
@@ -33,30 +49,39 @@ export class MemoryCacheStore<TKey = string, TValue = unknown> implements CacheS
   /** The synchronous cache holding the entries (for stats and inspection). */
   readonly cache: Cache<TKey, TValue>;
 
-  /** @throws ValidationError when `max` or `ttl` is out of range. */
+  /**
+   * @param options The cache to use, or the bounds, TTL and clock of the default `LruCache`; an
+   *   option left out or `undefined` keeps its default.
+   * @throws ValidationError when `max` or `ttl` is out of range or `cache` is not a `Cache`.
+   */
   constructor(options: MemoryCacheStoreOptions<TKey, TValue> = {}) {
+    const settings = withDefaults(MEMORY_CACHE_STORE_DEFAULTS, options);
+    assertOptions('MemoryCacheStore', {
+      cache: optionObject(settings.cache, 'a Cache', ['get', 'set', 'delete', 'clear']),
+      max: optionInteger(settings.max, { min: 1, infinity: true }),
+      ttl: optionNumber(settings.ttl, { min: 0, infinity: true }),
+      clock: optionObject(settings.clock, 'a Clock', ['now']),
+    });
     this.cache =
-      options.cache ??
-      new LruCache<TKey, TValue>({
-        max: options.max ?? MEMORY_CACHE_STORE_DEFAULTS.max,
-        ttl: options.ttl ?? MEMORY_CACHE_STORE_DEFAULTS.ttl,
-        ...(options.clock === undefined ? {} : { clock: options.clock }),
-      });
+      settings.cache ??
+      new LruCache<TKey, TValue>({ max: settings.max, ttl: settings.ttl, clock: settings.clock });
   }
 
   async get(key: TKey, options?: CacheStoreOptions): Promise<TValue | undefined> {
     throwIfAborted(options?.signal);
-    return this.cache.get(key);
+    return copyOut(this.cache.get(key));
   }
 
   async getMany(keys: readonly TKey[], options?: CacheStoreOptions): Promise<(TValue | undefined)[]> {
     throwIfAborted(options?.signal);
-    return keys.map((key) => this.cache.get(key));
+    return keys.map((key) => copyOut(this.cache.get(key)));
   }
 
   async set(key: TKey, value: TValue, options?: CacheStoreSetOptions): Promise<void> {
     throwIfAborted(options?.signal);
-    this.cache.set(key, value, ttlOf(options?.ttl));
+    const ttl = ttlOf(options?.ttl);
+    const copy = copyIn(value, key);
+    this.cache.set(key, copy, ttl);
   }
 
   async setMany(
@@ -64,7 +89,13 @@ export class MemoryCacheStore<TKey = string, TValue = unknown> implements CacheS
     options?: CacheStoreSetOptions,
   ): Promise<void> {
     throwIfAborted(options?.signal);
-    for (const entry of entries) this.cache.set(entry.key, entry.value, ttlOf(entry.ttl ?? options?.ttl));
+    // Every entry is checked before any is stored: a refused value stores nothing.
+    const prepared = entries.map((entry) => ({
+      key: entry.key,
+      value: copyIn(entry.value, entry.key),
+      ttl: ttlOf(entry.ttl ?? options?.ttl),
+    }));
+    for (const entry of prepared) this.cache.set(entry.key, entry.value, entry.ttl);
   }
 
   async delete(key: TKey, options?: CacheStoreOptions): Promise<boolean> {
@@ -85,6 +116,22 @@ export class MemoryCacheStore<TKey = string, TValue = unknown> implements CacheS
   }
 }
 
+/** The copy a store keeps: checked and changed as JSON would (`SerializationError` otherwise). */
+function copyIn<TKey, TValue>(value: TValue, key: TKey): TValue {
+  if (value === undefined) {
+    const message = 'is undefined, which every store reads back as "absent"; store null or delete the key.';
+    throw new ValidationError([{ path: [], message }], { subject: 'cache value' });
+  }
+  return storableCopy(value, `the cache value of key ${JSON.stringify(String(key))}`);
+}
+
+/** A fresh copy of a kept value, so a caller mutating it never changes the store. */
+function copyOut<TValue>(value: TValue | undefined): TValue | undefined {
+  return value === undefined || value === null || typeof value !== 'object'
+    ? value
+    : (JSON.parse(JSON.stringify(value)) as TValue);
+}
+
 function ttlOf(ttl: number | undefined): { ttl: number } | undefined {
-  return ttl === undefined ? undefined : { ttl };
+  return ttl === undefined ? undefined : { ttl: entryTtl(ttl, 'MemoryCacheStore.set') };
 }

@@ -1,39 +1,41 @@
-import { systemClock } from '@keel/core';
+import {
+  assertOptions,
+  optionBoolean,
+  optionFunction,
+  optionInteger,
+  optionNumber,
+  optionObject,
+  optionRatio,
+  systemClock,
+  withDefaults,
+} from '@keel/core';
 import type { Clock } from '@keel/core';
 import type { Cache, CacheSetOptions, CacheStats, DisposeListener, DisposeReason } from './cache.js';
 import { DisposeQueue } from './internal/disposeQueue.js';
 import { hashKey } from './internal/hashKey.js';
 import { TinyLfuPolicy } from './internal/tinyLfuPolicy.js';
-import {
-  checkOptions,
-  checkTtl,
-  definedOnly,
-  isDuration,
-  isFraction,
-  isPositiveInteger,
-  optional,
-} from './internal/validate.js';
+import { entryTtl } from './internal/entryOptions.js';
 
 /** Options of {@link WTinyLfuCache}. */
 export interface WTinyLfuCacheOptions<TKey, TValue> {
-  /** The most entries kept (required). */
+  /** The most entries kept (required: an integer >= 1; it sizes the frequency sketch up front). */
   max: number;
   /** The initial share of `max` given to the admission window (an LRU). @default 0.01 */
-  windowFraction?: number;
+  windowFraction?: number | undefined;
   /** The share of the main space kept for entries read twice (protected segment). @default 0.8 */
-  protectedFraction?: number;
+  protectedFraction?: number | undefined;
   /** Whether a hill climber resizes the window to the workload, as in Caffeine. @default true */
-  adaptive?: boolean;
+  adaptive?: boolean | undefined;
   /** Whether a Bloom-filter doorkeeper keeps one-hit wonders out of the sketch. @default false */
-  doorkeeper?: boolean;
-  /** Default time to live of entries in ms; `0` means never. @default 0 */
-  ttl?: number;
+  doorkeeper?: boolean | undefined;
+  /** Default time to live of entries in ms; `0` or `Infinity` means never. @default 0 */
+  ttl?: number | undefined;
   /** Called after a value leaves the cache, with the reason. @default undefined */
-  onDispose?: DisposeListener<TKey, TValue>;
+  onDispose?: DisposeListener<TKey, TValue> | undefined;
   /** The source of time for TTLs. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Uniform random numbers in [0, 1) for the admission tie-break that resists hash flooding. @default Math.random */
-  random?: () => number;
+  random?: (() => number) | undefined;
 }
 
 /** The defaults of {@link WTinyLfuCache}'s options. */
@@ -84,22 +86,22 @@ export class WTinyLfuCache<TKey, TValue> implements Cache<TKey, TValue> {
    * @throws ValidationError when an option is out of range.
    */
   constructor(options: WTinyLfuCacheOptions<TKey, TValue>) {
-    checkOptions('WTinyLfuCache options', [
-      ['max', isPositiveInteger(options.max), 'a positive integer', options.max],
-      ['windowFraction', optional(options.windowFraction, isFraction), 'in [0, 1]', options.windowFraction],
-      [
-        'protectedFraction',
-        optional(options.protectedFraction, isFraction),
-        'in [0, 1]',
-        options.protectedFraction,
-      ],
-      ['ttl', optional(options.ttl, isDuration), 'a duration in ms >= 0', options.ttl],
-    ]);
-    const settings = { ...W_TINY_LFU_CACHE_DEFAULTS, ...definedOnly(options) };
-    this.max = options.max;
+    const settings = withDefaults(W_TINY_LFU_CACHE_DEFAULTS, options);
+    assertOptions('WTinyLfuCache', {
+      max: optionInteger(settings.max, { min: 1, required: true }),
+      windowFraction: optionRatio(settings.windowFraction),
+      protectedFraction: optionRatio(settings.protectedFraction),
+      adaptive: optionBoolean(settings.adaptive),
+      doorkeeper: optionBoolean(settings.doorkeeper),
+      ttl: optionNumber(settings.ttl, { min: 0, infinity: true }),
+      onDispose: optionFunction(settings.onDispose),
+      clock: optionObject(settings.clock, 'a Clock', ['now']),
+      random: optionFunction(settings.random),
+    });
+    this.max = settings.max;
     this.#clock = settings.clock;
     this.#ttl = settings.ttl === Infinity ? 0 : settings.ttl;
-    this.#disposals = options.onDispose ? new DisposeQueue(options.onDispose) : undefined;
+    this.#disposals = settings.onDispose ? new DisposeQueue(settings.onDispose) : undefined;
     this.#policy = new TinyLfuPolicy(this.max, settings, (slot) => {
       this.#evictions++;
       this.#forget(slot, 'evict');
@@ -143,7 +145,7 @@ export class WTinyLfuCache<TKey, TValue> implements Cache<TKey, TValue> {
   }
 
   set(key: TKey, value: TValue, options?: CacheSetOptions): this {
-    const ttl = options?.ttl === undefined ? this.#ttl : checkTtl(options.ttl, 'WTinyLfuCache.set options');
+    const ttl = options?.ttl === undefined ? this.#ttl : entryTtl(options.ttl, 'WTinyLfuCache.set');
     const existing = this.#index.get(key);
     if (existing !== undefined) {
       const old = this.#values[existing]!;

@@ -60,7 +60,7 @@ describe('createWriteThrough', () => {
     expect(await cache.get('a')).toBeUndefined();
   });
 
-  it('passes the caller signal to the writer and rejects at once when it is already aborted', async () => {
+  it('gives the writer a signal that follows the caller’s, and rejects at once when it is already aborted', async () => {
     const cache = new MemoryCacheStore<string, number>();
     const write = vi.fn(async () => {});
     const writes = createWriteThrough(cache, write);
@@ -68,8 +68,19 @@ describe('createWriteThrough', () => {
       'stop',
     );
     expect(write).not.toHaveBeenCalled();
+    let seen: AbortSignal | undefined;
+    const slow = createWriteThrough(cache, (_key, _value, { signal }) => {
+      seen = signal;
+      return new Promise<void>((_resolve, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason)),
+      );
+    });
     const controller = new AbortController();
-    await writes.set('a', 1, { signal: controller.signal });
-    expect(write).toHaveBeenCalledWith('a', 1, { signal: controller.signal });
+    const pending = slow.set('a', 1, { signal: controller.signal });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen?.aborted).toBe(false);
+    controller.abort(new Error('caller gave up'));
+    await expect(pending).rejects.toThrow('caller gave up');
+    expect(seen?.reason).toEqual(new Error('caller gave up'));
   });
 });

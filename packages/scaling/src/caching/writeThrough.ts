@@ -1,8 +1,15 @@
-import { noopLogger, raceAbort, throwIfAborted } from '@keel/core';
+import {
+  assertOptions,
+  noopLogger,
+  optionFunction,
+  optionObject,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
 import type { Logger } from '@keel/core';
+import { callSignal, raceAbortShared } from '../internal/abort.js';
 import type { CacheStoreOptions, CacheWriteTarget } from './cacheStore.js';
 import { KeyedMutex } from './internal/keyedMutex.js';
-import { NEVER_ABORTED } from './internal/neverAborted.js';
 
 /** Writes or removes a key in the source of truth; gets a signal to stop early. */
 export type CacheWriter<TKey, TValue> = (
@@ -14,9 +21,9 @@ export type CacheWriter<TKey, TValue> = (
 /** Options of {@link createWriteThrough}. */
 export interface WriteThroughOptions<TKey> {
   /** Removes a key from the source of truth; without it `delete()` only invalidates the cache. @default undefined */
-  remove?: (key: TKey, context: { readonly signal: AbortSignal }) => Promise<void>;
+  remove?: ((key: TKey, context: { readonly signal: AbortSignal }) => Promise<void>) | undefined;
   /** Reports cache updates that failed after the source was written (the key is then invalidated). @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** The defaults of {@link createWriteThrough}'s options. */
@@ -37,6 +44,8 @@ export interface WriteThrough<TKey, TValue> {
  *
  * @param cache The cache to keep in step: a `CacheStore`, or a cache-aside to share its entries.
  * @param write Writes a value to the source of truth.
+ * @param options `remove` and `logger`; an option left out or `undefined` keeps its default.
+ * @throws ValidationError when `cache`, `write` or an option is of the wrong kind.
  * @example
  * ```ts
  * const users = createCacheAside(store, loadUser);
@@ -49,7 +58,13 @@ export function createWriteThrough<TKey, TValue>(
   write: CacheWriter<TKey, TValue>,
   options: WriteThroughOptions<TKey> = {},
 ): WriteThrough<TKey, TValue> {
-  const logger = options.logger ?? WRITE_THROUGH_DEFAULTS.logger;
+  const { logger, remove } = withDefaults(WRITE_THROUGH_DEFAULTS, options);
+  assertOptions('write-through', {
+    cache: optionObject(cache, 'a CacheWriteTarget', ['set', 'delete'], true),
+    write: optionFunction(write, true),
+    remove: optionFunction(remove),
+    logger: optionObject(logger, 'a Logger', ['warn', 'error']),
+  });
   const mutex = new KeyedMutex<TKey>();
 
   const invalidate = async (key: TKey, error: unknown): Promise<void> => {
@@ -62,14 +77,30 @@ export function createWriteThrough<TKey, TValue>(
     });
   };
 
+  /** Runs `task` in the key's turn with a signal of its own that follows the caller's. */
+  const inTurn = (
+    key: TKey,
+    signal: AbortSignal | undefined,
+    task: (signal: AbortSignal) => Promise<void>,
+  ) => {
+    throwIfAborted(signal);
+    const run = mutex.run(key, async () => {
+      throwIfAborted(signal);
+      const call = callSignal(signal);
+      try {
+        await task(call.signal);
+      } finally {
+        call.dispose();
+      }
+    });
+    return raceAbortShared(run, signal);
+  };
+
   return {
     async set(key, value, callOptions) {
-      throwIfAborted(callOptions?.signal);
-      const signal = callOptions?.signal;
-      const task = mutex.run(key, async () => {
-        throwIfAborted(signal);
+      return inTurn(key, callOptions?.signal, async (signal) => {
         try {
-          await write(key, value, { signal: signal ?? NEVER_ABORTED });
+          await write(key, value, { signal });
         } catch (error) {
           // The source may or may not hold the value now: drop the cached one rather than guess.
           await cache.delete(key).catch(() => undefined);
@@ -77,17 +108,12 @@ export function createWriteThrough<TKey, TValue>(
         }
         await cache.set(key, value).catch((error: unknown) => invalidate(key, error));
       });
-      return raceAbort(task, signal);
     },
     async delete(key, callOptions) {
-      throwIfAborted(callOptions?.signal);
-      const signal = callOptions?.signal;
-      const task = mutex.run(key, async () => {
-        throwIfAborted(signal);
-        await options.remove?.(key, { signal: signal ?? NEVER_ABORTED });
+      return inTurn(key, callOptions?.signal, async (signal) => {
+        await remove?.(key, { signal });
         await cache.delete(key).catch((error: unknown) => invalidate(key, error));
       });
-      return raceAbort(task, signal);
     },
   };
 }

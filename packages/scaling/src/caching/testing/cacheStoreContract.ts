@@ -1,4 +1,7 @@
+import { isSerializationError, isValidationError } from '@keel/core';
 import { describe, expect, it } from 'vitest';
+import { createCacheAside } from '../cacheAside.js';
+import type { CacheAsideEntry } from '../cacheAside.js';
 import type { CacheStore } from '../cacheStore.js';
 
 /** How {@link describeCacheStoreContract} creates a store and moves its time forward. */
@@ -13,6 +16,12 @@ export interface CacheStoreContractSubject {
  * The behaviour every {@link CacheStore} must share, as a vitest suite: run it unchanged against
  * the in-memory store here and against remote stores (e.g. `@keel/redis`) so they stay
  * interchangeable under the caching strategies.
+ *
+ * Values follow core's storable-JSON rules (`toStorableJson`), as every Keel store does: what
+ * JSON changes comes back changed (a `Date` as its ISO string, `undefined` properties left out),
+ * what JSON would lose (NaN, ±Infinity, BigInt, Map, functions, cycles …) is refused with a
+ * `SerializationError` before anything is stored, and `undefined` itself (which reads back as
+ * "absent") is refused with a `ValidationError`. A `ttl` of `0` or `Infinity` never expires.
  *
  * @example
  * ```ts
@@ -107,6 +116,81 @@ export function describeCacheStoreContract(name: string, subject: CacheStoreCont
       await expect(store.set('k', 1, { signal })).rejects.toThrow('stop');
       await expect(store.get('k', { signal })).rejects.toThrow('stop');
       expect(await store.get('k')).toBeUndefined();
+    });
+
+    it('never expires a value stored with a ttl of 0 or Infinity', async () => {
+      const store = await subject.create();
+      await store.set('zero', 'z', { ttl: 0 });
+      await store.set('infinite', 'i', { ttl: Infinity });
+      await store.setMany([{ key: 'many', value: 'm', ttl: Infinity }], { ttl: 100 });
+      await subject.advance(250);
+      expect(await store.getMany(['zero', 'infinite', 'many'])).toEqual(['z', 'i', 'm']);
+    });
+
+    it('serves a cache-aside entry loaded with ttl Infinity as a hit, also to another reader', async () => {
+      const store = (await subject.create()) as CacheStore<string, CacheAsideEntry<unknown>>;
+      let loads = 0;
+      const loader = async (key: string) => ({ key, load: ++loads });
+      const reader = createCacheAside(store, loader, { ttl: Infinity });
+      const otherProcess = createCacheAside(store, loader, { ttl: Infinity });
+      expect(await reader.get('user')).toEqual({ key: 'user', load: 1 });
+      await subject.advance(250);
+      expect(await reader.get('user')).toEqual({ key: 'user', load: 1 });
+      expect(await otherProcess.get('user')).toEqual({ key: 'user', load: 1 });
+      expect(loads).toBe(1);
+    });
+
+    it('hands values back as JSON does: a Date as its ISO string, undefined properties left out', async () => {
+      const store = await subject.create();
+      await store.set('k', { at: new Date(0), gone: undefined, list: [1, undefined], nested: { n: -0 } });
+      expect(await store.get('k')).toStrictEqual({
+        at: '1970-01-01T00:00:00.000Z',
+        list: [1, null],
+        nested: { n: 0 },
+      });
+    });
+
+    it('keeps its own copy: changing a value after set or after get changes nothing stored', async () => {
+      const store = await subject.create();
+      const value = { tags: ['a'] };
+      await store.set('k', value);
+      value.tags.push('changed after set');
+      const read = (await store.get('k')) as { tags: string[] };
+      read.tags.push('changed after get');
+      expect(await store.get('k')).toEqual({ tags: ['a'] });
+    });
+
+    it('refuses a value JSON cannot keep with a SerializationError, storing nothing', async () => {
+      const store = await subject.create();
+      await store.set('k', 'before');
+      const cycle: Record<string, unknown> = {};
+      cycle['self'] = cycle;
+      for (const value of [
+        { n: Number.NaN },
+        { n: Infinity },
+        10n,
+        new Map([[1, 2]]),
+        { f: () => 1 },
+        cycle,
+      ]) {
+        const refused = await store.set('k', value).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(isSerializationError(refused)).toBe(true);
+      }
+      const batch = store.setMany([
+        { key: 'fine', value: 1 },
+        { key: 'bad', value: { n: Number.NaN } },
+      ]);
+      expect(isSerializationError(await batch.catch((error: unknown) => error))).toBe(true);
+      expect(await store.getMany(['k', 'fine', 'bad'])).toEqual(['before', undefined, undefined]);
+    });
+
+    it('refuses undefined as a value with a ValidationError: it reads back as "absent"', async () => {
+      const store = await subject.create();
+      const refused = await store.set('k', undefined).catch((error: unknown) => error);
+      expect(isValidationError(refused)).toBe(true);
     });
   });
 }
