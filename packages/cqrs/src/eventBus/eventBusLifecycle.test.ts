@@ -43,6 +43,19 @@ describe('EventBus.consume', () => {
   });
 });
 
+describe('EventBus.consume with options given as undefined', () => {
+  it('subscribes with the transport defaults and delivers', async () => {
+    const transport = new InProcessEventTransport();
+    const bus = createEventBus();
+    const seen: string[] = [];
+    bus.subscribe('Opened', (event) => void seen.push(event.type));
+    await bus.consume(transport, { signal: undefined });
+    await bus.consume(new RecordingTransport());
+    await transport.publish([createEvent('Opened', {})], { signal: undefined });
+    expect(seen).toEqual(['Opened']);
+  });
+});
+
 describe('EventBus.close', () => {
   it('rejects publish and consume afterwards with an EventBusClosedError', async () => {
     const bus = createEventBus();

@@ -140,3 +140,29 @@ describe('idempotencyMiddleware polling another worker', () => {
     expect(await store.claim('command:m-1', 100)).toEqual({ status: 'pending' });
   });
 });
+
+describe('idempotencyMiddleware when the caller aborts while the store answers', () => {
+  it('gives back a claim granted after its only caller left, and runs nothing', async () => {
+    const store = new InMemoryIdempotencyStore();
+    const claim = store.claim.bind(store);
+    const answer = deferred();
+    store.claim = async (...args) => {
+      await answer.promise;
+      return claim(...args);
+    };
+    const bus = createCommandBus({ middleware: [idempotencyMiddleware({ store })] });
+    let runs = 0;
+    bus.register('Pay', () => ++runs);
+    const controller = new AbortController();
+    const waiting = bus.execute(pay, { signal: controller.signal }).catch((e: unknown) => e);
+    await new Promise((resolve) => setImmediate(resolve));
+    const reason = new Error('left during claim');
+    controller.abort(reason);
+    expect(await waiting).toBe(reason);
+    answer.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    store.claim = claim;
+    expect(runs).toBe(0);
+    expect((await store.claim('command:m-1', 100)).status).toBe('claimed');
+  });
+});
