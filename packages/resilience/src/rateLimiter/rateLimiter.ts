@@ -43,7 +43,10 @@ export interface RateLimiterOptions {
 export interface AcquireOptions {
   /** Permits to take. @default 1 */
   permits?: number | undefined;
-  /** Stops a wait (see `maxWait`): the caller leaves the queue and gets the abort reason. */
+  /**
+   * Stops a wait (see `maxWait`): the caller leaves the queue at once and gets the abort reason.
+   * Permits a remote store grants to a request already on its way when the caller aborts are spent.
+   */
   signal?: AbortSignal | undefined;
 }
 
