@@ -1,4 +1,4 @@
-import { NotFoundError, throwIfAborted } from '@keel/core';
+import { assertOptions, NotFoundError, optionFunction, optionObject, throwIfAborted } from '@keel/core';
 import type { EventPublisher, Metadata } from '@keel/core';
 import { EventPublicationError } from '@keel/ddd';
 import type {
@@ -14,7 +14,7 @@ import { DeleteNotSupportedError } from '../errors/errors.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { NewEvent, RecordedEvent } from '../eventStore/recordedEvent.js';
 import { pagesAfterSnapshot, replaceSnapshot, snapshotIfDue } from '../snapshots/snapshotLifecycle.js';
-import { snapshotSchemaVersion } from '../snapshots/snapshotPolicy.js';
+import { checkSnapshotOptions, snapshotSchemaVersion } from '../snapshots/snapshotPolicy.js';
 import type { SnapshotOptions } from '../snapshots/snapshotPolicy.js';
 
 /** Options of {@link EventSourcedRepository}. */
@@ -23,14 +23,14 @@ export interface EventSourcedRepositoryOptions<TAggregate extends AnyAggregateRo
    * The stream of an aggregate.
    * @default `${aggregateType}-${id}`, e.g. `Account-42`
    */
-  streamName?: (id: TId, aggregateType: string) => string;
+  streamName?: ((id: TId, aggregateType: string) => string) | undefined;
   /**
    * Snapshot settings; the aggregate must override `snapshotState`/`restoreSnapshotState`.
    * @default no snapshots
    */
-  snapshots?: SnapshotOptions<TAggregate>;
+  snapshots?: SnapshotOptions<TAggregate> | undefined;
   /** Receives the events of every successful save. @default none */
-  publisher?: EventPublisher<EventOf<TAggregate>>;
+  publisher?: EventPublisher<EventOf<TAggregate>> | undefined;
 }
 
 /** Where a loaded aggregate's latest usable snapshot is, for the snapshot policy. */
@@ -60,14 +60,19 @@ export class EventSourcedRepository<
    * @param store The event store (wrap it with `withUpcasting` to upcast old events).
    * @param create Builds an empty aggregate for an id, to replay into.
    * @param options See {@link EventSourcedRepositoryOptions}.
-   * @throws ValidationError when `snapshots.schemaVersion` is not an integer >= 1.
+   * @throws ValidationError when an option is of the wrong kind or `snapshots.schemaVersion` is
+   *   not an integer from 1 to 2^31 - 1.
    */
   constructor(
     store: EventStore,
     create: AggregateFactory<TAggregate, TId>,
     options: EventSourcedRepositoryOptions<TAggregate, TId> = {},
   ) {
-    if (options.snapshots !== undefined) snapshotSchemaVersion(options.snapshots);
+    assertOptions('EventSourcedRepository', {
+      streamName: optionFunction(options.streamName),
+      publisher: optionObject(options.publisher, 'an EventPublisher', ['publish']),
+    });
+    checkSnapshotOptions(options.snapshots as SnapshotOptions<never> | undefined);
     this.#store = store;
     this.#create = create;
     this.#options = options;

@@ -1,11 +1,10 @@
-import { isConcurrencyError, throwIfAborted } from '@keel/core';
+import { assertOptions, isConcurrencyError, optionInteger, throwIfAborted, withDefaults } from '@keel/core';
 import type { AppendResult, EventStore } from '../eventStore/eventStore.js';
 import type { ExpectedVersion } from '../eventStore/expectedVersion.js';
 import type { NewEvent, RecordedEvent } from '../eventStore/recordedEvent.js';
-import { checkInteger } from '../internal/options.js';
 import { aggregateStream } from '../snapshots/aggregateStream.js';
 import { snapshotIfDue } from '../snapshots/snapshotLifecycle.js';
-import { snapshotSchemaVersion } from '../snapshots/snapshotPolicy.js';
+import { checkSnapshotOptions } from '../snapshots/snapshotPolicy.js';
 import type { SnapshotOptions } from '../snapshots/snapshotPolicy.js';
 import { decidedEvents } from './decider.js';
 import type { DecidedEvent, Decider } from './decider.js';
@@ -21,9 +20,9 @@ export interface CommandHandlerOptions<TState> {
    * when the caller passes an explicit `expectedVersion`.
    * @default 0
    */
-  maxConflictRetries?: number;
+  maxConflictRetries?: number | undefined;
   /** Load from and take snapshots. @default no snapshots */
-  snapshots?: SnapshotOptions<TState>;
+  snapshots?: SnapshotOptions<TState> | undefined;
 }
 
 /** Options of one call of a {@link CommandHandler}. */
@@ -66,8 +65,8 @@ export type CommandHandler<TCommand, TState, TEvent extends DecidedEvent> = (
  * @param decider The decider.
  * @param options Retries and snapshots.
  * @returns The handler.
- * @throws ValidationError when `maxConflictRetries` is not an integer >= 0 or the snapshot schema
- *   version not an integer >= 1.
+ * @throws ValidationError when `maxConflictRetries` is not an integer >= 0, or the snapshot options
+ *   are incomplete or out of range.
  * @example
  * ```ts
  * const handle = createCommandHandler(store, accountDecider, { maxConflictRetries: 3 });
@@ -79,13 +78,12 @@ export function createCommandHandler<TCommand, TState, TEvent extends DecidedEve
   decider: Decider<TCommand, TState, TEvent>,
   options: CommandHandlerOptions<TState> = {},
 ): CommandHandler<TCommand, TState, TEvent> {
-  const retries = checkInteger(
-    'command handler options',
-    'maxConflictRetries',
-    options.maxConflictRetries ?? COMMAND_HANDLER_DEFAULTS.maxConflictRetries,
-    0,
-  );
-  if (options.snapshots !== undefined) snapshotSchemaVersion(options.snapshots);
+  const settings = withDefaults(COMMAND_HANDLER_DEFAULTS, options);
+  assertOptions('command handler', {
+    maxConflictRetries: optionInteger(settings.maxConflictRetries, { min: 0 }),
+  });
+  checkSnapshotOptions(options.snapshots as SnapshotOptions<never> | undefined);
+  const retries = settings.maxConflictRetries;
   return async (streamName, command, handle = {}) => {
     for (let attempted = 0; ; attempted++) {
       throwIfAborted(handle.signal);

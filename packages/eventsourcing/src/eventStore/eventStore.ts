@@ -113,7 +113,7 @@ export interface EventStore {
    * Appends `events` to `streamName` atomically (all or none).
    *
    * Checks, in this order, before anything is written:
-   * 1. the input (`checkAppend`): a stream name of 1 to `MAX_STREAM_NAME_LENGTH` (1,000) UTF-16
+   * 1. the input (`checkAppend`): a stream name of 1 to `MAX_STREAM_NAME_LENGTH` UTF-16
    *    code units without NUL or lone surrogates; an `expectedVersion` that is `undefined`
    *    (meaning `ANY`), an integer >= 0, `NO_STREAM`, `STREAM_EXISTS` or `ANY` (`null` is
    *    refused); events that each have a non-empty string `type`;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { collect } from './collect.js';
 import { NO_STREAM } from './expectedVersion.js';
 import { InMemoryEventStore } from './inMemoryEventStore.js';
+import { MAX_STREAM_NAME_LENGTH } from './names.js';
 import type { InMemoryTransaction } from './inMemoryEventStore.js';
 import type { InlineProjection } from './eventStore.js';
 
@@ -30,7 +31,9 @@ describe('InMemoryEventStore', () => {
       .catch((caught: unknown) => caught);
     expect(isValidationError(error)).toBe(true);
     expect((error as Error).message).toMatch(
-      /streamName: must be a non-empty string of at most 1000 characters.*expectedVersion: must be an integer >= 0/,
+      new RegExp(
+        `streamName: must be a non-empty string of at most ${MAX_STREAM_NAME_LENGTH} characters.*expectedVersion: must be an integer >= 0`,
+      ),
     );
   });
 

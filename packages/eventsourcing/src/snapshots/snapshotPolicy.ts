@@ -1,5 +1,5 @@
 import type { Clock } from '@keel/core';
-import { checkInteger } from '../internal/options.js';
+import { assertOptions, optionFunction, optionInteger, optionObject } from '@keel/core';
 import type { SnapshotStore } from './snapshotStore.js';
 
 /** What a {@link SnapshotPolicy} is told after events were appended to a stream. */
@@ -35,21 +35,46 @@ export type SnapshotPolicy<TState = unknown> = (context: SnapshotPolicyContext<T
  * ```
  */
 export function everyNEvents(n: number): SnapshotPolicy {
-  checkInteger('everyNEvents', 'n', n, 1);
+  assertOptions('everyNEvents', { n: optionInteger(n, { min: 1, required: true }) });
   return (context) => context.eventsSinceSnapshot >= n;
 }
 
 /** The defaults of {@link SnapshotOptions}. */
 export const SNAPSHOT_DEFAULTS = Object.freeze({ schemaVersion: 1 });
 
+/** The largest snapshot schema version (a 32-bit integer column in SQL stores). */
+const MAX_SCHEMA_VERSION = 2_147_483_647;
+
 /**
- * Returns the snapshot schema version of `options` (default 1), checking it is an integer >= 1.
+ * Returns the snapshot schema version of `options` (default 1), checking it is an integer from
+ * 1 to 2^31 - 1.
  *
- * @throws ValidationError when `schemaVersion` is not an integer >= 1.
+ * @throws ValidationError when `schemaVersion` is out of range.
  */
 export function snapshotSchemaVersion(options: Pick<SnapshotOptions, 'schemaVersion'> | undefined): number {
   const version = options?.schemaVersion ?? SNAPSHOT_DEFAULTS.schemaVersion;
-  return checkInteger('snapshot options', 'schemaVersion', version, 1);
+  assertOptions('snapshot', {
+    schemaVersion: optionInteger(version, { min: 1, max: MAX_SCHEMA_VERSION }),
+  });
+  return version;
+}
+
+/**
+ * Checks snapshot options at construction (of a repository or command handler): a
+ * `SnapshotStore` (with `load`, `save`, `delete`), a `policy` function, the schema version, and
+ * `clock`/`onError` when given.
+ *
+ * @throws ValidationError listing every problem.
+ */
+export function checkSnapshotOptions(options: SnapshotOptions<never> | undefined): void {
+  if (options === undefined) return;
+  assertOptions('snapshot', {
+    store: optionObject(options.store, 'a SnapshotStore', ['load', 'save', 'delete'], true),
+    policy: optionFunction(options.policy, true),
+    clock: optionObject(options.clock, 'a Clock', ['now']),
+    onError: optionFunction(options.onError),
+  });
+  snapshotSchemaVersion(options);
 }
 
 /** Options for loading and saving snapshots of a stream's state. */
@@ -63,9 +88,9 @@ export interface SnapshotOptions<TState = unknown> {
    * snapshots will be ignored and rebuilt.
    * @default 1
    */
-  schemaVersion?: number;
+  schemaVersion?: number | undefined;
   /** The source of `takenAt`. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Called when saving a snapshot fails (the append already succeeded). @default ignore */
-  onError?: (error: unknown, streamName: string) => void;
+  onError?: ((error: unknown, streamName: string) => void) | undefined;
 }

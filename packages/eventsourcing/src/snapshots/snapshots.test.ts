@@ -89,12 +89,19 @@ describe('snapshots', () => {
   it('rejects a snapshot schema version below 1 when the handler is created', () => {
     const snapshots = { store: new InMemorySnapshotStore(), policy: everyNEvents(5), schemaVersion: 0 };
     expect(() => createCommandHandler(new InMemoryEventStore(), wallet, { snapshots })).toThrow(
-      /schemaVersion: must be an integer >= 1; got 0/,
+      /schemaVersion: must be an integer >= 1 and <= 2147483647 \(got 0\)/,
+    );
+  });
+
+  it('refuses snapshot options without a store or policy when the handler is created, listing both', () => {
+    const snapshots = { store: {}, policy: 5 } as unknown as SnapshotOptions<WalletState>;
+    expect(() => createCommandHandler(new InMemoryEventStore(), wallet, { snapshots })).toThrow(
+      /store: must be a SnapshotStore.*policy: must be a function/,
     );
   });
 
   it('rejects an interval below 1', () => {
-    expect(() => everyNEvents(0)).toThrow(/n: must be an integer >= 1; got 0/);
+    expect(() => everyNEvents(0)).toThrow(/n: must be an integer >= 1 \(got 0\)/);
   });
 
   it('rebuilds the same state from snapshot + later events as from all events, for every interval', async () => {

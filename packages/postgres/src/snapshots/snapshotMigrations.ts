@@ -2,10 +2,10 @@ import type { Migration } from '../migrations/migration.js';
 
 /**
  * Schema steps of the `snapshots` table: the latest snapshot of each stream. Step 111 keys the
- * table by a hash of the stream name instead of the name itself: a B-tree entry holds at most
- * 2,704 bytes, and a stream name of 1,000 UTF-16 code units (the documented maximum) takes up to
- * 3,000 bytes of UTF-8. The store compares the name itself too, so a hash collision can only
- * cost a snapshot (the loader then replays events), never mix up two streams.
+ * table by a hash of the stream name instead of the name itself, so the key stays small whatever
+ * the name's length and characters (a B-tree entry holds at most 2,704 bytes, and three-byte
+ * UTF-8 characters fill it fast). The store compares the name itself too, so a hash collision
+ * can only cost a snapshot (the loader then replays events), never mix up two streams.
  */
 export const SNAPSHOT_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
