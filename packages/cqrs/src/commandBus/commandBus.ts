@@ -16,7 +16,7 @@ import type { Middleware } from '../middleware/middleware.js';
 /** Options of `execute` on the command and query buses. */
 export interface ExecuteOptions {
   /** Cancels the wait: `execute` rejects with the signal's reason, and the handler sees it aborted. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Options of `send`: how to build the message, plus {@link ExecuteOptions}. */

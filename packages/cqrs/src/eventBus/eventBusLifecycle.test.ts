@@ -51,7 +51,7 @@ describe('EventBus.consume with options given as undefined', () => {
     bus.subscribe('Opened', (event) => void seen.push(event.type));
     await bus.consume(transport, { signal: undefined });
     await bus.consume(new RecordingTransport());
-    await transport.publish([createEvent('Opened', {})], { signal: undefined });
+    await transport.publish([createEvent('Opened', {})]);
     expect(seen).toEqual(['Opened']);
   });
 });

@@ -21,7 +21,7 @@ export interface TransportSubscription {
 /** Options of {@link EventTransport.subscribe}. */
 export interface TransportSubscribeOptions {
   /** Stops waiting for the subscription to be set up. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /**
