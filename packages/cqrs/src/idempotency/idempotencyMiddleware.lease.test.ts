@@ -1,7 +1,7 @@
 import { createCommand, isTimeoutError, ManualClock } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { createCommandBus } from '../commandBus/commandBus.js';
-import { isIdempotencyClaimLostError } from '../errors/errors.js';
+import { isIdempotencyClaimLostError, isIdempotencyInProgressError } from '../errors/errors.js';
 import { timeoutMiddleware } from '../middleware/timeoutMiddleware.js';
 import { idempotencyMiddleware } from './idempotencyMiddleware.js';
 import type { IdempotencyMiddlewareOptions } from './idempotencyMiddleware.js';
@@ -199,6 +199,25 @@ describe('idempotencyMiddleware with a timeout inside it', () => {
     expect(isTimeoutError(await retry)).toBe(true);
     await clock.tickAsync(400);
     await expect(bus.execute(pay)).resolves.toBe('late');
+    expect(slow.state.runs).toBe(1);
+  });
+
+  it('gives a retry IdempotencyInProgressError after maxWaitMs while the timed-out handler still runs', async () => {
+    const clock = new ManualClock();
+    const store = new InMemoryIdempotencyStore({ clock });
+    const slow = slowHandler(clock, 10_000, 'very late');
+    const bus = busOn(store, clock, { maxWaitMs: 1_000 });
+    bus.use(timeoutMiddleware(100, { clock }));
+    bus.register('Pay', slow.handler);
+    const first = bus.execute(pay).catch((e: unknown) => e);
+    await clock.tickAsync(100);
+    expect(isTimeoutError(await first)).toBe(true);
+    const retry = bus.execute(pay).catch((e: unknown) => e);
+    await clock.tickAsync(999);
+    await clock.tickAsync(1);
+    expect(isIdempotencyInProgressError(await retry)).toBe(true);
+    await clock.tickAsync(9_000);
+    await expect(bus.execute(pay)).resolves.toBe('very late');
     expect(slow.state.runs).toBe(1);
   });
 });

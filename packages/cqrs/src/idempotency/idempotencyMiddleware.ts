@@ -129,13 +129,14 @@ export function idempotencyMiddleware(options: IdempotencyMiddlewareOptions = {}
   return async (context, next) => {
     const key = settings.key(context.message, context.kind, context.handler);
     const signal = existingSignal(context);
+    const started = settings.clock.now();
     for (;;) {
       throwIfAborted(signal);
       const current = inFlight.get(key);
       if (current === undefined) break;
       if (current.joinable) return current.join(signal);
       // A run nobody waits for any more, or one whose handler still runs: let it end first.
-      await raceAbort(current.finished, signal);
+      await waitForEnd(settings, key, current, started, signal);
     }
     const attempt = new SharedAttempt();
     inFlight.set(key, attempt);
@@ -146,6 +147,29 @@ export function idempotencyMiddleware(options: IdempotencyMiddlewareOptions = {}
     });
     return attempt.join(signal);
   };
+}
+
+/** Waits for a run that can no longer be joined, at most until `maxWaitMs` after `started`. */
+async function waitForEnd(
+  settings: Settings,
+  key: string,
+  run: SharedAttempt,
+  started: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const { clock, maxWaitMs } = settings;
+  if (!Number.isFinite(maxWaitMs)) return raceAbort(run.finished, signal);
+  const timer = linkedAbortController(signal);
+  try {
+    const remaining = Math.max(0, started + maxWaitMs - clock.now());
+    const givingUp = clock.sleep(remaining, timer.signal).then(() => {
+      throw new IdempotencyInProgressError(key, clock.now() - started);
+    });
+    await Promise.race([raceAbort(run.finished, signal), givingUp]);
+  } finally {
+    timer.abort();
+    timer.dispose();
+  }
 }
 
 interface Run {
