@@ -14,8 +14,11 @@ const order = defineSaga('order')
       expectTypeOf(context).toEqualTypeOf<{ readonly reserve: { reservationId: string } }>();
       return { chargeId: 7 };
     },
-    compensate: ({ output }) => {
-      expectTypeOf(output).toEqualTypeOf<{ chargeId: number }>();
+    compensate: (context) => {
+      expectTypeOf(context.runIdempotencyKey).toEqualTypeOf<string>();
+      // The output is there only when the step completed; an unknown outcome has none.
+      if (context.outcome === 'completed') expectTypeOf(context.output).toEqualTypeOf<{ chargeId: number }>();
+      else expectTypeOf(context.output).toEqualTypeOf<undefined>();
     },
   });
 

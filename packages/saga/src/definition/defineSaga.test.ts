@@ -1,3 +1,4 @@
+import { isValidationError, noopPolicy } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { isSagaConfigError } from '../errors/errors.js';
 import { defineSaga } from './defineSaga.js';
@@ -40,13 +41,58 @@ describe('defineSaga', () => {
     });
   });
 
-  it('rejects a step without a run function', () => {
-    expect(isSagaConfigError(thrown(() => defineSaga('s').step('a', {} as never)))).toBe(true);
+  it('rejects a step without a run function with a ValidationError', () => {
+    expect(isValidationError(thrown(() => defineSaga('s').step('a', {} as never)))).toBe(true);
+    expect(isValidationError(thrown(() => defineSaga('s').step('a', { run: undefined } as never)))).toBe(
+      true,
+    );
+    expect(isValidationError(thrown(() => defineSaga('s').step('a', undefined as never)))).toBe(true);
   });
 
-  it('rejects a non-positive step timeout or deadline', () => {
-    expect(isSagaConfigError(thrown(() => defineSaga('s').step('a', { run, timeoutMs: 0 })))).toBe(true);
-    expect(isSagaConfigError(thrown(() => defineSaga('s').deadline(Number.NaN)))).toBe(true);
+  it('rejects a non-positive or NaN step timeout or deadline with a ValidationError', () => {
+    for (const bad of [0, -1, Number.NaN, '5' as unknown as number]) {
+      expect(isValidationError(thrown(() => defineSaga('s').step('a', { run, timeoutMs: bad })))).toBe(true);
+      expect(isValidationError(thrown(() => defineSaga('s').deadline(bad)))).toBe(true);
+    }
+    expect(isValidationError(thrown(() => defineSaga('s').deadline(undefined as never)))).toBe(true);
+  });
+
+  it('refuses a retry or compensation that is not a Policy or a function, listing every problem', () => {
+    const error = thrown(() =>
+      defineSaga('s').step('a', {
+        run,
+        compensate: 'undo' as never,
+        retry: { maxRetries: 3 } as never,
+        compensationRetry: (() => {}) as never,
+      }),
+    );
+    expect(isValidationError(error)).toBe(true);
+    expect((error as { issues: { path: string[] }[] }).issues.map((issue) => issue.path[0])).toEqual([
+      'compensate',
+      'retry',
+      'compensationRetry',
+    ]);
+  });
+
+  it('treats undefined step options as their defaults and Infinity as no time limit', () => {
+    const saga = defineSaga('s')
+      .step('a', {
+        run,
+        compensate: undefined,
+        retry: undefined,
+        compensationRetry: undefined,
+        timeoutMs: undefined,
+      })
+      .step('b', { run, retry: noopPolicy, timeoutMs: Infinity })
+      .deadline(Infinity);
+    expect(saga.steps[0]).toEqual({ name: 'a', run });
+    expect('timeoutMs' in saga.steps[1]!).toBe(false);
+    expect(saga.deadlineMs).toBeUndefined();
+  });
+
+  it('refuses saga and step names that a store cannot hold', () => {
+    expect(isSagaConfigError(thrown(() => defineSaga('a\u0000b')))).toBe(true);
+    expect(isSagaConfigError(thrown(() => defineSaga('s').step('\uD800' as string, { run })))).toBe(true);
   });
 
   it('rejects input() after the first step', () => {

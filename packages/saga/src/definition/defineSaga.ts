@@ -1,5 +1,7 @@
 import type { Policy, StandardSchemaV1 } from '@keel/core';
+import { assertOptions, optionFunction, optionNumber, optionObject, withDefaults } from '@keel/core';
 import { SagaConfigError } from '../errors/errors.js';
+import { MAX_MS, optionStorableText } from '../internal/storableText.js';
 
 /** Flattens an intersection so editors show one object type. */
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
@@ -23,31 +25,59 @@ export interface StepContext<TInput, TContext> {
   readonly signal: AbortSignal;
 }
 
-/** What a step's `compensate` receives: the step context plus the step's own output. */
-export interface CompensationContext<TInput, TContext, TOutput> extends StepContext<TInput, TContext> {
-  /** What this step's `run` returned. */
-  readonly output: TOutput;
-}
+/**
+ * What a step's `compensate` receives: the step context, the idempotency key its `run` had, and
+ * what is known of its effect. `outcome: 'completed'` comes with the step's `output`;
+ * `outcome: 'unknown'` means the step started but may or may not have taken effect, and its
+ * output is not available: its timeout or the saga's deadline cut it off while it ran (or it was
+ * interrupted by a crash and the time ran out before it could run again), or its output could
+ * not be stored. A compensation must therefore tolerate a step that never took effect: look the
+ * effect up by `runIdempotencyKey` and do nothing when there is none.
+ */
+export type CompensationContext<TInput, TContext, TOutput> = StepContext<TInput, TContext> & {
+  /** The idempotency key the step's `run` was given (`<sagaId>/<step>`), to find its effect by. */
+  readonly runIdempotencyKey: string;
+} & (
+    | {
+        readonly outcome: 'completed';
+        /** What this step's `run` returned (as stored: a `Date` comes back as its ISO string). */
+        readonly output: TOutput;
+      }
+    | {
+        readonly outcome: 'unknown';
+        readonly output: undefined;
+      }
+  );
 
 /** How one step runs and how it is undone. */
 export interface StepOptions<TInput, TContext, TOutput> {
-  /** Does the step's work; its result (JSON-serializable) is stored and added to the context. */
+  /**
+   * Does the step's work; its result is stored and added to the context. It must be storable
+   * JSON (see core's `toStorableJson`): a result a store refuses fails the step (compensated
+   * with an unknown outcome), and one JSON changes (a `Date`) reaches later steps changed.
+   */
   run(context: StepContext<TInput, TContext>): PromiseLike<TOutput> | TOutput;
-  /** Undoes the step after a later step failed. Steps without it are skipped when compensating. */
-  compensate?(context: CompensationContext<TInput, TContext, TOutput>): PromiseLike<void> | void;
+  /**
+   * Undoes the step after the saga failed: for a step that completed, and for one whose outcome
+   * is unknown (see {@link CompensationContext}), so it must tolerate a step that never took
+   * effect. Steps without it are skipped when compensating.
+   */
+  compensate?:
+    ((context: CompensationContext<TInput, TContext, TOutput>) => PromiseLike<void> | void) | undefined;
   /**
    * Runs `run` (e.g. `retry()` from `@keel/resilience`); any core `Policy` works.
    * @default a single attempt
    */
-  retry?: Policy;
+  retry?: Policy | undefined;
   /** Runs `compensate`. @default the `retry` policy */
-  compensationRetry?: Policy;
+  compensationRetry?: Policy | undefined;
   /**
-   * Limit in ms for the step, retries included, from its first start; stored as an absolute
-   * time, so it holds across restarts. When exceeded, the step fails with a `TimeoutError`.
-   * @default no limit
+   * Limit in ms for the step (> 0), retries included, from its first start; stored as an
+   * absolute time, so it holds across restarts. When exceeded, the step fails with a
+   * `TimeoutError`; as it may have taken effect, it is compensated too (outcome unknown).
+   * @default Infinity (no limit)
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** A step as stored in a definition. */
@@ -68,11 +98,28 @@ export type SagaInputOf<TSaga> = TSaga extends SagaDefinition<string, infer TInp
 export type SagaContextOf<TSaga> =
   TSaga extends SagaDefinition<string, any, infer TContext> ? TContext : never;
 
-function checkMs(what: string, ms: number): number {
-  if (!Number.isFinite(ms) || ms <= 0) {
-    throw new SagaConfigError(`${what} must be a finite number of milliseconds > 0; got ${ms}.`);
+const POLICY_METHODS = ['execute'];
+
+function checkName(what: string, name: unknown): void {
+  const problem = optionStorableText(name, true);
+  if (problem !== undefined) throw new SagaConfigError(`${what} ${problem}`);
+}
+
+/** Checks a step's options and drops the `undefined` ones (and an infinite timeout: no limit). */
+function stepOf(sagaName: string, name: string, options: StepOptions<any, any, any>): SagaStep {
+  if (options === null || typeof options !== 'object') {
+    assertOptions(`saga "${sagaName}" step "${name}"`, { run: 'is required: a function' });
   }
-  return ms;
+  const settings = withDefaults({}, options);
+  assertOptions(`saga "${sagaName}" step "${name}"`, {
+    run: optionFunction(settings.run, true),
+    compensate: optionFunction(settings.compensate),
+    retry: optionObject(settings.retry, 'a Policy', POLICY_METHODS),
+    compensationRetry: optionObject(settings.compensationRetry, 'a Policy', POLICY_METHODS),
+    timeoutMs: optionNumber(settings.timeoutMs, { min: 0, exclusiveMin: true, max: MAX_MS, infinity: true }),
+  });
+  const { timeoutMs, ...rest } = settings;
+  return Object.freeze({ ...rest, name, ...(timeoutMs === Infinity ? {} : { timeoutMs }) }) as SagaStep;
 }
 
 /**
@@ -109,41 +156,34 @@ export class SagaDefinition<TName extends string, TInput, TContext extends objec
 
   /**
    * Adds a step. Its output becomes `context[name]` for the steps after it.
-   * @throws {SagaConfigError} on a duplicate or empty name or an invalid `timeoutMs`.
+   * @throws {SagaConfigError} on a duplicate or empty name (or one with a NUL character).
+   * @throws {ValidationError} when `run` is missing or an option has the wrong kind or range.
    */
   step<TStep extends string, TOutput>(
     name: TStep extends keyof TContext ? never : TStep,
     options: StepOptions<TInput, TContext, TOutput>,
   ): SagaDefinition<TName, TInput, Simplify<TContext & { readonly [K in TStep]: TOutput }>> {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new SagaConfigError(`Saga "${this.name}": a step name must be a non-empty string.`);
-    }
+    checkName(`Saga "${this.name}": a step name`, name);
     if (this.steps.some((step) => step.name === name)) {
       throw new SagaConfigError(
         `Saga "${this.name}" already has a step named "${name}"; step names must be unique.`,
       );
     }
-    if (typeof options?.run !== 'function') {
-      throw new SagaConfigError(`Saga "${this.name}": step "${name}" needs a run function.`);
-    }
-    if (options.timeoutMs !== undefined)
-      checkMs(`Saga "${this.name}": step "${name}" timeoutMs`, options.timeoutMs);
-    const step: SagaStep = Object.freeze({ ...options, name });
+    const step = stepOf(this.name, name, options);
     return new SagaDefinition(this.name, [...this.steps, step], this.deadlineMs, this.inputSchema);
   }
 
   /**
    * Sets a deadline for the whole saga, counted from `start` and stored as an absolute time.
-   * Past it, the running step is aborted and the completed steps are compensated.
-   * @throws {SagaConfigError} when `ms` is not a positive finite number.
+   * Past it, the running step is aborted and the completed steps are compensated (the one
+   * that was running too, as its outcome is unknown). `Infinity` means no deadline.
+   * @throws {ValidationError} when `ms` is not a number > 0.
    */
   deadline(ms: number): SagaDefinition<TName, TInput, TContext> {
-    return new SagaDefinition(
-      this.name,
-      this.steps,
-      checkMs(`Saga "${this.name}" deadline`, ms),
-      this.inputSchema,
-    );
+    assertOptions(`saga "${this.name}"`, {
+      deadline: optionNumber(ms, { min: 0, exclusiveMin: true, max: MAX_MS, infinity: true, required: true }),
+    });
+    return new SagaDefinition(this.name, this.steps, ms === Infinity ? undefined : ms, this.inputSchema);
   }
 }
 
@@ -151,7 +191,7 @@ export class SagaDefinition<TName extends string, TInput, TContext extends objec
  * Starts a saga definition: declare the input, then add steps in order.
  *
  * @param name A stable name: stored with every instance and used to find the definition on recovery.
- * @throws {SagaConfigError} when `name` is empty.
+ * @throws {SagaConfigError} when `name` is empty (or has a NUL character or lone surrogate).
  * @example
  * ```ts
  * const orderSaga = defineSaga('order')
@@ -162,8 +202,6 @@ export class SagaDefinition<TName extends string, TInput, TContext extends objec
  * ```
  */
 export function defineSaga<TName extends string>(name: TName): SagaDefinition<TName, void, object> {
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new SagaConfigError('A saga name must be a non-empty string.');
-  }
+  checkName('A saga name', name);
   return new SagaDefinition(name, []);
 }

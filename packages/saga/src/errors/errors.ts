@@ -11,8 +11,9 @@ export const SAGA_ERROR_CODES = Object.freeze({
 } as const);
 
 /**
- * A saga definition or an option is invalid: a duplicate step name, a negative timeout, a
- * lease shorter than its renewal interval. Thrown at construction, never while running.
+ * A saga definition is malformed: an empty or duplicate saga or step name, `input()` declared
+ * after the steps. Thrown at definition, never while running. (Option values out of range are
+ * refused with core's `ValidationError`, as everywhere in Keel.)
  */
 export class SagaConfigError extends KeelError {
   constructor(message: string, options: KeelErrorOptions = {}) {
@@ -68,19 +69,31 @@ export class SagaDeadlineExceededError extends KeelError {
 }
 
 /**
- * This orchestrator lost the lease on a saga (it expired and another orchestrator took it over),
- * so it stopped working on it; the new owner carries on.
+ * This orchestrator lost the lease on a saga, so it stopped working on it: the lease was taken
+ * over (it expired and another orchestrator took it), or it could not be renewed before it
+ * expired (the store was unreachable), so another orchestrator may take it. The new owner
+ * carries on; `reason` says which.
  */
 export class SagaLeaseLostError extends KeelError {
   readonly sagaId: string;
+  /** `takenOver`: another owner holds the lease; `notRenewed`: renewals failed until it ran out. */
+  readonly reason: 'takenOver' | 'notRenewed';
 
-  constructor(sagaId: string, owner: string, options: KeelErrorOptions = {}) {
+  constructor(
+    sagaId: string,
+    owner: string,
+    options: KeelErrorOptions & { reason?: 'takenOver' | 'notRenewed' } = {},
+  ) {
+    const { reason = 'takenOver', ...rest } = options;
     super(
       SAGA_ERROR_CODES.leaseLost,
-      `Orchestrator "${owner}" lost the lease on saga "${sagaId}" to another orchestrator and stopped; raise leaseMs if steps outlive it.`,
-      { ...options, details: { ...options.details, sagaId, owner } },
+      reason === 'takenOver'
+        ? `Orchestrator "${owner}" lost the lease on saga "${sagaId}" to another orchestrator and stopped; raise leaseMs if steps outlive it.`
+        : `Orchestrator "${owner}" could not renew its lease on saga "${sagaId}" before it ran out (the store did not answer), so it stopped; another orchestrator's recover() carries on.`,
+      { ...rest, details: { ...rest.details, sagaId, owner, reason } },
     );
     this.sagaId = sagaId;
+    this.reason = reason;
   }
 }
 

@@ -1,34 +1,67 @@
 import type { Clock, Logger } from '@keel/core';
-import { newId, noopLogger, systemClock } from '@keel/core';
-import { SagaConfigError } from '../errors/errors.js';
+import {
+  assertOptions,
+  newId,
+  noopLogger,
+  optionInteger,
+  optionNumber,
+  optionObject,
+  optionRule,
+  systemClock,
+  withDefaults,
+} from '@keel/core';
+import { SagaDefinition } from '../definition/defineSaga.js';
+import { MAX_MS, optionStorableText } from '../internal/storableText.js';
 
-/** Options of a {@link SagaOrchestrator}. */
+/**
+ * Options of a {@link SagaOrchestrator}. An option left out or set to `undefined` takes its
+ * default; a value out of range is refused at construction with a `ValidationError`.
+ */
 export interface SagaOrchestratorOptions {
   /** Source of time and timers. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Where step failures, compensation failures and lease losses are logged. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** This orchestrator's identity in leases; unique per process. @default a new UUID v7 */
-  owner?: string;
+  owner?: string | undefined;
   /**
-   * How long a lease lasts without renewal. A crashed orchestrator's sagas are taken over by
-   * `recover()` elsewhere once it expires.
+   * How long a lease lasts without renewal (ms, > 0). A crashed orchestrator's sagas are taken
+   * over by `recover()` elsewhere once it expires.
    * @default 30_000
    */
-  leaseMs?: number;
-  /** How often a held lease is renewed; must be below `leaseMs`. @default leaseMs / 3 */
-  renewEveryMs?: number;
-  /** How often `start` re-reads a saga that another orchestrator is running. @default 1_000 */
-  pollIntervalMs?: number;
-  /** How many sagas `recover()` leases per batch. @default 100 */
-  recoverBatchSize?: number;
+  leaseMs?: number | undefined;
+  /**
+   * How often a held lease is renewed (ms, > 0, below `leaseMs`). When renewals fail until the
+   * lease would run out before the next one, the running step's signal is aborted.
+   * @default leaseMs / 3
+   */
+  renewEveryMs?: number | undefined;
+  /** How often `start` re-reads a saga that another orchestrator is running (ms, > 0). @default 1_000 */
+  pollIntervalMs?: number | undefined;
+  /**
+   * How many sagas one `recover()` call leases and runs at a time (an integer >= 1, or
+   * `Infinity` for all at once); it leases more as they finish.
+   * @default 100
+   */
+  recoverBatchSize?: number | undefined;
+  /**
+   * After a saga resumed by `recover()` fails by itself (a store error, not a step failure), its
+   * lease is kept this long (ms, >= 0) before it may be resumed again, doubling on each
+   * consecutive failure up to `recoverBackoffMaxMs`, so failing sagas do not hog recovery.
+   * @default 1_000
+   */
+  recoverBackoffMs?: number | undefined;
+  /** The longest such hold (ms, >= `recoverBackoffMs`). @default 60_000 */
+  recoverBackoffMaxMs?: number | undefined;
 }
 
-/** The defaults of {@link SagaOrchestratorOptions}. */
+/** The defaults of {@link SagaOrchestratorOptions} (besides `clock`, `logger`, `owner` and `renewEveryMs`). */
 export const SAGA_ORCHESTRATOR_DEFAULTS = Object.freeze({
   leaseMs: 30_000,
   pollIntervalMs: 1_000,
   recoverBatchSize: 100,
+  recoverBackoffMs: 1_000,
+  recoverBackoffMaxMs: 60_000,
 });
 
 /** Options with every default filled in. */
@@ -40,45 +73,90 @@ export interface ResolvedOrchestratorOptions {
   readonly renewEveryMs: number;
   readonly pollIntervalMs: number;
   readonly recoverBatchSize: number;
+  readonly recoverBackoffMs: number;
+  readonly recoverBackoffMaxMs: number;
 }
 
-function positive(name: string, value: number, integer = false): number {
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new SagaConfigError(
-      `Option ${name} must be a finite ${integer ? 'integer' : 'number'} > 0; got ${value}.`,
-    );
-  }
-  return value;
+const CLOCK_METHODS = ['now', 'setTimeout', 'setInterval', 'sleep'];
+const LOGGER_METHODS = ['debug', 'info', 'warn', 'error', 'child'];
+const positiveMs = { min: 0, exclusiveMin: true, max: MAX_MS } as const;
+
+/**
+ * Merges `options` with the defaults (`undefined` keeps a default) and checks every value.
+ * @throws {ValidationError} listing every option that is out of range or of the wrong kind.
+ */
+export function resolveOrchestratorOptions(
+  options: SagaOrchestratorOptions | undefined,
+): ResolvedOrchestratorOptions {
+  const merged = withDefaults(
+    { ...SAGA_ORCHESTRATOR_DEFAULTS, clock: systemClock, logger: noopLogger, owner: newId() },
+    options,
+  );
+  const leaseMs = merged.leaseMs;
+  const leaseProblem = optionNumber(leaseMs, positiveMs);
+  const renewEveryMs = options?.renewEveryMs ?? Math.max(1, Math.floor(leaseMs / 3));
+  assertOptions('SagaOrchestrator', {
+    clock: optionObject(merged.clock, 'a Clock', CLOCK_METHODS),
+    logger: optionObject(merged.logger, 'a Logger', LOGGER_METHODS),
+    owner: optionStorableText(merged.owner),
+    leaseMs: leaseProblem,
+    // Derived from a bad leaseMs it says nothing new; checked against a good one.
+    renewEveryMs:
+      (options?.renewEveryMs === undefined && leaseProblem !== undefined
+        ? undefined
+        : optionNumber(renewEveryMs, positiveMs)) ??
+      optionRule(
+        leaseProblem !== undefined || renewEveryMs < leaseMs,
+        `must be below leaseMs (got ${renewEveryMs} >= ${leaseMs}), or leases expire between renewals.`,
+      ),
+    pollIntervalMs: optionNumber(merged.pollIntervalMs, positiveMs),
+    recoverBatchSize: optionInteger(merged.recoverBatchSize, { min: 1, infinity: true }),
+    recoverBackoffMs: optionNumber(merged.recoverBackoffMs, { min: 0, max: MAX_MS }),
+    recoverBackoffMaxMs:
+      optionNumber(merged.recoverBackoffMaxMs, { min: 0, max: MAX_MS }) ??
+      optionRule(
+        !(merged.recoverBackoffMaxMs < merged.recoverBackoffMs),
+        `must be >= recoverBackoffMs (got ${merged.recoverBackoffMaxMs} < ${merged.recoverBackoffMs}).`,
+      ),
+  });
+  return Object.freeze({ ...merged, renewEveryMs });
+}
+
+const STORE_METHODS = [
+  'create',
+  'get',
+  'save',
+  'tryAcquireLease',
+  'renewLease',
+  'releaseLease',
+  'claimUnfinished',
+  'list',
+];
+
+/**
+ * Checks the orchestrator's store and definitions.
+ * @throws {ValidationError} when the store is not a `SagaStore` or a saga not a definition.
+ */
+export function assertOrchestratorPorts(store: unknown, sagas: unknown): void {
+  assertOptions('SagaOrchestrator', {
+    store: optionObject(store, 'a SagaStore', STORE_METHODS, true),
+    sagas: optionRule(
+      Array.isArray(sagas) && sagas.every((saga) => saga instanceof SagaDefinition),
+      'must be an array of saga definitions made with defineSaga().',
+    ),
+  });
 }
 
 /**
- * Merges `options` with the defaults and checks every range.
- * @throws {SagaConfigError} when an option is out of range.
+ * Checks the options of `start`, `recover` or `resume`: a storable `sagaId`, an `AbortSignal`.
+ * @throws {ValidationError} listing what is wrong.
  */
-export function resolveOrchestratorOptions(options: SagaOrchestratorOptions): ResolvedOrchestratorOptions {
-  const leaseMs = positive('leaseMs', options.leaseMs ?? SAGA_ORCHESTRATOR_DEFAULTS.leaseMs);
-  const renewEveryMs = positive('renewEveryMs', options.renewEveryMs ?? Math.max(1, Math.floor(leaseMs / 3)));
-  if (renewEveryMs >= leaseMs) {
-    throw new SagaConfigError(
-      `Option renewEveryMs (${renewEveryMs}) must be below leaseMs (${leaseMs}), or leases expire between renewals.`,
-    );
-  }
-  const owner = options.owner ?? newId();
-  if (owner.length === 0) throw new SagaConfigError('Option owner must be a non-empty string.');
-  return Object.freeze({
-    clock: options.clock ?? systemClock,
-    logger: options.logger ?? noopLogger,
-    owner,
-    leaseMs,
-    renewEveryMs,
-    pollIntervalMs: positive(
-      'pollIntervalMs',
-      options.pollIntervalMs ?? SAGA_ORCHESTRATOR_DEFAULTS.pollIntervalMs,
-    ),
-    recoverBatchSize: positive(
-      'recoverBatchSize',
-      options.recoverBatchSize ?? SAGA_ORCHESTRATOR_DEFAULTS.recoverBatchSize,
-      true,
-    ),
+export function assertCallOptions(
+  method: string,
+  options: { readonly sagaId?: unknown; readonly signal?: unknown } | undefined,
+): void {
+  assertOptions(`SagaOrchestrator.${method}`, {
+    sagaId: optionStorableText(options?.sagaId),
+    signal: optionObject(options?.signal, 'an AbortSignal', ['addEventListener', 'removeEventListener']),
   });
 }
