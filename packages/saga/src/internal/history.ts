@@ -35,13 +35,39 @@ export function nextStep(definition: AnySagaDefinition, record: SagaRecord): Sag
   return definition.steps.find((step) => !completed.has(step.name));
 }
 
-/** The last completed step with a `compensate` that has not been compensated yet. */
+/**
+ * What is known of a step's effect: `completed` (with its output), `unknown` (it started and may
+ * have taken effect, but no output was stored: cut off by its timeout or the deadline, stopped by
+ * a crash and never finished, or its output could not be stored), `failed` (its run failed on
+ * its own) or `notStarted`.
+ */
+export type StepEffect =
+  | { readonly kind: 'completed'; readonly output: unknown }
+  | { readonly kind: 'unknown' | 'failed' | 'notStarted' };
+
+/** What the history says about `step`'s effect; see {@link StepEffect}. */
+export function effectOf(record: SagaRecord, step: string): StepEffect {
+  let effect: StepEffect = { kind: 'notStarted' };
+  for (const entry of record.history) {
+    if (!('step' in entry) || entry.step !== step) continue;
+    if (entry.type === 'stepCompleted') return { kind: 'completed', output: entry.output };
+    if (entry.type === 'stepStarted') effect = { kind: 'unknown' };
+    if (entry.type === 'stepFailed') effect = { kind: entry.outcomeUnknown === true ? 'unknown' : 'failed' };
+  }
+  return effect;
+}
+
+/**
+ * The next step to compensate, last first: a step with a `compensate` that completed or whose
+ * outcome is unknown, and whose compensation has not completed yet.
+ */
 export function nextCompensation(definition: AnySagaDefinition, record: SagaRecord): SagaStep | undefined {
-  const completed = new Set(entriesOf(record, 'stepCompleted').map((entry) => entry.step));
   const compensated = new Set(entriesOf(record, 'compensationCompleted').map((entry) => entry.step));
-  return [...definition.steps]
-    .reverse()
-    .find((step) => step.compensate !== undefined && completed.has(step.name) && !compensated.has(step.name));
+  return [...definition.steps].reverse().find((step) => {
+    if (step.compensate === undefined || compensated.has(step.name)) return false;
+    const { kind } = effectOf(record, step.name);
+    return kind === 'completed' || kind === 'unknown';
+  });
 }
 
 /** How many times `step` was started (or its compensation, with `compensation`). */
@@ -55,9 +81,4 @@ export function storedTimeoutAt(record: SagaRecord, step: string): number | unde
   return entriesOf(record, 'stepStarted').find(
     (entry) => entry.step === step && entry.timeoutAt !== undefined,
   )?.timeoutAt;
-}
-
-/** The output `step` completed with. */
-export function outputOf(record: SagaRecord, step: string): unknown {
-  return entriesOf(record, 'stepCompleted').find((entry) => entry.step === step)?.output;
 }

@@ -1,5 +1,5 @@
-import type { LinkedAbortController } from '@keel/core';
-import { abortReason, isCancelledError } from '@keel/core';
+import type { LinkedAbortController, Timer } from '@keel/core';
+import { abortReason, isCancelledError, linkedAbortController } from '@keel/core';
 import type { AnySagaDefinition } from '../definition/defineSaga.js';
 import { isSagaLeaseLostError, SagaLeaseLostError } from '../errors/errors.js';
 import type { SagaOutcome } from '../orchestrator/sagaOutcome.js';
@@ -14,6 +14,15 @@ export interface LeasedRunDeps extends SagaRunDeps {
   readonly renewEveryMs: number;
 }
 
+/** How a leased run ends when it fails by itself. */
+export interface LeasedRunOptions {
+  /**
+   * How long to keep the lease after the run failed by itself (not stopped) with `error`, so the
+   * saga is not resumed again at once; `undefined` releases it.
+   */
+  readonly holdAfter?: (error: unknown) => number | undefined;
+}
+
 /** Drops this owner's lease, logging (not throwing) when the store is unreachable. */
 export async function releaseLease(deps: LeasedRunDeps, sagaId: string): Promise<void> {
   try {
@@ -23,13 +32,68 @@ export async function releaseLease(deps: LeasedRunDeps, sagaId: string): Promise
   }
 }
 
-async function renew(deps: LeasedRunDeps, sagaId: string, control: LinkedAbortController): Promise<void> {
+async function holdLease(deps: LeasedRunDeps, sagaId: string, ms: number): Promise<void> {
   try {
-    const held = await deps.store.renewLease(sagaId, deps.owner, deps.clock.now() + deps.leaseMs);
-    if (!held) control.abort(new SagaLeaseLostError(sagaId, deps.owner));
+    await deps.store.renewLease(sagaId, deps.owner, deps.clock.now() + ms);
   } catch (error) {
-    deps.logger.warn('Could not renew a saga lease; will retry', { sagaId, owner: deps.owner, error });
+    deps.logger.warn('Could not hold back a failing saga; its lease will expire', { sagaId, error });
   }
+}
+
+/**
+ * Renews the lease every `renewEveryMs` while the run goes on. A renewal that finds the lease
+ * taken over aborts the run at once; renewals that fail (store unreachable) abort it when the
+ * lease would run out before the next renewal could extend it, so an owner never works on a
+ * saga it may no longer hold.
+ */
+function keepLease(deps: LeasedRunDeps, record: SagaRecord, control: LinkedAbortController): () => void {
+  const { clock, store, owner, leaseMs, renewEveryMs, logger } = deps;
+  const { sagaId } = record;
+  let heldUntil = record.lease?.until ?? clock.now() + leaseMs;
+  let stopped = false;
+  let next: Timer | undefined;
+  let expiry: Timer | undefined;
+  const stop = (error: SagaLeaseLostError): void => {
+    if (!stopped) control.abort(error);
+  };
+  const watchExpiry = (): void => {
+    expiry?.cancel();
+    // Backstop for a renewal that hangs: at expiry the lease is no longer ours for sure.
+    expiry = clock.setTimeout(
+      () => stop(new SagaLeaseLostError(sagaId, owner, { reason: 'notRenewed' })),
+      Math.max(0, heldUntil - clock.now()),
+      { keepAlive: false },
+    );
+  };
+  const beat = async (): Promise<void> => {
+    const until = clock.now() + leaseMs;
+    try {
+      const held = await store.renewLease(sagaId, owner, until);
+      if (stopped) return;
+      if (!held) return stop(new SagaLeaseLostError(sagaId, owner));
+      heldUntil = until;
+      watchExpiry();
+    } catch (error) {
+      if (stopped) return;
+      if (clock.now() + renewEveryMs >= heldUntil) {
+        return stop(new SagaLeaseLostError(sagaId, owner, { reason: 'notRenewed', cause: error }));
+      }
+      logger.warn('Could not renew a saga lease; will retry', { sagaId, owner, error });
+    }
+    schedule();
+  };
+  const schedule = (): void => {
+    if (stopped) return;
+    // Not tracked for close(): a renewal landing after the release changes nothing (owner check).
+    next = clock.setTimeout(() => void beat(), renewEveryMs, { keepAlive: false });
+  };
+  watchExpiry();
+  schedule();
+  return () => {
+    stopped = true;
+    next?.cancel();
+    expiry?.cancel();
+  };
 }
 
 function logStop(deps: LeasedRunDeps, record: SagaRecord, error: unknown): void {
@@ -42,29 +106,33 @@ function logStop(deps: LeasedRunDeps, record: SagaRecord, error: unknown): void 
 
 /**
  * Runs a saga whose lease this owner holds: renews the lease while running (aborting the run
- * when it turns out to be lost), logs why a run stopped, and releases the lease at the end.
+ * when it is lost or cannot be renewed), logs why a run stopped, and releases the lease at the
+ * end. Resolves as soon as the final status is stored (the release then goes on, tracked).
  */
 export async function runLeased(
   deps: LeasedRunDeps,
   definition: AnySagaDefinition,
   record: SagaRecord,
-  control: LinkedAbortController,
+  signal: AbortSignal,
+  options: LeasedRunOptions = {},
 ): Promise<SagaOutcome> {
-  const heartbeat = deps.clock.setInterval(
-    () => void renew(deps, record.sagaId, control),
-    deps.renewEveryMs,
-    {
-      keepAlive: false,
-    },
-  );
+  const control = linkedAbortController(signal);
+  const stopHeartbeat = keepLease(deps, record, control);
   try {
-    return outcomeOf(await new SagaRun(deps, definition, record, control.signal).run());
+    const final = await new SagaRun(deps, definition, record, control.signal).run();
+    stopHeartbeat();
+    deps.track(releaseLease(deps, record.sagaId));
+    return outcomeOf(final);
   } catch (error) {
-    const reason = control.signal.aborted ? abortReason(control.signal) : error;
+    stopHeartbeat();
+    const stopped = control.signal.aborted;
+    const reason = stopped ? abortReason(control.signal) : error;
     logStop(deps, record, reason);
+    const hold = stopped ? undefined : options.holdAfter?.(reason);
+    if (hold === undefined) await releaseLease(deps, record.sagaId);
+    else await holdLease(deps, record.sagaId, hold);
     throw reason;
   } finally {
-    heartbeat.cancel();
-    await releaseLease(deps, record.sagaId);
+    control.dispose();
   }
 }

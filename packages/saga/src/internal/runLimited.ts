@@ -3,12 +3,32 @@ import { abortReason, linkedAbortController } from '@keel/core';
 
 /** How a limited call ended when it did not throw the interruption. */
 export type LimitedResult<TResult> =
-  { readonly ok: true; readonly value: TResult } | { readonly ok: false; readonly error: unknown };
+  | { readonly ok: true; readonly value: TResult }
+  | {
+      readonly ok: false;
+      readonly error: unknown;
+      /**
+       * The limit cut the call off while it ran: it may have taken effect (a service can apply a
+       * request whose answer came too late), so its outcome is unknown.
+       */
+      readonly cutOff: boolean;
+    };
 
 /** A time limit and the error it fails with. */
 export interface Limit {
   readonly at: number;
   readonly error: () => unknown;
+}
+
+/** What {@link runLimited} needs besides the call. */
+export interface LimitedCall {
+  readonly clock: Clock;
+  readonly policy: Policy;
+  /** Stops the call without recording anything (shutdown, lease loss, caller abort). */
+  readonly interrupt: AbortSignal;
+  readonly limit: Limit | undefined;
+  /** Told about the call's own promise, which may outlive a cut-off, so shutdown can wait for it. */
+  readonly track: (call: Promise<unknown>) => void;
 }
 
 /**
@@ -17,32 +37,36 @@ export interface Limit {
  * interruption (stop, record nothing) from a failure (record it). Leaves no timer or listener.
  */
 export async function runLimited<TResult>(
-  clock: Clock,
-  policy: Policy,
   fn: (signal: AbortSignal) => PromiseLike<TResult> | TResult,
-  interrupt: AbortSignal,
-  limit: Limit | undefined,
+  { clock, policy, interrupt, limit, track }: LimitedCall,
 ): Promise<LimitedResult<TResult>> {
   if (interrupt.aborted) throw abortReason(interrupt);
   const link = linkedAbortController(interrupt);
   let timer: Timer | undefined;
   let onAbort: (() => void) | undefined;
+  let cutOff = false;
   const stopped = new Promise<never>((_, reject) => {
     onAbort = () => reject(abortReason(link.signal));
     link.signal.addEventListener('abort', onAbort, { once: true });
   });
   if (limit !== undefined) {
-    const fire = (): void => link.abort(limit.error());
     const remaining = limit.at - clock.now();
-    if (remaining <= 0) fire();
-    else timer = clock.setTimeout(fire, remaining);
+    // Past the limit already, the call is never made, so nothing can have taken effect.
+    if (remaining <= 0) link.abort(limit.error());
+    else
+      timer = clock.setTimeout(() => {
+        cutOff = true;
+        link.abort(limit.error());
+      }, remaining);
   }
   try {
-    const value = await Promise.race([policy.execute(({ signal }) => fn(signal), link.signal), stopped]);
+    const call = policy.execute(({ signal }) => fn(signal), link.signal);
+    track(call);
+    const value = await Promise.race([call, stopped]);
     return { ok: true, value };
   } catch (error) {
     if (interrupt.aborted) throw abortReason(interrupt);
-    return { ok: false, error: link.signal.aborted ? abortReason(link.signal) : error };
+    return { ok: false, error: link.signal.aborted ? abortReason(link.signal) : error, cutOff };
   } finally {
     timer?.cancel();
     if (onAbort !== undefined) link.signal.removeEventListener('abort', onAbort);

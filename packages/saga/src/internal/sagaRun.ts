@@ -1,5 +1,11 @@
 import type { Clock, Logger } from '@keel/core';
-import { isConcurrencyError, noopPolicy, TimeoutError } from '@keel/core';
+import {
+  isConcurrencyError,
+  isSerializationError,
+  noopPolicy,
+  throwIfAborted,
+  TimeoutError,
+} from '@keel/core';
 import type { AnySagaDefinition, SagaStep } from '../definition/defineSaga.js';
 import { SagaDeadlineExceededError, SagaLeaseLostError } from '../errors/errors.js';
 import type { SagaEvents } from '../orchestrator/sagaEvents.js';
@@ -10,8 +16,9 @@ import type {
   SagaStatus,
   SagaStore,
 } from '../store/sagaStore.js';
+import { isFinalSagaStatus } from '../store/sagaStore.js';
 import { errorInfo } from './errorInfo.js';
-import { contextBefore, nextCompensation, nextStep, outputOf, startsOf, storedTimeoutAt } from './history.js';
+import { contextBefore, effectOf, nextCompensation, nextStep, startsOf, storedTimeoutAt } from './history.js';
 import type { Limit } from './runLimited.js';
 import { runLimited } from './runLimited.js';
 
@@ -22,12 +29,15 @@ export interface SagaRunDeps {
   readonly logger: Logger;
   readonly owner: string;
   readonly emit: <TName extends keyof SagaEvents>(event: TName, payload: SagaEvents[TName]) => void;
+  /** Told about work that may outlive the run (a step call cut off by a limit), so `close()` waits for it. */
+  readonly track: (work: Promise<unknown>) => void;
 }
 
 /**
  * Drives one saga instance from its stored state to a final status. Every transition is saved
  * (with the record's version, so a lost lease stops the run) before the run acts on it.
- * Rejects without writing when `signal` aborts, leaving the saga for `recover()`.
+ * Rejects without writing when `signal` aborts, leaving the saga for `recover()`; once a final
+ * status is stored it returns it, whatever the signal says.
  */
 export class SagaRun {
   readonly #deps: SagaRunDeps;
@@ -45,11 +55,11 @@ export class SagaRun {
   /** Runs to a final status and returns the final record. */
   async run(): Promise<SagaRecord> {
     for (;;) {
-      this.#signal.throwIfAborted();
       const record = this.#record;
+      if (isFinalSagaStatus(record.status)) return record;
+      throwIfAborted(this.#signal);
       if (record.status === 'running') await this.#advance();
-      else if (record.status === 'compensating') await this.#compensateNext();
-      else return record;
+      else await this.#compensateNext();
     }
   }
 
@@ -63,6 +73,7 @@ export class SagaRun {
     if (step === undefined) return this.#finish('completed', { type: 'sagaCompleted', at: now });
     const { deadlineAt } = this.#record;
     if (deadlineAt !== undefined && deadlineAt <= now) {
+      // A step started before a crash and never finished is compensated too (outcome unknown).
       const error = errorInfo(new SagaDeadlineExceededError(this.#record.sagaId, deadlineAt, now));
       await this.#write({ status: 'compensating', error }, [{ type: 'deadlineExceeded', at: now, error }]);
       this.#deps.emit('compensating', { ...this.#base, error });
@@ -73,9 +84,16 @@ export class SagaRun {
 
   async #runStep(step: SagaStep, now: number): Promise<void> {
     const record = this.#record;
-    const attempt = startsOf(record, step.name) + 1;
+    const started = startsOf(record, step.name);
     const timeoutAt =
       storedTimeoutAt(record, step.name) ?? (step.timeoutMs === undefined ? undefined : now + step.timeoutMs);
+    const limit = this.#limitFor(step, timeoutAt);
+    if (started > 0 && limit !== undefined && limit.at <= now) {
+      // Started before a crash and out of time now: it may have taken effect, so it is not run
+      // again but fails with an unknown outcome and is compensated.
+      return this.#failStep(step, started, limit.error(), now, true);
+    }
+    const attempt = started + 1;
     await this.#write({}, [
       {
         type: 'stepStarted',
@@ -89,31 +107,53 @@ export class SagaRun {
     const context = contextBefore(this.#definition, record, step.name);
     const key = `${record.sagaId}/${step.name}`;
     const result = await runLimited(
-      this.#deps.clock,
-      step.retry ?? noopPolicy,
       this.#logged(step.name, 'Saga step attempt failed', (signal) =>
         step.run({ ...this.#base, input: record.input, context, idempotencyKey: key, attempt, signal }),
       ),
-      this.#signal,
-      this.#limitFor(step, timeoutAt),
+      { ...this.#limited(step.retry), limit },
     );
     const at = this.#deps.clock.now();
-    if (result.ok) {
-      const output = result.value;
+    if (result.ok) return this.#completeStep(step, attempt, result.value, at);
+    return this.#failStep(step, attempt, result.error, at, result.cutOff);
+  }
+
+  async #completeStep(step: SagaStep, attempt: number, output: unknown, at: number): Promise<void> {
+    try {
       await this.#write({}, [{ type: 'stepCompleted', at, step: step.name, output }]);
-      this.#deps.emit('stepCompleted', { ...this.#base, step: step.name, attempt, output });
-      return;
+    } catch (error) {
+      // The step took effect but its output cannot be stored: fail it (compensating it with an
+      // unknown outcome) rather than leave the saga running to fail again on every recover().
+      if (!isSerializationError(error)) throw error;
+      return this.#failStep(step, attempt, error, at, true);
     }
-    const error = errorInfo(result.error);
+    const stored = this.#record.history[this.#record.history.length - 1];
+    const kept = stored?.type === 'stepCompleted' ? stored.output : output;
+    this.#deps.emit('stepCompleted', { ...this.#base, step: step.name, attempt, output: kept });
+  }
+
+  async #failStep(
+    step: SagaStep,
+    attempt: number,
+    cause: unknown,
+    at: number,
+    outcomeUnknown: boolean,
+  ): Promise<void> {
+    const error = errorInfo(cause);
     this.#deps.logger.warn('Saga step failed; compensating the completed steps', {
       ...this.#fields(step.name),
-      error: result.error,
+      outcomeUnknown,
+      error: cause,
     });
     await this.#write({ status: 'compensating', error }, [
-      { type: 'stepFailed', at, step: step.name, error },
+      { type: 'stepFailed', at, step: step.name, error, ...(outcomeUnknown ? { outcomeUnknown } : {}) },
     ]);
     this.#deps.emit('stepFailed', { ...this.#base, step: step.name, attempt, error });
     this.#deps.emit('compensating', { ...this.#base, error });
+  }
+
+  #limited(policy: SagaStep['retry']) {
+    const { clock, track } = this.#deps;
+    return { clock, policy: policy ?? noopPolicy, interrupt: this.#signal, track };
   }
 
   #limitFor(step: SagaStep, timeoutAt: number | undefined): Limit | undefined {
@@ -138,22 +178,24 @@ export class SagaRun {
     const attempt = startsOf(record, step.name, true) + 1;
     await this.#write({}, [{ type: 'compensationStarted', at: now, step: step.name, attempt }]);
     this.#deps.emit('compensationStarted', { ...this.#base, step: step.name, attempt });
+    const effect = effectOf(record, step.name);
+    const key = `${record.sagaId}/${step.name}`;
     const base = {
       ...this.#base,
       input: record.input,
       context: contextBefore(this.#definition, record, step.name),
-      output: outputOf(record, step.name),
-      idempotencyKey: `${record.sagaId}/${step.name}/compensate`,
+      ...(effect.kind === 'completed'
+        ? { outcome: 'completed' as const, output: effect.output }
+        : { outcome: 'unknown' as const, output: undefined }),
+      idempotencyKey: `${key}/compensate`,
+      runIdempotencyKey: key,
       attempt,
     };
     const result = await runLimited(
-      this.#deps.clock,
-      step.compensationRetry ?? step.retry ?? noopPolicy,
       this.#logged(step.name, 'Saga compensation attempt failed', (signal) =>
         step.compensate!({ ...base, signal }),
       ),
-      this.#signal,
-      undefined,
+      { ...this.#limited(step.compensationRetry ?? step.retry), limit: undefined },
     );
     const at = this.#deps.clock.now();
     if (result.ok) {

@@ -110,3 +110,23 @@ export function orderSaga(services: OrderServices, options: { retry?: Policy; ti
     .step('pay', step(services.payments))
     .step('ship', { run: ({ idempotencyKey }) => services.shipping.do(idempotencyKey), ...extra });
 }
+
+/** Aborts `controller` with `reason` after `ticks` microtask turns (0: at once, synchronously). */
+export async function abortAfterTicks(
+  controller: AbortController,
+  ticks: number,
+  reason: unknown,
+): Promise<void> {
+  for (let tick = 0; tick < ticks; tick++) await Promise.resolve();
+  controller.abort(reason);
+}
+
+/** Settles `promise` into a value or an error, never rejecting. */
+export function settle<T>(
+  promise: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}

@@ -1,4 +1,4 @@
-import { ManualClock } from '@keel/core';
+import { isCancelledError, ManualClock } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defineSaga } from '../definition/defineSaga.js';
@@ -197,7 +197,10 @@ describe('SagaOrchestrator: leases', () => {
     ]);
     const failed = (await store.get('x'))?.history.find((entry) => entry.type === 'stepFailed');
     expect(failed?.at).toBe(3_000);
-    expect(isSimulatedCrashError(await crashed)).toBe(true);
+    // The crashed process could not renew its lease, so it stopped before the lease ran out.
+    const stopped = await crashed;
+    expect(isSagaLeaseLostError(stopped)).toBe(true);
+    expect(isSimulatedCrashError((stopped as Error).cause)).toBe(true);
   });
 
   it('compensates a saga whose deadline passed while no process was running it', async () => {
@@ -223,5 +226,128 @@ describe('SagaOrchestrator: leases', () => {
       { status: 'compensated', error: { code: 'SAGA_DEADLINE_EXCEEDED' } },
     ]);
     expect(runsOfB).toBe(1);
+  });
+});
+
+/** A store whose lease renewals can be made to hang, as a stalled connection would. */
+class StallingStore extends InMemorySagaStore {
+  stalled = false;
+  override renewLease(sagaId: string, owner: string, until: number): Promise<boolean> {
+    if (this.stalled) return new Promise<boolean>(() => {});
+    return super.renewLease(sagaId, owner, until);
+  }
+}
+
+describe('SagaOrchestrator: renewals that fail', () => {
+  it('aborts the running step when renewals keep failing, before the lease runs out', async () => {
+    const clock = new ManualClock(0);
+    const store = new PartitionedStore();
+    const signals: AbortSignal[] = [];
+    const saga = defineSaga('slow').step('work', {
+      run: ({ signal }) => {
+        signals.push(signal);
+        return clock.sleep(60_000, signal);
+      },
+    });
+    const one = new SagaOrchestrator(store, [saga], { clock, leaseMs: 3_000, owner: 'one' });
+    const first = one.start('slow', undefined, { sagaId: 'x' }).catch((error: unknown) => error);
+    await clock.tickAsync(10);
+    store.partitioned = true;
+    await clock.tickAsync(1_000); // t = 1010: one renewal failed, the lease (until 3000) still holds
+    expect(signals[0]?.aborted).toBe(false);
+    await clock.tickAsync(1_000); // t = 2010: another failed; the next could only come at expiry
+    expect(signals[0]?.aborted).toBe(true);
+    const stopped = await first;
+    expect(isSagaLeaseLostError(stopped)).toBe(true);
+    expect(stopped).toMatchObject({ reason: 'notRenewed', cause: { message: 'network unreachable' } });
+    store.partitioned = false;
+    const two = new SagaOrchestrator(store, [saga], { clock, leaseMs: 3_000, owner: 'two' });
+    const recovering = two.recover();
+    await clock.tickAsync(60_000);
+    expect((await recovering).outcomes.map((outcome) => outcome.status)).toEqual(['completed']);
+  });
+
+  it('keeps working through a failed renewal that the next renewal makes good', async () => {
+    const clock = new ManualClock(0);
+    const store = new PartitionedStore();
+    const runs: string[] = [];
+    const one = new SagaOrchestrator(store, [slowSaga(clock, 5_000, runs)], { clock, leaseMs: 3_000 });
+    const done = one.start('slow', undefined, { sagaId: 'x' });
+    await clock.tickAsync(10);
+    store.partitioned = true;
+    await clock.tickAsync(1_000);
+    store.partitioned = false;
+    await clock.tickAsync(5_000);
+    expect((await done).status).toBe('completed');
+    expect(runs).toEqual(['x/work']);
+  });
+
+  it('aborts the running step when the lease runs out while a renewal hangs', async () => {
+    const clock = new ManualClock(0);
+    const store = new StallingStore();
+    const signals: AbortSignal[] = [];
+    const saga = defineSaga('slow').step('work', {
+      run: ({ signal }) => {
+        signals.push(signal);
+        return clock.sleep(60_000, signal);
+      },
+    });
+    const one = new SagaOrchestrator(store, [saga], { clock, leaseMs: 3_000, owner: 'one' });
+    const first = one.start('slow', undefined, { sagaId: 'x' }).catch((error: unknown) => error);
+    await clock.tickAsync(10);
+    store.stalled = true;
+    await clock.tickAsync(2_900); // t = 2910: the renewal at 1010 never answered
+    expect(signals[0]?.aborted).toBe(false);
+    await clock.tickAsync(200); // past the lease's end (3000)
+    expect(signals[0]?.aborted).toBe(true);
+    expect(await first).toMatchObject({ code: 'SAGA_LEASE_LOST', reason: 'notRenewed' });
+    await one.close();
+  });
+});
+
+describe('SagaOrchestrator: close()', () => {
+  it('aborts the running step and waits until the step itself has settled', async () => {
+    const clock = new ManualClock(0);
+    let finish: (() => void) | undefined;
+    let stepSignal: AbortSignal | undefined;
+    const saga = defineSaga('stubborn').step('work', {
+      // Ignores its signal: close() must still wait for it.
+      run: ({ signal }) => {
+        stepSignal = signal;
+        return new Promise<void>((resolve) => (finish = resolve));
+      },
+    });
+    const orchestrator = new SagaOrchestrator(new InMemorySagaStore(), [saga], { clock });
+    const started = orchestrator.start('stubborn', undefined).catch((error: unknown) => error);
+    await clock.tickAsync(10);
+    let closed = false;
+    const closing = orchestrator.close().then(() => (closed = true));
+    await clock.tickAsync(10_000);
+    expect(stepSignal?.aborted).toBe(true);
+    expect(isCancelledError(await started)).toBe(true);
+    expect(closed).toBe(false);
+    finish!();
+    await closing;
+    expect(closed).toBe(true);
+  });
+
+  it('waits for a step call that its timeout cut off and that is still running', async () => {
+    const clock = new ManualClock(0);
+    let finish: (() => void) | undefined;
+    const saga = defineSaga('late').step('work', {
+      run: () => new Promise<void>((resolve) => (finish = resolve)),
+      timeoutMs: 100,
+    });
+    const orchestrator = new SagaOrchestrator(new InMemorySagaStore(), [saga], { clock });
+    const outcome = orchestrator.start('late', undefined);
+    await clock.tickAsync(100);
+    expect((await outcome).status).toBe('compensated');
+    let closed = false;
+    const closing = orchestrator.close().then(() => (closed = true));
+    await clock.tickAsync(1_000);
+    expect(closed).toBe(false);
+    finish!();
+    await closing;
+    expect(closed).toBe(true);
   });
 });

@@ -1,51 +1,59 @@
-import type { LinkedAbortController } from '@keel/core';
 import {
   CancelledError,
-  linkedAbortController,
+  isConcurrencyError,
   newId,
   NotFoundError,
   parse,
+  raceAbort,
   throwIfAborted,
 } from '@keel/core';
 import type { AnySagaDefinition, SagaContextOf, SagaInputOf } from '../definition/defineSaga.js';
 import { SagaConfigError, SagaIdConflictError, UnknownSagaError } from '../errors/errors.js';
-import type { LeasedRunDeps } from '../internal/leasedRun.js';
+import type { LeasedRunDeps, LeasedRunOptions } from '../internal/leasedRun.js';
 import { releaseLease, runLeased } from '../internal/leasedRun.js';
-import type { SagaQuery, SagaRecord, SagaStore } from '../store/sagaStore.js';
-import { isFinalSagaStatus } from '../store/sagaStore.js';
-import { SagaEventSource } from './sagaEventSource.js';
 import { newSagaRecord } from '../internal/newSagaRecord.js';
+import type { SharedTask } from '../internal/sharedTask.js';
+import { TaskScope } from '../internal/taskScope.js';
+import type { SagaClaimCursor, SagaQuery, SagaRecord, SagaStore } from '../store/sagaStore.js';
+import { isFinalSagaStatus } from '../store/sagaStore.js';
+import type { SagaRecoveryReport } from './recoverPass.js';
+import { recoverPass } from './recoverPass.js';
+import { SagaEventSource } from './sagaEventSource.js';
 import type { SagaOutcome, SagaStatusView } from './sagaOutcome.js';
 import { outcomeOf, statusOf } from './sagaOutcome.js';
 import type { ResolvedOrchestratorOptions, SagaOrchestratorOptions } from './sagaOrchestratorOptions.js';
-import { resolveOrchestratorOptions } from './sagaOrchestratorOptions.js';
+import {
+  assertCallOptions,
+  assertOrchestratorPorts,
+  resolveOrchestratorOptions,
+} from './sagaOrchestratorOptions.js';
+
+export type { SagaRecoveryReport } from './recoverPass.js';
 
 /** The definition among `TSaga` whose name is `TName`. */
 type Named<TSaga extends AnySagaDefinition, TName> = Extract<TSaga, { readonly name: TName }>;
 
 /** Options of {@link SagaOrchestrator.start}. */
 export interface StartSagaOptions {
-  /** The saga's id: starting twice with one id runs the saga once. @default a new UUID v7 */
-  sagaId?: string;
   /**
-   * Stops this orchestrator's work on the saga (and the wait for it); the saga stays
-   * unfinished in the store and `recover()` or another `start` with its id resumes it.
+   * The saga's id: starting twice with one id runs the saga once. A non-empty string without
+   * NUL characters or lone surrogates.
+   * @default a new UUID v7
    */
-  signal?: AbortSignal;
+  sagaId?: string | undefined;
+  /**
+   * Ends this caller's wait with the abort reason (unless the saga's final status is already
+   * stored: then the caller gets the outcome). When every caller waiting for the saga in this
+   * orchestrator has aborted, the run stops too: the saga stays unfinished in the store, its
+   * lease released, and `recover()` or another `start` with its id resumes it.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** Options of {@link SagaOrchestrator.recover} and {@link SagaOrchestrator.resume}. */
 export interface RecoverSagasOptions {
-  /** Stops the recovered runs as {@link StartSagaOptions.signal} does. */
-  signal?: AbortSignal;
-}
-
-/** What one {@link SagaOrchestrator.recover} call did. */
-export interface SagaRecoveryReport {
-  /** The sagas this call resumed and ran to a final status. */
-  readonly outcomes: readonly SagaOutcome[];
-  /** The sagas it resumed that stopped again (lease lost, store failure, abort), with why. */
-  readonly interrupted: readonly { readonly sagaId: string; readonly error: unknown }[];
+  /** Ends the wait and stops the runs as {@link StartSagaOptions.signal} does. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -64,20 +72,24 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
   readonly #store: SagaStore;
   readonly #options: ResolvedOrchestratorOptions;
   readonly #definitions = new Map<string, AnySagaDefinition>();
-  readonly #starts = new Map<string, Promise<SagaOutcome>>();
-  readonly #runs = new Map<string, Promise<SagaOutcome>>();
-  readonly #active = new Set<LinkedAbortController>();
+  readonly #starts = new Map<string, SharedTask<SagaOutcome>>();
+  readonly #resumes = new Map<string, SharedTask<SagaOutcome>>();
+  readonly #runs = new Map<string, SharedTask<SagaOutcome>>();
+  /** Consecutive failures of sagas resumed by `recover()`, for their backoff. */
+  readonly #failures = new Map<string, number>();
+  readonly #scope = new TaskScope();
   readonly #runDeps: LeasedRunDeps;
-  #closed = false;
 
   /**
    * @param store Where saga state lives; share it between orchestrators to share the work.
    * @param sagas The definitions this orchestrator can run (and recover), by unique name.
-   * @throws {SagaConfigError} on two definitions with one name or an option out of range.
+   * @throws {ValidationError} when the store is not a `SagaStore` or an option is out of range.
+   * @throws {SagaConfigError} on two definitions with one name.
    */
-  constructor(store: SagaStore, sagas: readonly TSaga[], options: SagaOrchestratorOptions = {}) {
+  constructor(store: SagaStore, sagas: readonly TSaga[], options?: SagaOrchestratorOptions) {
     const resolved = resolveOrchestratorOptions(options);
     super(resolved.logger);
+    assertOrchestratorPorts(store, sagas);
     this.#store = store;
     this.#options = resolved;
     for (const saga of sagas) {
@@ -89,7 +101,16 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
       this.#definitions.set(saga.name, saga);
     }
     const { clock, logger, owner, leaseMs, renewEveryMs } = this.#options;
-    this.#runDeps = { store, clock, logger, owner, leaseMs, renewEveryMs, emit: this.events.emit };
+    this.#runDeps = {
+      store,
+      clock,
+      logger,
+      owner,
+      leaseMs,
+      renewEveryMs,
+      emit: this.events.emit,
+      track: (work) => this.#scope.track(work),
+    };
   }
 
   /** This orchestrator's lease owner id. */
@@ -100,38 +121,34 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
   /**
    * Starts the saga `name` (or joins it, when `sagaId` is already known) and resolves with its
    * outcome: `completed`, `compensated` or `failed`. A step failure does not reject; a store
-   * failure, a lost lease or an abort does, leaving the saga for `recover()`.
+   * failure, a lost lease or an abort does, leaving the saga for `recover()`. Once the final
+   * status is stored, the caller gets the outcome, whatever happens to its signal.
    *
    * @throws {UnknownSagaError} when `name` is not registered.
-   * @throws {ValidationError} when the definition has an input schema and `input` fails it.
+   * @throws {ValidationError} when the definition has an input schema and `input` fails it, or
+   *   an option is invalid.
+   * @throws {SerializationError} (from `@keel/core`) when `input` cannot be stored; nothing is.
    * @throws {SagaIdConflictError} when `sagaId` belongs to a saga of another name.
    */
   start<TName extends TSaga['name']>(
     name: TName,
     input: SagaInputOf<Named<TSaga, TName>>,
-    options: StartSagaOptions = {},
+    options?: StartSagaOptions,
   ): Promise<SagaOutcome<SagaContextOf<Named<TSaga, TName>>>> {
     try {
-      throwIfAborted(options.signal);
+      assertCallOptions('start', options);
+      throwIfAborted(options?.signal);
       this.#checkOpen();
       const definition = this.#definition(name);
       const value = definition.inputSchema
         ? parse(definition.inputSchema, input, { subject: `input of saga "${name}"` })
         : input;
-      const sagaId = options.sagaId ?? newId();
-      let promise = this.#starts.get(sagaId);
-      if (promise === undefined) {
-        promise = this.#scoped(options.signal, ({ signal }) =>
-          this.#startOrJoin(definition, sagaId, value, signal),
-        );
-        const started = promise;
-        void started.then(
-          () => this.#forget(this.#starts, sagaId, started),
-          () => this.#forget(this.#starts, sagaId, started),
-        );
-        this.#starts.set(sagaId, promise);
-      }
-      return promise as Promise<SagaOutcome<SagaContextOf<Named<TSaga, TName>>>>;
+      const sagaId = options?.sagaId ?? newId();
+      // Keyed by name too: a start of another saga with this id must get its conflict error.
+      const task = this.#scope.shared(this.#starts, `${name}\u0000${sagaId}`, (signal) =>
+        this.#startOrJoin(definition, sagaId, value, signal),
+      );
+      return task.join(options?.signal) as Promise<SagaOutcome<SagaContextOf<Named<TSaga, TName>>>>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -139,65 +156,50 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
 
   /**
    * Resumes every unfinished saga this orchestrator can run whose lease is free or expired,
-   * from its stored history: a started step runs again with the same idempotency key, a
-   * compensation in progress continues. Safe to call from many orchestrators at once.
+   * from its stored history: a started step runs again with the same idempotency key (or, when
+   * its timeout or the deadline has passed meanwhile, is compensated with an unknown outcome), a
+   * compensation in progress continues. One call pages forward through all of them, oldest
+   * first, running up to `recoverBatchSize` at once, so every unfinished saga is reached however
+   * the others behave. Safe to call from many orchestrators at once. An abort (or `close()`)
+   * stops the pass: it claims nothing more and resolves once its runs have stopped, listing them
+   * as interrupted.
+   * @throws the abort reason when `signal` is already aborted; a store error when a claim fails.
    */
-  async recover(options: RecoverSagasOptions = {}): Promise<SagaRecoveryReport> {
-    throwIfAborted(options.signal);
+  async recover(options?: RecoverSagasOptions): Promise<SagaRecoveryReport> {
+    assertCallOptions('recover', options);
+    throwIfAborted(options?.signal);
     this.#checkOpen();
-    const outcomes: SagaOutcome[] = [];
-    const interrupted: { sagaId: string; error: unknown }[] = [];
-    const seen = new Set<string>();
-    const { clock, owner, leaseMs, recoverBatchSize } = this.#options;
-    for (;;) {
-      const now = clock.now();
-      const claimed = await this.#store.claimUnfinished({
-        owner,
-        until: now + leaseMs,
-        now,
-        limit: recoverBatchSize,
-        sagaNames: [...this.#definitions.keys()],
-      });
-      const fresh = claimed.filter((record) => !seen.has(record.sagaId));
-      await Promise.all(
-        claimed
-          .filter((record) => seen.has(record.sagaId))
-          .map((record) => releaseLease(this.#runDeps, record.sagaId)),
-      );
-      const runs = fresh.map((record) => {
-        seen.add(record.sagaId);
-        return this.#scoped(options.signal, ({ signal }) =>
-          this.#execute(this.#definition(record.sagaName), record, signal),
-        );
-      });
-      (await Promise.allSettled(runs)).forEach((result, index) => {
-        if (result.status === 'fulfilled') outcomes.push(result.value);
-        else interrupted.push({ sagaId: fresh[index]!.sagaId, error: result.reason });
-      });
-      if (claimed.length < recoverBatchSize || fresh.length === 0) return { outcomes, interrupted };
-    }
+    const pass = this.#scope.task((signal) =>
+      recoverPass(
+        {
+          batchSize: this.#options.recoverBatchSize,
+          claim: (limit, after) => this.#claim(limit, after),
+          resume: (record) => this.#recoverOne(record, signal),
+          release: (record) => this.#scope.track(releaseLease(this.#runDeps, record.sagaId)),
+        },
+        signal,
+      ),
+    );
+    return pass.join(options?.signal);
   }
 
   /**
    * Resumes one saga: an unfinished one as `recover()` would; a `failed` one (a compensation
    * kept failing) by retrying its compensation, once an operator fixed the cause; a finished
-   * one just reports its outcome.
+   * one just reports its outcome. Concurrent calls for one saga, here or in other
+   * orchestrators, all get its outcome; the compensation runs once.
    * @throws {NotFoundError} when there is no saga with this id.
    */
-  async resume(sagaId: string, options: RecoverSagasOptions = {}): Promise<SagaOutcome> {
-    throwIfAborted(options.signal);
-    this.#checkOpen();
-    let record = await this.#require(sagaId);
-    const definition = this.#definition(record.sagaName);
-    if (record.status === 'failed') {
-      const at = this.#options.clock.now();
-      const history = [...record.history, { type: 'compensationResumed' as const, at }];
-      record = await this.#store.save(
-        { ...record, status: 'compensating', history, updatedAt: at },
-        record.version,
-      );
+  resume(sagaId: string, options?: RecoverSagasOptions): Promise<SagaOutcome> {
+    try {
+      assertCallOptions('resume', options);
+      throwIfAborted(options?.signal);
+      this.#checkOpen();
+      const task = this.#scope.shared(this.#resumes, sagaId, (signal) => this.#resumeFailed(sagaId, signal));
+      return task.join(options?.signal);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.#scoped(options.signal, ({ signal }) => this.#resumeOrWait(definition, record, signal));
   }
 
   /** The stored record of a saga, with its full history, or `undefined`. */
@@ -218,15 +220,15 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
 
   /**
    * Stops every saga this orchestrator is running (they stay unfinished in the store, their
-   * leases released for `recover()` elsewhere) and waits for them to stop. Idempotent.
+   * leases released for `recover()` elsewhere) by aborting their steps' signals, and waits until
+   * everything has stopped: the runs, the step and compensation calls still in flight (a step
+   * that ignores its signal delays `close()` until it settles) and the lease releases.
+   * Pending `start`, `resume` and `recover` calls reject with a `CancelledError`. Idempotent.
    */
-  async close(): Promise<void> {
-    this.#closed = true;
-    const reason = new CancelledError(
-      'The saga orchestrator was closed; unfinished sagas resume with recover().',
+  close(): Promise<void> {
+    return this.#scope.close(
+      new CancelledError('The saga orchestrator was closed; unfinished sagas resume with recover().'),
     );
-    for (const control of this.#active) control.abort(reason);
-    await Promise.allSettled([...this.#runs.values(), ...this.#starts.values()]);
   }
 
   /** Same as {@link SagaOrchestrator.close}. */
@@ -238,7 +240,7 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
     definition: AnySagaDefinition,
     sagaId: string,
     input: unknown,
-    signal: AbortSignal | undefined,
+    signal: AbortSignal,
   ): Promise<SagaOutcome> {
     const now = this.#options.clock.now();
     const lease = { owner: this.#options.owner, until: now + this.#options.leaseMs };
@@ -246,61 +248,104 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
     const { created, record: stored } = await this.#store.create(record);
     if (created) {
       this.events.emit('sagaStarted', { sagaId, sagaName: definition.name, at: now });
-      return this.#execute(definition, stored, signal);
+      return this.#execute(definition, stored).join(signal);
     }
     if (stored.sagaName !== definition.name)
       throw new SagaIdConflictError(sagaId, stored.sagaName, definition.name);
     return this.#resumeOrWait(definition, stored, signal);
   }
 
+  /** Moves a `failed` saga back to compensating (once, whoever else tries), then resumes it. */
+  async #resumeFailed(sagaId: string, signal: AbortSignal): Promise<SagaOutcome> {
+    let record = await this.#require(sagaId);
+    const definition = this.#definition(record.sagaName);
+    if (record.status === 'failed') {
+      const at = this.#options.clock.now();
+      const history = [...record.history, { type: 'compensationResumed' as const, at }];
+      try {
+        record = await this.#store.save(
+          { ...record, status: 'compensating', history, updatedAt: at },
+          record.version,
+        );
+      } catch (error) {
+        // Someone else resumed it (or is running it) first: wait for that outcome instead.
+        if (!isConcurrencyError(error)) throw error;
+        record = await this.#require(sagaId);
+      }
+    }
+    return this.#resumeOrWait(definition, record, signal);
+  }
+
   /** Runs the saga here if its lease is free, else waits for whoever holds it to finish. */
   async #resumeOrWait(
     definition: AnySagaDefinition,
     record: SagaRecord,
-    signal?: AbortSignal,
+    signal: AbortSignal,
   ): Promise<SagaOutcome> {
     const { clock, owner, leaseMs, pollIntervalMs } = this.#options;
     for (let current = record; ; current = await this.#require(record.sagaId)) {
       if (isFinalSagaStatus(current.status)) return outcomeOf(current);
+      throwIfAborted(signal);
       const running = this.#runs.get(current.sagaId);
-      if (running !== undefined) return running;
+      if (running !== undefined && !running.stopping) return running.join(signal);
+      if (running !== undefined) {
+        await raceAbort(running.settled, signal);
+        continue;
+      }
       const now = clock.now();
       const leased = await this.#store.tryAcquireLease(current.sagaId, owner, now + leaseMs, now);
-      if (leased !== undefined) return this.#execute(definition, leased, signal);
+      if (leased !== undefined) return this.#execute(definition, leased).join(signal);
       await clock.sleep(pollIntervalMs, signal);
     }
   }
 
+  #claim(limit: number, after: SagaClaimCursor | undefined): Promise<SagaRecord[]> {
+    const { clock, owner, leaseMs } = this.#options;
+    const now = clock.now();
+    return this.#store.claimUnfinished({
+      owner,
+      until: now + leaseMs,
+      now,
+      limit,
+      sagaNames: [...this.#definitions.keys()],
+      ...(after === undefined ? {} : { after }),
+    });
+  }
+
+  /** Runs a claimed saga; when it fails by itself, keeps it back for a growing while. */
+  #recoverOne(record: SagaRecord, signal: AbortSignal): Promise<SagaOutcome> {
+    const definition = this.#definitions.get(record.sagaName);
+    if (definition === undefined) {
+      this.#scope.track(releaseLease(this.#runDeps, record.sagaId));
+      return Promise.reject(new UnknownSagaError(record.sagaName, [...this.#definitions.keys()]));
+    }
+    const { recoverBackoffMs, recoverBackoffMaxMs } = this.#options;
+    const holdAfter = (): number => {
+      const failures = (this.#failures.get(record.sagaId) ?? 0) + 1;
+      this.#failures.set(record.sagaId, failures);
+      return Math.min(recoverBackoffMaxMs, recoverBackoffMs * 2 ** (failures - 1));
+    };
+    return this.#execute(definition, record, { holdAfter }).join(signal);
+  }
+
+  /** Starts a run of a saga whose lease this orchestrator just acquired. */
   #execute(
     definition: AnySagaDefinition,
     record: SagaRecord,
-    signal: AbortSignal | undefined,
-  ): Promise<SagaOutcome> {
-    const promise = this.#scoped(signal, (scope) => runLeased(this.#runDeps, definition, record, scope));
-    this.#runs.set(record.sagaId, promise);
-    const forget = (): void => this.#forget(this.#runs, record.sagaId, promise);
-    void promise.then(forget, forget);
-    return promise;
-  }
-
-  /** Runs `task` under a signal that follows `signal` and is aborted by {@link close}. */
-  async #scoped<TResult>(
-    signal: AbortSignal | undefined,
-    task: (control: LinkedAbortController) => Promise<TResult>,
-  ): Promise<TResult> {
-    const control = linkedAbortController(signal);
-    this.#active.add(control);
-    try {
-      return await task(control);
-    } finally {
-      control.dispose();
-      this.#active.delete(control);
-    }
-  }
-
-  /** Removes `key` from `map` if it still maps to `promise` (a newer entry is kept). */
-  #forget(map: Map<string, Promise<SagaOutcome>>, key: string, promise: Promise<SagaOutcome>): void {
-    if (map.get(key) === promise) map.delete(key);
+    options: LeasedRunOptions = {},
+  ): SharedTask<SagaOutcome> {
+    const { sagaId } = record;
+    const task: SharedTask<SagaOutcome> = this.#scope.task(async (signal) => {
+      try {
+        const outcome = await runLeased(this.#runDeps, definition, record, signal, options);
+        this.#failures.delete(sagaId);
+        return outcome;
+      } finally {
+        if (this.#runs.get(sagaId) === task) this.#runs.delete(sagaId);
+      }
+    });
+    this.#runs.set(sagaId, task);
+    return task;
   }
 
   #definition(name: string): AnySagaDefinition {
@@ -316,6 +361,7 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new CancelledError('The saga orchestrator is closed; create a new one.');
+    if (this.#scope.signal.aborted)
+      throw new CancelledError('The saga orchestrator is closed; create a new one.');
   }
 }

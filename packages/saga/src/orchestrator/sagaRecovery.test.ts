@@ -1,9 +1,11 @@
 import { ManualClock } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { defineSaga } from '../definition/defineSaga.js';
 import { orderSaga, orderServices } from '../internal/testKit.js';
 import type { OrderServices } from '../internal/testKit.js';
 import { InMemorySagaStore } from '../store/inMemorySagaStore.js';
+import type { SagaStore } from '../store/sagaStore.js';
 import { CrashingSagaStore, isSimulatedCrashError } from '../testing/crashingSagaStore.js';
 import type { CrashPlan } from '../testing/crashingSagaStore.js';
 import { SagaOrchestrator } from './sagaOrchestrator.js';
@@ -165,4 +167,102 @@ describe('SagaOrchestrator: crash recovery', () => {
     expect(w.services.inventory.calls.filter((call) => call.startsWith('undo'))).toHaveLength(1);
     expect([...w.services.orders.undone.keys()]).toEqual(['s-1/create']);
   });
+});
+
+describe('SagaOrchestrator: crash recovery of a resume()', () => {
+  /** A saga left `failed` by a compensation that failed once. */
+  async function failedWorld() {
+    const w = world(true);
+    w.services.inventory.failUndoNext = 1;
+    const outcome = await orchestratorOn(w, w.store, 'first').start('order', input, { sagaId: 's-1' });
+    expect(outcome.status).toBe('failed');
+    return w;
+  }
+
+  for (const mode of ['before', 'after'] as const) {
+    it(`ends compensated after a crash ${mode} any write of a resume, resumed again by recover() or resume()`, async () => {
+      const dry = await failedWorld();
+      const counting = new CrashingSagaStore(dry.store);
+      await orchestratorOn(dry, counting, 'dry').resume('s-1');
+      expect(counting.writes).toBeGreaterThan(3);
+      for (let atWrite = 1; atWrite <= counting.writes; atWrite++) {
+        const w = await failedWorld();
+        const crashing = new CrashingSagaStore(w.store, { atWrite, mode });
+        const crash = await orchestratorOn(w, crashing, 'dies')
+          .resume('s-1')
+          .catch((error: unknown) => error);
+        expect(isSimulatedCrashError(crash)).toBe(true);
+        await w.clock.tickAsync(LEASE_MS);
+        const survivor = orchestratorOn(w, w.store, 'survivor');
+        await survivor.recover();
+        expect((await survivor.resume('s-1')).status).toBe('compensated');
+        expect([...w.services.orders.undone.keys()]).toEqual(['s-1/create']);
+        expect([...w.services.inventory.undone.keys()]).toEqual(['s-1/reserve']);
+        expect(count(w.services.orders, 'undo')).toBeLessThanOrEqual(2);
+      }
+    });
+  }
+});
+
+describe('SagaOrchestrator: crash recovery of a step that times out', () => {
+  function timedWorld() {
+    const clock = new ManualClock(0);
+    const store = new InMemorySagaStore();
+    const compensations: string[] = [];
+    let charges = 0;
+    const saga = defineSaga('timed')
+      .step('reserve', {
+        run: () => 'r',
+        compensate: ({ outcome }) => void compensations.push(`reserve:${outcome}`),
+      })
+      .step('charge', {
+        run: async ({ signal }) => {
+          charges++;
+          await clock.sleep(10_000, signal);
+        },
+        compensate: ({ outcome }) => void compensations.push(`charge:${outcome}`),
+        timeoutMs: 3_000,
+      })
+      .step('ship', { run: () => 's' });
+    const orchestrator = (target: SagaStore, owner: string) =>
+      new SagaOrchestrator(target, [saga], { clock, leaseMs: LEASE_MS, owner });
+    return { clock, store, compensations, orchestrator, charges: () => charges };
+  }
+
+  for (const mode of ['before', 'after'] as const) {
+    it(`ends compensated, the timed-out step compensated once known to have started, after a crash ${mode} any write`, async () => {
+      const dry = timedWorld();
+      const counting = new CrashingSagaStore(dry.store);
+      const running = dry.orchestrator(counting, 'dry').start('timed', undefined, { sagaId: 't' });
+      await dry.clock.tickAsync(3_000);
+      expect((await running).status).toBe('compensated');
+      for (let atWrite = 1; atWrite <= counting.writes; atWrite++) {
+        const w = timedWorld();
+        const crashing = new CrashingSagaStore(w.store, { atWrite, mode });
+        const doomed = w.orchestrator(crashing, 'dies');
+        const first = doomed.start('timed', undefined, { sagaId: 't' }).catch((error: unknown) => error);
+        await w.clock.tickAsync(20_000);
+        await first;
+        await doomed.close();
+        const recovering = w.orchestrator(w.store, 'survivor').recover();
+        await w.clock.tickAsync(20_000);
+        await recovering;
+        const record = await w.store.get('t');
+        if (record === undefined) {
+          expect([atWrite, mode, w.compensations]).toEqual([1, 'before', []]); // the create was lost
+          continue;
+        }
+        expect(record.status).toBe('compensated');
+        const started = record!.history.some(
+          (entry) => entry.type === 'stepStarted' && entry.step === 'charge',
+        );
+        expect(w.compensations.filter((entry) => entry.startsWith('charge')).length > 0).toBe(started);
+        expect(w.compensations.every((entry) => entry !== 'charge:completed')).toBe(true);
+        expect(w.compensations.filter((entry) => entry.startsWith('reserve'))).toContain('reserve:completed');
+        expect(record!.history.some((entry) => entry.type === 'stepCompleted' && entry.step === 'ship')).toBe(
+          false,
+        );
+      }
+    });
+  }
 });

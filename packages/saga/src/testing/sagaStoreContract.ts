@@ -1,20 +1,11 @@
 import { isConcurrencyError, isNotFoundError } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import type { SagaRecord, SagaStatus, SagaStore } from '../store/sagaStore.js';
+import { defineRecoveryTests } from './sagaStoreRecoveryContract.js';
+import { defineValueTests } from './sagaStoreValueContract.js';
+import { sagaRecordFixture } from './sagaRecordFixture.js';
 
-/** Builds a valid saga record for store tests; override any field. */
-export function sagaRecordFixture(overrides: Partial<SagaRecord> & { sagaId: string }): SagaRecord {
-  return {
-    sagaName: 'order',
-    status: 'running',
-    input: { orderId: overrides.sagaId, amount: 10 },
-    history: [{ type: 'sagaStarted', at: 1_000 }],
-    createdAt: 1_000,
-    updatedAt: 1_000,
-    version: 1,
-    ...overrides,
-  };
-}
+export { sagaRecordFixture } from './sagaRecordFixture.js';
 
 const withStatus = (record: SagaRecord, status: SagaStatus): SagaRecord => ({ ...record, status });
 
@@ -34,10 +25,14 @@ export function sagaStoreContract(name: string, createStore: () => SagaStore | P
     describe('leases', () => defineLeaseTests(createStore));
     describe('claimUnfinished', () => defineClaimTests(createStore));
     describe('list', () => defineListTests(createStore));
+    describe('values', () => defineValueTests(createStore));
+    describe('recovery', () => defineRecoveryTests(createStore));
   });
 }
 
-type Factory = () => SagaStore | Promise<SagaStore>;
+/** Makes an empty store for one test. */
+export type SagaStoreFactory = () => SagaStore | Promise<SagaStore>;
+type Factory = SagaStoreFactory;
 
 function defineCreateTests(createStore: Factory): void {
   it('stores a new saga at version 1 and returns it from get', async () => {
@@ -258,6 +253,48 @@ function defineClaimTests(createStore: Factory): void {
     const ids = claims.flat().map((record) => record.sagaId);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(12);
+  });
+
+  it('claims only sagas after the cursor, by createdAt then id', async () => {
+    const store = await createStore();
+    await seedForClaims(store);
+    await store.create(sagaRecordFixture({ sagaId: 'free-0', createdAt: 2_000 }));
+    await store.create(sagaRecordFixture({ sagaId: 'free-3', createdAt: 2_000 }));
+    const claimed = await store.claimUnfinished({
+      owner: 'a',
+      until: 8_000,
+      now: 5_000,
+      limit: 10,
+      after: { createdAt: 2_000, sagaId: 'free-0' },
+    });
+    expect(claimed.map((record) => record.sagaId)).toEqual(['free-2', 'free-3', 'expired', 'other']);
+    const before = await store.get('free-0');
+    expect(before?.lease).toBeUndefined();
+  });
+
+  it('pages forward with a cursor past sagas whose leases were given back', async () => {
+    const store = await createStore();
+    for (let index = 0; index < 7; index++) {
+      await store.create(sagaRecordFixture({ sagaId: `s-${index}`, createdAt: 1_000 + (index % 3) }));
+    }
+    const seen: string[] = [];
+    let after: { createdAt: number; sagaId: string } | undefined;
+    for (let page = 0; page < 10; page++) {
+      const claimed = await store.claimUnfinished({
+        owner: 'a',
+        until: 8_000,
+        now: 5_000,
+        limit: 2,
+        ...(after === undefined ? {} : { after }),
+      });
+      if (claimed.length === 0) break;
+      // As a failing resume would: the oldest are free again at once.
+      for (const record of claimed) await store.releaseLease(record.sagaId, 'a');
+      seen.push(...claimed.map((record) => record.sagaId));
+      const last = claimed[claimed.length - 1]!;
+      after = { createdAt: last.createdAt, sagaId: last.sagaId };
+    }
+    expect(seen).toEqual(['s-0', 's-3', 's-6', 's-1', 's-4', 's-2', 's-5']);
   });
 }
 
