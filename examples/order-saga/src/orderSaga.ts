@@ -35,13 +35,14 @@ export function placeOrderSaga(services: Services, clock?: Clock) {
     .step('reserveInventory', {
       run: ({ input, idempotencyKey }) =>
         services.inventory.reserve(input.sku, input.quantity, idempotencyKey),
-      compensate: ({ output }) => services.inventory.release(output.reservationId),
+      // By the run's key: a timed-out step may or may not have taken effect (outcome unknown).
+      compensate: ({ runIdempotencyKey }) => services.inventory.releaseFor(runIdempotencyKey),
       retry: transientRetry,
       timeoutMs: 2_000,
     })
     .step('processPayment', {
       run: ({ input, idempotencyKey }) => services.payments.charge(input.amount, idempotencyKey),
-      compensate: ({ output }) => services.payments.refund(output.paymentId),
+      compensate: ({ runIdempotencyKey }) => services.payments.refundFor(runIdempotencyKey),
       retry: transientRetry,
       timeoutMs: 2_000,
     })

@@ -39,6 +39,11 @@ class IdempotentService<TResult> {
     return this.#done.size;
   }
 
+  /** The result of the operation applied with `key`, or `undefined` when none was. */
+  protected resultOf(key: string): TResult | undefined {
+    return this.#done.get(key);
+  }
+
   protected once(key: string, apply: () => TResult, describe: (result: TResult) => string): TResult {
     if (this.outages > 0) {
       this.outages--;
@@ -91,6 +96,12 @@ export class InventoryService extends IdempotentService<{ reservationId: string 
       this.journal(`    [${this.name}] reservation ${reservationId} released`);
     this.released.add(reservationId);
   }
+
+  /** Releases what the reservation made with `key` holds, if it took effect at all. */
+  async releaseFor(key: string): Promise<void> {
+    const done = this.resultOf(key);
+    if (done !== undefined) await this.release(done.reservationId);
+  }
 }
 
 export class PaymentService extends IdempotentService<{ paymentId: string }> {
@@ -118,6 +129,12 @@ export class PaymentService extends IdempotentService<{ paymentId: string }> {
   async refund(paymentId: string): Promise<void> {
     if (!this.refunded.has(paymentId)) this.journal(`    [${this.name}] payment ${paymentId} refunded`);
     this.refunded.add(paymentId);
+  }
+
+  /** Refunds the charge made with `key`, if it took effect at all. */
+  async refundFor(key: string): Promise<void> {
+    const done = this.resultOf(key);
+    if (done !== undefined) await this.refund(done.paymentId);
   }
 }
 

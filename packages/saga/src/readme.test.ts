@@ -4,7 +4,7 @@ import { defineSaga, InMemorySagaStore, SagaOrchestrator } from './index.js';
 // Stand-ins for the services of the README's quick start.
 const inventory = {
   reserve: async (orderId: string, key: string) => ({ reservationId: `r-${orderId}-${key}` }),
-  release: async (_reservationId: string) => {},
+  release: async (_reserveKey: string) => {},
 };
 const payments = { charge: async (amount: number, key: string) => ({ paymentId: `p-${amount}-${key}` }) };
 
@@ -15,7 +15,7 @@ describe('README quick start', () => {
       .input<{ orderId: string; amount: number }>()
       .step('reserve', {
         run: ({ input, idempotencyKey }) => inventory.reserve(input.orderId, idempotencyKey),
-        compensate: ({ output }) => inventory.release(output.reservationId),
+        compensate: ({ runIdempotencyKey }) => inventory.release(runIdempotencyKey),
       })
       .step('charge', {
         run: ({ input, idempotencyKey }) => payments.charge(input.amount, idempotencyKey),
