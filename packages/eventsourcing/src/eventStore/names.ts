@@ -3,9 +3,11 @@ import type { OptionChecks, OptionProblem, ValidationIssue } from '@keel/core';
 
 /**
  * The longest stream name every store accepts, in UTF-16 code units (`name.length`). Longer
- * names are refused with a `ValidationError`, so no store fails deep inside an index instead.
+ * names are refused with a `ValidationError`, so no store fails deep inside an index instead:
+ * 800 units of any characters are at most 2,400 bytes of UTF-8, which fits PostgreSQL's B-tree
+ * entries (2,704 bytes) next to the stream version.
  */
-export const MAX_STREAM_NAME_LENGTH = 1000;
+export const MAX_STREAM_NAME_LENGTH = 800;
 
 /**
  * The longest event type every store accepts, in UTF-16 code units (short enough that any
