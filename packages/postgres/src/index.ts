@@ -87,6 +87,8 @@ export {
   isPositionOutOfRangeError,
   POSITION_OUT_OF_RANGE_CODE,
 } from './eventStore/positionOutOfRangeError.js';
+export { repairEventGates } from './eventStore/repairEventGates.js';
+export type { RepairEventGatesOptions, RepairEventGatesResult } from './eventStore/repairEventGates.js';
 export type { PostgresEventStoreOptions } from './eventStore/postgresEventStore.js';
 export {
   PostgresSnapshotStore,

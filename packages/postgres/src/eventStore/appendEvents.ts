@@ -1,5 +1,5 @@
 import { ConcurrencyError } from '@keel/core';
-import { ANY, DuplicateEventError, NO_STREAM, STREAM_EXISTS } from '@keel/eventsourcing';
+import { ANY, checkRecordedIds, NO_STREAM, STREAM_EXISTS } from '@keel/eventsourcing';
 import type { AppendResult, ExpectedVersion, NewEvent, RecordedEvent } from '@keel/eventsourcing';
 import { isSqlError } from '../client/errors.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
@@ -159,22 +159,13 @@ async function earlierAppend(
       actual: stale ? STALE : 'a version written by a concurrent append',
     });
   }
-  const earlier = rows.map(toRecordedEvent);
-  const start = earlier[0]!.streamVersion;
-  const expectedStart =
-    typeof request.expected === 'number' ? request.expected + 1 : request.expected === NO_STREAM ? 1 : start;
-  const isRetry =
-    earlier.length === request.ids.length &&
-    earlier.every(
-      (event, index) =>
-        event.streamName === request.streamName &&
-        event.eventId === request.ids[index] &&
-        event.streamVersion === expectedStart + index,
-    );
-  if (!isRetry) {
-    const clash = earlier[0]!;
-    throw new DuplicateEventError(clash.eventId, clash.streamName, clash.streamVersion);
-  }
+  const earlier = checkRecordedIds(
+    request.streamName,
+    request.ids,
+    request.expected,
+    rows.map(toRecordedEvent),
+  );
+  if (earlier === undefined) throw new Error('append_events reported recorded ids that are not there');
   const last = earlier[earlier.length - 1]!;
   return {
     nextExpectedVersion: last.streamVersion,

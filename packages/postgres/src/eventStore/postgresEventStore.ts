@@ -1,10 +1,14 @@
-import { systemClock, throwIfAborted } from '@keel/core';
+import { raceAbort, systemClock, throwIfAborted } from '@keel/core';
 import type { Clock } from '@keel/core';
 import {
-  ANY,
   catchUpSubscription,
   checkAppend,
-  DuplicateEventError,
+  checkReadAllOptions,
+  checkRecordedIds,
+  checkReadStreamOptions,
+  checkSubscribeToAllOptions,
+  checkStreamName,
+  checkSubscribeToStreamOptions,
   flattenPages,
   pageThrough,
 } from '@keel/eventsourcing';
@@ -150,10 +154,9 @@ export class PostgresEventStore implements EventStore {
     options: AppendOptions = {},
   ): Promise<AppendResult> {
     throwIfAborted(options.signal);
-    const expected = options.expectedVersion === undefined ? ANY : options.expectedVersion;
-    checkAppend(streamName, expected);
+    const expected = checkAppend(streamName, options.expectedVersion, events);
     const ids = events.map((event) => eventIdOf(event));
-    checkUniqueIds(streamName, ids);
+    checkRecordedIds(streamName, ids, expected, []); // refuses an id repeated in the batch
     const request: AppendRequest = {
       table: this.#table,
       fn: this.#fn,
@@ -200,6 +203,7 @@ export class PostgresEventStore implements EventStore {
     options: ReadStreamOptions = {},
   ): AsyncGenerator<RecordedEvent[]> {
     throwIfAborted(options.signal);
+    checkReadStreamOptions(streamName, options);
     const backward = options.direction === 'backward';
     yield* pageThrough((from, limit) => this.#streamPage(streamName, from, limit, backward, options.signal), {
       from: options.fromVersion ?? (backward ? LAST_VERSION : 1),
@@ -219,6 +223,7 @@ export class PostgresEventStore implements EventStore {
   /** {@inheritDoc @keel/eventsourcing#EventStore.readAllPages} */
   async *readAllPages(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent[]> {
     throwIfAborted(options.signal);
+    checkReadAllOptions(options);
     yield* pageThrough((from, limit) => this.#allPage(from, limit, options.filter, options.signal), {
       from: options.fromPosition ?? 0,
       pageSize: this.#pageSizeOf(options.pageSize),
@@ -237,6 +242,7 @@ export class PostgresEventStore implements EventStore {
   /** {@inheritDoc @keel/eventsourcing#EventStore.streamVersion} */
   async streamVersion(streamName: string, options: SignalOptions = {}): Promise<number> {
     throwIfAborted(options.signal);
+    checkStreamName(streamName);
     return streamVersionIn(this.#client, this.#table, streamName);
   }
 
@@ -253,6 +259,7 @@ export class PostgresEventStore implements EventStore {
 
   /** {@inheritDoc @keel/eventsourcing#EventStore.subscribeToAll} */
   subscribeToAll(options: SubscribeToAllOptions = {}): AsyncIterable<RecordedEvent> {
+    checkSubscribeToAllOptions(options);
     const pageSize = this.#pageSizeOf(options.pageSize);
     const { filter } = options;
     const source: Omit<CatchUpSource, 'watch'> = {
@@ -269,6 +276,7 @@ export class PostgresEventStore implements EventStore {
     streamName: string,
     options: SubscribeToStreamOptions = {},
   ): AsyncIterable<RecordedEvent> {
+    checkSubscribeToStreamOptions(streamName, options);
     const pageSize = this.#pageSizeOf(options.pageSize);
     const source: Omit<CatchUpSource, 'watch'> = {
       readPage: (from, limit, signal) => this.#streamPage(streamName, from, limit, false, signal),
@@ -290,25 +298,34 @@ export class PostgresEventStore implements EventStore {
     throwIfAborted(options.signal);
     let unlisten: SqlUnlisten | undefined;
     const client = this.#client as Partial<Pick<SqlClient, 'listen'>>;
-    const ready =
+    // A failed LISTEN is not fatal: notifications are only a hint, polling still delivers.
+    const listening =
       this.#channel !== undefined && typeof client.listen === 'function'
         ? client
-            .listen(this.#channel, () => this.#wakeups.notify())
-            .then((stop) => {
-              unlisten = stop;
-              this.#wakeups.notify();
-            })
+            .listen(this.#channel, () => this.#wakeups.notify(), signalOption(options.signal))
+            .then(
+              (stop) => {
+                unlisten = stop;
+                this.#wakeups.notify();
+              },
+              () => undefined,
+            )
         : Promise.resolve();
-    ready.catch(() => undefined); // surfaced by the first wait
     const watch = (): AppendWatch => {
       const armed = this.#wakeups.watch();
-      return { wait: async (signal) => (await ready, armed.wait(signal)), dispose: () => armed.dispose() };
+      return {
+        wait: async (signal) => {
+          await raceAbort(listening, signal);
+          return armed.wait(signal);
+        },
+        dispose: () => armed.dispose(),
+      };
     };
     try {
       yield* catchUpSubscription({ ...source, watch }, options);
     } finally {
-      await ready.catch(() => undefined);
-      await unlisten?.();
+      // Never waits for a LISTEN still connecting: it is stopped once it is up.
+      void listening.then(() => unlisten?.()).catch(() => undefined);
     }
   }
 
@@ -350,11 +367,3 @@ export class PostgresEventStore implements EventStore {
 }
 
 const NEVER = new AbortController().signal;
-
-function checkUniqueIds(streamName: string, ids: readonly string[]): void {
-  const seen = new Set<string>();
-  ids.forEach((id, index) => {
-    if (seen.has(id)) throw new DuplicateEventError(id, streamName, index + 1);
-    seen.add(id);
-  });
-}
