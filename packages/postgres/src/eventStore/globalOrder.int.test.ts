@@ -4,6 +4,7 @@ import { ProjectionRunner } from '@keel/eventsourcing';
 import type { RecordedEvent } from '@keel/eventsourcing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
+import { seeded } from '../internal/seeded.fixture.js';
 import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
 import { PostgresCheckpointStore } from '../projections/postgresCheckpointStore.js';
 import { PostgresEventStore } from './postgresEventStore.js';
@@ -12,17 +13,6 @@ const up = await serviceAvailable('postgres');
 const WRITERS = 6;
 const APPENDS_PER_WRITER = 30;
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A seeded generator (mulberry32), so every run interleaves the same way. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A reader's log that fails the moment a position shows up at or behind one it already passed. */
 class OrderedLog {

@@ -5,6 +5,7 @@ import type { RecordedEvent } from '@keel/eventsourcing';
 import { eventStoreContract } from '@keel/eventsourcing/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
+import { seeded } from '../internal/seeded.fixture.js';
 import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
 import { PostgresEventStore } from './postgresEventStore.js';
 
@@ -12,17 +13,6 @@ const up = await serviceAvailable('postgres');
 const WRITERS = 8;
 const APPENDS_PER_WRITER = 25;
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A seeded generator (mulberry32), so the interleaving pattern is the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.runIf(up)('PostgresEventStore on a real PostgreSQL server', () => {
   const schemas: string[] = [];
