@@ -16,6 +16,18 @@ function optionError(options: NatsEventTransportOptions): { option: string; mess
 }
 
 describe('resolveNatsOptions', () => {
+  it('keeps the default of every option set to undefined', () => {
+    const allUndefined = Object.fromEntries(
+      Object.keys(NATS_TRANSPORT_DEFAULTS).map((key) => [key, undefined]),
+    ) as NatsEventTransportOptions;
+    const resolved = resolveNatsOptions({
+      ...allUndefined,
+      deadLetterSubject: undefined,
+      filterSubjects: undefined,
+    });
+    expect(resolved).toEqual(resolveNatsOptions());
+  });
+
   it('applies the documented defaults and derives the dead-letter names from the stream', () => {
     const resolved = resolveNatsOptions({ stream: 'ORDERS' });
     expect(resolved.subjectPrefix).toBe('keel.events');

@@ -1,4 +1,4 @@
-import { noopLogger, systemClock } from '@keel/core';
+import { noopLogger, systemClock, withDefaults } from '@keel/core';
 import type { Clock, Logger, Message } from '@keel/core';
 import { jsonEventCodec } from '../codec/jsonEventCodec.js';
 import type { EventCodec } from '../codec/jsonEventCodec.js';
@@ -105,12 +105,14 @@ export type ResolvedNatsOptions = Readonly<
 >;
 
 /**
- * Merges `options` over {@link NATS_TRANSPORT_DEFAULTS} and checks every value.
+ * Merges `options` over {@link NATS_TRANSPORT_DEFAULTS} (an option that is `undefined` keeps its
+ * default) and checks every value.
  *
  * @throws {NatsOptionError} naming the first option out of range.
  */
 export function resolveNatsOptions(options: NatsEventTransportOptions = {}): ResolvedNatsOptions {
-  const merged = { ...NATS_TRANSPORT_DEFAULTS, ...options };
+  // An option set to undefined keeps its default (a bare spread would replace it with undefined).
+  const merged = withDefaults(NATS_TRANSPORT_DEFAULTS, options);
   const stream = checkName('stream', merged.stream);
   const subjectPrefix = checkSubject('subjectPrefix', merged.subjectPrefix);
   const deadLetterSubject = resolveDeadLetterSubject(options.deadLetterSubject, stream, subjectPrefix);
