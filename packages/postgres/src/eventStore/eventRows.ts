@@ -46,22 +46,27 @@ export function toDate(value: unknown): Date {
 }
 
 /**
- * The condition that keeps a reader of the global order on settled rows: a row's gate (the
- * highest transaction id of every append that drew a position up to it) is below the oldest
- * transaction still running, so every lower position is committed and visible, or rolled back.
+ * The SQL of the first position a reader of the global order must not pass yet, for a reader
+ * that has settled everything below `fromSql` (see `events_settled_bound` in the migrations).
  */
-export const SETTLED = 'gate_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)';
+export function settledBound(schemaQuoted: string, fromSql: string): string {
+  return `(SELECT ${schemaQuoted}.events_settled_bound(${fromSql}))`;
+}
 
 /** The SQL and parameters of one page of a global read from `from` (inclusive). */
 export function allPageQuery(
   table: string,
+  schemaQuoted: string,
   from: number,
   limit: number,
   filter: EventFilter | undefined,
 ): { readonly sql: string; readonly params: unknown[] } {
   const params: unknown[] = [Math.max(from, 0), limit];
-  // Only settled rows: see SETTLED.
-  const where = ['global_position >= $1', SETTLED];
+  // Only settled rows: stop before the first position a later commit could still fill in below.
+  const where = [
+    'global_position >= $1',
+    `global_position < ${settledBound(schemaQuoted, 'greatest($1, 1)')}`,
+  ];
   if (filter?.eventTypes !== undefined) {
     params.push([...filter.eventTypes]);
     where.push(`event_type = ANY($${params.length}::text[])`);

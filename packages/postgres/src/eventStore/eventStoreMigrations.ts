@@ -48,9 +48,8 @@ function appendFunction(schema: SqlSchema): string {
         END IF;
         IF v_count = 0 THEN
           RETURN QUERY SELECT 'empty'::text, v_version,
-            coalesce((SELECT e.global_position FROM ${events} e
-              WHERE e.gate_xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)
-              ORDER BY e.global_position DESC LIMIT 1), 0),
+            (SELECT coalesce(max(e.global_position), 0) FROM ${events} e
+              WHERE e.global_position < ${schema.quoted}.events_settled_bound(1)),
             NULL::bigint, false;
           RETURN;
         END IF;
@@ -111,11 +110,32 @@ function appendFunction(schema: SqlSchema): string {
 }
 
 /**
+ * `events_settled_bound(from)`: the first position at or after which a reader that has settled
+ * everything below `from` (at least 1: positions start there) must stop for now. A row is safe when every lower position is visible
+ * (no hole) or its gate is below the oldest running transaction (every append that drew a lower
+ * position has ended, so a hole below it is a rollback, for good). Rows with a gate below that
+ * transaction are always safe, and gates rise with positions, so only the few newest rows are
+ * examined (through the gate index).
+ */
+function settledBoundFunction(schema: SqlSchema): string {
+  const events = schema.table('events');
+  return `
+    CREATE FUNCTION ${schema.quoted}.events_settled_bound(p_from bigint) RETURNS bigint
+    LANGUAGE sql STABLE AS $fn$
+      SELECT coalesce(min(u.global_position), 9223372036854775807)
+      FROM ${events} u
+      WHERE u.gate_xid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+        AND u.global_position > p_from
+        AND NOT EXISTS (SELECT 1 FROM ${events} p WHERE p.global_position = u.global_position - 1)
+    $fn$;`;
+}
+
+/**
  * Schema steps of the `events` table.
  *
  * 100 creates it. 101 lets appends to different streams commit concurrently: each row carries
- * a `gate_xid` (see `append_events`), readers of the global order stay below the oldest running
- * transaction, positions are capped at 2^53 - 1, and `recorded_at` never decreases along the
+ * a `gate_xid` (see `append_events`), readers of the global order stop at the first position a
+ * running append could still fill in below (`events_settled_bound`), positions are capped at 2^53 - 1, and `recorded_at` never decreases along the
  * order. Rows written before 101 get gate 0 (they are all committed, so always visible), and
  * rows inserted by an older Keel (without `append_events`) get their own transaction id.
  */
@@ -149,6 +169,8 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
       CREATE SEQUENCE ${schema.quoted}.events_clock AS bigint MINVALUE 0 START 0;
       SELECT setval('${schema.quoted}.events_clock'::regclass,
         coalesce((SELECT (extract(epoch FROM max(recorded_at)) * 1000000)::bigint FROM ${schema.table('events')}), 0));
+      CREATE INDEX events_gate_idx ON ${schema.table('events')} (gate_xid);
+      ${settledBoundFunction(schema)}
       ${appendFunction(schema)}`,
   },
 ]);

@@ -1,6 +1,6 @@
 import { serviceAvailable } from '@keel/test-services';
 import { ManualClock } from '@keel/core';
-import { ProjectionRunner } from '@keel/eventsourcing';
+import { collect, ProjectionRunner } from '@keel/eventsourcing';
 import type { RecordedEvent } from '@keel/eventsourcing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
@@ -189,6 +189,107 @@ describe.runIf(up)('the PostgreSQL global order under concurrent writers (tortur
     // Rolled-back appends left holes in the positions; readers passed them without waiting.
     expect(all.at(-1)!.globalPosition).toBeGreaterThan(committed.size);
   }, 120_000);
+
+  it('shows committed events at once while an unrelated write transaction stays open', async () => {
+    const schema = await freshSchema(admin);
+    schemas.push(schema);
+    const client = pool(4);
+    const store = new PostgresEventStore(client, { schema });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const open = new Promise<void>((resolve) => (started = resolve));
+    const unrelated = client.transaction(async (tx) => {
+      await tx.query('SELECT pg_current_xact_id()');
+      started();
+      await held;
+    });
+    await open;
+    await store.appendToStream('s-1', [{ type: 'A', data: {} }]);
+    expect((await collect(store.readAll())).map((event) => event.type)).toEqual(['A']);
+    expect(await store.headPosition()).toBe(1);
+    release();
+    await unrelated;
+  });
+
+  it('holds readers before a position an open append still owns, then moves on when it ends', async () => {
+    const schema = await freshSchema(admin);
+    schemas.push(schema);
+    const client = pool(4);
+    const store = new PostgresEventStore(client, { schema });
+    await store.appendToStream('s-0', [{ type: 'Before', data: {} }]);
+    for (const outcome of ['commit', 'rollback'] as const) {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let drawn!: () => void;
+      const owning = new Promise<void>((resolve) => (drawn = resolve));
+      const open = client
+        .transaction(async (tx) => {
+          await new PostgresEventStore(tx, { schema }).appendToStream(`open-${outcome}`, [
+            { type: 'Open', data: {} },
+          ]);
+          drawn();
+          await held;
+          if (outcome === 'rollback') throw new Error('rolled back');
+        })
+        .catch(() => undefined);
+      await owning;
+      const head = await store.headPosition();
+      const later = await store.appendToStream(`later-${outcome}`, [{ type: 'Later', data: {} }]);
+      // The later event is committed, but a reader must not pass the open append's position.
+      expect(await store.headPosition()).toBe(head);
+      expect((await collect(store.readAll({ fromPosition: head + 1 }))).map((event) => event.type)).toEqual(
+        [],
+      );
+      release();
+      await open;
+      const after = (await collect(store.readAll({ fromPosition: head + 1 }))).map((event) => event.type);
+      expect(after).toEqual(outcome === 'commit' ? ['Open', 'Later'] : ['Later']);
+      expect(await store.headPosition()).toBe(later.lastPosition);
+    }
+  });
+
+  it('holds readers behind an open append even when a later position belongs to an older transaction', async () => {
+    const schema = await freshSchema(admin);
+    schemas.push(schema);
+    const client = pool(4);
+    const store = new PostgresEventStore(client, { schema });
+    const gate = (): {
+      release: () => void;
+      held: Promise<void>;
+      reached: () => void;
+      reachedP: Promise<void>;
+    } => {
+      let release!: () => void;
+      let reached!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const reachedP = new Promise<void>((resolve) => (reached = resolve));
+      return { release, held, reached, reachedP };
+    };
+    const olderWrote = gate();
+    const openDrew = gate();
+    const olderMayAppend = gate();
+    // The older transaction writes first (its id is the oldest), then appends after the open one.
+    const older = client.transaction(async (tx) => {
+      await tx.query('SELECT pg_current_xact_id()');
+      olderWrote.reached();
+      await olderMayAppend.held;
+      await new PostgresEventStore(tx, { schema }).appendToStream('older', [{ type: 'Older', data: {} }]);
+    });
+    await olderWrote.reachedP;
+    const open = client.transaction(async (tx) => {
+      await new PostgresEventStore(tx, { schema }).appendToStream('open', [{ type: 'Open', data: {} }]);
+      openDrew.reached();
+      await openDrew.held;
+    });
+    await openDrew.reachedP;
+    olderMayAppend.release();
+    await older; // committed: position 2, transaction id older than the open append's
+    expect(await collect(store.readAll())).toEqual([]);
+    openDrew.release();
+    await open;
+    expect((await collect(store.readAll())).map((event) => event.type)).toEqual(['Open', 'Older']);
+  });
 
   it('keeps recordedAt from decreasing along the global order across skewed writer clocks', async () => {
     const schema = await freshSchema(admin);

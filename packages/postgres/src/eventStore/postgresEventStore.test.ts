@@ -1,7 +1,7 @@
 import { collect } from '@keel/eventsourcing';
 import { eventStoreContract } from '@keel/eventsourcing/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPostgresOptionError } from '../client/errors.js';
+import { isValidationError } from '@keel/core';
 import type { SqlClient } from '../client/sqlClient.js';
 import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
 import { PostgresEventStore } from './postgresEventStore.js';
@@ -22,18 +22,38 @@ eventStoreContract(
 );
 
 describe('PostgresEventStore', () => {
-  it.each([{ pageSize: 0 }, { pageSize: 1.5 }, { pollIntervalMs: 0 }, { pollIntervalMs: Number.NaN }])(
-    'rejects the out-of-range option %o with a PostgresOptionError',
-    (options) => {
-      let caught: unknown;
-      try {
-        new PostgresEventStore(client, options);
-      } catch (error) {
-        caught = error;
-      }
-      expect(isPostgresOptionError(caught)).toBe(true);
-    },
-  );
+  it.each([
+    { pageSize: 0 },
+    { pageSize: 1.5 },
+    { maxPageSize: 0 },
+    { pollIntervalMs: 0 },
+    { pollIntervalMs: Number.NaN },
+    { notify: 'yes' as unknown as boolean },
+    { inlineProjections: [{}] as never },
+  ])('rejects the out-of-range option %o with a ValidationError', (options) => {
+    let caught: unknown;
+    try {
+      new PostgresEventStore(client, options);
+    } catch (error) {
+      caught = error;
+    }
+    expect(isValidationError(caught)).toBe(true);
+  });
+
+  it('keeps the default of every option set to undefined', async () => {
+    const schema = await freshSchema(client);
+    const store = new PostgresEventStore(client, {
+      schema,
+      pageSize: undefined,
+      maxPageSize: undefined,
+      pollIntervalMs: undefined,
+      notify: undefined,
+      clock: undefined,
+      inlineProjections: undefined,
+    });
+    await store.appendToStream('s-1', [{ type: 'A', data: {} }]);
+    expect((await collect(store.readAll())).map((event) => event.type)).toEqual(['A']);
+  });
 
   it('appends inside a caller transaction that commits or rolls back with it', async () => {
     const schema = await freshSchema(client);

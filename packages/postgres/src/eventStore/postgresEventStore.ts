@@ -1,4 +1,14 @@
-import { raceAbort, systemClock, throwIfAborted } from '@keel/core';
+import {
+  assertOptions,
+  optionBoolean,
+  optionInteger,
+  optionNumber,
+  optionObject,
+  raceAbort,
+  systemClock,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
 import type { Clock } from '@keel/core';
 import {
   catchUpSubscription,
@@ -31,7 +41,6 @@ import type {
 } from '@keel/eventsourcing';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlClient, SqlExecutor, SqlTransaction, SqlUnlisten } from '../client/sqlClient.js';
-import { checkCount, checkPositive, definedOnly } from '../internal/options.js';
 import { toNumber } from '../internal/normalize.js';
 import { appendEvents, serializeBatch, streamVersionIn } from './appendEvents.js';
 import type { AppendRequest } from './appendEvents.js';
@@ -40,7 +49,7 @@ import {
   allPageQuery,
   EVENT_COLUMNS,
   eventIdOf,
-  SETTLED,
+  settledBound,
   signalOption,
   toRecordedEvent,
 } from './eventRows.js';
@@ -50,23 +59,23 @@ import type { EventRow } from './eventRows.js';
 /** Options of {@link PostgresEventStore}. */
 export interface PostgresEventStoreOptions {
   /** The schema that holds the `events` table (created by `migrate()`). @default 'keel' */
-  schema?: string;
+  schema?: string | undefined;
   /** The source of `recordedAt` and of the polling timer. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /**
    * Events in the first page of a read, and per page of subscriptions (an integer >= 1). Reads
    * that go on double the page each time up to `maxPageSize`, so a long stream (a rebuild) costs
    * a handful of queries while a short read stays small. @default 500
    */
-  pageSize?: number;
+  pageSize?: number | undefined;
   /** The largest page a read grows to (an integer >= `pageSize`). @default 16384 */
-  maxPageSize?: number;
+  maxPageSize?: number | undefined;
   /**
    * How often a waiting subscription polls for events appended by other processes, in ms.
    * Appends of this store object wake it at once, and so do `NOTIFY`s when `listen` is on.
    * @default 1000
    */
-  pollIntervalMs?: number;
+  pollIntervalMs?: number | undefined;
   /**
    * Whether appends send a `NOTIFY` and subscriptions `LISTEN` for them (when the client is a
    * `SqlClient`, which can listen), so subscribers in other processes wake at once. An append
@@ -75,12 +84,12 @@ export interface PostgresEventStoreOptions {
    * on PostgreSQL's notification lock; an append in the caller's transaction notifies inside it.
    * @default true
    */
-  notify?: boolean;
+  notify?: boolean | undefined;
   /**
    * Projections run inside each append's transaction with the same `tx`: their writes commit
    * with the events, and if one throws, nothing is appended. @default []
    */
-  inlineProjections?: readonly InlineProjection<SqlTransaction>[];
+  inlineProjections?: readonly InlineProjection<SqlTransaction>[] | undefined;
 }
 
 /** The defaults of {@link PostgresEventStoreOptions}. */
@@ -107,7 +116,7 @@ const LAST_VERSION = Number.MAX_SAFE_INTEGER;
  * visible, or rolled back for good. See the package README for the proof and the cost (a long
  * write transaction anywhere in the database delays the global order, never a stream read).
  *
- * @throws {PostgresOptionError} at construction when an option is out of range.
+ * @throws {ValidationError} at construction listing every option that is out of range.
  * @throws {InvalidIdentifierError} at construction when `schema` is not a plain lowercase identifier.
  * @example
  * ```ts
@@ -118,6 +127,7 @@ const LAST_VERSION = Number.MAX_SAFE_INTEGER;
 export class PostgresEventStore implements EventStore {
   readonly #client: SqlExecutor;
   readonly #table: string;
+  readonly #schema: string;
   readonly #fn: string;
   readonly #channel: string | undefined;
   readonly #clock: Clock;
@@ -132,17 +142,31 @@ export class PostgresEventStore implements EventStore {
    * @param options See {@link PostgresEventStoreOptions}.
    */
   constructor(client: SqlExecutor, options: PostgresEventStoreOptions = {}) {
-    const settings = { ...POSTGRES_EVENT_STORE_DEFAULTS, ...definedOnly(options) };
+    const settings = withDefaults(POSTGRES_EVENT_STORE_DEFAULTS, options);
+    assertOptions('PostgresEventStore', {
+      pageSize: optionInteger(settings.pageSize, { min: 1 }),
+      maxPageSize: optionInteger(settings.maxPageSize, { min: 1 }),
+      pollIntervalMs: optionNumber(settings.pollIntervalMs, { min: 0, exclusiveMin: true }),
+      notify: optionBoolean(settings.notify),
+      clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+      inlineProjections:
+        settings.inlineProjections === undefined ||
+        (Array.isArray(settings.inlineProjections) &&
+          settings.inlineProjections.every((projection) => typeof projection?.apply === 'function'))
+          ? undefined
+          : 'must be an array of inline projections (objects with apply).',
+    });
     const schema = sqlSchema(settings.schema);
     this.#client = client;
     this.#table = schema.table('events');
+    this.#schema = schema.quoted;
     this.#fn = `${schema.quoted}.append_events`;
     this.#channel = settings.notify ? `keel_events_${schema.name}`.slice(0, 63) : undefined;
     this.#clock = settings.clock ?? systemClock;
-    this.#pageSize = checkCount('pageSize', settings.pageSize);
-    this.#maxPageSize = Math.max(this.#pageSize, checkCount('maxPageSize', settings.maxPageSize));
+    this.#pageSize = settings.pageSize;
+    this.#maxPageSize = Math.max(settings.pageSize, settings.maxPageSize);
     this.#inline = settings.inlineProjections ?? [];
-    this.#wakeups = new AppendWakeups(this.#clock, checkPositive('pollIntervalMs', settings.pollIntervalMs));
+    this.#wakeups = new AppendWakeups(this.#clock, settings.pollIntervalMs);
     this.#announcer =
       this.#channel === undefined || client.inTransaction ? undefined : new Announcer(client, this.#channel);
   }
@@ -250,7 +274,7 @@ export class PostgresEventStore implements EventStore {
   async headPosition(options: SignalOptions = {}): Promise<number> {
     throwIfAborted(options.signal);
     const { rows } = await this.#client.query<{ head: unknown }>(
-      `SELECT global_position AS head FROM ${this.#table} WHERE ${SETTLED} ORDER BY global_position DESC LIMIT 1`,
+      `SELECT max(global_position) AS head FROM ${this.#table} WHERE global_position < ${settledBound(this.#schema, '1')}`,
       [],
       signalOption(options.signal),
     );
@@ -351,13 +375,13 @@ export class PostgresEventStore implements EventStore {
     filter: EventFilter | undefined,
     signal: AbortSignal | undefined,
   ): Promise<RecordedEvent[]> {
-    const { sql, params } = allPageQuery(this.#table, from, limit, filter);
+    const { sql, params } = allPageQuery(this.#table, this.#schema, from, limit, filter);
     const { rows } = await this.#client.query<EventRow>(sql, params, signalOption(signal));
     return rows.map(toRecordedEvent);
   }
 
   #pageSizeOf(pageSize: number | undefined): number {
-    return pageSize === undefined ? this.#pageSize : checkCount('pageSize', pageSize);
+    return pageSize ?? this.#pageSize; // a read's own pageSize is checked by the read checks
   }
 
   /** A read with its own `pageSize` keeps that size; otherwise pages grow to `maxPageSize`. */

@@ -21,8 +21,8 @@ export interface RepairEventGatesResult {
  * Makes the global order readable again after the database was restored into another cluster
  * (from `pg_dump`, or a file-level copy of another server). Event rows carry the transaction id
  * of their append as a gate (see `PostgresEventStore`); a restored cluster counts transaction ids
- * from a lower number, so rows whose gate is ahead of it would stay hidden from `readAll` and
- * subscriptions until the new cluster catches up. Every restored row is committed, so this clears
+ * from a lower number, so rows whose gate is ahead of it and that follow a hole (a rolled-back
+ * append) would stay hidden from `readAll` and subscriptions until the new cluster catches up. Every restored row is committed, so this clears
  * the gates that are ahead of the server and resets the gate register. It does nothing (and is
  * cheap) on a healthy database: run it after a restore, or at startup if restores are routine.
  *

@@ -1,10 +1,9 @@
-import { throwIfAborted } from '@keel/core';
+import { throwIfAborted, withDefaults } from '@keel/core';
 import { checkCheckpoint, checkProjectionName } from '@keel/eventsourcing';
 import type { CheckpointStore, SignalOptions } from '@keel/eventsourcing';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
 import { toNumber } from '../internal/normalize.js';
-import { definedOnly } from '../internal/options.js';
 
 /** Options of {@link PostgresCheckpointStore}. */
 export interface PostgresCheckpointStoreOptions {
@@ -35,7 +34,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
    * @param options See {@link PostgresCheckpointStoreOptions}.
    */
   constructor(client: SqlExecutor, options: PostgresCheckpointStoreOptions = {}) {
-    const settings = { ...POSTGRES_CHECKPOINT_STORE_DEFAULTS, ...definedOnly(options) };
+    const settings = withDefaults(POSTGRES_CHECKPOINT_STORE_DEFAULTS, options);
     this.#client = client;
     this.#table = sqlSchema(settings.schema).table('checkpoints');
   }

@@ -1,4 +1,4 @@
-import { throwIfAborted } from '@keel/core';
+import { throwIfAborted, withDefaults } from '@keel/core';
 import { checkDeadLetter, checkDeadLetterKey, checkProjectionName } from '@keel/eventsourcing';
 import type {
   DeadLetter,
@@ -11,7 +11,6 @@ import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
 import { toJsonParam } from '../internal/json.js';
 import { toNumber } from '../internal/normalize.js';
-import { definedOnly } from '../internal/options.js';
 import { toDate } from '../eventStore/eventRows.js';
 
 /** Options of {@link PostgresDeadLetterStore}. */
@@ -50,7 +49,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
    * @param options See {@link PostgresDeadLetterStoreOptions}.
    */
   constructor(client: SqlExecutor, options: PostgresDeadLetterStoreOptions = {}) {
-    const settings = { ...POSTGRES_DEAD_LETTER_STORE_DEFAULTS, ...definedOnly(options) };
+    const settings = withDefaults(POSTGRES_DEAD_LETTER_STORE_DEFAULTS, options);
     this.#client = client;
     this.#table = sqlSchema(settings.schema).table('dead_letters');
   }

@@ -1,11 +1,10 @@
-import { throwIfAborted } from '@keel/core';
+import { throwIfAborted, withDefaults } from '@keel/core';
 import { checkSnapshot, checkStreamName } from '@keel/eventsourcing';
 import type { SignalOptions, Snapshot, SnapshotStore } from '@keel/eventsourcing';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
 import { fromJsonColumn, toJsonParam } from '../internal/json.js';
 import { toNumber } from '../internal/normalize.js';
-import { definedOnly } from '../internal/options.js';
 import { toDate } from '../eventStore/eventRows.js';
 
 /** Options of {@link PostgresSnapshotStore}. */
@@ -50,7 +49,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
    * @param options See {@link PostgresSnapshotStoreOptions}.
    */
   constructor(client: SqlExecutor, options: PostgresSnapshotStoreOptions = {}) {
-    const settings = { ...POSTGRES_SNAPSHOT_STORE_DEFAULTS, ...definedOnly(options) };
+    const settings = withDefaults(POSTGRES_SNAPSHOT_STORE_DEFAULTS, options);
     this.#client = client;
     this.#table = sqlSchema(settings.schema).table('snapshots');
   }
