@@ -22,7 +22,9 @@ function appendFunction(schema: SqlSchema): string {
       p_stream text, p_expected_kind text, p_expected bigint, p_ids text[], p_types text[],
       p_data text[], p_metadata text[], p_now_us bigint, p_notify text
     ) RETURNS TABLE (outcome text, version bigint, first_position bigint, recorded_us bigint, stale boolean)
-    LANGUAGE plpgsql AS $fn$
+    -- Plans are cached per session: one made while the table was tiny would keep scanning it
+    -- whole as it grows. Every statement here has an index path; no scan may be chosen instead.
+    LANGUAGE plpgsql SET enable_seqscan = off SET jit = off AS $fn$
     DECLARE
       v_count integer := coalesce(cardinality(p_ids), 0);
       v_version bigint;
@@ -61,9 +63,9 @@ function appendFunction(schema: SqlSchema): string {
             -- the oldest running transaction, so every lower position is settled by then.
             PERFORM pg_advisory_lock(${lockKey});
             v_locked := true;
-            v_gate := greatest(pg_current_xact_id()::text::bigint, (SELECT last_value FROM ${schema.quoted}.events_gate));
+            v_gate := greatest(pg_current_xact_id()::text::bigint, coalesce(pg_sequence_last_value(${seq('events_gate')}), 0));
             PERFORM setval(${seq('events_gate')}, v_gate);
-            v_us := greatest(p_now_us, (SELECT last_value FROM ${schema.quoted}.events_clock));
+            v_us := greatest(p_now_us, coalesce(pg_sequence_last_value(${seq('events_clock')}), 0));
             PERFORM setval(${seq('events_clock')}, v_us);
             v_first := nextval(${seq('events_global_position_seq')});
             IF v_first + v_count - 1 > ${MAX_POSITION} THEN
