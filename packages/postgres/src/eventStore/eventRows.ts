@@ -5,7 +5,10 @@ import { PositionOutOfRangeError } from './positionOutOfRangeError.js';
 
 /** The columns every event read selects, in the shape {@link toRecordedEvent} maps. */
 export const EVENT_COLUMNS =
-  'global_position, stream_name, stream_version, event_id, event_type, data, data IS NULL AS data_is_null, metadata, recorded_at';
+  // recorded_at as epoch ms: drivers parse a float far faster than a timestamptz text (half the
+  // cost of reading a long stream went to date parsing).
+  'global_position, stream_name, stream_version, event_id, event_type, data, data IS NULL AS data_is_null, metadata, ' +
+  '(extract(epoch FROM recorded_at) * 1000)::float8 AS recorded_ms';
 
 /** A row of the `events` table as read with {@link EVENT_COLUMNS}. */
 export interface EventRow {
@@ -17,7 +20,7 @@ export interface EventRow {
   readonly data: unknown;
   readonly data_is_null: boolean;
   readonly metadata: unknown;
-  readonly recorded_at: unknown;
+  readonly recorded_ms: number;
 }
 
 /** Maps an `events` row to the {@link RecordedEvent} envelope. */
@@ -30,7 +33,7 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
     type: row.event_type,
     data: fromJsonColumn(row.data, row.data_is_null),
     metadata: (row.metadata ?? {}) as EventMetadata,
-    recordedAt: toDate(row.recorded_at),
+    recordedAt: new Date(Math.floor(row.recorded_ms)),
   };
 }
 

@@ -25,7 +25,7 @@ describe('PostgresEventStore', () => {
   it.each([
     { pageSize: 0 },
     { pageSize: 1.5 },
-    { maxPageSize: 0 },
+    { readPageSize: 0 },
     { pollIntervalMs: 0 },
     { pollIntervalMs: Number.NaN },
     { notify: 'yes' as unknown as boolean },
@@ -45,7 +45,7 @@ describe('PostgresEventStore', () => {
     const store = new PostgresEventStore(client, {
       schema,
       pageSize: undefined,
-      maxPageSize: undefined,
+      readPageSize: undefined,
       pollIntervalMs: undefined,
       notify: undefined,
       clock: undefined,

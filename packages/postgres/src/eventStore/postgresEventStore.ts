@@ -62,14 +62,14 @@ export interface PostgresEventStoreOptions {
   schema?: string | undefined;
   /** The source of `recordedAt` and of the polling timer. @default systemClock */
   clock?: Clock | undefined;
-  /**
-   * Events in the first page of a read, and per page of subscriptions (an integer >= 1). Reads
-   * that go on double the page each time up to `maxPageSize`, so a long stream (a rebuild) costs
-   * a handful of queries while a short read stays small. @default 500
-   */
+  /** Events per page of subscriptions (an integer >= 1). @default 500 */
   pageSize?: number | undefined;
-  /** The largest page a read grows to (an integer >= `pageSize`). @default 16384 */
-  maxPageSize?: number | undefined;
+  /**
+   * Events per query of `readStream` and `readAll` when the read sets no `pageSize` (an
+   * integer >= 1): a rebuild of most streams is one query, and memory stays bounded for longer
+   * ones. @default 16384
+   */
+  readPageSize?: number | undefined;
   /**
    * How often a waiting subscription polls for events appended by other processes, in ms.
    * Appends of this store object wake it at once, and so do `NOTIFY`s when `listen` is on.
@@ -96,7 +96,7 @@ export interface PostgresEventStoreOptions {
 export const POSTGRES_EVENT_STORE_DEFAULTS = Object.freeze({
   schema: 'keel',
   pageSize: 500,
-  maxPageSize: 16384,
+  readPageSize: 16384,
   pollIntervalMs: 1000,
   notify: true,
 });
@@ -132,7 +132,7 @@ export class PostgresEventStore implements EventStore {
   readonly #channel: string | undefined;
   readonly #clock: Clock;
   readonly #pageSize: number;
-  readonly #maxPageSize: number;
+  readonly #readPageSize: number;
   readonly #inline: readonly InlineProjection<SqlTransaction>[];
   readonly #wakeups: AppendWakeups;
   readonly #announcer: Announcer | undefined;
@@ -145,7 +145,7 @@ export class PostgresEventStore implements EventStore {
     const settings = withDefaults(POSTGRES_EVENT_STORE_DEFAULTS, options);
     assertOptions('PostgresEventStore', {
       pageSize: optionInteger(settings.pageSize, { min: 1 }),
-      maxPageSize: optionInteger(settings.maxPageSize, { min: 1 }),
+      readPageSize: optionInteger(settings.readPageSize, { min: 1 }),
       pollIntervalMs: optionNumber(settings.pollIntervalMs, { min: 0, exclusiveMin: true }),
       notify: optionBoolean(settings.notify),
       clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
@@ -164,7 +164,7 @@ export class PostgresEventStore implements EventStore {
     this.#channel = settings.notify ? `keel_events_${schema.name}`.slice(0, 63) : undefined;
     this.#clock = settings.clock ?? systemClock;
     this.#pageSize = settings.pageSize;
-    this.#maxPageSize = Math.max(settings.pageSize, settings.maxPageSize);
+    this.#readPageSize = settings.readPageSize;
     this.#inline = settings.inlineProjections ?? [];
     this.#wakeups = new AppendWakeups(this.#clock, settings.pollIntervalMs);
     this.#announcer =
@@ -231,8 +231,7 @@ export class PostgresEventStore implements EventStore {
     const backward = options.direction === 'backward';
     yield* pageThrough((from, limit) => this.#streamPage(streamName, from, limit, backward, options.signal), {
       from: options.fromVersion ?? (backward ? LAST_VERSION : 1),
-      pageSize: this.#pageSizeOf(options.pageSize),
-      maxPageSize: this.#maxPageSizeOf(options.pageSize),
+      pageSize: options.pageSize ?? this.#readPageSize,
       maxCount: options.maxCount,
       signal: options.signal,
       nextFrom: (last) => last.streamVersion + (backward ? -1 : 1),
@@ -250,8 +249,7 @@ export class PostgresEventStore implements EventStore {
     checkReadAllOptions(options);
     yield* pageThrough((from, limit) => this.#allPage(from, limit, options.filter, options.signal), {
       from: options.fromPosition ?? 0,
-      pageSize: this.#pageSizeOf(options.pageSize),
-      maxPageSize: this.#maxPageSizeOf(options.pageSize),
+      pageSize: options.pageSize ?? this.#readPageSize,
       maxCount: options.maxCount,
       signal: options.signal,
       nextFrom: (last) => last.globalPosition + 1,
@@ -382,11 +380,6 @@ export class PostgresEventStore implements EventStore {
 
   #pageSizeOf(pageSize: number | undefined): number {
     return pageSize ?? this.#pageSize; // a read's own pageSize is checked by the read checks
-  }
-
-  /** A read with its own `pageSize` keeps that size; otherwise pages grow to `maxPageSize`. */
-  #maxPageSizeOf(pageSize: number | undefined): number {
-    return pageSize === undefined ? this.#maxPageSize : pageSize;
   }
 }
 
