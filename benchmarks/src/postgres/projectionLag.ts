@@ -74,6 +74,8 @@ export async function measureProjectionLag(): Promise<void> {
   const writerStore = new PostgresEventStore(writerClient, { schema });
   const runner = new ProjectionRunner(new PostgresEventStore(runnerClient, { schema }), projection, {
     checkpoints: new PostgresProjectionCheckpoints(runnerClient, { schema }),
+    // Larger batches mean fewer transactions (each a commit flush) while 8 writers share 2 cores.
+    batchSize: Number(process.env.BENCH_PG_BATCH ?? 1000),
   });
   try {
     runner.start();
