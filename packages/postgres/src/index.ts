@@ -81,7 +81,8 @@ export type {
 } from './outbox/postgresInbox.js';
 
 // --- event sourcing
-export { PostgresEventStore, POSTGRES_EVENT_STORE_DEFAULTS } from './eventStore/postgresEventStore.js';
+export { PostgresEventStore } from './eventStore/postgresEventStore.js';
+export { POSTGRES_EVENT_STORE_DEFAULTS } from './eventStore/postgresEventStoreOptions.js';
 export {
   PositionOutOfRangeError,
   isPositionOutOfRangeError,
@@ -89,7 +90,7 @@ export {
 } from './eventStore/positionOutOfRangeError.js';
 export { repairEventGates } from './eventStore/repairEventGates.js';
 export type { RepairEventGatesOptions, RepairEventGatesResult } from './eventStore/repairEventGates.js';
-export type { PostgresEventStoreOptions } from './eventStore/postgresEventStore.js';
+export type { PostgresEventStoreOptions } from './eventStore/postgresEventStoreOptions.js';
 export {
   PostgresSnapshotStore,
   POSTGRES_SNAPSHOT_STORE_DEFAULTS,

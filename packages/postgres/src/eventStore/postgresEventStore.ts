@@ -1,14 +1,4 @@
-import {
-  assertOptions,
-  optionBoolean,
-  optionInteger,
-  optionNumber,
-  optionObject,
-  raceAbort,
-  systemClock,
-  throwIfAborted,
-  withDefaults,
-} from '@keel/core';
+import { raceAbort, systemClock, throwIfAborted } from '@keel/core';
 import type { Clock } from '@keel/core';
 import {
   catchUpSubscription,
@@ -54,52 +44,9 @@ import {
   toRecordedEvent,
 } from './eventRows.js';
 import { Announcer } from './announcer.js';
+import { resolveEventStoreOptions } from './postgresEventStoreOptions.js';
+import type { PostgresEventStoreOptions } from './postgresEventStoreOptions.js';
 import type { EventRow } from './eventRows.js';
-
-/** Options of {@link PostgresEventStore}. */
-export interface PostgresEventStoreOptions {
-  /** The schema that holds the `events` table (created by `migrate()`). @default 'keel' */
-  schema?: string | undefined;
-  /** The source of `recordedAt` and of the polling timer. @default systemClock */
-  clock?: Clock | undefined;
-  /** Events per page of subscriptions (an integer >= 1). @default 500 */
-  pageSize?: number | undefined;
-  /**
-   * Events per query of `readStream` and `readAll` when the read sets no `pageSize` (an
-   * integer >= 1): a rebuild of most streams is one query, and memory stays bounded for longer
-   * ones. @default 16384
-   */
-  readPageSize?: number | undefined;
-  /**
-   * How often a waiting subscription polls for events appended by other processes, in ms.
-   * Appends of this store object wake it at once, and so do `NOTIFY`s when `listen` is on.
-   * @default 1000
-   */
-  pollIntervalMs?: number | undefined;
-  /**
-   * Whether appends send a `NOTIFY` and subscriptions `LISTEN` for them (when the client is a
-   * `SqlClient`, which can listen), so subscribers in other processes wake at once. An append
-   * of the store's own transaction notifies right after its commit (coalesced: at most one
-   * `NOTIFY` in flight per store), because a `NOTIFY` inside a transaction makes commits queue
-   * on PostgreSQL's notification lock; an append in the caller's transaction notifies inside it.
-   * @default true
-   */
-  notify?: boolean | undefined;
-  /**
-   * Projections run inside each append's transaction with the same `tx`: their writes commit
-   * with the events, and if one throws, nothing is appended. @default []
-   */
-  inlineProjections?: readonly InlineProjection<SqlTransaction>[] | undefined;
-}
-
-/** The defaults of {@link PostgresEventStoreOptions}. */
-export const POSTGRES_EVENT_STORE_DEFAULTS = Object.freeze({
-  schema: 'keel',
-  pageSize: 500,
-  readPageSize: 16384,
-  pollIntervalMs: 1000,
-  notify: true,
-});
 
 const LAST_VERSION = Number.MAX_SAFE_INTEGER;
 
@@ -142,20 +89,7 @@ export class PostgresEventStore implements EventStore {
    * @param options See {@link PostgresEventStoreOptions}.
    */
   constructor(client: SqlExecutor, options: PostgresEventStoreOptions = {}) {
-    const settings = withDefaults(POSTGRES_EVENT_STORE_DEFAULTS, options);
-    assertOptions('PostgresEventStore', {
-      pageSize: optionInteger(settings.pageSize, { min: 1 }),
-      readPageSize: optionInteger(settings.readPageSize, { min: 1 }),
-      pollIntervalMs: optionNumber(settings.pollIntervalMs, { min: 0, exclusiveMin: true }),
-      notify: optionBoolean(settings.notify),
-      clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
-      inlineProjections:
-        settings.inlineProjections === undefined ||
-        (Array.isArray(settings.inlineProjections) &&
-          settings.inlineProjections.every((projection) => typeof projection?.apply === 'function'))
-          ? undefined
-          : 'must be an array of inline projections (objects with apply).',
-    });
+    const settings = resolveEventStoreOptions(options);
     const schema = sqlSchema(settings.schema);
     this.#client = client;
     this.#table = schema.table('events');
