@@ -21,9 +21,7 @@ export class NatsTestKit {
   }
 
   /** Options naming a fresh stream, subject prefix and durable consumer, with fast test timings. */
-  names(
-    prefix = 'keel_nats',
-  ): Required<Pick<NatsEventTransportOptions, 'stream' | 'subjectPrefix' | 'durableName'>> {
+  names(prefix = 'keel_nats'): { stream: string; subjectPrefix: string; durableName: string } {
     const name = uniqueName(prefix);
     this.#streams.add(name);
     this.#streams.add(`${name}_DLQ`);

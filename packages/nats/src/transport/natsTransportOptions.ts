@@ -14,65 +14,65 @@ export type NatsStorage = 'file' | 'memory';
 /** Options of {@link createNatsEventTransport}. */
 export interface NatsEventTransportOptions {
   /** The JetStream stream holding the events. @default 'KEEL_EVENTS' */
-  stream?: string;
+  stream?: string | undefined;
   /** Every event subject starts with `<subjectPrefix>.`; the stream captures `<subjectPrefix>.>`. @default 'keel.events' */
-  subjectPrefix?: string;
+  subjectPrefix?: string | undefined;
   /**
    * The subject of each event; it must be under `subjectPrefix`. Events on one subject are
    * handled in publish order by a subscription.
    * @default `<subjectPrefix>.<type>` (whitespace, `.`, `*`, `>` in the type become `_`)
    */
-  subject?: (event: Message, subjectPrefix: string) => string;
+  subject?: ((event: Message, subjectPrefix: string) => string) | undefined;
   /** The durable consumer that `subscribe()` reads with; subscribers sharing it split the events. @default 'keel-event-bus' */
-  durableName?: string;
+  durableName?: string | undefined;
   /**
    * Which subjects the consumer receives (several need NATS server 2.10+).
    * @default [`<subjectPrefix>.>`]
    */
-  filterSubjects?: readonly string[];
+  filterSubjects?: readonly string[] | undefined;
   /** Where a new consumer starts (ignored for an existing one). @default 'all' */
-  deliverPolicy?: NatsDeliverPolicy;
+  deliverPolicy?: NatsDeliverPolicy | undefined;
   /** How long JetStream waits for an ack before redelivering (handlers in progress send heartbeats). @default 30_000 */
-  ackWaitMs?: number;
+  ackWaitMs?: number | undefined;
   /**
    * How many times an event is delivered before it is dead-lettered: a handler failing on the
    * `maxDeliver`-th delivery sends it to the dead-letter subject.
    * @default 5
    */
-  maxDeliver?: number;
+  maxDeliver?: number | undefined;
   /**
    * Redelivery delay after the n-th failed delivery: `backoffMs[n - 1]`, the last value repeating.
    * @default [1_000, 5_000, 15_000, 30_000]
    */
-  backoffMs?: readonly number[];
+  backoffMs?: readonly number[] | undefined;
   /** The subject dead letters go to, or `false` to terminate failed events without a copy. @default `keel.dead-letter.<stream>` */
-  deadLetterSubject?: string | false;
+  deadLetterSubject?: string | false | undefined;
   /** The stream `ensureStream()` creates for the dead-letter subject. @default `<stream>_DLQ` */
-  deadLetterStream?: string;
+  deadLetterStream?: string | undefined;
   /** Events handled at once per subscription; events on one subject are always one at a time. @default 1 */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Events pulled ahead of the handlers; they wait in memory while their `ackWaitMs` runs. @default 10 */
-  prefetch?: number;
+  prefetch?: number | undefined;
   /** The most events delivered but not yet acknowledged, across subscribers of the consumer. @default 1_000 */
-  maxAckPending?: number;
+  maxAckPending?: number | undefined;
   /** Whether a handler still running tells JetStream so every `ackWaitMs / 2`, preventing a redelivery. @default true */
-  heartbeat?: boolean;
+  heartbeat?: boolean | undefined;
   /** JetStream's de-duplication window for message ids (set by `ensureStream()`). @default 120_000 */
-  duplicateWindowMs?: number;
+  duplicateWindowMs?: number | undefined;
   /** The oldest event age `ensureStream()` keeps, or 0 to keep events until deleted. @default 0 */
-  maxAgeMs?: number;
+  maxAgeMs?: number | undefined;
   /** Storage of streams created by `ensureStream()`. @default 'file' */
-  storage?: NatsStorage;
+  storage?: NatsStorage | undefined;
   /** Whether the first `publish()` or `subscribe()` calls `ensureStream()` itself. @default false */
-  createStream?: boolean;
+  createStream?: boolean | undefined;
   /** How long `publish()` waits for JetStream to store each event. @default 5_000 */
-  publishTimeoutMs?: number;
+  publishTimeoutMs?: number | undefined;
   /** How event bodies are written and read. @default jsonEventCodec */
-  codec?: EventCodec;
+  codec?: EventCodec | undefined;
   /** The source of time and timers (heartbeats, dead-letter timestamps). @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Where redeliveries, dead letters and consumer problems are logged. @default noopLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** The defaults of {@link NatsEventTransportOptions}. */
@@ -101,7 +101,12 @@ export const NATS_TRANSPORT_DEFAULTS = Object.freeze({
 
 /** Options with every default applied and every range checked. */
 export type ResolvedNatsOptions = Readonly<
-  Required<Omit<NatsEventTransportOptions, 'deadLetterSubject'>> & { deadLetterSubject: string | false }
+  {
+    [K in keyof Omit<NatsEventTransportOptions, 'deadLetterSubject'>]-?: Exclude<
+      NatsEventTransportOptions[K],
+      undefined
+    >;
+  } & { deadLetterSubject: string | false }
 >;
 
 /**
