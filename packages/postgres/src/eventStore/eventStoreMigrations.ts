@@ -35,12 +35,14 @@ function appendFunction(schema: SqlSchema): string {
       v_constraint text;
       v_rc boolean := current_setting('transaction_isolation') = 'read committed';
     BEGIN
-      IF v_count > 0 AND EXISTS (SELECT 1 FROM ${events} e WHERE e.event_id = ANY (p_ids)) THEN
-        RETURN QUERY SELECT 'recorded'::text, NULL::bigint, NULL::bigint, NULL::bigint, false;
-        RETURN;
-      END IF;
       LOOP
         SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = p_stream;
+        -- Ids after the version (each statement sees the latest commits): a retry of this batch
+        -- that committed meanwhile is found here rather than reported as a version conflict.
+        IF v_count > 0 AND EXISTS (SELECT 1 FROM ${events} e WHERE e.event_id = ANY (p_ids)) THEN
+          RETURN QUERY SELECT 'recorded'::text, NULL::bigint, NULL::bigint, NULL::bigint, false;
+          RETURN;
+        END IF;
         IF NOT (p_expected_kind = 'any'
                 OR (p_expected_kind = 'no_stream' AND v_version = 0)
                 OR (p_expected_kind = 'stream_exists' AND v_version > 0)

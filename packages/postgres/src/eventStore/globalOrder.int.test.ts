@@ -171,7 +171,15 @@ describe.runIf(up)('the PostgreSQL global order under concurrent writers (tortur
     );
     await blocking;
     const committed = new Set(committedSets.flatMap((set) => [...set]));
+    // Every append has ended: wait until the global head reaches the last row (a rolled-back
+    // position is passed once no older transaction anywhere in the database is running).
+    const { rows } = await admin.query<{ last: number }>(
+      `SELECT coalesce(max(global_position), 0) AS last FROM "${schema}".events`,
+    );
+    const last = rows[0]!.last;
+    for (let tries = 0; tries < 400 && (await reader.headPosition()) < last; tries++) await pause(50);
     stopAt = await reader.headPosition();
+    expect(stopAt).toBe(last);
     stop.abort();
     await Promise.all([tailing, subscribing]);
     while (runner.position < stopAt && runner.status === 'running') await pause(10);
@@ -243,6 +251,10 @@ describe.runIf(up)('the PostgreSQL global order under concurrent writers (tortur
       );
       release();
       await open;
+      // A rolled-back position is passed once no older transaction anywhere in the database is
+      // still running (other test files run beside this one), so wait for that, boundedly.
+      for (let tries = 0; tries < 400 && (await store.headPosition()) < later.lastPosition; tries++)
+        await pause(50);
       const after = (await collect(store.readAll({ fromPosition: head + 1 }))).map((event) => event.type);
       expect(after).toEqual(outcome === 'commit' ? ['Open', 'Later'] : ['Later']);
       expect(await store.headPosition()).toBe(later.lastPosition);
