@@ -52,13 +52,8 @@ export function flattenPages(
 export interface PageThroughOptions {
   /** Where the first page starts (a stream version or a global position). */
   readonly from: number;
-  /** The most events the first page holds. */
+  /** The most events a page holds. */
   readonly pageSize: number;
-  /**
-   * The most events a later page holds: each full page doubles the next one's size up to this,
-   * so a long read costs a handful of queries and a short one stays small. @default pageSize
-   */
-  readonly maxPageSize?: number | undefined;
   /** The most events in all pages together. @default Infinity */
   readonly maxCount?: number | undefined;
   /** Stops between pages, rejecting with the abort reason. */
@@ -85,15 +80,12 @@ export async function* pageThrough(
 ): AsyncGenerator<RecordedEvent[]> {
   let remaining = options.maxCount ?? Infinity;
   let from = options.from;
-  let pageSize = options.pageSize;
-  const maxPageSize = Math.max(options.maxPageSize ?? pageSize, pageSize);
   while (remaining > 0) {
-    const limit = Math.min(pageSize, remaining);
+    const limit = Math.min(options.pageSize, remaining);
     const page = await fetchPage(from, limit);
     if (page.length > 0) yield page;
     if (page.length < limit) return;
     remaining -= page.length;
-    pageSize = Math.min(pageSize * 2, maxPageSize);
     from = options.nextFrom(page[page.length - 1]!);
     if (options.signal?.aborted) throw abortReason(options.signal);
   }
