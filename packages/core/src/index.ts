@@ -81,3 +81,26 @@ export type { Logger, LogLevel, LogFields, LogEntry, LoggerOptions } from './log
 
 export { createEmitter, disposer } from './listeners/emitter.js';
 export type { Emitter, EmitterOptions, Listener, Disposer } from './listeners/emitter.js';
+
+export {
+  installTelemetry,
+  currentTelemetry,
+  withSpan,
+  recordMetric,
+  telemetryEnabled,
+  defineMetric,
+  traceHeaders,
+  TRACEPARENT,
+  TRACESTATE,
+} from './telemetry/telemetry.js';
+export type {
+  AttributeValue,
+  Attributes,
+  SpanKind,
+  TraceCarrier,
+  SpanOptions,
+  TelemetrySpan,
+  MetricKind,
+  MetricInstrument,
+  TelemetryProvider,
+} from './telemetry/telemetry.js';

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import { systemClock } from '../clock/clock.js';
 import { newId } from '../id/newId.js';
+import { telemetryEnabled, traceHeaders, TRACEPARENT } from '../telemetry/telemetry.js';
 
 /** Facts about a message that travel with it: identity, tracing and tenancy. */
 export interface Metadata {
@@ -64,7 +65,9 @@ export interface MessageOptions {
 
 /**
  * Builds {@link Metadata}: a fresh UUID v7 message id, correlation and causation taken from
- * `causedBy` (or the new id when there is none), and `occurredAt` from the clock.
+ * `causedBy` (or the new id when there is none), and `occurredAt` from the clock. The headers
+ * carry W3C trace context (`traceparent`, `tracestate`): the active span's when telemetry is
+ * installed, else the one `causedBy` carried; headers given in `metadata` win.
  */
 export function createMetadata(options: MessageOptions = {}): Metadata {
   const { causedBy, metadata = {}, clock = systemClock } = options;
@@ -72,13 +75,18 @@ export function createMetadata(options: MessageOptions = {}): Metadata {
   const parent = causedBy?.metadata;
   const causationId = metadata.causationId ?? parent?.messageId;
   const tenantId = metadata.tenantId ?? parent?.tenantId;
+  // Trace context rides along: the active span's, else the cause's, so one trace links a flow.
+  const traced = telemetryEnabled() || parent?.headers?.[TRACEPARENT] !== undefined;
+  const headers = traced
+    ? { ...traceHeaders(parent?.headers), ...metadata.headers }
+    : { ...metadata.headers };
   return Object.freeze({
     messageId,
     correlationId: metadata.correlationId ?? parent?.correlationId ?? messageId,
     ...(causationId === undefined ? {} : { causationId }),
     occurredAt: metadata.occurredAt ?? new Date(clock.now()).toISOString(),
     ...(tenantId === undefined ? {} : { tenantId }),
-    headers: Object.freeze({ ...metadata.headers }),
+    headers: Object.freeze(headers),
   });
 }
 
