@@ -104,3 +104,5 @@ export type {
   MetricInstrument,
   TelemetryProvider,
 } from './telemetry/telemetry.js';
+
+export type { Worker, WorkerHealth, WorkerStatus, WorkerStopOptions } from './workers/worker.js';
