@@ -58,6 +58,8 @@ export interface MetricInstrument {
   /** UCUM unit: `s`, `ms`, `{event}`, `By`, `1` … */
   readonly unit: string;
   readonly description: string;
+  /** Histogram bucket boundaries the backend should use (OpenTelemetry "advice"). */
+  readonly buckets?: readonly number[] | undefined;
 }
 
 /**
