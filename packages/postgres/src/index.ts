@@ -121,3 +121,13 @@ export type {
 } from './projections/postgresProjection.js';
 export { PostgresProjectionCheckpoints } from './projections/postgresProjectionCheckpoints.js';
 export type { PostgresProjectionCheckpointsOptions } from './projections/postgresProjectionCheckpoints.js';
+
+// --- workers
+export { PostgresLeases, POSTGRES_LEASES_DEFAULTS } from './workers/postgresLeases.js';
+export type { Lease, LeaseHolder, PostgresLeasesOptions } from './workers/postgresLeases.js';
+export { LeaseLostError, isLeaseLostError, LEASE_LOST_CODE } from './workers/leaseLostError.js';
+export { ProjectionDaemon } from './workers/projectionDaemon.js';
+export type { DaemonProjectionState } from './workers/projectionDaemon.js';
+export { PROJECTION_DAEMON_DEFAULTS } from './workers/projectionDaemonOptions.js';
+export type { ProjectionDaemonOptions, ProjectionDaemonEntry } from './workers/projectionDaemonOptions.js';
+export type { DaemonRunnerOptions } from './workers/projectionSlot.js';
