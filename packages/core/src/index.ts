@@ -87,6 +87,7 @@ export {
   currentTelemetry,
   withSpan,
   recordMetric,
+  addSpanEvent,
   telemetryEnabled,
   defineMetric,
   traceHeaders,

@@ -73,6 +73,11 @@ export interface TelemetryProvider {
   inject(carrier: Record<string, string>): void;
   /** Records one measurement of `instrument`. */
   record(instrument: MetricInstrument, value: number, attributes?: Attributes): void;
+  /**
+   * Adds an event to the span active in the caller (a retry, a circuit opening), if any.
+   * Optional: a provider without it drops such events.
+   */
+  event?(name: string, attributes?: Attributes): void;
 }
 
 /** The W3C header that carries a trace context. */
@@ -141,6 +146,15 @@ export function withSpan<TResult>(
 /** Records one measurement of `instrument` when telemetry is installed; otherwise does nothing. */
 export function recordMetric(instrument: MetricInstrument, value: number, attributes?: Attributes): void {
   slot.provider?.record(instrument, value, attributes);
+}
+
+/**
+ * Adds an event to the caller's active span when telemetry is installed and a span is active;
+ * otherwise does nothing. For things that happen inside someone else's operation (a retry, a
+ * circuit opening) and do not deserve a span of their own.
+ */
+export function addSpanEvent(name: string, attributes?: Attributes): void {
+  slot.provider?.event?.(name, attributes);
 }
 
 /** Whether a telemetry provider is installed: guard costly attribute building with it. */

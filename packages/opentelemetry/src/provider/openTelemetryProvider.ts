@@ -82,6 +82,7 @@ export function createOpenTelemetryProvider(options: OpenTelemetryOptions = {}):
     span: (name, spanOptions, fn) => runInSpan(tracer, codec, name, spanOptions, fn),
     inject: (carrier) => codec.inject(context.active(), carrier),
     record,
+    event: (name, attributes) => trace.getSpan(context.active())?.addEvent(name, cleanAttributes(attributes)),
   };
 }
 
