@@ -107,3 +107,27 @@ export type {
 } from './telemetry/telemetry.js';
 
 export type { Worker, WorkerHealth, WorkerStatus, WorkerStopOptions } from './workers/worker.js';
+export { runWorkers, WORKER_HOST_DEFAULTS } from './workers/workerHost.js';
+export type { WorkerHost, WorkerHostHealth, WorkerHostOptions } from './workers/workerHost.js';
+export { createIntervalWorker } from './workers/intervalWorker.js';
+export type {
+  IntervalWorker,
+  IntervalTask,
+  IntervalTaskContext,
+  IntervalRunResult,
+} from './workers/intervalWorker.js';
+export { INTERVAL_WORKER_DEFAULTS } from './workers/intervalWorkerOptions.js';
+export type { IntervalWorkerOptions } from './workers/intervalWorkerOptions.js';
+export { settleWithin } from './workers/settleWithin.js';
+export { stopDeadlineOf, DEFAULT_STOP_DEADLINE_MS } from './workers/stopDeadline.js';
+export { DEFAULT_STOP_SIGNALS } from './workers/stopOn.js';
+export type { SignalSource, StopOnOptions } from './workers/stopOn.js';
+export type { HealthReport, HealthVerdict, WorkerHealthReport } from './workers/healthReport.js';
+export {
+  WORKER_ERROR_CODES,
+  WorkerStartError,
+  WorkerStopError,
+  isWorkerStartError,
+  isWorkerStopError,
+} from './workers/workerErrors.js';
+export type { WorkerFailure } from './workers/workerErrors.js';

@@ -1,0 +1,82 @@
+import { disposer } from '../listeners/emitter.js';
+import type { Disposer } from '../listeners/emitter.js';
+import type { Logger } from '../logger/logger.js';
+import { assertOptions, optionBoolean, optionNumber, optionObject, optionRule } from '../options/options.js';
+import type { WorkerStopOptions } from './worker.js';
+
+/** The part of Node's `process` that {@link WorkerHost.stopOn} uses; inject a fake in tests. */
+export interface SignalSource {
+  once(signal: string, listener: (signal: string) => void): unknown;
+  removeListener(signal: string, listener: (signal: string) => void): unknown;
+  /** Needed only with `exit: true`. */
+  exit?(code?: number): unknown;
+}
+
+/** Options of {@link WorkerHost.stopOn}. */
+export interface StopOnOptions {
+  /** Where the signals come from. @default globalThis.process */
+  process?: SignalSource | undefined;
+  /** The stop deadline in ms (>= 0 or `Infinity`). @default the host's `stopDeadlineMs` */
+  deadline?: number | undefined;
+  /**
+   * Whether to end the process once the stop is over: `exit(0)` after a clean stop, `exit(1)`
+   * when a worker failed to stop. Leave it off when other resources (an HTTP server) must close
+   * first: the process then ends by itself once nothing keeps it alive.
+   * @default false
+   */
+  exit?: boolean | undefined;
+}
+
+/** The signals {@link WorkerHost.stopOn} listens to by default. */
+export const DEFAULT_STOP_SIGNALS: readonly string[] = Object.freeze(['SIGTERM', 'SIGINT']);
+
+/**
+ * Listens once to each of `signals` and stops the host on the first one. Each listener is
+ * registered with `once`, so a second identical signal (a second Ctrl-C) meets the platform's
+ * default handling and ends the process at once.
+ * @throws {ValidationError} on bad signals or options.
+ */
+export function stopOnSignals(
+  stop: (options: WorkerStopOptions) => Promise<void>,
+  logger: Logger,
+  signals: readonly string[] | undefined,
+  options: StopOnOptions | undefined,
+): Disposer {
+  const names = signals ?? DEFAULT_STOP_SIGNALS;
+  const target = options?.process ?? (globalThis as { process?: SignalSource }).process;
+  const exit = options?.exit ?? false;
+  assertOptions('WorkerHost.stopOn', {
+    signals: optionRule(
+      Array.isArray(names) &&
+        names.length > 0 &&
+        names.every((name) => typeof name === 'string' && name !== ''),
+      'must be a non-empty array of signal names such as "SIGTERM".',
+    ),
+    process: optionObject(
+      target,
+      'a process-like object',
+      exit ? ['once', 'removeListener', 'exit'] : ['once', 'removeListener'],
+      true,
+    ),
+    deadline: optionNumber(options?.deadline, { min: 0, infinity: true }),
+    exit: optionBoolean(options?.exit),
+  });
+  const source = target!;
+  const onSignal = (signal: string): void => {
+    logger.info(`Received ${signal}; stopping the workers.`, { signal });
+    stop({ deadline: options?.deadline }).then(
+      () => {
+        logger.info('Workers stopped.', { signal });
+        if (exit) source.exit?.(0);
+      },
+      (error: unknown) => {
+        logger.error('Workers did not stop cleanly.', { signal, error });
+        if (exit) source.exit?.(1);
+      },
+    );
+  };
+  for (const name of names) source.once(name, onSignal);
+  return disposer(() => {
+    for (const name of names) source.removeListener(name, onSignal);
+  });
+}
