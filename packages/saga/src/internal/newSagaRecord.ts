@@ -1,7 +1,11 @@
 import type { AnySagaDefinition } from '../definition/defineSaga.js';
 import type { SagaLease, SagaRecord } from '../store/sagaStore.js';
+import { traceToStore } from './sagaTelemetry.js';
 
-/** The record of a saga about to start: running, leased to its starter, deadline made absolute. */
+/**
+ * The record of a saga about to start: running, leased to its starter, deadline made absolute,
+ * the active trace context kept in its first history entry.
+ */
 export function newSagaRecord(
   definition: AnySagaDefinition,
   sagaId: string,
@@ -9,12 +13,13 @@ export function newSagaRecord(
   now: number,
   lease: SagaLease,
 ): SagaRecord {
+  const trace = traceToStore();
   return {
     sagaId,
     sagaName: definition.name,
     status: 'running',
     input,
-    history: [{ type: 'sagaStarted', at: now }],
+    history: [{ type: 'sagaStarted', at: now, ...(trace === undefined ? {} : { trace }) }],
     createdAt: now,
     updatedAt: now,
     ...(definition.deadlineMs === undefined ? {} : { deadlineAt: now + definition.deadlineMs }),

@@ -1,8 +1,9 @@
-import type { Clock, Logger } from '@keel/core';
+import type { Clock, Logger, TelemetrySpan } from '@keel/core';
 import {
   isConcurrencyError,
   isSerializationError,
   noopPolicy,
+  telemetryEnabled,
   throwIfAborted,
   TimeoutError,
 } from '@keel/core';
@@ -21,6 +22,15 @@ import { errorInfo } from './errorInfo.js';
 import { contextBefore, effectOf, nextCompensation, nextStep, startsOf, storedTimeoutAt } from './history.js';
 import type { Limit } from './runLimited.js';
 import { runLimited } from './runLimited.js';
+import type { StepOperation } from './sagaTelemetry.js';
+import { errorType } from './telemetry.js';
+import {
+  countRetries,
+  inSagaSpan,
+  inStepSpan,
+  recordCompensation,
+  recordSagaFinished,
+} from './sagaTelemetry.js';
 
 /** What a run needs from its orchestrator. */
 export interface SagaRunDeps {
@@ -44,6 +54,8 @@ export class SagaRun {
   readonly #definition: AnySagaDefinition;
   readonly #signal: AbortSignal;
   #record: SagaRecord;
+  /** The `saga <name>` span of this run (inert without telemetry). */
+  #span: TelemetrySpan | undefined;
 
   constructor(deps: SagaRunDeps, definition: AnySagaDefinition, record: SagaRecord, signal: AbortSignal) {
     this.#deps = deps;
@@ -52,8 +64,16 @@ export class SagaRun {
     this.#signal = signal;
   }
 
-  /** Runs to a final status and returns the final record. */
-  async run(): Promise<SagaRecord> {
+  /** Runs to a final status, in a `saga <name>` span when telemetry is on, and returns the final record. */
+  run(): Promise<SagaRecord> {
+    if (!telemetryEnabled()) return this.#loop();
+    return inSagaSpan(this.#record, (span) => {
+      this.#span = span;
+      return this.#loop();
+    });
+  }
+
+  async #loop(): Promise<SagaRecord> {
     for (;;) {
       const record = this.#record;
       if (isFinalSagaStatus(record.status)) return record;
@@ -75,6 +95,7 @@ export class SagaRun {
     if (deadlineAt !== undefined && deadlineAt <= now) {
       // A step started before a crash and never finished is compensated too (outcome unknown).
       const error = errorInfo(new SagaDeadlineExceededError(this.#record.sagaId, deadlineAt, now));
+      this.#span?.addEvent('deadline_exceeded', { 'error.type': error.code });
       await this.#write({ status: 'compensating', error }, [{ type: 'deadlineExceeded', at: now, error }]);
       this.#deps.emit('compensating', { ...this.#base, error });
       return;
@@ -91,7 +112,9 @@ export class SagaRun {
     if (started > 0 && limit !== undefined && limit.at <= now) {
       // Started before a crash and out of time now: it may have taken effect, so it is not run
       // again but fails with an unknown outcome and is compensated.
-      return this.#failStep(step, started, limit.error(), now, true);
+      const error = limit.error();
+      this.#span?.addEvent('timeout', { 'keel.saga.step': step.name, 'error.type': errorType(error) });
+      return this.#failStep(step, started, error, now, true);
     }
     const attempt = started + 1;
     await this.#write({}, [
@@ -104,17 +127,34 @@ export class SagaRun {
       },
     ]);
     this.#deps.emit('stepStarted', { ...this.#base, step: step.name, attempt });
-    const context = contextBefore(this.#definition, record, step.name);
-    const key = `${record.sagaId}/${step.name}`;
-    const result = await runLimited(
-      this.#logged(step.name, 'Saga step attempt failed', (signal) =>
-        step.run({ ...this.#base, input: record.input, context, idempotencyKey: key, attempt, signal }),
-      ),
-      { ...this.#limited(step.retry), limit },
-    );
-    const at = this.#deps.clock.now();
-    if (result.ok) return this.#completeStep(step, attempt, result.value, at);
-    return this.#failStep(step, attempt, result.error, at, result.cutOff);
+    const call = {
+      ...this.#base,
+      input: record.input,
+      context: contextBefore(this.#definition, record, step.name),
+      idempotencyKey: `${record.sagaId}/${step.name}`,
+      attempt,
+    };
+    await this.#inStepSpan('run', step.name, attempt, async (span) => {
+      const result = await runLimited(
+        this.#attempts(span, step.name, 'run', (signal) => step.run({ ...call, signal })),
+        { ...this.#limited(step.retry), limit },
+      );
+      const at = this.#deps.clock.now();
+      if (result.ok) return this.#completeStep(step, attempt, result.value, at);
+      if (limit !== undefined && at >= limit.at)
+        span.addEvent('timeout', { 'error.type': errorType(result.error) });
+      await this.#failStep(step, attempt, result.error, at, result.cutOff);
+      return result.error;
+    });
+  }
+
+  #inStepSpan(
+    operation: StepOperation,
+    step: string,
+    attempt: number,
+    fn: (span: TelemetrySpan) => Promise<unknown>,
+  ): Promise<void> {
+    return inStepSpan(operation, step, attempt, () => this.#record, fn);
   }
 
   async #completeStep(step: SagaStep, attempt: number, output: unknown, at: number): Promise<void> {
@@ -191,19 +231,22 @@ export class SagaRun {
       runIdempotencyKey: key,
       attempt,
     };
-    const result = await runLimited(
-      this.#logged(step.name, 'Saga compensation attempt failed', (signal) =>
-        step.compensate!({ ...base, signal }),
-      ),
-      { ...this.#limited(step.compensationRetry ?? step.retry), limit: undefined },
-    );
-    const at = this.#deps.clock.now();
-    if (result.ok) {
-      await this.#write({}, [{ type: 'compensationCompleted', at, step: step.name }]);
-      this.#deps.emit('compensationCompleted', { ...this.#base, step: step.name, attempt });
-      return;
-    }
-    await this.#failCompensation(step, attempt, result.error, at);
+    await this.#inStepSpan('compensate', step.name, attempt, async (span) => {
+      span.setAttributes({ 'keel.saga.step_outcome': base.outcome });
+      const result = await runLimited(
+        this.#attempts(span, step.name, 'compensate', (signal) => step.compensate!({ ...base, signal })),
+        { ...this.#limited(step.compensationRetry ?? step.retry), limit: undefined },
+      );
+      const at = this.#deps.clock.now();
+      recordCompensation(record, step.name, result.ok ? 'completed' : 'failed');
+      if (result.ok) {
+        await this.#write({}, [{ type: 'compensationCompleted', at, step: step.name }]);
+        this.#deps.emit('compensationCompleted', { ...this.#base, step: step.name, attempt });
+        return undefined;
+      }
+      await this.#failCompensation(step, attempt, result.error, at);
+      return result.error;
+    });
   }
 
   async #failCompensation(step: SagaStep, attempt: number, cause: unknown, at: number): Promise<void> {
@@ -216,23 +259,30 @@ export class SagaRun {
       { type: 'compensationFailed', at, step: step.name, error },
       { type: 'sagaFailed', at, error },
     ]);
+    recordSagaFinished(this.#record);
     this.#deps.emit('compensationFailed', { ...this.#base, step: step.name, attempt, error });
     this.#deps.emit('sagaFinished', { ...this.#base, status: 'failed', error });
   }
 
   async #finish(status: SagaStatus, entry: SagaHistoryEntry): Promise<void> {
     await this.#write({ status }, [entry]);
+    recordSagaFinished(this.#record);
     const error: SagaErrorInfo | undefined = this.#record.error;
     this.#deps.emit('sagaFinished', { ...this.#base, status, ...(error === undefined ? {} : { error }) });
   }
 
-  /** Wraps an attempt so each failure is logged before the policy sees it. */
-  #logged<TResult>(
+  /**
+   * Wraps an attempt so each failure is logged before the policy sees it, and each attempt
+   * after the first is reported on `span` as a retry.
+   */
+  #attempts<TResult>(
+    span: TelemetrySpan,
     step: string,
-    message: string,
+    operation: StepOperation,
     fn: (signal: AbortSignal) => PromiseLike<TResult> | TResult,
   ) {
-    return async (signal: AbortSignal): Promise<TResult> => {
+    const message = operation === 'run' ? 'Saga step attempt failed' : 'Saga compensation attempt failed';
+    const logged = async (signal: AbortSignal): Promise<TResult> => {
       try {
         return await fn(signal);
       } catch (error) {
@@ -240,6 +290,8 @@ export class SagaRun {
         throw error;
       }
     };
+    const labels = { sagaName: this.#record.sagaName, step, operation };
+    return countRetries(span, labels, () => this.#deps.clock.now(), logged);
   }
 
   #fields(step: string): Record<string, unknown> {

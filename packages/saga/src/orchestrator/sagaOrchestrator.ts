@@ -14,6 +14,7 @@ import { releaseLease, runLeased } from '../internal/leasedRun.js';
 import { newSagaRecord } from '../internal/newSagaRecord.js';
 import type { SharedTask } from '../internal/sharedTask.js';
 import { TaskScope } from '../internal/taskScope.js';
+import { countSaga, SAGA_RECOVERIES, SAGA_STARTS } from '../internal/telemetry.js';
 import type { SagaClaimCursor, SagaQuery, SagaRecord, SagaStore } from '../store/sagaStore.js';
 import { isFinalSagaStatus } from '../store/sagaStore.js';
 import type { SagaRecoveryReport } from './recoverPass.js';
@@ -248,6 +249,7 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
     const { created, record: stored } = await this.#store.create(record);
     if (created) {
       this.events.emit('sagaStarted', { sagaId, sagaName: definition.name, at: now });
+      countSaga(SAGA_STARTS, definition.name);
       return this.#execute(definition, stored).join(signal);
     }
     if (stored.sagaName !== definition.name)
@@ -319,6 +321,7 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
       this.#scope.track(releaseLease(this.#runDeps, record.sagaId));
       return Promise.reject(new UnknownSagaError(record.sagaName, [...this.#definitions.keys()]));
     }
+    countSaga(SAGA_RECOVERIES, definition.name);
     const { recoverBackoffMs, recoverBackoffMaxMs } = this.#options;
     const holdAfter = (): number => {
       const failures = (this.#failures.get(record.sagaId) ?? 0) + 1;

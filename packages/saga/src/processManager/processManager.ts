@@ -7,11 +7,13 @@ import {
   optionInteger,
   optionObject,
   systemClock,
+  telemetryEnabled,
   throwIfAborted,
   withDefaults,
 } from '@keel/core';
 import { applyProcessEvent } from '../internal/applyProcessEvent.js';
 import { KeyedMutex } from '../internal/keyedMutex.js';
+import { inProcessSpan } from './processManagerTelemetry.js';
 import type { ProcessDefinition } from './defineProcess.js';
 import type { ProcessInstance, ProcessStatus, ProcessStore } from './processStore.js';
 
@@ -111,10 +113,17 @@ export class ProcessManager<TState, TEvent extends Message, TCommand extends Mes
   /**
    * Handles one event. Rejects (so a transport redelivers) when the handler throws, when the
    * instance keeps changing concurrently, or when sending a stored command fails; the
-   * redelivery is then a duplicate that sends the commands still in the outbox.
+   * redelivery is then a duplicate that sends the commands still in the outbox. With telemetry
+   * installed it runs in a `process_manager <name>` span (continuing the event's trace), so the
+   * commands the handler creates carry that trace.
    */
   async handle(event: TEvent, options: { signal?: AbortSignal } = {}): Promise<ProcessHandleResult<TState>> {
     throwIfAborted(options.signal);
+    if (!telemetryEnabled()) return this.#handle(event, options);
+    return inProcessSpan(this.#definition.name, event, () => this.#handle(event, options));
+  }
+
+  async #handle(event: TEvent, options: { signal?: AbortSignal }): Promise<ProcessHandleResult<TState>> {
     const correlationId = this.#definition.correlate(event);
     if (correlationId === undefined) return { outcome: 'ignored', sent: [] };
     // Commands are sent outside the per-instance lock, so a command whose handler synchronously

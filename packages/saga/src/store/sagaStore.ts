@@ -23,7 +23,15 @@ export interface SagaErrorInfo {
  * acts on it; times are milliseconds since the epoch.
  */
 export type SagaHistoryEntry =
-  | { readonly type: 'sagaStarted'; readonly at: number }
+  | {
+      readonly type: 'sagaStarted';
+      readonly at: number;
+      /**
+       * The W3C trace context (`traceparent`, `tracestate`) active when the saga started, when
+       * telemetry is installed: a run resumed in another process continues that trace.
+       */
+      readonly trace?: Readonly<Record<string, string>>;
+    }
   | {
       readonly type: 'stepStarted';
       readonly at: number;
