@@ -44,6 +44,7 @@ import {
   toRecordedEvent,
 } from './eventRows.js';
 import { Announcer } from './announcer.js';
+import { EventStoreTelemetry } from './eventStoreTelemetry.js';
 import { resolveEventStoreOptions } from './postgresEventStoreOptions.js';
 import type { PostgresEventStoreOptions } from './postgresEventStoreOptions.js';
 import type { EventRow } from './eventRows.js';
@@ -83,6 +84,7 @@ export class PostgresEventStore implements EventStore {
   readonly #inline: readonly InlineProjection<SqlTransaction>[];
   readonly #wakeups: AppendWakeups;
   readonly #announcer: Announcer | undefined;
+  readonly #telemetry: EventStoreTelemetry;
 
   /**
    * @param client A client, or the caller's transaction (appends then commit with it).
@@ -101,15 +103,26 @@ export class PostgresEventStore implements EventStore {
     this.#readPageSize = settings.readPageSize;
     this.#inline = settings.inlineProjections ?? [];
     this.#wakeups = new AppendWakeups(this.#clock, settings.pollIntervalMs);
+    this.#telemetry = new EventStoreTelemetry(schema.name, this.#clock);
     this.#announcer =
       this.#channel === undefined || client.inTransaction ? undefined : new Announcer(client, this.#channel);
   }
 
   /** {@inheritDoc @keel/eventsourcing#EventStore.appendToStream} */
-  async appendToStream(
+  appendToStream(
     streamName: string,
     events: readonly NewEvent[],
     options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    return this.#telemetry.append(streamName, events, options.expectedVersion, () =>
+      this.#append(streamName, events, options),
+    );
+  }
+
+  async #append(
+    streamName: string,
+    events: readonly NewEvent[],
+    options: AppendOptions,
   ): Promise<AppendResult> {
     throwIfAborted(options.signal);
     const expected = checkAppend(streamName, options.expectedVersion, events);
@@ -150,7 +163,9 @@ export class PostgresEventStore implements EventStore {
     const projectionSignal = signal ?? NEVER;
     for (const projection of this.#inline) {
       throwIfAborted(signal);
-      await projection.apply(result.events, { transaction: tx, signal: projectionSignal });
+      await this.#telemetry.project(projection.name, () =>
+        projection.apply(result.events, { transaction: tx, signal: projectionSignal }),
+      );
     }
     return result;
   }
@@ -163,7 +178,9 @@ export class PostgresEventStore implements EventStore {
     throwIfAborted(options.signal);
     checkReadStreamOptions(streamName, options);
     const backward = options.direction === 'backward';
-    yield* pageThrough((from, limit) => this.#streamPage(streamName, from, limit, backward, options.signal), {
+    const page = (from: number, limit: number) =>
+      this.#streamPage(streamName, from, limit, backward, options.signal);
+    yield* pageThrough(this.#telemetry.pages('read_stream', streamName, page), {
       from: options.fromVersion ?? (backward ? LAST_VERSION : 1),
       pageSize: options.pageSize ?? this.#readPageSize,
       maxCount: options.maxCount,
@@ -181,7 +198,8 @@ export class PostgresEventStore implements EventStore {
   async *readAllPages(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent[]> {
     throwIfAborted(options.signal);
     checkReadAllOptions(options);
-    yield* pageThrough((from, limit) => this.#allPage(from, limit, options.filter, options.signal), {
+    const page = (from: number, limit: number) => this.#allPage(from, limit, options.filter, options.signal);
+    yield* pageThrough(this.#telemetry.pages('read_all', undefined, page), {
       from: options.fromPosition ?? 0,
       pageSize: options.pageSize ?? this.#readPageSize,
       maxCount: options.maxCount,
@@ -219,7 +237,9 @@ export class PostgresEventStore implements EventStore {
     const pageSize = this.#pageSizeOf(options.pageSize);
     const { filter } = options;
     const source: Omit<CatchUpSource, 'watch'> = {
-      readPage: (from, limit, signal) => this.#allPage(from, limit, filter, signal),
+      readPage: this.#telemetry.subscriptionPages('read_all', undefined, (from, limit, signal) =>
+        this.#allPage(from, limit, filter, signal),
+      ),
       cursorOf: (event) => event.globalPosition,
       // Only a filtered subscription gains from skipping to the head; others save the query.
       ...(filter === undefined ? {} : { head: (signal: AbortSignal) => this.headPosition({ signal }) }),
@@ -235,7 +255,9 @@ export class PostgresEventStore implements EventStore {
     checkSubscribeToStreamOptions(streamName, options);
     const pageSize = this.#pageSizeOf(options.pageSize);
     const source: Omit<CatchUpSource, 'watch'> = {
-      readPage: (from, limit, signal) => this.#streamPage(streamName, from, limit, false, signal),
+      readPage: this.#telemetry.subscriptionPages('read_stream', streamName, (from, limit, signal) =>
+        this.#streamPage(streamName, from, limit, false, signal),
+      ),
       cursorOf: (event) => event.streamVersion,
     };
     return this.#subscribe(source, { ...options, from: options.fromVersion ?? 1, pageSize });

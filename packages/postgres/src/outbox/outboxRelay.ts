@@ -15,9 +15,11 @@ import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
 import { toNumber } from '../internal/normalize.js';
 import { outboxBackoff } from './outboxBackoff.js';
+import { describeFailure } from './describeFailure.js';
 import { optionText } from './optionText.js';
 import { OUTBOX_RELAY_DEFAULTS } from './outboxRelayOptions.js';
 import type { OutboxDispatchResult, OutboxRelayOptions } from './outboxRelayOptions.js';
+import { RelayTelemetry } from './outboxTelemetry.js';
 
 interface ClaimedRow {
   readonly position: number | string;
@@ -66,6 +68,7 @@ export class OutboxRelay {
   readonly #settings: RelaySettings;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #telemetry: RelayTelemetry;
   #running: { controller: AbortController; loop: Promise<void> } | undefined;
   #wake: AbortController | undefined;
 
@@ -102,6 +105,14 @@ export class OutboxRelay {
       maxDelayMs: settings.maxDelayMs,
       maxAttempts: settings.maxAttempts,
     };
+    const { topic, pollIntervalMs: measureEveryMs } = settings;
+    this.#telemetry = new RelayTelemetry({
+      client,
+      table: this.#table,
+      topic,
+      clock: this.#clock,
+      measureEveryMs,
+    });
   }
 
   /** This relay's id, as written to the lease columns. */
@@ -125,13 +136,24 @@ export class OutboxRelay {
     throwIfAborted(signal);
     const claimedAt = this.#clock.now();
     const rows = await this.#claim(claimedAt);
-    if (rows.length === 0) return { claimed: 0, published: 0, retried: 0, failed: 0 };
+    if (rows.length === 0) {
+      const idle = { claimed: 0, published: 0, retried: 0, failed: 0 };
+      await this.#telemetry.round(idle);
+      return idle;
+    }
     const { published, failures, untouched } = await this.#publishAll(rows, claimedAt, signal);
     await this.#markDispatched(published);
     const failed = await this.#recordFailures(failures);
     await this.#release(untouched);
+    const result = {
+      claimed: rows.length,
+      published: published.length,
+      retried: failures.length - failed,
+      failed,
+    };
+    await this.#telemetry.round(result);
     throwIfAborted(signal);
-    return { claimed: rows.length, published: published.length, retried: failures.length - failed, failed };
+    return result;
   }
 
   /** Starts publishing in the background until {@link OutboxRelay.stop}; a no-op when running. */
@@ -227,7 +249,9 @@ export class OutboxRelay {
       for (const row of rows) {
         if (lease.signal.aborted) break;
         try {
-          await this.#publisher.publish([row.message], { signal: lease.signal });
+          await this.#telemetry.publish(row.message, row.attempts + 1, () =>
+            this.#publisher.publish([row.message], { signal: lease.signal }),
+          );
           published.push(row);
         } catch (error) {
           if (lease.signal.aborted) break;
@@ -293,16 +317,4 @@ export class OutboxRelay {
       [rows.map((row) => row.position), this.#settings.relayId],
     );
   }
-}
-
-const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/**
- * The error text kept in `last_error`. Characters PostgreSQL's `text` cannot hold (NUL, lone
- * surrogates) are replaced, so a publisher whose error message carries them cannot make every
- * round fail while recording the failure.
- */
-function describeFailure(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATES, '\uFFFD');
 }

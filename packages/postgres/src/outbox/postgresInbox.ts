@@ -12,6 +12,7 @@ import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor, SqlTransaction } from '../client/sqlClient.js';
 import { optionText } from './optionText.js';
 import { assertRecordable } from './outboxRows.js';
+import { recordInboxDuplicate, tracedInbox } from './outboxTelemetry.js';
 
 /** Options of {@link PostgresInbox}; an option that is `undefined` keeps its default. */
 export interface PostgresInboxOptions {
@@ -104,12 +105,14 @@ export class PostgresInbox {
   ): Promise<InboxOutcome<TResult>> {
     throwIfAborted(options.signal);
     const signal = options.signal ?? NEVER;
-    return this.#client.transaction(
-      async (tx) => {
-        if (!(await this.record(tx, message))) return { status: 'duplicate' as const };
-        return { status: 'processed' as const, result: await handler(message, { tx, signal }) };
-      },
-      options.signal === undefined ? {} : { signal: options.signal },
+    return tracedInbox(this.#consumer, message, () =>
+      this.#client.transaction(
+        async (tx): Promise<InboxOutcome<TResult>> => {
+          if (!(await this.record(tx, message))) return { status: 'duplicate' };
+          return { status: 'processed', result: await handler(message, { tx, signal }) };
+        },
+        options.signal === undefined ? {} : { signal: options.signal },
+      ),
     );
   }
 
@@ -139,6 +142,7 @@ export class PostgresInbox {
        ON CONFLICT (consumer, message_id) DO NOTHING`,
       [this.#consumer, message.metadata.messageId, message.type, this.#clock.now()],
     );
+    if (rowCount === 0) recordInboxDuplicate(this.#consumer, message);
     return rowCount > 0;
   }
 

@@ -15,6 +15,7 @@ import { optionText } from './optionText.js';
 import { outboxRows } from './outboxRows.js';
 import type { OutboxRow } from './outboxRows.js';
 import { OutboxRelay } from './outboxRelay.js';
+import { tracedEnqueue } from './outboxTelemetry.js';
 import type { OutboxRelayOptions } from './outboxRelayOptions.js';
 
 /** Messages per INSERT statement: 3 parameters each stays far below PostgreSQL's 65,535. */
@@ -121,6 +122,17 @@ export class PostgresOutbox {
       topic: optionText(topic),
       delayMs: optionNumber(delayMs, { min: 0 }),
     });
+    return tracedEnqueue(this.#schema, topic, messages, (stamped) =>
+      this.#enqueue(tx, stamped, topic, delayMs),
+    );
+  }
+
+  async #enqueue(
+    tx: SqlExecutor,
+    messages: readonly Message[],
+    topic: string,
+    delayMs: number,
+  ): Promise<void> {
     const rows = outboxRows(messages);
     if (rows.length === 0) return;
     const now = this.#clock.now();

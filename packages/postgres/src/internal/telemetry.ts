@@ -1,0 +1,103 @@
+import { defineMetric, isKeelError } from '@keel/core';
+
+// Every span and metric @keel/postgres reports, through @keel/core's telemetry points.
+//
+// Spans
+// - `append_to_stream` (client): one per PostgresEventStore.appendToStream.
+// - `read_stream` / `read_all` (client): one per page a readStream / readAll call reads.
+// - `receive <stream name | $all>` (consumer): one per non-empty page a subscription reads,
+//   linked to the trace of each event in it (up to MAX_LINKS).
+// - `project <name>` (internal): one per inline projection applied in an append's transaction.
+// - `create <topic>` (producer): one per PostgresOutbox.enqueue; stored messages carry its trace context.
+// - `publish <topic>` (producer): one per message an OutboxRelay publishes, continuing the stored context.
+// - `inbox <consumer>` (consumer): one per PostgresInbox.handle, continuing the message's context.
+
+/** Duration buckets (seconds) of every histogram, as the telemetry conventions fix them. */
+export const DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
+/** How long each database operation of the event store took (append, page read). */
+export const DB_OPERATION_DURATION = defineMetric({
+  name: 'db.client.operation.duration',
+  kind: 'histogram',
+  unit: 's',
+  description: 'Duration of PostgreSQL event store operations.',
+  buckets: DURATION_BUCKETS,
+});
+
+/** Appends by outcome (`appended`, `recorded`, `empty`, `conflict`, `error`). */
+export const EVENTSTORE_APPENDS = defineMetric({
+  name: 'keel.eventstore.appends',
+  kind: 'counter',
+  unit: '{append}',
+  description: 'Calls of appendToStream, by outcome.',
+});
+
+/** Events newly written by appends (an idempotent retry writes none). */
+export const EVENTSTORE_EVENTS_APPENDED = defineMetric({
+  name: 'keel.eventstore.events.appended',
+  kind: 'counter',
+  unit: '{event}',
+  description: 'Events written by appendToStream.',
+});
+
+/** Appends refused because the stream was not at the expected version. */
+export const EVENTSTORE_CONFLICTS = defineMetric({
+  name: 'keel.eventstore.conflicts',
+  kind: 'counter',
+  unit: '{conflict}',
+  description: 'Appends refused with a ConcurrencyError (version conflicts).',
+});
+
+/** Outbox messages waiting to be published, per topic. */
+export const OUTBOX_BACKLOG = defineMetric({
+  name: 'keel.outbox.backlog',
+  kind: 'gauge',
+  unit: '{message}',
+  description: 'Outbox messages pending publication (not dispatched, not failed).',
+});
+
+/** Age of the oldest pending outbox message, per topic (0 when none is pending). */
+export const OUTBOX_OLDEST_AGE = defineMetric({
+  name: 'keel.outbox.oldest_age',
+  kind: 'gauge',
+  unit: 's',
+  description: 'Seconds since the oldest pending outbox message was enqueued.',
+});
+
+/** Outbox messages handled by relays, by outcome (`published`, `retried`, `failed`). */
+export const OUTBOX_MESSAGES = defineMetric({
+  name: 'keel.outbox.messages',
+  kind: 'counter',
+  unit: '{message}',
+  description: 'Outbox messages a relay published, will retry, or gave up on.',
+});
+
+/** Messages an inbox skipped because its consumer had processed them already. */
+export const INBOX_DUPLICATES = defineMetric({
+  name: 'keel.inbox.duplicates',
+  kind: 'counter',
+  unit: '{message}',
+  description: 'Redelivered messages an inbox skipped.',
+});
+
+/** The most links a receive span carries (one per event with a trace context). */
+export const MAX_LINKS = 128;
+
+/** The database attributes every event-store span and duration point carries. */
+export function dbAttributes(namespace: string, operation: string): Record<string, string> {
+  return {
+    'db.system.name': 'postgresql',
+    'db.namespace': namespace,
+    'db.operation.name': operation,
+    'db.collection.name': 'events',
+  };
+}
+
+/** `error.type` of a failure: a Keel error's code, else the error's name, else `_OTHER`. */
+export function errorType(error: unknown): string {
+  if (isKeelError(error)) return error.code;
+  if (error instanceof Error && error.name) return error.name;
+  return '_OTHER';
+}
