@@ -26,7 +26,7 @@ export interface SendOptions extends ExecuteOptions, MessageOptions {}
 export interface CommandBusOptions {
   /** Middleware around every handler call, outermost first. @default [] */
   middleware?: readonly Middleware[] | undefined;
-  /** The clock used to stamp messages built by `send`. @default systemClock */
+  /** The clock used to stamp messages built by `send`, and to time dispatches for metrics. @default systemClock */
   clock?: Clock | undefined;
 }
 
@@ -54,7 +54,7 @@ export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
       middleware: optionMiddleware(options.middleware),
       clock: optionClock(options.clock),
     });
-    this.#bus = new HandlerBus('command', options.middleware ?? []);
+    this.#bus = new HandlerBus('command', options.middleware ?? [], options.clock);
     this.#clock = options.clock;
   }
 

@@ -8,17 +8,19 @@ import {
   optionOneOf,
   optionString,
   raceAbort,
+  telemetryEnabled,
   throwIfAborted,
   toError,
   withDefaults,
 } from '@keel/core';
-import type { Disposer, EventPublisher, Logger, Message, PublishOptions } from '@keel/core';
+import type { Clock, Disposer, EventPublisher, Logger, Message, TelemetrySpan } from '@keel/core';
 import { EventBusClosedError, EventDeliveryError, InvalidOptionError } from '../errors/errors.js';
 import type { EventHandlerFailure } from '../errors/errors.js';
 import { compose } from '../internal/compose.js';
 import type { Terminal } from '../internal/compose.js';
-import { callHandler, callsOf, DispatchContext } from '../internal/context.js';
-import { optionLogger, optionMiddleware } from '../internal/optionKinds.js';
+import { callHandler, callsOf, DispatchContext, spanOf } from '../internal/context.js';
+import { optionClock, optionLogger, optionMiddleware } from '../internal/optionKinds.js';
+import { traceDispatch, traceHandler, tracePublish } from '../internal/telemetry.js';
 import { KeyedQueue } from '../internal/keyedQueue.js';
 import { stampFromScope } from '../internal/messageScope.js';
 import { Semaphore } from '../internal/semaphore.js';
@@ -30,34 +32,20 @@ import type {
   TransportSubscription,
 } from '../transport/eventTransport.js';
 import { EVENT_BUS_DEFAULTS } from './eventBusOptions.js';
-import type { DeliveryMode, EventBusOptions } from './eventBusOptions.js';
+import type {
+  ConsumeOptions,
+  DeliveryMode,
+  EventBusOptions,
+  EventPublishOptions,
+  SubscribeOptions,
+} from './eventBusOptions.js';
 
 /** Subscribes a handler to every event type. */
 export const ALL_EVENTS = '*';
 
 const DELIVERY_MODES: readonly DeliveryMode[] = ['wait', 'background'];
 
-/** Options of {@link EventBus.subscribe}. */
-export interface SubscribeOptions {
-  /** Names the handler in failure reports and logs. @default the function's name, else `<type> handler #<n>` */
-  name?: string | undefined;
-}
-
-/** Options of {@link EventBus.publish}. */
-export interface EventPublishOptions extends PublishOptions {
-  /** Overrides the bus's {@link EventBusOptions.delivery} for this call. @default the bus's `delivery` */
-  delivery?: DeliveryMode | undefined;
-}
-
-/**
- * The options `transport.subscribe` takes, which {@link EventBus.consume} hands on unchanged
- * (e.g. `durableName` for the NATS transport).
- */
-export type ConsumeOptions<TTransport extends EventTransport = EventTransport> = TTransport extends {
-  subscribe(handler: never, options?: infer TOptions): unknown;
-}
-  ? NonNullable<TOptions>
-  : TransportSubscribeOptions;
+export type { SubscribeOptions, EventPublishOptions, ConsumeOptions } from './eventBusOptions.js';
 
 interface Subscription {
   readonly name: string;
@@ -90,6 +78,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   readonly #delivery: DeliveryMode;
   readonly #onError: (error: EventDeliveryError) => void;
   readonly #transport: EventTransport | undefined;
+  readonly #clock: Clock;
   readonly #background = new Set<Promise<void>>();
   readonly #consumers = new Set<TransportSubscription>();
   #pipeline: Terminal;
@@ -112,7 +101,9 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
       onError: optionFunction(settings.onError),
       logger: optionLogger(settings.logger),
       transport: optionObject(settings.transport, 'an EventTransport', ['publish', 'subscribe']),
+      clock: optionClock(settings.clock),
     });
+    this.#clock = settings.clock;
     this.#semaphore = new Semaphore(settings.concurrency);
     this.#middleware = [...settings.middleware];
     this.#handlerMiddleware = [...settings.handlerMiddleware];
@@ -201,8 +192,11 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     if (options.delivery !== undefined)
       assertOptions('EventBus.publish', { delivery: optionOneOf(options.delivery, DELIVERY_MODES) });
     const stamped = events.map((event) => stampFromScope(event as Message));
-    if ((options.delivery ?? this.#delivery) === 'background') return this.#inBackground(stamped);
-    return raceAbort(this.#send(stamped, signal), signal);
+    const background = (options.delivery ?? this.#delivery) === 'background';
+    if (!telemetryEnabled() || stamped.length === 0) return this.#deliver(stamped, background, signal);
+    return tracePublish(stamped, this.#transport !== undefined, (sent) =>
+      this.#deliver(sent, background, signal),
+    );
   }
 
   /**
@@ -260,6 +254,11 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     return this.close();
   }
 
+  async #deliver(events: readonly Message[], background: boolean, signal: AbortSignal | undefined) {
+    if (background) return this.#inBackground(events);
+    return raceAbort(this.#send(events, signal), signal);
+  }
+
   async #send(events: readonly Message[], signal: AbortSignal | undefined): Promise<void> {
     if (this.#transport !== undefined)
       return this.#transport.publish(events, signal === undefined ? {} : { signal });
@@ -302,7 +301,11 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
 
   async #deliverOne(event: Message, signal: AbortSignal | undefined): Promise<EventHandlerFailure[]> {
     try {
-      await this.#pipeline(new DispatchContext('event', event, signal));
+      if (!telemetryEnabled()) await this.#pipeline(new DispatchContext('event', event, signal));
+      else
+        await traceDispatch('event', event, this.#clock, (span) =>
+          this.#pipeline(this.#context(event, signal, span)),
+        );
       return [];
     } catch (error) {
       return EventDeliveryError.failuresOf(event, '(pipeline)', error);
@@ -324,14 +327,15 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
       const signal = context instanceof DispatchContext ? context.peekSignal() : context.signal;
       if (!nested) await this.#semaphore.acquire(signal);
       try {
-        const handlerContext = new DispatchContext(
-          'event',
-          context.message,
-          signal,
-          entry.name,
-          callsOf(context),
-        );
-        await deliveryScope.run(this, () => entry.pipeline(handlerContext));
+        const run = (span?: TelemetrySpan) =>
+          entry.pipeline(
+            new DispatchContext('event', context.message, signal, entry.name, callsOf(context), span),
+          );
+        if (spanOf(context) === undefined) await deliveryScope.run(this, run);
+        else
+          await deliveryScope.run(this, () =>
+            traceHandler('event', context.message, entry.name, this.#clock, run),
+          );
       } finally {
         if (!nested) this.#semaphore.release();
       }
@@ -339,6 +343,10 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     } catch (error) {
       return { event: context.message, handler: entry.name, error: toError(error) };
     }
+  }
+
+  #context(event: Message, signal: AbortSignal | undefined, span: TelemetrySpan): DispatchContext {
+    return new DispatchContext('event', event, signal, undefined, undefined, span);
   }
 
   #composeHandler(entry: Subscription): Terminal {

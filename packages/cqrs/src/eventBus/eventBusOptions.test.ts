@@ -35,6 +35,7 @@ describe('EventBus options given as undefined keep their defaults', () => {
     onError: undefined,
     logger: undefined,
     transport: undefined,
+    clock: undefined,
   };
 
   it('delivers in process and waits for the handlers (delivery and transport)', async () => {
@@ -138,6 +139,7 @@ describe('EventBus option checks', () => {
         onError: true as never,
         logger: {} as never,
         transport: {} as never,
+        clock: { now: () => 0 } as never,
       }),
     ).toEqual([
       'middleware',
@@ -148,6 +150,7 @@ describe('EventBus option checks', () => {
       'onError',
       'logger',
       'transport',
+      'clock',
     ]);
   });
 

@@ -1,8 +1,8 @@
-import { noopLogger } from '@keel/core';
-import type { Logger, Message } from '@keel/core';
+import { noopLogger, systemClock } from '@keel/core';
+import type { Clock, Logger, Message, PublishOptions } from '@keel/core';
 import type { EventDeliveryError } from '../errors/errors.js';
 import type { Middleware } from '../middleware/middleware.js';
-import type { EventTransport } from '../transport/eventTransport.js';
+import type { EventTransport, TransportSubscribeOptions } from '../transport/eventTransport.js';
 
 /** How `publish` delivers: waiting for every handler, or in the background. */
 export type DeliveryMode = 'wait' | 'background';
@@ -56,6 +56,8 @@ export interface EventBusOptions {
    * @default undefined (deliver in process)
    */
   transport?: EventTransport | undefined;
+  /** Times deliveries and handler calls for metrics (when telemetry is installed). @default systemClock */
+  clock?: Clock | undefined;
 }
 
 /** The defaults of {@link EventBusOptions}. */
@@ -67,4 +69,27 @@ export const EVENT_BUS_DEFAULTS = Object.freeze({
     event.metadata.headers['streamId'] ?? event.metadata.headers['aggregateId'],
   delivery: 'wait' as DeliveryMode,
   logger: noopLogger,
+  clock: systemClock as Clock,
 });
+
+/** Options of `EventBus.subscribe`. */
+export interface SubscribeOptions {
+  /** Names the handler in failure reports and logs. @default the function's name, else `<type> handler #<n>` */
+  name?: string | undefined;
+}
+
+/** Options of `EventBus.publish`. */
+export interface EventPublishOptions extends PublishOptions {
+  /** Overrides the bus's {@link EventBusOptions.delivery} for this call. @default the bus's `delivery` */
+  delivery?: DeliveryMode | undefined;
+}
+
+/**
+ * The options `transport.subscribe` takes, which `EventBus.consume` hands on unchanged
+ * (e.g. `durableName` for the NATS transport).
+ */
+export type ConsumeOptions<TTransport extends EventTransport = EventTransport> = TTransport extends {
+  subscribe(handler: never, options?: infer TOptions): unknown;
+}
+  ? NonNullable<TOptions>
+  : TransportSubscribeOptions;

@@ -15,11 +15,12 @@ import {
 import type { Clock, Message } from '@keel/core';
 import { IdempotencyInProgressError } from '../errors/errors.js';
 import type { MessageKind } from '../errors/errors.js';
-import { callsOf, existingSignal, HANDLER_CALLS } from '../internal/context.js';
+import { callsOf, existingSignal, HANDLER_CALLS, spanOf } from '../internal/context.js';
 import type { InternalOverrides } from '../internal/context.js';
 import { HandlerCalls } from '../internal/handlerCalls.js';
 import { optionClock } from '../internal/optionKinds.js';
-import type { Middleware, Next } from '../middleware/middleware.js';
+import { noteDuplicate } from '../internal/telemetry.js';
+import type { MessageContext, Middleware, Next } from '../middleware/middleware.js';
 import { ClaimLease } from './claimLease.js';
 import type { IdempotencyStore } from './idempotencyStore.js';
 import { InMemoryIdempotencyStore } from './inMemoryIdempotencyStore.js';
@@ -126,7 +127,7 @@ export function idempotencyMiddleware(options: IdempotencyMiddlewareOptions = {}
   const settings = resolveSettings(options);
   const inFlight = new Map<string, SharedAttempt>();
 
-  return async (context, next) => {
+  const idempotency: Middleware = async (context, next) => {
     const key = settings.key(context.message, context.kind, context.handler);
     const signal = existingSignal(context);
     const started = settings.clock.now();
@@ -134,19 +135,23 @@ export function idempotencyMiddleware(options: IdempotencyMiddlewareOptions = {}
       throwIfAborted(signal);
       const current = inFlight.get(key);
       if (current === undefined) break;
-      if (current.joinable) return current.join(signal);
+      if (current.joinable) {
+        noteDuplicate(spanOf(context), context.kind, context.message, 'in_flight');
+        return current.join(signal);
+      }
       // A run nobody waits for any more, or one whose handler still runs: let it end first.
       await waitForEnd(settings, key, current, started, signal);
     }
     const attempt = new SharedAttempt();
     inFlight.set(key, attempt);
     const parentCalls = callsOf(context);
-    attempt.start((self) => runOnce(settings, { key, next, attempt: self, parentCalls }));
+    attempt.start((self) => runOnce(settings, { key, next, attempt: self, parentCalls, context }));
     void attempt.finished.then(() => {
       if (inFlight.get(key) === attempt) inFlight.delete(key);
     });
     return attempt.join(signal);
   };
+  return idempotency;
 }
 
 /** Waits for a run that can no longer be joined, at most until `maxWaitMs` after `started`. */
@@ -177,6 +182,8 @@ interface Run {
   readonly next: Next;
   readonly attempt: SharedAttempt;
   readonly parentCalls: HandlerCalls | undefined;
+  /** The message's context, to note a duplicate on its span. */
+  readonly context: MessageContext;
 }
 
 async function runOnce(settings: Settings, run: Run): Promise<unknown> {
@@ -186,7 +193,10 @@ async function runOnce(settings: Settings, run: Run): Promise<unknown> {
   for (;;) {
     const claimedAt = clock.now();
     const claim = await store.claim(key, leaseMs, attempt.signal);
-    if (claim.status === 'completed') return claim.result;
+    if (claim.status === 'completed') {
+      noteDuplicate(spanOf(run.context), run.context.kind, run.context.message, 'stored');
+      return claim.result;
+    }
     if (claim.status === 'claimed') return runClaimed(settings, run, claim.token, claimedAt);
     const waited = clock.now() - started;
     if (waited >= maxWaitMs) throw new IdempotencyInProgressError(key, waited);

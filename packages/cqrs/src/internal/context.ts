@@ -1,4 +1,4 @@
-import type { Message } from '@keel/core';
+import type { Message, TelemetrySpan } from '@keel/core';
 import type { MessageKind } from '../errors/errors.js';
 import type { ContextOverrides, MessageContext } from '../middleware/middleware.js';
 import type { HandlerCalls } from './handlerCalls.js';
@@ -21,6 +21,8 @@ export class DispatchContext implements MessageContext {
   readonly handler: string | undefined;
   /** Follows the handler calls of this dispatch, when a middleware asked for it. */
   readonly calls: HandlerCalls | undefined;
+  /** The span of this dispatch (or handler call) when telemetry is on: middleware steps note themselves on it. */
+  readonly span: TelemetrySpan | undefined;
   #signal: AbortSignal | undefined;
 
   constructor(
@@ -29,11 +31,13 @@ export class DispatchContext implements MessageContext {
     signal: AbortSignal | undefined,
     handler?: string,
     calls?: HandlerCalls,
+    span?: TelemetrySpan,
   ) {
     this.kind = kind;
     this.message = message;
     this.handler = handler;
     this.calls = calls;
+    this.span = span;
     this.#signal = signal;
   }
 
@@ -56,6 +60,7 @@ export function withOverrides(context: MessageContext, overrides: InternalOverri
     signal,
     context.handler,
     overrides[HANDLER_CALLS] ?? callsOf(context),
+    spanOf(context),
   );
 }
 
@@ -67,6 +72,11 @@ export function existingSignal(context: MessageContext): AbortSignal | undefined
 /** The handler-call tracker of `context`, if a middleware installed one. */
 export function callsOf(context: MessageContext): HandlerCalls | undefined {
   return context instanceof DispatchContext ? context.calls : undefined;
+}
+
+/** The span `context` runs in, when telemetry is on. */
+export function spanOf(context: MessageContext): TelemetrySpan | undefined {
+  return context instanceof DispatchContext ? context.span : undefined;
 }
 
 /** Runs a handler call, reporting it to the context's tracker; a synchronous throw becomes a rejection. */

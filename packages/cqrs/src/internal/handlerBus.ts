@@ -1,13 +1,14 @@
-import { disposer, raceAbort, throwIfAborted } from '@keel/core';
-import type { Disposer, Message } from '@keel/core';
+import { disposer, raceAbort, systemClock, telemetryEnabled, throwIfAborted } from '@keel/core';
+import type { Clock, Disposer, Message, TelemetrySpan } from '@keel/core';
 import { DuplicateHandlerError, InvalidOptionError, NoHandlerError } from '../errors/errors.js';
 import type { MessageKind } from '../errors/errors.js';
 import type { Handler } from '../messages/messageMap.js';
 import type { Middleware, MessageContext } from '../middleware/middleware.js';
 import { compose } from './compose.js';
 import type { Terminal } from './compose.js';
-import { callHandler, DispatchContext } from './context.js';
+import { callHandler, DispatchContext, spanOf } from './context.js';
 import { stampFromScope } from './messageScope.js';
+import { traceDispatch, traceHandler } from './telemetry.js';
 
 type AnyHandler = Handler<Message, unknown>;
 
@@ -16,11 +17,14 @@ export class HandlerBus {
   readonly #kind: MessageKind;
   readonly #handlers = new Map<string, AnyHandler>();
   readonly #middleware: Middleware[];
+  /** Times dispatches for metrics. */
+  readonly #clock: Clock;
   #pipeline: Terminal;
 
-  constructor(kind: MessageKind, middleware: readonly Middleware[]) {
+  constructor(kind: MessageKind, middleware: readonly Middleware[], clock: Clock = systemClock) {
     this.#kind = kind;
     this.#middleware = [...middleware];
+    this.#clock = clock;
     this.#pipeline = this.#compose();
   }
 
@@ -49,10 +53,21 @@ export class HandlerBus {
 
   /** Not `async`: one promise less per dispatch; every synchronous throw still becomes a rejection. */
   execute(message: Message, signal: AbortSignal | undefined): Promise<unknown> {
+    if (!telemetryEnabled()) return this.#dispatch(message, signal, undefined);
+    const stamped = stampFromScope(message);
+    return traceDispatch(this.#kind, stamped, this.#clock, (span) => this.#dispatch(stamped, signal, span));
+  }
+
+  #dispatch(
+    message: Message,
+    signal: AbortSignal | undefined,
+    span: TelemetrySpan | undefined,
+  ): Promise<unknown> {
     try {
       throwIfAborted(signal);
       if (!this.#handlers.has(message.type)) throw new NoHandlerError(this.#kind, message.type);
-      const context = new DispatchContext(this.#kind, stampFromScope(message), signal);
+      const stamped = stampFromScope(message);
+      const context = new DispatchContext(this.#kind, stamped, signal, undefined, undefined, span);
       return raceAbort(this.#pipeline(context), signal);
     } catch (error) {
       return Promise.reject(error);
@@ -63,7 +78,10 @@ export class HandlerBus {
     return compose(this.#middleware, (context: MessageContext) => {
       const handler = this.#handlers.get(context.message.type);
       if (handler === undefined) return Promise.reject(new NoHandlerError(this.#kind, context.message.type));
-      return callHandler(context, () => handler(context.message, context));
+      if (spanOf(context) === undefined) return callHandler(context, () => handler(context.message, context));
+      return traceHandler(this.#kind, context.message, undefined, this.#clock, () =>
+        callHandler(context, () => handler(context.message, context)),
+      );
     });
   }
 }

@@ -18,7 +18,8 @@ import type { Middleware } from './middleware.js';
  * ```
  */
 export function correlationMiddleware(): Middleware {
-  return (context, next) => messageScope.run(context.message, next);
+  const correlation: Middleware = (context, next) => messageScope.run(context.message, next);
+  return correlation;
 }
 
 /** The message whose handler is running in the current async context (see {@link correlationMiddleware}). */

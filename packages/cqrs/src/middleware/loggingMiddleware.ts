@@ -35,7 +35,7 @@ export function loggingMiddleware(logger: Logger, options: LoggingMiddlewareOpti
     clock: optionClock(clock),
     level: optionOneOf(level, LEVELS),
   });
-  return async (context, next) => {
+  const logging: Middleware = async (context, next) => {
     const what = `${context.kind} ${context.message.type}`;
     const started = clock.now();
     logger.debug(`Handling ${what}`, fieldsOf(context, undefined));
@@ -53,6 +53,7 @@ export function loggingMiddleware(logger: Logger, options: LoggingMiddlewareOpti
       throw error;
     }
   };
+  return logging;
 }
 
 /** Builds the fields literally: object spread is several times slower on hot paths. */

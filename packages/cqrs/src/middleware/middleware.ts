@@ -30,7 +30,9 @@ export type Next = (overrides?: ContextOverrides) => Promise<unknown>;
 /**
  * A step around every handler call: it may act before and after `next()`, call it more than
  * once (retries), change the message or signal, or return without calling it (short-circuit).
- * Middleware run in the order given: the first one is the outermost.
+ * Middleware run in the order given: the first one is the outermost. With telemetry installed,
+ * each step shows as a span event `middleware {function name}` on the message's span, so name
+ * your middleware functions (`const audit: Middleware = …`).
  *
  * @example
  * ```ts

@@ -17,5 +17,8 @@ import type { Middleware } from './middleware.js';
  */
 export function policyMiddleware(policy: Policy): Middleware {
   assertOptions('policyMiddleware', { policy: optionObject(policy, 'a Policy', ['execute'], true) });
-  return (context, next) => policy.execute(({ signal }) => next({ signal }), existingSignal(context));
+  const step: Middleware = (context, next) =>
+    policy.execute(({ signal }) => next({ signal }), existingSignal(context));
+  // Named for traces: each middleware step shows as `middleware {name}`.
+  return Object.defineProperty(step, 'name', { value: 'policy' });
 }

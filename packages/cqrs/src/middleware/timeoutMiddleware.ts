@@ -38,7 +38,7 @@ export function timeoutMiddleware(ms: number, options: TimeoutMiddlewareOptions 
     ms: optionNumber(ms, { min: 0, exclusiveMin: true, required: true }),
     clock: optionClock(clock),
   });
-  return async (context, next) => {
+  const timeout: Middleware = async (context, next) => {
     const child = linkedAbortController(context.signal);
     const timer = clock.setTimeout(() => {
       child.abort(new TimeoutError(ms, { operation: `${context.kind} "${context.message.type}"` }));
@@ -50,4 +50,5 @@ export function timeoutMiddleware(ms: number, options: TimeoutMiddlewareOptions 
       child.dispose();
     }
   };
+  return timeout;
 }

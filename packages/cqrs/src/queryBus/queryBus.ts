@@ -18,7 +18,7 @@ import type { ExecuteOptions, SendOptions } from '../commandBus/commandBus.js';
 export interface QueryBusOptions {
   /** Middleware around every handler call, outermost first. @default [] */
   middleware?: readonly Middleware[] | undefined;
-  /** The clock used to stamp messages built by `send`. @default systemClock */
+  /** The clock used to stamp messages built by `send`, and to time dispatches for metrics. @default systemClock */
   clock?: Clock | undefined;
 }
 
@@ -46,7 +46,7 @@ export class QueryBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
       middleware: optionMiddleware(options.middleware),
       clock: optionClock(options.clock),
     });
-    this.#bus = new HandlerBus('query', options.middleware ?? []);
+    this.#bus = new HandlerBus('query', options.middleware ?? [], options.clock);
     this.#clock = options.clock;
   }
 

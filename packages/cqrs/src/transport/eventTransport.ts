@@ -27,6 +27,10 @@ export interface TransportSubscribeOptions {
 /**
  * Carries events between publishers and event buses: in process by default
  * ({@link InProcessEventTransport}), over a broker such as NATS JetStream in `@keel/nats`.
+ *
+ * A transport must deliver each event's `metadata.headers` unchanged: with telemetry installed
+ * the event bus writes its publish span's W3C `traceparent`/`tracestate` there, and the
+ * consuming bus continues that trace from them.
  */
 export interface EventTransport {
   /** Sends `events` in order; resolves when the transport accepted (or delivered) them. */
