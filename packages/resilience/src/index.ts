@@ -74,6 +74,8 @@ export type { ResiliencePolicy, Pipeline, PipelineContext, ContextOf, ExtraOf } 
 
 export { seededRandom } from './random/seededRandom.js';
 
+export type { PolicyOutcome, OutcomeKind, PolicyKind } from './internal/executor.js';
+
 export {
   RESILIENCE_ERROR_CODES,
   BrokenCircuitError,

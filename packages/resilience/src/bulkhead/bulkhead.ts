@@ -4,6 +4,7 @@ import {
   noopLogger,
   optionInteger,
   optionNumber,
+  optionString,
   systemClock,
   throwIfAborted,
   withDefaults,
@@ -12,6 +13,9 @@ import type { Clock, Disposer, Logger, Policy, PolicyContext, Timer } from '@kee
 import { BulkheadRejectedError } from '../errors/errors.js';
 import type { BulkheadRejectionReason } from '../errors/errors.js';
 import { policyEmitter } from '../internal/events.js';
+import { Executor, unwrap } from '../internal/executor.js';
+import type { PolicyOutcome } from '../internal/executor.js';
+import { reportLevel, RESILIENCE_METRICS } from '../internal/telemetry.js';
 import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import { contextFor } from '../internal/signal.js';
 
@@ -25,6 +29,8 @@ export interface BulkheadOptions {
   clock?: Clock | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
   logger?: Logger | undefined;
+  /** Names the bulkhead in telemetry (`keel.policy.name`) and outcome events. @default 'bulkhead' */
+  name?: string | undefined;
 }
 
 /** Payload of {@link BulkheadPolicy.onReject}. */
@@ -38,6 +44,7 @@ const BULKHEAD_DEFAULTS = Object.freeze({
   queueTimeout: Infinity,
   clock: systemClock as Clock,
   logger: noopLogger as Logger,
+  name: 'bulkhead',
 });
 
 interface Waiter {
@@ -56,6 +63,7 @@ export class BulkheadPolicy implements Policy {
   readonly #clock: Clock;
   readonly #queue = new Set<Waiter>();
   readonly #events;
+  readonly #executor: Executor;
   #running = 0;
 
   /** Prefer {@link bulkhead}. @throws ValidationError on bad options. */
@@ -67,12 +75,19 @@ export class BulkheadPolicy implements Policy {
       queueTimeout: optionNumber(settings.queueTimeout, { min: 0, infinity: true }),
       clock: optionClock(settings.clock),
       logger: optionLogger(settings.logger),
+      name: optionString(settings.name),
     });
     this.#maxConcurrent = maxConcurrent;
     this.#maxQueue = settings.maxQueue;
     this.#queueTimeout = settings.queueTimeout;
     this.#clock = settings.clock;
     this.#events = policyEmitter<{ reject: BulkheadRejectEvent }>('bulkhead', settings.logger);
+    this.#executor = new Executor({
+      kind: 'bulkhead',
+      name: settings.name,
+      clock: settings.clock,
+      logger: settings.logger,
+    });
   }
 
   /** Calls running now. */
@@ -90,6 +105,11 @@ export class BulkheadPolicy implements Policy {
     return this.#events.on('reject', listener);
   }
 
+  /** Listens to every admitted call's outcome (with its duration, queue wait excluded) and every rejection. @returns a disposer. */
+  onOutcome(listener: (outcome: PolicyOutcome) => void): Disposer {
+    return this.#executor.onOutcome(listener);
+  }
+
   /**
    * Runs `fn` when a slot is free, waiting in the queue if there is room.
    * @throws BulkheadRejectedError when slots and queue are full, or the queue wait runs out;
@@ -100,11 +120,11 @@ export class BulkheadPolicy implements Policy {
     signal?: AbortSignal,
   ): Promise<TResult> {
     throwIfAborted(signal);
-    if (this.#running < this.#maxConcurrent) this.#running++;
+    if (this.#running < this.#maxConcurrent) this.#setRunning(this.#running + 1);
     else if (this.#queue.size < this.#maxQueue) await this.#wait(signal);
     else throw this.#reject('full');
     try {
-      return await fn(contextFor(signal));
+      return unwrap(await this.#executor.run(fn, contextFor(signal), signal));
     } finally {
       this.#release();
     }
@@ -113,17 +133,26 @@ export class BulkheadPolicy implements Policy {
   /** Hands the slot to the oldest waiter, or frees it. */
   #release(): void {
     if (this.#queue.size === 0) {
-      this.#running--;
+      this.#setRunning(this.#running - 1);
       return;
     }
     this.#queue.values().next().value!.grant();
+  }
+
+  #setRunning(running: number): void {
+    this.#running = running;
+    reportLevel(RESILIENCE_METRICS.bulkheadExecuting, this.#executor.attributes, running);
+  }
+
+  #queueChanged(): void {
+    reportLevel(RESILIENCE_METRICS.bulkheadQueued, this.#executor.attributes, this.#queue.size);
   }
 
   #wait(signal: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let timer: Timer | undefined;
       const leave = (): void => {
-        this.#queue.delete(waiter);
+        if (this.#queue.delete(waiter)) this.#queueChanged();
         timer?.cancel();
         signal?.removeEventListener('abort', onAbort);
       };
@@ -131,6 +160,7 @@ export class BulkheadPolicy implements Policy {
       // The slot passes straight from the finishing call to this waiter: `running` is unchanged.
       const waiter: Waiter = { grant: () => (leave(), resolve()) };
       this.#queue.add(waiter);
+      this.#queueChanged();
       signal?.addEventListener('abort', onAbort, { once: true });
       if (this.#queueTimeout !== Infinity) {
         timer = this.#clock.setTimeout(
@@ -144,10 +174,11 @@ export class BulkheadPolicy implements Policy {
   #reject(reason: BulkheadRejectionReason): BulkheadRejectedError {
     this.#events.emit('reject', { reason });
     const limits = { maxConcurrent: this.#maxConcurrent, maxQueue: this.#maxQueue };
-    return new BulkheadRejectedError(
+    const error = new BulkheadRejectedError(
       reason,
       this.#queueTimeout === Infinity ? limits : { ...limits, queueTimeout: this.#queueTimeout },
     );
+    return this.#executor.reject(error, reason);
   }
 }
 

@@ -5,6 +5,7 @@ import {
   optionFunction,
   optionRatio,
   optionRule,
+  optionString,
   systemClock,
   throwIfAborted,
   toError,
@@ -13,6 +14,8 @@ import {
 import type { Clock, Disposer, Logger, OptionProblem, PolicyContext } from '@keel/core';
 import { ChaosFaultError } from '../errors/errors.js';
 import { policyEmitter } from '../internal/events.js';
+import { Executor, unwrap } from '../internal/executor.js';
+import type { PolicyOutcome } from '../internal/executor.js';
 import { optionClock, optionLogger, optionNumberOr } from '../internal/optionKinds.js';
 import { contextFor } from '../internal/signal.js';
 import type { ResiliencePolicy } from '../pipeline/pipeline.js';
@@ -39,6 +42,8 @@ export interface ChaosOptions<TInjected = never> {
   clock?: Clock | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
   logger?: Logger | undefined;
+  /** Names the policy in telemetry (`keel.policy.name`) and outcome events. @default 'chaos' */
+  name?: string | undefined;
 }
 
 /** Payload of {@link ChaosPolicy.onInject}. */
@@ -56,6 +61,7 @@ const CHAOS_DEFAULTS = Object.freeze({
   random: Math.random as () => number,
   clock: systemClock as Clock,
   logger: noopLogger as Logger,
+  name: 'chaos',
 });
 
 function optionEnabled(value: unknown): OptionProblem {
@@ -90,6 +96,7 @@ function chaosSettings<TInjected>(options: ChaosOptions<TInjected> | undefined) 
     random: optionFunction(settings.random),
     clock: optionClock(settings.clock),
     logger: optionLogger(settings.logger),
+    name: optionString(settings.name),
   });
   return Object.freeze(settings);
 }
@@ -105,6 +112,7 @@ export class ChaosPolicy<TInjected = never> implements ResiliencePolicy<PolicyCo
   readonly #random: () => number;
   readonly #clock: Clock;
   readonly #events;
+  readonly #executor: Executor;
 
   /** Prefer {@link chaos}. @throws ValidationError on bad options. */
   constructor(options?: ChaosOptions<TInjected>) {
@@ -112,6 +120,13 @@ export class ChaosPolicy<TInjected = never> implements ResiliencePolicy<PolicyCo
     this.#random = this.#options.random;
     this.#clock = this.#options.clock;
     this.#events = policyEmitter<{ inject: ChaosEvent }>('chaos', this.#options.logger);
+    const { name, logger } = this.#options;
+    this.#executor = new Executor({ kind: 'chaos', name, clock: this.#clock, logger });
+  }
+
+  /** Listens to the outcome (with its duration) of every call that really ran. @returns a disposer. */
+  onOutcome(listener: (outcome: PolicyOutcome) => void): Disposer {
+    return this.#executor.onOutcome(listener);
   }
 
   /** Listens to every injection. @returns a disposer. */
@@ -129,20 +144,26 @@ export class ChaosPolicy<TInjected = never> implements ResiliencePolicy<PolicyCo
   ): Promise<TResult | TInjected> {
     throwIfAborted(signal);
     const context = contextFor(signal);
-    if (!this.#enabled()) return fn(context);
-    if (this.#draw(this.#options.latencyRate)) {
-      this.#events.emit('inject', { kind: 'latency' });
-      await this.#clock.sleep(this.#latency(), signal);
+    if (this.#enabled()) {
+      if (this.#draw(this.#options.latencyRate)) {
+        this.#inject('latency');
+        await this.#clock.sleep(this.#latency(), signal);
+      }
+      if (this.#draw(this.#options.faultRate)) {
+        this.#inject('fault');
+        throw toError(this.#options.fault?.(context) ?? new ChaosFaultError());
+      }
+      if (this.#draw(this.#options.resultRate)) {
+        this.#inject('result');
+        return this.#options.result!(context);
+      }
     }
-    if (this.#draw(this.#options.faultRate)) {
-      this.#events.emit('inject', { kind: 'fault' });
-      throw toError(this.#options.fault?.(context) ?? new ChaosFaultError());
-    }
-    if (this.#draw(this.#options.resultRate)) {
-      this.#events.emit('inject', { kind: 'result' });
-      return this.#options.result!(context);
-    }
-    return fn(context);
+    return unwrap(await this.#executor.run(fn, context, signal));
+  }
+
+  #inject(kind: ChaosEvent['kind']): void {
+    this.#events.emit('inject', { kind });
+    this.#executor.event('chaos', { 'keel.chaos.kind': kind });
   }
 
   #enabled(): boolean {

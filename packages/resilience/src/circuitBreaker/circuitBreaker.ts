@@ -3,6 +3,9 @@ import type { Clock, Disposer, Policy, PolicyContext } from '@keel/core';
 import type { BackoffSequence } from '../backoff/backoff.js';
 import { BrokenCircuitError } from '../errors/errors.js';
 import { policyEmitter } from '../internal/events.js';
+import { Executor } from '../internal/executor.js';
+import type { PolicyOutcome } from '../internal/executor.js';
+import { reportCircuitState, reportCircuitTransition } from '../internal/telemetry.js';
 import { contextFor } from '../internal/signal.js';
 import type { BreakerWindow } from './breakerStrategy.js';
 import { breakerSettings } from './circuitBreakerOptions.js';
@@ -31,6 +34,7 @@ export class CircuitBreakerPolicy implements Policy {
   readonly #window: BreakerWindow;
   readonly #options: BreakerSettings;
   readonly #events;
+  readonly #executor: Executor;
   #state: CircuitState = 'closed';
   #generation = 0;
   #openUntil = 0;
@@ -47,7 +51,23 @@ export class CircuitBreakerPolicy implements Policy {
     this.#clock = this.#options.clock;
     this.#window = this.#options.strategy.create(this.#clock);
     this.#events = policyEmitter<BreakerEvents>('circuitBreaker', this.#options.logger);
+    this.#executor = new Executor({
+      kind: 'circuitBreaker',
+      name: this.#options.name,
+      clock: this.#clock,
+      logger: this.#options.logger,
+      handle: this.#options.handle,
+      handleResult: this.#options.handleResult,
+      // Slow calls are judged by their duration, so every call is timed.
+      timed: this.#options.slowCallDuration !== undefined,
+    });
     if (this.#options.initialState !== undefined) this.#restore(checkSnapshot(this.#options.initialState));
+    reportCircuitState(this.#executor.attributes, this.#state);
+  }
+
+  /** Listens to every admitted call's outcome (with its duration) and every refusal. @returns a disposer. */
+  onOutcome(listener: (outcome: PolicyOutcome) => void): Disposer {
+    return this.#executor.onOutcome(listener);
   }
 
   /** The current state (an open circuit whose break is over reports `half-open`). */
@@ -120,21 +140,10 @@ export class CircuitBreakerPolicy implements Policy {
   ): Promise<TResult> {
     throwIfAborted(signal);
     const generation = this.#admit();
-    const startedAt = this.#options.slowCallDuration === undefined ? 0 : this.#clock.now();
-    let result: TResult;
-    try {
-      result = await fn(contextFor(signal));
-    } catch (error) {
-      const counted = !signal?.aborted && this.#options.handle(error);
-      this.#settle(generation, startedAt, counted ? { failure: error } : 'ignored');
-      throw error;
-    }
-    this.#settle(
-      generation,
-      startedAt,
-      this.#options.handleResult?.(result) === true ? { failure: result } : 'success',
-    );
-    return result;
+    const settled = await this.#executor.run(fn, contextFor(signal), signal);
+    this.#settle(generation, settled);
+    if ('error' in settled) throw settled.error;
+    return settled.result;
   }
 
   /** Admits a call or throws; returns the state generation the call belongs to. */
@@ -153,17 +162,23 @@ export class CircuitBreakerPolicy implements Policy {
     const retryAfter = open ? Math.max(this.#openUntil - this.#clock.now(), 0) : undefined;
     // An isolated circuit was opened by hand: no failure caused it.
     const cause = reason === 'isolated' ? undefined : this.#openedBy;
-    return new BrokenCircuitError(
+    const error = new BrokenCircuitError(
       { reason, openUntil, retryAfter },
       cause === undefined ? {} : { cause: cause.failure },
     );
+    return this.#executor.reject(error, reason);
   }
 
-  #settle(generation: number, startedAt: number, outcome: Outcome): void {
+  #settle(generation: number, settled: PolicyOutcome): void {
     if (generation !== this.#generation) return;
+    const outcome: Outcome =
+      settled.outcome === 'success'
+        ? 'success'
+        : settled.outcome === 'failure'
+          ? { failure: 'error' in settled ? settled.error : settled.result }
+          : 'ignored';
     const slow =
-      this.#options.slowCallDuration !== undefined &&
-      this.#clock.now() - startedAt >= this.#options.slowCallDuration;
+      this.#options.slowCallDuration !== undefined && settled.duration >= this.#options.slowCallDuration;
     if (this.#state === 'half-open') return this.#settleProbe(outcome, slow);
     if (this.#state !== 'closed' || outcome === 'ignored') return;
     const failed = outcome !== 'success';
@@ -195,7 +210,7 @@ export class CircuitBreakerPolicy implements Policy {
     this.#breakCount++;
     const duration = this.#breakDuration();
     this.#openUntil = this.#clock.now() + duration;
-    this.#transition('open');
+    this.#transition('open', { 'keel.reason': reason, 'keel.circuit.break_ms': duration });
     this.#events.emit('break', { reason, duration, openUntil: this.#openUntil });
   }
 
@@ -220,11 +235,12 @@ export class CircuitBreakerPolicy implements Policy {
     this.#window.reset();
   }
 
-  #transition(to: CircuitState): void {
+  #transition(to: CircuitState, detail?: Record<string, string | number>): void {
     const from = this.#state;
     this.#state = to;
     this.#generation++;
     this.#events.emit('stateChange', { from, to, at: this.#clock.now() });
+    reportCircuitTransition(this.#executor.attributes, from, to, detail);
   }
 
   #restore(snapshot: CircuitBreakerSnapshot): void {

@@ -6,6 +6,7 @@ import {
   optionNumber,
   optionObject,
   optionRule,
+  optionString,
   systemClock,
   withDefaults,
 } from '@keel/core';
@@ -39,6 +40,8 @@ export interface CircuitBreakerOptions {
   clock?: Clock | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
   logger?: Logger | undefined;
+  /** Names the breaker in telemetry (`keel.policy.name`) and outcome events. @default 'circuitBreaker' */
+  name?: string | undefined;
 }
 
 /** Payload of {@link CircuitBreakerPolicy.onBreak}. */
@@ -77,6 +80,7 @@ export const BREAKER_DEFAULTS = Object.freeze({
   handle: ((): boolean => true) as (error: unknown) => boolean,
   clock: systemClock as Clock,
   logger: noopLogger as Logger,
+  name: 'circuitBreaker',
 });
 
 /** The options with every default filled in. */
@@ -107,6 +111,7 @@ export function breakerSettings(options: CircuitBreakerOptions | undefined) {
     handleResult: optionFunction(settings.handleResult),
     clock: optionClock(settings.clock),
     logger: optionLogger(settings.logger),
+    name: optionString(settings.name),
   });
   return Object.freeze(settings);
 }

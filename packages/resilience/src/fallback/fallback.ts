@@ -1,7 +1,18 @@
-import { assertOptions, noopLogger, optionFunction, throwIfAborted, withDefaults } from '@keel/core';
-import type { Disposer, Logger, PolicyContext } from '@keel/core';
+import {
+  assertOptions,
+  noopLogger,
+  optionFunction,
+  optionString,
+  systemClock,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
+import type { Clock, Disposer, Logger, PolicyContext } from '@keel/core';
 import { policyEmitter } from '../internal/events.js';
-import { optionLogger } from '../internal/optionKinds.js';
+import { Executor } from '../internal/executor.js';
+import type { PolicyOutcome } from '../internal/executor.js';
+import { optionClock, optionLogger } from '../internal/optionKinds.js';
+import { errorType } from '../internal/telemetry.js';
 import { contextFor } from '../internal/signal.js';
 import type { ResiliencePolicy } from '../pipeline/pipeline.js';
 
@@ -22,12 +33,18 @@ export interface FallbackOptions {
   handleResult?: ((result: unknown) => boolean) | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
   logger?: Logger | undefined;
+  /** Where call durations (in outcome events and telemetry) are measured. @default systemClock */
+  clock?: Clock | undefined;
+  /** Names the policy in telemetry (`keel.policy.name`) and outcome events. @default 'fallback' */
+  name?: string | undefined;
 }
 
 /** The defaults of {@link FallbackOptions}. */
 const FALLBACK_DEFAULTS = Object.freeze({
   handle: ((): boolean => true) as (error: unknown) => boolean,
   logger: noopLogger as Logger,
+  clock: systemClock as Clock,
+  name: 'fallback',
 });
 
 /**
@@ -38,9 +55,8 @@ const FALLBACK_DEFAULTS = Object.freeze({
 export class FallbackPolicy<TFallback> implements ResiliencePolicy<PolicyContext, TFallback> {
   declare readonly '~extra'?: () => TFallback;
   readonly #handler: FallbackHandler<TFallback>;
-  readonly #handle: (error: unknown) => boolean;
-  readonly #handleResult: ((result: unknown) => boolean) | undefined;
   readonly #events;
+  readonly #executor: Executor;
 
   /** Prefer {@link fallback}. @throws ValidationError on bad options. */
   constructor(handler: FallbackHandler<TFallback>, options?: FallbackOptions) {
@@ -50,11 +66,24 @@ export class FallbackPolicy<TFallback> implements ResiliencePolicy<PolicyContext
       handle: optionFunction(settings.handle),
       handleResult: optionFunction(settings.handleResult),
       logger: optionLogger(settings.logger),
+      clock: optionClock(settings.clock),
+      name: optionString(settings.name),
     });
     this.#handler = handler;
-    this.#handle = settings.handle;
-    this.#handleResult = settings.handleResult;
     this.#events = policyEmitter<{ fallback: FallbackOutcome }>('fallback', settings.logger);
+    this.#executor = new Executor({
+      kind: 'fallback',
+      name: settings.name,
+      clock: settings.clock,
+      logger: settings.logger,
+      handle: settings.handle,
+      handleResult: settings.handleResult,
+    });
+  }
+
+  /** Listens to every call's outcome (with its duration), before any substitution. @returns a disposer. */
+  onOutcome(listener: (outcome: PolicyOutcome) => void): Disposer {
+    return this.#executor.onOutcome(listener);
   }
 
   /** Listens to every substitution, with the outcome it replaced. @returns a disposer. */
@@ -72,19 +101,20 @@ export class FallbackPolicy<TFallback> implements ResiliencePolicy<PolicyContext
   ): Promise<TResult | TFallback> {
     throwIfAborted(signal);
     const context = contextFor(signal);
-    let result: TResult;
-    try {
-      result = await fn(context);
-    } catch (error) {
-      if (signal?.aborted || !this.#handle(error)) throw error;
-      return this.#substitute({ error }, context);
-    }
-    if (this.#handleResult?.(result) === true) return this.#substitute({ result }, context);
-    return result;
+    const settled = await this.#executor.run(fn, context, signal);
+    if (settled.outcome === 'success') return settled.result;
+    if (settled.outcome !== 'failure') throw (settled as { error: unknown }).error;
+    return this.#substitute(
+      'error' in settled ? { error: settled.error } : { result: settled.result },
+      context,
+    );
   }
 
   async #substitute(outcome: FallbackOutcome, context: PolicyContext): Promise<TFallback> {
     this.#events.emit('fallback', outcome);
+    this.#executor.event('fallback', {
+      'error.type': 'error' in outcome ? errorType(outcome.error) : undefined,
+    });
     return this.#handler(outcome, context);
   }
 }

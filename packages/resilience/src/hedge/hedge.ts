@@ -5,6 +5,7 @@ import {
   optionFunction,
   optionInteger,
   optionNumber,
+  optionString,
   systemClock,
   withDefaults,
 } from '@keel/core';
@@ -12,6 +13,8 @@ import type { Clock, Disposer, Logger, Policy, PolicyContext } from '@keel/core'
 import { HedgeRace } from '../internal/hedgeRace.js';
 import type { HedgeSettings } from '../internal/hedgeRace.js';
 import { policyEmitter } from '../internal/events.js';
+import { Executor } from '../internal/executor.js';
+import type { PolicyOutcome } from '../internal/executor.js';
 import { optionBudget, optionClock, optionLogger } from '../internal/optionKinds.js';
 import type { RetryBudget } from '../retry/retryBudget.js';
 
@@ -39,6 +42,8 @@ export interface HedgeOptions {
   clock?: Clock | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
   logger?: Logger | undefined;
+  /** Names the policy in telemetry (`keel.policy.name`) and outcome events. @default 'hedge' */
+  name?: string | undefined;
 }
 
 /** Payload of {@link HedgePolicy.onHedge}. */
@@ -56,6 +61,7 @@ const HEDGE_DEFAULTS = Object.freeze({
   handle: ((): boolean => true) as (error: unknown) => boolean,
   clock: systemClock as Clock,
   logger: noopLogger as Logger,
+  name: 'hedge',
 });
 
 /**
@@ -66,6 +72,7 @@ const HEDGE_DEFAULTS = Object.freeze({
 export class HedgePolicy implements Policy<HedgeContext> {
   readonly #settings: HedgeSettings;
   readonly #events;
+  readonly #executor: Executor<HedgeContext>;
 
   /** Prefer {@link hedge}. @throws ValidationError on bad options. */
   constructor(options?: HedgeOptions) {
@@ -77,18 +84,36 @@ export class HedgePolicy implements Policy<HedgeContext> {
       budget: optionBudget(settings.budget),
       clock: optionClock(settings.clock),
       logger: optionLogger(settings.logger),
+      name: optionString(settings.name),
     });
     const events = policyEmitter<{ hedge: HedgeEvent }>('hedge', settings.logger);
+    const executor = new Executor<HedgeContext>({
+      kind: 'hedge',
+      name: settings.name,
+      clock: settings.clock,
+      logger: settings.logger,
+      handle: settings.handle,
+    });
     this.#events = events;
+    this.#executor = executor;
     this.#settings = Object.freeze({
       delay: settings.delay,
       maxHedges: settings.maxHedges,
-      handle: settings.handle,
       budget: settings.budget,
       clock: settings.clock,
-      onHedge: (attempt: number, trigger: HedgeEvent['trigger']) =>
-        events.emit('hedge', { attempt, trigger }),
+      executor,
+      onHedge: (attempt: number, trigger: HedgeEvent['trigger']) => {
+        events.emit('hedge', { attempt, trigger });
+        executor.event('hedge', { 'keel.hedge.trigger': trigger }, { 'keel.hedge.attempt': attempt });
+      },
+      onWin: (attempt: number) =>
+        executor.event('hedgeWin', { 'keel.hedge.winner': attempt === 1 ? 'primary' : 'hedge' }),
     });
+  }
+
+  /** Listens to every attempt's outcome (with its duration); aborted losers end `aborted`. @returns a disposer. */
+  onOutcome(listener: (outcome: PolicyOutcome) => void): Disposer {
+    return this.#executor.onOutcome(listener);
   }
 
   /** Listens to every extra attempt launched. @returns a disposer. */

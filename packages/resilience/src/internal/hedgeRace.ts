@@ -1,6 +1,7 @@
 import { abortReason, CancelledError } from '@keel/core';
 import type { Clock, PolicyContext, Timer } from '@keel/core';
 import type { RetryBudget } from '../retry/retryBudget.js';
+import type { Executor, PolicyOutcome } from './executor.js';
 
 /** What a hedged attempt receives (mirrors the public `HedgeContext`). */
 interface AttemptContext extends PolicyContext {
@@ -11,10 +12,13 @@ interface AttemptContext extends PolicyContext {
 export interface HedgeSettings {
   readonly delay: number;
   readonly maxHedges: number;
-  readonly handle: (error: unknown) => boolean;
   readonly budget: RetryBudget | undefined;
   readonly clock: Clock;
   readonly onHedge: (attempt: number, trigger: 'delay' | 'failure' | 'immediate') => void;
+  /** Runs and classifies each attempt (by `handle`); its signal's abort makes a failure `aborted`. */
+  readonly executor: Executor<AttemptContext>;
+  /** Called when a success settles a call for which hedges were launched. */
+  readonly onWin: (attempt: number) => void;
 }
 
 /** Why the losing attempts are aborted when another attempt succeeded. */
@@ -85,11 +89,12 @@ export class HedgeRace<TResult> {
     if (attempt > 1) this.#settings.onHedge(attempt, trigger);
     this.#timer?.cancel();
     this.#timer = undefined;
+    const context = { attempt, signal: controller.signal };
     Promise.resolve()
-      .then(() => this.#fn({ attempt, signal: controller.signal }))
+      .then(() => this.#settings.executor.run(this.#fn, context, controller.signal))
       .then(
-        (value) => this.#finish(() => this.#resolve(value), { winner: controller, reason: WON }),
-        (error: unknown) => this.#onFailure(error),
+        (settled) => this.#onSettled(settled, attempt, controller),
+        (error: unknown) => this.#onFailure(error, false),
       );
     if (this.#launched > this.#settings.maxHedges) return;
     const { delay } = this.#settings;
@@ -99,10 +104,20 @@ export class HedgeRace<TResult> {
       this.#timer = this.#settings.clock.setTimeout(() => this.#launch('delay'), delay);
   }
 
-  #onFailure(error: unknown): void {
+  #onSettled(settled: PolicyOutcome<TResult>, attempt: number, controller: AbortController): void {
+    if (settled.outcome !== 'success') {
+      this.#onFailure((settled as { error: unknown }).error, settled.outcome === 'failure');
+      return;
+    }
+    if (!this.#settled && this.#launched > 1) this.#settings.onWin(attempt);
+    this.#finish(() => this.#resolve(settled.result), { winner: controller, reason: WON });
+  }
+
+  /** An attempt failed; `handled`: by an error the `handle` predicate counts (try another). */
+  #onFailure(error: unknown, handled: boolean): void {
     if (this.#settled) return;
     this.#failed++;
-    if (!this.#settings.handle(error)) return this.#finish(() => this.#reject(error), { reason: ENDED });
+    if (!handled) return this.#finish(() => this.#reject(error), { reason: ENDED });
     this.#launch('failure');
     if (this.#failed === this.#launched && !this.#mayLaunch()) {
       this.#finish(() => this.#reject(error), { reason: ENDED });

@@ -7,13 +7,18 @@ import {
   optionRule,
   optionString,
   raceAbort,
+  recordMetric,
   systemClock,
+  telemetryEnabled,
   throwIfAborted,
   withDefaults,
 } from '@keel/core';
 import type { Clock, Disposer, Logger, Policy, PolicyContext } from '@keel/core';
 import { RateLimitedError } from '../errors/errors.js';
 import { policyEmitter } from '../internal/events.js';
+import { Executor, unwrap } from '../internal/executor.js';
+import type { PolicyOutcome } from '../internal/executor.js';
+import { RESILIENCE_METRICS } from '../internal/telemetry.js';
 import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import { contextFor } from '../internal/signal.js';
 import { isPromiseLike, PermitQueue } from './permitQueue.js';
@@ -25,7 +30,11 @@ import type { RateLimitStore } from './rateLimitStore.js';
 export interface RateLimiterOptions {
   /** Where state lives; share a Redis store between processes for a global limit. @default a new InMemoryRateLimitStore */
   store?: RateLimitStore | undefined;
-  /** Prefix of every key in the store, so limiters can share one store. @default 'rate-limit' */
+  /**
+   * Prefix of every key in the store, so limiters can share one store; also names the limiter
+   * in telemetry (`keel.policy.name`) and outcome events.
+   * @default 'rate-limit'
+   */
   name?: string | undefined;
   /**
    * How long a call may wait for permits before it is refused, in ms; a permit that comes
@@ -96,6 +105,7 @@ export class RateLimiterPolicy implements Policy {
   readonly #maxWait: number;
   readonly #clock: Clock;
   readonly #events;
+  readonly #executor: Executor;
   readonly #queues = new Map<string, PermitQueue>();
 
   /** Prefer {@link rateLimiter}. @throws ValidationError on bad options. */
@@ -115,6 +125,17 @@ export class RateLimiterPolicy implements Policy {
     this.#maxWait = settings.maxWait;
     this.#clock = settings.clock;
     this.#events = policyEmitter<{ reject: RateLimitRejectEvent }>('rateLimiter', settings.logger);
+    this.#executor = new Executor({
+      kind: 'rateLimiter',
+      name: settings.name,
+      clock: settings.clock,
+      logger: settings.logger,
+    });
+  }
+
+  /** Listens to every admitted call's outcome (with its duration, wait excluded) and every refusal. @returns a disposer. */
+  onOutcome(listener: (outcome: PolicyOutcome) => void): Disposer {
+    return this.#executor.onOutcome(listener);
   }
 
   /** Listens to refusals. @returns a disposer. */
@@ -136,10 +157,12 @@ export class RateLimiterPolicy implements Policy {
   async tryAcquire(key: string = DEFAULT_RATE_LIMIT_KEY, permits = 1): Promise<RateLimitDecision> {
     this.#checkPermits('rateLimiter.tryAcquire', permits);
     const queue = this.#queues.get(this.#storeKey(key));
-    if (queue !== undefined && queue.size > 0) {
-      return { allowed: false, remaining: 0, retryAfter: queue.retryAfter };
-    }
-    return this.#consume(key, permits);
+    const decision =
+      queue !== undefined && queue.size > 0
+        ? { allowed: false, remaining: 0, retryAfter: queue.retryAfter }
+        : await this.#consume(key, permits);
+    this.#decided(decision.allowed);
+    return decision;
   }
 
   /**
@@ -149,6 +172,12 @@ export class RateLimiterPolicy implements Policy {
    * @throws ValidationError when more permits are asked than the algorithm can ever grant.
    */
   async acquire(key: string = DEFAULT_RATE_LIMIT_KEY, options?: AcquireOptions): Promise<RateLimitDecision> {
+    const decision = await this.#acquire(key, options);
+    this.#decided(true);
+    return decision;
+  }
+
+  async #acquire(key: string, options: AcquireOptions | undefined): Promise<RateLimitDecision> {
     const signal = options?.signal;
     const permits = options?.permits ?? 1;
     throwIfAborted(signal);
@@ -181,7 +210,7 @@ export class RateLimiterPolicy implements Policy {
   ): Promise<TResult> {
     if (signal === undefined) await this.acquire(key);
     else await this.acquire(key, { signal });
-    return fn(contextFor(signal));
+    return unwrap(await this.#executor.run(fn, contextFor(signal), signal));
   }
 
   /** A core `Policy` limiting calls under `key`. */
@@ -208,7 +237,19 @@ export class RateLimiterPolicy implements Policy {
 
   #refusal(key: string, retryAfter: number): RateLimitedError {
     this.#events.emit('reject', { key, retryAfter });
-    return new RateLimitedError(key, retryAfter);
+    this.#decided(false);
+    const detail = { 'keel.rate_limit.key': key, 'keel.rate_limit.retry_after_ms': retryAfter };
+    return this.#executor.reject(new RateLimitedError(key, retryAfter), 'rate-limited', detail);
+  }
+
+  /** Counts one decision (granted permits, or a refusal). */
+  #decided(allowed: boolean): void {
+    if (!telemetryEnabled()) return;
+    const outcome = allowed ? 'allowed' : 'rejected';
+    recordMetric(RESILIENCE_METRICS.rateLimitDecisions, 1, {
+      ...this.#executor.attributes,
+      'keel.outcome': outcome,
+    });
   }
 
   #queueFor(key: string): PermitQueue {

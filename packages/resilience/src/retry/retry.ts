@@ -5,6 +5,7 @@ import {
   optionFunction,
   optionInteger,
   optionNumber,
+  optionString,
   systemClock,
   throwIfAborted,
   withDefaults,
@@ -13,6 +14,9 @@ import type { Clock, Disposer, Logger, Policy, PolicyContext } from '@keel/core'
 import { exponentialBackoff } from '../backoff/backoff.js';
 import type { Backoff, BackoffSequence } from '../backoff/backoff.js';
 import { policyEmitter } from '../internal/events.js';
+import { Executor } from '../internal/executor.js';
+import type { PolicyOutcome } from '../internal/executor.js';
+import { errorType } from '../internal/telemetry.js';
 import { optionBackoff, optionBudget, optionClock, optionLogger } from '../internal/optionKinds.js';
 import { contextFor, INERT_SIGNAL, isInert } from '../internal/signal.js';
 import type { RetryBudget } from './retryBudget.js';
@@ -70,6 +74,8 @@ export interface RetryOptions {
   clock?: Clock | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
   logger?: Logger | undefined;
+  /** Names the policy in telemetry (`keel.policy.name`) and outcome events. @default 'retry' */
+  name?: string | undefined;
 }
 
 /** The defaults of {@link RetryOptions}. */
@@ -80,6 +86,7 @@ const RETRY_DEFAULTS = Object.freeze({
   maxDelay: 30_000,
   clock: systemClock as Clock,
   logger: noopLogger as Logger,
+  name: 'retry',
 });
 
 interface RetryEvents {
@@ -102,6 +109,7 @@ function retrySettings(options: RetryOptions | undefined) {
     budget: optionBudget(settings.budget),
     clock: optionClock(settings.clock),
     logger: optionLogger(settings.logger),
+    name: optionString(settings.name),
   });
   return Object.freeze(settings);
 }
@@ -133,11 +141,26 @@ class AttemptContext implements RetryContext {
 export class RetryPolicy implements Policy<RetryContext> {
   readonly #settings: Settings;
   readonly #events;
+  readonly #executor: Executor<RetryContext>;
 
   /** Prefer {@link retry}. @throws ValidationError on bad options. */
   constructor(options?: RetryOptions) {
-    this.#settings = retrySettings(options);
-    this.#events = policyEmitter<RetryEvents>('retry', this.#settings.logger);
+    const settings = retrySettings(options);
+    this.#settings = settings;
+    this.#events = policyEmitter<RetryEvents>('retry', settings.logger);
+    this.#executor = new Executor<RetryContext>({
+      kind: 'retry',
+      name: settings.name,
+      clock: settings.clock,
+      logger: settings.logger,
+      handle: settings.handle,
+      handleResult: settings.handleResult,
+    });
+  }
+
+  /** Listens to every attempt's outcome (with its duration). @returns a disposer. */
+  onOutcome(listener: (outcome: PolicyOutcome) => void): Disposer {
+    return this.#executor.onOutcome(listener);
   }
 
   /** Listens to every retry (before its wait). @returns a disposer. */
@@ -166,17 +189,13 @@ export class RetryPolicy implements Policy<RetryContext> {
     let sequence: BackoffSequence | undefined;
     for (let attempt = 1; ; attempt++) {
       const context = new AttemptContext(attempt, shared);
-      let outcome: RetryOutcome;
-      try {
-        const result = await fn(context);
-        if (this.#settings.handleResult?.(result, context) !== true) return result;
-        outcome = { result };
-      } catch (error) {
-        // A caller that gave up gets its own reason, not whatever the aborted attempt threw.
-        if (signal?.aborted) throw abortReason(signal);
-        if (!this.#settings.handle(error, context)) throw error;
-        outcome = { error };
-      }
+      const settled = await this.#executor.run(fn, context, signal);
+      if (settled.outcome === 'success') return settled.result;
+      // A caller that gave up gets its own reason, not whatever the aborted attempt threw.
+      if (settled.outcome === 'aborted') throw abortReason(signal!);
+      if (settled.outcome !== 'failure') throw (settled as { error: unknown }).error;
+      const outcome: RetryOutcome =
+        'error' in settled ? { error: settled.error } : { result: settled.result };
       if (signal?.aborted) throw abortReason(signal);
       sequence ??= this.#settings.backoff.begin();
       const delay = this.#nextDelay(outcome, context, sequence);
@@ -191,12 +210,23 @@ export class RetryPolicy implements Policy<RetryContext> {
   /** The wait before the next attempt, or `undefined` (after `giveUp`) when there is none. */
   #nextDelay(outcome: RetryOutcome, context: RetryContext, sequence: BackoffSequence): number | undefined {
     const giveUp = this.#giveUpReason(context.attempt);
+    const failure = 'error' in outcome ? errorType(outcome.error) : undefined;
     if (giveUp !== undefined) {
       this.#events.emit('giveUp', { attempts: context.attempt, reason: giveUp, outcome });
+      this.#executor.event(
+        'giveUp',
+        { 'keel.reason': giveUp, 'error.type': failure },
+        { 'keel.retry.attempts': context.attempt },
+      );
       return undefined;
     }
     const delay = this.#delay(outcome, context, sequence);
     this.#events.emit('retry', { attempt: context.attempt + 1, delay, outcome });
+    this.#executor.event(
+      'retry',
+      { 'error.type': failure },
+      { 'keel.retry.attempt': context.attempt + 1, 'keel.retry.delay_ms': delay },
+    );
     return delay;
   }
 

@@ -12,6 +12,8 @@ import {
 } from '@keel/core';
 import type { Clock, Disposer, Logger, Policy, PolicyContext, Timer } from '@keel/core';
 import { policyEmitter } from '../internal/events.js';
+import { Executor, unwrap } from '../internal/executor.js';
+import type { PolicyOutcome } from '../internal/executor.js';
 import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import { LazyScope } from '../internal/lazyScope.js';
 import { ignoreRejection } from '../internal/signal.js';
@@ -33,6 +35,8 @@ export interface TimeoutOptions {
   clock?: Clock | undefined;
   /** Receives errors thrown by event listeners. @default noopLogger */
   logger?: Logger | undefined;
+  /** Names the policy in telemetry (`keel.policy.name`) and outcome events. @default 'timeout' */
+  name?: string | undefined;
 }
 
 /** Payload of {@link TimeoutPolicy.onTimeout}. */
@@ -47,6 +51,7 @@ const TIMEOUT_DEFAULTS = Object.freeze({
   operation: 'Operation',
   clock: systemClock as Clock,
   logger: noopLogger as Logger,
+  name: 'timeout',
 });
 
 /**
@@ -59,6 +64,7 @@ export class TimeoutPolicy implements Policy {
   readonly #operation: string;
   readonly #clock: Clock;
   readonly #events;
+  readonly #executor: Executor<LazyScope>;
 
   /** Prefer {@link timeout}. @throws ValidationError on bad options. */
   constructor(ms: number, options?: TimeoutOptions) {
@@ -69,12 +75,24 @@ export class TimeoutPolicy implements Policy {
       operation: optionString(settings.operation),
       clock: optionClock(settings.clock),
       logger: optionLogger(settings.logger),
+      name: optionString(settings.name),
     });
     this.#ms = ms;
     this.#strategy = settings.strategy;
     this.#operation = settings.operation;
     this.#clock = settings.clock;
     this.#events = policyEmitter<{ timeout: TimeoutEvent }>('timeout', settings.logger);
+    this.#executor = new Executor<LazyScope>({
+      kind: 'timeout',
+      name: settings.name,
+      clock: settings.clock,
+      logger: settings.logger,
+    });
+  }
+
+  /** Listens to every call's outcome (with its duration); a timed-out call fails with its `TimeoutError`. @returns a disposer. */
+  onOutcome(listener: (outcome: PolicyOutcome) => void): Disposer {
+    return this.#executor.onOutcome(listener);
   }
 
   /** The limit in ms (`Infinity`: no limit). */
@@ -98,6 +116,15 @@ export class TimeoutPolicy implements Policy {
   ): Promise<TResult> {
     throwIfAborted(signal);
     const scope = new LazyScope(signal);
+    return unwrap(await this.#executor.run((context) => this.#limit(fn, context, signal), scope, signal));
+  }
+
+  /** Runs `fn` in `scope` under the time limit; a call that ran out of time throws a `TimeoutError`. */
+  async #limit<TResult>(
+    fn: (context: PolicyContext) => PromiseLike<TResult> | TResult,
+    scope: LazyScope,
+    signal: AbortSignal | undefined,
+  ): Promise<TResult> {
     let timedOut: TimeoutError | undefined;
     let interrupt: ((reason: unknown) => void) | undefined;
     const onTimeout = (): void => {
@@ -114,6 +141,11 @@ export class TimeoutPolicy implements Policy {
       return await this.#race(fn, scope, signal, (reject) => (interrupt = reject));
     } catch (error) {
       if (timedOut !== undefined && !signal?.aborted) {
+        this.#executor.event(
+          'timeout',
+          { 'keel.timeout.strategy': this.#strategy },
+          { 'keel.timeout.ms': this.#ms },
+        );
         throw error === timedOut
           ? error
           : new TimeoutError(this.#ms, { operation: this.#operation, cause: error });
