@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import type { Logger as Pino } from 'pino';
 import { KeelError, withSpan } from '@keel/core';
 import { otelTestKit } from '../otelTestKit.fixture.js';
 import type { OtelTestKit } from '../otelTestKit.fixture.js';
@@ -7,10 +8,10 @@ import { pinoLogger } from './pinoLogger.js';
 
 type Line = Record<string, unknown>;
 
-function capture(level = 'debug'): { lines: Line[]; base: ReturnType<typeof pino> } {
+function capture(level = 'debug'): { lines: Line[]; base: Pino } {
   const lines: Line[] = [];
   const base = pino(
-    { level, base: undefined, timestamp: false },
+    { level, base: null, timestamp: false },
     { write: (text: string) => lines.push(JSON.parse(text) as Line) },
   );
   return { lines, base };
