@@ -1,7 +1,8 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { withSpan } from '@keel/core';
+import { ManualClock, withSpan } from '@keel/core';
+import { defineSaga, InMemorySagaStore, SagaOrchestrator } from '@keel/saga';
 import { CrashingSagaStore, isSimulatedCrashError } from '@keel/saga/testing';
 import { otelTestKit } from '../otelTestKit.fixture.js';
 import type { OtelTestKit } from '../otelTestKit.fixture.js';
@@ -13,16 +14,18 @@ beforeEach(() => {
 });
 afterEach(() => kit.close());
 
-// Store writes of the test saga: 1 create, 2 reserve started, 3 reserve completed, 4 pay started.
+// Store writes of the test saga: 1 create, 2 reserve started, 3 reserve completed, 4 pay started,
+// 5 pay completed, 6 ship started.
 const PAY_STARTED = 4;
+const SHIP_STARTED = 6;
 
 /**
  * Starts the saga under a `request` span in an orchestrator whose process "crashes" right after
  * storing that payment started, then lets its lease run out. Returns the world, ready to recover.
  */
-async function crashAfterPaymentStarted() {
+async function crashAfterPaymentStarted(atWrite = PAY_STARTED) {
   const world = orderWorld();
-  const crashing = new CrashingSagaStore(world.store, { atWrite: PAY_STARTED, mode: 'after' });
+  const crashing = new CrashingSagaStore(world.store, { atWrite, mode: 'after' });
   const failure = await withSpan('request', {}, () =>
     start(world.orchestrator(crashing, 'crashed')).then(
       () => undefined,
@@ -93,5 +96,43 @@ describe('saga instrumentation: trace context across a crash', () => {
     expect(await kit.value('keel.saga.recoveries', { 'keel.saga.name': 'order' })).toBe(1);
     expect(await kit.value('keel.saga.starts', { 'keel.saga.name': 'order' })).toBe(1);
     expect(await kit.value('keel.saga.outcomes', { 'keel.outcome': 'completed' })).toBe(1);
+  });
+
+  it('reports a step that ran out of time while its process was down as a timeout of the resumed run', async () => {
+    const world = await crashAfterPaymentStarted(SHIP_STARTED);
+    const report = await world.orchestrator(world.store, 'survivor').recover();
+    expect(report.outcomes).toMatchObject([{ status: 'compensated' }]);
+    const resumed = resumedRun(kit);
+    const timeouts = resumed.events.filter((event) => event.name === 'timeout');
+    expect(timeouts.map((event) => event.attributes)).toEqual([
+      { 'keel.saga.step': 'ship', 'error.type': 'TIMEOUT' },
+    ]);
+    expect(kit.childrenOf(resumed).map((span) => span.name)).toEqual([
+      'saga compensate pay',
+      'saga compensate reserve',
+    ]);
+  });
+
+  it('reports a deadline that passed while the process was down as an event of the resumed run', async () => {
+    const clock = new ManualClock(0);
+    const saga = defineSaga('timed')
+      .step('a', { run: () => 1, compensate: () => {} })
+      .step('b', { run: () => 2 })
+      .deadline(10_000);
+    const store = new InMemorySagaStore();
+    const orchestrator = (on: InMemorySagaStore | CrashingSagaStore, owner: string) =>
+      new SagaOrchestrator(on, [saga], { clock, leaseMs: LEASE_MS, owner });
+    // Writes: 1 create, 2 a started, 3 a completed (then the crash).
+    const crashing = new CrashingSagaStore(store, { atWrite: 3, mode: 'after' });
+    await orchestrator(crashing, 'crashed')
+      .start('timed', undefined, { sagaId: 't-1' })
+      .catch(() => {});
+    await clock.tickAsync(LEASE_MS);
+    await orchestrator(store, 'survivor').recover();
+    const resumed = kit.spans().filter((span) => span.name === 'saga timed')[1];
+    expect(resumed?.events.map((event) => [event.name, event.attributes])).toEqual([
+      ['deadline_exceeded', { 'error.type': 'SAGA_DEADLINE_EXCEEDED' }],
+    ]);
+    expect(resumed?.attributes['keel.outcome']).toBe('compensated');
   });
 });
