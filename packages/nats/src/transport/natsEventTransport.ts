@@ -9,11 +9,19 @@ import { ENVELOPE_VERSION, KEEL_HEADERS } from '../codec/headers.js';
 import { NatsPublishError, NatsSetupError, NatsTransportClosedError } from '../errors/errors.js';
 import { oneLine } from '../internal/deadLetter.js';
 import { consumerConfig, ensureConsumer, upsertStream } from '../internal/streams.js';
+import { tracedPublish } from '../internal/telemetry.js';
+import type { OutgoingEvent } from '../internal/telemetry.js';
 import { checkEventSubject, checkName } from '../internal/subjects.js';
 import type { NatsHandler, NatsSubscribeOptions } from './natsDelivery.js';
 import { NatsSubscription } from './natsSubscription.js';
 import { resolveNatsOptions } from './natsTransportOptions.js';
 import type { NatsEventTransportOptions, ResolvedNatsOptions } from './natsTransportOptions.js';
+
+/** One event of a publish, mapped and encoded. */
+interface PreparedEvent extends OutgoingEvent {
+  readonly body: Uint8Array;
+  readonly messageId: string;
+}
 
 /** Options of {@link NatsEventTransport.ensureStream}. */
 export interface EnsureStreamOptions {
@@ -210,26 +218,29 @@ export class NatsEventTransport implements EventTransport {
     // Map and encode the whole batch first, so a bad event fails it before anything is stored.
     const outgoing = events.map((event) => this.#prepare(event));
     await this.#streamOnce();
-    for (const [index, { subject, body, messageId, headers }] of outgoing.entries()) {
+    for (const [index, prepared] of outgoing.entries()) {
       throwIfAborted(signal);
-      try {
-        await this.#js.publish(subject, body, {
-          msgID: messageId,
-          headers,
-          timeout: this.options.publishTimeoutMs,
-        });
-      } catch (error) {
-        throw new NatsPublishError(
-          { subject, messageId, failedIndex: index, total: events.length },
-          { cause: error },
-        );
-      }
+      await tracedPublish(prepared, this.options.clock, () => this.#store(prepared, index, events.length));
     }
   }
 
-  #prepare(event: Message): { subject: string; body: Uint8Array; messageId: string; headers: MsgHdrs } {
+  async #store(prepared: PreparedEvent, index: number, total: number): Promise<void> {
+    const { subject, body, messageId, headers } = prepared;
+    try {
+      await this.#js.publish(subject, body, {
+        msgID: messageId,
+        headers,
+        timeout: this.options.publishTimeoutMs,
+      });
+    } catch (error) {
+      throw new NatsPublishError({ subject, messageId, failedIndex: index, total }, { cause: error });
+    }
+  }
+
+  #prepare(event: Message): PreparedEvent {
     const { subject, subjectPrefix, codec } = this.options;
     return {
+      event,
       subject: checkEventSubject(subject(event, subjectPrefix), subjectPrefix),
       body: codec.encode(event),
       messageId: event.metadata.messageId,

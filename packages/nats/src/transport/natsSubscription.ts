@@ -8,6 +8,8 @@ import { ENVELOPE_VERSION, KEEL_HEADERS } from '../codec/headers.js';
 import { NatsDeliveryLimitError, NatsSerializationError } from '../errors/errors.js';
 import { deadLetterHeaderValues, keptHeaders, oneLine } from '../internal/deadLetter.js';
 import { KeyedRunner } from '../internal/keyedRunner.js';
+import { tracedDelivery } from '../internal/telemetry.js';
+import type { DeliveryTrace } from '../internal/telemetry.js';
 import type { NatsDelivery, NatsHandler } from './natsDelivery.js';
 import { redeliveryDelay } from './natsTransportOptions.js';
 import type { ResolvedNatsOptions } from './natsTransportOptions.js';
@@ -119,25 +121,43 @@ export class NatsSubscription implements TransportSubscription {
       this.#handBack.push(msg);
       return;
     }
-    const signal = this.#controller.signal;
-    const { deliveryCount } = msg.info;
-    let event: Message;
+    let decoded: { event: Message } | { error: unknown };
     try {
-      event = this.#decode(msg);
+      decoded = { event: this.#decode(msg) };
     } catch (error) {
-      return this.#deadLetter(msg, error);
+      decoded = { error };
     }
+    const facts = {
+      subject: msg.subject,
+      consumer: this.#consumer,
+      deliveryCount: msg.info.deliveryCount,
+      headers: msg.headers,
+      event: 'event' in decoded ? decoded.event : undefined,
+    };
+    return tracedDelivery(facts, this.#options.clock, (trace) => this.#settle(msg, decoded, trace));
+  }
+
+  async #settle(
+    msg: JsMsg,
+    decoded: { event: Message } | { error: unknown },
+    trace: DeliveryTrace,
+  ): Promise<void> {
+    if (!('event' in decoded)) return this.#deadLetter(msg, decoded.error, trace);
+    const { event } = decoded;
+    const { deliveryCount } = msg.info;
     const { maxDeliver } = this.#options;
     if (deliveryCount > maxDeliver) {
       return this.#deadLetter(
         msg,
         new NatsDeliveryLimitError(event.metadata.messageId, deliveryCount, maxDeliver),
+        trace,
       );
     }
     const failure = await this.#handle(msg, event);
     if (failure === undefined) return msg.ack();
-    if (signal.aborted) return msg.nak();
-    if (deliveryCount >= maxDeliver) return this.#deadLetter(msg, failure.error);
+    trace.failed(failure.error);
+    if (this.#controller.signal.aborted) return msg.nak();
+    if (deliveryCount >= maxDeliver) return this.#deadLetter(msg, failure.error, trace);
     const delay = redeliveryDelay(this.#options.backoffMs, deliveryCount);
     this.#options.logger.warn('NATS event handler failed; redelivering later', {
       consumer: this.#consumer,
@@ -146,6 +166,7 @@ export class NatsSubscription implements TransportSubscription {
       delayMs: delay,
       error: toError(failure.error).message,
     });
+    trace.redelivery(delay);
     msg.nak(delay);
   }
 
@@ -189,7 +210,7 @@ export class NatsSubscription implements TransportSubscription {
     return this.#options.clock.setInterval(() => msg.working(), every, { keepAlive: false });
   }
 
-  async #deadLetter(msg: JsMsg, error: unknown): Promise<void> {
+  async #deadLetter(msg: JsMsg, error: unknown, trace: DeliveryTrace): Promise<void> {
     const { deadLetterSubject, logger } = this.#options;
     const fields = {
       consumer: this.#consumer,
@@ -199,6 +220,7 @@ export class NatsSubscription implements TransportSubscription {
     };
     if (deadLetterSubject === false) {
       msg.term();
+      trace.deadLettered(error, false);
       logger.warn('NATS event terminated after its last delivery', fields);
       return;
     }
@@ -217,6 +239,7 @@ export class NatsSubscription implements TransportSubscription {
       return;
     }
     msg.ack();
+    trace.deadLettered(error, deadLetterSubject);
     logger.warn('NATS event dead-lettered', { ...fields, deadLetterSubject });
   }
 
