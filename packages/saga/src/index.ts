@@ -35,6 +35,11 @@ export type { SagaOrchestratorOptions } from './orchestrator/sagaOrchestratorOpt
 export type { SagaOutcome, SagaStatusView } from './orchestrator/sagaOutcome.js';
 export type { SagaEvents, SagaEventBase, SagaStepEvent } from './orchestrator/sagaEvents.js';
 
+export { SagaWorker } from './worker/sagaWorker.js';
+export type { SagaWorkerCounts } from './worker/sagaWorker.js';
+export { SAGA_WORKER_DEFAULTS } from './worker/sagaWorkerOptions.js';
+export type { SagaWorkerOptions } from './worker/sagaWorkerOptions.js';
+
 export { InMemorySagaStore } from './store/inMemorySagaStore.js';
 export { UNFINISHED_SAGA_STATUSES, isFinalSagaStatus } from './store/sagaStore.js';
 export type {

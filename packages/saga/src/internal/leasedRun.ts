@@ -21,6 +21,8 @@ export interface LeasedRunOptions {
    * saga is not resumed again at once; `undefined` releases it.
    */
   readonly holdAfter?: (error: unknown) => number | undefined;
+  /** When it aborts, the run stops at the end of its current step (see {@link RecoverSagasOptions.drain}). */
+  readonly drain?: AbortSignal | undefined;
 }
 
 /** Drops this owner's lease, logging (not throwing) when the store is unreachable. */
@@ -119,16 +121,21 @@ export async function runLeased(
   const control = linkedAbortController(signal);
   const stopHeartbeat = keepLease(deps, record, control);
   try {
-    const final = await new SagaRun(deps, definition, record, control.signal).run();
+    const final = await new SagaRun(deps, definition, record, control.signal, options.drain).run();
     stopHeartbeat();
     deps.track(releaseLease(deps, record.sagaId));
     return outcomeOf(final);
   } catch (error) {
     stopHeartbeat();
     const stopped = control.signal.aborted;
+    // Stopped between steps by a drain: not a failure of the saga, so its lease is not held back.
+    const drained =
+      !stopped &&
+      options.drain?.aborted === true &&
+      (error === options.drain.reason || isCancelledError(error));
     const reason = stopped ? abortReason(control.signal) : error;
     logStop(deps, record, reason);
-    const hold = stopped ? undefined : options.holdAfter?.(reason);
+    const hold = stopped || drained ? undefined : options.holdAfter?.(reason);
     if (hold === undefined) await releaseLease(deps, record.sagaId);
     else await holdLease(deps, record.sagaId, hold);
     throw reason;

@@ -53,15 +53,24 @@ export class SagaRun {
   readonly #deps: SagaRunDeps;
   readonly #definition: AnySagaDefinition;
   readonly #signal: AbortSignal;
+  /** When aborted, the run stops before its next step (the current one finishes). */
+  readonly #drain: AbortSignal | undefined;
   #record: SagaRecord;
   /** The `saga <name>` span of this run (inert without telemetry). */
   #span: TelemetrySpan | undefined;
 
-  constructor(deps: SagaRunDeps, definition: AnySagaDefinition, record: SagaRecord, signal: AbortSignal) {
+  constructor(
+    deps: SagaRunDeps,
+    definition: AnySagaDefinition,
+    record: SagaRecord,
+    signal: AbortSignal,
+    drain?: AbortSignal,
+  ) {
     this.#deps = deps;
     this.#definition = definition;
     this.#record = record;
     this.#signal = signal;
+    this.#drain = drain;
   }
 
   /** Runs to a final status, in a `saga <name>` span when telemetry is on, and returns the final record. */
@@ -78,6 +87,7 @@ export class SagaRun {
       const record = this.#record;
       if (isFinalSagaStatus(record.status)) return record;
       throwIfAborted(this.#signal);
+      throwIfAborted(this.#drain);
       if (record.status === 'running') await this.#advance();
       else await this.#compensateNext();
     }

@@ -30,9 +30,14 @@ export interface RecoverPassPorts {
  * saga claimed, so sagas that keep failing never hold up the younger ones), running up to
  * `batchSize` at once and claiming more as they finish. Resolves when every saga it claimed has
  * stopped; on abort it claims nothing more and resolves once its runs have stopped (they are
- * reported as interrupted, with the abort reason). Rejects when a claim fails (store down).
+ * reported as interrupted, with the abort reason). When `drain` aborts it also claims nothing
+ * more, and its runs stop at the end of their current step. Rejects when a claim fails (store down).
  */
-export async function recoverPass(ports: RecoverPassPorts, signal: AbortSignal): Promise<SagaRecoveryReport> {
+export async function recoverPass(
+  ports: RecoverPassPorts,
+  signal: AbortSignal,
+  drain?: AbortSignal,
+): Promise<SagaRecoveryReport> {
   const outcomes: SagaOutcome[] = [];
   const interrupted: { sagaId: string; error: unknown }[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -41,6 +46,7 @@ export async function recoverPass(ports: RecoverPassPorts, signal: AbortSignal):
   let exhausted = false;
   let failure: { readonly error: unknown } | undefined;
   let wake: (() => void) | undefined;
+  const draining = (): boolean => drain?.aborted === true;
 
   const start = (record: SagaRecord): void => {
     const run: Promise<void> = ports
@@ -59,7 +65,13 @@ export async function recoverPass(ports: RecoverPassPorts, signal: AbortSignal):
   };
 
   for (;;) {
-    while (!exhausted && failure === undefined && !signal.aborted && inFlight.size < ports.batchSize) {
+    while (
+      !exhausted &&
+      failure === undefined &&
+      !signal.aborted &&
+      !draining() &&
+      inFlight.size < ports.batchSize
+    ) {
       const limit = ports.batchSize - inFlight.size;
       let claimed: SagaRecord[];
       try {
@@ -72,7 +84,7 @@ export async function recoverPass(ports: RecoverPassPorts, signal: AbortSignal):
       let fresh = 0;
       for (const record of claimed) {
         // A store that ignores the cursor could hand a saga out twice; never run it twice.
-        if (signal.aborted || seen.has(record.sagaId)) {
+        if (signal.aborted || draining() || seen.has(record.sagaId)) {
           ports.release(record);
           continue;
         }

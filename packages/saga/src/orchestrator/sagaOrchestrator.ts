@@ -55,6 +55,13 @@ export interface StartSagaOptions {
 export interface RecoverSagasOptions {
   /** Ends the wait and stops the runs as {@link StartSagaOptions.signal} does. */
   signal?: AbortSignal | undefined;
+  /**
+   * A graceful stop (`recover()` only): once it aborts, the pass claims nothing more and each
+   * saga it runs stops at the end of its current step (run or compensation, retries included),
+   * its lease released so the next `recover()` anywhere resumes it. `signal` still stops them
+   * at once; a worker aborts `drain` first and `signal` when its stop deadline passes.
+   */
+  drain?: AbortSignal | undefined;
 }
 
 /**
@@ -175,10 +182,11 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
         {
           batchSize: this.#options.recoverBatchSize,
           claim: (limit, after) => this.#claim(limit, after),
-          resume: (record) => this.#recoverOne(record, signal),
+          resume: (record) => this.#recoverOne(record, signal, options?.drain),
           release: (record) => this.#scope.track(releaseLease(this.#runDeps, record.sagaId)),
         },
         signal,
+        options?.drain,
       ),
     );
     return pass.join(options?.signal);
@@ -315,7 +323,7 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
   }
 
   /** Runs a claimed saga; when it fails by itself, keeps it back for a growing while. */
-  #recoverOne(record: SagaRecord, signal: AbortSignal): Promise<SagaOutcome> {
+  #recoverOne(record: SagaRecord, signal: AbortSignal, drain: AbortSignal | undefined): Promise<SagaOutcome> {
     const definition = this.#definitions.get(record.sagaName);
     if (definition === undefined) {
       this.#scope.track(releaseLease(this.#runDeps, record.sagaId));
@@ -328,7 +336,7 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
       this.#failures.set(record.sagaId, failures);
       return Math.min(recoverBackoffMaxMs, recoverBackoffMs * 2 ** (failures - 1));
     };
-    return this.#execute(definition, record, { holdAfter }).join(signal);
+    return this.#execute(definition, record, { holdAfter, drain }).join(signal);
   }
 
   /** Starts a run of a saga whose lease this orchestrator just acquired. */

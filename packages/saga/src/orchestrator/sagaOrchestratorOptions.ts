@@ -153,10 +153,11 @@ export function assertOrchestratorPorts(store: unknown, sagas: unknown): void {
  */
 export function assertCallOptions(
   method: string,
-  options: { readonly sagaId?: unknown; readonly signal?: unknown } | undefined,
+  options: { readonly sagaId?: unknown; readonly signal?: unknown; readonly drain?: unknown } | undefined,
 ): void {
   assertOptions(`SagaOrchestrator.${method}`, {
     sagaId: optionStorableText(options?.sagaId),
     signal: optionObject(options?.signal, 'an AbortSignal', ['addEventListener', 'removeEventListener']),
+    drain: optionObject(options?.drain, 'an AbortSignal', ['addEventListener', 'removeEventListener']),
   });
 }
