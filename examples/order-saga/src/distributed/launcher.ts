@@ -119,8 +119,14 @@ export async function runDistributed(options: DistributedOptions = {}): Promise<
   } catch (error) {
     const stage = run.stage;
     await close();
-    if (!isTimeoutError(error) || !deadline.signal.aborted) throw error;
-    throw new TimeoutError(timeoutMs, { operation: `The distributed order saga (${stage})`, cause: error });
+    // Only our own deadline becomes the timeout error; a caller's abort or a dead service stays as is.
+    const ownDeadline = deadline.signal.aborted && !options.signal?.aborted;
+    if (!ownDeadline || !isTimeoutError(deadline.signal.reason)) throw error;
+    throw new TimeoutError(timeoutMs, {
+      operation: `The distributed order saga (${stage})`,
+      cause: error,
+      details: { runId: run.config.runId, stage },
+    });
   } finally {
     timer.cancel();
     deadline.dispose();
@@ -136,11 +142,13 @@ async function scenario(
   say(`  PostgreSQL ${hostOf(config.pgUrl, 5432)}, schemas ${Object.values(config.schemas).join(', ')}`);
   say(`  NATS ${hostOf(config.natsUrl, 4222)}, stream ${config.stream} (subjects ${config.subjectPrefix}.>)`);
   await run.open();
-  const [orders, inventory, payments] = await Promise.all([
+  const starting = Promise.all([
     run.start('orders'),
     run.start('inventory', HOLD_AFTER),
     run.start('payments'),
   ]);
+  run.stage = 'waiting for orders, inventory and payments to start';
+  const [orders, inventory, payments] = await starting;
   say(
     `  started orders (pid ${orders.pid}), inventory (pid ${inventory.pid}), payments (pid ${payments.pid})`,
   );

@@ -25,8 +25,9 @@ export interface RunConfig {
   /** How often an idle outbox relay looks for new messages, in ms. */
   readonly pollIntervalMs: number;
   /**
-   * When set, the service stops right after committing its `holdAfter`-th message, before
-   * acknowledging it, and tells the launcher: the worst moment for the launcher's SIGKILL.
+   * When set, the service freezes right after committing its `holdAfter`-th message, before
+   * acknowledging it (it applies nothing more), and tells the launcher: the worst moment for
+   * the launcher's SIGKILL.
    */
   readonly holdAfter?: number | undefined;
 }

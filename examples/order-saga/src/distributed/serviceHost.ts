@@ -84,6 +84,17 @@ interface Host<S extends ServiceName> {
   readonly relay: OutboxRelay;
   readonly report: (report: ServiceReport) => void;
   processed: number;
+  /** Set once the service holds a message (see RunConfig.holdAfter): it applies nothing more. */
+  holding: boolean;
+}
+
+/** What a service opened, closed in reverse by {@link closeAll}. */
+interface Opened {
+  readonly client: SqlClient;
+  nc?: NatsConnection;
+  publisher?: NatsEventTransport;
+  relay?: OutboxRelay;
+  readonly consumers: NatsEventTransport[];
 }
 
 /**
@@ -95,57 +106,61 @@ export async function startService<S extends ServiceName>(
   config: RunConfig,
   report: (report: ServiceReport) => void,
 ): Promise<RunningService> {
-  const schemaName = config.schemas[definition.name];
-  const client = await createPostgres({ url: config.pgUrl, maxConnections: 4 });
-  const opened: { nc?: NatsConnection; transports: NatsEventTransport[]; relay?: OutboxRelay } = {
-    transports: [],
+  const opened: Opened = {
+    client: await createPostgres({ url: config.pgUrl, maxConnections: 4 }),
+    consumers: [],
   };
-  const stop = () => closeAll(client, opened);
   try {
     const migrations = [...KEEL_MIGRATIONS, APPLIED_MESSAGES, ...definition.migrations];
-    await migrate(client, { schema: schemaName, migrations });
-    const nc = (opened.nc = await connect({
-      servers: config.natsUrl,
-      name: `order-saga-${definition.name}`,
-    }));
-    const publisher = createNatsEventTransport(nc, natsOptions(config));
-    opened.transports.push(publisher);
-    const outbox = new PostgresOutbox(client, { schema: schemaName });
-    const relay = (opened.relay = outbox.createRelay(publisher, {
-      pollIntervalMs: config.pollIntervalMs,
-      leaseMs: config.leaseMs,
-      baseDelayMs: 200,
-      maxDelayMs: 2_000,
-    }));
-    relay.start();
-    const inbox = new PostgresInbox(client, definition.name, { schema: schemaName });
-    const schema = sqlSchema(schemaName);
-    const host: Host<S> = { definition, config, schema, inbox, outbox, relay, report, processed: 0 };
+    await migrate(opened.client, { schema: config.schemas[definition.name], migrations });
+    opened.nc = await connect({ servers: config.natsUrl, name: `order-saga-${definition.name}` });
+    const host = startPublishing(definition, config, report, opened);
     for (const type of CONSUMES[definition.name]) {
-      const transport = createNatsEventTransport(nc, {
+      const consumer = createNatsEventTransport(opened.nc, {
         ...natsOptions(config),
         durableName: durableName(config, definition.name, type),
         filterSubjects: [`${config.subjectPrefix}.${type}`],
       });
-      opened.transports.push(transport);
-      await transport.subscribe((message, delivery) => deliver(host, message, delivery));
+      opened.consumers.push(consumer);
+      await consumer.subscribe((message, delivery) => deliver(host, message, delivery));
     }
     report({ kind: 'ready', service: definition.name, pid: process.pid });
-    return { stop };
+    return { stop: () => closeAll(opened) };
   } catch (error) {
-    await stop();
+    await closeAll(opened);
     throw error;
   }
 }
 
-async function closeAll(
-  client: SqlClient,
-  opened: { nc?: NatsConnection; transports: NatsEventTransport[]; relay?: OutboxRelay },
-): Promise<void> {
-  await Promise.allSettled(opened.transports.map((transport) => transport.close()));
+/** Starts the outbox relay on a publishing transport; returns what deliveries need. */
+function startPublishing<S extends ServiceName>(
+  definition: ServiceDefinition<S>,
+  config: RunConfig,
+  report: (report: ServiceReport) => void,
+  opened: Opened,
+): Host<S> {
+  const schemaName = config.schemas[definition.name];
+  const publisher = (opened.publisher = createNatsEventTransport(opened.nc!, natsOptions(config)));
+  const outbox = new PostgresOutbox(opened.client, { schema: schemaName });
+  const relay = (opened.relay = outbox.createRelay(publisher, {
+    pollIntervalMs: config.pollIntervalMs,
+    leaseMs: config.leaseMs,
+    baseDelayMs: 200,
+    maxDelayMs: 2_000,
+  }));
+  relay.start();
+  const inbox = new PostgresInbox(opened.client, definition.name, { schema: schemaName });
+  const schema = sqlSchema(schemaName);
+  return { definition, config, schema, inbox, outbox, relay, report, processed: 0, holding: false };
+}
+
+/** Stops consuming (messages in hand finish or go back), then publishing, then disconnects. */
+async function closeAll(opened: Opened): Promise<void> {
+  await Promise.allSettled(opened.consumers.map((consumer) => consumer.close()));
   await opened.relay?.stop();
+  await opened.publisher?.close();
   await opened.nc?.drain().catch(() => undefined);
-  await client.close();
+  await opened.client.close();
 }
 
 /** One delivery: check it, apply it once through the inbox, report it, maybe hold (see RunConfig). */
@@ -154,6 +169,7 @@ async function deliver<S extends ServiceName>(
   message: Message,
   delivery: NatsDelivery,
 ): Promise<void> {
+  if (host.holding) return untilAborted(delivery.signal);
   const event = parseEvent(message);
   const outcome = await host.inbox.handle(event, (_, { tx }) => apply(host, event, tx), {
     signal: delivery.signal,
@@ -175,6 +191,7 @@ async function deliver<S extends ServiceName>(
     deliveryCount: delivery.deliveryCount,
   });
   if (outcome.status === 'processed' && host.processed === host.config.holdAfter) {
+    host.holding = true;
     host.report({ kind: 'holding', service: name, type: event.type, orderId });
     await untilAborted(delivery.signal);
   }
