@@ -101,28 +101,31 @@ export class Executor<TContext extends PolicyContext = PolicyContext> {
   ): Promise<PolicyOutcome<TResult>> {
     const observed = this.#listeners > 0 || telemetryEnabled();
     const startedAt = observed || this.#timed ? this.#clock.now() : undefined;
-    let outcome: PolicyOutcome<TResult>;
+    let result: TResult;
     try {
-      const result = await fn(context);
-      const failed = this.#handleResult?.(result, context) === true;
-      const duration = this.#since(startedAt);
-      outcome = {
-        policy: this.name,
-        kind: this.kind,
-        duration,
-        outcome: failed ? 'failure' : 'success',
-        result,
-      };
+      result = await fn(context);
     } catch (error) {
-      const duration = this.#since(startedAt);
-      outcome = {
+      const outcome = this.#classify(error, context, signal);
+      return this.#settled(observed, {
         policy: this.name,
         kind: this.kind,
-        duration,
-        outcome: this.#classify(error, context, signal),
+        duration: this.#since(startedAt),
+        outcome,
         error,
-      };
+      });
     }
+    // Outside the try: a throwing result predicate is a bug to surface, not a failure to handle.
+    const outcome = this.#handleResult?.(result, context) === true ? 'failure' : 'success';
+    return this.#settled(observed, {
+      policy: this.name,
+      kind: this.kind,
+      duration: this.#since(startedAt),
+      outcome,
+      result,
+    });
+  }
+
+  #settled<TResult>(observed: boolean, outcome: PolicyOutcome<TResult>): PolicyOutcome<TResult> {
     if (observed) this.#report(outcome);
     return outcome;
   }
