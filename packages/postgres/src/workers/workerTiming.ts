@@ -38,8 +38,13 @@ export function stopDeadline(worker: string, clock: Clock, options: WorkerStopOp
   return { expired, cancel: () => controller.abort() };
 }
 
-/** Text of an unknown error for health reports. */
+/** Text of an unknown error for health reports, with the messages of its causes. */
 export function errorText(error: unknown): string | undefined {
   if (error === undefined) return undefined;
-  return error instanceof Error ? error.message : String(error);
+  const messages: string[] = [];
+  for (let current: unknown = error; current !== undefined && messages.length < 4;) {
+    messages.push(current instanceof Error ? current.message : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return messages.join(' Caused by: ');
 }
