@@ -82,6 +82,9 @@ export function orderWorld(knobs: Knobs = {}) {
   return { clock, store, orchestrator, drive };
 }
 
+/** An orchestrator of {@link orderWorld}. */
+export type OrderOrchestrator = ReturnType<ReturnType<typeof orderWorld>['orchestrator']>;
+
 /** Starts the test saga with id `sagaId`. */
-export const start = (orchestrator: SagaOrchestrator, sagaId = 's-1'): Promise<SagaOutcome> =>
+export const start = (orchestrator: OrderOrchestrator, sagaId = 's-1'): Promise<SagaOutcome> =>
   orchestrator.start('order', { orderId: 'o-1' }, { sagaId });
