@@ -300,6 +300,7 @@ export class SagaRun {
         throw error;
       }
     };
+    if (!telemetryEnabled()) return logged;
     const labels = { sagaName: this.#record.sagaName, step, operation };
     return countRetries(span, labels, () => this.#deps.clock.now(), logged);
   }
