@@ -1,5 +1,20 @@
-import { assertOptions, newId, throwIfAborted, withDefaults } from '@keel/core';
-import type { Clock, Logger, Worker, WorkerHealth, WorkerStatus, WorkerStopOptions } from '@keel/core';
+import {
+  assertOptions,
+  createIntervalWorker,
+  newId,
+  stopDeadlineOf,
+  throwIfAborted,
+  withDefaults,
+} from '@keel/core';
+import type {
+  Clock,
+  IntervalWorker,
+  Logger,
+  Worker,
+  WorkerHealth,
+  WorkerStatus,
+  WorkerStopOptions,
+} from '@keel/core';
 import { ProjectionRunner } from '@keel/eventsourcing';
 import type { EventStore, Projection } from '@keel/eventsourcing';
 import { sqlSchema } from '../client/identifiers.js';
@@ -11,7 +26,7 @@ import type { LeaseHolder } from './postgresLeases.js';
 import { daemonEntries, daemonOptionChecks, PROJECTION_DAEMON_DEFAULTS } from './projectionDaemonOptions.js';
 import type { ProjectionDaemonEntry, ProjectionDaemonOptions } from './projectionDaemonOptions.js';
 import { ProjectionSlot } from './projectionSlot.js';
-import { errorText, pause, stopDeadline } from './workerTiming.js';
+import { errorText } from './errorText.js';
 
 /** Where one projection of a {@link ProjectionDaemon} stands, as of the last heartbeat. */
 export interface DaemonProjectionState {
@@ -69,12 +84,12 @@ export class ProjectionDaemon implements Worker {
   readonly #checkpointTable: string;
   readonly #leases: PostgresLeases;
   readonly #slots: readonly ProjectionSlot[];
-  readonly #heartbeatMs: number;
   readonly #clock: Clock;
+  readonly #loop: IntervalWorker;
   readonly #logger: Logger;
   #status: WorkerStatus = 'idle';
-  #run: { readonly controller: AbortController; loop: Promise<void> } | undefined;
   #starting: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
   #beats = 0;
   #error: unknown;
   #figures: Figures = { head: undefined, checkpoints: new Map(), holders: new Map() };
@@ -100,7 +115,6 @@ export class ProjectionDaemon implements Worker {
     this.#store = store;
     this.#client = client;
     this.#checkpointTable = sqlSchema(settings.schema).table('checkpoints');
-    this.#heartbeatMs = settings.heartbeatMs;
     this.#clock = settings.clock;
     this.#logger = settings.logger.child({ worker: this.name, owner: this.ownerId });
     this.#leases = new PostgresLeases(client, {
@@ -125,6 +139,13 @@ export class ProjectionDaemon implements Worker {
       void new ProjectionRunner(store, projection, { ...runnerOptions, checkpoints });
       return new ProjectionSlot(shared, projection, runnerOptions);
     });
+    this.#loop = createIntervalWorker(({ stopping }) => this.#heartbeat(stopping), {
+      name: `${this.name} heartbeat`,
+      intervalMs: settings.heartbeatMs,
+      runOnStart: false,
+      clock: settings.clock,
+      logger: this.#logger,
+    });
   }
 
   /**
@@ -137,12 +158,11 @@ export class ProjectionDaemon implements Worker {
   async start(signal?: AbortSignal): Promise<void> {
     throwIfAborted(signal);
     if (this.#starting !== undefined) return this.#starting;
-    if (this.#status === 'running') return;
+    if (this.#status !== 'idle') return;
     this.#status = 'starting';
-    const controller = new AbortController();
     this.#starting = (async () => {
-      await this.#heartbeat(controller.signal);
-      this.#run = { controller, loop: this.#loop(controller.signal) };
+      await this.#heartbeat(new AbortController().signal);
+      await this.#loop.start();
       if (this.#status === 'starting') this.#status = 'running';
     })().finally(() => (this.#starting = undefined));
     return this.#starting;
@@ -156,23 +176,22 @@ export class ProjectionDaemon implements Worker {
    * @throws {ValidationError} when `deadline` is not a number >= 0.
    */
   async stop(options: WorkerStopOptions = {}): Promise<void> {
-    const deadline = stopDeadline('ProjectionDaemon', this.#clock, options);
-    try {
-      await this.#starting?.catch(() => undefined);
-      if (this.#status === 'stopped' || this.#status === 'idle') {
-        this.#status = 'stopped';
-        return;
-      }
-      this.#status = 'stopping';
-      const run = this.#run;
-      this.#run = undefined;
-      run?.controller.abort();
-      await run?.loop;
-      await Promise.all(this.#slots.map((slot) => slot.relinquish(deadline.expired)));
+    const deadline = stopDeadlineOf(options);
+    const stopAt = this.#clock.now() + deadline;
+    await this.#starting?.catch(() => undefined);
+    if (this.#status === 'stopped' || this.#status === 'idle') {
       this.#status = 'stopped';
-    } finally {
-      deadline.cancel();
+      return;
     }
+    if (this.#status === 'stopping') return this.#stopped;
+    this.#status = 'stopping';
+    this.#stopped = (async () => {
+      await this.#loop.stop({ deadline });
+      const left = Math.max(0, stopAt - this.#clock.now());
+      await Promise.all(this.#slots.map((slot) => slot.relinquish(left)));
+      this.#status = 'stopped';
+    })();
+    return this.#stopped;
   }
 
   /** Stops with the default deadline; for `await using daemon = …`. */
@@ -222,10 +241,6 @@ export class ProjectionDaemon implements Worker {
       },
       ...(error === undefined ? {} : { error }),
     };
-  }
-
-  async #loop(signal: AbortSignal): Promise<void> {
-    while (await pause(this.#clock, this.#heartbeatMs, signal)) await this.#heartbeat(signal);
   }
 
   /** Renews or takes every lease, then refreshes the figures; never throws. */

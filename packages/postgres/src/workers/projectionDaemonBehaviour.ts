@@ -145,9 +145,15 @@ export function projectionDaemonBehaviour(label: string, fresh: FreshDaemonSchem
       await a.daemon.start();
       await store.appendToStream('s-1', numbered(3));
       await entered.opened;
-      const stopped = a.daemon.stop({ deadline: 1_000 });
-      await a.clock.tickAsync(1_000);
-      await stopped;
+      let stopped = false;
+      const stopping = a.daemon.stop({ deadline: 1_000 }).then(() => (stopped = true));
+      await a.clock.tickAsync(999);
+      expect(stopped).toBe(false);
+      await eventually(async () => {
+        await a.clock.tickAsync(1);
+        return stopped;
+      }, 'stopped after the deadline');
+      await stopping;
       expect(await checkpoint('p')).toBeUndefined();
       expect(await counting[0]!.count(client)).toBe(0);
       const holders = await new PostgresLeases(client, { schema }).holders(['projection:p']);

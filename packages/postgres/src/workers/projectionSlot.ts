@@ -1,5 +1,6 @@
 import { ProjectionRunner } from '@keel/eventsourcing';
 import type { EventStore, Projection, ProjectionRunnerOptions } from '@keel/eventsourcing';
+import { settleWithin } from '@keel/core';
 import type { Clock, Logger } from '@keel/core';
 import type { SqlExecutor, SqlIsolationLevel } from '../client/sqlClient.js';
 import { FencedCheckpoints } from './fencedCheckpoints.js';
@@ -93,14 +94,14 @@ export class ProjectionSlot {
   }
 
   /**
-   * Lets the batch in flight commit (waiting at most until `expired` resolves), stops the
-   * runner and releases the lease.
+   * Lets the batch in flight commit (waiting at most `deadlineMs`), stops the runner (which
+   * rolls back a batch still running) and releases the lease.
    */
-  async relinquish(expired: Promise<void>): Promise<void> {
+  async relinquish(deadlineMs: number): Promise<void> {
     const state = this.#state;
     if (state.state !== 'owned') return;
     state.checkpoints.drain();
-    await Promise.race([state.checkpoints.settled(), expired]);
+    await settleWithin(state.checkpoints.settled(), deadlineMs, this.#settings.clock);
     await this.#giveUp(state, undefined);
   }
 
