@@ -68,7 +68,8 @@ function stepSpanOptions(record: SagaRecord, step: string, attempt: number): Spa
 /**
  * Wraps one attempt function so every call after the first is reported as a retry: a `retry`
  * event on `span` (policy attempt, delay since the previous failure, its `error.type`) and one
- * `keel.saga.step.retries`. Only wraps when telemetry is installed.
+ * `keel.saga.step.retries`. Only wraps when telemetry is installed. An attempt a policy starts
+ * while another still runs (a hedge) counts as a retry too.
  */
 export function countRetries<TResult>(
   span: TelemetrySpan,
