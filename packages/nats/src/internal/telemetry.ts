@@ -97,8 +97,8 @@ export interface OutgoingEvent {
 }
 
 /**
- * Publishes one event in a `publish <subject>` producer span, whose context goes out in the
- * NATS headers. Without telemetry it only copies the event's own `traceparent` to the headers.
+ * Publishes one event in a `publish <subject>` producer span (a child of the active span, else
+ * of the event's own `traceparent`), whose context goes out in the NATS headers. Without telemetry it only copies the event's own `traceparent` to the headers.
  */
 export function tracedPublish(
   outgoing: OutgoingEvent,
@@ -122,7 +122,9 @@ export function tracedPublish(
     'messaging.message.conversation_id': event.metadata.correlationId,
     'keel.message.type': event.type,
   };
-  return withSpan(`publish ${subject}`, { kind: 'producer', attributes }, async () => {
+  // With no span active, the span continues the trace the event was created in.
+  const parent = carrierOf(event.metadata.headers);
+  return withSpan(`publish ${subject}`, { kind: 'producer', attributes, parent }, async () => {
     writeTraceHeaders(headers, event);
     const started = clock.now();
     let failure: { error: unknown } | undefined;
