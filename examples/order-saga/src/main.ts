@@ -3,7 +3,7 @@ import { systemClock } from '@keel/core';
 import { runChoreography } from './choreography.js';
 import { createInfrastructure } from './infrastructure.js';
 import type { InfrastructureOptions } from './infrastructure.js';
-import { runDistributedIfReachable } from './distributed/launcher.js';
+import { abortOnInterrupt, runDistributedIfReachable } from './distributed/launcher.js';
 import { crashAndRecover, paymentFailure, successfulOrder } from './orchestrated.js';
 
 /**
@@ -40,5 +40,5 @@ export async function main(
 // `pnpm start`: the single-process variants, then the distributed one when its servers answer.
 if (import.meta.url === `file://${process.argv[1]}`) {
   await main();
-  await runDistributedIfReachable();
+  await runDistributedIfReachable({ signal: abortOnInterrupt() });
 }

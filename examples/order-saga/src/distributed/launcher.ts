@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import {
   assertOptions,
+  CancelledError,
   isTimeoutError,
   KeelError,
   linkedAbortController,
@@ -223,14 +224,30 @@ export async function runDistributedIfReachable(
   return result;
 }
 
+/**
+ * A signal that aborts on Ctrl-C (SIGINT), so an interrupted run still stops its services,
+ * drops its schemas and deletes its stream before the process ends.
+ */
+export function abortOnInterrupt(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () =>
+    controller.abort(new CancelledError('Interrupted (SIGINT); the run was cleaned up.')),
+  );
+  return controller.signal;
+}
+
 // `pnpm start:distributed`: the distributed variant only; fails when a server is missing.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const reason = await unreachableServers(serverUrls());
-  if (reason !== undefined) {
-    console.error(
-      `Cannot run the distributed order saga: ${reason}. Start PostgreSQL and NATS (with JetStream), or point KEEL_PG_URL and KEEL_NATS_URL at them.`,
-    );
-    process.exit(1);
+  try {
+    if (reason !== undefined) {
+      throw new Error(
+        `Cannot run the distributed order saga: ${reason}. Start PostgreSQL and NATS (with JetStream), or point KEEL_PG_URL and KEEL_NATS_URL at them.`,
+      );
+    }
+    assertNoViolations(await runDistributed({ signal: abortOnInterrupt() }));
+  } catch (error) {
+    console.error(`\n${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
   }
-  assertNoViolations(await runDistributed());
 }
