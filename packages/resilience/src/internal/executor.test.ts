@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ManualClock } from '@keel/core';
+import { ManualClock, noopLogger } from '@keel/core';
 import type { Logger, PolicyContext } from '@keel/core';
 import { Executor, unwrap } from './executor.js';
 import type { ExecutorOptions, PolicyOutcome } from './executor.js';
 
 function executor(options: Partial<ExecutorOptions<PolicyContext>> = {}) {
   const clock = options.clock ?? new ManualClock();
-  const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() } as Logger;
+  const logger: Logger = { ...noopLogger, error: vi.fn() };
   const created = new Executor<PolicyContext>({ kind: 'retry', name: 'payments', clock, logger, ...options });
   const outcomes: PolicyOutcome[] = [];
   created.onOutcome((outcome) => outcomes.push(outcome));
@@ -137,7 +137,7 @@ describe('Executor', () => {
   it('does not read the clock when nothing observes the outcome', async () => {
     const clock = new ManualClock();
     const now = vi.spyOn(clock, 'now');
-    const run = new Executor({ kind: 'bulkhead', name: 'bulkhead', clock, logger: {} as Logger });
+    const run = new Executor({ kind: 'bulkhead', name: 'bulkhead', clock, logger: noopLogger });
     const settled = await run.run(() => 'ok', context(), undefined);
     expect(settled.duration).toBe(0);
     expect(now).not.toHaveBeenCalled();
@@ -149,7 +149,7 @@ describe('Executor', () => {
       kind: 'circuitBreaker',
       name: 'cb',
       clock,
-      logger: {} as Logger,
+      logger: noopLogger,
       timed: true,
     });
     const settled = await run.run(
