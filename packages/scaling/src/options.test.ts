@@ -72,6 +72,8 @@ const SUBJECTS: readonly Subject[] = [
       isFailure: undefined,
     },
     bad: [
+      ['name', ''],
+      ['name', 7],
       ['latencyDecayMs', 0],
       ['latencyDecayMs', Number.NaN],
       ['latencyDecayMs', '10'],
@@ -218,8 +220,11 @@ const SUBJECTS: readonly Subject[] = [
       tolerance: 0.1,
       behavior: { scaleUp: DEFAULT_SCALE_UP_RULES, scaleDown: DEFAULT_SCALE_DOWN_RULES },
       clock: systemClock,
+      name: 'default',
     },
     bad: [
+      ['name', ''],
+      ['name', 7],
       ['minReplicas', 0],
       ['maxReplicas', undefined],
       ['initialReplicas', -1],
@@ -237,6 +242,8 @@ const SUBJECTS: readonly Subject[] = [
     },
     defaults: { ...LRU_CACHE_DEFAULTS, sizeOf: undefined, onDispose: undefined },
     bad: [
+      ['name', ''],
+      ['name', 7],
       ['max', 0],
       ['max', 1.5],
       ['max', Number.NaN],
@@ -256,6 +263,8 @@ const SUBJECTS: readonly Subject[] = [
     },
     defaults: { ...W_TINY_LFU_CACHE_DEFAULTS, onDispose: undefined },
     bad: [
+      ['name', ''],
+      ['name', 7],
       ['max', undefined],
       ['max', 0],
       ['max', Infinity],
@@ -285,6 +294,8 @@ const SUBJECTS: readonly Subject[] = [
     observe: (built) => typeof (built as { get: unknown }).get,
     defaults: { ...CACHE_ASIDE_DEFAULTS },
     bad: [
+      ['name', ''],
+      ['name', 7],
       ['ttl', 0],
       ['ttl', Number.NaN],
       ['staleWhileRevalidate', -1],
@@ -313,6 +324,8 @@ const SUBJECTS: readonly Subject[] = [
     observe: (built) => (built as { pending: number }).pending,
     defaults: { ...WRITE_BEHIND_DEFAULTS, clock: clockLike, onFlushError: undefined },
     bad: [
+      ['name', ''],
+      ['name', 7],
       ['flushInterval', 0],
       ['flushInterval', Infinity],
       ['maxBatchSize', 0],

@@ -4,6 +4,7 @@ import {
   optionNumber,
   optionObject,
   optionRule,
+  optionString,
   systemClock,
   withDefaults,
 } from '@keel/core';
@@ -14,6 +15,7 @@ import type { MetricSample } from './metricReplicas.js';
 import { RECOMMEND_REPLICAS_DEFAULTS, recommendReplicas } from './recommendReplicas.js';
 import type { Recommendation } from './recommendReplicas.js';
 import { EMPTY_SCALING_HISTORY } from './scalingHistory.js';
+import { recordScalingDecision } from './autoScalerTelemetry.js';
 import type { ScalingHistory } from './scalingHistory.js';
 
 /** Options of {@link AutoScaler}. */
@@ -30,6 +32,8 @@ export interface AutoScalerOptions {
   tolerance?: number | undefined;
   /** Source of time for windows and periods. @default systemClock */
   clock?: Clock | undefined;
+  /** Names the autoscaler in its metrics (`keel.autoscaler.name`). @default 'default' */
+  name?: string | undefined;
 }
 
 /** The defaults of {@link AutoScalerOptions} (`initialReplicas` defaults to `minReplicas`). */
@@ -37,6 +41,7 @@ export const AUTO_SCALER_DEFAULTS = Object.freeze({
   minReplicas: RECOMMEND_REPLICAS_DEFAULTS.minReplicas,
   tolerance: RECOMMEND_REPLICAS_DEFAULTS.tolerance,
   clock: systemClock,
+  name: 'default',
 });
 
 /**
@@ -58,6 +63,7 @@ export class AutoScaler {
   readonly #tolerance: number;
   readonly #behavior: ScalingBehavior | undefined;
   readonly #clock: Clock;
+  readonly #name: string;
   #replicas: number;
   #history: ScalingHistory = EMPTY_SCALING_HISTORY;
 
@@ -82,6 +88,7 @@ export class AutoScaler {
       initialReplicas: optionInteger(initialReplicas, { min: 0 }),
       tolerance: optionNumber(settings.tolerance, { min: 0, max: 1 }),
       clock: optionObject(settings.clock, 'a Clock', ['now']),
+      name: optionString(settings.name),
       ...behavior.checks,
     });
     this.#maxReplicas = settings.maxReplicas;
@@ -89,6 +96,7 @@ export class AutoScaler {
     this.#tolerance = settings.tolerance;
     this.#behavior = settings.behavior;
     this.#clock = settings.clock;
+    this.#name = settings.name;
     this.#replicas = initialReplicas;
   }
 
@@ -120,6 +128,7 @@ export class AutoScaler {
     });
     this.#history = recommendation.history;
     this.#replicas = recommendation.replicas;
+    recordScalingDecision(this.#name, currentReplicas, recommendation);
     return recommendation;
   }
 

@@ -29,6 +29,7 @@ import type {
   PickOptions,
 } from './loadBalancerOptions.js';
 import { peakEwma } from './peakEwma.js';
+import { BalancerMeter } from './balancerTelemetry.js';
 import type { BalancingStrategy } from './strategy.js';
 
 interface BalancerEvents {
@@ -66,6 +67,7 @@ export class LoadBalancer<TValue> {
   readonly #decayMs: number;
   readonly #initialLatencyMs: number;
   readonly #isFailure: (error: unknown) => boolean;
+  readonly #meter: BalancerMeter;
   readonly #active = new Map<string, EndpointState<TValue>>();
   readonly #draining = new Map<string, EndpointState<TValue>>();
   readonly #events = createEmitter<BalancerEvents>({ onListenerError: () => {} });
@@ -87,6 +89,7 @@ export class LoadBalancer<TValue> {
       isFailure: optionFunction(settings.isFailure),
       latencyDecayMs: optionNumber(settings.latencyDecayMs, { min: 0, exclusiveMin: true }),
       initialLatencyMs: optionNumber(settings.initialLatencyMs, { min: 0 }),
+      name: optionString(settings.name),
       ...outliers.checks,
     });
     this.#strategy = settings.strategy ?? peakEwma();
@@ -96,6 +99,7 @@ export class LoadBalancer<TValue> {
     this.#decayMs = settings.latencyDecayMs;
     this.#initialLatencyMs = settings.initialLatencyMs;
     this.#isFailure = settings.isFailure;
+    this.#meter = new BalancerMeter(settings.name);
     const initial = [...endpoints];
     checkEndpoints(initial, new Set());
     for (const endpoint of initial) this.#put(endpoint);
@@ -160,6 +164,7 @@ export class LoadBalancer<TValue> {
     const state = this.#active.get(id);
     if (state === undefined) return false;
     this.#active.delete(id);
+    this.#meter.forget(id);
     state.removed = true;
     if (state.inFlight > 0) this.#draining.set(id, state);
     this.#changed();
@@ -219,6 +224,7 @@ export class LoadBalancer<TValue> {
         : (this.#strategy.pick(candidates, { key: options.key, random: this.#random }) as
             EndpointState<TValue> | undefined);
     if (picked === undefined) {
+      this.#meter.unavailable();
       throw new NoEndpointAvailableError(
         this.#active.size,
         this.#active.size - candidates.length,
@@ -226,8 +232,12 @@ export class LoadBalancer<TValue> {
       );
     }
     picked.inFlight++;
+    const counted = this.#meter.picked(picked.id);
     const startedAt = this.#clock.now();
-    return createLease<TValue>(picked, startedAt, (outcome) => this.#end(picked, startedAt, outcome));
+    return createLease<TValue>(picked, startedAt, (outcome) => {
+      if (counted) this.#meter.finished(picked.id);
+      this.#end(picked, startedAt, outcome);
+    });
   }
 
   /**
@@ -317,6 +327,7 @@ export class LoadBalancer<TValue> {
     const reason = state.outlier.record(ok, this.#clock.now(), this.#outliers);
     if (reason !== undefined && this.#mayEject()) {
       const until = state.outlier.eject(this.#clock.now(), this.#outliers);
+      this.#meter.ejected(state.id, reason);
       this.#events.emit('ejected', { id: state.id, reason, until, ejections: state.outlier.ejections });
     }
   }

@@ -19,10 +19,16 @@ export interface LoadBalancerOptions {
   initialLatencyMs?: number | undefined;
   /** Which errors thrown by `execute` callbacks count against the endpoint. @default every error */
   isFailure?: ((error: unknown) => boolean) | undefined;
+  /** Names the balancer in its metrics (`keel.balancer.name`); keep it low cardinality. @default 'default' */
+  name?: string | undefined;
 }
 
 /** The defaults of {@link LoadBalancerOptions}. */
-export const LOAD_BALANCER_DEFAULTS = Object.freeze({ latencyDecayMs: 10_000, initialLatencyMs: 0 });
+export const LOAD_BALANCER_DEFAULTS = Object.freeze({
+  latencyDecayMs: 10_000,
+  initialLatencyMs: 0,
+  name: 'default',
+});
 
 /** Options of one {@link LoadBalancer.execute} or {@link LoadBalancer.acquire} call. */
 export interface PickOptions {

@@ -6,6 +6,7 @@ import {
   optionNumber,
   optionObject,
   optionRatio,
+  optionString,
   systemClock,
   throwIfAborted,
   withDefaults,
@@ -14,6 +15,7 @@ import type { Clock, Defined, Logger, Policy } from '@keel/core';
 import type { CacheStore, CacheStoreOptions, CacheWriteTarget } from './cacheStore.js';
 import { SingleFlight } from './internal/singleFlight.js';
 import type { FlightContext } from './internal/singleFlight.js';
+import { CacheMeter } from './cacheTelemetry.js';
 
 /**
  * How cache-aside keeps a value in its {@link CacheStore}: the value plus its timing. Plain JSON,
@@ -72,6 +74,8 @@ export interface CacheAsideOptions {
   clock?: Clock | undefined;
   /** Uniform random numbers in [0, 1) for jitter and early recomputation. @default Math.random */
   random?: (() => number) | undefined;
+  /** Names this cache in its metrics (`keel.cache.name`, kind `cache-aside`); keep it low cardinality. @default 'default' */
+  name?: string | undefined;
 }
 
 /** A read-through view of a {@link CacheStore} in front of a loader; see {@link createCacheAside}. */
@@ -99,6 +103,7 @@ export const CACHE_ASIDE_DEFAULTS = Object.freeze({
   logger: noopLogger,
   clock: systemClock,
   random: Math.random,
+  name: 'default',
 });
 
 /**
@@ -137,6 +142,7 @@ export function createCacheAside<TKey, TValue>(
     logger: optionObject(settings.logger, 'a Logger', ['warn']),
     clock: optionObject(settings.clock, 'a Clock', ['now']),
     random: optionFunction(settings.random),
+    name: optionString(settings.name),
   });
   return new CacheAsideImpl(store, loader, settings);
 }
@@ -148,6 +154,9 @@ class CacheAsideImpl<TKey, TValue> implements CacheAside<TKey, TValue> {
   readonly #store: CacheStore<TKey, CacheAsideEntry<TValue>>;
   readonly #loader: CacheLoader<TKey, TValue>;
   readonly #settings: Settings;
+  readonly #meter: CacheMeter;
+  #hits = 0;
+  #misses = 0;
 
   constructor(
     store: CacheStore<TKey, CacheAsideEntry<TValue>>,
@@ -157,6 +166,7 @@ class CacheAsideImpl<TKey, TValue> implements CacheAside<TKey, TValue> {
     this.#store = store;
     this.#loader = loader;
     this.#settings = settings;
+    this.#meter = new CacheMeter(settings.name, 'cache-aside');
   }
 
   async get(key: TKey, options?: CacheStoreOptions): Promise<TValue> {
@@ -197,9 +207,11 @@ class CacheAsideImpl<TKey, TValue> implements CacheAside<TKey, TValue> {
     const entry = readEntry(stored);
     const now = this.#settings.clock.now();
     if (entry !== undefined && now < entry.staleUntil) {
+      this.#meter.hit(++this.#hits, this.#misses);
       if (now >= entry.freshUntil || this.#recomputeEarly(entry, now)) this.#refreshInBackground(key);
       return Promise.resolve(entry.value);
     }
+    this.#meter.miss(this.#hits, ++this.#misses);
     return this.#flights.run(key, (context) => this.#load(key, context), signal);
   }
 
@@ -224,7 +236,14 @@ class CacheAsideImpl<TKey, TValue> implements CacheAside<TKey, TValue> {
   async #load(key: TKey, context: FlightContext): Promise<TValue> {
     const { clock, policy } = this.#settings;
     const started = clock.now();
-    const value = await policy.execute(({ signal }) => this.#loader(key, { signal }), context.signal);
+    let value: TValue;
+    try {
+      value = await policy.execute(({ signal }) => this.#loader(key, { signal }), context.signal);
+    } catch (error) {
+      this.#meter.loaded(false, clock.now() - started);
+      throw error;
+    }
+    this.#meter.loaded(true, clock.now() - started);
     if (context.isCurrent()) await this.#write(key, value, clock.now() - started, undefined);
     return value;
   }

@@ -5,6 +5,7 @@ import { resized, slotArray } from './internal/slotArray.js';
 import type { SlotArray } from './internal/slotArray.js';
 import { entrySize, entryTtl } from './internal/entryOptions.js';
 import { lruCacheSettings } from './lruCacheOptions.js';
+import { CacheMeter } from './cacheTelemetry.js';
 import type { LruCacheOptions } from './lruCacheOptions.js';
 
 /** Slots allocated up front when only `maxSize` bounds the cache; they double as needed. */
@@ -44,6 +45,7 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
   readonly #clock: Clock;
   readonly #sizeOf: ((value: TValue, key: TKey) => number) | undefined;
   readonly #disposals: DisposeQueue<TKey, TValue> | undefined;
+  readonly #meter: CacheMeter;
   #hits = 0;
   #misses = 0;
   #evictions = 0;
@@ -62,6 +64,7 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
     this.#clock = settings.clock;
     this.#sizeOf = settings.sizeOf;
     this.#disposals = settings.onDispose ? new DisposeQueue(settings.onDispose) : undefined;
+    this.#meter = new CacheMeter(settings.name, 'lru');
     const capacity = Math.min(this.max, Number.isFinite(this.max) ? PREALLOCATED : GROWABLE_START) + 1;
     this.#next = slotArray(capacity);
     this.#prev = slotArray(capacity);
@@ -82,16 +85,16 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
   get(key: TKey): TValue | undefined {
     const slot = this.#index.get(key);
     if (slot === undefined) {
-      this.#misses++;
+      this.#meter.miss(this.#hits, ++this.#misses);
       return undefined;
     }
     if (this.#expires !== undefined && this.#isExpired(slot)) {
-      this.#misses++;
+      this.#meter.miss(this.#hits, ++this.#misses);
       this.#expire(slot);
       this.#disposals?.drain();
       return undefined;
     }
-    this.#hits++;
+    this.#meter.hit(++this.#hits, this.#misses);
     if (this.#next[0] !== slot) this.#moveToFront(slot);
     return this.#values[slot];
   }
@@ -219,6 +222,7 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
 
   #expire(slot: number): void {
     this.#expirations++;
+    this.#meter.expired();
     this.#remove(slot, 'expire');
   }
 
@@ -245,6 +249,7 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
       // Too large to ever fit: drop any older value and hand this one straight back as evicted.
       if (existing !== undefined) this.#remove(existing, 'set');
       this.#evictions++;
+      this.#meter.evicted();
       this.#disposals?.push(value, key, 'evict');
     } else if (existing !== undefined) {
       this.#replace(existing, value, size);
@@ -262,6 +267,7 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
     const slot = this.#prev[0]!;
     const key = this.#keys[slot]!;
     this.#evictions++;
+    this.#meter.evicted();
     this.#index.delete(key);
     this.#unlink(slot);
     if (this.#sizes !== undefined) this.#totalSize -= this.#sizes[slot]!;
@@ -273,6 +279,7 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
     const slot = this.#prev[0]!;
     if (slot === 0) return;
     this.#evictions++;
+    this.#meter.evicted();
     this.#remove(slot, 'evict');
   }
 

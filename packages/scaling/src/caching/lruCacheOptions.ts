@@ -5,6 +5,7 @@ import {
   optionNumber,
   optionObject,
   optionRule,
+  optionString,
   systemClock,
   withDefaults,
 } from '@keel/core';
@@ -28,6 +29,8 @@ export interface LruCacheOptions<TKey, TValue> {
   onDispose?: DisposeListener<TKey, TValue> | undefined;
   /** The source of time for TTLs. @default systemClock */
   clock?: Clock | undefined;
+  /** Names the cache in its metrics (`keel.cache.name`); keep it low cardinality. @default 'default' */
+  name?: string | undefined;
 }
 
 /** The defaults of {@link LruCache}'s options. */
@@ -36,6 +39,7 @@ export const LRU_CACHE_DEFAULTS = Object.freeze({
   maxSize: Infinity,
   ttl: 0,
   clock: systemClock,
+  name: 'default',
 });
 
 /**
@@ -57,6 +61,7 @@ export function lruCacheSettings<TKey, TValue>(options: LruCacheOptions<TKey, TV
     ttl: optionNumber(settings.ttl, { min: 0, infinity: true }),
     onDispose: optionFunction(settings.onDispose),
     clock: optionObject(settings.clock, 'a Clock', ['now']),
+    name: optionString(settings.name),
   });
   return settings;
 }

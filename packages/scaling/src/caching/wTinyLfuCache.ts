@@ -6,6 +6,7 @@ import {
   optionNumber,
   optionObject,
   optionRatio,
+  optionString,
   systemClock,
   withDefaults,
 } from '@keel/core';
@@ -15,6 +16,7 @@ import { DisposeQueue } from './internal/disposeQueue.js';
 import { hashKey } from './internal/hashKey.js';
 import { TinyLfuPolicy } from './internal/tinyLfuPolicy.js';
 import { entryTtl } from './internal/entryOptions.js';
+import { CacheMeter } from './cacheTelemetry.js';
 
 /** Options of {@link WTinyLfuCache}. */
 export interface WTinyLfuCacheOptions<TKey, TValue> {
@@ -36,6 +38,8 @@ export interface WTinyLfuCacheOptions<TKey, TValue> {
   clock?: Clock | undefined;
   /** Uniform random numbers in [0, 1) for the admission tie-break that resists hash flooding. @default Math.random */
   random?: (() => number) | undefined;
+  /** Names the cache in its metrics (`keel.cache.name`); keep it low cardinality. @default 'default' */
+  name?: string | undefined;
 }
 
 /** The defaults of {@link WTinyLfuCache}'s options. */
@@ -47,6 +51,7 @@ export const W_TINY_LFU_CACHE_DEFAULTS = Object.freeze({
   ttl: 0,
   clock: systemClock,
   random: Math.random,
+  name: 'default',
 });
 
 /**
@@ -76,6 +81,7 @@ export class WTinyLfuCache<TKey, TValue> implements Cache<TKey, TValue> {
   readonly #ttl: number;
   readonly #disposals: DisposeQueue<TKey, TValue> | undefined;
   #expires: Float64Array | undefined;
+  readonly #meter: CacheMeter;
   #hits = 0;
   #misses = 0;
   #evictions = 0;
@@ -97,13 +103,16 @@ export class WTinyLfuCache<TKey, TValue> implements Cache<TKey, TValue> {
       onDispose: optionFunction(settings.onDispose),
       clock: optionObject(settings.clock, 'a Clock', ['now']),
       random: optionFunction(settings.random),
+      name: optionString(settings.name),
     });
     this.max = settings.max;
     this.#clock = settings.clock;
     this.#ttl = settings.ttl === Infinity ? 0 : settings.ttl;
     this.#disposals = settings.onDispose ? new DisposeQueue(settings.onDispose) : undefined;
+    this.#meter = new CacheMeter(settings.name, 'w-tinylfu');
     this.#policy = new TinyLfuPolicy(this.max, settings, (slot) => {
       this.#evictions++;
+      this.#meter.evicted();
       this.#forget(slot, 'evict');
     });
     // Slots are handed out in order, so these grow by appending (no holes) as the cache fills.
@@ -125,12 +134,12 @@ export class WTinyLfuCache<TKey, TValue> implements Cache<TKey, TValue> {
     const slot = this.#index.get(key);
     if (slot === undefined || (this.#expires !== undefined && this.#isExpired(slot))) {
       if (slot !== undefined) this.#expire(slot);
-      this.#misses++;
+      this.#meter.miss(this.#hits, ++this.#misses);
       this.#policy.onMiss();
       this.#disposals?.drain();
       return undefined;
     }
-    this.#hits++;
+    this.#meter.hit(++this.#hits, this.#misses);
     this.#policy.onHit(slot);
     return this.#values[slot];
   }
@@ -236,6 +245,7 @@ export class WTinyLfuCache<TKey, TValue> implements Cache<TKey, TValue> {
 
   #expire(slot: number): void {
     this.#expirations++;
+    this.#meter.expired();
     this.#remove(slot, 'expire');
   }
 

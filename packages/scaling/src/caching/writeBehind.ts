@@ -6,6 +6,7 @@ import {
   optionInteger,
   optionNumber,
   optionObject,
+  optionString,
   systemClock,
   throwIfAborted,
   toError,
@@ -17,6 +18,7 @@ import type { CacheStoreOptions, CacheWriteTarget } from './cacheStore.js';
 import { CacheClosedError } from './errors.js';
 import { KeyedMutex } from './internal/keyedMutex.js';
 import { WriteQueue } from './internal/writeQueue.js';
+import { WriteBehindMeter } from './cacheTelemetry.js';
 import type { WriteOperation } from './internal/writeQueue.js';
 
 export type { WriteOperation } from './internal/writeQueue.js';
@@ -44,6 +46,8 @@ export interface WriteBehindOptions<TKey, TValue> {
   logger?: Logger | undefined;
   /** The source of time and timers. @default systemClock */
   clock?: Clock | undefined;
+  /** Names this buffer in its metrics (`keel.cache.name`, kind `write-behind`). @default 'default' */
+  name?: string | undefined;
 }
 
 /** A write-behind buffer; see {@link createWriteBehind}. */
@@ -85,6 +89,7 @@ export const WRITE_BEHIND_DEFAULTS = Object.freeze({
   maxRetryDelay: 30_000,
   logger: noopLogger,
   clock: systemClock,
+  name: 'default',
 });
 
 /**
@@ -122,6 +127,7 @@ export function createWriteBehind<TKey, TValue>(
     onFlushError: optionFunction(settings.onFlushError),
     logger: optionObject(settings.logger, 'a Logger', ['warn', 'error']),
     clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+    name: optionString(settings.name),
   });
   return new WriteBehindBuffer(cache, flush, settings);
 }
@@ -135,6 +141,7 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
   readonly #settings: Settings<TKey, TValue>;
   readonly #queue: WriteQueue<TKey, TValue>;
   readonly #cacheUpdates = new KeyedMutex<TKey>();
+  readonly #meter: WriteBehindMeter;
   /** Aborted when a `close()` is given up, to stop a flush in flight; renewed once it has. */
   #lifetime = new AbortController();
   #timer: Timer | undefined;
@@ -149,8 +156,12 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
   ) {
     this.#cache = cache;
     this.#settings = settings;
+    this.#meter = new WriteBehindMeter(settings.name, settings.clock);
     this.#queue = new WriteQueue(
-      (batch) => flush(batch, { signal: this.#lifetime.signal }),
+      async (batch) => {
+        await this.#meter.flush(batch.length, () => flush(batch, { signal: this.#lifetime.signal }));
+        this.#meter.pending(this.#queue.size);
+      },
       (error, batch, attempt) => this.#onFailure(error, batch, attempt),
       settings.maxBatchSize,
     );
@@ -221,6 +232,7 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
     throwIfAborted(signal);
     if (this.#closed) throw new CacheClosedError('write-behind');
     this.#queue.enqueue(operation);
+    this.#meter.pending(this.#queue.size);
     this.#schedule();
     await this.#cacheUpdates.run(key, updateCache).catch(async (error: unknown) => {
       this.#log('warn', 'write-behind cache update failed; the write stays queued', { key, error });
@@ -274,6 +286,7 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
   #onFailure(error: Error, batch: readonly WriteOperation<TKey, TValue>[], attempt: number): number {
     const { retryDelay, maxRetryDelay, onFlushError } = this.#settings;
     const delay = Math.min(maxRetryDelay, retryDelay * 2 ** Math.min(attempt - 1, 52));
+    this.#meter.pending(this.#queue.size);
     this.#log('warn', 'write-behind flush failed; the batch stays queued', {
       error,
       attempt,
