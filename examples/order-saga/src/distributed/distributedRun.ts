@@ -1,4 +1,4 @@
-import { createEvent, newId, raceAbort } from '@keel/core';
+import { createEvent, newId, raceAbort, TimeoutError } from '@keel/core';
 import type { Clock } from '@keel/core';
 import { createNatsEventTransport } from '@keel/nats';
 import type { NatsEventTransport } from '@keel/nats';
@@ -116,7 +116,12 @@ export class DistributedRun {
   /** Resolves when `service` reports it committed a message and holds it unacknowledged. */
   holding(service: ServiceName): Promise<{ type: string; orderId: string }> {
     this.stage = `waiting for ${service} to commit a message and hold it`;
-    return raceAbort(new Promise((resolve) => this.#holding.set(service, resolve)), this.#signal);
+    const held = raceAbort(
+      new Promise<{ type: string; orderId: string }>((resolve) => this.#holding.set(service, resolve)),
+      this.#signal,
+    );
+    held.catch(() => undefined); // awaited later; a run that fails before then must not leave it unhandled
+    return held;
   }
 
   /** Kills `service` with SIGKILL and waits until the process is gone. */
@@ -188,26 +193,41 @@ export class DistributedRun {
 
   /**
    * Stops every service (SIGTERM, SIGKILL after 5 s), drops the run's schemas, deletes its
-   * streams and closes the connections. Never throws: a run's cleanup must not hide its result.
+   * streams and closes the connections, all within `timeoutMs`. Never throws: a run's cleanup
+   * must not hide its result; it returns what went wrong instead.
    */
-  async close(): Promise<string[]> {
+  async close(timeoutMs = 20_000): Promise<string[]> {
     const problems: string[] = [];
-    const note = (what: string) => (error: unknown) =>
-      void problems.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
-    for (const child of this.#processes.values()) this.#expectedExits.add(child);
-    await Promise.all([...this.#processes.values()].map((child) => child.stop(5_000)));
-    for (const schema of Object.values(this.config.schemas)) {
-      await this.#client
-        ?.exec(`SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`)
-        .catch(note(`dropping ${schema}`));
+    const limit = new AbortController();
+    const timer = this.#clock.setTimeout(
+      () => limit.abort(new TimeoutError(timeoutMs, { operation: 'Cleaning up the run' })),
+      timeoutMs,
+    );
+    const step = async (what: string, work: () => Promise<unknown> | undefined): Promise<void> => {
+      try {
+        await raceAbort(Promise.resolve(work()), limit.signal);
+      } catch (error) {
+        problems.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+    const children = [...this.#processes.values()];
+    for (const child of children) this.#expectedExits.add(child);
+    try {
+      await step('stopping the services', () => Promise.all(children.map((child) => child.stop(5_000))));
+      for (const schema of Object.values(this.config.schemas)) {
+        const drop = `SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`;
+        await step(`dropping schema ${schema}`, () => this.#client?.exec(drop));
+      }
+      await step('closing the storefront transport', () => this.#storefront?.close());
+      for (const stream of [this.config.stream, this.#storefront?.options.deadLetterStream]) {
+        if (stream !== undefined)
+          await step(`deleting stream ${stream}`, () => this.#jsm?.streams.delete(stream));
+      }
+      await step('closing NATS', () => this.#nc?.close());
+      await step('closing PostgreSQL', () => this.#client?.close());
+    } finally {
+      timer.cancel();
     }
-    await this.#storefront?.close().catch(note('closing the storefront transport'));
-    for (const stream of [this.config.stream, this.#storefront?.options.deadLetterStream]) {
-      if (stream !== undefined)
-        await this.#jsm?.streams.delete(stream).catch(note(`deleting stream ${stream}`));
-    }
-    await this.#nc?.close().catch(note('closing NATS'));
-    await this.#client?.close().catch(note('closing PostgreSQL'));
     return problems;
   }
 
