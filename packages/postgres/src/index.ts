@@ -131,3 +131,6 @@ export type { DaemonProjectionState } from './workers/projectionDaemon.js';
 export { PROJECTION_DAEMON_DEFAULTS } from './workers/projectionDaemonOptions.js';
 export type { ProjectionDaemonOptions, ProjectionDaemonEntry } from './workers/projectionDaemonOptions.js';
 export type { DaemonRunnerOptions } from './workers/projectionSlot.js';
+export { OutboxRelayWorker } from './workers/outboxRelayWorker.js';
+export { OUTBOX_RELAY_WORKER_DEFAULTS } from './workers/outboxRelayWorkerOptions.js';
+export type { OutboxRelayWorkerOptions } from './workers/outboxRelayWorkerOptions.js';

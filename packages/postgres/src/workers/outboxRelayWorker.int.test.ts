@@ -1,0 +1,25 @@
+import { serviceAvailable } from '@keel/test-services';
+import { afterAll, beforeAll, describe } from 'vitest';
+import type { SqlClient } from '../client/sqlClient.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
+import { outboxRelayWorkerBehaviour } from './outboxRelayWorkerBehaviour.js';
+
+const up = await serviceAvailable('postgres');
+
+describe.runIf(up)('outbox relay worker on a real PostgreSQL server', () => {
+  const schemas: string[] = [];
+  let client: SqlClient;
+  beforeAll(() => {
+    client = createTestPg(8);
+  });
+  afterAll(async () => {
+    await dropSchemas(client, schemas);
+    await client.close();
+  });
+
+  outboxRelayWorkerBehaviour('on PostgreSQL', async () => {
+    const schema = await freshSchema(client);
+    schemas.push(schema);
+    return { client, schema };
+  });
+});

@@ -1,0 +1,68 @@
+import { eventPublisher, isValidationError } from '@keel/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SqlClient } from '../client/sqlClient.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { OutboxRelayWorker } from './outboxRelayWorker.js';
+import { outboxRelayWorkerBehaviour } from './outboxRelayWorkerBehaviour.js';
+
+let client: SqlClient;
+beforeAll(async () => {
+  client = await createTestPglite();
+});
+afterAll(() => client.close());
+
+outboxRelayWorkerBehaviour('on PGlite', async () => ({ client, schema: await freshSchema(client) }));
+
+describe('OutboxRelayWorker options', () => {
+  const publisher = eventPublisher(() => {});
+
+  it('lists every refused worker option in one ValidationError', () => {
+    let caught: unknown;
+    try {
+      new OutboxRelayWorker(client, publisher, {
+        ownerTtlMs: 1,
+        heartbeatMs: 0,
+        exclusive: 'yes' as never,
+        name: '',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isValidationError(caught)).toBe(true);
+    for (const path of ['ownerTtlMs', 'heartbeatMs', 'exclusive', 'name']) {
+      expect((caught as Error).message).toContain(path);
+    }
+  });
+
+  it('refuses bad relay options and a heartbeat not below the ownership ttl', () => {
+    expect(() => new OutboxRelayWorker(client, publisher, { batchSize: 0 })).toThrow(/batchSize/);
+    expect(() => new OutboxRelayWorker(client, publisher, { ownerTtlMs: 50, heartbeatMs: 50 })).toThrow(
+      /heartbeatMs: must be below ownerTtlMs \(50\)/,
+    );
+  });
+
+  it('keeps every default when options are undefined', () => {
+    const worker = new OutboxRelayWorker(client, publisher, {
+      name: undefined,
+      topic: undefined,
+      exclusive: undefined,
+      ownerTtlMs: undefined,
+      heartbeatMs: undefined,
+      batchSize: undefined,
+      clock: undefined,
+    });
+    expect(worker.name).toBe('outbox-relay:default');
+    expect(worker.health()).toMatchObject({
+      status: 'idle',
+      ready: false,
+      details: { exclusive: true, topic: 'default' },
+    });
+  });
+
+  it('refuses a negative stop deadline and stops a relay that never started', async () => {
+    const worker = new OutboxRelayWorker(client, publisher);
+    await expect(worker.stop({ deadline: -5 })).rejects.toSatisfy(isValidationError);
+    await worker.stop();
+    expect(worker.health().status).toBe('stopped');
+  });
+});
