@@ -1,5 +1,13 @@
-import { assertOptions, NotFoundError, optionFunction, optionObject, throwIfAborted } from '@keel/core';
-import type { EventPublisher, Metadata } from '@keel/core';
+import {
+  assertOptions,
+  NotFoundError,
+  optionFunction,
+  optionObject,
+  telemetryEnabled,
+  throwIfAborted,
+  withSpan,
+} from '@keel/core';
+import type { EventPublisher, Metadata, TelemetrySpan } from '@keel/core';
 import { EventPublicationError } from '@keel/ddd';
 import type {
   AggregateFactory,
@@ -102,7 +110,21 @@ export class EventSourcedRepository<
    * or one ahead of its stream (a version above the stream's), is ignored, the aggregate rebuilt
    * from every event and a fresh snapshot written in its place.
    */
-  async find(id: TId, options: RepositoryReadOptions = {}): Promise<TAggregate | undefined> {
+  find(id: TId, options: RepositoryReadOptions = {}): Promise<TAggregate | undefined> {
+    if (!telemetryEnabled()) return this.#find(id, options, undefined);
+    const empty = this.#create(id);
+    const attributes = {
+      'keel.aggregate.type': empty.aggregateType,
+      'keel.stream.name': this.streamNameOf(id),
+    };
+    return withSpan(`load ${empty.aggregateType}`, { attributes }, (span) => this.#find(id, options, span));
+  }
+
+  async #find(
+    id: TId,
+    options: RepositoryReadOptions,
+    span: TelemetrySpan | undefined,
+  ): Promise<TAggregate | undefined> {
     throwIfAborted(options.signal);
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
     const aggregate = this.#create(id);
@@ -140,6 +162,7 @@ export class EventSourcedRepository<
       );
       if (saved) usable = aggregate.version;
     }
+    span?.setAttributes({ 'keel.aggregate.version': aggregate.version, 'keel.snapshot.version': usable });
     if (aggregate.version === 0) return undefined;
     snapshotVersions.set(aggregate, usable);
     return aggregate;
@@ -152,7 +175,18 @@ export class EventSourcedRepository<
    * @throws ConcurrencyError when the stream is not at `aggregate.persistedVersion`; nothing is stored.
    * @throws EventPublicationError (from `@keel/ddd`) when publishing fails; the events are stored.
    */
-  async save(aggregate: TAggregate, options: SaveOptions = {}): Promise<void> {
+  save(aggregate: TAggregate, options: SaveOptions = {}): Promise<void> {
+    if (!telemetryEnabled()) return this.#save(aggregate, options);
+    const attributes = {
+      'keel.aggregate.type': aggregate.aggregateType,
+      'keel.stream.name': this.streamNameOf(aggregate.id as TId),
+      'keel.event.count': aggregate.uncommittedEvents.length,
+      'keel.expected_version': aggregate.persistedVersion,
+    };
+    return withSpan(`save ${aggregate.aggregateType}`, { attributes }, () => this.#save(aggregate, options));
+  }
+
+  async #save(aggregate: TAggregate, options: SaveOptions): Promise<void> {
     throwIfAborted(options.signal);
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
     const events = aggregate.uncommittedEvents as readonly EventOf<TAggregate>[];

@@ -1,4 +1,14 @@
-import { assertOptions, isConcurrencyError, optionInteger, throwIfAborted, withDefaults } from '@keel/core';
+import {
+  assertOptions,
+  isConcurrencyError,
+  optionInteger,
+  telemetryEnabled,
+  throwIfAborted,
+  withDefaults,
+  withSpan,
+} from '@keel/core';
+import type { TelemetrySpan } from '@keel/core';
+import { errorTypeOf } from '../internal/telemetry.js';
 import type { AppendResult, EventStore } from '../eventStore/eventStore.js';
 import type { ExpectedVersion } from '../eventStore/expectedVersion.js';
 import type { NewEvent, RecordedEvent } from '../eventStore/recordedEvent.js';
@@ -84,7 +94,12 @@ export function createCommandHandler<TCommand, TState, TEvent extends DecidedEve
   });
   checkSnapshotOptions(options.snapshots as SnapshotOptions<never> | undefined);
   const retries = settings.maxConflictRetries;
-  return async (streamName, command, handle = {}) => {
+  const attempt = async (
+    streamName: string,
+    command: TCommand,
+    handle: HandleOptions,
+    span: TelemetrySpan | undefined,
+  ): Promise<CommandResult<TState, TEvent>> => {
     for (let attempted = 0; ; attempted++) {
       throwIfAborted(handle.signal);
       try {
@@ -93,8 +108,19 @@ export function createCommandHandler<TCommand, TState, TEvent extends DecidedEve
         const retryable =
           isConcurrencyError(error) && handle.expectedVersion === undefined && attempted < retries;
         if (!retryable) throw error;
+        span?.addEvent('retry', { 'keel.attempt': attempted + 2, 'error.type': errorTypeOf(error) });
       }
     }
+  };
+  return (streamName, command, handle = {}) => {
+    if (!telemetryEnabled()) return attempt(streamName, command, handle, undefined);
+    const type = (command as { type?: unknown } | undefined)?.type;
+    const name = `decide ${typeof type === 'string' ? type : 'command'}`;
+    const attributes = {
+      'keel.stream.name': streamName,
+      'keel.message.type': typeof type === 'string' ? type : undefined,
+    };
+    return withSpan(name, { attributes }, (span) => attempt(streamName, command, handle, span));
   };
 }
 

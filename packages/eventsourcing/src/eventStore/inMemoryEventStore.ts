@@ -5,6 +5,7 @@ import {
   optionObject,
   optionRule,
   systemClock,
+  telemetryEnabled,
   throwIfAborted,
   withDefaults,
 } from '@keel/core';
@@ -40,6 +41,7 @@ import { serializeEvents, toRecordedEvent } from './storedEvent.js';
 import type { SerializedEvent, StoredEvent } from './storedEvent.js';
 import { AppendNotifier } from '../internal/appendNotifier.js';
 import { UuidV7Generator } from '../internal/uuidV7.js';
+import { traceAppend, tracePage } from '../internal/telemetry.js';
 import type { NewEvent, RecordedEvent } from './recordedEvent.js';
 
 /** The transaction an in-memory {@link InlineProjection} receives. */
@@ -128,10 +130,21 @@ export class InMemoryEventStore implements EventStore {
   }
 
   /** {@inheritDoc EventStore.appendToStream} */
-  async appendToStream(
+  appendToStream(
     streamName: string,
     events: readonly NewEvent[],
     options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    if (!telemetryEnabled()) return this.#appendToStream(streamName, events, options);
+    return traceAppend(streamName, events, options.expectedVersion, () =>
+      this.#appendToStream(streamName, events, options),
+    );
+  }
+
+  async #appendToStream(
+    streamName: string,
+    events: readonly NewEvent[],
+    options: AppendOptions,
   ): Promise<AppendResult> {
     throwIfAborted(options.signal);
     const expected = checkAppend(streamName, options.expectedVersion, events);
@@ -158,7 +171,12 @@ export class InMemoryEventStore implements EventStore {
   async *#streamPages(streamName: string, options: ReadStreamOptions): AsyncGenerator<RecordedEvent[]> {
     throwIfAborted(options.signal);
     const backward = options.direction === 'backward';
-    yield* pageThrough((from, limit) => this.#streamPage(streamName, from, limit, backward), {
+    const read = (from: number, limit: number) => this.#streamPage(streamName, from, limit, backward);
+    const traced = (from: number, limit: number) =>
+      tracePage('read_stream', { 'keel.stream.name': streamName, 'keel.read.from': from }, () =>
+        read(from, limit),
+      );
+    yield* pageThrough(telemetryEnabled() ? traced : read, {
       from: options.fromVersion ?? (backward ? Infinity : 1),
       pageSize: options.pageSize ?? this.#pageSize,
       maxCount: options.maxCount,
@@ -194,7 +212,10 @@ export class InMemoryEventStore implements EventStore {
 
   async *#allPages(options: ReadAllOptions): AsyncGenerator<RecordedEvent[]> {
     throwIfAborted(options.signal);
-    yield* pageThrough((from, limit) => this.#readAllPage(from, limit, options), {
+    const read = (from: number, limit: number) => this.#readAllPage(from, limit, options);
+    const traced = (from: number, limit: number) =>
+      tracePage('read_all', { 'keel.read.from': from }, () => read(from, limit));
+    yield* pageThrough(telemetryEnabled() ? traced : read, {
       from: options.fromPosition ?? 0,
       pageSize: options.pageSize ?? this.#pageSize,
       maxCount: options.maxCount,

@@ -29,6 +29,7 @@ import type {
   ProjectionStatus,
 } from './projectionRunnerOptions.js';
 import { ReadAhead } from './projectionRunnerReadAhead.js';
+import { ProjectionTelemetry } from './projectionTelemetry.js';
 import type { ReadAheadBatch } from './projectionRunnerReadAhead.js';
 
 /**
@@ -59,6 +60,7 @@ export class ProjectionRunner {
   readonly #progressEvery: number;
   readonly #logger: Logger;
   readonly #waiters = new PositionWaiters();
+  readonly #telemetry: ProjectionTelemetry;
   #status: ProjectionStatus = 'idle';
   #error: unknown;
   #controller: AbortController | undefined;
@@ -99,7 +101,9 @@ export class ProjectionRunner {
     this.#pageSize = settings.pageSize ?? settings.batchSize;
     this.#progressEvery = settings.progressEvery;
     this.#logger = (settings.logger ?? noopLogger).child({ projection: projection.name });
+    this.#telemetry = new ProjectionTelemetry(projection.name, settings.clock ?? systemClock);
     this.#batches = new BatchHandler({
+      telemetry: this.#telemetry,
       projection,
       checkpoints: this.#checkpoints,
       policy: settings.policy ?? noopPolicy,
@@ -196,6 +200,10 @@ export class ProjectionRunner {
    */
   async rebuild(options: CatchUpRunOptions = {}): Promise<number> {
     throwIfAborted(options.signal);
+    return this.#telemetry.rebuild(options, (traced) => this.#rebuild(traced));
+  }
+
+  async #rebuild(options: CatchUpRunOptions): Promise<number> {
     const wasRunning = this.#status === 'running';
     if (wasRunning) await this.stop();
     await this.#batches.reset(options.signal ?? new AbortController().signal);
@@ -316,5 +324,6 @@ export class ProjectionRunner {
   async #handle(batch: ReadAheadBatch, signal: AbortSignal): Promise<void> {
     await this.#batches.handle(batch.events, signal, (position) => this.#waiters.advance(position));
     if (batch.caughtUp !== undefined) this.#waiters.advance(batch.caughtUp);
+    await this.#telemetry.lag(this.#store, this.#waiters.position, batch.caughtUp, signal);
   }
 }

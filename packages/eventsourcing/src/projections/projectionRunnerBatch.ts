@@ -6,6 +6,7 @@ import type { CheckpointStore } from './checkpointStore.js';
 import { toDeadLetterError } from './deadLetterStore.js';
 import type { DeadLetterStore } from './deadLetterStore.js';
 import type { Projection, ProjectionContext } from './projection.js';
+import { ProjectionTelemetry } from './projectionTelemetry.js';
 import { isTransactionalCheckpointStore } from './projectionRunnerTransaction.js';
 import type { TransactionalCheckpointStore } from './projectionRunnerTransaction.js';
 
@@ -18,6 +19,8 @@ export interface BatchHandlerSettings {
   readonly onFailure: 'stop' | 'skip';
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Where batches, outcomes and dead letters are reported. @default one for the projection on `clock` */
+  readonly telemetry?: ProjectionTelemetry | undefined;
 }
 
 /**
@@ -38,9 +41,11 @@ export class BatchHandler {
   readonly #settings: BatchHandlerSettings;
   readonly #transactional: TransactionalCheckpointStore | undefined;
   readonly #whole: boolean;
+  readonly #telemetry: ProjectionTelemetry;
 
   constructor(settings: BatchHandlerSettings) {
     this.#settings = settings;
+    this.#telemetry = settings.telemetry ?? new ProjectionTelemetry(settings.projection.name, settings.clock);
     const { checkpoints, projection } = settings;
     this.#transactional = isTransactionalCheckpointStore(checkpoints) ? checkpoints : undefined;
     this.#whole = this.#transactional !== undefined || typeof projection.handleBatch === 'function';
@@ -57,7 +62,15 @@ export class BatchHandler {
    * @throws ProjectionFailedError when an event still fails and `onFailure` is `stop`.
    * @throws The abort reason when `signal` aborts; the checkpoint then keeps what was saved.
    */
-  async handle(
+  handle(
+    events: readonly RecordedEvent[],
+    signal: AbortSignal,
+    onDurable: (position: number) => void,
+  ): Promise<void> {
+    return this.#telemetry.batch(events, () => this.#handle(events, signal, onDurable));
+  }
+
+  async #handle(
     events: readonly RecordedEvent[],
     signal: AbortSignal,
     onDurable: (position: number) => void,
@@ -69,12 +82,14 @@ export class BatchHandler {
         await this.#settings.policy.execute((context) => this.#unit(events, context.signal, 'batch'), signal);
         if (this.#transactional === undefined) await this.#save(last.globalPosition, signal);
         onDurable(last.globalPosition);
+        this.#telemetry.events(events.length, 'processed');
         return;
       } catch (error) {
         if (signal.aborted) throw abortReason(signal);
         if (events.length === 1) {
           return this.#failed(last, error, signal, (position) => this.#saved(position, signal, onDurable));
         }
+        this.#telemetry.split(error);
         this.#settings.logger.warn('a batch failed: handling its events one by one to find the failing one', {
           from: events[0]!.globalPosition,
           to: last.globalPosition,
@@ -113,6 +128,7 @@ export class BatchHandler {
       throwIfAborted(signal);
       try {
         await this.#settings.policy.execute((context) => this.#unit([event], context.signal, 'each'), signal);
+        this.#telemetry.events(1, 'processed');
         if (this.#transactional === undefined) unsaved = event.globalPosition;
         else {
           unsaved = undefined;
@@ -175,7 +191,9 @@ export class BatchHandler {
     skipped: (position: number) => void | Promise<void>,
   ): Promise<void> {
     await this.#deadLetter(event, error, signal);
-    if (this.#settings.onFailure === 'stop') {
+    const skipping = this.#settings.onFailure === 'skip';
+    this.#telemetry.failed(event, error, this.#settings.deadLetters !== undefined, skipping);
+    if (!skipping) {
       throw new ProjectionFailedError(this.#name, event.globalPosition, event.type, { cause: error });
     }
     this.#settings.logger.warn('skipped an event that kept failing', {

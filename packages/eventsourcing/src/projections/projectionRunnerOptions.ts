@@ -62,7 +62,7 @@ export interface ProjectionRunnerOptions {
   pageSize?: number | undefined;
   /** How often (in events) `onProgress` is called (an integer >= 1). @default 100 */
   progressEvery?: number | undefined;
-  /** The source of dead letters' `failedAt`. @default systemClock */
+  /** The source of dead letters' `failedAt`, and what times batches for metrics. @default systemClock */
   clock?: Clock | undefined;
   /** Where failures are logged. @default noopLogger */
   logger?: Logger | undefined;
