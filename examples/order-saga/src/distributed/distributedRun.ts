@@ -1,4 +1,4 @@
-import { createEvent, newId, raceAbort, TimeoutError } from '@keel/core';
+import { createEvent, newId, raceAbort, throwIfAborted, TimeoutError } from '@keel/core';
 import type { Clock } from '@keel/core';
 import { createNatsEventTransport } from '@keel/nats';
 import type { NatsEventTransport } from '@keel/nats';
@@ -81,10 +81,9 @@ export class DistributedRun {
   /** Connects to both servers and creates the run's stream (the services create their schemas). */
   async open(): Promise<void> {
     this.#client = await createPostgres({ url: this.config.pgUrl, maxConnections: 2 });
-    this.#nc = await raceAbort(
-      connect({ servers: this.config.natsUrl, name: 'order-saga-launcher', timeout: 5_000 }),
-      this.#signal,
-    );
+    // Not raced with the signal: a connection that arrived late would be left open. It has its own bound.
+    this.#nc = await connect({ servers: this.config.natsUrl, name: 'order-saga-launcher', timeout: 5_000 });
+    throwIfAborted(this.#signal);
     this.#jsm = await jetstreamManager(this.#nc);
     this.#storefront = createNatsEventTransport(this.#nc, natsOptions(this.config));
     await this.#storefront.ensureStream({ signal: this.#signal });

@@ -113,7 +113,8 @@ export async function startService<S extends ServiceName>(
   try {
     const migrations = [...KEEL_MIGRATIONS, APPLIED_MESSAGES, ...definition.migrations];
     await migrate(opened.client, { schema: config.schemas[definition.name], migrations });
-    opened.nc = await connect({ servers: config.natsUrl, name: `order-saga-${definition.name}` });
+    const name = `order-saga-${definition.name}`;
+    opened.nc = await connect({ servers: config.natsUrl, name, timeout: 5_000 });
     const host = startPublishing(definition, config, report, opened);
     for (const type of CONSUMES[definition.name]) {
       const consumer = createNatsEventTransport(opened.nc, {
