@@ -9,6 +9,7 @@ import {
   withSpan,
 } from '@keel/core';
 import type { Attributes, Clock, Message, TelemetrySpan, TraceCarrier } from '@keel/core';
+import type { JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 
 // Every span and metric @keel/nats reports, through @keel/core's telemetry points.
@@ -161,7 +162,7 @@ const NO_TRACE: DeliveryTrace = Object.freeze({
 });
 
 /** What is known about a delivery when its processing starts. */
-export interface DeliveryFacts {
+interface DeliveryFacts {
   readonly subject: string;
   readonly consumer: string;
   readonly deliveryCount: number;
@@ -176,11 +177,20 @@ export interface DeliveryFacts {
  * inside a span of its own (which then is the parent), the message's context becomes a link.
  */
 export function tracedDelivery(
-  facts: DeliveryFacts,
+  msg: JsMsg,
+  consumer: string,
+  event: Message | undefined,
   clock: Clock,
   run: (trace: DeliveryTrace) => Promise<void>,
 ): Promise<void> {
   if (!telemetryEnabled()) return run(NO_TRACE);
+  const facts: DeliveryFacts = {
+    subject: msg.subject,
+    consumer,
+    deliveryCount: msg.info.deliveryCount,
+    headers: msg.headers,
+    event,
+  };
   const carrier = wireCarrier(facts.headers) ?? carrierOf(facts.event?.metadata.headers);
   const nested = carrier !== undefined && traceHeaders()[TRACEPARENT] !== undefined;
   const metricAttributes = {

@@ -127,14 +127,11 @@ export class NatsSubscription implements TransportSubscription {
     } catch (error) {
       decoded = { error };
     }
-    const facts = {
-      subject: msg.subject,
-      consumer: this.#consumer,
-      deliveryCount: msg.info.deliveryCount,
-      headers: msg.headers,
-      event: 'event' in decoded ? decoded.event : undefined,
-    };
-    return tracedDelivery(facts, this.#options.clock, (trace) => this.#settle(msg, decoded, trace));
+    const event = 'event' in decoded ? decoded.event : undefined;
+    const consumer = this.#consumer;
+    return tracedDelivery(msg, consumer, event, this.#options.clock, (trace) =>
+      this.#settle(msg, decoded, trace),
+    );
   }
 
   async #settle(

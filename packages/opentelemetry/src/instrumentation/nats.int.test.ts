@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
-import { connect } from '@nats-io/transport-node';
+import { connect, headers } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -181,6 +181,21 @@ describe.runIf(up)('NATS transport instrumentation on a real NATS server', () =>
     });
     expect(await kit.value('keel.nats.dead_letters', { 'error.type': 'RangeError' })).toBe(1);
     expect(await kit.value('keel.nats.redeliveries')).toBe(0);
+  });
+
+  it('fails the span of an undecodable message, dead-letters it and keeps the sender trace', async () => {
+    const { transport: nats, prefix } = await transport();
+    let handled = 0;
+    await nats.subscribe(async () => void handled++);
+    const wire = headers();
+    wire.set('traceparent', REMOTE);
+    await jetstream(connection).publish(`${prefix}.Garbled`, 'not json', { headers: wire });
+    const [process] = await ended(`process ${prefix}.Garbled`);
+    expect(handled).toBe(0);
+    expect(parentOf(process)).toBe('00f067aa0ba902b7');
+    expect(process?.attributes['error.type']).toBe('NATS_SERIALIZATION_FAILED');
+    expect(process?.events.map((event) => event.name)).toContain('dead_letter');
+    expect(await kit.value('keel.nats.dead_letters', { 'error.type': 'NATS_SERIALIZATION_FAILED' })).toBe(1);
   });
 
   describe('across a PostgreSQL outbox and inbox', () => {
