@@ -94,35 +94,48 @@ export class Executor<TContext extends PolicyContext = PolicyContext> {
    * with an error thrown by a predicate). `signal` is the one whose abort makes a failure
    * `aborted` (the caller's, or an attempt's own).
    */
-  async run<TResult>(
+  run<TResult>(
     fn: (context: TContext) => PromiseLike<TResult> | TResult,
     context: TContext,
     signal: AbortSignal | undefined,
   ): Promise<PolicyOutcome<TResult>> {
     const observed = this.#listeners > 0 || telemetryEnabled();
     const startedAt = observed || this.#timed ? this.#clock.now() : undefined;
-    let result: TResult;
+    // Chained with `then` rather than an async function: one promise less per call.
+    let value: PromiseLike<TResult> | TResult;
     try {
-      result = await fn(context);
+      value = fn(context);
     } catch (error) {
-      const outcome = this.#classify(error, context, signal);
-      return this.#settled(observed, {
-        policy: this.name,
-        kind: this.kind,
-        duration: this.#since(startedAt),
-        outcome,
-        error,
-      });
+      return settleNow(() => this.#failed<TResult>(error, context, signal, observed, startedAt));
     }
-    // Outside the try: a throwing result predicate is a bug to surface, not a failure to handle.
+    return Promise.resolve(value).then(
+      (result) => this.#succeeded(result, context, observed, startedAt),
+      (error: unknown) => this.#failed<TResult>(error, context, signal, observed, startedAt),
+    );
+  }
+
+  #succeeded<TResult>(
+    result: TResult,
+    context: TContext,
+    observed: boolean,
+    startedAt: number | undefined,
+  ): PolicyOutcome<TResult> {
+    // A throwing result predicate is a bug to surface (the run rejects), not a failure to handle.
     const outcome = this.#handleResult?.(result, context) === true ? 'failure' : 'success';
-    return this.#settled(observed, {
-      policy: this.name,
-      kind: this.kind,
-      duration: this.#since(startedAt),
-      outcome,
-      result,
-    });
+    const duration = this.#since(startedAt);
+    return this.#settled(observed, { policy: this.name, kind: this.kind, duration, outcome, result });
+  }
+
+  #failed<TResult>(
+    error: unknown,
+    context: TContext,
+    signal: AbortSignal | undefined,
+    observed: boolean,
+    startedAt: number | undefined,
+  ): PolicyOutcome<TResult> {
+    const outcome = this.#classify(error, context, signal);
+    const duration = this.#since(startedAt);
+    return this.#settled(observed, { policy: this.name, kind: this.kind, duration, outcome, error });
   }
 
   #settled<TResult>(observed: boolean, outcome: PolicyOutcome<TResult>): PolicyOutcome<TResult> {
@@ -181,6 +194,15 @@ export class Executor<TContext extends PolicyContext = PolicyContext> {
       'keel.outcome': outcome.outcome,
       'error.type': 'error' in outcome ? errorType(outcome.error) : undefined,
     };
+  }
+}
+
+/** A promise of `settle()`'s value, rejected when it throws. */
+function settleNow<TValue>(settle: () => TValue): Promise<TValue> {
+  try {
+    return Promise.resolve(settle());
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 
