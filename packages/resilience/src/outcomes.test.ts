@@ -104,4 +104,16 @@ describe('policy outcomes', () => {
     await rejected;
     expect(outcomes).toMatchObject([{ outcome: 'failure', duration: 100, error: { code: 'TIMEOUT' } }]);
   });
+
+  it('times a fallback call on the clock option', async () => {
+    const local = new ManualClock();
+    const policy = fallback('spare', { clock: local });
+    const outcomes: PolicyOutcome[] = [];
+    policy.onOutcome((outcome) => outcomes.push(outcome));
+    await policy.execute(async () => {
+      local.advance(30);
+      throw new Error('slow failure');
+    });
+    expect(outcomes).toMatchObject([{ outcome: 'failure', duration: 30 }]);
+  });
 });
