@@ -54,8 +54,12 @@ export class HandlerBus {
   /** Not `async`: one promise less per dispatch; every synchronous throw still becomes a rejection. */
   execute(message: Message, signal: AbortSignal | undefined): Promise<unknown> {
     if (!telemetryEnabled()) return this.#dispatch(message, signal, undefined);
-    const stamped = stampFromScope(message);
-    return traceDispatch(this.#kind, stamped, this.#clock, (span) => this.#dispatch(stamped, signal, span));
+    try {
+      const stamped = stampFromScope(message);
+      return traceDispatch(this.#kind, stamped, this.#clock, (span) => this.#dispatch(stamped, signal, span));
+    } catch (error) {
+      return Promise.reject(error); // A malformed message (no metadata) rejects, as it does untraced.
+    }
   }
 
   #dispatch(
