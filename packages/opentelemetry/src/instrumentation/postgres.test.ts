@@ -91,6 +91,15 @@ describe('PostgresEventStore instrumentation', () => {
     expect(failed?.count).toBe(1);
   });
 
+  it('still refuses a bad append with its own error, failing the span and counting an error', async () => {
+    const badName = 42 as unknown as string;
+    await expect(store().appendToStream(badName, [deposited(1)])).rejects.toThrow(/stream/i);
+    const span = kit.span('append_to_stream');
+    expect(span.attributes['keel.stream.name']).toBeUndefined();
+    expect(span.attributes['error.type']).toBe('VALIDATION_FAILED');
+    expect(await kit.value('keel.eventstore.appends', { 'keel.outcome': 'error' })).toBe(1);
+  });
+
   it('reports an idempotent retry as recorded, without counting its events again', async () => {
     const events = store();
     const stream = freshStream();

@@ -72,6 +72,18 @@ describe('outbox instrumentation', () => {
     });
   });
 
+  it('still refuses a message without metadata inside a span, writing nothing', async () => {
+    const { outbox } = await freshOutbox();
+    const broken = { type: 'OrderPlaced', data: {} } as unknown as Message;
+    await withSpan('place order', {}, async () => {
+      await expect(outbox.enqueue(client, [createEvent('OrderPlaced', {}), broken])).rejects.toThrow(
+        /messageId/,
+      );
+    });
+    expect(kit.span('create default').attributes['error.type']).toBe('VALIDATION_FAILED');
+    expect((await outbox.stats()).pending).toBe(0);
+  });
+
   it('keeps the trace context a message already carries', async () => {
     const { outbox } = await freshOutbox();
     const placed = createEvent('OrderPlaced', {}, { metadata: { headers: { traceparent: REMOTE } } });

@@ -46,7 +46,8 @@ export class EventStoreTelemetry {
     const base = dbAttributes(this.#namespace, 'append_to_stream');
     const attributes: Attributes = {
       ...base,
-      'keel.stream.name': streamName,
+      // Unchecked input yet: a bad value is left out here and refused by the append.
+      'keel.stream.name': typeof streamName === 'string' ? streamName : undefined,
       'keel.event.count': Array.isArray(events) ? events.length : undefined,
       'keel.expected_version': expectedAttribute(expectedVersion),
     };

@@ -57,7 +57,11 @@ function stampTraceContext(messages: readonly Message[]): readonly Message[] {
   if (context[TRACEPARENT] === undefined) return messages;
   return messages.map((message) => {
     // Malformed messages pass unchanged so the outbox refuses them with its own error.
-    if (message?.metadata === undefined || message.metadata === null || carrierOf(message) !== undefined) {
+    if (
+      typeof message?.metadata !== 'object' ||
+      message.metadata === null ||
+      carrierOf(message) !== undefined
+    ) {
       return message;
     }
     const headers = { ...message.metadata.headers, ...context };
