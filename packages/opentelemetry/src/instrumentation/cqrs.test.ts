@@ -216,6 +216,26 @@ describe('event bus telemetry', () => {
   });
 });
 
+describe('event bus telemetry in background delivery and across traces', () => {
+  it('delivers background events in spans that are children of the publish span', async () => {
+    const events = createEventBus({ delivery: 'background' });
+    events.subscribe('Opened', async () => {}, { name: 'audit' });
+    await events.publish([createEvent('Opened', {})]);
+    await events.drain();
+    const publish = kit.span('publish Opened');
+    expect(kit.span('process Opened').parentSpanContext?.spanId).toBe(publish.spanContext().spanId);
+    expect(kit.span('handle Opened (audit)').spanContext().traceId).toBe(publish.spanContext().traceId);
+  });
+
+  it('continues the trace an event was created in when it is published with no span active', async () => {
+    const events = createEventBus();
+    await events.publish([createEvent('Opened', {}, { metadata: { headers: { [TRACEPARENT]: REMOTE } } })]);
+    const publish = kit.span('publish Opened');
+    expect(publish.spanContext().traceId).toBe(REMOTE_TRACE);
+    expect(publish.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+  });
+});
+
 describe('event transport telemetry', () => {
   it('keeps the trace through the in-process transport: the consumer spans are children of publish', async () => {
     const transport = new InProcessEventTransport();

@@ -235,6 +235,27 @@ describe('projection telemetry', () => {
     expect(await kit.value('keel.projection.lag', { 'keel.projection.name': 'balances' })).toBe(0);
   });
 
+  it('records no lag once a running projection has caught up with live events', async () => {
+    const store = new InMemoryEventStore();
+    await store.appendToStream('a-1', [opened(), opened()]);
+    const runner = new ProjectionRunner(store, countingProjection([]));
+    runner.start();
+    try {
+      await runner.waitUntilCaughtUp();
+      await store.appendToStream('a-1', [opened()]);
+      await runner.waitUntilCaughtUp();
+      // The runner records the lag right after the batch that let the wait resolve: let it finish.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      await runner.stop();
+    }
+    expect(await kit.value('keel.projection.lag', { 'keel.projection.name': 'balances' })).toBe(0);
+    expect(await kit.value('keel.projection.events', { 'keel.outcome': 'processed' })).toBe(3);
+    const batches = kit.spans().filter((span) => span.name === 'projection balances');
+    // How the live subscription groups events into batches depends on read-ahead; the last ends at 3.
+    expect(batches.at(-1)!.attributes['keel.position.last']).toBe(3);
+  });
+
   it('reports a batch split, a dead letter and a skipped event on the batch span', async () => {
     const store = new InMemoryEventStore();
     await store.appendToStream('a-1', [opened(), opened(), opened()]);
