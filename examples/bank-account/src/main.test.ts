@@ -1,10 +1,16 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createCommand, ManualClock } from '@keel/core';
 import type { Message } from '@keel/core';
 import { collect } from '@keel/eventsourcing';
-import { describe, expect, it } from 'vitest';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBank } from './bank.js';
 import { createInfrastructure } from './infrastructure.js';
 import type { InfrastructureOptions } from './infrastructure.js';
+import { observeScenario } from './observed.js';
+import type { ObservedResult } from './observed.js';
 import { runScenario } from './scenario.js';
 
 const clock = () => new ManualClock(Date.UTC(2026, 0, 1));
@@ -116,5 +122,86 @@ describe('bank wiring', () => {
       issues: [expect.objectContaining({ path: ['accountId'] })],
     });
     await bank.close();
+  });
+});
+
+describe('bank-account traces and metrics', () => {
+  let folder: string;
+  let observed: ObservedResult;
+  const printed: string[] = [];
+
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'keel-bank-account-'));
+    observed = await observeScenario({
+      print: (line) => printed.push(line),
+      clock: clock(),
+      infrastructure: await createInfrastructure({ engine: 'memory' }),
+      metricsFile: join(folder, 'metrics.prom'),
+    });
+  });
+
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  /** The span named `name` in `spans` (the first when several). */
+  function span(spans: readonly ReadableSpan[], name: string): ReadableSpan {
+    const found = spans.find((candidate) => candidate.name === name);
+    if (found === undefined) throw new Error(`no span "${name}" in ${spans.map((s) => s.name).join(', ')}`);
+    return found;
+  }
+
+  /** Whether `ancestor` is `child`'s parent, grandparent, … within `spans`. */
+  function descendsFrom(
+    spans: readonly ReadableSpan[],
+    child: ReadableSpan,
+    ancestor: ReadableSpan,
+  ): boolean {
+    const byId = new Map(spans.map((each) => [each.spanContext().spanId, each]));
+    for (let at = byId.get(child.parentSpanContext?.spanId ?? ''); at;) {
+      if (at === ancestor) return true;
+      at = byId.get(at.parentSpanContext?.spanId ?? '');
+    }
+    return false;
+  }
+
+  it('records opening an account and the welcome bonus it triggers as one trace', () => {
+    const [opened] = observed.shown;
+    expect(opened?.trace.root.name).toBe('send OpenAccount');
+    const spans = opened!.trace.spans;
+    expect(new Set(spans.map((each) => each.spanContext().traceId)).size).toBe(1);
+    const handled = span(spans, 'handle OpenAccount');
+    expect(handled.parentSpanContext?.spanId).toBe(opened!.trace.root.spanContext().spanId);
+    const published = span(spans, 'publish AccountOpened');
+    const policy = span(spans, 'handle AccountOpened (welcome bonus)');
+    const bonus = span(spans, 'send DepositMoney');
+    expect(descendsFrom(spans, published, handled)).toBe(true);
+    expect(descendsFrom(spans, policy, published)).toBe(true);
+    expect(bonus.parentSpanContext?.spanId).toBe(policy.spanContext().spanId);
+  });
+
+  it('marks the refused overdraft failed with the rule that refused it', () => {
+    const refused = observed.shown[1]!.trace.root;
+    expect(refused.name).toBe('send WithdrawMoney');
+    expect(refused.status.code).toBe(2);
+    expect(refused.attributes['error.type']).toBe('DOMAIN_RULE_VIOLATION');
+  });
+
+  it('prints the trees of the flows it shows', () => {
+    expect(printed.some((line) => line.includes('Traces: the OpenTelemetry SDK recorded'))).toBe(true);
+    expect(printed.some((line) => line.includes('└─ send OpenAccount'))).toBe(true);
+  });
+
+  it('writes the bus metrics in the Prometheus text format', async () => {
+    const text = await readFile(observed.metricsFile, 'utf8');
+    expect(text).toBe(observed.metrics);
+    expect(text).toMatch(/^keel_bus_messages_total\{.*keel_message_type="OpenAccount".*\} 2$/m);
+    for (const name of [
+      'keel_bus_duration',
+      'messaging_process_duration',
+      'keel_idempotency_duplicates_total',
+    ]) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
   });
 });

@@ -1,7 +1,7 @@
-import { runScenario } from './scenario.js';
+import { observeScenario } from './observed.js';
 
 console.log('Keel bank-account: CQRS buses over an event-sourced Account, with a read model\n');
-const result = await runScenario();
+const { result } = await observeScenario();
 console.log(
   `\nDone on ${result.backend} stores: ${result.rejections.length} commands refused, ${result.balances.length} accounts in the read model.`,
 );
