@@ -25,10 +25,27 @@ function projectsIn(group: (typeof groups)[number]): TestProjectInlineConfigurat
     }));
 }
 
+/** Tools with tests of their own (tools/test-services has none, so it is not listed). */
+const toolsWithTests = ['chaos'] as const;
+
+function toolProjects(): TestProjectInlineConfiguration[] {
+  return toolsWithTests
+    .filter((name) => existsSync(join(import.meta.dirname, 'tools', name, 'package.json')))
+    .map((name) => ({
+      extends: true,
+      test: {
+        name: `tool:${name}`,
+        root: join(import.meta.dirname, 'tools', name),
+        include: ['src/**/*.test.ts'],
+      },
+    }));
+}
+
 /**
- * The vitest projects of the monorepo: one per published package and one per example.
- * vitest 4 reads projects from `test.projects` in `vitest.config.ts`, which imports this list.
+ * The vitest projects of the monorepo: one per published package, one per example, and one per
+ * tool that has tests. vitest 4 reads projects from `test.projects` in `vitest.config.ts`, which
+ * imports this list.
  */
-export const projects: TestProjectInlineConfiguration[] = groups.flatMap(projectsIn);
+export const projects: TestProjectInlineConfiguration[] = [...groups.flatMap(projectsIn), ...toolProjects()];
 
 export default projects;
