@@ -125,12 +125,16 @@ export function createChoreography(say: Journal, store: ProcessStore) {
     },
   });
   const seen: FulfilmentEvent[] = [];
-  events.subscribe(ALL_EVENTS, async (event) => {
-    seen.push(event);
-    say(`  ⇐ event ${event.type}`);
-    const result = await manager.handle(event);
-    if (result.outcome !== 'handled') say(`    (process manager: ${result.outcome})`);
-  });
+  events.subscribe(
+    ALL_EVENTS,
+    async (event) => {
+      seen.push(event);
+      say(`  ⇐ event ${event.type}`);
+      const result = await manager.handle(event);
+      if (result.outcome !== 'handled') say(`    (process manager: ${result.outcome})`);
+    },
+    { name: 'order-fulfilment' },
+  );
   const placeOrder = async (order: Order) => {
     await services.orders.create(order.orderId, `place-${order.orderId}`);
     await publish(createEvent('OrderPlaced', order));

@@ -1,9 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '@keel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from './main.js';
+import { observe } from './observed.js';
+import type { Observed } from './observed.js';
 
 /**
  * Moves a manual clock to each next timer until `promise` settles, yielding to real I/O (the
@@ -23,15 +25,21 @@ async function drive<T>(clock: ManualClock, promise: Promise<T>): Promise<T> {
 const lines: string[] = [];
 let dataDir: string;
 let run: Awaited<ReturnType<typeof main>>;
+let observed: Observed<typeof run>;
 
 // One run of the whole scenario on embedded PGlite (creating it takes seconds), then assertions.
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'keel-order-saga-'));
   const clock = new ManualClock(0);
-  run = await drive(
+  const say = (line: string) => void lines.push(line);
+  observed = await drive(
     clock,
-    main((line) => lines.push(line), clock, { url: undefined, dataDir: join(dataDir, 'pglite') }),
+    observe(() => main(say, clock, { url: undefined, dataDir: join(dataDir, 'pglite') }), {
+      say,
+      metricsFile: join(dataDir, 'metrics.prom'),
+    }),
   );
+  run = observed.value;
 });
 
 afterAll(async () => {
@@ -108,5 +116,48 @@ describe('order-saga example: narration', () => {
       '  ■ saga compensated',
       '  ■ saga completed',
     ]);
+  });
+});
+
+describe('order-saga example: traces and metrics', () => {
+  it('records the compensated saga as one trace: its steps, then the compensations, under the saga span', () => {
+    const { spans, root } = observed.shown[1]!.trace;
+    expect(new Set(spans.map((span) => span.spanContext().traceId)).size).toBe(1);
+    const saga = spans.find((span) => span.name === 'saga place-order')!;
+    expect(saga.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    const children = spans
+      .filter((span) => span.parentSpanContext?.spanId === saga.spanContext().spanId)
+      .sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1])
+      .map((span) => `${span.name}${span.status.code === 2 ? ' ✗' : ''}`);
+    expect(children).toEqual([
+      'saga step createOrder',
+      'saga step reserveInventory',
+      'saga step processPayment ✗',
+      'saga compensate reserveInventory',
+      'saga compensate createOrder',
+    ]);
+  });
+
+  it("continues the crashed saga's trace in the run worker-b recovered", () => {
+    const { spans } = observed.shown[2]!.trace;
+    const runs = spans.filter((span) => span.name === 'saga place-order');
+    expect(runs).toHaveLength(2);
+    expect(runs.map((span) => span.attributes['keel.saga.resumed'])).toEqual(
+      expect.arrayContaining([true, false]),
+    );
+  });
+
+  it('shows the absorbed payment outage as a retry event on the payment step', () => {
+    const payment = observed.shown[0]!.trace.spans.find((span) => span.name === 'saga step processPayment');
+    expect(payment?.events.map((event) => event.name)).toContain('retry');
+  });
+
+  it('writes saga and bus metrics in the Prometheus text format', async () => {
+    const text = await readFile(observed.metricsFile, 'utf8');
+    expect(text).toBe(observed.metrics);
+    expect(text).toMatch(/^keel_saga_outcomes_total\{.*keel_outcome="compensated".*\} 1$/m);
+    for (const name of ['keel_saga_compensations_total', 'keel_saga_duration', 'keel_bus_messages_total']) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { runChoreography } from './choreography.js';
 import { createInfrastructure } from './infrastructure.js';
 import type { InfrastructureOptions } from './infrastructure.js';
 import { abortOnInterrupt, runDistributedIfReachable } from './distributed/launcher.js';
+import { observe } from './observed.js';
 import { crashAndRecover, paymentFailure, successfulOrder } from './orchestrated.js';
 
 /**
@@ -39,6 +40,6 @@ export async function main(
 
 // `pnpm start`: the single-process variants, then the distributed one when its servers answer.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await main();
+  await observe(() => main()); // prints the span trees and writes out/metrics.prom
   await runDistributedIfReachable({ signal: abortOnInterrupt() });
 }

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@keel/core';
-import { createLogger, systemClock } from '@keel/core';
+import { createLogger, systemClock, withSpan } from '@keel/core';
 import type { SagaOutcome, SagaStatusView } from '@keel/saga';
 import { SagaOrchestrator } from '@keel/saga';
 import type { SagaStore } from '@keel/saga';
@@ -17,6 +17,16 @@ export interface OrchestratedResult {
   readonly outcome: SagaOutcome;
   readonly status: SagaStatusView | undefined;
   readonly services: Services;
+}
+
+/**
+ * The request that places an order. A saga is usually started from one (an HTTP request, a
+ * command handler); this span stands for it. A saga stores the trace context active when it
+ * starts, so a run that another worker recovers after a crash continues the same trace.
+ * Without telemetry installed `withSpan` just calls `start`.
+ */
+function checkout<TResult>(start: () => Promise<TResult>): Promise<TResult> {
+  return withSpan('checkout', {}, start);
 }
 
 /** Step errors reach the logger you inject; here it prints warnings and errors in one line each. */
@@ -65,8 +75,10 @@ export async function successfulOrder(
   const services = createServices(say);
   services.payments.outages = 1;
   const sagas = orchestrator(infrastructure.sagaStore(), services, say, 'worker-1', clock);
-  const outcome = await sagas.start('place-order', sampleOrder('o-1'), { sagaId: 'order-o-1' });
-  const again = await sagas.start('place-order', sampleOrder('o-1'), { sagaId: 'order-o-1' });
+  const outcome = await checkout(() =>
+    sagas.start('place-order', sampleOrder('o-1'), { sagaId: 'order-o-1' }),
+  );
+  const again = await checkout(() => sagas.start('place-order', sampleOrder('o-1'), { sagaId: 'order-o-1' }));
   say(`  start() again with sagaId "order-o-1" → ${again.status}; nothing ran twice`);
   return { outcome, again, status: await sagas.status('order-o-1'), services };
 }
@@ -80,7 +92,9 @@ export async function paymentFailure(
   const services = createServices(say);
   services.payments.decline = true;
   const sagas = orchestrator(infrastructure.sagaStore(), services, say, 'worker-1', clock);
-  const outcome = await sagas.start('place-order', sampleOrder('o-2'), { sagaId: 'order-o-2' });
+  const outcome = await checkout(() =>
+    sagas.start('place-order', sampleOrder('o-2'), { sagaId: 'order-o-2' }),
+  );
   return { outcome, status: await sagas.status('order-o-2'), services };
 }
 
@@ -103,9 +117,11 @@ export async function crashAndRecover(
     say('  💥 worker-a crashed right after the card was charged, before recording it');
   };
   const workerA = orchestrator(processA, services, say, 'worker-a', clock);
-  await workerA.start('place-order', sampleOrder('o-3'), { sagaId: 'order-o-3' }).catch((error: Error) => {
-    say(`  worker-a's start() rejected: ${error.message}`);
-  });
+  await checkout(() => workerA.start('place-order', sampleOrder('o-3'), { sagaId: 'order-o-3' })).catch(
+    (error: Error) => {
+      say(`  worker-a's start() rejected: ${error.message}`);
+    },
+  );
   const midway = await statusOf(infrastructure.sagaStore(), 'order-o-3');
   say(
     `  in the database: ${midway?.status}, step "${midway?.currentStep}" started, lease held by ${midway?.lease?.owner}`,
