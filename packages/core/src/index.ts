@@ -23,7 +23,8 @@ export type { Clock, Timer, TimerOptions } from './clock/clock.js';
 export { ManualClock } from './clock/manualClock.js';
 
 export { KeelError, isKeelError, toError } from './errors/keelError.js';
-export type { KeelErrorOptions } from './errors/keelError.js';
+export type { KeelErrorJson, KeelErrorOptions } from './errors/keelError.js';
+export type { ErrorJson } from './errors/errorJson.js';
 export {
   ERROR_CODES,
   ValidationError,

@@ -1,5 +1,14 @@
+import { errorToJson } from './errorJson.js';
+import type { ErrorJson } from './errorJson.js';
+
 /** The brand every Keel error carries, shared by all loaded copies of `@keel/core`. */
 const KEEL_ERROR = Symbol.for('@keel/error');
+
+/** The JSON form of a {@link KeelError}: what `JSON.stringify(error)` and structured loggers write. */
+export interface KeelErrorJson extends ErrorJson {
+  readonly code: string;
+  readonly details: Readonly<Record<string, unknown>>;
+}
 
 /** Options accepted by every {@link KeelError} constructor. */
 export interface KeelErrorOptions {
@@ -31,6 +40,22 @@ export class KeelError extends Error {
     this.code = code;
     this.details = Object.freeze({ ...options.details });
     Object.defineProperty(this, KEEL_ERROR, { value: true, enumerable: false });
+  }
+
+  /**
+   * The error as JSON, so `JSON.stringify(error)` and structured loggers keep what matters:
+   * `name`, `message`, `code`, `details` and the `cause` chain (errors in the same form, other
+   * values made safe for JSON; cycles written as `'[Circular]'`). The stack is left out.
+   *
+   * @example
+   * ```ts
+   * JSON.stringify(new NotFoundError('Order', 'o-1'));
+   * // {"name":"NotFoundError","message":"Order \"o-1\" was not found.","code":"NOT_FOUND","details":{"kind":"Order","id":"o-1"}}
+   * ```
+   */
+  toJSON(): KeelErrorJson {
+    const json = errorToJson(this);
+    return { ...json, code: this.code, details: json.details ?? {} };
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { KeelError } from '../errors/keelError.js';
 import { isSerializationError, storableCopy, toStorableJson } from './storableJson.js';
 import type { SerializationError } from './storableJson.js';
 
@@ -25,6 +26,8 @@ describe('toStorableJson', () => {
     ['a Set', { s: new Set([1]) }, 's', /Set/],
     ['an invalid Date', { d: new Date(Number.NaN) }, 'd', /invalid Date/],
     ['binary data', { b: new Uint8Array(2) }, 'b', /binary/],
+    ['an Error', { e: new Error('x') }, 'e', /is an Error/],
+    ['a KeelError, although it has a toJSON', { e: new KeelError('X', 'x') }, 'e', /is an Error/],
   ])('refuses %s with the path to it', (_name, value, path, problem) => {
     const error = refusal(value);
     expect(error.path).toBe(path);

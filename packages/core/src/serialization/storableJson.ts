@@ -30,6 +30,8 @@ export function isSerializationError(value: unknown): value is SerializationErro
   return isKeelError(value, SERIALIZATION_ERROR_CODE);
 }
 
+const ERROR_PROBLEM = 'is an Error (JSON would store {}); store its message';
+
 const REFUSED_OBJECTS: readonly [new (...args: never[]) => unknown, string][] = [
   [Map, 'is a Map (JSON would store {}); convert it with Object.fromEntries or [...map]'],
   [Set, 'is a Set (JSON would store {}); convert it to an array'],
@@ -38,13 +40,15 @@ const REFUSED_OBJECTS: readonly [new (...args: never[]) => unknown, string][] = 
   [RegExp, 'is a RegExp (JSON would store {}); store its source as a string'],
   [ArrayBuffer, 'is binary data; encode it as a base64 string'],
   [Promise, 'is a Promise; await it first'],
-  [Error, 'is an Error (JSON would store {}); store its message'],
+  [Error, ERROR_PROBLEM],
 ];
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Why `raw` (before `toJSON`) becoming `value` cannot be stored, or `undefined` when it can. */
 function problemOf(raw: unknown, value: unknown): string | undefined {
+  // Checked before `toJSON`: a KeelError has one (for logs), but stored data must stay plain.
+  if (raw instanceof Error) return ERROR_PROBLEM;
   switch (typeof value) {
     case 'string':
       if (value.includes('\u0000'))
