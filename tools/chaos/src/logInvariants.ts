@@ -79,9 +79,13 @@ async function checkReadAll(client: SqlExecutor, schema: string, expected: numbe
  */
 export async function checkProjections(client: SqlExecutor, schema: string): Promise<string[]> {
   const table = sqlSchema(schema);
-  await client.exec(readModelSql(table, REBUILD.streams.table) + readModelSql(table, REBUILD.types.table));
   const store = new PostgresEventStore(client, { schema });
   const checkpoints = new PostgresProjectionCheckpoints(client, { schema });
+  // From zero every time: a check run twice rebuilds twice.
+  for (const { name, table: rebuilt } of Object.values(REBUILD)) {
+    await checkpoints.delete(name);
+    await client.exec(`DROP TABLE IF EXISTS ${table.table(rebuilt)}; ${readModelSql(table, rebuilt)}`);
+  }
   for (const projection of chaosProjections(schema, REBUILD)) {
     await new ProjectionRunner(store, projection, { checkpoints }).catchUp();
   }
@@ -122,7 +126,7 @@ export async function checkAudits(client: SqlExecutor, schema: string): Promise<
   }>(
     `SELECT id::text, name, operation, old_position::text AS old, new_position::text AS new
      FROM ${table.table('checkpoint_audit')}
-     WHERE operation = 'DELETE' OR new_position < old_position ORDER BY id`,
+     WHERE (operation = 'DELETE' OR new_position < old_position) AND name NOT LIKE '%-rebuild' ORDER BY id`,
   );
   const violations = back.map(
     (row) =>
