@@ -92,6 +92,7 @@ export {
   telemetryEnabled,
   defineMetric,
   traceHeaders,
+  errorTypeOf,
   TRACEPARENT,
   TRACESTATE,
 } from './telemetry/telemetry.js';

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEvent } from '../messages/message.js';
+import { KeelError } from '../errors/keelError.js';
 import {
+  addSpanEvent,
   currentTelemetry,
+  errorTypeOf,
   defineMetric,
   installTelemetry,
   recordMetric,
@@ -104,5 +107,24 @@ describe('telemetry points', () => {
 
   it('adds no headers to messages of a flow without trace context', () => {
     expect(createEvent('Plain', {}).metadata.headers).toEqual({});
+  });
+
+  it('drops span events when nothing is installed and hands them to a provider that takes them', () => {
+    expect(() => addSpanEvent('resilience.retry', { attempt: 2 })).not.toThrow();
+    const events: unknown[] = [];
+    const { provider } = recordingProvider();
+    uninstall = installTelemetry({
+      ...provider,
+      event: (name, attributes) => events.push({ name, attributes }),
+    });
+    addSpanEvent('resilience.retry', { attempt: 2 });
+    expect(events).toEqual([{ name: 'resilience.retry', attributes: { attempt: 2 } }]);
+  });
+
+  it('names error types by Keel code, then class name, then _OTHER', () => {
+    expect(errorTypeOf(new KeelError('STREAM_GONE', 'gone'))).toBe('STREAM_GONE');
+    expect(errorTypeOf(new RangeError('x'))).toBe('RangeError');
+    expect(errorTypeOf('a string')).toBe('_OTHER');
+    expect(errorTypeOf(Object.assign(new Error('x'), { name: '' }))).toBe('_OTHER');
   });
 });

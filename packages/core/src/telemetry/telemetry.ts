@@ -1,3 +1,4 @@
+import { isKeelError } from '../errors/keelError.js';
 import { disposer } from '../listeners/emitter.js';
 import type { Disposer } from '../listeners/emitter.js';
 
@@ -188,4 +189,13 @@ export function traceHeaders(inherited?: TraceCarrier): Record<string, string> {
     if (inherited[TRACESTATE] !== undefined) headers[TRACESTATE] = inherited[TRACESTATE];
   }
   return headers;
+}
+
+/**
+ * The `error.type` attribute of a failure, as OpenTelemetry's conventions want it: a Keel
+ * error's stable `code`, else the error's class name, else `_OTHER`.
+ */
+export function errorTypeOf(error: unknown): string {
+  if (isKeelError(error)) return error.code;
+  return error instanceof Error && error.name ? error.name : '_OTHER';
 }

@@ -1,4 +1,4 @@
-import { defineMetric, isKeelError, recordMetric, traceHeaders, withSpan } from '@keel/core';
+import { defineMetric, recordMetric, traceHeaders, withSpan, errorTypeOf } from '@keel/core';
 import type { Attributes, Clock, Message, SpanKind, TelemetrySpan } from '@keel/core';
 import type { MessageKind } from '../errors/errors.js';
 
@@ -70,11 +70,8 @@ export const IDEMPOTENT_DUPLICATES = defineMetric({
   description: 'Repeated messages the idempotency middleware answered without running a handler.',
 });
 
-/** `error.type` of a failure: a Keel error's code, else the error's class name. */
-export function errorTypeOf(error: unknown): string {
-  if (isKeelError(error)) return error.code;
-  return error instanceof Error ? error.name || '_OTHER' : '_OTHER';
-}
+/** `error.type` of a failure (core's {@link errorTypeOf}). */
+export { errorTypeOf };
 
 function messageAttributes(
   kind: MessageKind,

@@ -1,10 +1,10 @@
 import {
   defineMetric,
   isConcurrencyError,
-  isKeelError,
   recordMetric,
   TRACEPARENT,
   withSpan,
+  errorTypeOf,
 } from '@keel/core';
 import type { Attributes, TraceCarrier } from '@keel/core';
 import type { AppendResult } from '../eventStore/eventStore.js';
@@ -106,11 +106,8 @@ export const PROJECTION_REBUILD_PROGRESS = defineMetric({
   description: 'The share of the events up to the head a projection rebuild has handled.',
 });
 
-/** `error.type` of a failure: a Keel error's code, else the error's name, else `_OTHER`. */
-export function errorTypeOf(error: unknown): string {
-  if (isKeelError(error)) return error.code;
-  return error instanceof Error && error.name ? error.name : '_OTHER';
-}
+/** `error.type` of a failure (core's {@link errorTypeOf}). */
+export { errorTypeOf };
 
 /** `keel.expected_version`: the number or sentinel, `any` when unset, nothing when invalid. */
 function expectedAttribute(expected: unknown): string | number | undefined {

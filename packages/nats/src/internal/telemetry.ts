@@ -1,12 +1,12 @@
 import {
   defineMetric,
-  isKeelError,
   recordMetric,
   telemetryEnabled,
   traceHeaders,
   TRACEPARENT,
   TRACESTATE,
   withSpan,
+  errorTypeOf,
 } from '@keel/core';
 import type { Attributes, Clock, Message, TelemetrySpan, TraceCarrier } from '@keel/core';
 import type { JsMsg } from '@nats-io/jetstream';
@@ -72,12 +72,8 @@ export const DEAD_LETTERS = defineMetric({
   description: 'NATS events dead-lettered after their last delivery, or undecodable.',
 });
 
-/** `error.type`: a Keel error's code, else the error's name, else `_OTHER`. */
-export function errorType(error: unknown): string {
-  if (isKeelError(error)) return error.code;
-  if (error instanceof Error && error.name) return error.name;
-  return '_OTHER';
-}
+/** `error.type` of a failure (core's {@link errorTypeOf}). */
+export const errorType = errorTypeOf;
 
 function carrierOf(headers: TraceCarrier | undefined): TraceCarrier | undefined {
   return typeof headers?.[TRACEPARENT] === 'string' ? headers : undefined;

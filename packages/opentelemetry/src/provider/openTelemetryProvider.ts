@@ -12,8 +12,8 @@ import type {
 } from '@opentelemetry/api';
 import {
   assertOptions,
+  errorTypeOf,
   installTelemetry,
-  isKeelError,
   optionObject,
   optionString,
   withDefaults,
@@ -102,6 +102,9 @@ export function installOpenTelemetry(options?: OpenTelemetryOptions): Disposer {
   return installTelemetry(createOpenTelemetryProvider(options));
 }
 
+/** `error.type` of a failure: core's `errorTypeOf`, re-exported for users of this package. */
+export { errorTypeOf };
+
 function runInSpan<TResult>(
   tracer: Tracer,
   codec: TraceContextCodec,
@@ -168,13 +171,6 @@ function failSpan(span: Span, error: unknown): void {
     code: SpanStatusCode.ERROR,
     message: error instanceof Error ? error.message : String(error),
   });
-}
-
-/** `error.type`: a Keel error's stable code, else the error's class name, else `_OTHER`. */
-export function errorTypeOf(error: unknown): string {
-  if (isKeelError(error)) return error.code;
-  if (error instanceof Error) return error.name || error.constructor.name || '_OTHER';
-  return '_OTHER';
 }
 
 function linksOf(carriers: SpanOptions['links']): Link[] {

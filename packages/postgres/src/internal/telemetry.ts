@@ -1,4 +1,4 @@
-import { defineMetric, isKeelError } from '@keel/core';
+import { defineMetric, errorTypeOf } from '@keel/core';
 
 // Every span and metric @keel/postgres reports, through @keel/core's telemetry points.
 //
@@ -95,9 +95,5 @@ export function dbAttributes(namespace: string, operation: string): Record<strin
   };
 }
 
-/** `error.type` of a failure: a Keel error's code, else the error's name, else `_OTHER`. */
-export function errorType(error: unknown): string {
-  if (isKeelError(error)) return error.code;
-  if (error instanceof Error && error.name) return error.name;
-  return '_OTHER';
-}
+/** `error.type` of a failure (core's {@link errorTypeOf}). */
+export const errorType = errorTypeOf;

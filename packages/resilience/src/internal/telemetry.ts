@@ -1,4 +1,4 @@
-import { addSpanEvent, defineMetric, isKeelError, recordMetric, telemetryEnabled } from '@keel/core';
+import { addSpanEvent, defineMetric, recordMetric, telemetryEnabled, errorTypeOf } from '@keel/core';
 import type { Attributes } from '@keel/core';
 
 // Every span event and metric @keel/resilience reports, in one place. Policies never call
@@ -125,12 +125,8 @@ const CIRCUIT_EVENTS = Object.freeze({
 /** The states a circuit breaker reports (mirrors `CircuitState`). */
 export type ReportedCircuitState = keyof typeof CIRCUIT_EVENTS;
 
-/** `error.type` per the conventions: a Keel error's code, else the class name, else `_OTHER`. */
-export function errorType(error: unknown): string {
-  if (isKeelError(error)) return error.code;
-  if (error instanceof Error) return error.name || '_OTHER';
-  return '_OTHER';
-}
+/** `error.type` of a failure (core's {@link errorTypeOf}). */
+export const errorType = errorTypeOf;
 
 /**
  * Reports a policy event: a counter with the low-cardinality `attributes`, and a span event on

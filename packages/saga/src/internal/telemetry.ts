@@ -1,5 +1,5 @@
 import type { MetricInstrument, TelemetrySpan } from '@keel/core';
-import { defineMetric, isKeelError, KeelError, recordMetric, telemetryEnabled } from '@keel/core';
+import { defineMetric, KeelError, recordMetric, telemetryEnabled, errorTypeOf } from '@keel/core';
 import type { SagaErrorInfo } from '../store/sagaStore.js';
 
 // Every span and metric of @keel/saga is declared or named in this file.
@@ -75,12 +75,8 @@ export const INERT_SPAN: TelemetrySpan = Object.freeze({
   fail: () => {},
 });
 
-/** `error.type` as the OpenTelemetry conventions want it: a Keel code, else the class name. */
-export function errorType(error: unknown): string {
-  if (isKeelError(error)) return error.code;
-  if (error instanceof Error) return error.name || '_OTHER';
-  return '_OTHER';
-}
+/** `error.type` of a failure (core's {@link errorTypeOf}). */
+export const errorType = errorTypeOf;
 
 /** An error rebuilt from its stored description, to mark a span failed with it. */
 export function errorFromInfo(info: SagaErrorInfo): Error {
