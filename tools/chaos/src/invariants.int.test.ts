@@ -70,8 +70,8 @@ describe.runIf(pgUp)('the chaos invariant checks on a schema broken by hand', ()
     const { violations } = await checkSagas(client, schema, ledger);
     expect(violations).toEqual(
       expect.arrayContaining([
-        `effect ${sagaId}/debit applied 2 time(s), expected 1`,
-        `effect ${sagaId}/notify applied 0 time(s), expected 1`,
+        `effect ${sagaId}/debit applied 2 time(s)`,
+        `effect ${sagaId}/notify applied 0 time(s)`,
         `effect ${sagaId}/debit applied 2 times`,
       ]),
     );
@@ -97,6 +97,31 @@ describe.runIf(pgUp)('the chaos invariant checks on a schema broken by hand', ()
         `compensation ${sagaId}/reserve/compensate was told its step completed, but the step applied no effect`,
       ]),
     );
+  });
+
+  it('reports a step of unknown outcome (timed out) that applied its effect but was not compensated', async () => {
+    const { schema, table } = await fresh();
+    const sagaId = newId();
+    await new PostgresSagaStore(client, { schema }).create(
+      requestedSaga(sagaId, 'booking', { failAt: null, delayMs: 0 }, 1),
+    );
+    const failed = {
+      type: 'stepFailed',
+      at: 2,
+      step: 'charge',
+      error: { name: 'TimeoutError', message: 't' },
+      outcomeUnknown: true,
+    };
+    await client.query(
+      `UPDATE ${table('sagas')} SET status = 'compensated', history = history || $1::jsonb`,
+      [JSON.stringify([failed])],
+    );
+    await effect(table, `${sagaId}/reserve`);
+    await effect(table, `${sagaId}/reserve/compensate`, 'compensate');
+    await effect(table, `${sagaId}/charge`);
+    const ledger = { ...emptyLedger(), sagas: [{ sagaId, sagaName: 'booking' as const, failAt: null }] };
+    const { violations } = await checkSagas(client, schema, ledger);
+    expect(violations).toEqual([`effect ${sagaId}/charge/compensate applied 0 time(s) (its step 1)`]);
   });
 
   it('reports an outbox message applied twice through the inbox and one never delivered', async () => {

@@ -31,29 +31,77 @@ async function effectCounts(client: SqlExecutor, schema: string): Promise<Map<st
   return new Map(rows.map((row) => [row.key, row.n]));
 }
 
-/** The effects a saga must have applied, given its final status: key → times. */
-function expectedEffects(saga: AckedSaga): Map<string, number> {
-  const expected = new Map<string, number>();
+/** The step a saga failed at, from its history, and whether that step's outcome was unknown. */
+export interface FailedStep {
+  readonly index: number;
+  readonly outcomeUnknown: boolean;
+}
+
+/** A saga as stored: its status and the step it failed at (from `stepFailed` in its history). */
+interface StoredSaga {
+  readonly status: string;
+  readonly failed: FailedStep | undefined;
+}
+
+function failedStepOf(
+  saga: AckedSaga,
+  history: readonly { type: string; step?: string; outcomeUnknown?: boolean }[],
+) {
+  const entry = history.find((item) => item.type === 'stepFailed');
+  if (entry === undefined) return undefined;
+  const index = (SAGA_STEPS[saga.sagaName] as readonly string[]).indexOf(entry.step ?? '');
+  return { index, outcomeUnknown: entry.outcomeUnknown === true };
+}
+
+/**
+ * The effects a saga must show, given the step it failed at: key → the allowed counts. Steps
+ * before it applied and compensated once; a step failed with an unknown outcome (a timeout after
+ * a crash) may have applied, and then must be compensated; nothing after it ran.
+ */
+function expectedEffects(
+  saga: AckedSaga,
+  failed: FailedStep | undefined,
+): Map<string, (n: number, run: number) => boolean> {
+  const expected = new Map<string, (n: number, run: number) => boolean>();
   SAGA_STEPS[saga.sagaName].forEach((step, index) => {
-    const ran = saga.failAt === null || index < saga.failAt;
-    expected.set(`${saga.sagaId}/${step}`, ran ? 1 : 0);
-    expected.set(`${saga.sagaId}/${step}/compensate`, ran && saga.failAt !== null ? 1 : 0);
+    const key = `${saga.sagaId}/${step}`;
+    if (failed === undefined || index < failed.index) {
+      expected.set(key, (n) => n === 1);
+      expected.set(`${key}/compensate`, (n) => n === (failed === undefined ? 0 : 1));
+    } else if (index === failed.index && failed.outcomeUnknown) {
+      expected.set(key, (n) => n <= 1);
+      expected.set(`${key}/compensate`, (n, run) => n === run);
+    } else {
+      expected.set(key, (n) => n === 0);
+      expected.set(`${key}/compensate`, (n) => n === 0);
+    }
   });
   return expected;
 }
 
-function checkSaga(saga: AckedSaga, status: string | undefined, effects: Map<string, number>): string[] {
-  const violations: string[] = [];
-  const want = saga.failAt === null ? 'completed' : 'compensated';
+function checkStatus(saga: AckedSaga, stored: StoredSaga | undefined): string[] {
   const plan = saga.failAt === null ? 'to complete' : `to fail at step ${saga.failAt}`;
-  if (status !== want) {
-    violations.push(
-      `saga ${saga.sagaName} ${saga.sagaId} (planned ${plan}) is ${status ?? 'missing'}, not ${want}`,
-    );
-  }
-  for (const [key, times] of expectedEffects(saga)) {
+  const name = `saga ${saga.sagaName} ${saga.sagaId} (planned ${plan})`;
+  if (stored === undefined) return [`${name} is missing`];
+  const { status, failed } = stored;
+  const want = saga.failAt === null && failed === undefined ? 'completed' : 'compensated';
+  if (status !== want) return [`${name} is ${status}, not ${want}`];
+  // Only a timeout (an unknown outcome) may fail a step other than the planned one.
+  if (failed !== undefined && !failed.outcomeUnknown && failed.index !== saga.failAt)
+    return [`${name} failed at step ${failed.index}`];
+  return [];
+}
+
+function checkSaga(saga: AckedSaga, stored: StoredSaga | undefined, effects: Map<string, number>): string[] {
+  const violations = checkStatus(saga, stored);
+  for (const [key, allowed] of expectedEffects(saga, stored?.failed)) {
     const actual = effects.get(key) ?? 0;
-    if (actual !== times) violations.push(`effect ${key} applied ${actual} time(s), expected ${times}`);
+    const run = effects.get(key.replace(/\/compensate$/, '')) ?? 0;
+    if (!allowed(actual, run)) {
+      violations.push(
+        `effect ${key} applied ${actual} time(s)${key.endsWith('/compensate') ? ` (its step ${run})` : ''}`,
+      );
+    }
   }
   return violations;
 }
@@ -70,12 +118,17 @@ export async function checkSagas(
   ledger: DriverLedger,
 ): Promise<Checked<SagaFigures>> {
   const table = sqlSchema(schema);
-  const { rows: sagas } = await client.query<{ saga_id: string; status: string }>(
-    `SELECT saga_id, status FROM ${table.table('sagas')}`,
+  const { rows: sagas } = await client.query<{ saga_id: string; status: string; history: [] }>(
+    `SELECT saga_id, status, history FROM ${table.table('sagas')}`,
   );
+  const byId = new Map(sagas.map((row) => [row.saga_id, row]));
+  const stored = (saga: AckedSaga): StoredSaga | undefined => {
+    const row = byId.get(saga.sagaId);
+    return row === undefined ? undefined : { status: row.status, failed: failedStepOf(saga, row.history) };
+  };
   const statusOf = new Map(sagas.map((row) => [row.saga_id, row.status]));
   const effects = await effectCounts(client, schema);
-  const violations = ledger.sagas.flatMap((saga) => checkSaga(saga, statusOf.get(saga.sagaId), effects));
+  const violations = ledger.sagas.flatMap((saga) => checkSaga(saga, stored(saga), effects));
   for (const [key, times] of effects) if (times > 1) violations.push(`effect ${key} applied ${times} times`);
   const known = new Set([...ledger.sagas.map((saga) => saga.sagaId), ...ledger.uncertainSagas]);
   for (const key of effects.keys()) {

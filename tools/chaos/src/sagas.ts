@@ -70,6 +70,8 @@ export class SagaEffects {
     await this.#client.transaction(async (tx) => {
       const { sagaId, runIdempotencyKey, idempotencyKey } = context;
       if (await this.#claimKey(tx, runIdempotencyKey, sagaId, step, 'tombstone')) return; // never ran
+      // A tombstone from an earlier attempt of this compensation: the step still never ran.
+      if ((await this.#kindOf(tx, runIdempotencyKey)) !== 'run') return;
       if (await this.#claimKey(tx, idempotencyKey, sagaId, step, 'compensate'))
         await this.#apply(tx, idempotencyKey, sagaId, step, 'compensate');
     });
@@ -99,6 +101,14 @@ export class SagaEffects {
     return rowCount > 0;
   }
 
+  async #kindOf(tx: SqlExecutor, key: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ kind: string }>(
+      `SELECT kind FROM ${this.#schema.table('effect_keys')} WHERE idempotency_key = $1`,
+      [key],
+    );
+    return rows[0]?.kind;
+  }
+
   async #apply(tx: SqlExecutor, key: string, sagaId: string, step: string, kind: string): Promise<void> {
     await tx.query(
       `INSERT INTO ${this.#schema.table('effect_log')} (idempotency_key, saga_id, step, kind, pid)
@@ -108,13 +118,25 @@ export class SagaEffects {
   }
 }
 
-/** The two sagas the workers run: `transfer` (three steps) and `booking` (two), each compensable. */
+/**
+ * How long a `booking` step may take, in ms: longer than any step takes, shorter than a saga lease,
+ * so a step whose worker was killed mid-run is past its timeout when another worker resumes it,
+ * and is compensated with an unknown outcome instead of being run again.
+ */
+export const BOOKING_STEP_TIMEOUT_MS = 2_000;
+
+/**
+ * The two sagas the workers run, each compensable: `transfer` (three steps, no timeouts: a step
+ * interrupted by a crash runs again under its idempotency key) and `booking` (two steps with a
+ * timeout: an interrupted step is compensated with an unknown outcome).
+ */
 export function chaosSagas(effects: SagaEffects) {
   const [debit, credit, notify] = SAGA_STEPS.transfer;
   const [reserve, charge] = SAGA_STEPS.booking;
-  const step = (name: string, index: number) => ({
+  const step = (name: string, index: number, timeoutMs?: number) => ({
     run: (context: Step) => effects.run(name, index, context),
     compensate: (context: Compensation) => effects.compensate(name, context),
+    timeoutMs,
   });
   const transfer = defineSaga('transfer')
     .input<ChaosSagaInput>()
@@ -123,8 +145,8 @@ export function chaosSagas(effects: SagaEffects) {
     .step(notify, step(notify, 2));
   const booking = defineSaga('booking')
     .input<ChaosSagaInput>()
-    .step(reserve, step(reserve, 0))
-    .step(charge, step(charge, 1));
+    .step(reserve, step(reserve, 0, BOOKING_STEP_TIMEOUT_MS))
+    .step(charge, step(charge, 1, BOOKING_STEP_TIMEOUT_MS));
   return [transfer, booking] as const;
 }
 
