@@ -1,118 +1,210 @@
-// Dispatch overhead of a command through @keel/cqrs (0 and 3 middlewares) against a direct
-// function call (the floor) and @nestjs/cqrs's CommandBus constructed without the Nest container.
+// The message path of @keel/cqrs side by side with @nestjs/cqrs 12 (standalone buses, no Nest
+// container) and with direct calls, measured interleaved in one process: message creation,
+// command dispatch (execute a prebuilt command, send one built per call; no middleware and the
+// three everyday ones) and publishing one event to three handlers, awaited.
+//
+// Promise hooks change what every `await` costs, so their state is controlled and printed: the
+// first phase runs with them off (as a process that never entered an AsyncLocalStorage), and
+// prints whether Keel switched them on; the second phase switches them on on purpose (as an
+// OpenTelemetry context manager does) and measures again.
 import 'reflect-metadata';
-import { createCommand, noopLogger } from '@keel/core';
-import type { Command, StandardSchemaV1 } from '@keel/core';
-import { correlationMiddleware, createCommandBus, loggingMiddleware, validationMiddleware } from '@keel/cqrs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createCommand, createEvent, newId, noopLogger } from '@keel/core';
+import type { Command, DomainEvent } from '@keel/core';
+import {
+  correlationMiddleware,
+  createCommandBus,
+  createEventBus,
+  loggingMiddleware,
+  validationMiddleware,
+} from '@keel/cqrs';
 import type { Middleware } from '@keel/cqrs';
-import { CommandBus as NestCommandBus, CommandHandler } from '@nestjs/cqrs';
-import type { ICommandHandler } from '@nestjs/cqrs';
+import {
+  CommandBus as NestCommandBus,
+  CommandHandler,
+  EventBus as NestEventBus,
+  EventsHandler,
+} from '@nestjs/cqrs';
+import type { ICommandHandler, IEventHandler } from '@nestjs/cqrs';
+import { UnhandledExceptionBus } from '@nestjs/cqrs';
 import type { ModuleRef } from '@nestjs/core';
-import { compare, record } from '../harness.js';
+import { z } from 'zod';
+import { record } from '../harness.js';
+import { awaitCost, interleaved, promiseHooksEnabled } from '../interleaved.js';
+import type { InterleavedContender } from '../interleaved.js';
 
 interface Commands {
   Deposit: { data: { amount: number }; result: number };
 }
 
+/** Operations per measured call: spreads the timer's own cost thin. */
+const OPS = 1_000;
 const handle = async (command: { data: { amount: number } }): Promise<number> => command.data.amount + 1;
+const amountSchema = z.object({ amount: z.number() });
+let sink = 0;
 
-function keelBus(middleware: readonly Middleware[]) {
-  const bus = createCommandBus<Commands>({ middleware });
-  bus.register('Deposit', handle);
-  return bus;
+function repeat(op: () => unknown): () => void {
+  return () => {
+    for (let i = 0; i < OPS; i++) op();
+  };
+}
+
+function repeatAwaited(op: () => Promise<unknown>): () => Promise<void> {
+  return async () => {
+    for (let i = 0; i < OPS; i++) await op();
+  };
 }
 
 class DepositCommand {
   constructor(readonly data: { amount: number }) {}
 }
-
 class DepositHandler implements ICommandHandler<DepositCommand, number> {
   execute(command: DepositCommand): Promise<number> {
     return handle(command);
   }
 }
+class DepositedEvent {
+  constructor(readonly data: { amount: number }) {}
+}
+class Projector implements IEventHandler<DepositedEvent> {
+  async handle(event: DepositedEvent): Promise<void> {
+    sink += event.data.amount;
+  }
+}
 
-/**
- * Builds @nestjs/cqrs's CommandBus without a Nest application: the decorator is applied by
- * hand, the ModuleRef is unused for statically scoped handlers, and the handler is registered
- * the way the module's explorer would.
- */
-function nestBus(): NestCommandBus {
+/** A Nest provider wrapper as the module explorer would pass it, for a statically scoped instance. */
+function wrapper(metatype: new () => object) {
+  return { metatype, instance: new metatype(), isDependencyTreeStatic: () => true };
+}
+
+function nestBuses(): { commands: NestCommandBus; events: NestEventBus } {
   CommandHandler(DepositCommand)(DepositHandler);
-  const bus = new NestCommandBus({} as ModuleRef);
-  const wrapper = {
-    metatype: DepositHandler,
-    instance: new DepositHandler(),
-    isDependencyTreeStatic: () => true,
-  };
-  bus.register([wrapper] as unknown as Parameters<NestCommandBus['register']>[0]);
+  const commands = new NestCommandBus({} as ModuleRef);
+  commands.register([wrapper(DepositHandler)] as unknown as Parameters<NestCommandBus['register']>[0]);
+  class ProjectorA extends Projector {}
+  class ProjectorB extends Projector {}
+  class ProjectorC extends Projector {}
+  for (const handler of [ProjectorA, ProjectorB, ProjectorC]) EventsHandler(DepositedEvent)(handler);
+  const events = new NestEventBus(commands, {} as ModuleRef, new UnhandledExceptionBus());
+  events.register([wrapper(ProjectorA), wrapper(ProjectorB), wrapper(ProjectorC)] as unknown as Parameters<
+    NestEventBus['register']
+  >[0]);
+  return { commands, events };
+}
+
+function everydayMiddleware(): Middleware[] {
+  return [
+    correlationMiddleware(),
+    loggingMiddleware(noopLogger),
+    validationMiddleware({ Deposit: amountSchema }),
+  ];
+}
+
+function keelCommandBus(middleware: readonly Middleware[]) {
+  const bus = createCommandBus<Commands>({ middleware });
+  bus.register('Deposit', handle);
   return bus;
 }
 
-/** A minimal Standard Schema (benchmarks/ has no zod): `{ amount: number }`. */
-const amountSchema: StandardSchemaV1<unknown, { amount: number }> = {
-  '~standard': {
-    version: 1,
-    vendor: 'bench',
-    validate: (value) =>
-      typeof (value as { amount?: unknown } | null)?.amount === 'number'
-        ? { value: value as { amount: number } }
-        : { issues: [{ message: 'amount must be a number', path: ['amount'] }] },
-  },
-};
+function messageContenders(): InterleavedContender[] {
+  const data = { amount: 1 };
+  return [
+    {
+      name: 'new DepositCommand(data) (Nest builds a class instance)',
+      fn: repeat(() => new DepositCommand(data)),
+    },
+    { name: 'crypto.randomUUID()', fn: repeat(() => crypto.randomUUID()) },
+    { name: 'keel newId() (UUID v7)', fn: repeat(() => newId()) },
+    { name: 'keel createCommand(type, data)', fn: repeat(() => createCommand('Deposit', data)) },
+    { name: 'keel createEvent(type, data)', fn: repeat(() => createEvent('Deposited', data)) },
+  ];
+}
 
-const passThrough: Middleware = (_context, next) => next();
+function dispatchContenders(nest: NestCommandBus): InterleavedContender[] {
+  const command: Command<'Deposit', { amount: number }, number> = createCommand('Deposit', { amount: 1 });
+  const nestCommand = new DepositCommand({ amount: 1 });
+  const bare = keelCommandBus([]);
+  const everyday = keelCommandBus(everydayMiddleware());
+  return [
+    { name: 'direct call: await handler(command)', fn: repeatAwaited(() => handle(command)) },
+    {
+      name: 'direct call with zod parse',
+      fn: repeatAwaited(() => handle({ data: amountSchema.parse(command.data) })),
+    },
+    { name: 'keel execute, no middleware', fn: repeatAwaited(() => bare.execute(command)) },
+    { name: 'keel execute, correlation + logging + zod', fn: repeatAwaited(() => everyday.execute(command)) },
+    { name: 'keel send, no middleware', fn: repeatAwaited(() => bare.send('Deposit', { amount: 1 })) },
+    {
+      name: 'keel send, correlation + logging + zod',
+      fn: repeatAwaited(() => everyday.send('Deposit', { amount: 1 })),
+    },
+    { name: 'nest execute(prebuilt command)', fn: repeatAwaited(() => nest.execute(nestCommand)) },
+    {
+      name: 'nest execute(new DepositCommand(data))',
+      fn: repeatAwaited(() => nest.execute(new DepositCommand({ amount: 1 }))),
+    },
+  ];
+}
 
-/** Dispatches per measured iteration, so the harness's own per-call cost is spread thin. */
-const BATCH = 1_000;
-
-function batch(dispatch: () => Promise<unknown>): () => Promise<void> {
-  return async () => {
-    for (let i = 0; i < BATCH; i++) await dispatch();
+function publishContenders(nest: NestEventBus): InterleavedContender[] {
+  const project = async (event: { data: { amount: number } }): Promise<void> => {
+    sink += event.data.amount;
   };
+  const keel = createEventBus<{ Deposited: { amount: number } }>();
+  for (const name of ['a', 'b', 'c']) keel.subscribe('Deposited', project, { name });
+  const event: DomainEvent<'Deposited', { amount: number }> = createEvent('Deposited', { amount: 1 });
+  return [
+    {
+      name: 'by hand: await Promise.all(3 handlers)',
+      fn: repeatAwaited(() => Promise.all([project(event), project(event), project(event)])),
+    },
+    { name: 'keel publish([prebuilt event]), awaited', fn: repeatAwaited(() => keel.publish([event])) },
+    {
+      name: 'keel publish([createEvent(…)]), awaited',
+      fn: repeatAwaited(() => keel.publish([createEvent('Deposited', { amount: 1 })])),
+    },
+    {
+      name: 'nest publish(new DepositedEvent(data)) (handlers not awaited)',
+      fn: async () => {
+        for (let i = 0; i < OPS; i++) nest.publish(new DepositedEvent({ amount: 1 }));
+      },
+    },
+  ];
+}
+
+async function hooksState(when: string): Promise<string[]> {
+  const on = await promiseHooksEnabled();
+  const cost = await awaitCost();
+  const row = [when, on ? 'on' : 'off', cost.toFixed(1)];
+  console.log(`promise hooks ${row[1]} ${when}; one plain await costs ${row[2]} ns`);
+  return row;
+}
+
+async function phase(label: string, nest: ReturnType<typeof nestBuses>, states: string[][]): Promise<void> {
+  await interleaved(`cqrs (${label}): create one message`, messageContenders(), { ops: OPS });
+  states.push(await hooksState(`after message creation (${label})`));
+  await interleaved(`cqrs (${label}): dispatch one command, awaited`, dispatchContenders(nest.commands), {
+    ops: OPS,
+  });
+  states.push(await hooksState(`after command dispatch (${label})`));
+  await interleaved(`cqrs (${label}): publish one event to 3 handlers`, publishContenders(nest.events), {
+    ops: OPS,
+  });
+  states.push(await hooksState(`after event publishing (${label})`));
 }
 
 export async function run(): Promise<void> {
-  const command: Command<'Deposit', { amount: number }, number> = createCommand('Deposit', { amount: 1 });
-  const nestCommand = new DepositCommand({ amount: 1 });
-  const bare = keelBus([]);
-  const three = keelBus([passThrough, passThrough, passThrough]);
-  const schemas = { Deposit: amountSchema };
-  const realistic = keelBus([
-    correlationMiddleware(),
-    loggingMiddleware(noopLogger),
-    validationMiddleware(schemas),
-  ]);
-  const nest = nestBus();
-  if ((await nest.execute(nestCommand)) !== 2 || (await realistic.execute(command)) !== 2) {
-    throw new Error('The contenders disagree on the result.');
-  }
-
-  const contenders = [
-    { name: 'direct function call (floor)', fn: batch(() => handle(command)) },
-    { name: 'keel CommandBus, 0 middleware', fn: batch(() => bare.execute(command)) },
-    { name: 'keel CommandBus, 3 pass-through middleware', fn: batch(() => three.execute(command)) },
-    {
-      name: 'keel CommandBus, correlation + logging + schema validation',
-      fn: batch(() => realistic.execute(command)),
-    },
-    {
-      name: '@nestjs/cqrs CommandBus (standalone, 0 middleware)',
-      fn: batch(() => nest.execute(nestCommand)),
-    },
-  ];
-  // Warm every contender up before measuring, so the first (the baseline) is not measured cold.
-  for (let round = 0; round < 20; round++) for (const contender of contenders) await contender.fn();
-
-  const title = `cqrs: dispatch ${BATCH} commands one after another (async handler, awaited)`;
-  const comparison = await compare(title, contenders);
-  const floor = 1e9 / (comparison.rows[0]!.opsPerSecond * BATCH);
+  const nest = nestBuses();
+  const states = [await hooksState('at start')];
+  await phase('hooks as Keel leaves them', nest, states);
+  // Switch promise hooks on on purpose, as an application with an OpenTelemetry context manager would.
+  new AsyncLocalStorage<number>().enterWith(1);
+  states.push(await hooksState('after entering an AsyncLocalStorage on purpose'));
+  await phase('hooks on', nest, states);
   record(
-    'cqrs: cost per dispatch',
-    ['contender', 'ns per dispatch', 'overhead over the direct call'],
-    comparison.rows.map((row) => {
-      const ns = 1e9 / (row.opsPerSecond * BATCH);
-      return [row.name, ns.toFixed(0), `${(ns - floor).toFixed(0)} ns`];
-    }),
+    'cqrs: promise hooks and the cost of a plain await',
+    ['when', 'promise hooks', 'ns per await'],
+    states,
   );
+  if (sink < 0) console.log(sink);
 }
