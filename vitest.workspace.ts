@@ -26,7 +26,7 @@ function projectsIn(group: (typeof groups)[number]): TestProjectInlineConfigurat
 }
 
 /** Tools with tests of their own (tools/test-services has none, so it is not listed). */
-const toolsWithTests = ['chaos'] as const;
+const toolsWithTests = ['chaos', 'starter'] as const;
 
 function toolProjects(): TestProjectInlineConfiguration[] {
   return toolsWithTests
