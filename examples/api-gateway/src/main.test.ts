@@ -1,10 +1,19 @@
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from './main.js';
+import type { ObservedTour } from './observed.js';
+import { TOUR_TRACEPARENT } from './tour/edgeScenes.js';
 import { findStep } from './tour/tour.js';
 import type { TourReport } from './tour/tour.js';
 import type { TourStep } from './tour/tourKit.js';
 
 let report: TourReport;
+let observed: ObservedTour;
+let folder: string;
 
 function step(id: string): TourStep {
   const found = findStep(report, id);
@@ -12,16 +21,23 @@ function step(id: string): TourStep {
   return found;
 }
 
-describe('api-gateway tour', () => {
-  beforeAll(async () => {
-    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    try {
-      report = await main();
-    } finally {
-      log.mockRestore();
-    }
-  });
+// One tour for every test below (it takes a few seconds of real time).
+beforeAll(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'keel-api-gateway-'));
+  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+  try {
+    observed = await main({ metricsFile: join(folder, 'metrics.prom') });
+    report = observed.report;
+  } finally {
+    log.mockRestore();
+  }
+});
 
+afterAll(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe('api-gateway tour', () => {
   it('serves the compact mobile profile and the aggregated web page', () => {
     expect(step('mobile-me').status).toBe(200);
     expect(Object.keys(step('mobile-me').body).sort()).toEqual(['avatar', 'id', 'name']);
@@ -116,5 +132,90 @@ describe('api-gateway tour', () => {
 
   it('closes the gateway and every backend server', () => {
     expect(report.closed).toBe(true);
+  });
+});
+
+/** The printed trace of tour step `id`. */
+function shown(id: string): readonly ReadableSpan[] {
+  const found = observed.shown.find((each) => each.step === id);
+  if (found === undefined) throw new Error(`no trace was printed for step "${id}"`);
+  return found.trace.spans;
+}
+
+function childrenOf(spans: readonly ReadableSpan[], parent: ReadableSpan): ReadableSpan[] {
+  return spans.filter((span) => span.parentSpanContext?.spanId === parent.spanContext().spanId);
+}
+
+function named(spans: readonly ReadableSpan[], name: string): ReadableSpan {
+  const found = spans.find((span) => span.name === name);
+  if (found === undefined) throw new Error(`no span "${name}" in ${spans.map((s) => s.name).join(', ')}`);
+  return found;
+}
+
+describe('api-gateway traces and metrics', () => {
+  it("continues the browser's trace in the gateway's server span, with the HTTP attributes", () => {
+    const spans = shown('web-home');
+    const [, traceId, parentId] = TOUR_TRACEPARENT.split('-');
+    expect(new Set(spans.map((span) => span.spanContext().traceId))).toEqual(new Set([traceId]));
+    const gateway = named(spans, 'GET /web/home');
+    expect(gateway.kind).toBe(SpanKind.SERVER);
+    expect(gateway.parentSpanContext?.spanId).toBe(parentId);
+    expect(gateway.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'url.path': '/web/home',
+      'http.route': '/web/home',
+      'http.response.status_code': 200,
+      'server.address': '127.0.0.1',
+    });
+    expect(gateway.attributes['server.port']).toEqual(expect.any(Number));
+  });
+
+  it('puts a client span per backend call under the gateway, and the backend server span under it', () => {
+    const spans = shown('web-home');
+    const gateway = named(spans, 'GET /web/home');
+    const calls = childrenOf(spans, gateway)
+      .map((span) => span.name)
+      .sort();
+    expect(calls).toEqual(['upstream catalog', 'upstream orders', 'upstream users']);
+    const [client] = childrenOf(spans, named(spans, 'upstream users'));
+    expect([client?.name, client?.kind]).toEqual(['GET', SpanKind.CLIENT]);
+    const [backend] = childrenOf(spans, client!);
+    expect([backend?.name, backend?.kind]).toEqual(['GET /users/:id', SpanKind.SERVER]);
+    expect(backend?.attributes['http.route']).toBe('/users/:id');
+  });
+
+  it('shows the timed-out attempt and its retry as events of the upstream call, and the resend on the second attempt', () => {
+    const spans = shown('stalled');
+    const call = named(spans, 'upstream users');
+    expect(call.events.map((event) => event.name)).toEqual(
+      expect.arrayContaining(['resilience.timeout', 'resilience.retry']),
+    );
+    const attempts = childrenOf(spans, call).sort(
+      (a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1],
+    );
+    expect(attempts[0]?.status.code).toBe(2);
+    expect(attempts[0]?.attributes['http.request.resend_count']).toBeUndefined();
+    expect(attempts.at(-1)?.status.code).toBe(0);
+    expect(attempts.at(-1)?.attributes['http.request.resend_count']).toBe(attempts.length - 1);
+  });
+
+  it('shows the catalog breaker opening as an event of the failing call', () => {
+    const call = named(shown('degraded-1'), 'upstream catalog');
+    expect(call.events.map((event) => event.name)).toContain('resilience.circuit.opened');
+    expect(call.status.code).toBe(2);
+  });
+
+  it('writes HTTP, resilience and balancer metrics in the Prometheus text format', async () => {
+    const text = await readFile(observed.metricsFile, 'utf8');
+    expect(text).toBe(observed.metrics);
+    expect(text).toMatch(/^http_server_request_duration_count\{.*http_route="\/web\/home".*\} \d+$/m);
+    for (const name of [
+      'http_client_request_duration',
+      'keel_resilience_retries_total',
+      'keel_resilience_circuit_transitions_total',
+      'keel_balancer_picks_total',
+    ]) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
   });
 });

@@ -1,3 +1,5 @@
+import { observe } from './observed.js';
+import type { ObservedTour, ObserveOptions } from './observed.js';
 import { runTour } from './tour/tour.js';
 import type { TourReport } from './tour/tour.js';
 import { formatTable } from './tour/table.js';
@@ -12,17 +14,23 @@ function print(report: TourReport): void {
   }
 }
 
-/** Runs the tour against real servers on 127.0.0.1, prints it, and returns the report. */
-export async function main(): Promise<TourReport> {
+/**
+ * Runs the tour against real servers on 127.0.0.1 with the OpenTelemetry SDK recording, prints
+ * it and the traces of a few requests, writes the metrics, and returns what it observed.
+ */
+export async function main(options: ObserveOptions = {}): Promise<ObservedTour> {
   console.log(
     'Keel API gateway: backends on loopback ports, a gateway with two BFFs, a client driving both.',
   );
-  const report = await runTour();
-  print(report);
-  console.log(
-    `\nAll servers closed: ${report.closed ? 'yes' : 'NO'}. Tour took ${(report.durationMs / 1_000).toFixed(1)} s.`,
-  );
-  return report;
+  const observed = await observe(async () => {
+    const report = await runTour();
+    print(report);
+    console.log(
+      `\nAll servers closed: ${report.closed ? 'yes' : 'NO'}. Tour took ${(report.durationMs / 1_000).toFixed(1)} s.`,
+    );
+    return report;
+  }, options);
+  return observed;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -84,9 +84,22 @@ export function tracesOf(spans: readonly ReadableSpan[], rootName: string | RegE
   return traces.sort((a, b) => startOf(a.root) - startOf(b.root));
 }
 
-/** The trace as an indented tree: names, durations, ERROR status, and span events when asked. */
+/**
+ * The trace as an indented tree: names, durations, ERROR status, and span events when asked.
+ * `exception` events are left out: a failed span's line already carries the error's message.
+ */
 export function formatTrace(trace: RecordedTrace, options: { events?: boolean } = {}): string {
-  return formatSpanTree(trace.spans, { events: options.events ?? false });
+  const spans = trace.spans.map((span) => ({
+    name: span.name,
+    spanContext: () => span.spanContext(),
+    parentSpanContext: span.parentSpanContext,
+    startTime: span.startTime,
+    duration: span.duration,
+    status: span.status,
+    links: span.links,
+    events: span.events.filter((event) => event.name !== 'exception'),
+  }));
+  return formatSpanTree(spans, { events: options.events ?? false });
 }
 
 function startOf(span: ReadableSpan): number {

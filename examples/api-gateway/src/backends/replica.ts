@@ -3,8 +3,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { systemClock } from '@keel/core';
 import type { Clock } from '@keel/core';
 import { clientGoneSignal, closeServer, header, listen, readBody, sendJson } from '../http/httpKit.js';
+import { traceServerRequest } from '../http/httpTelemetry.js';
 import type { Router } from '../http/router.js';
-import type { Params } from '../http/router.js';
+import type { Params, RouteMatch } from '../http/router.js';
 
 /** How a replica behaves right now; change it at run time with {@link Replica.set}. */
 export interface ReplicaBehaviour {
@@ -106,8 +107,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const received: ReceivedRequest[] = [];
   const failures = new FailurePattern();
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://backend');
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    match: RouteMatch<BackendHandler>,
+  ): Promise<void> {
     const signal = clientGoneSignal(res);
     const failed = failures.next(behaviour.failureRate);
     received.push({
@@ -121,7 +126,6 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     if (behaviour.latencyMs > 0) await clock.sleep(behaviour.latencyMs, signal);
     const served = { 'x-served-by': options.id };
     if (failed) return sendJson(res, 503, { error: `${options.id} is unavailable` }, served);
-    const match = options.routes.match(req.method ?? 'GET', url.pathname);
     if (match.kind !== 'found') return sendJson(res, 404, { error: `no route ${url.pathname}` }, served);
     const answer = await match.handler({
       method: req.method ?? 'GET',
@@ -133,11 +137,18 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     sendJson(res, answer.status, answer.body, served);
   }
 
+  // Every request runs in an HTTP server span that continues the gateway's `traceparent`.
+  const span = { clock, attributes: { 'app.replica.id': options.id } };
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      // The gateway went away mid-request (an abort) or the handler broke: answer if still possible.
-      if (!res.headersSent && !res.destroyed) sendJson(res, 500, { error: String(error) });
-    });
+    const url = new URL(req.url ?? '/', 'http://backend');
+    const match = options.routes.match(req.method ?? 'GET', url.pathname);
+    const route = match.kind === 'found' ? match.route : undefined;
+    traceServerRequest(req, res, { ...span, route }, () => handle(req, res, url, match)).catch(
+      (error: unknown) => {
+        // The gateway went away mid-request (an abort) or the handler broke: answer if still possible.
+        if (!res.headersSent && !res.destroyed) sendJson(res, 500, { error: String(error) });
+      },
+    );
   });
   const url = await listen(server);
   return {

@@ -1,4 +1,4 @@
-import { createEmitter, isTimeoutError, noopLogger, systemClock } from '@keel/core';
+import { addSpanEvent, createEmitter, isTimeoutError, noopLogger, systemClock, withSpan } from '@keel/core';
 import type { Clock, Disposer, Listener, Logger } from '@keel/core';
 import {
   circuitBreaker,
@@ -12,6 +12,7 @@ import {
 import type { CircuitBreakerPolicy } from '@keel/resilience';
 import { isNoEndpointAvailableError, leastConnections, LoadBalancer, peakEwma } from '@keel/scaling';
 import type { OutlierDetectionOptions } from '@keel/scaling';
+import { tracedFetch } from '../http/httpTelemetry.js';
 import { isUpstreamError, UpstreamError } from './errors.js';
 import { propagationHeaders } from './requestContext.js';
 import type { RequestContext } from './requestContext.js';
@@ -103,10 +104,12 @@ function createPolicies(
   random: () => number,
 ) {
   return {
+    // Named by the service, so their span events and metrics say which upstream they guard.
     breaker: circuitBreaker({
       strategy: consecutiveFailures(settings.breakerFailures),
       breakDuration: settings.breakMs,
       clock,
+      name,
     }),
     retrying: retry({
       maxRetries: settings.maxRetries,
@@ -114,8 +117,9 @@ function createPolicies(
       // An open circuit or an empty balancer will not heal within a retry delay: fail fast.
       handle: (error) => !isBrokenCircuitError(error) && !isNoEndpointAvailableError(error),
       clock,
+      name,
     }),
-    perAttempt: timeout(settings.timeoutMs, { operation: `Call to ${name}`, clock }),
+    perAttempt: timeout(settings.timeoutMs, { operation: `Call to ${name}`, clock, name }),
   };
 }
 
@@ -151,6 +155,7 @@ export class Upstream {
         outlierDetection: settings.outlierDetection,
         clock,
         random,
+        name,
       },
     );
     const { breaker, retrying, perAttempt } = createPolicies(name, settings, clock, random);
@@ -173,15 +178,23 @@ export class Upstream {
    * @throws {UpstreamError} when every attempt got a 5xx; `BrokenCircuitError` when the circuit
    * is open; `TimeoutError` when the last attempt ran out of time; `NoEndpointAvailableError`.
    */
-  async request<TBody = unknown>(
+  request<TBody = unknown>(
     context: RequestContext,
     request: UpstreamRequest,
   ): Promise<UpstreamResponse<TBody>> {
+    // One span for the whole call: its attempts are CLIENT spans under it, and the policies'
+    // retries, timeouts and breaker transitions become events on it.
+    const attributes = { 'app.upstream.name': this.name };
+    return withSpan(`upstream ${this.name}`, { attributes }, () => this.#request<TBody>(context, request));
+  }
+
+  async #request<TBody>(context: RequestContext, request: UpstreamRequest): Promise<UpstreamResponse<TBody>> {
     const retriable = (request.method ?? 'GET') === 'GET' || request.idempotencyKey !== undefined;
     const policy = retriable ? this.#retrying : this.#once;
+    let sent = 0;
     try {
       return await policy.execute(
-        ({ signal }) => this.#attempt<TBody>(context, request, signal),
+        ({ signal }) => this.#attempt<TBody>(context, request, signal, sent++),
         context.signal,
       );
     } catch (error) {
@@ -195,11 +208,12 @@ export class Upstream {
     context: RequestContext,
     request: UpstreamRequest,
     signal: AbortSignal,
+    resendCount: number,
   ): Promise<UpstreamResponse<TBody>> {
     const lease = this.balancer.acquire();
     const replica = lease.endpoint.id;
     try {
-      const response = await fetch(`${lease.endpoint.value}${request.path}`, {
+      const init = {
         method: request.method ?? 'GET',
         headers: {
           ...propagationHeaders(context),
@@ -208,8 +222,13 @@ export class Upstream {
         },
         ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
         signal,
-      });
-      const body = (await response.json()) as TBody;
+      };
+      const span = { clock: this.#clock, resendCount, attributes: { 'app.replica.id': replica } };
+      const response = await tracedFetch(`${lease.endpoint.value}${request.path}`, init, span, async (r) => ({
+        status: r.status,
+        body: (await r.json()) as TBody,
+      }));
+      const { body } = response;
       if (response.status >= 500) throw new UpstreamError(this.name, replica, response.status);
       lease.success();
       context.attempts.push({ upstream: this.name, replica, outcome: String(response.status) });
@@ -228,9 +247,17 @@ export class Upstream {
     const upstream = this.name;
     retrying.onRetry(({ attempt, delay }) => emit({ kind: 'retry', upstream, attempt, delayMs: delay }));
     this.breaker.onStateChange(({ from, to }) => emit({ kind: 'breaker', upstream, from, to }));
-    this.balancer.onEjected(({ id, until }) =>
-      emit({ kind: 'ejected', upstream, replica: id, forMs: until - this.#clock.now() }),
-    );
+    this.balancer.onEjected(({ id, until }) => {
+      const forMs = until - this.#clock.now();
+      // On the span of the attempt whose failure ejected the replica (the balancer counts
+      // ejections as a metric only).
+      addSpanEvent('balancer.ejected', {
+        'keel.balancer.name': upstream,
+        'app.replica.id': id,
+        'app.ejected_ms': forMs,
+      });
+      emit({ kind: 'ejected', upstream, replica: id, forMs });
+    });
     this.balancer.onRestored(({ id }) => emit({ kind: 'restored', upstream, replica: id }));
   }
 }

@@ -7,11 +7,12 @@ describe('Router', () => {
     .on('GET', '/orders', 'list-orders')
     .on('POST', '/orders', 'place-order');
 
-  it('matches a pattern and captures its decoded parameters', () => {
+  it('matches a pattern, captures its decoded parameters and names the route', () => {
     expect(router.match('GET', '/users/ada%20l')).toEqual({
       kind: 'found',
       handler: 'get-user',
       params: { id: 'ada l' },
+      route: '/users/:id',
     });
   });
 

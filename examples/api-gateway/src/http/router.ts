@@ -3,13 +3,20 @@ export type Params = Readonly<Record<string, string>>;
 
 interface Route<THandler> {
   readonly method: string;
+  readonly pattern: string;
   readonly segments: readonly string[];
   readonly handler: THandler;
 }
 
 /** The outcome of {@link Router.match}. */
 export type RouteMatch<THandler> =
-  | { readonly kind: 'found'; readonly handler: THandler; readonly params: Params }
+  | {
+      readonly kind: 'found';
+      readonly handler: THandler;
+      readonly params: Params;
+      /** The pattern that matched, e.g. `/users/:id` (the `http.route` of telemetry). */
+      readonly route: string;
+    }
   | { readonly kind: 'method-not-allowed'; readonly allowed: readonly string[] }
   | { readonly kind: 'not-found' };
 
@@ -37,7 +44,7 @@ export class Router<THandler> {
 
   /** Adds a route; returns the router for chaining. */
   on(method: string, pattern: string, handler: THandler): this {
-    this.#routes.push({ method: method.toUpperCase(), segments: split(pattern), handler });
+    this.#routes.push({ method: method.toUpperCase(), pattern, segments: split(pattern), handler });
     return this;
   }
 
@@ -48,7 +55,8 @@ export class Router<THandler> {
     for (const route of this.#routes) {
       const params = matchSegments(route.segments, path);
       if (params === undefined) continue;
-      if (route.method === method.toUpperCase()) return { kind: 'found', handler: route.handler, params };
+      if (route.method === method.toUpperCase())
+        return { kind: 'found', handler: route.handler, params, route: route.pattern };
       allowed.push(route.method);
     }
     return allowed.length > 0 ? { kind: 'method-not-allowed', allowed } : { kind: 'not-found' };

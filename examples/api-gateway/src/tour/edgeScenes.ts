@@ -4,6 +4,12 @@ import type { TourKit } from './tourKit.js';
 /** A stable request id the tour sends, to show it reaching every backend. */
 export const TOUR_REQUEST_ID = 'tour-web-home-1';
 
+/**
+ * The W3C trace context the web front end sends with its page request, as a browser with
+ * OpenTelemetry would: the gateway's span continues this trace (trace id `7d3f0e6c…`).
+ */
+export const TOUR_TRACEPARENT = '00-7d3f0e6c1b2a49c8a1f2e3d4c5b6a798-1a2b3c4d5e6f7081-01';
+
 function issues(response: ClientResponse): string {
   const list = (response.body?.error?.issues ?? []) as { path: string; message: string }[];
   return list.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
@@ -42,7 +48,7 @@ export async function happyPath(kit: TourKit): Promise<void> {
   const compact = (r: ClientResponse): string => `compact profile: ${JSON.stringify(r.body)}`;
   await kit.step('mobile-me', 'GET', '/mobile/me', 'mobile', compact);
   await kit.step('web-home', 'GET', '/web/home', 'web', (r) => describePage(kit, r), {
-    headers: { 'x-request-id': TOUR_REQUEST_ID },
+    headers: { 'x-request-id': TOUR_REQUEST_ID, traceparent: TOUR_TRACEPARENT },
   });
   await placeOrderTwice(kit);
 }
