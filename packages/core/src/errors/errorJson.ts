@@ -65,7 +65,7 @@ function writeValue(value: unknown, ancestors: Set<object>, depth: number): unkn
     case 'undefined':
       return undefined;
     default:
-      return writeObject(value, ancestors, depth);
+      return writeObject(value as object | null, ancestors, depth);
   }
 }
 
