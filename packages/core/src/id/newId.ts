@@ -1,8 +1,12 @@
-import { v7 } from 'uuid';
+import { UuidV7Generator } from './uuidV7.js';
+
+/** Shared by every package in the process, so ids sort in creation order across all of them. */
+const ids = new UuidV7Generator();
 
 /**
  * A new UUID v7: unique, and ordered by creation time, so ids sort in the order they were made
- * and index well in databases.
+ * and index well in databases. Ids made in this process are strictly increasing, also within one
+ * millisecond (see {@link UuidV7Generator}; make your own one to read time from a test clock).
  *
  * @example
  * ```ts
@@ -10,7 +14,7 @@ import { v7 } from 'uuid';
  * ```
  */
 export function newId(): string {
-  return v7();
+  return ids.next();
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;

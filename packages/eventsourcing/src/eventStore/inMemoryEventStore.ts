@@ -8,6 +8,7 @@ import {
   telemetryEnabled,
   throwIfAborted,
   withDefaults,
+  UuidV7Generator,
 } from '@keel/core';
 import type { Clock } from '@keel/core';
 import { Mutex } from '../internal/mutex.js';
@@ -40,7 +41,6 @@ import { checkStreamName } from './names.js';
 import { serializeEvents, toRecordedEvent } from './storedEvent.js';
 import type { SerializedEvent, StoredEvent } from './storedEvent.js';
 import { AppendNotifier } from '../internal/appendNotifier.js';
-import { UuidV7Generator } from '../internal/uuidV7.js';
 import { traceAppend, tracePage } from '../internal/telemetry.js';
 import type { NewEvent, RecordedEvent } from './recordedEvent.js';
 
@@ -124,7 +124,7 @@ export class InMemoryEventStore implements EventStore {
       ),
     });
     this.#clock = settings.clock;
-    this.#idGenerator = new UuidV7Generator(this.#clock);
+    this.#idGenerator = new UuidV7Generator({ clock: this.#clock });
     this.#pageSize = settings.pageSize;
     this.#inline = [...settings.inlineProjections];
   }

@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock/manualClock.js';
+import { isUuid } from './newId.js';
+import { UuidV7Generator } from './uuidV7.js';
+
+const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** The 48-bit millisecond timestamp an id carries. */
+const timeOf = (id: string): number => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+
+/** A clock whose readings are given in advance, one per `now()` call (the last one repeats). */
+function scriptedClock(readings: readonly number[]): { now: () => number } {
+  let index = 0;
+  return { now: () => readings[Math.min(index++, readings.length - 1)]! };
+}
+
+/** Clock steps: mostly the same millisecond, sometimes forward, sometimes backwards (NTP). */
+const clockSteps = fc.array(
+  fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: -5_000, max: 5_000 })),
+  {
+    minLength: 1,
+    maxLength: 400,
+  },
+);
+
+function readingsOf(start: number, steps: readonly number[]): number[] {
+  let time = start;
+  return steps.map((step) => (time = Math.max(0, time + step)));
+}
+
+describe('UuidV7Generator', () => {
+  it('makes version 7, variant 10 UUIDs carrying the clock time', () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 24, 17, 0, 0, 123));
+    const id = new UuidV7Generator({ clock }).next();
+    expect(id).toMatch(V7);
+    expect(isUuid(id)).toBe(true);
+    expect(timeOf(id)).toBe(clock.now());
+  });
+
+  it('makes valid, unique ids that sort in generation order whatever the clock does', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 47 }), clockSteps, (start, steps) => {
+        const generator = new UuidV7Generator({ clock: scriptedClock(readingsOf(start, steps)) });
+        const ids = steps.map(() => generator.next());
+        expect(ids.every((id) => V7.test(id))).toBe(true);
+        expect(ids.every((id, index) => index === 0 || id > ids[index - 1]!)).toBe(true);
+      }),
+      { seed: 21, numRuns: 200 },
+    );
+  });
+
+  it('never puts a time earlier than the clock reading in an id', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 47 }), clockSteps, (start, steps) => {
+        const readings = readingsOf(start, steps);
+        const generator = new UuidV7Generator({ clock: scriptedClock(readings) });
+        for (const reading of readings) expect(timeOf(generator.next())).toBeGreaterThanOrEqual(reading);
+      }),
+      { seed: 7, numRuns: 100 },
+    );
+  });
+
+  it('keeps counting past 4,096 ids in one millisecond by moving to the next millisecond', () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const generator = new UuidV7Generator({ clock });
+    const ids = Array.from({ length: 20_000 }, () => generator.next());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id, index) => index === 0 || id > ids[index - 1]!)).toBe(true);
+    expect(timeOf(ids.at(-1)!)).toBeGreaterThan(clock.now());
+  });
+
+  it('stays ordered when the clock jumps back by an hour', () => {
+    const generator = new UuidV7Generator({ clock: scriptedClock([1_700_000_000_000, 1_699_996_400_000]) });
+    const before = generator.next();
+    const after = generator.next();
+    expect(after > before).toBe(true);
+    expect(timeOf(after)).toBe(timeOf(before));
+  });
+
+  it('treats a clock before 1970 or not a number as the epoch and still orders the ids', () => {
+    const generator = new UuidV7Generator({ clock: scriptedClock([-10, Number.NaN, 0]) });
+    const ids = [generator.next(), generator.next(), generator.next()];
+    expect(ids.every((id) => V7.test(id) && timeOf(id) === 0)).toBe(true);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it('draws random bytes in batches, not once per id', () => {
+    let fills = 0;
+    const generator = new UuidV7Generator({
+      clock: new ManualClock(0),
+      randomFill: (bytes) => {
+        fills++;
+        globalThis.crypto.getRandomValues(bytes);
+      },
+    });
+    for (let index = 0; index < 1_000; index++) generator.next();
+    expect(fills).toBe(1);
+  });
+
+  it('puts the random source into the last 62 bits', () => {
+    const generator = new UuidV7Generator({
+      clock: new ManualClock(0),
+      randomFill: (bytes) => bytes.fill(0xff),
+    });
+    expect(generator.next()).toBe('00000000-0000-77ff-bfff-ffffffffffff');
+  });
+});
