@@ -14,7 +14,7 @@ export interface LogFigures {
   readonly head: number;
   /** Checkpoint writes recorded by the audit trigger. */
   readonly checkpointWrites: number;
-  /** Times a projection lease was taken (first owner or a takeover from a dead one). */
+  /** Times a worker lease (a projection, the outbox topic) was taken: first owner or a takeover. */
   readonly leaseAcquisitions: number;
 }
 

@@ -13,7 +13,7 @@ export function formatReport(result: ChaosResult): string[] {
     `  sagas             ${sagas.requested} requested: ${sagas.completed} completed, ${sagas.compensated} compensated`,
     `  saga steps        ${sagas.stepCalls} step runs, ${sagas.stepReruns} re-runs after a crash, ${sagas.effects} effects applied, ${sagas.unknownOutcomeCompensations} compensations of an unknown outcome`,
     `  messages          ${messages.messages} outbox messages, ${messages.deliveries} deliveries (${messages.redeliveries} redelivered or duplicate)`,
-    `  projections       ${log.checkpointWrites} checkpoint writes audited, ${log.leaseAcquisitions} lease acquisitions`,
+    `  projections       ${log.checkpointWrites} checkpoint writes audited, ${log.leaseAcquisitions} lease acquisitions (projections, outbox relay)`,
     `  uncertain ops     ${result.uncertain} (the driver saw an error; checked for at-most-once)`,
     `  violations        ${result.violations.length}`,
   ];

@@ -1,16 +1,16 @@
 /**
  * A chaos worker process: runs, through one `runWorkers` host, a SagaWorker, a ProjectionDaemon,
- * the outbox relay (an `OutboxRelay` under `createIntervalWorker`) and an inbox consumer, all
+ * an OutboxRelayWorker (publishing to NATS JetStream) and an inbox consumer, all
  * on the run's schema and stream. Reports `ready` over IPC; stops gracefully on SIGTERM. The
  * runner kills it with SIGKILL at random moments: nothing here may rely on a clean exit.
  */
-import { createIntervalWorker, createLogger, runWorkers, systemClock } from '@keel/core';
+import { createLogger, runWorkers, systemClock } from '@keel/core';
 import type { Logger, WorkerHost } from '@keel/core';
 import { createNatsEventTransport } from '@keel/nats';
 import type { NatsEventTransport } from '@keel/nats';
 import {
   createPostgres,
-  OutboxRelay,
+  OutboxRelayWorker,
   PostgresEventStore,
   PostgresInbox,
   PostgresSagaStore,
@@ -45,20 +45,21 @@ function stderrLogger(slot: number): Logger {
   );
 }
 
+/** The outbox relay as a worker: one exclusive relay per topic across the processes, by lease. */
 function relayWorker(client: SqlClient, publisher: NatsEventTransport, config: ChaosConfig, logger: Logger) {
-  const relay = new OutboxRelay(client, publisher, {
+  return new OutboxRelayWorker(client, publisher, {
+    name: 'outbox-relay',
     schema: config.schema,
     relayId: `relay-${process.pid}`,
     batchSize: RELAY_BATCH,
+    pollIntervalMs: config.pollMs,
     leaseMs: config.leaseMs,
+    ownerTtlMs: config.leaseMs,
+    heartbeatMs: config.pollMs,
     baseDelayMs: 200,
     maxDelayMs: 2_000,
     logger,
   });
-  return createIntervalWorker(
-    async ({ signal }) => ({ more: (await relay.dispatchOnce(signal)).claimed >= RELAY_BATCH }),
-    { name: 'outbox-relay', intervalMs: config.pollMs, backoffMs: 200, backoffMaxMs: 2_000, logger },
-  );
 }
 
 async function startWorkers(config: ChaosConfig, slot: number, opened: Opened): Promise<WorkerHost> {
