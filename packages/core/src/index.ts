@@ -79,7 +79,7 @@ export type { Policy, PolicyContext } from './policy/policy.js';
 export { eventPublisher } from './publisher/eventPublisher.js';
 export type { EventPublisher, PublishOptions } from './publisher/eventPublisher.js';
 
-export { noopLogger, createLogger } from './logger/logger.js';
+export { noopLogger, createLogger, isLogLevelEnabled } from './logger/logger.js';
 export type { Logger, LogLevel, LogFields, LogEntry, LoggerOptions } from './logger/logger.js';
 
 export { createEmitter, disposer } from './listeners/emitter.js';

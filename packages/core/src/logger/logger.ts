@@ -15,6 +15,25 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** A logger that adds `bindings` to every entry. */
   child(bindings: LogFields): Logger;
+  /**
+   * Whether entries of `level` are written at all, so callers skip building messages and fields
+   * nobody reads. Optional: a logger without it counts as writing every level
+   * (see {@link isLogLevelEnabled}).
+   */
+  isLevelEnabled?(level: LogLevel): boolean;
+}
+
+/**
+ * Whether `logger` writes entries of `level`: its `isLevelEnabled` answer, or `true` for a
+ * logger that does not say.
+ *
+ * @example
+ * ```ts
+ * if (isLogLevelEnabled(logger, 'debug')) logger.debug('Loaded', expensiveFields());
+ * ```
+ */
+export function isLogLevelEnabled(logger: Logger, level: LogLevel): boolean {
+  return logger.isLevelEnabled === undefined || logger.isLevelEnabled(level);
 }
 
 const noop = (): void => {};
@@ -26,6 +45,7 @@ export const noopLogger: Logger = Object.freeze({
   warn: noop,
   error: noop,
   child: () => noopLogger,
+  isLevelEnabled: () => false,
 });
 
 const LEVELS: Readonly<Record<LogLevel, number>> = Object.freeze({
@@ -72,5 +92,6 @@ export function createLogger(sink: (entry: LogEntry) => void, options: LoggerOpt
     warn: write('warn'),
     error: write('error'),
     child: (more) => createLogger(sink, { ...options, bindings: { ...bindings, ...more } }),
+    isLevelEnabled: (level) => LEVELS[level] >= threshold,
   };
 }

@@ -28,6 +28,36 @@ describe('messages', () => {
     expect(createMetadata({ clock }).occurredAt).toBe('2026-03-04T05:06:07.000Z');
   });
 
+  it('stamps each millisecond with its own time, also when messages of one millisecond come in bursts', () => {
+    const clock = new ManualClock(new Date('2026-03-04T05:06:07.000Z'));
+    const times = [0, 0, 1, 1, 1_000].map((step) => {
+      clock.advance(step);
+      return createEvent('Ticked', {}, { clock }).metadata.occurredAt;
+    });
+    expect(times).toEqual([
+      '2026-03-04T05:06:07.000Z',
+      '2026-03-04T05:06:07.000Z',
+      '2026-03-04T05:06:07.001Z',
+      '2026-03-04T05:06:07.002Z',
+      '2026-03-04T05:06:08.002Z',
+    ]);
+  });
+
+  it('gives messages made one after another increasing ids', () => {
+    const ids = Array.from({ length: 500 }, () => createCommand('Ping', {}).metadata.messageId);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('keeps every default when the options are given as undefined', () => {
+    const clock = new ManualClock(new Date('2026-03-04T05:06:07.000Z'));
+    const metadata = createMetadata({ causedBy: undefined, metadata: undefined, clock });
+    expect(metadata.correlationId).toBe(metadata.messageId);
+    expect(metadata.occurredAt).toBe('2026-03-04T05:06:07.000Z');
+    expect(metadata.headers).toEqual({});
+    expect(createMetadata({ clock: undefined }).messageId).not.toBe(metadata.messageId);
+  });
+
   it('lets explicit metadata override the defaults', () => {
     const metadata = createMetadata({ metadata: { messageId: 'm-1', headers: { traceId: 't' } } });
     expect(metadata.messageId).toBe('m-1');

@@ -53,14 +53,27 @@ export type DomainEvent<TType extends string = string, TData = unknown> = Messag
 /** The result type carried by a {@link Command} or {@link Query}. */
 export type ResultOf<TMessage> = TMessage extends { readonly [resultOf]?: infer TResult } ? TResult : never;
 
-/** Options of the message factories. */
+/** Options of the message factories; an option that is `undefined` keeps its default. */
 export interface MessageOptions {
   /** The message this one is a consequence of: its correlation id is kept and its id becomes the causation id. */
-  causedBy?: Pick<Message, 'metadata'>;
+  causedBy?: Pick<Message, 'metadata'> | undefined;
   /** Overrides for individual metadata fields (e.g. a message id from an upstream system). */
-  metadata?: Partial<Metadata>;
+  metadata?: Partial<Metadata> | undefined;
   /** The clock used for `occurredAt`. @default systemClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+let cachedMs = Number.NaN;
+let cachedIso = '';
+
+/** `new Date(ms).toISOString()`, computed once per millisecond: messages come in bursts. */
+function isoTime(ms: number): string {
+  if (ms !== cachedMs) {
+    cachedIso = new Date(ms).toISOString();
+    cachedMs = ms;
+  }
+  return cachedIso;
 }
 
 /**
@@ -69,8 +82,10 @@ export interface MessageOptions {
  * carry W3C trace context (`traceparent`, `tracestate`): the active span's when telemetry is
  * installed, else the one `causedBy` carried; headers given in `metadata` win.
  */
-export function createMetadata(options: MessageOptions = {}): Metadata {
-  const { causedBy, metadata = {}, clock = systemClock } = options;
+export function createMetadata(options?: MessageOptions): Metadata {
+  const plain = options === undefined || (options.causedBy === undefined && options.metadata === undefined);
+  if (plain && !telemetryEnabled()) return freshMetadata(options?.clock ?? systemClock);
+  const { causedBy, metadata = {}, clock = systemClock } = options ?? {};
   const messageId = metadata.messageId ?? newId();
   const parent = causedBy?.metadata;
   const causationId = metadata.causationId ?? parent?.messageId;
@@ -84,9 +99,20 @@ export function createMetadata(options: MessageOptions = {}): Metadata {
     messageId,
     correlationId: metadata.correlationId ?? parent?.correlationId ?? messageId,
     ...(causationId === undefined ? {} : { causationId }),
-    occurredAt: metadata.occurredAt ?? new Date(clock.now()).toISOString(),
+    occurredAt: metadata.occurredAt ?? isoTime(clock.now()),
     ...(tenantId === undefined ? {} : { tenantId }),
     headers: Object.freeze(headers),
+  });
+}
+
+/** The metadata of a message that starts a flow, untraced: the hot path of `send` and `createEvent`. */
+function freshMetadata(clock: Clock): Metadata {
+  const messageId = newId();
+  return Object.freeze({
+    messageId,
+    correlationId: messageId,
+    occurredAt: isoTime(clock.now()),
+    headers: NO_HEADERS,
   });
 }
 
