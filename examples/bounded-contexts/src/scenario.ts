@@ -36,7 +36,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const print = options.print ?? console.log;
   const clock = options.clock ?? systemClock;
   const infrastructure = await createInfrastructure(options);
-  const transport = new InProcessEventTransport(); // between services: @keel/nats
+  const transport = new InProcessEventTransport(); // between services: NatsEventTransport (@keel/nats)
   const published: SalesIntegrationEvent[] = [];
   const outcomes: string[] = [];
   const sales = createSales({
@@ -56,17 +56,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const subscription = await billing.subscribeTo(transport);
   try {
     print(`Stores: ${infrastructure.description}`);
-    await takeOrders(sales, print);
-    print(`2. Sales' open host publishes its log in the published language`);
-    await sales.publish();
-    print('3. Other publishers: an old Sales node (v1), a canary (v3), two buggy ones');
-    await transport.publish(strangers(clock.now()));
-    print('4. Sales cancels S-1002 and S-1003; the open host sends only what is new');
-    await sales.cancelOrder('S-1002', 'customer changed their mind');
-    await sales.cancelOrder('S-1003', 'out of stock');
-    await sales.publish();
-    print(`5. A broker delivers at least once: S-1001's OrderPlaced arrives again`);
-    await transport.publish(published.slice(0, 1));
+    await tell({ sales, transport, published, print, now: clock.now() });
     const [invoices, refusals] = [await billing.invoices(), await billing.refusals()];
     const open = invoices.filter((invoice) => invoice.status === 'open').length;
     print(
@@ -79,6 +69,28 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     await transport.close();
     await infrastructure.close();
   }
+}
+
+interface Cast {
+  readonly sales: SalesContext;
+  readonly transport: InProcessEventTransport;
+  readonly published: readonly SalesIntegrationEvent[];
+  readonly print: (line: string) => void;
+  readonly now: number;
+}
+
+async function tell({ sales, transport, published, print, now }: Cast): Promise<void> {
+  await takeOrders(sales, print);
+  print(`2. Sales' open host publishes its log in the published language`);
+  await sales.publish();
+  print('3. Other publishers: an old Sales node (v1), a canary (v3), two buggy ones');
+  await transport.publish(strangers(now));
+  print('4. Sales cancels S-1002 and S-1003; the open host sends only what is new');
+  await sales.cancelOrder('S-1002', 'customer changed their mind');
+  await sales.cancelOrder('S-1003', 'out of stock');
+  await sales.publish();
+  print(`5. A broker delivers at least once: S-1001's OrderPlaced arrives again`);
+  await transport.publish(published.slice(0, 1));
 }
 
 async function takeOrders(sales: SalesContext, print: (line: string) => void): Promise<void> {

@@ -3,7 +3,7 @@ import type { EventTransport, TransportSubscription } from '@keel/cqrs';
 import { isDomainRuleViolation } from '@keel/ddd';
 import type { DomainRuleViolation } from '@keel/ddd';
 import { ANY, collect, createCommandHandler } from '@keel/eventsourcing';
-import type { EventStore } from '@keel/eventsourcing';
+import type { CommandHandler, EventStore, RecordedEvent } from '@keel/eventsourcing';
 import { translateSalesEvent } from './antiCorruptionLayer.js';
 import type { Translation } from './antiCorruptionLayer.js';
 import { invoiceDecider, invoiceStream } from './invoice.js';
@@ -54,73 +54,81 @@ export interface BillingContext {
 /** Creates the Billing context over its own event store. */
 export function createBilling({ events, onOutcome }: BillingOptions): BillingContext {
   const handle = createCommandHandler(events, invoiceDecider, { maxConflictRetries: 3 });
-
-  const refuse = async (
-    message: Message,
-    error: TranslationRefusedError | DomainRuleViolation,
-    signal?: AbortSignal,
-  ) => {
-    const reason = isTranslationRefusedError(error) ? error.reason : error.rule;
-    const refusal: Refusal = {
-      messageId: message.metadata.messageId,
-      messageType: message.type,
-      reason,
-      message: error.message,
-    };
-    // The message id is the event id: a redelivered refusal is recorded once.
-    await events.appendToStream(
-      REFUSALS_STREAM,
-      [{ type: 'SalesEventRefused', data: refusal, eventId: refusal.messageId }],
-      { expectedVersion: ANY, ...(signal === undefined ? {} : { signal }) },
-    );
-    return { outcome: 'refused', error } as const;
-  };
-
-  const apply = async (message: Message, signal?: AbortSignal): Promise<ReceiveOutcome> => {
-    let translation: Translation;
-    try {
-      translation = translateSalesEvent(message);
-    } catch (error) {
-      if (isTranslationRefusedError(error)) return refuse(message, error, signal);
-      throw error;
-    }
-    if (translation.kind === 'ignored') return { outcome: 'ignored', why: translation.why };
-    const { command } = translation;
-    const { messageId, correlationId } = message.metadata;
-    try {
-      const result = await handle(invoiceStream(command.orderRef), command, {
-        metadata: { causationId: messageId, correlationId },
-        ...(signal === undefined ? {} : { signal }),
-      });
-      return { outcome: 'applied', command, changed: result.events.length > 0 };
-    } catch (error) {
-      if (isDomainRuleViolation(error)) return refuse(message, error, signal);
-      throw error; // infrastructure trouble: let the transport redeliver
-    }
-  };
-
   const receive: BillingContext['receive'] = async (message, options = {}) => {
-    const outcome = await apply(message, options.signal);
+    const signal = options.signal === undefined ? {} : { signal: options.signal };
+    const outcome = await applyOrRefuse(message, { events, handle, signal });
     onOutcome?.(message, outcome);
     return outcome;
   };
-
   return {
     receive,
     subscribeTo: (transport) =>
       transport.subscribe((message, { signal }) => receive(message, { signal }).then(() => {})),
+    ...billingQueries(events),
+  };
+}
+
+interface Dependencies {
+  readonly events: EventStore;
+  readonly handle: CommandHandler<InvoiceCommand, InvoiceState, InvoiceEvent>;
+  readonly signal: { signal?: AbortSignal };
+}
+
+/** Translates, then applies; a refusal is recorded and returned, anything else is thrown. */
+async function applyOrRefuse(
+  message: Message,
+  { events, handle, signal }: Dependencies,
+): Promise<ReceiveOutcome> {
+  let translation: Translation;
+  try {
+    translation = translateSalesEvent(message);
+  } catch (error) {
+    if (isTranslationRefusedError(error)) return refuse(events, message, error, signal);
+    throw error;
+  }
+  if (translation.kind === 'ignored') return { outcome: 'ignored', why: translation.why };
+  const { command } = translation;
+  const { messageId, correlationId } = message.metadata;
+  try {
+    const metadata = { causationId: messageId, correlationId };
+    const result = await handle(invoiceStream(command.orderRef), command, { metadata, ...signal });
+    return { outcome: 'applied', command, changed: result.events.length > 0 };
+  } catch (error) {
+    if (isDomainRuleViolation(error)) return refuse(events, message, error, signal);
+    throw error; // infrastructure trouble: the transport redelivers
+  }
+}
+
+async function refuse(
+  events: EventStore,
+  message: Message,
+  error: TranslationRefusedError | DomainRuleViolation,
+  signal: { signal?: AbortSignal },
+): Promise<ReceiveOutcome> {
+  const reason = isTranslationRefusedError(error) ? error.reason : error.rule;
+  const { messageId } = message.metadata;
+  const refusal: Refusal = { messageId, messageType: message.type, reason, message: error.message };
+  // The message id is the event id: a redelivered refusal is recorded once.
+  const refused = { type: 'SalesEventRefused', data: refusal, eventId: messageId };
+  await events.appendToStream(REFUSALS_STREAM, [refused], { expectedVersion: ANY, ...signal });
+  return { outcome: 'refused', error };
+}
+
+function billingQueries(events: EventStore): Pick<BillingContext, 'invoice' | 'invoices' | 'refusals'> {
+  const evolve = (state: InvoiceState, event: RecordedEvent) =>
+    invoiceDecider.evolve(state, event as unknown as InvoiceEvent);
+  return {
     async invoice(orderRef) {
       const stream = await collect(events.readStream(invoiceStream(orderRef)));
-      return stream.reduce(
-        (state, event) => invoiceDecider.evolve(state, event as unknown as InvoiceEvent),
-        invoiceDecider.initialState(),
-      );
+      return stream.reduce(evolve, invoiceDecider.initialState());
     },
     async invoices() {
       const states = new Map<string, InvoiceState>();
       for await (const event of events.readAll({ filter: { streamPrefix: invoiceStream('') } })) {
-        const state = states.get(event.streamName) ?? invoiceDecider.initialState();
-        states.set(event.streamName, invoiceDecider.evolve(state, event as unknown as InvoiceEvent));
+        states.set(
+          event.streamName,
+          evolve(states.get(event.streamName) ?? invoiceDecider.initialState(), event),
+        );
       }
       return [...states.values()];
     },
