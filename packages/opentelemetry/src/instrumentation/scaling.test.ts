@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '@keel/core';
+import { ManualClock, withSpan } from '@keel/core';
 import {
   AutoScaler,
   createCacheAside,
@@ -191,6 +191,26 @@ describe('load balancer metrics', () => {
         'keel.balancer.ejection.reason': 'consecutive-failures',
       }),
     ).toBe(1);
+  });
+
+  it('notes an ejection as an event on the span of the call that caused it', () => {
+    const balancer = new LoadBalancer(endpoints, {
+      name: 'api',
+      strategy: roundRobin(),
+      clock: new ManualClock(),
+      outlierDetection: { consecutiveFailures: 1, maxEjectedFraction: 0.5 },
+    });
+    withSpan('call a', {}, () => {
+      const lease = balancer.acquire();
+      expect(lease.endpoint.id).toBe('a');
+      lease.failure(new Error('boom'));
+    });
+    const [event] = kit.span('call a').events;
+    expect(event?.name).toBe('balancer.ejected');
+    expect(event?.attributes).toMatchObject({
+      'keel.endpoint.id': 'a',
+      'keel.balancer.ejection.reason': 'consecutive-failures',
+    });
   });
 });
 

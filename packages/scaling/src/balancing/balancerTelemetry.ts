@@ -1,4 +1,4 @@
-import { recordMetric, telemetryEnabled } from '@keel/core';
+import { addSpanEvent, recordMetric, telemetryEnabled } from '@keel/core';
 import type { Attributes } from '@keel/core';
 import {
   BALANCER_EJECTIONS,
@@ -41,10 +41,15 @@ export class BalancerMeter {
     recordMetric(BALANCER_UNAVAILABLE, 1, this.#unavailable);
   }
 
-  /** Endpoint `id` was ejected by outlier detection. */
+  /**
+   * Endpoint `id` was ejected by outlier detection: counted, and noted as a
+   * `balancer.ejected` event on the span of the call whose outcome caused it.
+   */
   ejected(id: string, reason: EjectionReason): void {
     if (!telemetryEnabled()) return;
-    recordMetric(BALANCER_EJECTIONS, 1, { ...this.#of(id), 'keel.balancer.ejection.reason': reason });
+    const attributes = { ...this.#of(id), 'keel.balancer.ejection.reason': reason };
+    recordMetric(BALANCER_EJECTIONS, 1, attributes);
+    addSpanEvent('balancer.ejected', attributes);
   }
 
   /** Forgets the attributes of a removed endpoint. */
