@@ -32,7 +32,9 @@ export class ChaosRun {
   readonly config: ChaosConfig;
   /** Workers that died on their own, or failed to come back: each is a violation. */
   readonly problems: string[] = [];
+  /** Workers killed with SIGKILL so far. */
   kills = 0;
+  /** Killed workers started again so far. */
   restarts = 0;
   readonly #workers = new Map<number, WorkerProcess>();
   readonly #expectedExits = new Set<WorkerProcess>();
@@ -47,11 +49,13 @@ export class ChaosRun {
     this.#say = say;
   }
 
+  /** The runner's own PostgreSQL connection (for the driver and the checks). */
   get client(): SqlClient {
     if (this.#client === undefined) throw new Error('The chaos run is not open.');
     return this.#client;
   }
 
+  /** The runner's JetStream manager (for consumer and stream state). */
   get jsm(): JetStreamManager {
     if (this.#jsm === undefined) throw new Error('The chaos run is not open.');
     return this.#jsm;
