@@ -43,6 +43,7 @@ export class ChaosRun {
   #client: SqlClient | undefined;
   #nc: NatsConnection | undefined;
   #jsm: JetStreamManager | undefined;
+  #closed = false;
 
   constructor(config: ChaosConfig, say: (line: string) => void) {
     this.config = config;
@@ -76,7 +77,8 @@ export class ChaosRun {
   }
 
   /** Starts worker `slot` as a process and waits until its workers run. */
-  async start(slot: number): Promise<WorkerProcess> {
+  async start(slot: number, signal?: AbortSignal): Promise<WorkerProcess> {
+    if (this.#closed) throw new Error(`The chaos run is closed; worker ${slot} is not started again.`);
     const worker = new WorkerProcess(slot, this.config);
     this.#workers.set(slot, worker);
     void worker.exited.then((exit) => {
@@ -86,16 +88,17 @@ export class ChaosRun {
       );
     });
     const timeout = AbortSignal.timeout(READY_TIMEOUT_MS);
-    await raceAbort(worker.ready, timeout);
+    await raceAbort(worker.ready, signal === undefined ? timeout : AbortSignal.any([timeout, signal]));
     return worker;
   }
 
   /** Kills a random live worker with SIGKILL at random moments for `durationMs`, restarting each. */
-  async chaos(plan: KillPlan): Promise<void> {
+  async chaos(plan: KillPlan, signal?: AbortSignal): Promise<void> {
     const { random, killEveryMs, restartAfterMs } = plan;
     const end = systemClock.now() + plan.durationMs;
     for (;;) {
-      await systemClock.sleep(Math.min(random.between(...killEveryMs), Math.max(0, end - systemClock.now())));
+      const pause = Math.min(random.between(...killEveryMs), Math.max(0, end - systemClock.now()));
+      await systemClock.sleep(pause, signal);
       if (systemClock.now() >= end) return;
       // Only running workers: one still starting is left to finish its start.
       const alive = [...this.#workers.values()].filter((worker) => worker.running);
@@ -129,6 +132,7 @@ export class ChaosRun {
    * @returns What could not be cleaned up (normally nothing).
    */
   async close(): Promise<string[]> {
+    this.#closed = true; // no restart scheduled by chaos() may start a worker from now on
     const problems: string[] = [];
     const note = (what: string) => (error: unknown) =>
       void problems.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
@@ -156,7 +160,9 @@ export class ChaosRun {
           this.restarts++;
           this.#say(`  ↻ worker ${slot} restarted (pid ${worker.pid})`);
         },
-        (error: unknown) => void this.problems.push(`worker ${slot} did not come back: ${String(error)}`),
+        (error: unknown) => {
+          if (!this.#closed) this.problems.push(`worker ${slot} did not come back: ${String(error)}`);
+        },
       )
       .finally(() => this.#pendingRestarts.delete(restart));
     this.#pendingRestarts.add(restart);

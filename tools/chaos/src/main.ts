@@ -4,6 +4,7 @@
  * invariant broke or the run did not come to rest, 2 when the harness itself failed.
  */
 import { parseArgs } from 'node:util';
+import { CancelledError } from '@keel/core';
 import { formatReport } from './report.js';
 import { runChaos } from './runChaos.js';
 
@@ -26,11 +27,17 @@ async function main(): Promise<number> {
   });
   const duration = numberArg(values, 'duration');
   const settle = numberArg(values, 'settle');
+  // Ctrl-C still kills the workers and removes the run's schema and streams.
+  const interrupt = new AbortController();
+  process.once('SIGINT', () =>
+    interrupt.abort(new CancelledError('Interrupted (SIGINT); the run was cleaned up.')),
+  );
   const result = await runChaos({
     durationMs: duration === undefined ? undefined : duration * 1_000,
     workers: numberArg(values, 'workers'),
     seed: numberArg(values, 'seed'),
     settleTimeoutMs: settle === undefined ? undefined : settle * 1_000,
+    signal: interrupt.signal,
   });
   for (const line of formatReport(result)) console.log(line);
   return result.violations.length === 0 ? 0 : 1;

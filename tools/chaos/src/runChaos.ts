@@ -6,7 +6,9 @@ import {
   optionNumber,
   optionRule,
   optionString,
+  raceAbort,
   systemClock,
+  throwIfAborted,
   withDefaults,
 } from '@keel/core';
 import type { ChaosConfig } from './config.js';
@@ -50,6 +52,8 @@ export interface ChaosOptions {
   natsUrl?: string | undefined;
   /** Where progress lines go. @default console.log */
   say?: ((line: string) => void) | undefined;
+  /** Stops the run early: the workers are killed and the schema and streams removed. */
+  signal?: AbortSignal | undefined;
 }
 
 /** The defaults of {@link ChaosOptions}. */
@@ -108,7 +112,8 @@ function resolveOptions(options: ChaosOptions) {
     natsUrl: process.env.KEEL_NATS_URL || 'nats://127.0.0.1:4222',
     say: console.log as (line: string) => void,
   };
-  const settings = withDefaults(defaults, options);
+  const { signal: _signal, ...rest } = options;
+  const settings = withDefaults(defaults, rest);
   assertOptions('runChaos', {
     durationMs: optionNumber(settings.durationMs, { min: 0 }),
     workers: optionInteger(settings.workers, { min: 1, max: 16 }),
@@ -182,22 +187,25 @@ function loadDriver(run: ChaosRun, settings: Settings): LoadDriver {
 }
 
 /** The phases of a run: start, load and kills, quiescence, graceful stop, checks. */
-async function execute(run: ChaosRun, settings: Settings): Promise<Outcome> {
+async function execute(run: ChaosRun, settings: Settings, signal: AbortSignal | undefined): Promise<Outcome> {
   const { say, seed, durationMs, killEveryMs, restartAfterMs, settleTimeoutMs } = settings;
   await run.open();
-  await Promise.all(Array.from({ length: settings.workers }, (_, slot) => run.start(slot)));
+  await Promise.all(Array.from({ length: settings.workers }, (_, slot) => run.start(slot, signal)));
   say(`  ${settings.workers} workers running; load and kills start`);
   const driver = loadDriver(run, settings);
   const chaosStart = systemClock.now();
   driver.start();
-  await run.chaos({ durationMs, killEveryMs, restartAfterMs, random: seededRandom(seed) });
-  await driver.stop();
+  try {
+    await run.chaos({ durationMs, killEveryMs, restartAfterMs, random: seededRandom(seed) }, signal);
+  } finally {
+    await driver.stop();
+  }
   const chaosMs = systemClock.now() - chaosStart;
   say(`  kills stop after ${run.kills}; waiting for restarts and quiescence`);
-  await run.restartsSettled();
+  await raceAbort(run.restartsSettled(), signal);
   const settleStart = systemClock.now();
   const check = () => outstandingWork(run.client, run.jsm, run.config, driver.ledger);
-  const outstanding = await waitForQuiescence(check, settleTimeoutMs);
+  const outstanding = await waitForQuiescence(check, settleTimeoutMs, signal);
   const settleMs = systemClock.now() - settleStart;
   const gracefulStops = await run.stopAll();
   const checked = await checkEverything(run, driver.ledger);
@@ -258,7 +266,8 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
   );
   let outcome: Outcome;
   try {
-    outcome = await execute(run, settings);
+    throwIfAborted(options.signal);
+    outcome = await execute(run, settings, options.signal);
   } catch (error) {
     await close();
     throw error;
