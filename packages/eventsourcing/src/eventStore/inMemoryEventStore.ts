@@ -129,7 +129,6 @@ export class InMemoryEventStore implements EventStore {
     this.#inline = [...settings.inlineProjections];
   }
 
-  /** {@inheritDoc EventStore.appendToStream} */
   appendToStream(
     streamName: string,
     events: readonly NewEvent[],
@@ -162,7 +161,6 @@ export class InMemoryEventStore implements EventStore {
     });
   }
 
-  /** {@inheritDoc EventStore.readStreamPages} */
   readStreamPages(streamName: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent[]> {
     checkReadStreamOptions(streamName, options);
     return this.#streamPages(streamName, options);
@@ -199,12 +197,10 @@ export class InMemoryEventStore implements EventStore {
     return stream.slice(start, start + limit).map(toRecordedEvent);
   }
 
-  /** {@inheritDoc EventStore.readStream} */
   readStream(streamName: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     return flattenPages(this.readStreamPages(streamName, options));
   }
 
-  /** {@inheritDoc EventStore.readAllPages} */
   readAllPages(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent[]> {
     checkReadAllOptions(options);
     return this.#allPages(options);
@@ -224,25 +220,21 @@ export class InMemoryEventStore implements EventStore {
     });
   }
 
-  /** {@inheritDoc EventStore.readAll} */
   readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
     return flattenPages(this.readAllPages(options));
   }
 
-  /** {@inheritDoc EventStore.streamVersion} */
   async streamVersion(streamName: string, options: SignalOptions = {}): Promise<number> {
     throwIfAborted(options.signal);
     checkStreamName(streamName);
     return this.#streams.get(streamName)?.length ?? 0;
   }
 
-  /** {@inheritDoc EventStore.headPosition} */
   async headPosition(options: SignalOptions = {}): Promise<number> {
     throwIfAborted(options.signal);
     return this.#all.length;
   }
 
-  /** {@inheritDoc EventStore.subscribeToAll} */
   subscribeToAll(options: SubscribeToAllOptions = {}): AsyncIterable<RecordedEvent> {
     checkSubscribeToAllOptions(options);
     const source: CatchUpSource = {
@@ -255,7 +247,6 @@ export class InMemoryEventStore implements EventStore {
     return catchUpSubscription(source, { ...options, from: options.fromPosition ?? 0, pageSize });
   }
 
-  /** {@inheritDoc EventStore.subscribeToStream} */
   subscribeToStream(
     streamName: string,
     options: SubscribeToStreamOptions = {},

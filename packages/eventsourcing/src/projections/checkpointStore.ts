@@ -67,14 +67,12 @@ export function checkCheckpoint(name: unknown, position: unknown): void {
 export class InMemoryCheckpointStore implements CheckpointStore {
   readonly #positions = new Map<string, number>();
 
-  /** {@inheritDoc CheckpointStore.load} */
   async load(name: string, options: SignalOptions = {}): Promise<number | undefined> {
     throwIfAborted(options.signal);
     checkProjectionName(name);
     return this.#positions.get(name);
   }
 
-  /** {@inheritDoc CheckpointStore.save} */
   async save(name: string, position: number, options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     checkCheckpoint(name, position);
@@ -82,7 +80,6 @@ export class InMemoryCheckpointStore implements CheckpointStore {
     if (stored === undefined || stored < position) this.#positions.set(name, position);
   }
 
-  /** {@inheritDoc CheckpointStore.delete} */
   async delete(name: string, options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     checkProjectionName(name);

@@ -116,7 +116,6 @@ interface StoredLetter {
 export class InMemoryDeadLetterStore implements DeadLetterStore {
   readonly #letters = new Map<string, StoredLetter>();
 
-  /** {@inheritDoc DeadLetterStore.add} */
   async add(letter: DeadLetter, options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     checkDeadLetter(letter);
@@ -131,7 +130,6 @@ export class InMemoryDeadLetterStore implements DeadLetterStore {
     this.#letters.set(`${letter.projection}\u0000${letter.position}`, stored);
   }
 
-  /** {@inheritDoc DeadLetterStore.list} */
   async list(projection?: string, options: SignalOptions = {}): Promise<readonly DeadLetter[]> {
     throwIfAborted(options.signal);
     if (projection !== undefined) checkProjectionName(projection);
@@ -141,7 +139,6 @@ export class InMemoryDeadLetterStore implements DeadLetterStore {
       .map(toDeadLetter);
   }
 
-  /** {@inheritDoc DeadLetterStore.remove} */
   async remove(projection: string, position: number, options: SignalOptions = {}): Promise<boolean> {
     throwIfAborted(options.signal);
     checkDeadLetterKey(projection, position);

@@ -100,7 +100,6 @@ export class InMemorySnapshotStore implements SnapshotStore {
     return this.#snapshots.size;
   }
 
-  /** {@inheritDoc SnapshotStore.load} */
   async load<TState = unknown>(
     streamName: string,
     options: SignalOptions = {},
@@ -118,7 +117,6 @@ export class InMemorySnapshotStore implements SnapshotStore {
     };
   }
 
-  /** {@inheritDoc SnapshotStore.save} */
   async save(snapshot: Snapshot, options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     checkSnapshot(snapshot);
@@ -134,7 +132,6 @@ export class InMemorySnapshotStore implements SnapshotStore {
     });
   }
 
-  /** {@inheritDoc SnapshotStore.delete} */
   async delete(streamName: string, options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     checkStreamName(streamName);

@@ -108,7 +108,6 @@ export class PostgresEventStore implements EventStore {
       this.#channel === undefined || client.inTransaction ? undefined : new Announcer(client, this.#channel);
   }
 
-  /** {@inheritDoc @keel/eventsourcing#EventStore.appendToStream} */
   appendToStream(
     streamName: string,
     events: readonly NewEvent[],
@@ -170,7 +169,6 @@ export class PostgresEventStore implements EventStore {
     return result;
   }
 
-  /** {@inheritDoc @keel/eventsourcing#EventStore.readStreamPages} */
   async *readStreamPages(
     streamName: string,
     options: ReadStreamOptions = {},
@@ -189,12 +187,10 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
-  /** {@inheritDoc @keel/eventsourcing#EventStore.readStream} */
   readStream(streamName: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     return flattenPages(this.readStreamPages(streamName, options));
   }
 
-  /** {@inheritDoc @keel/eventsourcing#EventStore.readAllPages} */
   async *readAllPages(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent[]> {
     throwIfAborted(options.signal);
     checkReadAllOptions(options);
@@ -208,19 +204,16 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
-  /** {@inheritDoc @keel/eventsourcing#EventStore.readAll} */
   readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
     return flattenPages(this.readAllPages(options));
   }
 
-  /** {@inheritDoc @keel/eventsourcing#EventStore.streamVersion} */
   async streamVersion(streamName: string, options: SignalOptions = {}): Promise<number> {
     throwIfAborted(options.signal);
     checkStreamName(streamName);
     return streamVersionIn(this.#client, this.#table, streamName);
   }
 
-  /** {@inheritDoc @keel/eventsourcing#EventStore.headPosition} */
   async headPosition(options: SignalOptions = {}): Promise<number> {
     throwIfAborted(options.signal);
     const { rows } = await this.#client.query<{ head: unknown }>(
@@ -231,7 +224,6 @@ export class PostgresEventStore implements EventStore {
     return toNumber(rows[0]?.head ?? 0);
   }
 
-  /** {@inheritDoc @keel/eventsourcing#EventStore.subscribeToAll} */
   subscribeToAll(options: SubscribeToAllOptions = {}): AsyncIterable<RecordedEvent> {
     checkSubscribeToAllOptions(options);
     const pageSize = this.#pageSizeOf(options.pageSize);
@@ -247,7 +239,6 @@ export class PostgresEventStore implements EventStore {
     return this.#subscribe(source, { ...options, from: options.fromPosition ?? 0, pageSize });
   }
 
-  /** {@inheritDoc @keel/eventsourcing#EventStore.subscribeToStream} */
   subscribeToStream(
     streamName: string,
     options: SubscribeToStreamOptions = {},

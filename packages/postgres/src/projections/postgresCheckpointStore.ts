@@ -39,7 +39,6 @@ export class PostgresCheckpointStore implements CheckpointStore {
     this.#table = sqlSchema(settings.schema).table('checkpoints');
   }
 
-  /** {@inheritDoc @keel/eventsourcing#CheckpointStore.load} */
   async load(name: string, options: SignalOptions = {}): Promise<number | undefined> {
     throwIfAborted(options.signal);
     checkProjectionName(name);
@@ -51,7 +50,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 
   /**
-   * {@inheritDoc @keel/eventsourcing#CheckpointStore.save} A save behind the stored position
+   * Records that `name` handled everything up to `position`. A save behind the stored position
    * changes nothing (one atomic upsert, so concurrent savers never move it backwards).
    */
   async save(name: string, position: number, options: SignalOptions = {}): Promise<void> {
@@ -65,7 +64,6 @@ export class PostgresCheckpointStore implements CheckpointStore {
     );
   }
 
-  /** {@inheritDoc @keel/eventsourcing#CheckpointStore.delete} */
   async delete(name: string, options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     checkProjectionName(name);

@@ -55,7 +55,8 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
   }
 
   /**
-   * {@inheritDoc @keel/eventsourcing#DeadLetterStore.add} Adding a letter again replaces it.
+   * Records a dead letter; adding a letter again replaces it.
+   *
    * @throws {ValidationError} when a field is refused (`checkDeadLetter`).
    * @throws {SerializationError} when the event cannot be stored as JSON.
    */
@@ -78,7 +79,6 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
     );
   }
 
-  /** {@inheritDoc @keel/eventsourcing#DeadLetterStore.list} */
   async list(projection?: string, options: SignalOptions = {}): Promise<readonly DeadLetter[]> {
     throwIfAborted(options.signal);
     if (projection !== undefined) checkProjectionName(projection);
@@ -96,7 +96,6 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
     }));
   }
 
-  /** {@inheritDoc @keel/eventsourcing#DeadLetterStore.remove} */
   async remove(projection: string, position: number, options: SignalOptions = {}): Promise<boolean> {
     throwIfAborted(options.signal);
     checkDeadLetterKey(projection, position);

@@ -56,17 +56,14 @@ export class PostgresProjectionCheckpoints implements TransactionalCheckpointSto
     this.#isolation = options.isolation;
   }
 
-  /** {@inheritDoc @keel/eventsourcing#CheckpointStore.load} */
   load(name: string, options?: SignalOptions): Promise<number | undefined> {
     return this.#outside.load(name, options);
   }
 
-  /** {@inheritDoc @keel/eventsourcing#CheckpointStore.save} */
   save(name: string, position: number, options?: SignalOptions): Promise<void> {
     return this.#outside.save(name, position, options);
   }
 
-  /** {@inheritDoc @keel/eventsourcing#CheckpointStore.delete} */
   delete(name: string, options?: SignalOptions): Promise<void> {
     return this.#outside.delete(name, options);
   }

@@ -54,7 +54,6 @@ export class PostgresSnapshotStore implements SnapshotStore {
     this.#table = sqlSchema(settings.schema).table('snapshots');
   }
 
-  /** {@inheritDoc @keel/eventsourcing#SnapshotStore.load} */
   async load<TState = unknown>(
     streamName: string,
     options: SignalOptions = {},
@@ -78,7 +77,8 @@ export class PostgresSnapshotStore implements SnapshotStore {
   }
 
   /**
-   * {@inheritDoc @keel/eventsourcing#SnapshotStore.save}
+   * Saves `snapshot` unless the stored one is at a higher version (an older snapshot never wins).
+   *
    * @throws {ValidationError} when a field is out of range (`checkSnapshot`).
    * @throws {SerializationError} when the state cannot be stored as JSON.
    */
@@ -101,7 +101,6 @@ export class PostgresSnapshotStore implements SnapshotStore {
     );
   }
 
-  /** {@inheritDoc @keel/eventsourcing#SnapshotStore.delete} */
   async delete(streamName: string, options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     checkStreamName(streamName);
