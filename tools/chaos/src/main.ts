@@ -18,6 +18,8 @@ function numberArg(values: Record<string, string | boolean | undefined>, name: s
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
+    // `pnpm chaos -- --duration 5` hands the script a literal `--`: ignore it.
+    args: process.argv.slice(2).filter((arg) => arg !== '--'),
     options: {
       duration: { type: 'string' },
       workers: { type: 'string' },
