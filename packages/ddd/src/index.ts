@@ -9,6 +9,7 @@ export type {
   EventsOf,
   EventOf,
   AggregateFactory,
+  SnapshotStateOf,
 } from './aggregate/aggregateTypes.js';
 export type {
   EventMap,

@@ -4,10 +4,12 @@ export {
   UnknownSchemaVersionError,
   ProjectionFailedError,
   DeleteNotSupportedError,
+  SnapshotsNotSupportedError,
   isDuplicateEventError,
   isUnknownSchemaVersionError,
   isProjectionFailedError,
   isDeleteNotSupportedError,
+  isSnapshotsNotSupportedError,
 } from './errors/errors.js';
 
 export {
@@ -80,7 +82,11 @@ export type {
 } from './decider/commandHandler.js';
 
 export { EventSourcedRepository } from './aggregates/eventSourcedRepository.js';
-export type { EventSourcedRepositoryOptions } from './aggregates/eventSourcedRepository.js';
+export type {
+  EventSourcedRepositoryOptions,
+  RepositorySnapshotOptions,
+  SnapshotsNeedASnapshotType,
+} from './aggregates/eventSourcedRepository.js';
 
 export { defineProjection } from './projections/projection.js';
 export type {

@@ -2,7 +2,7 @@ import type { Brand } from '@keel/core';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { AggregateEvent, AggregateEventOf, EventHandlers } from './aggregateEvent.js';
 import { AggregateRoot } from './aggregateRoot.js';
-import type { AggregateFactory, EventOf, EventsOf, IdOf } from './aggregateTypes.js';
+import type { AggregateFactory, EventOf, EventsOf, IdOf, SnapshotStateOf } from './aggregateTypes.js';
 
 type OrderId = Brand<string, 'OrderId'>;
 type OrderEvents = {
@@ -77,5 +77,16 @@ describe('AggregateRoot types', () => {
     const order = new Order('o-1' as OrderId);
     expectTypeOf(order.loadFromHistory).parameter(0).toEqualTypeOf<Iterable<AggregateEventOf<OrderEvents>>>();
     expectTypeOf(order.loadFromHistory([])).toEqualTypeOf<Order>();
+  });
+});
+
+describe('SnapshotStateOf', () => {
+  it('is the declared snapshot state, and never when the aggregate declares none', () => {
+    class Snapshotted extends AggregateRoot<string, OrderEvents, { items: string[] }> {
+      readonly aggregateType = 'Snapshotted';
+      protected readonly handlers: EventHandlers<OrderEvents> = { OrderPlaced: () => {}, ItemAdded: () => {} };
+    }
+    expectTypeOf<SnapshotStateOf<Snapshotted>>().toEqualTypeOf<{ items: string[] }>();
+    expectTypeOf<SnapshotStateOf<Order>>().toBeNever();
   });
 });

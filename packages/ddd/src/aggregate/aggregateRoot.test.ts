@@ -164,6 +164,18 @@ describe('AggregateRoot', () => {
     expect(isSnapshotNotSupportedError(catchError(() => ping.toSnapshot()))).toBe(true);
   });
 
+  it('says snapshots are unsupported when only snapshotState is overridden, since loading would fail', () => {
+    type PingEvents = { Pinged: { at: number } };
+    class HalfPing extends AggregateRoot<string, PingEvents, { count: number }> {
+      readonly aggregateType = 'HalfPing';
+      protected readonly handlers: EventHandlers<PingEvents> = { Pinged: () => {} };
+      protected override snapshotState(): { count: number } {
+        return { count: 0 };
+      }
+    }
+    expect(new HalfPing('p-1').supportsSnapshots).toBe(false);
+  });
+
   it('rejects a missing aggregateType when raising', () => {
     type PingEvents = { Pinged: Record<string, never> };
     class Nameless extends AggregateRoot<string, PingEvents> {

@@ -108,9 +108,15 @@ export abstract class AggregateRoot<TId, TEvents extends EventMap, TSnapshot = n
     return idToString(this.id);
   }
 
-  /** Whether this aggregate overrides {@link snapshotState}, so {@link toSnapshot} works. */
+  /**
+   * Whether this aggregate overrides both {@link snapshotState} and {@link restoreSnapshotState},
+   * so {@link toSnapshot} and {@link loadFromSnapshot} both work.
+   */
   get supportsSnapshots(): boolean {
-    return this.snapshotState !== AggregateRoot.prototype.snapshotState;
+    return (
+      this.snapshotState !== AggregateRoot.prototype.snapshotState &&
+      this.restoreSnapshotState !== AggregateRoot.prototype.restoreSnapshotState
+    );
   }
 
   /** Forgets the uncommitted events after a successful save; {@link persistedVersion} becomes {@link version}. */

@@ -28,6 +28,13 @@ export type IdOf<TAggregate> = TAggregate extends Entity<infer TId> ? TId : neve
 export type EventsOf<TAggregate> =
   TAggregate extends AggregateRoot<any, infer TEvents, any> ? TEvents : never;
 
+/**
+ * The snapshot state of an aggregate (its third type argument), `never` when it declares none.
+ * Repositories use it to refuse snapshot options for an aggregate that cannot be snapshotted.
+ */
+export type SnapshotStateOf<TAggregate> =
+  TAggregate extends AggregateRoot<any, any, infer TSnapshot> ? TSnapshot : never;
+
 /** The union of events an aggregate raises. */
 export type EventOf<TAggregate extends AnyAggregateRoot> = AggregateEventOf<EventsOf<TAggregate>>;
 

@@ -1,5 +1,6 @@
 import {
   assertOptions,
+  noopLogger,
   NotFoundError,
   optionFunction,
   optionObject,
@@ -7,7 +8,7 @@ import {
   throwIfAborted,
   withSpan,
 } from '@keel/core';
-import type { EventPublisher, Metadata, TelemetrySpan } from '@keel/core';
+import type { EventPublisher, Logger, TelemetrySpan } from '@keel/core';
 import { EventPublicationError } from '@keel/ddd';
 import type {
   AggregateFactory,
@@ -17,13 +18,32 @@ import type {
   Repository,
   RepositoryReadOptions,
   SaveOptions,
+  SnapshotStateOf,
 } from '@keel/ddd';
-import { DeleteNotSupportedError } from '../errors/errors.js';
+import { DeleteNotSupportedError, SnapshotsNotSupportedError } from '../errors/errors.js';
 import type { EventStore } from '../eventStore/eventStore.js';
-import type { NewEvent, RecordedEvent } from '../eventStore/recordedEvent.js';
 import { pagesAfterSnapshot, replaceSnapshot, snapshotIfDue } from '../snapshots/snapshotLifecycle.js';
 import { checkSnapshotOptions, snapshotSchemaVersion } from '../snapshots/snapshotPolicy.js';
 import type { SnapshotOptions } from '../snapshots/snapshotPolicy.js';
+import { toAggregateEvent, toNewEvent } from './aggregateEvents.js';
+
+/**
+ * What the `snapshots` option of an aggregate without a snapshot type must match: nothing
+ * does, so giving snapshots to such an aggregate is a compile error naming the fix.
+ */
+export interface SnapshotsNeedASnapshotType {
+  readonly 'snapshots need an aggregate with a snapshot type: extend AggregateRoot<TId, TEvents, TSnapshot> and override snapshotState() and restoreSnapshotState()': never;
+}
+
+/**
+ * The `snapshots` option of an {@link EventSourcedRepository}: {@link SnapshotOptions} for an
+ * aggregate that declares a snapshot state, {@link SnapshotsNeedASnapshotType} otherwise.
+ */
+export type RepositorySnapshotOptions<TAggregate extends AnyAggregateRoot> = [
+  SnapshotStateOf<TAggregate>,
+] extends [never]
+  ? SnapshotsNeedASnapshotType
+  : SnapshotOptions<TAggregate>;
 
 /** Options of {@link EventSourcedRepository}. */
 export interface EventSourcedRepositoryOptions<TAggregate extends AnyAggregateRoot, TId> {
@@ -33,12 +53,21 @@ export interface EventSourcedRepositoryOptions<TAggregate extends AnyAggregateRo
    */
   streamName?: ((id: TId, aggregateType: string) => string) | undefined;
   /**
-   * Snapshot settings; the aggregate must override `snapshotState`/`restoreSnapshotState`.
+   * Snapshot settings. The aggregate must declare a snapshot type and override
+   * `snapshotState()` and `restoreSnapshotState()`: otherwise this option does not compile, and
+   * at run time the first load or save rejects with a `SnapshotsNotSupportedError`. A failed
+   * snapshot save is reported to `snapshots.onError`, or else logged as a warning.
    * @default no snapshots
    */
-  snapshots?: SnapshotOptions<TAggregate> | undefined;
+  snapshots?: RepositorySnapshotOptions<TAggregate> | undefined;
   /** Receives the events of every successful save. @default none */
   publisher?: EventPublisher<EventOf<TAggregate>> | undefined;
+  /**
+   * Told about what the repository works around: a snapshot it ignored and rebuilt (info), a
+   * snapshot it could not save (warn, when `snapshots.onError` is not set).
+   * @default noopLogger
+   */
+  logger?: Logger | undefined;
 }
 
 /** Where a loaded aggregate's latest usable snapshot is, for the snapshot policy. */
@@ -63,6 +92,9 @@ export class EventSourcedRepository<
   readonly #store: EventStore;
   readonly #create: AggregateFactory<TAggregate, TId>;
   readonly #options: EventSourcedRepositoryOptions<TAggregate, TId>;
+  readonly #snapshots: SnapshotOptions<TAggregate> | undefined;
+  readonly #logger: Logger;
+  #snapshotsChecked = false;
 
   /**
    * @param store The event store (wrap it with `withUpcasting` to upcast old events).
@@ -70,6 +102,8 @@ export class EventSourcedRepository<
    * @param options See {@link EventSourcedRepositoryOptions}.
    * @throws ValidationError when an option is of the wrong kind or `snapshots.schemaVersion` is
    *   not an integer from 1 to 2^31 - 1.
+   * @throws SnapshotsNotSupportedError (from the first load or save, which first builds an
+   *   aggregate) when `snapshots` is set but the aggregate does not support snapshots.
    */
   constructor(
     store: EventStore,
@@ -77,18 +111,24 @@ export class EventSourcedRepository<
     options: EventSourcedRepositoryOptions<TAggregate, TId> = {},
   ) {
     assertOptions('EventSourcedRepository', {
+      create: optionFunction(create, true),
       streamName: optionFunction(options.streamName),
       publisher: optionObject(options.publisher, 'an EventPublisher', ['publish']),
+      logger: optionObject(options.logger, 'a Logger', ['debug', 'info', 'warn', 'error']),
     });
-    checkSnapshotOptions(options.snapshots as SnapshotOptions<never> | undefined);
+    const snapshots = options.snapshots as SnapshotOptions<TAggregate> | undefined;
+    checkSnapshotOptions(snapshots as SnapshotOptions<never> | undefined);
     this.#store = store;
     this.#create = create;
     this.#options = options;
+    this.#logger = options.logger ?? noopLogger;
+    this.#snapshots =
+      snapshots === undefined ? undefined : { ...snapshots, onError: this.#onSnapshotError(snapshots) };
   }
 
   /** The stream name of the aggregate with `id`. */
   streamNameOf(id: TId): string {
-    const empty = this.#create(id);
+    const empty = this.#empty(id);
     return this.#options.streamName?.(id, empty.aggregateType) ?? `${empty.aggregateType}-${empty.idString}`;
   }
 
@@ -100,7 +140,7 @@ export class EventSourcedRepository<
   async get(id: TId, options: RepositoryReadOptions = {}): Promise<TAggregate> {
     const found = await this.find(id, options);
     if (found !== undefined) return found;
-    const empty = this.#create(id);
+    const empty = this.#empty(id);
     throw new NotFoundError(empty.aggregateType, empty.idString);
   }
 
@@ -112,7 +152,7 @@ export class EventSourcedRepository<
    */
   find(id: TId, options: RepositoryReadOptions = {}): Promise<TAggregate | undefined> {
     if (!telemetryEnabled()) return this.#find(id, options, undefined);
-    const empty = this.#create(id);
+    const empty = this.#empty(id);
     const attributes = {
       'keel.aggregate.type': empty.aggregateType,
       'keel.stream.name': this.streamNameOf(id),
@@ -127,16 +167,17 @@ export class EventSourcedRepository<
   ): Promise<TAggregate | undefined> {
     throwIfAborted(options.signal);
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-    const aggregate = this.#create(id);
+    const aggregate = this.#empty(id);
     const streamName = this.streamNameOf(id);
-    const snapshots = this.#options.snapshots;
-    const snapshot = await this.#loadSnapshot(aggregate, streamName, signalOption);
+    const snapshots = this.#snapshots;
+    const snapshot = await this.#loadSnapshot(streamName, signalOption);
     const after =
       snapshot === undefined ||
       snapshots === undefined ||
       snapshot.schemaVersion !== snapshotSchemaVersion(snapshots)
         ? undefined
         : await pagesAfterSnapshot(this.#store, streamName, snapshot.version, signalOption);
+    if (snapshot !== undefined && after === undefined) this.#logIgnored(streamName, snapshot);
     if (after !== undefined && snapshot !== undefined) {
       aggregate.loadFromSnapshot({
         aggregateId: aggregate.idString,
@@ -199,7 +240,7 @@ export class EventSourcedRepository<
     aggregate.markCommitted();
     const snapshotVersion = snapshotVersions.get(aggregate) ?? 0;
     const context = { streamName, version: aggregate.version, snapshotVersion, appended: events.length };
-    const snapshots = this.#options.snapshots;
+    const snapshots = this.#snapshots;
     const after = await snapshotIfDue(
       snapshots === undefined ? undefined : this.#adapt(snapshots),
       { ...context, state: aggregate },
@@ -218,10 +259,39 @@ export class EventSourcedRepository<
     throw new DeleteNotSupportedError(`Stream "${this.streamNameOf(id)}"`);
   }
 
-  async #loadSnapshot(aggregate: TAggregate, streamName: string, signalOption: { signal?: AbortSignal }) {
-    const snapshots = this.#options.snapshots;
-    if (snapshots === undefined || !aggregate.supportsSnapshots) return undefined;
-    return snapshots.store.load(streamName, signalOption);
+  async #loadSnapshot(streamName: string, signalOption: { signal?: AbortSignal }) {
+    return this.#snapshots?.store.load(streamName, signalOption);
+  }
+
+  /** Builds an empty aggregate; the first one built checks that it supports configured snapshots. */
+  #empty(id: TId): TAggregate {
+    const aggregate = this.#create(id);
+    if (!this.#snapshotsChecked && this.#snapshots !== undefined) {
+      if (!aggregate.supportsSnapshots) throw new SnapshotsNotSupportedError(aggregate.aggregateType);
+      this.#snapshotsChecked = true;
+    }
+    return aggregate;
+  }
+
+  #onSnapshotError(snapshots: SnapshotOptions<TAggregate>): (error: unknown, streamName: string) => void {
+    if (snapshots.onError !== undefined) return snapshots.onError;
+    return (error, streamName) =>
+      this.#logger.warn(
+        `Could not save a snapshot of stream "${streamName}"; the events are stored, and loads replay them until a snapshot is saved.`,
+        { streamName, error },
+      );
+  }
+
+  #logIgnored(streamName: string, snapshot: { version: number; schemaVersion: number }): void {
+    const expected = snapshotSchemaVersion(this.#snapshots);
+    const reason =
+      snapshot.schemaVersion === expected
+        ? 'it is ahead of its stream'
+        : `its schema version is ${snapshot.schemaVersion}, not ${expected}`;
+    this.#logger.info(
+      `Ignored the snapshot of stream "${streamName}" at version ${snapshot.version} (${reason}); rebuilt the state from every event.`,
+      { streamName, snapshotVersion: snapshot.version, schemaVersion: snapshot.schemaVersion },
+    );
   }
 
   /** Snapshot options whose state is the aggregate's snapshot state, for the policy's saver. */
@@ -253,27 +323,4 @@ export class EventSourcedRepository<
       throw new EventPublicationError(subject, events.length, { cause: error });
     }
   }
-}
-
-function toNewEvent(event: { type: string; data: unknown; metadata: Metadata }): NewEvent {
-  return { type: event.type, data: event.data, eventId: event.metadata.messageId, metadata: event.metadata };
-}
-
-function toAggregateEvent(event: RecordedEvent, aggregate: AnyAggregateRoot) {
-  const stored = event.metadata as Partial<Metadata>;
-  const metadata: Metadata = {
-    ...stored,
-    messageId: event.eventId,
-    correlationId: typeof stored.correlationId === 'string' ? stored.correlationId : event.eventId,
-    occurredAt: typeof stored.occurredAt === 'string' ? stored.occurredAt : event.recordedAt.toISOString(),
-    headers: stored.headers ?? {},
-  };
-  return {
-    type: event.type,
-    data: event.data,
-    metadata,
-    aggregateId: aggregate.idString,
-    aggregateType: aggregate.aggregateType,
-    version: event.streamVersion,
-  };
 }

@@ -7,6 +7,7 @@ export const EVENTSOURCING_ERROR_CODES = Object.freeze({
   unknownSchemaVersion: 'EVENT_SCHEMA_VERSION_UNKNOWN',
   projectionFailed: 'PROJECTION_FAILED',
   deleteNotSupported: 'EVENT_SOURCED_DELETE_NOT_SUPPORTED',
+  snapshotsNotSupported: 'EVENT_SOURCED_SNAPSHOTS_NOT_SUPPORTED',
 } as const);
 
 /**
@@ -120,4 +121,30 @@ export class DeleteNotSupportedError extends KeelError {
 /** Whether `value` is a {@link DeleteNotSupportedError} (from any loaded copy of Keel). */
 export function isDeleteNotSupportedError(value: unknown): value is DeleteNotSupportedError {
   return isKeelError(value, EVENTSOURCING_ERROR_CODES.deleteNotSupported);
+}
+
+/**
+ * A repository was given `snapshots` for an aggregate that cannot be snapshotted (it does not
+ * override `snapshotState()` and `restoreSnapshotState()`). Refused rather than ignored, since
+ * the repository would otherwise never take or use a snapshot.
+ */
+export class SnapshotsNotSupportedError extends KeelError {
+  /** The aggregate type that cannot be snapshotted. */
+  readonly aggregateType: string;
+
+  constructor(aggregateType: string, options: KeelErrorOptions = {}) {
+    super(
+      EVENTSOURCING_ERROR_CODES.snapshotsNotSupported,
+      `The repository of ${aggregateType} was given snapshots, but ${aggregateType} cannot be snapshotted: ` +
+        `give it a snapshot type (AggregateRoot<TId, TEvents, TSnapshot>) and override snapshotState() and ` +
+        `restoreSnapshotState(), or remove the snapshots option.`,
+      { ...options, details: { ...options.details, aggregateType } },
+    );
+    this.aggregateType = aggregateType;
+  }
+}
+
+/** Whether `value` is a {@link SnapshotsNotSupportedError} (from any loaded copy of Keel). */
+export function isSnapshotsNotSupportedError(value: unknown): value is SnapshotsNotSupportedError {
+  return isKeelError(value, EVENTSOURCING_ERROR_CODES.snapshotsNotSupported);
 }
