@@ -106,10 +106,18 @@ describe('saga instrumentation: spans', () => {
     expect(record?.history[0]).toEqual({ type: 'sagaStarted', at: 0, trace: active });
   });
 
-  it('stores no trace context for a saga started outside any span', async () => {
+  it('starts a saga made outside any span in a start span whose trace context it stores', async () => {
     const { orchestrator, store } = orderWorld();
     await start(orchestrator());
-    expect((await store.get('s-1'))?.history[0]).toEqual({ type: 'sagaStarted', at: 0 });
-    expect(kit.span('saga order').parentSpanContext).toBeUndefined();
+    const started = kit.span('start saga order');
+    const { traceId, spanId } = started.spanContext();
+    expect(started.parentSpanContext).toBeUndefined();
+    expect(started.attributes).toMatchObject({ 'keel.saga.name': 'order', 'keel.saga.id': 's-1' });
+    expect((await store.get('s-1'))?.history[0]).toEqual({
+      type: 'sagaStarted',
+      at: 0,
+      trace: { traceparent: `00-${traceId}-${spanId}-01` },
+    });
+    expect(kit.span('saga order').parentSpanContext?.spanId).toBe(spanId);
   });
 });

@@ -70,6 +70,19 @@ describe('saga instrumentation: trace context across a crash', () => {
     expect(steps[0]?.attributes['keel.saga.attempt']).toBe(2);
   });
 
+  it('continues the trace of a start made with no span active when a fresh orchestrator recovers', async () => {
+    const world = orderWorld();
+    const crashing = new CrashingSagaStore(world.store, { atWrite: PAY_STARTED, mode: 'after' });
+    await expect(start(world.orchestrator(crashing, 'crashed'))).rejects.toSatisfy(isSimulatedCrashError);
+    await world.clock.tickAsync(LEASE_MS);
+    const started = kit.span('start saga order');
+    expect(started.parentSpanContext).toBeUndefined();
+    await world.orchestrator(world.store, 'survivor').recover();
+    const resumed = resumedRun(kit);
+    expect(resumed.spanContext().traceId).toBe(started.spanContext().traceId);
+    expect(resumed.parentSpanContext?.spanId).toBe(started.spanContext().spanId);
+  });
+
   it('links the stored trace when the recovering orchestrator runs under a span of its own', async () => {
     const world = await crashAfterPaymentStarted();
     const request = kit.span('request');
@@ -81,12 +94,14 @@ describe('saga instrumentation: trace context across a crash', () => {
     expect(resumed.links[0]?.context.traceId).toBe(request.spanContext().traceId);
   });
 
-  it('continues the original trace when a later start with the same id resumes the saga', async () => {
+  it('links the original trace when a later start with the same id resumes the saga', async () => {
     const world = await crashAfterPaymentStarted();
     const request = kit.span('request');
     await start(world.orchestrator(world.store, 'survivor'));
     const resumed = resumedRun(kit);
-    expect(resumed.spanContext().traceId).toBe(request.spanContext().traceId);
+    // The later start is an operation of its own: the resumed run nests in it and links the original.
+    expect(resumed.parentSpanContext?.spanId).toBe(kit.span('start saga order').spanContext().spanId);
+    expect(resumed.links.map((link) => link.context.traceId)).toEqual([request.spanContext().traceId]);
     expect(resumed.attributes['keel.outcome']).toBe('completed');
   });
 

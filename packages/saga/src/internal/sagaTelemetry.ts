@@ -141,6 +141,21 @@ function markSagaSpan(span: TelemetrySpan, record: SagaRecord): void {
 }
 
 /**
+ * Runs a saga start in a `start saga <name>` span when telemetry is on and no span is active:
+ * the saga then stores that span's trace context, so a run resumed after a crash, even in
+ * another process, continues the trace of the start that created it.
+ */
+export function inStartSpan<TResult>(
+  sagaName: string,
+  sagaId: string,
+  start: () => Promise<TResult>,
+): Promise<TResult> {
+  if (!telemetryEnabled() || traceHeaders()[TRACEPARENT] !== undefined) return start();
+  const attributes = { 'keel.saga.name': sagaName, 'keel.saga.id': sagaId };
+  return withSpan(`start saga ${sagaName}`, { attributes }, start);
+}
+
+/**
  * Runs a saga run (`loop`, resolving with the final record) in its `saga <name>` span, which
  * gets the final `keel.outcome` (`interrupted` when the run stopped without one).
  */

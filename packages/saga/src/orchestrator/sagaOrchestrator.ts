@@ -15,6 +15,7 @@ import { newSagaRecord } from '../internal/newSagaRecord.js';
 import type { SharedTask } from '../internal/sharedTask.js';
 import { TaskScope } from '../internal/taskScope.js';
 import { countSaga, SAGA_RECOVERIES, SAGA_STARTS } from '../internal/telemetry.js';
+import { inStartSpan } from '../internal/sagaTelemetry.js';
 import type { SagaClaimCursor, SagaQuery, SagaRecord, SagaStore } from '../store/sagaStore.js';
 import { isFinalSagaStatus } from '../store/sagaStore.js';
 import type { SagaRecoveryReport } from './recoverPass.js';
@@ -154,7 +155,7 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
       const sagaId = options?.sagaId ?? newId();
       // Keyed by name too: a start of another saga with this id must get its conflict error.
       const task = this.#scope.shared(this.#starts, `${name}\u0000${sagaId}`, (signal) =>
-        this.#startOrJoin(definition, sagaId, value, signal),
+        inStartSpan(name, sagaId, () => this.#startOrJoin(definition, sagaId, value, signal)),
       );
       return task.join(options?.signal) as Promise<SagaOutcome<SagaContextOf<Named<TSaga, TName>>>>;
     } catch (error) {
