@@ -105,6 +105,7 @@ export type {
   TraceCarrier,
   SpanOptions,
   TelemetrySpan,
+  FailOptions,
   MetricKind,
   MetricInstrument,
   TelemetryProvider,

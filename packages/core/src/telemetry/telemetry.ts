@@ -44,8 +44,16 @@ export interface TelemetrySpan {
   /**
    * Marks the span failed with `error` without throwing (for failures a caller handles, such
    * as a result a policy classified as a failure). A throwing callback is marked failed anyway.
+   * Pass `{ recordException: false }` for a failure that is not an exception (an HTTP 503
+   * answer): the span gets ERROR status and `error.type`, but no `exception` event.
    */
-  fail(error: unknown): void;
+  fail(error: unknown, options?: FailOptions): void;
+}
+
+/** Options of {@link TelemetrySpan.fail}. */
+export interface FailOptions {
+  /** Add an `exception` event with the error's type, message and stack. @default true */
+  readonly recordException?: boolean | undefined;
 }
 
 /** How a metric aggregates, as in OpenTelemetry's instruments. */

@@ -34,6 +34,16 @@ describe('createOpenTelemetryProvider', () => {
     expect(span.events.map((event) => event.name)).toEqual(['exception']);
   });
 
+  it('marks a span failed without an exception event when asked, as for an HTTP 503 answer', () => {
+    withSpan('GET /orders', { kind: 'server' }, (span) =>
+      span.fail(new KeelError('HTTP_503', 'Service Unavailable'), { recordException: false }),
+    );
+    const span = kit.span('GET /orders');
+    expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'Service Unavailable' });
+    expect(span.attributes['error.type']).toBe('HTTP_503');
+    expect(span.events).toEqual([]);
+  });
+
   it('marks a span failed when a synchronous callback throws', () => {
     expect(() =>
       withSpan('sync', {}, () => {

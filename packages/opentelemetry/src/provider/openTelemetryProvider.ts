@@ -157,16 +157,17 @@ function spanHandle(span: Span): TelemetrySpan {
     recording: span.isRecording(),
     setAttributes: (attributes) => span.setAttributes(cleanAttributes(attributes) ?? {}),
     addEvent: (name, attributes) => span.addEvent(name, cleanAttributes(attributes) ?? {}),
-    fail: (error) => failSpan(span, error),
+    fail: (error, failOptions) => failSpan(span, error, failOptions?.recordException !== false),
   };
 }
 
 /** Marks `span` failed the way OpenTelemetry's exception conventions say: an exception event, ERROR status and `error.type`. */
-function failSpan(span: Span, error: unknown): void {
+function failSpan(span: Span, error: unknown, recordException = true): void {
   const errorType = errorTypeOf(error);
   span.setAttribute('error.type', errorType);
-  if (error instanceof Error) span.recordException(error);
-  else span.recordException({ name: errorType, message: String(error) });
+  // A failure that is not an exception (an HTTP 5xx answer) gets status and type only.
+  if (recordException && error instanceof Error) span.recordException(error);
+  else if (recordException) span.recordException({ name: errorType, message: String(error) });
   span.setStatus({
     code: SpanStatusCode.ERROR,
     message: error instanceof Error ? error.message : String(error),
