@@ -52,6 +52,7 @@ export {
   isMigrationError,
   isMissingDriverError,
 } from './client/errors.js';
+export { DatabaseUnreachableError, isDatabaseUnreachableError } from './client/connectionError.js';
 
 export { migrate, MIGRATE_DEFAULTS } from './migrations/migrate.js';
 export type { MigrateOptions, MigrateResult, AppliedMigration } from './migrations/migrate.js';

@@ -10,6 +10,7 @@ import {
   withDefaults,
 } from '@keel/core';
 import type { Clock, Logger } from '@keel/core';
+import { DatabaseUnreachableError, pgliteTarget } from './connectionError.js';
 import { MissingDriverError } from './errors.js';
 import { fromPglite } from './pgliteClient.js';
 import type { PgliteLike } from './pgliteClient.js';
@@ -86,10 +87,14 @@ async function createPgPool(url: string, settings: Settings): Promise<SqlClient>
 
 async function createPglite(dataDir: string | undefined): Promise<SqlClient> {
   const module = await importDriver('@electric-sql/pglite', () => import('@electric-sql/pglite'));
-  // PGlite creates only the last folder of a path; create its parents so `./.data/keel` just works.
-  if (dataDir !== undefined && !dataDir.includes('://')) await mkdir(dirname(dataDir), { recursive: true });
-  const db = await module.PGlite.create(dataDir);
-  return fromPglite(db as unknown as PgliteLike);
+  try {
+    // PGlite creates only the last folder of a path; create its parents so `./.data/keel` just works.
+    if (dataDir !== undefined && !dataDir.includes('://')) await mkdir(dirname(dataDir), { recursive: true });
+    const db = await module.PGlite.create(dataDir);
+    return fromPglite(db as unknown as PgliteLike);
+  } catch (error) {
+    throw new DatabaseUnreachableError(error, pgliteTarget(dataDir));
+  }
 }
 
 /**
@@ -99,6 +104,8 @@ async function createPglite(dataDir: string | undefined): Promise<SqlClient> {
  *
  * @throws {ValidationError} when an option is not valid (e.g. `maxConnections` below 1).
  * @throws {MissingDriverError} when `pg` (for a URL) or `@electric-sql/pglite` is not installed.
+ * @throws {DatabaseUnreachableError} when the PGlite directory cannot be opened; with a URL, the
+ * first statement rejects with it when the server cannot be reached.
  * @example
  * ```ts
  * const client = await createPostgres({ url: process.env.KEEL_PG_URL, dataDir: './.data/keel' });

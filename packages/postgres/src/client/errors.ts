@@ -1,6 +1,7 @@
 import { isKeelError, KeelError, SERIALIZATION_ERROR_CODE } from '@keel/core';
 export { SerializationError, isSerializationError } from '@keel/core';
 import type { KeelErrorOptions } from '@keel/core';
+import { DATABASE_UNREACHABLE_CODE } from './connectionError.js';
 
 /** Stable codes of the errors `@keel/postgres` throws. */
 export const POSTGRES_ERROR_CODES = Object.freeze({
@@ -12,6 +13,8 @@ export const POSTGRES_ERROR_CODES = Object.freeze({
   serialization: SERIALIZATION_ERROR_CODE,
   migration: 'POSTGRES_MIGRATION_FAILED',
   missingDriver: 'POSTGRES_MISSING_DRIVER',
+  /** The code of {@link DatabaseUnreachableError}: no connection could be made. */
+  unreachable: DATABASE_UNREACHABLE_CODE,
 } as const);
 
 /** SQLSTATE codes the stores react to. */

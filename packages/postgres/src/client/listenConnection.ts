@@ -1,4 +1,6 @@
 import { abortReason, toError } from '@keel/core';
+import { DatabaseUnreachableError } from './connectionError.js';
+import type { DatabaseTarget } from './connectionError.js';
 import { acquireConnection } from './pgConnection.js';
 import type { PgConnectionLike, PgPoolClientLike } from './pgConnection.js';
 import type { PgNotificationLike } from './pgNotifications.js';
@@ -62,7 +64,11 @@ function attach(connection: PgConnectionLike, handlers: ListenHandlers, isLive: 
  * options exactly as the pool makes its own: it never takes one of the pool's connections, so
  * LISTEN works on a pool of any size (even `max: 1`) and pooled connections are never touched.
  */
-export function dedicatedConnector(Client: PgClientConstructorLike, config: object): ListenConnector {
+export function dedicatedConnector(
+  Client: PgClientConstructorLike,
+  config: object,
+  target: DatabaseTarget,
+): ListenConnector {
   return async (handlers, signal) => {
     const client = new Client(config);
     // Errors after we let go (a second "terminated" error, a failed end) must not crash the process.
@@ -77,7 +83,7 @@ export function dedicatedConnector(Client: PgClientConstructorLike, config: obje
     } catch (error) {
       detach();
       stop();
-      throw error;
+      throw signal.aborted ? error : new DatabaseUnreachableError(error, target);
     } finally {
       signal.removeEventListener('abort', stop);
     }

@@ -1,4 +1,5 @@
-import { raceAbort, throwIfAborted, toError } from '@keel/core';
+import { isKeelError, raceAbort, throwIfAborted, toError } from '@keel/core';
+import { DatabaseUnreachableError } from './connectionError.js';
 import { SqlError } from './errors.js';
 import type { PgNotificationLike } from './pgNotifications.js';
 import type { PgQueryResultLike } from './pgPoolClient.js';
@@ -27,7 +28,7 @@ export interface PgPoolClientLike extends PgConnectionLike {
  * (connection exception) or 57P0x (the server shut the session down, e.g. `pg_terminate_backend`).
  */
 export function isConnectionLoss(error: unknown): boolean {
-  const cause = error instanceof SqlError ? error.cause : error;
+  const cause = error instanceof SqlError || error instanceof DatabaseUnreachableError ? error.cause : error;
   const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
   return code.startsWith('08') || code.startsWith('57P0');
@@ -37,7 +38,8 @@ export function isConnectionLoss(error: unknown): boolean {
  * Takes a connection from the pool. An abort ends the wait for a free connection at once; the
  * connection, if it comes later, goes straight back to the pool.
  *
- * @throws {SqlError} when the pool cannot connect.
+ * @throws {DatabaseUnreachableError} (or any Keel error `connect` throws as it is) when the pool
+ * cannot connect; a driver error is wrapped in an {@link SqlError}.
  */
 export async function acquireConnection<TConnection extends { release(error?: Error | boolean): void }>(
   connect: () => Promise<TConnection>,
@@ -55,7 +57,7 @@ export async function acquireConnection<TConnection extends { release(error?: Er
       );
       throw error;
     }
-    throw new SqlError(error, 'connect');
+    throw isKeelError(error) ? error : new SqlError(error, 'connect');
   }
 }
 

@@ -1,4 +1,4 @@
-import { abortReason, raceAbort, toError } from '@keel/core';
+import { abortReason, isKeelError, raceAbort, toError } from '@keel/core';
 import type { Clock, Logger } from '@keel/core';
 import { ClientClosedError, SqlError } from './errors.js';
 import { quoteIdentifier } from './identifiers.js';
@@ -167,7 +167,8 @@ export class PgNotifications {
       },
       this.#closing.signal,
     ).catch((error: unknown) => {
-      throw this.#closing.signal.aborted ? new ClientClosedError('client') : new SqlError(error, 'connect');
+      if (this.#closing.signal.aborted) throw new ClientClosedError('client');
+      throw isKeelError(error) ? error : new SqlError(error, 'connect');
     });
     opened.session = { connection, listened: new Set() };
     this.#session = opened.session;

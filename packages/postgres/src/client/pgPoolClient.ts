@@ -12,6 +12,8 @@ import {
 import type { Clock, Logger } from '@keel/core';
 import type { FieldInfo } from '../internal/normalize.js';
 import { checkBeforeCommit, isolationStatement } from '../internal/transactions.js';
+import { DatabaseUnreachableError, pgTarget } from './connectionError.js';
+import type { DatabaseTarget } from './connectionError.js';
 import { ClientClosedError } from './errors.js';
 import { dedicatedConnector, pooledConnector } from './listenConnection.js';
 import type { ListenConnector, PgClientConstructorLike } from './listenConnection.js';
@@ -104,11 +106,11 @@ function settingsOf(pool: PgPoolLike, options: FromPgPoolOptions | undefined) {
  * Where `listen` gets its connection: a dedicated client made like the pool's own when the pool
  * shows its `Client` class and options (any `pg.Pool`), else one connection borrowed from it.
  */
-function listenConnectorOf(pool: PgPoolLike): ListenConnector {
+function listenConnectorOf(pool: PgPoolLike, connect: () => Promise<PgPoolClientLike>): ListenConnector {
   const { Client, options } = pool as { Client?: unknown; options?: unknown };
   if (typeof Client === 'function' && typeof options === 'object' && options !== null)
-    return dedicatedConnector(Client as PgClientConstructorLike, options);
-  return pooledConnector(() => pool.connect());
+    return dedicatedConnector(Client as PgClientConstructorLike, options, pgTarget(options));
+  return pooledConnector(connect);
 }
 
 class PgPoolClient implements SqlClient {
@@ -117,12 +119,14 @@ class PgPoolClient implements SqlClient {
   readonly #pool: PgPoolLike;
   readonly #ownsPool: boolean;
   readonly #notifications: PgNotifications;
+  readonly #target: DatabaseTarget;
   #closed = false;
 
   constructor(pool: PgPoolLike, settings: Settings) {
     this.#pool = pool;
     this.#ownsPool = settings.ownsPool;
-    this.#notifications = new PgNotifications(listenConnectorOf(pool), settings);
+    this.#target = pgTarget(pool.options);
+    this.#notifications = new PgNotifications(listenConnectorOf(pool, this.#connect), settings);
   }
 
   async listen(
@@ -183,7 +187,10 @@ class PgPoolClient implements SqlClient {
     return this.close();
   }
 
-  readonly #connect = (): Promise<PgPoolClientLike> => this.#pool.connect();
+  readonly #connect = (): Promise<PgPoolClientLike> =>
+    this.#pool.connect().catch((error: unknown) => {
+      throw new DatabaseUnreachableError(error, this.#target);
+    });
 
   #check(signal: AbortSignal | undefined): void {
     throwIfAborted(signal);
@@ -200,6 +207,8 @@ class PgPoolClient implements SqlClient {
  *
  * @param pool A `pg.Pool` (or anything with its `connect` and `end`).
  * @throws {ValidationError} when `pool` or an option is not valid.
+ * Statements reject with a {@link DatabaseUnreachableError} when no connection can be made
+ * (naming the host, port, database and user, never the password), else with an {@link SqlError}.
  * @example
  * ```ts
  * import pg from 'pg';
