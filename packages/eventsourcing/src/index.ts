@@ -86,7 +86,9 @@ export type {
   EventSourcedRepositoryOptions,
   RepositorySnapshotOptions,
   SnapshotsNeedASnapshotType,
-} from './aggregates/eventSourcedRepository.js';
+} from './aggregates/eventSourcedRepositoryOptions.js';
+export { UPDATE_DEFAULTS } from './aggregates/updateAggregate.js';
+export type { UpdateOptions, UpdateContext, AggregateChange } from './aggregates/updateAggregate.js';
 
 export { defineProjection } from './projections/projection.js';
 export type {

@@ -3,12 +3,13 @@ import {
   noopLogger,
   NotFoundError,
   optionFunction,
+  optionInteger,
   optionObject,
   telemetryEnabled,
   throwIfAborted,
   withSpan,
 } from '@keel/core';
-import type { EventPublisher, Logger, TelemetrySpan } from '@keel/core';
+import type { Logger, TelemetrySpan } from '@keel/core';
 import { EventPublicationError } from '@keel/ddd';
 import type {
   AggregateFactory,
@@ -18,7 +19,6 @@ import type {
   Repository,
   RepositoryReadOptions,
   SaveOptions,
-  SnapshotStateOf,
 } from '@keel/ddd';
 import { DeleteNotSupportedError, SnapshotsNotSupportedError } from '../errors/errors.js';
 import type { EventStore } from '../eventStore/eventStore.js';
@@ -26,49 +26,10 @@ import { pagesAfterSnapshot, replaceSnapshot, snapshotIfDue } from '../snapshots
 import { checkSnapshotOptions, snapshotSchemaVersion } from '../snapshots/snapshotPolicy.js';
 import type { SnapshotOptions } from '../snapshots/snapshotPolicy.js';
 import { toAggregateEvent, toNewEvent } from './aggregateEvents.js';
-
-/**
- * What the `snapshots` option of an aggregate without a snapshot type must match: nothing
- * does, so giving snapshots to such an aggregate is a compile error naming the fix.
- */
-export interface SnapshotsNeedASnapshotType {
-  readonly 'snapshots need an aggregate with a snapshot type: extend AggregateRoot<TId, TEvents, TSnapshot> and override snapshotState() and restoreSnapshotState()': never;
-}
-
-/**
- * The `snapshots` option of an {@link EventSourcedRepository}: {@link SnapshotOptions} for an
- * aggregate that declares a snapshot state, {@link SnapshotsNeedASnapshotType} otherwise.
- */
-export type RepositorySnapshotOptions<TAggregate extends AnyAggregateRoot> = [
-  SnapshotStateOf<TAggregate>,
-] extends [never]
-  ? SnapshotsNeedASnapshotType
-  : SnapshotOptions<TAggregate>;
-
-/** Options of {@link EventSourcedRepository}. */
-export interface EventSourcedRepositoryOptions<TAggregate extends AnyAggregateRoot, TId> {
-  /**
-   * The stream of an aggregate.
-   * @default `${aggregateType}-${id}`, e.g. `Account-42`
-   */
-  streamName?: ((id: TId, aggregateType: string) => string) | undefined;
-  /**
-   * Snapshot settings. The aggregate must declare a snapshot type and override
-   * `snapshotState()` and `restoreSnapshotState()`: otherwise this option does not compile, and
-   * at run time the first load or save rejects with a `SnapshotsNotSupportedError`. A failed
-   * snapshot save is reported to `snapshots.onError`, or else logged as a warning.
-   * @default no snapshots
-   */
-  snapshots?: RepositorySnapshotOptions<TAggregate> | undefined;
-  /** Receives the events of every successful save. @default none */
-  publisher?: EventPublisher<EventOf<TAggregate>> | undefined;
-  /**
-   * Told about what the repository works around: a snapshot it ignored and rebuilt (info), a
-   * snapshot it could not save (warn, when `snapshots.onError` is not set).
-   * @default noopLogger
-   */
-  logger?: Logger | undefined;
-}
+import { logIgnoredSnapshot, snapshotErrorReporter } from './repositorySnapshotLog.js';
+import { UPDATE_DEFAULTS, updateSettingsOf, updateWithRetries } from './updateAggregate.js';
+import type { AggregateChange, UpdateOptions } from './updateAggregate.js';
+import type { EventSourcedRepositoryOptions } from './eventSourcedRepositoryOptions.js';
 
 /** Where a loaded aggregate's latest usable snapshot is, for the snapshot policy. */
 const snapshotVersions = new WeakMap<object, number>();
@@ -94,6 +55,7 @@ export class EventSourcedRepository<
   readonly #options: EventSourcedRepositoryOptions<TAggregate, TId>;
   readonly #snapshots: SnapshotOptions<TAggregate> | undefined;
   readonly #logger: Logger;
+  readonly #maxConflictRetries: number;
   #snapshotsChecked = false;
 
   /**
@@ -115,6 +77,8 @@ export class EventSourcedRepository<
       streamName: optionFunction(options.streamName),
       publisher: optionObject(options.publisher, 'an EventPublisher', ['publish']),
       logger: optionObject(options.logger, 'a Logger', ['debug', 'info', 'warn', 'error']),
+      maxConflictRetries: optionInteger(options.maxConflictRetries, { min: 0 }),
+      policy: optionObject(options.policy, 'a Policy', ['execute']),
     });
     const snapshots = options.snapshots as SnapshotOptions<TAggregate> | undefined;
     checkSnapshotOptions(snapshots as SnapshotOptions<never> | undefined);
@@ -123,7 +87,10 @@ export class EventSourcedRepository<
     this.#options = options;
     this.#logger = options.logger ?? noopLogger;
     this.#snapshots =
-      snapshots === undefined ? undefined : { ...snapshots, onError: this.#onSnapshotError(snapshots) };
+      snapshots === undefined
+        ? undefined
+        : { ...snapshots, onError: snapshotErrorReporter(snapshots as SnapshotOptions<never>, this.#logger) };
+    this.#maxConflictRetries = options.maxConflictRetries ?? UPDATE_DEFAULTS.maxConflictRetries;
   }
 
   /** The stream name of the aggregate with `id`. */
@@ -177,7 +144,8 @@ export class EventSourcedRepository<
       snapshot.schemaVersion !== snapshotSchemaVersion(snapshots)
         ? undefined
         : await pagesAfterSnapshot(this.#store, streamName, snapshot.version, signalOption);
-    if (snapshot !== undefined && after === undefined) this.#logIgnored(streamName, snapshot);
+    if (snapshot !== undefined && after === undefined)
+      logIgnoredSnapshot(this.#logger, streamName, snapshot, snapshotSchemaVersion(snapshots));
     if (after !== undefined && snapshot !== undefined) {
       aggregate.loadFromSnapshot({
         aggregateId: aggregate.idString,
@@ -251,6 +219,43 @@ export class EventSourcedRepository<
   }
 
   /**
+   * Loads the aggregate, applies `change` to it and saves it; when another writer saved first
+   * (a `ConcurrencyError`), reloads it and applies `change` again, up to `maxConflictRetries`
+   * times, so callers need no reload-and-retry loop. `change` calls the aggregate's domain
+   * methods and may run more than once: keep effects outside the aggregate out of it.
+   *
+   * @returns The saved aggregate.
+   * @throws NotFoundError when the aggregate does not exist (unless `createIfMissing`).
+   * @throws ConcurrencyError when every attempt conflicted.
+   * @throws ValidationError when an option is out of range.
+   * @example
+   * ```ts
+   * await accounts.update('acc-42', (account) => account.deposit(50), { maxConflictRetries: 5 });
+   * ```
+   */
+  async update(id: TId, change: AggregateChange<TAggregate>, options: UpdateOptions = {}): Promise<TAggregate> {
+    const settings = updateSettingsOf(change, options, {
+      maxConflictRetries: this.#maxConflictRetries,
+      policy: this.#options.policy,
+      logger: this.#logger,
+    });
+    const target = {
+      find: (key: TId, read: { signal: AbortSignal }) => this.find(key, read),
+      save: (aggregate: TAggregate, write: { signal: AbortSignal }) => this.save(aggregate, write),
+      empty: (key: TId) => this.#empty(key),
+    };
+    if (!telemetryEnabled()) return updateWithRetries(target, id, change, settings, undefined);
+    const empty = this.#empty(id);
+    const attributes = {
+      'keel.aggregate.type': empty.aggregateType,
+      'keel.stream.name': this.streamNameOf(id),
+    };
+    return withSpan(`update ${empty.aggregateType}`, { attributes }, (span) =>
+      updateWithRetries(target, id, change, settings, span),
+    );
+  }
+
+  /**
    * Not supported: an event-sourced aggregate's history is kept.
    *
    * @throws DeleteNotSupportedError always.
@@ -271,27 +276,6 @@ export class EventSourcedRepository<
       this.#snapshotsChecked = true;
     }
     return aggregate;
-  }
-
-  #onSnapshotError(snapshots: SnapshotOptions<TAggregate>): (error: unknown, streamName: string) => void {
-    if (snapshots.onError !== undefined) return snapshots.onError;
-    return (error, streamName) =>
-      this.#logger.warn(
-        `Could not save a snapshot of stream "${streamName}"; the events are stored, and loads replay them until a snapshot is saved.`,
-        { streamName, error },
-      );
-  }
-
-  #logIgnored(streamName: string, snapshot: { version: number; schemaVersion: number }): void {
-    const expected = snapshotSchemaVersion(this.#snapshots);
-    const reason =
-      snapshot.schemaVersion === expected
-        ? 'it is ahead of its stream'
-        : `its schema version is ${snapshot.schemaVersion}, not ${expected}`;
-    this.#logger.info(
-      `Ignored the snapshot of stream "${streamName}" at version ${snapshot.version} (${reason}); rebuilt the state from every event.`,
-      { streamName, snapshotVersion: snapshot.version, schemaVersion: snapshot.schemaVersion },
-    );
   }
 
   /** Snapshot options whose state is the aggregate's snapshot state, for the policy's saver. */
