@@ -1,8 +1,12 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const GUIDE = join(import.meta.dirname, '../../../docs/guides/strategic-ddd.md');
+// The guide lives in the Keel repository; a starter copied out of it (`pnpm starter`) has none.
+const inRepository = existsSync(GUIDE);
+if (!inRepository) console.info(`guide.test.ts skipped: ${GUIDE} exists only in the Keel repository.`);
 
 /** "From [`file`](../../examples/bounded-contexts/<path>):" then a ts block: [path, code] pairs. */
 async function excerpts(): Promise<[string, string][]> {
@@ -12,7 +16,7 @@ async function excerpts(): Promise<[string, string][]> {
   return [...guide.matchAll(pattern)].map((match) => [match[1] ?? '', match[2] ?? '']);
 }
 
-describe('docs/guides/strategic-ddd.md', () => {
+describe.runIf(inRepository)('docs/guides/strategic-ddd.md', () => {
   it('takes every TypeScript block from a named file of this example', async () => {
     const blocks = (await readFile(GUIDE, 'utf8')).match(/^```ts$/gm) ?? [];
     expect(blocks.length).toBeGreaterThan(0);
