@@ -7,7 +7,9 @@ const SRC = import.meta.dirname;
 async function importsOf(context: string): Promise<string[]> {
   const files = (await readdir(join(SRC, context))).filter((file) => file.endsWith('.ts'));
   const sources = await Promise.all(files.map((file) => readFile(join(SRC, context, file), 'utf8')));
-  return sources.flatMap((source) => [...source.matchAll(/from '([^']+)'/g)].map((match) => match[1] ?? ''));
+  return sources.flatMap((source) =>
+    [...source.matchAll(/from ["']([^"']+)["']/g)].map((match) => match[1] ?? ''),
+  );
 }
 
 describe('context boundaries', () => {
