@@ -11,6 +11,7 @@ export {
   createEvent,
 } from './messages/message.js';
 export type {
+  AggregateRef,
   Metadata,
   Message,
   Command,

@@ -65,6 +65,15 @@ describe('messages', () => {
     expect(metadata.headers).toEqual({ traceId: 't' });
   });
 
+  it('carries a frozen copy of the aggregate an event comes from, and none for a message it caused', () => {
+    const aggregate = { type: 'Order', id: '42', stream: 'Order-42', version: 3 };
+    const placed = createEvent('OrderPlaced', {}, { metadata: { aggregate } });
+    expect(placed.metadata.aggregate).toEqual(aggregate);
+    expect(placed.metadata.aggregate).not.toBe(aggregate);
+    expect(Object.isFrozen(placed.metadata.aggregate)).toBe(true);
+    expect(createEvent('InvoiceSent', {}, { causedBy: placed }).metadata.aggregate).toBeUndefined();
+  });
+
   it('freezes messages and their metadata', () => {
     const message = createMessage('Ping', { n: 1 });
     expect(Object.isFrozen(message)).toBe(true);

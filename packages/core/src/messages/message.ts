@@ -3,6 +3,22 @@ import { systemClock } from '../clock/clock.js';
 import { newId } from '../id/newId.js';
 import { telemetryEnabled, traceHeaders, TRACEPARENT } from '../telemetry/telemetry.js';
 
+/**
+ * The aggregate an event comes from, and the stream it is recorded in. Repositories set it on
+ * every event an aggregate raises; the event bus orders deliveries by `stream` by default, and
+ * transports carry it with the rest of the metadata.
+ */
+export interface AggregateRef {
+  /** The aggregate's type, e.g. `Order`. */
+  readonly type: string;
+  /** The aggregate's id, as a string. */
+  readonly id: string;
+  /** The stream the aggregate's events are recorded in, e.g. `Order-42`. */
+  readonly stream: string;
+  /** The aggregate version the event produced (1 for an aggregate's first event). */
+  readonly version: number;
+}
+
 /** Facts about a message that travel with it: identity, tracing and tenancy. */
 export interface Metadata {
   /** Unique id of this message (UUID v7). Idempotency and de-duplication key on it. */
@@ -17,6 +33,8 @@ export interface Metadata {
   readonly tenantId?: string;
   /** Free-form string headers (trace ids, user ids, schema versions …). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The aggregate an event comes from; set on events raised by an aggregate, absent otherwise. */
+  readonly aggregate?: AggregateRef;
 }
 
 /** A typed message: a `type` discriminant, its `data`, and {@link Metadata}. */
@@ -102,6 +120,7 @@ export function createMetadata(options?: MessageOptions): Metadata {
     occurredAt: metadata.occurredAt ?? isoTime(clock.now()),
     ...(tenantId === undefined ? {} : { tenantId }),
     headers: Object.freeze(headers),
+    ...(metadata.aggregate === undefined ? {} : { aggregate: Object.freeze({ ...metadata.aggregate }) }),
   });
 }
 
