@@ -62,3 +62,20 @@ export function answer(name: string, status = 200, headers: Record<string, strin
 
 /** A handler that never answers (until the client gives up). */
 export const hang: Handler = () => {};
+
+/** Serves `listener` on 127.0.0.1 and a free port. */
+export async function listen(
+  listener: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => void listener(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
