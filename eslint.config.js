@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     files: ['packages/*/src/**/*.ts'],
-    ignores: ['**/*.test.ts', '**/*.test-d.ts', '**/testing/**'],
+    ignores: ['**/*.test.ts', '**/*.test-d.ts', '**/testing/**', '**/*.snippet.ts'],
     rules: { 'no-console': 'error' },
   },
 );

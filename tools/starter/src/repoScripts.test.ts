@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { anchorsOf, checkLink, isExternal, linksOf, slug } from '../../../scripts/check-links.mjs';
+import { markedBlocks, unbackedBlocks, withSnippets } from '../../../scripts/check-snippets.mjs';
 import { packageMeta, withMeta } from '../../../scripts/package-meta.mjs';
 
 // The repository scripts the starter's CI step sits beside: the link check and the package links.
@@ -65,5 +66,36 @@ describe('package-meta', () => {
     const next = withMeta(pkg, meta);
     expect(Object.keys(next)).toEqual(['name', 'license', 'repository', 'homepage', 'bugs', 'type']);
     expect(next.homepage).toBe(meta.homepage);
+  });
+});
+
+describe('check-snippets', () => {
+  const readme = [
+    '# Pkg',
+    '<!-- snippet: src/a.snippet.ts -->',
+    '```ts',
+    'old();',
+    '```',
+    '',
+    '```ts',
+    'unbacked();',
+    '```',
+    '',
+  ].join('\n');
+
+  it('finds the marked blocks and counts the TypeScript blocks no file backs', () => {
+    expect(markedBlocks(readme).map(({ file, code }) => ({ file, code }))).toEqual([
+      { file: 'src/a.snippet.ts', code: 'old();\n' },
+    ]);
+    expect(unbackedBlocks(readme)).toBe(1);
+  });
+
+  it('replaces a marked block with its file and leaves the rest alone', () => {
+    const next = withSnippets(readme, (file) =>
+      file === 'src/a.snippet.ts' ? 'fresh();\nmore();\n' : 'wrong',
+    );
+    expect(next).toContain('<!-- snippet: src/a.snippet.ts -->\n```ts\nfresh();\nmore();\n```\n');
+    expect(next).toContain('```ts\nunbacked();\n```');
+    expect(withSnippets(next, () => 'fresh();\nmore();\n')).toBe(next);
   });
 });
