@@ -1,40 +1,45 @@
-import { ProjectionRunner } from '@keel/eventsourcing';
+import { EventSourcedRepository, ProjectionRunner } from '@keel/eventsourcing';
 import type { EventStore } from '@keel/eventsourcing';
-import { createBank } from '../bank.js';
-import type { Bank } from '../bank.js';
+import { Account } from '../account.js';
 import { BalancesReadModel } from '../balances.js';
 import type { BalanceRow } from '../balances.js';
 import type { WorkerDatabase } from './database.js';
 
 /**
- * Sends commands through the example's own bank (command bus → aggregates → event store) on
- * the worker's database, as the write side of the service would.
+ * Saves `Account` aggregates straight through an event-sourced repository on the worker's
+ * database: the write side without the bank's buses.
  */
-export async function throughBank(
+export async function throughAccounts(
   database: WorkerDatabase,
-  work: (bank: Bank) => Promise<void>,
+  work: (save: (account: Account) => Promise<void>, load: (id: string) => Promise<Account>) => Promise<void>,
 ): Promise<void> {
-  const bank = await createBank({ infrastructure: { ...database.infrastructure, close: async () => {} } });
-  try {
-    await work(bank);
-  } finally {
-    await bank.close();
-  }
+  const accounts = new EventSourcedRepository(database.store, (id: string) => new Account(id));
+  await work(
+    (account) => accounts.save(account),
+    (id) => accounts.get(id),
+  );
 }
 
-/** Ada and Bob open accounts (each gets the welcome bonus); Ada deposits and withdraws. */
-export async function firstDay(bank: Bank): Promise<void> {
-  await bank.commands.send('OpenAccount', { accountId: 'ada', owner: 'Ada' });
-  await bank.commands.send('DepositMoney', { accountId: 'ada', amountCents: 50_00 });
-  await bank.commands.send('WithdrawMoney', { accountId: 'ada', amountCents: 20_00 });
-  await bank.commands.send('OpenAccount', { accountId: 'bob', owner: 'Bob' });
+/** Dan opens an account, deposits and withdraws; Erin opens one and deposits. */
+export async function danAndErin(save: (account: Account) => Promise<void>): Promise<void> {
+  const dan = Account.open('dan', 'Dan');
+  dan.deposit(30_00);
+  dan.withdraw(10_00);
+  await save(dan);
+  const erin = Account.open('erin', 'Erin');
+  erin.deposit(8_00);
+  await save(erin);
 }
 
-/** Bob empties and closes his account; Ada deposits again. */
-export async function secondDay(bank: Bank): Promise<void> {
-  await bank.commands.send('WithdrawMoney', { accountId: 'bob', amountCents: 5_00 });
-  await bank.commands.send('CloseAccount', { accountId: 'bob' });
-  await bank.commands.send('DepositMoney', { accountId: 'ada', amountCents: 7_00 });
+/** Dan withdraws the rest and closes his account. */
+export async function danLeaves(
+  save: (account: Account) => Promise<void>,
+  load: (id: string) => Promise<Account>,
+): Promise<void> {
+  const dan = await load('dan');
+  dan.withdraw(20_00);
+  dan.close('moving away');
+  await save(dan);
 }
 
 /** Carol's account as an older release stored it: `MoneyDeposited` v1 held euros. */

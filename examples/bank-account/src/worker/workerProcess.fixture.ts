@@ -22,6 +22,8 @@ export interface ProbeAnswer {
 
 /** The worker's projection as its health report shows it. */
 export interface ProjectionFigures {
+  /** Whether this process owns (runs) the projection. */
+  readonly owned: boolean;
   readonly checkpoint: number;
   readonly lag: number | undefined;
   readonly head: number | undefined;
@@ -86,6 +88,7 @@ export class WorkerProcess {
     const state = (details?.['projections'] as Record<string, ProjectionFigures> | undefined)?.[projection];
     if (state === undefined) return undefined;
     return {
+      owned: state.owned,
       checkpoint: state.checkpoint,
       lag: state.lag,
       head: details?.['headPosition'] as number | undefined,
