@@ -68,6 +68,18 @@ describe('EventBus options given as undefined keep their defaults', () => {
     await publishing;
   });
 
+  it('keys events by the aggregate stream they come from, else the streamId header, else the aggregateId header', () => {
+    const key = EVENT_BUS_DEFAULTS.orderingKey;
+    const aggregate = { type: 'Account', id: '42', stream: 'Account-42', version: 1 };
+    const headers = { streamId: 'h-stream', aggregateId: 'h-aggregate' };
+    expect(key(createEvent('Deposited', {}, { metadata: { aggregate, headers } }))).toBe('Account-42');
+    expect(key(createEvent('Deposited', {}, { metadata: { headers } }))).toBe('h-stream');
+    expect(key(createEvent('Deposited', {}, { metadata: { headers: { aggregateId: 'h-aggregate' } } }))).toBe(
+      'h-aggregate',
+    );
+    expect(key(createEvent('Deposited', {}))).toBeUndefined();
+  });
+
   it('orders events by the default ordering key (the streamId header)', async () => {
     const bus = createEventBus(allUndefined);
     const gate = deferred();

@@ -33,7 +33,8 @@ export interface EventBusOptions {
    * of event N's finished), across concurrent publishes and in both delivery modes. Events
    * without a key are only ordered within one `publish` call. A handler that publishes and
    * awaits (wait mode) an event is not queued behind its own event, which would deadlock.
-   * @default the `streamId` header, else the `aggregateId` header
+   * @default the stream of the aggregate the event comes from (`metadata.aggregate.stream`, set
+   *   on every event an aggregate raises), else the `streamId` header, else the `aggregateId` header
    */
   orderingKey?: ((event: Message) => string | undefined) | undefined;
   /**
@@ -66,7 +67,9 @@ export const EVENT_BUS_DEFAULTS = Object.freeze({
   handlerMiddleware: Object.freeze([]) as readonly Middleware[],
   concurrency: 16,
   orderingKey: (event: Message): string | undefined =>
-    event.metadata.headers['streamId'] ?? event.metadata.headers['aggregateId'],
+    event.metadata.aggregate?.stream ??
+    event.metadata.headers['streamId'] ??
+    event.metadata.headers['aggregateId'],
   delivery: 'wait' as DeliveryMode,
   logger: noopLogger,
   clock: systemClock as Clock,

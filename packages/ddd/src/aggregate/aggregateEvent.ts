@@ -19,7 +19,9 @@ export type EventMap = Record<string, unknown>;
  * `metadata`) that also says which aggregate raised it and the aggregate version it produced.
  *
  * `version` is the aggregate's version after applying the event: the first event of an
- * aggregate has version 1, the next 2, and so on.
+ * aggregate has version 1, the next 2, and so on. The same facts travel in
+ * `metadata.aggregate` (with the stream), which survives transports and is what event bus
+ * handlers read: `event.metadata.aggregate?.id`.
  *
  * @typeParam TType - The event type, e.g. `'OrderPlaced'`.
  * @typeParam TData - The event's payload.

@@ -48,6 +48,15 @@ describe('AggregateRoot', () => {
     expect(event?.metadata.correlationId).toBe(event?.metadata.messageId);
   });
 
+  it('names the aggregate, its stream and version in the typed metadata.aggregate of each event', () => {
+    const counter = Counter.open('c-7', 'visits');
+    counter.increment(3);
+    expect(counter.uncommittedEvents.map((event) => event.metadata.aggregate)).toEqual([
+      { type: 'Counter', id: 'c-7', stream: 'Counter-c-7', version: 1 },
+      { type: 'Counter', id: 'c-7', stream: 'Counter-c-7', version: 2 },
+    ]);
+  });
+
   it('freezes raised events and their data', () => {
     const counter = Counter.open('c-1', 'x');
     const [event] = counter.uncommittedEvents;

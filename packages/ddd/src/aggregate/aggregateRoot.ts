@@ -211,7 +211,9 @@ export abstract class AggregateRoot<TId, TEvents extends EventMap, TSnapshot = n
 
   /**
    * Records a new event: builds it with core metadata, applies it through its handler, then
-   * adds it to the uncommitted events. If the handler throws, nothing is recorded.
+   * adds it to the uncommitted events. If the handler throws, nothing is recorded. The event's
+   * `metadata.aggregate` names this aggregate, its version and its stream (`<type>-<id>`; an
+   * event-sourced repository with its own stream names puts its stream there when saving).
    *
    * @param type - The event type; must be a key of `TEvents` (a compile error otherwise).
    * @param data - The payload; frozen deeply once raised.
@@ -223,13 +225,27 @@ export abstract class AggregateRoot<TId, TEvents extends EventMap, TSnapshot = n
     data: TEvents[TType],
     options: RaiseOptions = {},
   ): AggregateEvent<TType, TEvents[TType]> {
+    const aggregateType = this.#typeName();
+    const aggregateId = this.idString;
+    const version = this.#version + 1;
+    // The typed identity the event bus orders by and handlers read, whatever transport carries it.
+    const aggregate = {
+      type: aggregateType,
+      id: aggregateId,
+      stream: `${aggregateType}-${aggregateId}`,
+      version,
+    };
     const event: AggregateEvent<TType, TEvents[TType]> = Object.freeze({
       type,
       data: deepFreeze(data),
-      metadata: createMetadata({ ...options, clock: this.#clock }),
-      aggregateId: this.idString,
-      aggregateType: this.#typeName(),
-      version: this.#version + 1,
+      metadata: createMetadata({
+        ...options,
+        metadata: { ...options.metadata, aggregate },
+        clock: this.#clock,
+      }),
+      aggregateId,
+      aggregateType,
+      version,
     });
     this.#apply(event as unknown as AggregateEventOf<TEvents>);
     this.#uncommitted.push(event as unknown as AggregateEventOf<TEvents>);

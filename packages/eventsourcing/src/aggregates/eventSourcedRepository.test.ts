@@ -72,6 +72,38 @@ describe('EventSourcedRepository', () => {
     expect(await store.streamVersion('PiggyBank-p-1')).toBe(2);
   });
 
+  it('publishes and stores events naming their aggregate and custom stream in metadata.aggregate', async () => {
+    const published: unknown[] = [];
+    const publisher = eventPublisher(
+      async (events) => void published.push(...events.map((e) => e.metadata.aggregate)),
+    );
+    const { store } = await savedBank(new InMemoryEventStore(), 1, {
+      publisher,
+      streamName: (id: string) => `bank/${id}`,
+    });
+    const expected = [
+      { type: 'PiggyBank', id: 'p-1', stream: 'bank/p-1', version: 1 },
+      { type: 'PiggyBank', id: 'p-1', stream: 'bank/p-1', version: 2 },
+    ];
+    expect(published).toEqual(expected);
+    const stored = await collect(store.readStream('bank/p-1'));
+    expect(stored.map((event) => event.metadata['aggregate'])).toEqual(expected);
+  });
+
+  it('gives replayed events the aggregate reference, also for events stored without one', async () => {
+    const store = new InMemoryEventStore();
+    await store.appendToStream('PiggyBank-p-9', [{ type: 'Bought', data: { owner: 'Ada' } }]);
+    const seen: unknown[] = [];
+    class Watched extends PiggyBank {
+      override loadFromHistory(events: Parameters<PiggyBank['loadFromHistory']>[0]): this {
+        for (const event of events) seen.push(event.metadata.aggregate);
+        return this;
+      }
+    }
+    await new EventSourcedRepository(store, (id: string) => new Watched(id)).find('p-9');
+    expect(seen).toEqual([{ type: 'PiggyBank', id: 'p-9', stream: 'PiggyBank-p-9', version: 1 }]);
+  });
+
   it('uses a custom stream name', async () => {
     const { store } = await savedBank(new InMemoryEventStore(), 1, {
       streamName: (id: string) => `bank/${id}`,

@@ -25,7 +25,7 @@ import type { EventStore } from '../eventStore/eventStore.js';
 import { pagesAfterSnapshot, replaceSnapshot, snapshotIfDue } from '../snapshots/snapshotLifecycle.js';
 import { checkSnapshotOptions, snapshotSchemaVersion } from '../snapshots/snapshotPolicy.js';
 import type { SnapshotOptions } from '../snapshots/snapshotPolicy.js';
-import { toAggregateEvent, toNewEvent } from './aggregateEvents.js';
+import { inStream, toAggregateEvent, toNewEvent } from './aggregateEvents.js';
 import { logIgnoredSnapshot, snapshotErrorReporter } from './repositorySnapshotLog.js';
 import { UPDATE_DEFAULTS, updateSettingsOf, updateWithRetries } from './updateAggregate.js';
 import type { AggregateChange, UpdateOptions } from './updateAggregate.js';
@@ -198,9 +198,10 @@ export class EventSourcedRepository<
   async #save(aggregate: TAggregate, options: SaveOptions): Promise<void> {
     throwIfAborted(options.signal);
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-    const events = aggregate.uncommittedEvents as readonly EventOf<TAggregate>[];
-    if (events.length === 0) return;
+    const raised = aggregate.uncommittedEvents as readonly EventOf<TAggregate>[];
+    if (raised.length === 0) return;
     const streamName = this.streamNameOf(aggregate.id as TId);
+    const events = raised.map((event) => inStream(event, streamName));
     await this.#store.appendToStream(streamName, events.map(toNewEvent), {
       expectedVersion: aggregate.persistedVersion,
       ...signalOption,
@@ -233,7 +234,11 @@ export class EventSourcedRepository<
    * await accounts.update('acc-42', (account) => account.deposit(50), { maxConflictRetries: 5 });
    * ```
    */
-  async update(id: TId, change: AggregateChange<TAggregate>, options: UpdateOptions = {}): Promise<TAggregate> {
+  async update(
+    id: TId,
+    change: AggregateChange<TAggregate>,
+    options: UpdateOptions = {},
+  ): Promise<TAggregate> {
     const settings = updateSettingsOf(change, options, {
       maxConflictRetries: this.#maxConflictRetries,
       policy: this.#options.policy,

@@ -42,6 +42,28 @@ describe('jsonEventCodec', () => {
     );
   });
 
+  it('carries the aggregate an event comes from', () => {
+    const aggregate = { type: 'Account', id: '42', stream: 'Account-42', version: 3 };
+    const event = createEvent('Deposited', { amount: 5 }, { metadata: { aggregate } });
+    const decoded = jsonEventCodec.decode(jsonEventCodec.encode(event));
+    expect(decoded.metadata.aggregate).toEqual(aggregate);
+    expect(Object.isFrozen(decoded.metadata.aggregate)).toBe(true);
+  });
+
+  it.each([
+    ['not an object', 'Account-42', '"metadata.aggregate" is not an object'],
+    ['a missing id', { type: 'Account', stream: 'Account-42', version: 1 }, '"metadata.aggregate.id"'],
+    [
+      'a fractional version',
+      { type: 'A', id: '1', stream: 'A-1', version: 1.5 },
+      '"metadata.aggregate.version"',
+    ],
+  ])('rejects an aggregate reference that is %s', (_name, aggregate, reason) => {
+    const error = decodeError(encode({ type: 'T', data: {}, metadata: { ...metadata, aggregate } }));
+    expect(isNatsSerializationError(error)).toBe(true);
+    expect((error as Error).message).toContain(reason);
+  });
+
   it('returns a frozen event with frozen metadata and headers', () => {
     const event = jsonEventCodec.decode(
       encode({ type: 'T', data: { a: 1 }, metadata: { ...metadata, headers: { x: 'y' } } }),

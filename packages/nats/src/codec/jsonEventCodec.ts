@@ -1,4 +1,4 @@
-import type { Message, Metadata } from '@keel/core';
+import type { AggregateRef, Message, Metadata } from '@keel/core';
 import { NatsSerializationError } from '../errors/errors.js';
 
 /**
@@ -25,7 +25,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The default codec: the body is the JSON envelope `{ "type", "data", "metadata" }`, so every
- * metadata field (ids, `occurredAt`, tenant, free headers) travels in the body unchanged.
+ * metadata field (ids, `occurredAt`, tenant, free headers, the aggregate) travels in the body unchanged.
  * Decoding checks the envelope's shape and returns a frozen event.
  *
  * @example
@@ -79,6 +79,7 @@ function toMetadata(raw: Record<string, unknown>): Metadata {
     fail('"metadata.headers" is not an object of strings');
   }
   const { messageId, correlationId, causationId, occurredAt, tenantId } = raw as Record<string, string>;
+  const aggregate = raw['aggregate'] === undefined ? undefined : toAggregateRef(raw['aggregate']);
   return Object.freeze({
     messageId: messageId!,
     correlationId: correlationId!,
@@ -86,7 +87,20 @@ function toMetadata(raw: Record<string, unknown>): Metadata {
     occurredAt: occurredAt!,
     ...(tenantId === undefined ? {} : { tenantId }),
     headers: Object.freeze({ ...(headers as Record<string, string>) }),
+    ...(aggregate === undefined ? {} : { aggregate }),
   });
+}
+
+/** The aggregate an event comes from (core's `metadata.aggregate`), checked field by field. */
+function toAggregateRef(raw: unknown): AggregateRef {
+  if (!isRecord(raw)) return fail('"metadata.aggregate" is not an object');
+  const { type, id, stream, version } = raw;
+  for (const [field, value] of Object.entries({ type, id, stream })) {
+    if (typeof value !== 'string') fail(`"metadata.aggregate.${field}" is not a string`);
+  }
+  if (typeof version !== 'number' || !Number.isSafeInteger(version))
+    fail('"metadata.aggregate.version" is not an integer');
+  return Object.freeze({ type: type as string, id: id as string, stream: stream as string, version });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
