@@ -141,6 +141,15 @@ const NOT_REPLAYED = new Set(['date', 'connection', 'keep-alive', 'transfer-enco
 /** Records what is written to `res`, to store it once the response ends. */
 function capture(res: ServerResponse): () => StoredResponse {
   const chunks: Buffer[] = [];
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+  // Headers given to writeHead (as frameworks do) are not kept by node for getHeaders(): copy them.
+  res.writeHead = ((status: number, ...rest: unknown[]) => {
+    const headers = rest.find((arg) => typeof arg === 'object' && arg !== null && !Array.isArray(arg));
+    if (headers !== undefined && !res.headersSent)
+      for (const [name, value] of Object.entries(headers as Record<string, string>))
+        res.setHeader(name, value);
+    return writeHead(status, ...rest.filter((arg) => arg !== headers));
+  }) as typeof res.writeHead;
   const write = res.write.bind(res) as (...args: unknown[]) => boolean;
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
   const keep = (chunk: unknown): void => {
