@@ -75,11 +75,12 @@ export class WorkerService {
     const { port, host, url, dataDir, stopDeadlineMs } = this.#config;
     const bound = await listen(this.#server, port, host);
     this.#print(`Probes on http://${host}:${bound} (GET /healthz, GET /readyz); port ${bound}`);
-    this.#phase =
-      url === ''
-        ? `opening embedded PGlite in ${dataDir}`
-        : 'connecting to the PostgreSQL server in KEEL_PG_URL';
-    this.#print(`${this.#phase}${url === '' ? ' (takes a few seconds) …' : ' …'}`);
+    const embedded = url === '';
+    this.#phase = embedded
+      ? `opening embedded PGlite in ${dataDir}`
+      : 'connecting to the PostgreSQL server in KEEL_PG_URL';
+    const phase = this.#phase.charAt(0).toUpperCase() + this.#phase.slice(1);
+    this.#print(`${phase}${embedded ? ' (takes a few seconds)' : ''} …`);
     this.#database = await openWorkerDatabase(this.#config);
     this.#print(`Database ready: ${this.#database.description}.`);
     if (this.#stopping !== undefined) return;

@@ -65,8 +65,8 @@ describe('pnpm worker on embedded PGlite, as a child process', { timeout: 120_00
   });
 
   it('says that opening the embedded database takes a few seconds', async () => {
-    await worker.until(() => worker.output.includes('opening embedded PGlite'), 'the opening line');
-    expect(worker.output).toContain(`opening embedded PGlite in ${dataDir} (takes a few seconds)`);
+    await worker.until(() => worker.output.includes('Opening embedded PGlite'), 'the opening line');
+    expect(worker.output).toContain(`Opening embedded PGlite in ${dataDir} (takes a few seconds)`);
   });
 
   it('answers /readyz with 200 and the health report once its projection daemon runs', async () => {
