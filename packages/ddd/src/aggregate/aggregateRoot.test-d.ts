@@ -3,6 +3,7 @@ import { describe, expectTypeOf, it } from 'vitest';
 import type { AggregateEvent, AggregateEventOf, EventHandlers } from './aggregateEvent.js';
 import { AggregateRoot } from './aggregateRoot.js';
 import type { AggregateFactory, EventOf, EventsOf, IdOf, SnapshotStateOf } from './aggregateTypes.js';
+import { ensureRule } from '../errors/domainRuleViolation.js';
 
 type OrderId = Brand<string, 'OrderId'>;
 type OrderEvents = {
@@ -84,9 +85,51 @@ describe('SnapshotStateOf', () => {
   it('is the declared snapshot state, and never when the aggregate declares none', () => {
     class Snapshotted extends AggregateRoot<string, OrderEvents, { items: string[] }> {
       readonly aggregateType = 'Snapshotted';
-      protected readonly handlers: EventHandlers<OrderEvents> = { OrderPlaced: () => {}, ItemAdded: () => {} };
+      protected readonly handlers: EventHandlers<OrderEvents> = {
+        OrderPlaced: () => {},
+        ItemAdded: () => {},
+      };
     }
     expectTypeOf<SnapshotStateOf<Snapshotted>>().toEqualTypeOf<{ items: string[] }>();
     expectTypeOf<SnapshotStateOf<Order>>().toBeNever();
+  });
+});
+
+describe('ensure in a static factory (TS2775)', () => {
+  type CartEvents = { Opened: { owner: string } };
+
+  class Cart extends AggregateRoot<string, CartEvents> {
+    readonly aggregateType = 'Cart';
+    protected readonly handlers: EventHandlers<CartEvents> = { Opened: () => {} };
+
+    /** The documented pattern: the variable's declared type lets the assertion compile. */
+    static open(id: string, owner: string | undefined): Cart {
+      const cart: Cart = new Cart(id);
+      cart.ensure(owner !== undefined, 'cart.owner', 'A cart needs an owner.');
+      cart.raise('Opened', { owner });
+      return cart;
+    }
+
+    /** The other documented pattern: the standalone ensureRule needs no annotation. */
+    static openChecked(id: string, owner: string | undefined): Cart {
+      ensureRule(owner !== undefined, 'cart.owner', 'A cart needs an owner.');
+      const cart = new Cart(id);
+      cart.raise('Opened', { owner });
+      return cart;
+    }
+
+    /** What the TSDoc warns about: an inferred variable cannot call an assertion method. */
+    static openUnannotated(id: string): Cart {
+      const cart = new Cart(id);
+      // @ts-expect-error TS2775: assertions require every name in the call target to have a declared type
+      cart.ensure(id.length > 0, 'cart.id', 'A cart needs an id.');
+      return cart;
+    }
+  }
+
+  it('narrows the checked value after ensure and ensureRule', () => {
+    expectTypeOf(Cart.open).returns.toEqualTypeOf<Cart>();
+    expectTypeOf(Cart.openChecked).returns.toEqualTypeOf<Cart>();
+    expectTypeOf(Cart.openUnannotated).returns.toEqualTypeOf<Cart>();
   });
 });

@@ -254,9 +254,24 @@ export abstract class AggregateRoot<TId, TEvents extends EventMap, TSnapshot = n
   }
 
   /**
-   * Asserts a business rule; see {@link ensureRule}.
+   * Asserts a business rule; see {@link ensureRule}. After it, TypeScript narrows `condition`
+   * (e.g. `this.ensure(item !== undefined, …)` makes `item` defined).
+   *
+   * TypeScript accepts an assertion call only through names with a declared type (error TS2775
+   * otherwise): `this.ensure(…)` always compiles, but on a local variable, e.g. in a static
+   * factory, give the variable its type (`const order: Order = new Order(id)`) or check the rule
+   * with the standalone {@link ensureRule} before building the aggregate.
    *
    * @throws {DomainRuleViolation} when `condition` is falsy.
+   * @example
+   * ```ts
+   * static place(id: OrderId, items: readonly Item[]): Order {
+   *   const order: Order = new Order(id); // the annotation lets order.ensure(…) compile
+   *   order.ensure(items.length > 0, 'order.not-empty', 'An order needs at least one item.');
+   *   order.raise('OrderPlaced', { items });
+   *   return order;
+   * }
+   * ```
    */
   protected ensure(
     condition: unknown,
