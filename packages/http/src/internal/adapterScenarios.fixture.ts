@@ -23,9 +23,9 @@ export function scenarioMiddleware(): HttpMiddleware[] {
 }
 
 /** Sends the scenario: a valid order twice with one key, an invalid order, then one too many. */
-export async function runScenario(url: string) {
+export async function runScenario(url: string, send: typeof fetch = fetch) {
   const post = (body: unknown, key?: string) =>
-    fetch(`${url}/orders`, {
+    send(`${url}/orders`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
