@@ -133,3 +133,25 @@ describe('pnpm worker on embedded PGlite, as a child process', { timeout: 120_00
     expect(table).toEqual(rebuilt.filter((row) => row.accountId !== 'carol'));
   });
 });
+
+describe('pnpm worker stopped while it starts', { timeout: 120_000 }, () => {
+  let folder: string;
+  let worker: WorkerProcess | undefined;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'keel-bank-worker-'));
+  });
+
+  afterAll(async () => {
+    await worker?.kill();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('exits with code 0 on SIGTERM sent while the database opens', async () => {
+    worker = new WorkerProcess({ KEEL_PG_URL: '', KEEL_DATA_DIR: join(folder, 'pglite') });
+    await worker.until(() => worker!.output.includes('Opening embedded PGlite'), 'the opening line');
+    expect(await worker.terminate()).toEqual({ code: 0, signal: null });
+    expect(worker.output).toContain('SIGTERM: stopping gracefully');
+    expect(worker.output).toContain('Stopped cleanly.');
+  });
+});
