@@ -32,6 +32,7 @@ export class WorkerService {
   #daemon: ProjectionDaemon | undefined;
   #host: WorkerHost | undefined;
   #progress: Timer | undefined;
+  readonly #lastPrinted = new Map<string, number>();
   #starting: Promise<void> | undefined;
   #stopping: Promise<number> | undefined;
 
@@ -109,7 +110,6 @@ export class WorkerService {
   }
 
   /** One line per projection whose checkpoint moved since the last line. */
-  #lastPrinted = new Map<string, number>();
   #printProgress(): void {
     for (const state of this.#daemon?.projections() ?? []) {
       if (!state.owned || this.#lastPrinted.get(state.name) === state.checkpoint) continue;
