@@ -1,7 +1,14 @@
 import { disposer } from '../listeners/emitter.js';
 import type { Disposer } from '../listeners/emitter.js';
 import type { Logger } from '../logger/logger.js';
-import { assertOptions, optionBoolean, optionNumber, optionObject, optionRule } from '../options/options.js';
+import {
+  assertOptions,
+  optionBoolean,
+  optionFunction,
+  optionNumber,
+  optionObject,
+  optionRule,
+} from '../options/options.js';
 import type { WorkerStopOptions } from './worker.js';
 
 /** The part of Node's `process` that {@link WorkerHost.stopOn} uses; inject a fake in tests. */
@@ -25,6 +32,13 @@ export interface StopOnOptions {
    * @default false
    */
   exit?: boolean | undefined;
+  /**
+   * Runs after the workers stopped (cleanly or not) and before `exit`: close the HTTP server
+   * and the database here. `error` is why the stop was not clean, if it was not. A rejection
+   * is logged and makes the exit code 1.
+   * @default none
+   */
+  onStopped?: ((error: unknown) => void | Promise<void>) | undefined;
 }
 
 /** The signals {@link WorkerHost.stopOn} listens to by default. */
@@ -60,23 +74,43 @@ export function stopOnSignals(
     ),
     deadline: optionNumber(options?.deadline, { min: 0, infinity: true }),
     exit: optionBoolean(options?.exit),
+    onStopped: optionFunction(options?.onStopped),
   });
   const source = target!;
   const onSignal = (signal: string): void => {
     logger.info(`Received ${signal}; stopping the workers.`, { signal });
-    stop({ deadline: options?.deadline }).then(
-      () => {
-        logger.info('Workers stopped.', { signal });
-        if (exit) source.exit?.(0);
-      },
-      (error: unknown) => {
-        logger.error('Workers did not stop cleanly.', { signal, error });
-        if (exit) source.exit?.(1);
-      },
-    );
+    void stopThenCleanUp(stop, options?.deadline, options?.onStopped, logger, signal).then((clean) => {
+      if (exit) source.exit?.(clean ? 0 : 1);
+    });
   };
   for (const name of names) source.once(name, onSignal);
   return disposer(() => {
     for (const name of names) source.removeListener(name, onSignal);
   });
+}
+
+/** Stops the workers, then runs `onStopped`; resolves whether both went cleanly. Never rejects. */
+async function stopThenCleanUp(
+  stop: (options: WorkerStopOptions) => Promise<void>,
+  deadline: number | undefined,
+  onStopped: StopOnOptions['onStopped'],
+  logger: Logger,
+  signal: string,
+): Promise<boolean> {
+  let failure: unknown;
+  try {
+    await stop({ deadline });
+    logger.info('Workers stopped.', { signal });
+  } catch (error) {
+    failure = error;
+    logger.error('Workers did not stop cleanly.', { signal, error });
+  }
+  if (onStopped === undefined) return failure === undefined;
+  try {
+    await onStopped(failure);
+    return failure === undefined;
+  } catch (error) {
+    logger.error('The clean-up after stopping the workers failed.', { signal, error });
+    return false;
+  }
 }

@@ -278,6 +278,39 @@ describe('WorkerHost.stopOn', () => {
     expect(processLike.exits).toEqual([0]);
   });
 
+  it('runs the clean-up after the stop and before exiting', async () => {
+    const processLike = fakeProcess();
+    const worker = new FakeWorker('a');
+    const host = runWorkers([worker], { clock: new ManualClock() });
+    await host.whenStarted();
+    const seen: unknown[] = [];
+    host.stopOn(['SIGTERM'], {
+      process: processLike,
+      exit: true,
+      onStopped: async (error) => {
+        seen.push({ stopped: host.status, error, exits: [...processLike.exits] });
+      },
+    });
+    processLike.emit('SIGTERM');
+    await settle();
+    expect(seen).toEqual([{ stopped: 'stopped', error: undefined, exits: [] }]);
+    expect(processLike.exits).toEqual([0]);
+  });
+
+  it('exits with 1 when the clean-up after the stop fails', async () => {
+    const processLike = fakeProcess();
+    const host = runWorkers([new FakeWorker('a')], { clock: new ManualClock() });
+    await host.whenStarted();
+    host.stopOn(['SIGTERM'], {
+      process: processLike,
+      exit: true,
+      onStopped: () => Promise.reject(new Error('server would not close')),
+    });
+    processLike.emit('SIGTERM');
+    await settle();
+    expect(processLike.exits).toEqual([1]);
+  });
+
   it('removes its listeners when disposed', async () => {
     const processLike = fakeProcess();
     const worker = new FakeWorker('a');
