@@ -67,8 +67,12 @@ export async function createBank(options: BankOptions = {}) {
   const logger = options.logger ?? noopLogger;
   const infrastructure = options.infrastructure ?? (await createInfrastructure({ clock, engine: 'memory' }));
   const store: EventStore = withCausation(withUpcasting(infrastructure.eventStore, accountUpcaster));
+  // Ambient correlation (AsyncLocalStorage): aggregates raise events without knowing the command,
+  // so the repository's publishes and withCausation's appends take the cause from the scope, and
+  // the welcome bonus (an event handler sending a command whose events publish to this bus) is
+  // recognised as nested instead of queueing behind its own event.
   const events = createEventBus<AccountEvents>({
-    middleware: [correlationMiddleware()],
+    middleware: [correlationMiddleware({ ambient: true })],
     // Events of one account are delivered strictly in order, even across concurrent saves.
     orderingKey: (event) => (event as Message & { aggregateId?: string }).aggregateId,
   });
@@ -110,7 +114,7 @@ function createWriteSide(
   const commands = createCommandBus<AccountCommands>({
     clock,
     middleware: [
-      correlationMiddleware(),
+      correlationMiddleware({ ambient: true }),
       loggingMiddleware(logger, { clock }),
       validationMiddleware(accountCommandSchemas, { requireSchema: true }),
       idempotencyMiddleware({ store: idempotency, clock }),
@@ -142,7 +146,7 @@ function createReadSide(
   const queries = createQueryBus<BalanceQueries>({
     clock,
     middleware: [
-      correlationMiddleware(),
+      correlationMiddleware({ ambient: true }),
       loggingMiddleware(logger, { clock }),
       validationMiddleware(balanceQuerySchemas, { requireSchema: true }),
     ],

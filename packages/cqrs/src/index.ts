@@ -32,7 +32,12 @@ export type { LoggingMiddlewareOptions } from './middleware/loggingMiddleware.js
 export { timeoutMiddleware, TIMEOUT_DEFAULTS } from './middleware/timeoutMiddleware.js';
 export type { TimeoutMiddlewareOptions } from './middleware/timeoutMiddleware.js';
 export { policyMiddleware } from './middleware/policyMiddleware.js';
-export { correlationMiddleware, currentMessage } from './middleware/correlationMiddleware.js';
+export {
+  correlationMiddleware,
+  currentMessage,
+  CORRELATION_DEFAULTS,
+} from './middleware/correlationMiddleware.js';
+export type { CorrelationMiddlewareOptions } from './middleware/correlationMiddleware.js';
 
 export { idempotencyMiddleware, IDEMPOTENCY_DEFAULTS } from './idempotency/idempotencyMiddleware.js';
 export type { IdempotencyMiddlewareOptions } from './idempotency/idempotencyMiddleware.js';

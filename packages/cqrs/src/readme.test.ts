@@ -11,8 +11,8 @@ it('runs the README quick start', async () => {
   const commands = createCommandBus<{ Deposit: { data: Deposited; result: number } }>({
     middleware: [correlationMiddleware(), validationMiddleware({ Deposit })],
   });
-  commands.register('Deposit', async ({ data }) => {
-    await events.publish([createEvent('Deposited', data)]); // correlated with the command
+  commands.register('Deposit', async ({ data }, context) => {
+    await events.publish([createEvent('Deposited', data, { causedBy: context.message })]);
     return data.amount;
   });
   const seen: Message[] = [];

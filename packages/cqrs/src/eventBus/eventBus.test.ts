@@ -99,10 +99,13 @@ describe('EventBus', () => {
   it('does not deadlock when a handler publishes to its own bus and waits', async () => {
     const bus = createEventBus<Events>({ concurrency: 1 });
     const seen: string[] = [];
-    bus.subscribe('Deposited', async (event) => {
+    bus.subscribe('Deposited', async (event, context) => {
       seen.push('deposited');
       await bus.publish([
-        createEvent('Withdrawn', event.data, { metadata: { headers: { streamId: 'a-1' } } }),
+        createEvent('Withdrawn', event.data, {
+          causedBy: context.message,
+          metadata: { headers: { streamId: 'a-1' } },
+        }),
       ]);
     });
     bus.subscribe('Withdrawn', () => void seen.push('withdrawn'));

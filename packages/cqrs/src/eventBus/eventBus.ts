@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   assertOptions,
   disposer,
@@ -18,11 +17,12 @@ import { EventBusClosedError, EventDeliveryError, InvalidOptionError } from '../
 import type { EventHandlerFailure } from '../errors/errors.js';
 import { compose } from '../internal/compose.js';
 import type { Terminal } from '../internal/compose.js';
-import { callHandler, callsOf, DispatchContext, spanOf } from '../internal/context.js';
+import { callHandler, callsOf, DispatchContext, existingSignal, spanOf } from '../internal/context.js';
 import { optionClock, optionLogger, optionMiddleware } from '../internal/optionKinds.js';
 import { traceDispatch, traceHandler, tracePublish } from '../internal/telemetry.js';
 import { KeyedQueue } from '../internal/keyedQueue.js';
-import { stampFromScope } from '../internal/messageScope.js';
+import { InFlight } from '../internal/inFlight.js';
+import { someInScope, stampAllFromScope } from '../internal/messageScope.js';
 import { Semaphore } from '../internal/semaphore.js';
 import type { AnyEventMap, AnyEventOf, EventFor, EventMap, Handler, TypeOf } from '../messages/messageMap.js';
 import type { Middleware, MessageContext } from '../middleware/middleware.js';
@@ -53,8 +53,8 @@ interface Subscription {
   pipeline: Terminal;
 }
 
-/** Which buses are delivering in the current async context, to let nested publishes skip queues. */
-const deliveryScope = new AsyncLocalStorage<object>();
+/** What a delivery without failures reports (shared: never mutated). */
+const NO_FAILURES: readonly EventHandlerFailure[] = Object.freeze([]);
 
 /**
  * Delivers events to every subscribed handler: many handlers per type plus wildcard
@@ -81,7 +81,9 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   readonly #clock: Clock;
   readonly #background = new Set<Promise<void>>();
   readonly #consumers = new Set<TransportSubscription>();
-  #pipeline: Terminal;
+  readonly #inFlight = new InFlight();
+  /** The event pipeline for top-level deliveries, and for nested ones (their handlers take no slot). */
+  #pipelines: { readonly top: Terminal; readonly nested: Terminal };
   #count = 0;
   /** `closing` from the start of `close()`; only handlers of this bus may still publish then. */
   #state: 'open' | 'closing' | 'closed' = 'open';
@@ -111,7 +113,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     this.#delivery = settings.delivery;
     this.#transport = settings.transport;
     this.#onError = settings.onError ?? defaultOnError(settings.logger);
-    this.#pipeline = compose(this.#middleware, (context) => this.#fanOut(context));
+    this.#pipelines = this.#composeEventPipelines();
   }
 
   /**
@@ -161,7 +163,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   /** Appends event-level middleware (innermost so far). Returns the bus. */
   use(...middleware: Middleware[]): this {
     this.#middleware.push(...middleware);
-    this.#pipeline = compose(this.#middleware, (context) => this.#fanOut(context));
+    this.#pipelines = this.#composeEventPipelines();
     return this;
   }
 
@@ -179,24 +181,33 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
    * still wait their turn behind earlier events with the same ordering key, also when a
    * handler publishes them.
    *
+   * A handler that publishes to its own bus and awaits it marks the new events as caused by the
+   * event it handles (`createEvent(type, data, { causedBy: context.message })`, or ambient
+   * correlation does it): such nested events skip the ordering queue and concurrency slots their
+   * cause holds, so the handler cannot wait for itself.
+   *
    * @throws {EventDeliveryError} listing every failure, after every event was delivered (wait mode).
-   * @throws {EventBusClosedError} once `close()` was called (handlers of this bus may still
-   *   publish while it drains).
+   * @throws {EventBusClosedError} once `close()` was called (while it drains, handlers may
+   *   still publish events caused by the event they handle).
    * @throws {ValidationError} when `options.delivery` is not `'wait'` or `'background'`.
    * @throws The signal's abort reason when `options.signal` aborts before delivery ends.
    */
-  async publish(events: readonly AnyEventOf<TMap>[], options: EventPublishOptions = {}): Promise<void> {
-    const { signal } = options;
-    throwIfAborted(signal);
-    this.#assertOpen('publish');
-    if (options.delivery !== undefined)
-      assertOptions('EventBus.publish', { delivery: optionOneOf(options.delivery, DELIVERY_MODES) });
-    const stamped = events.map((event) => stampFromScope(event as Message));
-    const background = (options.delivery ?? this.#delivery) === 'background';
-    if (!telemetryEnabled() || stamped.length === 0) return this.#deliver(stamped, background, signal);
-    return tracePublish(stamped, this.#transport !== undefined, (sent) =>
-      this.#deliver(sent, background, signal),
-    );
+  publish(events: readonly AnyEventOf<TMap>[], options: EventPublishOptions = {}): Promise<void> {
+    try {
+      const { signal } = options;
+      throwIfAborted(signal);
+      const stamped = stampAllFromScope(events as readonly Message[]);
+      this.#assertOpen('publish', stamped);
+      if (options.delivery !== undefined)
+        assertOptions('EventBus.publish', { delivery: optionOneOf(options.delivery, DELIVERY_MODES) });
+      const background = (options.delivery ?? this.#delivery) === 'background';
+      if (!telemetryEnabled() || stamped.length === 0) return this.#deliver(stamped, background, signal);
+      return tracePublish(stamped, this.#transport !== undefined, (sent) =>
+        this.#deliver(sent, background, signal),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -213,10 +224,8 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     options?: ConsumeOptions<TTransport>,
   ): Promise<() => Promise<void>> {
     this.#assertOpen('consume');
-    const handler = async (event: Message, { signal }: { readonly signal: AbortSignal }): Promise<void> => {
-      const failures = await this.#deliverOrdered(event, signal);
-      if (failures.length > 0) throw new EventDeliveryError(failures);
-    };
+    const handler = (event: Message, { signal }: { readonly signal: AbortSignal }): Promise<void> =>
+      this.#deliverOrdered(event, signal, this.#isNested(event)).then(throwFailures);
     const subscription = await transport.subscribe(handler, options as TransportSubscribeOptions | undefined);
     if (this.#state !== 'open') {
       await subscription.close();
@@ -254,30 +263,56 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     return this.close();
   }
 
-  async #deliver(events: readonly Message[], background: boolean, signal: AbortSignal | undefined) {
-    if (background) return this.#inBackground(events);
-    return raceAbort(this.#send(events, signal), signal);
+  #deliver(events: readonly Message[], background: boolean, signal: AbortSignal | undefined): Promise<void> {
+    if (!background) return raceAbort(this.#send(events, signal, true), signal);
+    this.#inBackground(events);
+    return Promise.resolve();
   }
 
-  async #send(events: readonly Message[], signal: AbortSignal | undefined): Promise<void> {
+  /** `inline`: published by a caller that waits, so events caused by a running delivery are nested. */
+  #send(events: readonly Message[], signal: AbortSignal | undefined, inline: boolean): Promise<void> {
     if (this.#transport !== undefined)
       return this.#transport.publish(events, signal === undefined ? {} : { signal });
-    const failures: EventHandlerFailure[] = [];
-    for (const event of events) failures.push(...(await this.#deliverOrdered(event, signal)));
-    if (failures.length > 0) throw new EventDeliveryError(failures);
+    if (events.length !== 1) return this.#sendEach(events, signal, inline);
+    const event = events[0]!;
+    return this.#deliverOrdered(event, signal, inline && this.#isNested(event)).then(throwFailures);
   }
 
-  #assertOpen(operation: string): void {
+  async #sendEach(
+    events: readonly Message[],
+    signal: AbortSignal | undefined,
+    inline: boolean,
+  ): Promise<void> {
+    const failures: EventHandlerFailure[] = [];
+    for (const event of events) {
+      failures.push(...(await this.#deliverOrdered(event, signal, inline && this.#isNested(event))));
+    }
+    throwFailures(failures);
+  }
+
+  #assertOpen(operation: string, events?: readonly Message[]): void {
     if (this.#state === 'open') return;
-    if (this.#state === 'closing' && operation === 'publish' && deliveryScope.getStore() === this) return;
+    const followUps =
+      events !== undefined && events.length > 0 && events.every((event) => this.#isNested(event));
+    if (this.#state === 'closing' && followUps) return;
     throw new EventBusClosedError(operation);
   }
 
+  /**
+   * Whether `event` comes from a handler of a delivery in progress on this bus: it names that
+   * delivery's event as its cause, or (ambient correlation) that event is in scope.
+   */
+  #isNested(event: Message): boolean {
+    return (
+      this.#inFlight.causedByOneOf(event) ||
+      someInScope((message) => this.#inFlight.has(message.metadata.messageId))
+    );
+  }
+
   #inBackground(events: readonly Message[]): void {
-    // Outside the delivery scope: a handler does not wait for these, so they take their turn
-    // in the ordering queue and a concurrency slot like any other publish.
-    const sending = deliveryScope.exit(() => this.#send(events, undefined));
-    const task = sending.catch((error: unknown) => {
+    // Not nested even when caused by a running delivery: nobody waits for these, so they take
+    // their turn in the ordering queue and a concurrency slot like any other publish.
+    const task = this.#send(events, undefined, false).catch((error: unknown) => {
       const failures = EventDeliveryError.failuresOf(events[0]!, '(transport)', error);
       this.#report(new EventDeliveryError(failures));
     });
@@ -293,55 +328,98 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     }
   }
 
-  #deliverOrdered(event: Message, signal: AbortSignal | undefined): Promise<EventHandlerFailure[]> {
+  #deliverOrdered(
+    event: Message,
+    signal: AbortSignal | undefined,
+    nested: boolean,
+  ): Promise<readonly EventHandlerFailure[]> {
     const key = this.#orderingKey(event);
-    if (key === undefined || deliveryScope.getStore() === this) return this.#deliverOne(event, signal);
-    return this.#queue.run(key, () => this.#deliverOne(event, signal));
+    if (key === undefined || nested) return this.#deliverOne(event, signal, nested);
+    return this.#queue.run(key, () => this.#deliverOne(event, signal, false));
   }
 
-  async #deliverOne(event: Message, signal: AbortSignal | undefined): Promise<EventHandlerFailure[]> {
+  #deliverOne(
+    event: Message,
+    signal: AbortSignal | undefined,
+    nested: boolean,
+  ): Promise<readonly EventHandlerFailure[]> {
+    const id = event.metadata.messageId;
+    const pipeline = nested ? this.#pipelines.nested : this.#pipelines.top;
+    let delivered: Promise<unknown>;
+    this.#inFlight.enter(id);
     try {
-      if (!telemetryEnabled()) await this.#pipeline(new DispatchContext('event', event, signal));
-      else
-        await traceDispatch('event', event, this.#clock, (span) =>
-          this.#pipeline(this.#context(event, signal, span)),
-        );
-      return [];
+      delivered = !telemetryEnabled()
+        ? pipeline(new DispatchContext('event', event, signal))
+        : traceDispatch('event', event, this.#clock, (span) => pipeline(this.#context(event, signal, span)));
     } catch (error) {
-      return EventDeliveryError.failuresOf(event, '(pipeline)', error);
+      delivered = Promise.reject(error);
     }
+    return delivered.then(
+      () => {
+        this.#inFlight.leave(id);
+        return NO_FAILURES;
+      },
+      (error: unknown) => {
+        this.#inFlight.leave(id);
+        return EventDeliveryError.failuresOf(event, '(pipeline)', error);
+      },
+    );
   }
 
-  async #fanOut(context: MessageContext): Promise<void> {
-    const typed = this.#subscriptions.get(context.message.type) ?? [];
-    const wildcard = context.message.type === ALL_EVENTS ? [] : (this.#subscriptions.get(ALL_EVENTS) ?? []);
-    const entries = [...typed, ...wildcard];
-    const outcomes = await Promise.all(entries.map((entry) => this.#runHandler(entry, context)));
-    const failures = outcomes.filter((failure): failure is EventHandlerFailure => failure !== undefined);
-    if (failures.length > 0) throw new EventDeliveryError(failures);
+  #fanOut(context: MessageContext, nested: boolean): Promise<void> {
+    const { type } = context.message;
+    const typed = this.#subscriptions.get(type);
+    const wildcard = type === ALL_EVENTS ? undefined : this.#subscriptions.get(ALL_EVENTS);
+    const runs: Promise<EventHandlerFailure | undefined>[] = [];
+    if (typed !== undefined) for (const entry of typed) runs.push(this.#runHandler(entry, context, nested));
+    if (wildcard !== undefined)
+      for (const entry of wildcard) runs.push(this.#runHandler(entry, context, nested));
+    return Promise.all(runs).then((outcomes) => {
+      const failures = outcomes.filter((failure): failure is EventHandlerFailure => failure !== undefined);
+      throwFailures(failures);
+    });
   }
 
-  async #runHandler(entry: Subscription, context: MessageContext): Promise<EventHandlerFailure | undefined> {
-    const nested = deliveryScope.getStore() === this;
+  /** Runs one handler (in a concurrency slot unless nested) and reports its failure, if any. */
+  #runHandler(
+    entry: Subscription,
+    context: MessageContext,
+    nested: boolean,
+  ): Promise<EventHandlerFailure | undefined> {
+    const signal = existingSignal(context);
+    const call = (): Promise<unknown> => this.#callHandler(entry, context, signal);
+    const run = nested ? call() : this.#inSlot(signal, call);
+    return run.then(
+      () => undefined,
+      (error: unknown) => ({ event: context.message, handler: entry.name, error: toError(error) }),
+    );
+  }
+
+  #inSlot(signal: AbortSignal | undefined, call: () => Promise<unknown>): Promise<unknown> {
+    const release = (): void => this.#semaphore.release();
+    const callAndRelease = (): Promise<unknown> => {
+      const running = call();
+      running.then(release, release);
+      return running;
+    };
+    if (this.#semaphore.tryAcquire()) return callAndRelease();
+    return this.#semaphore.acquire(signal).then(callAndRelease);
+  }
+
+  #callHandler(
+    entry: Subscription,
+    context: MessageContext,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    const run = (span?: TelemetrySpan): Promise<unknown> =>
+      entry.pipeline(
+        new DispatchContext('event', context.message, signal, entry.name, callsOf(context), span),
+      );
     try {
-      const signal = context instanceof DispatchContext ? context.peekSignal() : context.signal;
-      if (!nested) await this.#semaphore.acquire(signal);
-      try {
-        const run = (span?: TelemetrySpan) =>
-          entry.pipeline(
-            new DispatchContext('event', context.message, signal, entry.name, callsOf(context), span),
-          );
-        if (spanOf(context) === undefined) await deliveryScope.run(this, run);
-        else
-          await deliveryScope.run(this, () =>
-            traceHandler('event', context.message, entry.name, this.#clock, run),
-          );
-      } finally {
-        if (!nested) this.#semaphore.release();
-      }
-      return undefined;
+      if (spanOf(context) === undefined) return run();
+      return traceHandler('event', context.message, entry.name, this.#clock, run);
     } catch (error) {
-      return { event: context.message, handler: entry.name, error: toError(error) };
+      return Promise.reject(error);
     }
   }
 
@@ -349,11 +427,23 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     return new DispatchContext('event', event, signal, undefined, undefined, span);
   }
 
+  #composeEventPipelines(): { readonly top: Terminal; readonly nested: Terminal } {
+    return {
+      top: compose(this.#middleware, (context) => this.#fanOut(context, false)),
+      nested: compose(this.#middleware, (context) => this.#fanOut(context, true)),
+    };
+  }
+
   #composeHandler(entry: Subscription): Terminal {
     return compose(this.#handlerMiddleware, (context) =>
       callHandler(context, () => entry.handler(context.message, context)),
     );
   }
+}
+
+/** Throws one {@link EventDeliveryError} listing `failures`, if there are any. */
+function throwFailures(failures: readonly EventHandlerFailure[]): void {
+  if (failures.length > 0) throw new EventDeliveryError(failures);
 }
 
 function defaultOnError(logger: Logger): (error: EventDeliveryError) => void {

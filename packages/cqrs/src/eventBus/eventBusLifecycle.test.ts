@@ -79,9 +79,9 @@ describe('EventBus.close', () => {
     const bus = createEventBus({ delivery: 'background' });
     const gate = deferred();
     const seen: string[] = [];
-    bus.subscribe('Opened', async () => {
+    bus.subscribe('Opened', async (event) => {
       await gate.promise;
-      await bus.publish([createEvent('FollowedUp', {})]);
+      await bus.publish([createEvent('FollowedUp', {}, { causedBy: event })]);
     });
     bus.subscribe('FollowedUp', () => void seen.push('follow-up'));
     await bus.publish([createEvent('Opened', {})]);

@@ -1,8 +1,36 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Message } from '@keel/core';
 
-/** The message whose handler is running, as set by the correlation middleware. */
-export const messageScope = new AsyncLocalStorage<Message>();
+/** One level of ambient correlation: the message being handled, inside its parent's handler. */
+interface Scope {
+  readonly message: Message;
+  readonly parent: Scope | undefined;
+}
+
+/**
+ * The messages whose handlers are running, innermost first, as entered by
+ * `correlationMiddleware({ ambient: true })`. Nothing else enters it: reading an
+ * `AsyncLocalStorage` that was never entered costs little and leaves promise hooks off.
+ */
+const messageScope = new AsyncLocalStorage<Scope>();
+
+/** Runs `fn` with `message` as the innermost message in scope. */
+export function runInScope<T>(message: Message, fn: () => T): T {
+  return messageScope.run({ message, parent: messageScope.getStore() }, fn);
+}
+
+/** The innermost message in scope, if any. */
+export function scopedMessage(): Message | undefined {
+  return messageScope.getStore()?.message;
+}
+
+/** Whether any message in scope (the innermost or one whose handler led to it) matches. */
+export function someInScope(matches: (message: Message) => boolean): boolean {
+  for (let scope = messageScope.getStore(); scope !== undefined; scope = scope.parent) {
+    if (matches(scope.message)) return true;
+  }
+  return false;
+}
 
 /**
  * Stamps `message` as caused by the message in scope: same correlation id, the parent's id as
@@ -10,7 +38,7 @@ export const messageScope = new AsyncLocalStorage<Message>();
  * returned unchanged, as are messages outside any scope.
  */
 export function stampFromScope<TMessage extends Message>(message: TMessage): TMessage {
-  const parent = messageScope.getStore();
+  const parent = scopedMessage();
   if (parent === undefined) return message;
   const metadata = message.metadata;
   if (metadata.causationId !== undefined || metadata.messageId === parent.metadata.messageId) return message;
@@ -24,4 +52,12 @@ export function stampFromScope<TMessage extends Message>(message: TMessage): TMe
       ...(tenantId === undefined ? {} : { tenantId }),
     }),
   });
+}
+
+/** `messages` stamped with {@link stampFromScope}; the same array when no scope is active. */
+export function stampAllFromScope<TMessage extends Message>(
+  messages: readonly TMessage[],
+): readonly TMessage[] {
+  if (messageScope.getStore() === undefined) return messages;
+  return messages.map((message) => stampFromScope(message));
 }

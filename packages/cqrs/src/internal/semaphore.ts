@@ -15,6 +15,13 @@ export class Semaphore {
     return this.#active;
   }
 
+  /** Takes a slot if one is free now; `false` (and nothing taken) when all are held. */
+  tryAcquire(): boolean {
+    if (this.#active >= this.#limit) return false;
+    this.#active++;
+    return true;
+  }
+
   /** Takes a slot, waiting for one if all are held; rejects with the abort reason if `signal` aborts first. */
   acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));

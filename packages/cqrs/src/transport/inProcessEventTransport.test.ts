@@ -105,7 +105,7 @@ describe('InProcessEventTransport with correlation', () => {
     const received: Message[] = [];
     consumer.subscribe('Opened', (event) => void received.push(event));
     await consumer.consume(transport);
-    const commands = createCommandBus({ middleware: [correlationMiddleware()] });
+    const commands = createCommandBus({ middleware: [correlationMiddleware({ ambient: true })] });
     commands.register('Open', () => publisher.publish([opened('a')]));
     await commands.send('Open', {}, { metadata: { messageId: 'cmd-9', correlationId: 'flow-9' } });
     expect(received[0]!.metadata).toMatchObject({ correlationId: 'flow-9', causationId: 'cmd-9' });

@@ -199,7 +199,7 @@ describe('event bus telemetry', () => {
 
   it('links a command, the events its handler publishes and their handlers in one trace', async () => {
     const events = createEventBus();
-    const commands = createCommandBus({ middleware: [correlationMiddleware()] });
+    const commands = createCommandBus({ middleware: [correlationMiddleware({ ambient: true })] });
     let published: Message | undefined;
     events.subscribe('Deposited', async (event) => void (published = event), { name: 'projector' });
     commands.register('Deposit', async () => events.publish([createEvent('Deposited', {})]));

@@ -1,0 +1,61 @@
+// Run in a fresh Node process by promiseHooks.test.ts: uses every bus the way an application
+// does, then prints whether async_hooks promise hooks were on before and after, as JSON.
+// With the argument `ambient`, correlation runs with { ambient: true } (the opt-in).
+import { executionAsyncId } from 'node:async_hooks';
+import { createEvent, createLogger } from '@keel/core';
+import { z } from 'zod';
+import {
+  correlationMiddleware,
+  createCommandBus,
+  createEventBus,
+  createQueryBus,
+  idempotencyMiddleware,
+  InMemoryIdempotencyStore,
+  loggingMiddleware,
+  timeoutMiddleware,
+  validationMiddleware,
+} from '../index.js';
+
+/**
+ * With promise hooks on, a promise reaction runs under the async id of its promise; with them
+ * off (nothing entered an AsyncLocalStorage, no async hook with callbacks is enabled), Node runs
+ * it with execution async id 0.
+ */
+async function promiseHooksOn(): Promise<boolean> {
+  return (await Promise.resolve().then(() => executionAsyncId())) !== 0;
+}
+
+async function useTheBuses(ambient: boolean): Promise<void> {
+  const logger = createLogger(() => {}, { level: 'debug' });
+  const correlation = correlationMiddleware({ ambient });
+  const events = createEventBus({ middleware: [correlation, loggingMiddleware(logger)], concurrency: 1 });
+  const commands = createCommandBus({
+    middleware: [
+      correlation,
+      loggingMiddleware(logger),
+      validationMiddleware({ Open: z.object({ id: z.string() }) }),
+      idempotencyMiddleware({ store: new InMemoryIdempotencyStore() }),
+      timeoutMiddleware(1_000),
+    ],
+  });
+  const queries = createQueryBus({ middleware: [correlation] });
+  const streamed = { metadata: { headers: { streamId: 's-1' } } };
+  events.subscribe('Opened', (event, context) =>
+    events.publish([createEvent('Welcomed', event.data, { ...streamed, causedBy: context.message })]),
+  );
+  events.subscribe('Welcomed', async () => {});
+  commands.register('Open', async ({ data }, context) => {
+    await events.publish([createEvent('Opened', data, { ...streamed, causedBy: context.message })]);
+    await events.publish([createEvent('Audited', data)], { delivery: 'background' });
+  });
+  queries.register('Count', async () => 1);
+  await commands.send('Open', { id: 'a-1' });
+  await queries.send('Count', {});
+  await events.drain();
+  await events.close();
+}
+
+const before = await promiseHooksOn();
+await useTheBuses(process.argv.includes('ambient'));
+const after = await promiseHooksOn();
+process.stdout.write(`${JSON.stringify({ before, after })}\n`);
