@@ -93,6 +93,22 @@ describe('Upstream discovery', () => {
     await api.close();
   });
 
+  it('stops polling once closed', async () => {
+    const clock = new ManualClock();
+    const only = await server('only');
+    let calls = 0;
+    const api = createUpstream('api', {
+      clock,
+      discoveryIntervalMs: 1_000,
+      discover: async () => (calls++, [{ url: only.url }]),
+    });
+    await api.request({ path: '/' });
+    await api.close();
+    clock.advance(10_000);
+    await new Promise(setImmediate);
+    expect(calls).toBe(1);
+  });
+
   it('takes endpoints pushed by a watch through setEndpoints', async () => {
     const a = await server('a');
     const b = await server('b');

@@ -223,4 +223,23 @@ describe('Upstream over loopback HTTP', () => {
     expect((await api.request({ path: '/a?b=1' })).text()).toBe('hi');
     expect(urls).toEqual(['http://users.internal/a?b=1']);
   });
+
+  it('counts a call the caller aborted mid-flight neither for nor against its endpoint', async () => {
+    const slow = await server(hang);
+    const api = createUpstream('api', { endpoints: [{ url: slow.url }] });
+    const caller = new AbortController();
+    const pending = api.request({ path: '/', signal: caller.signal });
+    await slow.nextRequest();
+    caller.abort(new Error('user navigated away'));
+    await expect(pending).rejects.toThrow('user navigated away');
+    expect(api.stats()[0]).toMatchObject({ requests: 0, failures: 0, inFlight: 0 });
+  });
+
+  it('runs concurrent calls over the endpoints without losing one', async () => {
+    const a = await server(answer('a'));
+    const b = await server(answer('b'));
+    const api = createUpstream('api', { endpoints: [{ url: a.url }, { url: b.url }] });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => api.request({ path: '/' })));
+    expect([answers.every((r) => r.ok), a.seen.length + b.seen.length]).toEqual([true, 20]);
+  });
 });
