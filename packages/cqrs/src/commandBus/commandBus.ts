@@ -7,7 +7,6 @@ import type {
   CommandFor,
   DataOf,
   Handler,
-  InputOf,
   MessageMap,
   ResultFor,
   TypeOf,
@@ -107,7 +106,7 @@ export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
    */
   send<TType extends TypeOf<TMap>>(
     type: TType,
-    data: InputOf<TMap, TType>,
+    data: DataOf<TMap, TType>,
     options: SendOptions = {},
   ): Promise<ResultFor<TMap, TType>> {
     const { signal, ...messageOptions } = options;
@@ -117,8 +116,7 @@ export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
       data,
       clock === undefined ? messageOptions : { ...messageOptions, clock },
     );
-    // The data is the sender's input; validation middleware turns it into the handler's data.
-    return this.execute(command as Message<TType, never>, signal === undefined ? {} : { signal });
+    return this.execute(command, signal === undefined ? {} : { signal });
   }
 }
 

@@ -7,7 +7,6 @@ import type {
   QueryFor,
   DataOf,
   Handler,
-  InputOf,
   MessageMap,
   ResultFor,
   TypeOf,
@@ -99,7 +98,7 @@ export class QueryBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
    */
   send<TType extends TypeOf<TMap>>(
     type: TType,
-    data: InputOf<TMap, TType>,
+    data: DataOf<TMap, TType>,
     options: SendOptions = {},
   ): Promise<ResultFor<TMap, TType>> {
     const { signal, ...messageOptions } = options;
@@ -109,8 +108,7 @@ export class QueryBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
       data,
       clock === undefined ? messageOptions : { ...messageOptions, clock },
     );
-    // The data is the sender's input; validation middleware turns it into the handler's data.
-    return this.execute(query as Message<TType, never>, signal === undefined ? {} : { signal });
+    return this.execute(query, signal === undefined ? {} : { signal });
   }
 }
 
