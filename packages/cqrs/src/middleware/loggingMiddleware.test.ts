@@ -53,4 +53,38 @@ describe('loggingMiddleware', () => {
       fields: { code: 'NOT_FOUND', error: 'Account "a-1" was not found.' },
     });
   });
+
+  it('reads no clock and builds no entry for a logger that writes none of its levels', async () => {
+    let clockReads = 0;
+    const clock = Object.assign(new ManualClock(0), { now: () => clockReads++ });
+    const unused = () => {
+      throw new Error('nothing should be logged');
+    };
+    const silent = {
+      debug: unused,
+      info: unused,
+      warn: unused,
+      error: unused,
+      child: unused,
+      isLevelEnabled: () => false,
+    };
+    const commands = createCommandBus({ middleware: [loggingMiddleware(silent, { clock })] });
+    commands.register('Open', () => 'opened');
+    await expect(commands.send('Open', {})).resolves.toBe('opened');
+    expect(clockReads).toBe(0);
+  });
+
+  it('logs only the failures when the logger writes errors but not the handled level', async () => {
+    const entries: LogEntry[] = [];
+    const commands = createCommandBus({
+      middleware: [loggingMiddleware(createLogger((e) => entries.push(e), { level: 'error' }))],
+    });
+    commands.register('Open', () => 'opened');
+    commands.register('Close', () => {
+      throw new NotFoundError('Account "a-1" does not exist.');
+    });
+    await commands.send('Open', {});
+    await expect(commands.send('Close', {})).rejects.toThrow('does not exist');
+    expect(entries.map((entry) => [entry.level, entry.fields['type']])).toEqual([['error', 'Close']]);
+  });
 });

@@ -1,4 +1,11 @@
-import { assertOptions, isKeelError, optionOneOf, systemClock, withDefaults } from '@keel/core';
+import {
+  assertOptions,
+  isKeelError,
+  isLogLevelEnabled,
+  optionOneOf,
+  systemClock,
+  withDefaults,
+} from '@keel/core';
 import type { Clock, Logger, LogLevel } from '@keel/core';
 import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import type { MessageContext, Middleware } from './middleware.js';
@@ -19,7 +26,9 @@ const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 /**
  * Logs each message: `debug` when it starts, then the given level with `durationMs` when it is
  * handled, or `error` with the error's code and message when it fails (the error is rethrown).
- * Every entry carries the kind, type, message, correlation and causation ids.
+ * Every entry carries the kind, type, message, correlation and causation ids. Levels the logger
+ * does not write (its `isLevelEnabled`) cost nothing: with none of the three enabled, as with
+ * `noopLogger`, the middleware only calls `next()`.
  *
  * @param logger Any core `Logger` (adapt pino or winston in a few lines).
  * @throws {ValidationError} at construction when `logger`, `clock` or `level` is of the wrong kind.
@@ -35,25 +44,43 @@ export function loggingMiddleware(logger: Logger, options: LoggingMiddlewareOpti
     clock: optionClock(clock),
     level: optionOneOf(level, LEVELS),
   });
-  const logging: Middleware = async (context, next) => {
-    const what = `${context.kind} ${context.message.type}`;
-    const started = clock.now();
-    logger.debug(`Handling ${what}`, fieldsOf(context, undefined));
-    try {
-      const result = await next();
+  const logging: Middleware = (context, next) => {
+    const start = isLogLevelEnabled(logger, 'debug');
+    const done = isLogLevelEnabled(logger, level);
+    if (!start && !done && !isLogLevelEnabled(logger, 'error')) return next();
+    return logAround(logger, clock, { start, done, level }, context, next);
+  };
+  return logging;
+}
+
+/** Runs `next`, logging the levels that are enabled (failures are checked when they happen). */
+async function logAround(
+  logger: Logger,
+  clock: Clock,
+  { start, done, level }: { start: boolean; done: boolean; level: LogLevel },
+  context: MessageContext,
+  next: () => Promise<unknown>,
+): Promise<unknown> {
+  const what = `${context.kind} ${context.message.type}`;
+  const started = clock.now();
+  if (start) logger.debug(`Handling ${what}`, fieldsOf(context, undefined));
+  try {
+    const result = await next();
+    if (done) {
       const durationMs = clock.now() - started;
       logger[level](`Handled ${what} in ${durationMs} ms`, fieldsOf(context, durationMs));
-      return result;
-    } catch (error) {
+    }
+    return result;
+  } catch (error) {
+    if (isLogLevelEnabled(logger, 'error')) {
       const durationMs = clock.now() - started;
       const fields = fieldsOf(context, durationMs);
       fields['error'] = error instanceof Error ? error.message : String(error);
       if (isKeelError(error)) fields['code'] = error.code;
       logger.error(`Failed ${what} after ${durationMs} ms`, fields);
-      throw error;
     }
-  };
-  return logging;
+    throw error;
+  }
 }
 
 /** Builds the fields literally: object spread is several times slower on hot paths. */
