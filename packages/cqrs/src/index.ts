@@ -22,7 +22,9 @@ export type {
   AnyEventOf,
   HandlerContext,
   Handler,
+  InputOf,
 } from './messages/messageMap.js';
+export type { MessageMapOf, SchemasFor, SchemaRecord } from './messages/schemaMap.js';
 
 export type { MessageContext, ContextOverrides, Next, Middleware } from './middleware/middleware.js';
 export { validationMiddleware, VALIDATION_DEFAULTS } from './middleware/validationMiddleware.js';

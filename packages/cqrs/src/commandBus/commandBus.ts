@@ -7,6 +7,7 @@ import type {
   CommandFor,
   DataOf,
   Handler,
+  InputOf,
   MessageMap,
   ResultFor,
   TypeOf,
@@ -106,7 +107,7 @@ export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
    */
   send<TType extends TypeOf<TMap>>(
     type: TType,
-    data: DataOf<TMap, TType>,
+    data: InputOf<TMap, TType>,
     options: SendOptions = {},
   ): Promise<ResultFor<TMap, TType>> {
     const { signal, ...messageOptions } = options;
@@ -116,7 +117,8 @@ export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
       data,
       clock === undefined ? messageOptions : { ...messageOptions, clock },
     );
-    return this.execute(command, signal === undefined ? {} : { signal });
+    // The data is the sender's input; validation middleware turns it into the handler's data.
+    return this.execute(command as Message<TType, never>, signal === undefined ? {} : { signal });
   }
 }
 

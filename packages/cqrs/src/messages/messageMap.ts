@@ -1,9 +1,14 @@
 import type { Command, DomainEvent, Message, Query } from '@keel/core';
 import type { MessageContext } from '../middleware/middleware.js';
 
-/** What one command or query type carries: its `data` and (optionally) its handler's `result`. */
+/**
+ * What one command or query type carries: its `data` (what handlers receive), optionally what
+ * senders pass when it differs (`input`, e.g. before a schema coerces it), and (optionally) its
+ * handler's `result`.
+ */
 export interface MessageSpec {
   readonly data: unknown;
+  readonly input?: unknown;
   readonly result?: unknown;
 }
 
@@ -37,6 +42,11 @@ export type TypeOf<TMap> = keyof TMap & string;
 export type DataOf<TMap, TType extends keyof TMap> = TMap[TType] extends { readonly data: infer TData }
   ? TData
   : never;
+
+/** What senders pass as the data of type `TType`: its `input` when the spec has one, else its `data`. */
+export type InputOf<TMap, TType extends keyof TMap> = TMap[TType] extends { readonly input: infer TInput }
+  ? TInput
+  : DataOf<TMap, TType>;
 
 /** The result of type `TType` in a message map; `void` when the spec names none. */
 export type ResultFor<TMap, TType extends keyof TMap> = TMap[TType] extends { readonly result: infer TResult }

@@ -10,6 +10,8 @@ import {
   withDefaults,
 } from '@keel/core';
 import type { Message, StandardSchemaV1 } from '@keel/core';
+import type { AnyMessageMap } from '../messages/messageMap.js';
+import type { SchemasFor } from '../messages/schemaMap.js';
 import type { Middleware } from './middleware.js';
 
 /** Schemas by message type, or a function that picks the schema of a message. */
@@ -34,18 +36,23 @@ export const VALIDATION_DEFAULTS = Object.freeze({ requireSchema: false });
  * valibot, arktype …) and hands the parsed data on. An invalid message is rejected with a
  * `ValidationError` listing every issue and reaches no handler.
  *
+ * Give the bus's map as `TMap` (or derive the map from the schemas with `MessageMapOf`) and a
+ * schema for a type the map does not have, or whose parsed output is not that type's `data`,
+ * is a compile error.
+ *
+ * @typeParam TMap - The command or query map the schemas must match. @default any type, any data
  * @param schemas Schemas keyed by message type, or a function returning a message's schema.
  * @throws {ValidationError} at construction when `schemas` or an option is of the wrong kind,
  *   and from the pipeline when a message is invalid.
  * @example
  * ```ts
  * const commands = createCommandBus({
- *   middleware: [validationMiddleware({ Deposit: z.object({ amount: z.number().positive() }) })],
+ *   middleware: [validationMiddleware<BankCommands>({ Deposit: z.object({ amount: z.number().positive() }) })],
  * });
  * ```
  */
-export function validationMiddleware(
-  schemas: SchemaSource,
+export function validationMiddleware<TMap = AnyMessageMap>(
+  schemas: SchemasFor<NoInfer<TMap>> | ((message: Message) => StandardSchemaV1 | undefined),
   options: ValidationMiddlewareOptions = {},
 ): Middleware {
   const { requireSchema } = withDefaults(VALIDATION_DEFAULTS, options);
@@ -56,10 +63,11 @@ export function validationMiddleware(
     ),
     requireSchema: optionBoolean(requireSchema),
   });
+  const byType = schemas as SchemaSource;
   const schemaOf =
-    typeof schemas === 'function'
-      ? schemas
-      : (message: Message) => (Object.hasOwn(schemas, message.type) ? schemas[message.type] : undefined);
+    typeof byType === 'function'
+      ? byType
+      : (message: Message) => (Object.hasOwn(byType, message.type) ? byType[message.type] : undefined);
   const validation: Middleware = async (context, next) => {
     const { message } = context;
     const schema = schemaOf(message);

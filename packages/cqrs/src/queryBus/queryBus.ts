@@ -7,6 +7,7 @@ import type {
   QueryFor,
   DataOf,
   Handler,
+  InputOf,
   MessageMap,
   ResultFor,
   TypeOf,
@@ -98,7 +99,7 @@ export class QueryBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
    */
   send<TType extends TypeOf<TMap>>(
     type: TType,
-    data: DataOf<TMap, TType>,
+    data: InputOf<TMap, TType>,
     options: SendOptions = {},
   ): Promise<ResultFor<TMap, TType>> {
     const { signal, ...messageOptions } = options;
@@ -108,7 +109,8 @@ export class QueryBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
       data,
       clock === undefined ? messageOptions : { ...messageOptions, clock },
     );
-    return this.execute(query, signal === undefined ? {} : { signal });
+    // The data is the sender's input; validation middleware turns it into the handler's data.
+    return this.execute(query as Message<TType, never>, signal === undefined ? {} : { signal });
   }
 }
 
