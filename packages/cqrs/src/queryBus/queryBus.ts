@@ -102,13 +102,13 @@ export class QueryBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
     data: InputOf<TMap, TType>,
     options: SendOptions = {},
   ): Promise<ResultFor<TMap, TType>> {
-    const { signal, ...messageOptions } = options;
-    const clock = messageOptions.clock ?? this.#clock;
-    const query = createQuery(
-      type,
-      data,
-      clock === undefined ? messageOptions : { ...messageOptions, clock },
-    );
+    const { signal } = options;
+    const clock = options.clock ?? this.#clock;
+    // `options` serves as the message options as it is (the factories ignore `signal`): no copy
+    // per send unless the bus's clock must be added.
+    const messageOptions =
+      clock === options.clock ? options : { causedBy: options.causedBy, metadata: options.metadata, clock };
+    const query = createQuery(type, data, messageOptions);
     // The data is the sender's input; validation middleware turns it into the handler's data.
     return this.execute(query as Message<TType, never>, signal === undefined ? {} : { signal });
   }
