@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '@keel/core';
+import type { LogEntry } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import {
   DatabaseUnreachableError,
@@ -122,6 +124,20 @@ describe('connection failures of the clients', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('tells the logger when PGlite starts and finishes opening, and which server a URL names', async () => {
+    const entries: LogEntry[] = [];
+    const logger = createLogger((entry) => entries.push(entry));
+    const embedded = await createPostgres({ logger });
+    await embedded.close();
+    const remote = await createPostgres({ url: 'postgres://app:s3cret@127.0.0.1:1/orders', logger });
+    await remote.close();
+    expect(entries.map((entry) => entry.message)).toEqual([
+      'Opening the embedded PGlite database in memory; this takes a few seconds.',
+      'Opened the embedded PGlite database in memory.',
+      'Using PostgreSQL at 127.0.0.1:1 (database "orders", user "app") through a pool of up to 10 connections.',
+    ]);
   });
 
   it('rejects createPostgres when the PGlite directory is a file', async () => {

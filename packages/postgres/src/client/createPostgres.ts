@@ -10,7 +10,7 @@ import {
   withDefaults,
 } from '@keel/core';
 import type { Clock, Logger } from '@keel/core';
-import { DatabaseUnreachableError, pgliteTarget } from './connectionError.js';
+import { DatabaseUnreachableError, pgliteTarget, pgTarget } from './connectionError.js';
 import { MissingDriverError } from './errors.js';
 import { fromPglite } from './pgliteClient.js';
 import type { PgliteLike } from './pgliteClient.js';
@@ -33,8 +33,10 @@ export interface CreatePostgresOptions {
   /** The most connections of the `pg` pool; ignored for PGlite. @default 10 */
   maxConnections?: number | undefined;
   /**
-   * Where errors of idle pooled connections are reported (the pool replaces them), and where
-   * the LISTEN connection reports being lost and back. @default noopLogger
+   * Told which database is used and when an embedded PGlite database starts and finishes
+   * opening (info; it takes seconds), where errors of idle pooled connections are reported (the
+   * pool replaces them), and where the LISTEN connection reports being lost and back.
+   * @default noopLogger
    */
   logger?: Logger | undefined;
   /** Times the waits before listening again after the LISTEN connection was lost. @default systemClock */
@@ -77,6 +79,9 @@ function settingsOf(options: CreatePostgresOptions | undefined) {
 
 async function createPgPool(url: string, settings: Settings): Promise<SqlClient> {
   const { maxConnections, logger, clock } = settings;
+  logger.info(
+    `Using PostgreSQL at ${pgTarget({ connectionString: url }).where} through a pool of up to ${maxConnections} connections.`,
+  );
   const module = await importDriver('pg', () => import('pg'));
   const pg = ((module as { default?: unknown }).default ?? module) as PgModule;
   const pool = new pg.Pool({ connectionString: url, max: maxConnections });
@@ -85,15 +90,21 @@ async function createPgPool(url: string, settings: Settings): Promise<SqlClient>
   return fromPgPool(pool, { logger, clock });
 }
 
-async function createPglite(dataDir: string | undefined): Promise<SqlClient> {
+async function createPglite(dataDir: string | undefined, logger: Logger): Promise<SqlClient> {
   const module = await importDriver('@electric-sql/pglite', () => import('@electric-sql/pglite'));
+  const target = pgliteTarget(dataDir);
+  // Opening takes seconds (PostgreSQL starts in WebAssembly): say so, rather than look stuck.
+  logger.info(`Opening the embedded PGlite database ${target.where}; this takes a few seconds.`, {
+    dataDir: dataDir ?? null,
+  });
   try {
     // PGlite creates only the last folder of a path; create its parents so `./.data/keel` just works.
     if (dataDir !== undefined && !dataDir.includes('://')) await mkdir(dirname(dataDir), { recursive: true });
     const db = await module.PGlite.create(dataDir);
+    logger.info(`Opened the embedded PGlite database ${target.where}.`, { dataDir: dataDir ?? null });
     return fromPglite(db as unknown as PgliteLike);
   } catch (error) {
-    throw new DatabaseUnreachableError(error, pgliteTarget(dataDir));
+    throw new DatabaseUnreachableError(error, target);
   }
 }
 
@@ -115,5 +126,5 @@ async function createPglite(dataDir: string | undefined): Promise<SqlClient> {
 export async function createPostgres(options?: CreatePostgresOptions): Promise<SqlClient> {
   const settings = settingsOf(options);
   if (settings.url !== undefined && settings.url !== '') return createPgPool(settings.url, settings);
-  return createPglite(settings.dataDir);
+  return createPglite(settings.dataDir, settings.logger);
 }

@@ -1,5 +1,6 @@
 import { uniqueName } from '@keel/test-services';
-import { isCancelledError } from '@keel/core';
+import { createLogger, isCancelledError } from '@keel/core';
+import type { LogEntry } from '@keel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMigrationError, isPostgresOptionError, isSqlError, SQL_STATES } from '../client/errors.js';
 import { sqlSchema } from '../client/identifiers.js';
@@ -32,6 +33,29 @@ describe('migrate', () => {
       expect.arrayContaining(['keel_migrations', 'sagas', 'processes', 'idempotency', 'outbox', 'inbox']),
     );
     expect((await migrate(client, { schema })).applied).toEqual([]);
+  });
+
+  it('reports the plan, each step and the outcome through the logger, and only a debug line when up to date', async () => {
+    const schema = uniqueName('keel_m');
+    const entries: LogEntry[] = [];
+    const logger = createLogger((entry) => entries.push(entry), { level: 'debug' });
+    const steps = KEEL_MIGRATIONS.slice(0, 2);
+    await migrate(client, { schema, migrations: steps, logger });
+    expect(entries.map((entry) => `${entry.level}: ${entry.message}`)).toEqual([
+      `info: Migrating schema "${schema}": 2 of 2 steps to apply, in one transaction.`,
+      `info: Applying migration ${steps[0]!.version} "${steps[0]!.name}" (1 of 2).`,
+      `info: Applying migration ${steps[1]!.version} "${steps[1]!.name}" (2 of 2).`,
+      `info: Migrated schema "${schema}": applied 2 step(s).`,
+    ]);
+    entries.length = 0;
+    await migrate(client, { schema, migrations: steps, logger, signal: undefined });
+    expect(entries.map((entry) => `${entry.level}: ${entry.message}`)).toEqual([
+      `debug: Schema "${schema}" is up to date (2 migration steps applied before).`,
+    ]);
+  });
+
+  it('refuses a logger that is not one', async () => {
+    await expect(migrate(client, { logger: {} as never })).rejects.toThrow('logger');
   });
 
   it('applies only the steps that are new since the last call', async () => {

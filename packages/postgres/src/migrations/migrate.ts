@@ -1,4 +1,5 @@
-import { throwIfAborted } from '@keel/core';
+import { assertOptions, noopLogger, optionObject, throwIfAborted } from '@keel/core';
+import type { Logger } from '@keel/core';
 import { MigrationError, PostgresOptionError } from '../client/errors.js';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlSchema } from '../client/identifiers.js';
@@ -15,6 +16,12 @@ export interface MigrateOptions {
   migrations?: readonly Migration[];
   /** Checked before starting; an abort before commit rolls everything back. */
   signal?: AbortSignal;
+  /**
+   * Told what the call does: the steps it is about to apply, each step as it starts, and the
+   * outcome (info), or that the schema was up to date (debug).
+   * @default noopLogger
+   */
+  logger?: Logger | undefined;
 }
 
 /** The defaults of {@link MigrateOptions}. */
@@ -96,16 +103,46 @@ async function applyStep(tx: SqlTransaction, schema: SqlSchema, step: Migration)
  */
 export async function migrate(client: SqlExecutor, options: MigrateOptions = {}): Promise<MigrateResult> {
   throwIfAborted(options.signal);
+  assertOptions('migrate', {
+    logger: optionObject(options.logger, 'a Logger', ['debug', 'info', 'warn', 'error']),
+  });
+  const logger = options.logger ?? noopLogger;
   const schema = sqlSchema(options.schema ?? MIGRATE_DEFAULTS.schema);
   const steps = checkMigrations(options.migrations ?? KEEL_MIGRATIONS);
   const applied = await client.transaction(
     async (tx) => {
       const done = await prepare(tx, schema);
       const pending = steps.filter((step) => !done.has(step.version));
-      for (const step of pending) await applyStep(tx, schema, step);
+      reportPlan(logger, schema.name, pending.length, steps.length);
+      for (const [index, step] of pending.entries()) {
+        logger.info(
+          `Applying migration ${step.version} "${step.name}" (${index + 1} of ${pending.length}).`,
+          {
+            schema: schema.name,
+            version: step.version,
+          },
+        );
+        await applyStep(tx, schema, step);
+      }
       return pending.map(({ version, name }) => ({ version, name }));
     },
     options.signal === undefined ? {} : { signal: options.signal },
   );
+  if (applied.length > 0)
+    logger.info(`Migrated schema "${schema.name}": applied ${applied.length} step(s).`, {
+      schema: schema.name,
+      applied: applied.map((step) => step.version),
+    });
   return { schema: schema.name, applied };
+}
+
+function reportPlan(logger: Logger, schema: string, pending: number, total: number): void {
+  if (pending === 0) {
+    logger.debug(`Schema "${schema}" is up to date (${total} migration steps applied before).`, { schema });
+    return;
+  }
+  logger.info(`Migrating schema "${schema}": ${pending} of ${total} steps to apply, in one transaction.`, {
+    schema,
+    pending,
+  });
 }
