@@ -85,4 +85,32 @@ describe('validationMiddleware with an asynchronous schema', () => {
     await expect(bus.send('Pay', { amount: 2 })).resolves.toEqual({ amount: 2 });
     await expect(bus.send('Pay', { amount: -2 })).rejects.toSatisfy(isValidationError);
   });
+
+  it('runs a synchronous schema once per valid message', async () => {
+    const validate = vi.fn((value: unknown) => ({ value }));
+    const counted = { '~standard': { version: 1 as const, vendor: 'test', validate } };
+    const commands = createCommandBus({ middleware: [validationMiddleware({ Ping: counted })] });
+    commands.register('Ping', (command) => command.data);
+    await expect(commands.send('Ping', { n: 1 })).resolves.toEqual({ n: 1 });
+    expect(validate).toHaveBeenCalledTimes(1);
+  });
+
+  it('rejects with every issue of an asynchronous schema, on its first and later messages', async () => {
+    const refusing = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate: async () => ({ issues: [{ message: 'too late' }, { message: 'too small' }] }),
+      },
+    };
+    const commands = createCommandBus({ middleware: [validationMiddleware({ Ping: refusing })] });
+    commands.register('Ping', () => 'pong');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const error = await commands.send('Ping', {}).catch((caught: unknown) => caught);
+      expect(isValidationError(error) && error.issues.map((issue) => issue.message)).toEqual([
+        'too late',
+        'too small',
+      ]);
+    }
+  });
 });
