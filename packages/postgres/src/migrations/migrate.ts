@@ -11,11 +11,11 @@ import type { Migration } from './migration.js';
 /** Options of {@link migrate}. */
 export interface MigrateOptions {
   /** The schema that holds every table. @default 'keel' */
-  schema?: string;
+  schema?: string | undefined;
   /** The steps to apply. @default KEEL_MIGRATIONS (every table of this package) */
-  migrations?: readonly Migration[];
+  migrations?: readonly Migration[] | undefined;
   /** Checked before starting; an abort before commit rolls everything back. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * Told what the call does: the steps it is about to apply, each step as it starts, and the
    * outcome (info), or that the schema was up to date (debug).
