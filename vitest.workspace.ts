@@ -16,13 +16,30 @@ function projectsIn(group: (typeof groups)[number]): TestProjectInlineConfigurat
         name: `${group === 'packages' ? '@keel/' : 'example:'}${entry.name}`,
         root: join(dir, entry.name),
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-        typecheck: {
-          enabled: true,
-          include: ['src/**/*.test-d.ts'],
-          tsconfig: join(import.meta.dirname, 'tsconfig.json'),
-        },
       },
     }));
+}
+
+/**
+ * Every type test (`*.test-d.ts`) of the workspace in one project: one tsc run instead of one
+ * per package, and vitest's "experimental typecheck" warning, printed once per project that
+ * typechecks, appears once instead of once per package.
+ */
+function typeTestProject(): TestProjectInlineConfiguration {
+  return {
+    extends: true,
+    test: {
+      name: 'types',
+      root: import.meta.dirname,
+      include: [],
+      typecheck: {
+        enabled: true,
+        only: true,
+        include: [...groups.map((group) => `${group}/*/src/**/*.test-d.ts`)],
+        tsconfig: join(import.meta.dirname, 'tsconfig.json'),
+      },
+    },
+  };
 }
 
 /** Tools with tests of their own (tools/test-services has none, so it is not listed). */
@@ -46,6 +63,10 @@ function toolProjects(): TestProjectInlineConfiguration[] {
  * tool that has tests. vitest 4 reads projects from `test.projects` in `vitest.config.ts`, which
  * imports this list.
  */
-export const projects: TestProjectInlineConfiguration[] = [...groups.flatMap(projectsIn), ...toolProjects()];
+export const projects: TestProjectInlineConfiguration[] = [
+  ...groups.flatMap(projectsIn),
+  ...toolProjects(),
+  typeTestProject(),
+];
 
 export default projects;
