@@ -1,4 +1,4 @@
-import { createLogger, ManualClock, NotFoundError } from '@keel/core';
+import { createLogger, isNotFoundError, ManualClock, NotFoundError } from '@keel/core';
 import type { LogEntry } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { createCommandBus } from '../commandBus/commandBus.js';
@@ -81,10 +81,10 @@ describe('loggingMiddleware', () => {
     });
     commands.register('Open', () => 'opened');
     commands.register('Close', () => {
-      throw new NotFoundError('Account "a-1" does not exist.');
+      throw new NotFoundError('Account', 'a-1');
     });
     await commands.send('Open', {});
-    await expect(commands.send('Close', {})).rejects.toThrow('does not exist');
+    await expect(commands.send('Close', {})).rejects.toSatisfy(isNotFoundError);
     expect(entries.map((entry) => [entry.level, entry.fields['type']])).toEqual([['error', 'Close']]);
   });
 });
