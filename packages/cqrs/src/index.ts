@@ -5,7 +5,7 @@ export type { QueryBusOptions } from './queryBus/queryBus.js';
 export { EventBus, createEventBus, ALL_EVENTS } from './eventBus/eventBus.js';
 export type { SubscribeOptions, EventPublishOptions, ConsumeOptions } from './eventBus/eventBus.js';
 export { EVENT_BUS_DEFAULTS } from './eventBus/eventBusOptions.js';
-export type { EventBusOptions, DeliveryMode } from './eventBus/eventBusOptions.js';
+export type { EventBusOptions, DeliveryMode, NestedPublishDetection } from './eventBus/eventBusOptions.js';
 
 export type {
   MessageSpec,

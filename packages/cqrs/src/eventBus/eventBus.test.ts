@@ -7,6 +7,7 @@ import { isEventDeliveryError } from '../errors/errors.js';
 import type { Middleware } from '../middleware/middleware.js';
 import { ALL_EVENTS, createEventBus } from './eventBus.js';
 import { timeoutMiddleware } from '../middleware/timeoutMiddleware.js';
+import { createCommandBus } from '../commandBus/commandBus.js';
 
 interface Events {
   Deposited: { accountId: string; amount: number };
@@ -111,6 +112,60 @@ describe('EventBus', () => {
     bus.subscribe('Withdrawn', () => void seen.push('withdrawn'));
     await bus.publish([deposited(1)]);
     expect(seen).toEqual(['deposited', 'withdrawn']);
+  });
+
+  it('does not deadlock when a handler changes its own stream through a command bus and a repository', async () => {
+    const bus = createEventBus<Events>();
+    const commands = createCommandBus<{ Withdraw: { accountId: string } }>();
+    const seen: string[] = [];
+    // The repository raises a new event with no cause: only the delivery scope shows it is nested.
+    commands.register('Withdraw', async ({ data }) => {
+      await bus.publish([
+        createEvent(
+          'Withdrawn',
+          { ...data, amount: 1 },
+          { metadata: { headers: { streamId: data.accountId } } },
+        ),
+      ]);
+    });
+    bus.subscribe('Deposited', async (event) => {
+      seen.push('deposited');
+      await commands.send('Withdraw', { accountId: event.data.accountId });
+      seen.push('withdraw sent');
+    });
+    bus.subscribe('Withdrawn', () => void seen.push('withdrawn'));
+    await bus.publish([deposited(1)]);
+    expect(seen).toEqual(['deposited', 'withdrawn', 'withdraw sent']);
+  });
+
+  it('still orders a publish from outside behind a delivery of the same stream', async () => {
+    const bus = createEventBus<Events>();
+    const gate = deferred();
+    const seen: string[] = [];
+    bus.subscribe('Deposited', async () => {
+      seen.push('deposited started');
+      await gate.promise;
+      seen.push('deposited done');
+    });
+    bus.subscribe('Withdrawn', () => void seen.push('withdrawn'));
+    const first = bus.publish([deposited(1)]);
+    await flush();
+    const second = bus.publish([
+      createEvent(
+        'Withdrawn',
+        { accountId: 'a-1', amount: 1 },
+        { metadata: { headers: { streamId: 'a-1' } } },
+      ),
+    ]);
+    await flush();
+    expect(seen).toEqual(['deposited started']);
+    gate.resolve();
+    await Promise.all([first, second]);
+    expect(seen).toEqual(['deposited started', 'deposited done', 'withdrawn']);
+  });
+
+  it('refuses an unknown nested-publish detection with a ValidationError', () => {
+    expect(() => createEventBus({ nestedPublishes: 'guess' as never })).toThrow(/nestedPublishes/);
   });
 
   it('delivers events of one stream in publish order across concurrent publishes', async () => {

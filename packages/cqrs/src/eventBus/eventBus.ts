@@ -22,7 +22,7 @@ import { optionClock, optionLogger, optionMiddleware } from '../internal/optionK
 import { traceDispatch, traceHandler, tracePublish } from '../internal/telemetry.js';
 import { KeyedQueue } from '../internal/keyedQueue.js';
 import { InFlight } from '../internal/inFlight.js';
-import { someInScope, stampAllFromScope } from '../internal/messageScope.js';
+import { insideDeliveryOf, runInDelivery, someInScope, stampAllFromScope } from '../internal/messageScope.js';
 import { Semaphore } from '../internal/semaphore.js';
 import type { AnyEventMap, AnyEventOf, EventFor, EventMap, Handler, TypeOf } from '../messages/messageMap.js';
 import type { Middleware, MessageContext } from '../middleware/middleware.js';
@@ -35,6 +35,7 @@ import { EVENT_BUS_DEFAULTS } from './eventBusOptions.js';
 import type {
   ConsumeOptions,
   DeliveryMode,
+  NestedPublishDetection,
   EventBusOptions,
   EventPublishOptions,
   SubscribeOptions,
@@ -44,6 +45,7 @@ import type {
 export const ALL_EVENTS = '*';
 
 const DELIVERY_MODES: readonly DeliveryMode[] = ['wait', 'background'];
+const NESTED_DETECTIONS: readonly NestedPublishDetection[] = ['detect', 'caused-by'];
 
 export type { SubscribeOptions, EventPublishOptions, ConsumeOptions } from './eventBusOptions.js';
 
@@ -75,6 +77,8 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   readonly #semaphore: Semaphore;
   readonly #queue = new KeyedQueue();
   readonly #orderingKey: (event: Message) => string | undefined;
+  /** Whether ordered deliveries run in a scope that marks their handlers' publishes nested. */
+  readonly #detectNesting: boolean;
   readonly #delivery: DeliveryMode;
   readonly #onError: (error: EventDeliveryError) => void;
   readonly #transport: EventTransport | undefined;
@@ -100,6 +104,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
       concurrency: optionInteger(settings.concurrency, { min: 1, infinity: true }),
       orderingKey: optionFunction(settings.orderingKey),
       delivery: optionOneOf(settings.delivery, DELIVERY_MODES),
+      nestedPublishes: optionOneOf(settings.nestedPublishes, NESTED_DETECTIONS),
       onError: optionFunction(settings.onError),
       logger: optionLogger(settings.logger),
       transport: optionObject(settings.transport, 'an EventTransport', ['publish', 'subscribe']),
@@ -110,6 +115,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     this.#middleware = [...settings.middleware];
     this.#handlerMiddleware = [...settings.handlerMiddleware];
     this.#orderingKey = settings.orderingKey;
+    this.#detectNesting = settings.nestedPublishes === 'detect';
     this.#delivery = settings.delivery;
     this.#transport = settings.transport;
     this.#onError = settings.onError ?? defaultOnError(settings.logger);
@@ -305,7 +311,8 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   #isNested(event: Message): boolean {
     return (
       this.#inFlight.causedByOneOf(event) ||
-      someInScope((message) => this.#inFlight.has(message.metadata.messageId))
+      someInScope((message) => this.#inFlight.has(message.metadata.messageId)) ||
+      (this.#detectNesting && insideDeliveryOf(this, (id) => this.#inFlight.has(id)))
     );
   }
 
@@ -335,7 +342,10 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   ): Promise<readonly EventHandlerFailure[]> {
     const key = this.#orderingKey(event);
     if (key === undefined || nested) return this.#deliverOne(event, signal, nested);
-    return this.#queue.run(key, () => this.#deliverOne(event, signal, false));
+    if (!this.#detectNesting) return this.#queue.run(key, () => this.#deliverOne(event, signal, false));
+    return this.#queue.run(key, () =>
+      runInDelivery(this, event.metadata.messageId, () => this.#deliverOne(event, signal, false)),
+    );
   }
 
   #deliverOne(

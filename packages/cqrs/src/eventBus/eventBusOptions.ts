@@ -4,6 +4,9 @@ import type { EventDeliveryError } from '../errors/errors.js';
 import type { Middleware } from '../middleware/middleware.js';
 import type { EventTransport, TransportSubscribeOptions } from '../transport/eventTransport.js';
 
+/** How an event bus tells that a publish comes from one of its own handlers (see {@link EventBusOptions.nestedPublishes}). */
+export type NestedPublishDetection = 'detect' | 'caused-by';
+
 /** How `publish` delivers: waiting for every handler, or in the background. */
 export type DeliveryMode = 'wait' | 'background';
 
@@ -38,6 +41,21 @@ export interface EventBusOptions {
    */
   orderingKey?: ((event: Message) => string | undefined) | undefined;
   /**
+   * How the bus knows that an awaited publish comes from a handler of an ordered delivery still
+   * running (and so must not queue behind it, which would wait forever).
+   * - `'detect'`: ordered deliveries (events with an ordering key) run in an
+   *   `AsyncLocalStorage` scope, so any publish their handlers await is nested, also one made
+   *   through a command handler and a repository (an event handler that changes its own
+   *   aggregate). This switches on async_hooks promise hooks once the first ordered event is
+   *   delivered, which makes every `await` in the process a little slower.
+   * - `'caused-by'`: no `AsyncLocalStorage`; only events that name the running delivery's event
+   *   as their cause (`createEvent(type, data, { causedBy: context.message })`) are nested. An
+   *   awaited publish of an event without that cause and with the same ordering key, from inside
+   *   the handler, waits for itself: pass the cause through everything you publish.
+   * @default 'detect'
+   */
+  nestedPublishes?: NestedPublishDetection | undefined;
+  /**
    * `'wait'`: `publish` resolves when every handler ran, or rejects with one
    * {@link EventDeliveryError}. `'background'`: `publish` resolves once the events are accepted
    * and failures go to `onError`. Each `publish` may override it.
@@ -71,6 +89,7 @@ export const EVENT_BUS_DEFAULTS = Object.freeze({
     event.metadata.headers['streamId'] ??
     event.metadata.headers['aggregateId'],
   delivery: 'wait' as DeliveryMode,
+  nestedPublishes: 'detect' as NestedPublishDetection,
   logger: noopLogger,
   clock: systemClock as Clock,
 });

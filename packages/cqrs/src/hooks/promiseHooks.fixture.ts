@@ -1,6 +1,8 @@
 // Run in a fresh Node process by promiseHooks.test.ts: uses every bus the way an application
 // does, then prints whether async_hooks promise hooks were on before and after, as JSON.
-// With the argument `ambient`, correlation runs with { ambient: true } (the opt-in).
+// Arguments: `ambient` runs correlation with { ambient: true } (the opt-in); `caused-by` makes
+// the event bus tell nested publishes by their cause only; `unordered` publishes events without
+// an ordering key.
 import { executionAsyncId } from 'node:async_hooks';
 import { createEvent, createLogger } from '@keel/core';
 import { z } from 'zod';
@@ -25,10 +27,14 @@ async function promiseHooksOn(): Promise<boolean> {
   return (await Promise.resolve().then(() => executionAsyncId())) !== 0;
 }
 
-async function useTheBuses(ambient: boolean): Promise<void> {
+async function useTheBuses(args: readonly string[]): Promise<void> {
   const logger = createLogger(() => {}, { level: 'debug' });
-  const correlation = correlationMiddleware({ ambient });
-  const events = createEventBus({ middleware: [correlation, loggingMiddleware(logger)], concurrency: 1 });
+  const correlation = correlationMiddleware({ ambient: args.includes('ambient') });
+  const events = createEventBus({
+    middleware: [correlation, loggingMiddleware(logger)],
+    concurrency: 1,
+    nestedPublishes: args.includes('caused-by') ? 'caused-by' : undefined,
+  });
   const commands = createCommandBus({
     middleware: [
       correlation,
@@ -39,7 +45,7 @@ async function useTheBuses(ambient: boolean): Promise<void> {
     ],
   });
   const queries = createQueryBus({ middleware: [correlation] });
-  const streamed = { metadata: { headers: { streamId: 's-1' } } };
+  const streamed = args.includes('unordered') ? {} : { metadata: { headers: { streamId: 's-1' } } };
   events.subscribe('Opened', (event, context) =>
     events.publish([createEvent('Welcomed', event.data, { ...streamed, causedBy: context.message })]),
   );
@@ -56,6 +62,6 @@ async function useTheBuses(ambient: boolean): Promise<void> {
 }
 
 const before = await promiseHooksOn();
-await useTheBuses(process.argv.includes('ambient'));
+await useTheBuses(process.argv.slice(2));
 const after = await promiseHooksOn();
 process.stdout.write(`${JSON.stringify({ before, after })}\n`);

@@ -22,10 +22,21 @@ async function hooksAround(...args: string[]): Promise<{ before: boolean; after:
 
 describe('async_hooks promise hooks', () => {
   it('stay off in a process that uses every bus with correlation, logging, validation, idempotency and timeouts', async () => {
-    await expect(hooksAround()).resolves.toEqual({ before: false, after: false });
+    await expect(hooksAround('unordered')).resolves.toEqual({ before: false, after: false });
+  }, 60_000);
+
+  it('stay off with ordered events when the event bus tells nested publishes by their cause', async () => {
+    await expect(hooksAround('caused-by')).resolves.toEqual({ before: false, after: false });
+  }, 60_000);
+
+  it('are switched on by the delivery of an ordered event under the default nesting detection', async () => {
+    await expect(hooksAround()).resolves.toEqual({ before: false, after: true });
   }, 60_000);
 
   it('are switched on by the ambient correlation opt-in, which shows the check sees them', async () => {
-    await expect(hooksAround('ambient')).resolves.toEqual({ before: false, after: true });
+    await expect(hooksAround('ambient', 'unordered', 'caused-by')).resolves.toEqual({
+      before: false,
+      after: true,
+    });
   }, 60_000);
 });

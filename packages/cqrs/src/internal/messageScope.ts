@@ -61,3 +61,30 @@ export function stampAllFromScope<TMessage extends Message>(
   if (messageScope.getStore() === undefined) return messages;
   return messages.map((message) => stampFromScope(message));
 }
+
+/** One ordered delivery in progress, inside the deliveries whose handlers led to it. */
+interface DeliveryScope {
+  readonly bus: object;
+  readonly messageId: string;
+  readonly parent: DeliveryScope | undefined;
+}
+
+/**
+ * The ordered deliveries whose handlers are running, innermost first. Entered only for events
+ * with an ordering key (unless a bus opts out), so that an awaited publish from inside their
+ * handlers, direct or through a command and a repository, is known to be nested.
+ */
+const deliveryScope = new AsyncLocalStorage<DeliveryScope>();
+
+/** Runs `fn` (an ordered delivery of message `messageId` on `bus`) inside the delivery scope. */
+export function runInDelivery<T>(bus: object, messageId: string, fn: () => T): T {
+  return deliveryScope.run({ bus, messageId, parent: deliveryScope.getStore() }, fn);
+}
+
+/** Whether the caller runs inside a delivery on `bus` that `inFlight` says is still running. */
+export function insideDeliveryOf(bus: object, inFlight: (messageId: string) => boolean): boolean {
+  for (let scope = deliveryScope.getStore(); scope !== undefined; scope = scope.parent) {
+    if (scope.bus === bus && inFlight(scope.messageId)) return true;
+  }
+  return false;
+}
