@@ -116,7 +116,7 @@ describe('EventBus', () => {
 
   it('does not deadlock when a handler changes its own stream through a command bus and a repository', async () => {
     const bus = createEventBus<Events>();
-    const commands = createCommandBus<{ Withdraw: { accountId: string } }>();
+    const commands = createCommandBus<{ Withdraw: { data: { accountId: string } } }>();
     const seen: string[] = [];
     // The repository raises a new event with no cause: only the delivery scope shows it is nested.
     commands.register('Withdraw', async ({ data }) => {
