@@ -123,11 +123,18 @@ export class BulkheadPolicy implements Policy {
     if (this.#running < this.#maxConcurrent) this.#setRunning(this.#running + 1);
     else if (this.#queue.size < this.#maxQueue) await this.#wait(signal);
     else throw this.#reject('full');
+    const context = contextFor(signal);
+    const startedAt = this.#executor.begin();
+    let result: TResult;
     try {
-      return unwrap(await this.#executor.run(fn, contextFor(signal), signal));
+      result = await fn(context);
+    } catch (error) {
+      this.#executor.failed(error, context, signal, startedAt);
+      throw error;
     } finally {
       this.#release();
     }
+    return unwrap(this.#executor.succeeded(result, context, startedAt));
   }
 
   /** Hands the slot to the oldest waiter, or frees it. */

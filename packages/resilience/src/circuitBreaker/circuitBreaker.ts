@@ -140,7 +140,15 @@ export class CircuitBreakerPolicy implements Policy {
   ): Promise<TResult> {
     throwIfAborted(signal);
     const generation = this.#admit();
-    const settled = await this.#executor.run(fn, contextFor(signal), signal);
+    const context = contextFor(signal);
+    const startedAt = this.#executor.begin();
+    let settled: PolicyOutcome<TResult>;
+    try {
+      const result = await fn(context);
+      settled = this.#executor.succeeded(result, context, startedAt);
+    } catch (error) {
+      settled = this.#executor.failed(error, context, signal, startedAt);
+    }
     this.#settle(generation, settled);
     if ('error' in settled) throw settled.error;
     return settled.result;

@@ -37,6 +37,36 @@ describe('Executor', () => {
     expect(outcomes).toEqual([settled]);
   });
 
+  it('classifies, times and reports a call its policy awaited itself exactly as run does', () => {
+    const clock = new ManualClock();
+    const { executor: run, outcomes } = executor({ clock, handleResult: (result) => result === 503 });
+    const ctx = context();
+    const startedAt = run.begin();
+    clock.advance(25);
+    const ok = run.succeeded('paid', ctx, startedAt);
+    const rejected = run.succeeded(503, ctx, run.begin());
+    const failed = run.failed(new Error('down'), ctx, undefined, run.begin());
+    expect(ok).toEqual({
+      policy: 'payments',
+      kind: 'retry',
+      outcome: 'success',
+      duration: 25,
+      result: 'paid',
+    });
+    expect(rejected).toMatchObject({ outcome: 'failure', result: 503 });
+    expect(failed).toMatchObject({ outcome: 'failure', error: new Error('down') });
+    expect(outcomes).toEqual([ok, rejected, failed]);
+  });
+
+  it('reads no clock when nothing observes the calls and the policy needs no durations', () => {
+    const clock = new ManualClock();
+    const now = vi.spyOn(clock, 'now');
+    const quiet = new Executor<PolicyContext>({ kind: 'bulkhead', name: 'b', clock, logger: noopLogger });
+    expect(quiet.begin()).toBeUndefined();
+    expect(quiet.succeeded('x', context(), undefined)).toMatchObject({ outcome: 'success', duration: 0 });
+    expect(now).not.toHaveBeenCalled();
+  });
+
   it('counts errors the handle predicate accepts as failures and lets the others through as unhandled', async () => {
     const { executor: run } = executor({ handle: (error) => !(error instanceof TypeError) });
     const handled = await run.run(() => Promise.reject(new Error('down')), context(), undefined);

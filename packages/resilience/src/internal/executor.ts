@@ -99,47 +99,63 @@ export class Executor<TContext extends PolicyContext = PolicyContext> {
     context: TContext,
     signal: AbortSignal | undefined,
   ): Promise<PolicyOutcome<TResult>> {
-    const observed = this.#listeners > 0 || telemetryEnabled();
-    const startedAt = observed || this.#timed ? this.#clock.now() : undefined;
+    const startedAt = this.begin();
     // Chained with `then` rather than an async function: one promise less per call.
     let value: PromiseLike<TResult> | TResult;
     try {
       value = fn(context);
     } catch (error) {
-      return settleNow(() => this.#failed<TResult>(error, context, signal, observed, startedAt));
+      return settleNow(() => this.failed<TResult>(error, context, signal, startedAt));
     }
     return Promise.resolve(value).then(
-      (result) => this.#succeeded(result, context, observed, startedAt),
-      (error: unknown) => this.#failed<TResult>(error, context, signal, observed, startedAt),
+      (result) => this.succeeded(result, context, startedAt),
+      (error: unknown) => this.failed<TResult>(error, context, signal, startedAt),
     );
   }
 
-  #succeeded<TResult>(
-    result: TResult,
-    context: TContext,
-    observed: boolean,
-    startedAt: number | undefined,
-  ): PolicyOutcome<TResult> {
-    // A throwing result predicate is a bug to surface (the run rejects), not a failure to handle.
-    const outcome = this.#handleResult?.(result, context) === true ? 'failure' : 'success';
-    const duration = this.#since(startedAt);
-    return this.#settled(observed, { policy: this.name, kind: this.kind, duration, outcome, result });
+  /**
+   * Starts one call, for a policy on a hot path that awaits the call itself (one promise less
+   * than {@link Executor.run}) and then hands the result to {@link Executor.succeeded} or the
+   * error to {@link Executor.failed}. @returns when the call started, if anything needs to know.
+   */
+  begin(): number | undefined {
+    return this.#listeners > 0 || this.#timed || telemetryEnabled() ? this.#clock.now() : undefined;
   }
 
-  #failed<TResult>(
+  /**
+   * Classifies a call that returned `result` (a failure when `handleResult` says so), and
+   * reports it. @throws what a throwing result predicate threw: a bug to surface, not a failure.
+   */
+  succeeded<TResult>(
+    result: TResult,
+    context: TContext,
+    startedAt: number | undefined,
+  ): PolicyOutcome<TResult> {
+    const outcome = this.#handleResult?.(result, context) === true ? 'failure' : 'success';
+    const duration = this.#since(startedAt);
+    if (!this.#observed()) return { policy: this.name, kind: this.kind, duration, outcome, result };
+    return this.#settled({ policy: this.name, kind: this.kind, duration, outcome, result });
+  }
+
+  /** Classifies a call that threw `error` (`failure`, `unhandled` or `aborted`), and reports it. */
+  failed<TResult>(
     error: unknown,
     context: TContext,
     signal: AbortSignal | undefined,
-    observed: boolean,
     startedAt: number | undefined,
   ): PolicyOutcome<TResult> {
     const outcome = this.#classify(error, context, signal);
     const duration = this.#since(startedAt);
-    return this.#settled(observed, { policy: this.name, kind: this.kind, duration, outcome, error });
+    if (!this.#observed()) return { policy: this.name, kind: this.kind, duration, outcome, error };
+    return this.#settled({ policy: this.name, kind: this.kind, duration, outcome, error });
   }
 
-  #settled<TResult>(observed: boolean, outcome: PolicyOutcome<TResult>): PolicyOutcome<TResult> {
-    if (observed) this.#report(outcome);
+  #observed(): boolean {
+    return this.#listeners > 0 || telemetryEnabled();
+  }
+
+  #settled<TResult>(outcome: PolicyOutcome<TResult>): PolicyOutcome<TResult> {
+    this.#report(outcome);
     return outcome;
   }
 

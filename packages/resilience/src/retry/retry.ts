@@ -189,7 +189,16 @@ export class RetryPolicy implements Policy<RetryContext> {
     let sequence: BackoffSequence | undefined;
     for (let attempt = 1; ; attempt++) {
       const context = new AttemptContext(attempt, shared);
-      const settled = await this.#executor.run(fn, context, signal);
+      // The call is awaited here, not in the executor: one promise less per attempt.
+      const startedAt = this.#executor.begin();
+      let settled: PolicyOutcome<TResult> | undefined;
+      let result!: TResult;
+      try {
+        result = await fn(context);
+      } catch (error) {
+        settled = this.#executor.failed(error, context, signal, startedAt);
+      }
+      settled ??= this.#executor.succeeded(result, context, startedAt);
       if (settled.outcome === 'success') return settled.result;
       // A caller that gave up gets its own reason, not whatever the aborted attempt threw.
       if (settled.outcome === 'aborted') throw abortReason(signal!);
