@@ -27,6 +27,8 @@ export { SagaOrchestrator } from './orchestrator/sagaOrchestrator.js';
 export { SagaEventSource } from './orchestrator/sagaEventSource.js';
 export type {
   StartSagaOptions,
+  EnqueueSagaOptions,
+  EnqueuedSaga,
   RecoverSagasOptions,
   SagaRecoveryReport,
 } from './orchestrator/sagaOrchestrator.js';

@@ -3,15 +3,16 @@ import type { SagaLease, SagaRecord } from '../store/sagaStore.js';
 import { traceToStore } from './sagaTelemetry.js';
 
 /**
- * The record of a saga about to start: running, leased to its starter, deadline made absolute,
- * the active trace context kept in its first history entry.
+ * The record of a saga about to start: running, leased to its starter (or unleased, for any
+ * worker to claim), deadline made absolute, the active trace context kept in its first history
+ * entry.
  */
 export function newSagaRecord(
   definition: AnySagaDefinition,
   sagaId: string,
   input: unknown,
   now: number,
-  lease: SagaLease,
+  lease: SagaLease | undefined,
 ): SagaRecord {
   const trace = traceToStore();
   return {
@@ -24,6 +25,6 @@ export function newSagaRecord(
     updatedAt: now,
     ...(definition.deadlineMs === undefined ? {} : { deadlineAt: now + definition.deadlineMs }),
     version: 1,
-    lease,
+    ...(lease === undefined ? {} : { lease }),
   };
 }

@@ -52,6 +52,21 @@ export interface StartSagaOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Options of {@link SagaOrchestrator.enqueue}. */
+export interface EnqueueSagaOptions {
+  /** The saga's id: enqueueing twice with one id stores the saga once. @default a new UUID v7 */
+  sagaId?: string | undefined;
+  /** Checked before anything is stored. */
+  signal?: AbortSignal | undefined;
+}
+
+/** What {@link SagaOrchestrator.enqueue} did. */
+export interface EnqueuedSaga {
+  readonly sagaId: string;
+  /** `false` when a saga with this id existed already (nothing was changed). */
+  readonly created: boolean;
+}
+
 /** Options of {@link SagaOrchestrator.recover} and {@link SagaOrchestrator.resume}. */
 export interface RecoverSagasOptions {
   /** Ends the wait and stops the runs as {@link StartSagaOptions.signal} does. */
@@ -125,6 +140,39 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
   /** This orchestrator's lease owner id. */
   get owner(): string {
     return this.#options.owner;
+  }
+
+  /**
+   * Stores a new saga `name` for a worker to run, without running it here: the saga is saved
+   * unleased, so the next recovery pass anywhere (a `SagaWorker`, or `recover()`) claims and
+   * runs it. Use it where a request must be accepted durably and answered before the saga runs.
+   * Idempotent by `sagaId`: an id that exists changes nothing and reports `created: false`.
+   *
+   * @throws {UnknownSagaError} when `name` is not registered.
+   * @throws {ValidationError} when the input fails the definition's schema, or an option is invalid.
+   * @throws {SerializationError} (from `@keel/core`) when `input` cannot be stored; nothing is.
+   * @throws {SagaIdConflictError} when `sagaId` belongs to a saga of another name.
+   */
+  async enqueue<TName extends TSaga['name']>(
+    name: TName,
+    input: SagaInputOf<Named<TSaga, TName>>,
+    options?: EnqueueSagaOptions,
+  ): Promise<EnqueuedSaga> {
+    assertCallOptions('enqueue', options);
+    throwIfAborted(options?.signal);
+    this.#checkOpen();
+    const definition = this.#definition(name);
+    const value = definition.inputSchema
+      ? parse(definition.inputSchema, input, { subject: `input of saga "${name}"` })
+      : input;
+    const sagaId = options?.sagaId ?? newId();
+    return inStartSpan(name, sagaId, async () => {
+      const record = newSagaRecord(definition, sagaId, value, this.#options.clock.now(), undefined);
+      const { created, record: stored } = await this.#store.create(record);
+      if (stored.sagaName !== definition.name) throw new SagaIdConflictError(sagaId, stored.sagaName, name);
+      if (created) countSaga(SAGA_STARTS, definition.name);
+      return { sagaId, created };
+    });
   }
 
   /**
