@@ -5,7 +5,8 @@ import type { SqlClient } from '@keel/postgres';
 import { ACCOUNT_EVENTS, ACCOUNT_PREFIX } from './projections.js';
 import type { SeededRandom } from './random.js';
 import type { ChaosSagaName } from './sagas.js';
-import { requestedSaga, SAGA_STEPS } from './sagas.js';
+import { SagaOrchestrator } from '@keel/saga';
+import { chaosSagas, SagaEffects, SAGA_STEPS } from './sagas.js';
 
 /** One acknowledged command: its events (by id) and the outbox message committed with them. */
 export interface AckedAppend {
@@ -54,8 +55,8 @@ export interface LoadDriverOptions {
 
 /**
  * Applies steady load until stopped: commands that append 1–3 events to an account stream and
- * enqueue an outbox message in the same transaction, and saga requests (unleased saga records
- * that the workers claim), recording every operation that was acknowledged.
+ * enqueue an outbox message in the same transaction, and saga requests (enqueued, unleased, for
+ * the workers to claim), recording every operation that was acknowledged.
  */
 export class LoadDriver {
   readonly ledger: DriverLedger = {
@@ -67,14 +68,17 @@ export class LoadDriver {
   };
   readonly #options: LoadDriverOptions;
   readonly #outbox: PostgresOutbox;
-  readonly #sagas: PostgresSagaStore;
+  readonly #sagas: SagaOrchestrator<ReturnType<typeof chaosSagas>[number]>;
   readonly #stop = new AbortController();
   #loops: Promise<void>[] = [];
 
   constructor(options: LoadDriverOptions) {
     this.#options = options;
     this.#outbox = new PostgresOutbox(options.client, { schema: options.schema });
-    this.#sagas = new PostgresSagaStore(options.client, { schema: options.schema });
+    // Only enqueues: the sagas run in the workers, which claim them at their next pass.
+    const store = new PostgresSagaStore(options.client, { schema: options.schema });
+    const effects = new SagaEffects(options.client, options.schema);
+    this.#sagas = new SagaOrchestrator(store, chaosSagas(effects), { owner: 'load-driver' });
   }
 
   /** Starts the load loops. */
@@ -132,7 +136,7 @@ export class LoadDriver {
     const delayMs = random.between(stepDelayMs[0], stepDelayMs[1]);
     const sagaId = newId();
     try {
-      await this.#sagas.create(requestedSaga(sagaId, sagaName, { failAt, delayMs }, systemClock.now()));
+      await this.#sagas.enqueue(sagaName, { failAt, delayMs }, { sagaId });
       this.ledger.sagas.push({ sagaId, sagaName, failAt });
     } catch (error) {
       this.ledger.uncertainSagas.push(sagaId);
