@@ -53,6 +53,7 @@ export {
   isMissingDriverError,
 } from './client/errors.js';
 export { DatabaseUnreachableError, isDatabaseUnreachableError } from './client/connectionError.js';
+export type { DatabaseTarget } from './client/connectionError.js';
 
 export { migrate, MIGRATE_DEFAULTS } from './migrations/migrate.js';
 export type { MigrateOptions, MigrateResult, AppliedMigration } from './migrations/migrate.js';
