@@ -76,7 +76,7 @@ function markdownFiles(dir) {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.md'))
     .map((entry) => join(entry.parentPath, entry.name))
-    .filter((file) => !/[\\/](node_modules|api)[\\/]/.test(relative(dir, file)));
+    .filter((file) => !/(^|[\\/])(node_modules|api)[\\/]/.test(relative(dir, file)));
 }
 
 function readmes(group) {

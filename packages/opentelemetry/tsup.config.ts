@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/logs.ts', 'src/prometheus.ts'],
+  entry: ['src/index.ts', 'src/logs.ts', 'src/prometheus.ts', 'src/local.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
 import { runScenario } from './scenario.js';
 import type { ScenarioOptions, ScenarioResult } from './scenario.js';
-import { formatTrace, startTelemetry } from './telemetry.js';
-import type { ExampleTelemetry, RecordedTrace } from './telemetry.js';
+import { formatTrace, recordLocally } from '@keel/opentelemetry/local';
+import type { LocalTelemetry, RecordedTrace } from '@keel/opentelemetry/local';
 
 /** Where `pnpm start` writes the metrics page (next to the embedded database, git-ignored). */
 export const METRICS_FILE = fileURLToPath(new URL('../out/metrics.prom', import.meta.url));
@@ -41,7 +41,7 @@ export interface ObservedResult {
 export async function observeScenario(options: ObservedOptions = {}): Promise<ObservedResult> {
   const print = options.print ?? ((line: string) => console.log(line));
   const metricsFile = options.metricsFile ?? METRICS_FILE;
-  const telemetry = startTelemetry('bank-account');
+  const telemetry = recordLocally('bank-account');
   try {
     const result = await runScenario({ ...options, print });
     const shown = pickTraces(telemetry);
@@ -66,7 +66,7 @@ export async function observeScenario(options: ObservedOptions = {}): Promise<Ob
   }
 }
 
-function pickTraces(telemetry: ExampleTelemetry): ShownTrace[] {
+function pickTraces(telemetry: LocalTelemetry): ShownTrace[] {
   const candidates: [string, RecordedTrace | undefined][] = [
     [
       'Ada opens her account: the command, its event, and the welcome bonus the policy sends, all one trace',

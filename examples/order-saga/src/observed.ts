@@ -1,8 +1,8 @@
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { formatTrace, startTelemetry } from './telemetry.js';
-import type { ExampleTelemetry, RecordedTrace } from './telemetry.js';
+import { formatTrace, recordLocally } from '@keel/opentelemetry/local';
+import type { LocalTelemetry, RecordedTrace } from '@keel/opentelemetry/local';
 
 /** Where `pnpm start` writes the metrics page (next to the embedded database, git-ignored). */
 export const METRICS_FILE = fileURLToPath(new URL('../out/metrics.prom', import.meta.url));
@@ -51,7 +51,7 @@ export async function observe<TResult>(
 ): Promise<Observed<TResult>> {
   const say = options.say ?? ((line: string) => console.log(line));
   const metricsFile = options.metricsFile ?? METRICS_FILE;
-  const telemetry = startTelemetry('order-saga');
+  const telemetry = recordLocally('order-saga');
   try {
     const value = await run();
     const shown = SHOWN_SAGAS.flatMap(([sagaId, title]) => {
@@ -76,7 +76,7 @@ export async function observe<TResult>(
 }
 
 /** The trace that holds the first `saga …` span of `sagaId`. */
-function traceOfSaga(telemetry: ExampleTelemetry, sagaId: string): RecordedTrace | undefined {
+function traceOfSaga(telemetry: LocalTelemetry, sagaId: string): RecordedTrace | undefined {
   const isRun = (span: ReadableSpan) =>
     span.name.startsWith('saga ') && span.attributes['keel.saga.id'] === sagaId;
   const first = telemetry.spans().find(isRun);

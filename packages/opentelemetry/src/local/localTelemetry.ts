@@ -9,8 +9,9 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { formatSpanTree, installOpenTelemetry } from '@keel/opentelemetry';
-import { writePrometheusMetrics } from '@keel/opentelemetry/prometheus';
+import { installOpenTelemetry } from '../provider/openTelemetryProvider.js';
+import { writePrometheusMetrics } from '../prometheus/prometheusText.js';
+import { formatSpanTree } from '../spanTree/formatSpanTree.js';
 
 /** One recorded trace: every finished span that shares a trace id, and the span that began it. */
 export interface RecordedTrace {
@@ -21,8 +22,8 @@ export interface RecordedTrace {
   readonly spans: readonly ReadableSpan[];
 }
 
-/** The OpenTelemetry SDK as this example wires it: spans kept in memory, metrics ready to scrape. */
-export interface ExampleTelemetry {
+/** The OpenTelemetry SDK wired by {@link recordLocally}: spans kept in memory, metrics ready to scrape. */
+export interface LocalTelemetry {
   /** Every finished span so far. */
   spans(): readonly ReadableSpan[];
   /** The recorded traces whose root span matches `rootName`, oldest first. */
@@ -34,11 +35,25 @@ export interface ExampleTelemetry {
 }
 
 /**
- * Sets up the OpenTelemetry SDK for one run and installs Keel's telemetry over it. A service
- * would export spans to a collector (OTLP) and serve metrics on `/metrics`; the example keeps
- * spans in memory to print them and writes the metrics page to a file instead.
+ * Sets up the OpenTelemetry SDK for one process run, with nothing to export to: spans are kept
+ * in memory (print them with {@link formatTrace}), metrics can be written as the Prometheus page
+ * a scrape would read, and Keel's telemetry is installed over both. For demos, examples, local
+ * runs and tests; a service exports to a collector instead (see the observability guide).
+ *
+ * Needs the optional peers `@opentelemetry/sdk-trace-base`, `@opentelemetry/sdk-metrics`,
+ * `@opentelemetry/context-async-hooks`, `@opentelemetry/resources` and
+ * `@opentelemetry/exporter-prometheus`.
+ *
+ * @example
+ * ```ts
+ * const telemetry = recordLocally('bank-account');
+ * await bank.openAccount('ada');
+ * for (const trace of telemetry.traces('send OpenAccount')) console.log(formatTrace(trace));
+ * await telemetry.writeMetrics('out/metrics.prom');
+ * await telemetry.close();
+ * ```
  */
-export function startTelemetry(serviceName: string): ExampleTelemetry {
+export function recordLocally(serviceName: string): LocalTelemetry {
   // Without a context manager a span would not stay active across `await`.
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
@@ -65,12 +80,14 @@ export function startTelemetry(serviceName: string): ExampleTelemetry {
   };
 }
 
-/** Groups `spans` by trace and keeps the traces whose root is named `rootName`. */
+/** Groups `spans` by trace and keeps the traces whose root is named `rootName`, oldest first. */
 export function tracesOf(spans: readonly ReadableSpan[], rootName: string | RegExp): RecordedTrace[] {
   const byTrace = new Map<string, ReadableSpan[]>();
   for (const span of spans) {
     const traceId = span.spanContext().traceId;
-    byTrace.set(traceId, [...(byTrace.get(traceId) ?? []), span]);
+    const members = byTrace.get(traceId);
+    if (members === undefined) byTrace.set(traceId, [span]);
+    else members.push(span);
   }
   const traces: RecordedTrace[] = [];
   for (const [traceId, members] of byTrace) {
@@ -85,10 +102,10 @@ export function tracesOf(spans: readonly ReadableSpan[], rootName: string | RegE
 }
 
 /**
- * The trace as an indented tree: names, durations, ERROR status, and span events when asked.
- * `exception` events are left out: a failed span's line already carries the error's message.
+ * A recorded trace as an indented tree: names, durations, ERROR status, and span events when
+ * asked. `exception` events are left out: a failed span's line already carries the error.
  */
-export function formatTrace(trace: RecordedTrace, options: { events?: boolean } = {}): string {
+export function formatTrace(trace: RecordedTrace, options: { readonly events?: boolean } = {}): string {
   const spans = trace.spans.map((span) => ({
     name: span.name,
     spanContext: () => span.spanContext(),
