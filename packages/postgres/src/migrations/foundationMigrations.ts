@@ -1,5 +1,5 @@
 import { IDEMPOTENCY_MIGRATIONS } from '../cqrs/idempotencyMigrations.js';
-import { OUTBOX_MIGRATIONS } from '../outbox/outboxMigrations.js';
+import { INBOX_MIGRATIONS, OUTBOX_MIGRATIONS } from '../outbox/outboxMigrations.js';
 import { SAGA_MIGRATIONS } from '../saga/sagaMigrations.js';
 import type { Migration } from './migration.js';
 
@@ -8,4 +8,5 @@ export const FOUNDATION_MIGRATIONS: readonly Migration[] = Object.freeze([
   ...SAGA_MIGRATIONS,
   ...IDEMPOTENCY_MIGRATIONS,
   ...OUTBOX_MIGRATIONS,
+  ...INBOX_MIGRATIONS,
 ]);

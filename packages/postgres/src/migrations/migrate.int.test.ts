@@ -4,6 +4,7 @@ import type { SqlClient } from '../client/sqlClient.js';
 import { createTestPg, dropSchemas } from '../internal/testDatabase.js';
 import { KEEL_MIGRATIONS } from './allMigrations.js';
 import { migrate } from './migrate.js';
+import { migrateStoresBehaviour } from './migrateStoresBehaviour.js';
 
 const up = await serviceAvailable('postgres');
 
@@ -27,4 +28,6 @@ describe.runIf(up)('migrate on a real PostgreSQL server', () => {
     const { rows } = await client.query(`SELECT count(*) AS n FROM "${schema}".keel_migrations`);
     expect(rows[0]).toEqual({ n: KEEL_MIGRATIONS.length });
   });
+
+  migrateStoresBehaviour('on PostgreSQL', () => ({ client, schemas }));
 });

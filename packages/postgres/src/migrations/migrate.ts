@@ -7,6 +7,8 @@ import type { SqlExecutor, SqlTransaction } from '../client/sqlClient.js';
 import { toNumber } from '../internal/normalize.js';
 import { KEEL_MIGRATIONS } from './allMigrations.js';
 import type { Migration } from './migration.js';
+import { KEEL_STORES, stepsOfStores, storesProblem } from './storeMigrations.js';
+import type { KeelStore } from './storeMigrations.js';
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions {
@@ -14,6 +16,14 @@ export interface MigrateOptions {
   schema?: string | undefined;
   /** The steps to apply. @default KEEL_MIGRATIONS (every table of this package) */
   migrations?: readonly Migration[] | undefined;
+  /**
+   * The groups of tables to create or upgrade (see {@link KeelStore}), e.g.
+   * `['eventStore', 'snapshots']`: Keel's steps of other groups are left out (your own steps,
+   * 1000+, always run). Call again later with more groups to add their tables; steps already
+   * applied never run again. An empty list or an unknown name is refused.
+   * @default KEEL_STORES (every group)
+   */
+  stores?: readonly KeelStore[] | undefined;
   /** Checked before starting; an abort before commit rolls everything back. */
   signal?: AbortSignal | undefined;
   /**
@@ -36,6 +46,8 @@ export interface AppliedMigration {
 /** What {@link migrate} did. */
 export interface MigrateResult {
   readonly schema: string;
+  /** The groups of tables this call covered: `stores`, or every group. */
+  readonly stores: readonly KeelStore[];
   /** The steps applied by this call, in order; empty when the schema was up to date. */
   readonly applied: readonly AppliedMigration[];
 }
@@ -95,20 +107,25 @@ async function applyStep(tx: SqlTransaction, schema: SqlSchema, step: Migration)
  * @throws {MigrationError} when a step fails (nothing of this call is applied).
  * @throws {InvalidIdentifierError} when `schema` is not a plain lowercase identifier.
  * @throws {PostgresOptionError} when two steps share a version.
+ * @throws {ValidationError} when `logger` is not a logger, or `stores` is empty or names an
+ * unknown group.
  * @example
  * ```ts
  * const client = await createPostgres({ url: process.env.KEEL_PG_URL });
- * await migrate(client, { schema: 'keel' });
+ * await migrate(client, { schema: 'keel' }); // every table
+ * await migrate(client, { stores: ['eventStore', 'snapshots'] }); // only these tables
  * ```
  */
 export async function migrate(client: SqlExecutor, options: MigrateOptions = {}): Promise<MigrateResult> {
   throwIfAborted(options.signal);
   assertOptions('migrate', {
     logger: optionObject(options.logger, 'a Logger', ['debug', 'info', 'warn', 'error']),
+    stores: storesProblem(options.stores),
   });
   const logger = options.logger ?? noopLogger;
   const schema = sqlSchema(options.schema ?? MIGRATE_DEFAULTS.schema);
-  const steps = checkMigrations(options.migrations ?? KEEL_MIGRATIONS);
+  const stores = [...new Set(options.stores ?? KEEL_STORES)];
+  const steps = stepsOfStores(checkMigrations(options.migrations ?? KEEL_MIGRATIONS), stores);
   const applied = await client.transaction(
     async (tx) => {
       const done = await prepare(tx, schema);
@@ -133,7 +150,7 @@ export async function migrate(client: SqlExecutor, options: MigrateOptions = {})
       schema: schema.name,
       applied: applied.map((step) => step.version),
     });
-  return { schema: schema.name, applied };
+  return { schema: schema.name, stores, applied };
 }
 
 function reportPlan(logger: Logger, schema: string, pending: number, total: number): void {

@@ -1,6 +1,6 @@
 import type { Migration } from '../migrations/migration.js';
 
-/** Schema steps of the outbox and inbox tables. Times are epoch milliseconds (bigint). */
+/** Schema step of the outbox table. Times are epoch milliseconds (bigint). */
 export const OUTBOX_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
     version: 4,
@@ -24,6 +24,10 @@ export const OUTBOX_MIGRATIONS: readonly Migration[] = Object.freeze([
       CREATE INDEX outbox_pending_idx ON ${schema.table('outbox')} (topic, available_at, position)
         WHERE dispatched_at IS NULL AND failed_at IS NULL;`,
   },
+]);
+
+/** Schema step of the inbox table. Times are epoch milliseconds (bigint). */
+export const INBOX_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
     version: 5,
     name: 'inbox',

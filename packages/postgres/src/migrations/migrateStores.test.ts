@@ -1,0 +1,13 @@
+import { afterAll, beforeAll } from 'vitest';
+import type { SqlClient } from '../client/sqlClient.js';
+import { createTestPglite } from '../internal/testDatabase.js';
+import { migrateStoresBehaviour } from './migrateStoresBehaviour.js';
+
+let client: SqlClient;
+const schemas: string[] = [];
+beforeAll(async () => {
+  client = await createTestPglite();
+});
+afterAll(() => client.close());
+
+migrateStoresBehaviour('on PGlite', () => ({ client, schemas }));
