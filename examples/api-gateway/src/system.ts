@@ -11,7 +11,7 @@ import type { TokenClaims } from './gateway/auth.js';
 import type { PlanLimits } from './gateway/clientRateLimits.js';
 import { startGateway } from './gateway/gateway.js';
 import type { Gateway, RouteHandler } from './gateway/gateway.js';
-import { Upstream } from './gateway/upstream.js';
+import { ServiceUpstream } from './gateway/upstream.js';
 import type { UpstreamOptions } from './gateway/upstream.js';
 import { Router } from './http/router.js';
 
@@ -45,7 +45,7 @@ export interface System {
 }
 
 /**
- * Starts every backend replica, one {@link Upstream} per service, both BFFs, and the gateway,
+ * Starts every backend replica, one {@link ServiceUpstream} (on `@keel/http`'s `createUpstream`) per service, both BFFs, and the gateway,
  * all on loopback ports.
  */
 export async function startSystem(options: SystemOptions = {}): Promise<System> {
@@ -53,8 +53,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const secret = options.secret ?? 'demo-secret-do-not-use-in-production';
   const random = seededRandom(options.seed ?? 7);
   const backends = await startBackends(options.topology ?? DEFAULT_TOPOLOGY, clock);
-  const upstream = (service: ServiceName): Upstream =>
-    new Upstream(
+  const upstream = (service: ServiceName): ServiceUpstream =>
+    new ServiceUpstream(
       service,
       backends[service].map(({ id, url }) => ({ id, url })),
       { clock, random, ...options.upstream, ...options.perService?.[service] },

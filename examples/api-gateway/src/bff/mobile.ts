@@ -20,13 +20,13 @@ export function mobileRoutes(router: Router<RouteHandler>, upstreams: Upstreams)
   return router
     .on('GET', '/mobile/me', async ({ context, claims }) => {
       const path = `/users/${encodeURIComponent(claims.user)}`;
-      const user = bodyOf(await upstreams.users.request<User>(context, { path }), 'user', claims.user);
+      const user = bodyOf<User>(await upstreams.users.request(context, { path }), 'user', claims.user);
       return { status: 200, body: { id: user.id, name: user.name, avatar: user.avatarUrl } };
     })
     .on('GET', '/mobile/orders', async ({ context, claims }) => {
       const path = `/orders?userId=${encodeURIComponent(claims.user)}`;
-      const orders = bodyOf(
-        await upstreams.orders.request<Order[]>(context, { path }),
+      const orders = bodyOf<Order[]>(
+        await upstreams.orders.request(context, { path }),
         'orders of',
         claims.user,
       );
@@ -39,19 +39,19 @@ export function mobileRoutes(router: Router<RouteHandler>, upstreams: Upstreams)
       const input = await readValidBody(req, PlaceOrderBody, 'PlaceOrder body');
       // The key makes the POST idempotent, so the upstream pipeline may retry it on another replica.
       const idempotencyKey = `${claims.sub}:${header(req, 'idempotency-key') ?? context.requestId}`;
-      const response = await upstreams.orders.request<Order>(context, {
+      const response = await upstreams.orders.request(context, {
         method: 'POST',
         path: '/orders',
         body: { userId: claims.user, productId: input.productId, quantity: input.quantity },
         idempotencyKey,
       });
-      const order = bodyOf(response, 'product', input.productId);
+      const order = bodyOf<Order>(response, 'product', input.productId);
       return { status: 201, body: { id: order.id, status: order.status, total: order.total } };
     })
     .on('GET', '/mobile/products/:id', async ({ context, params }) => {
       const id = params.id!;
       const path = `/products/${encodeURIComponent(id)}`;
-      const product = bodyOf(await upstreams.catalog.request<Product>(context, { path }), 'product', id);
+      const product = bodyOf<Product>(await upstreams.catalog.request(context, { path }), 'product', id);
       return { status: 200, body: { id: product.id, name: product.name, price: product.price } };
     });
 }

@@ -38,12 +38,12 @@ async function homePage(upstreams: Upstreams, context: RequestContext, userId: s
   // Fan out to the three services at once; the page takes as long as the slowest, not the sum.
   const [user, orders, recommendations] = await Promise.all([
     upstreams.users
-      .request<User>(context, { path: `/users/${encodeURIComponent(userId)}` })
-      .then((response) => bodyOf(response, 'user', userId)),
+      .request(context, { path: `/users/${encodeURIComponent(userId)}` })
+      .then((response) => bodyOf<User>(response, 'user', userId)),
     optional(
       async () =>
-        bodyOf(
-          await upstreams.orders.request<Order[]>(context, { path: `/orders${query}` }),
+        bodyOf<Order[]>(
+          await upstreams.orders.request(context, { path: `/orders${query}` }),
           'orders of',
           userId,
         ),
@@ -51,8 +51,8 @@ async function homePage(upstreams: Upstreams, context: RequestContext, userId: s
     ),
     optional(
       async () =>
-        bodyOf(
-          await upstreams.catalog.request<Product[]>(context, { path: `/recommendations${query}` }),
+        bodyOf<Product[]>(
+          await upstreams.catalog.request(context, { path: `/recommendations${query}` }),
           'recommendations for',
           userId,
         ),

@@ -3,7 +3,6 @@ import { isKeelError, KeelError } from '@keel/core';
 /** Stable codes of the gateway's own errors. */
 export const GATEWAY_ERROR_CODES = Object.freeze({
   unauthorized: 'UNAUTHORIZED',
-  upstream: 'UPSTREAM_FAILED',
   payloadTooLarge: 'PAYLOAD_TOO_LARGE',
   routeNotFound: 'ROUTE_NOT_FOUND',
   unexpectedAnswer: 'UPSTREAM_UNEXPECTED_STATUS',
@@ -34,29 +33,6 @@ export class UnauthorizedError extends KeelError {
 /** Whether `value` is an {@link UnauthorizedError}. */
 export function isUnauthorizedError(value: unknown): value is UnauthorizedError {
   return isKeelError(value, GATEWAY_ERROR_CODES.unauthorized);
-}
-
-/** An upstream replica answered with a server error (counted by breaker, retry and balancer). */
-export class UpstreamError extends KeelError {
-  readonly upstream: string;
-  readonly replica: string;
-  readonly status: number;
-
-  constructor(upstream: string, replica: string, status: number) {
-    super(
-      GATEWAY_ERROR_CODES.upstream,
-      `Upstream "${upstream}" (replica ${replica}) answered ${status}; the call is retried on another replica if attempts remain.`,
-      { details: { upstream, replica, status } },
-    );
-    this.upstream = upstream;
-    this.replica = replica;
-    this.status = status;
-  }
-}
-
-/** Whether `value` is an {@link UpstreamError}. */
-export function isUpstreamError(value: unknown): value is UpstreamError {
-  return isKeelError(value, GATEWAY_ERROR_CODES.upstream);
 }
 
 /** A request body was larger than the gateway accepts (HTTP 413). */

@@ -1,7 +1,7 @@
 import { NotFoundError, TimeoutError } from '@keel/core';
 import { BrokenCircuitError, RateLimitedError } from '@keel/resilience';
 import { describe, expect, it } from 'vitest';
-import { RouteNotFoundError, UnauthorizedError, UpstreamError } from './errors.js';
+import { RouteNotFoundError, UnauthorizedError, UnexpectedAnswerError } from './errors.js';
 import { toHttpError } from './httpErrors.js';
 
 describe('errors mapped to HTTP answers', () => {
@@ -32,7 +32,7 @@ describe('errors mapped to HTTP answers', () => {
     const wrongMethod = toHttpError(new RouteNotFoundError('DELETE', '/mobile/orders', ['GET', 'POST']));
     expect([wrongMethod.status, wrongMethod.headers.allow]).toEqual([405, 'GET, POST']);
     expect(toHttpError(new TimeoutError(300)).status).toBe(504);
-    expect(toHttpError(new UpstreamError('orders', 'orders-3', 503)).status).toBe(502);
+    expect(toHttpError(new UnexpectedAnswerError('orders', 503)).status).toBe(502);
   });
 
   it('hides the message of an unexpected error behind a 500', () => {

@@ -6,7 +6,6 @@ import {
   isRouteNotFoundError,
   isUnauthorizedError,
   isUnexpectedAnswerError,
-  isUpstreamError,
 } from './errors.js';
 
 /** An error turned into an HTTP answer. */
@@ -66,7 +65,7 @@ function upstreamError(error: unknown): HttpError | undefined {
   }
   if (isNoEndpointAvailableError(error)) return answer(503, error.code, error.message);
   if (isTimeoutError(error)) return answer(504, error.code, error.message);
-  if (isUpstreamError(error) || isUnexpectedAnswerError(error)) return answer(502, error.code, error.message);
+  if (isUnexpectedAnswerError(error)) return answer(502, error.code, error.message);
   return undefined;
 }
 

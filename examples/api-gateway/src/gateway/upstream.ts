@@ -1,21 +1,19 @@
-import { addSpanEvent, createEmitter, isTimeoutError, noopLogger, systemClock, withSpan } from '@keel/core';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { addSpanEvent, createEmitter, isTimeoutError, noopLogger, systemClock } from '@keel/core';
 import type { Clock, Disposer, Listener, Logger } from '@keel/core';
+import { createUpstream } from '@keel/http';
+import type { Upstream, UpstreamResponse } from '@keel/http';
 import {
   circuitBreaker,
   consecutiveFailures,
   exponentialBackoff,
   isBrokenCircuitError,
-  pipeline,
-  retry,
-  timeout,
 } from '@keel/resilience';
 import type { CircuitBreakerPolicy } from '@keel/resilience';
-import { isNoEndpointAvailableError, leastConnections, LoadBalancer, peakEwma } from '@keel/scaling';
-import type { OutlierDetectionOptions } from '@keel/scaling';
-import { tracedFetch } from '../http/httpTelemetry.js';
-import { isUpstreamError, UpstreamError } from './errors.js';
+import { leastConnections, peakEwma } from '@keel/scaling';
+import type { EndpointStats, OutlierDetectionOptions } from '@keel/scaling';
 import { propagationHeaders } from './requestContext.js';
-import type { RequestContext } from './requestContext.js';
+import type { RequestContext, UpstreamAttempt } from './requestContext.js';
 
 /** A replica of an upstream service: a stable id and its base URL. */
 export interface UpstreamReplica {
@@ -23,11 +21,11 @@ export interface UpstreamReplica {
   readonly url: string;
 }
 
-/** Options of {@link Upstream}. */
+/** The demo's knobs of one service, mapped onto `@keel/http`'s `createUpstream` options. */
 export interface UpstreamOptions {
   /** How replicas are chosen. @default 'peak-ewma' (P2C on latency × load) */
   strategy?: 'peak-ewma' | 'least-connections';
-  /** Time limit of one attempt, in ms. @default 300 */
+  /** Time limit of one attempt, body included, in ms. @default 300 */
   timeoutMs?: number;
   /** Retries after the first attempt (idempotent requests only). @default 2 */
   maxRetries?: number;
@@ -67,18 +65,10 @@ export interface UpstreamRequest {
   /** JSON body. */
   readonly body?: unknown;
   /**
-   * Makes a non-idempotent request safe to retry: the backend answers a replay with the first
-   * result. Without it, a `POST` is attempted once.
+   * Makes a `POST` safe to retry: the backend answers a replay with the first result. Without
+   * it, a `POST` is sent again only when the connection was refused.
    */
   readonly idempotencyKey?: string;
-}
-
-/** A non-5xx answer of an upstream. */
-export interface UpstreamResponse<TBody = unknown> {
-  readonly status: number;
-  readonly body: TBody;
-  /** The replica that answered. */
-  readonly replica: string;
 }
 
 /** What an upstream reports while it works: retries, breaker transitions, ejections. */
@@ -88,81 +78,86 @@ export type UpstreamEvent =
   | { readonly kind: 'ejected'; readonly upstream: string; readonly replica: string; readonly forMs: number }
   | { readonly kind: 'restored'; readonly upstream: string; readonly replica: string };
 
-function outcomeOf(error: unknown): string {
-  if (isUpstreamError(error)) return String(error.status);
-  if (isTimeoutError(error)) return 'timeout';
-  return 'error';
+/** The attempt list of the gateway request an upstream call is made for (for `x-upstream-trace`). */
+const attemptLog = new AsyncLocalStorage<UpstreamAttempt[]>();
+
+/** What went wrong with an attempt that got no answer. */
+function outcomeOf(signal: AbortSignal | null | undefined, error: unknown): string {
+  return isTimeoutError(error) || (signal?.aborted === true && isTimeoutError(signal.reason))
+    ? 'timeout'
+    : 'error';
 }
 
-function createPolicies(
-  name: string,
-  settings: Pick<
-    Required<UpstreamOptions>,
-    'breakerFailures' | 'breakMs' | 'maxRetries' | 'backoffMs' | 'timeoutMs'
-  >,
-  clock: Clock,
-  random: () => number,
-) {
-  return {
-    // Named by the service, so their span events and metrics say which upstream they guard.
-    breaker: circuitBreaker({
-      strategy: consecutiveFailures(settings.breakerFailures),
-      breakDuration: settings.breakMs,
-      clock,
-      name,
-    }),
-    retrying: retry({
-      maxRetries: settings.maxRetries,
-      backoff: exponentialBackoff(settings.backoffMs, { jitter: 'full', random }),
-      // An open circuit or an empty balancer will not heal within a retry delay: fail fast.
-      handle: (error) => !isBrokenCircuitError(error) && !isNoEndpointAvailableError(error),
-      clock,
-      name,
-    }),
-    perAttempt: timeout(settings.timeoutMs, { operation: `Call to ${name}`, clock, name }),
+/**
+ * `fetch` that notes every attempt's replica and outcome in the request's attempt list: the
+ * `@keel/http` client sends each attempt through it, so it sees retries the caller does not.
+ */
+function recordingFetch(name: string, replicas: readonly UpstreamReplica[]): typeof fetch {
+  const byOrigin = new Map(replicas.map((replica) => [new URL(replica.url).origin, replica.id]));
+  return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const replica = byOrigin.get(url.origin) ?? url.host;
+    const attempts = attemptLog.getStore();
+    try {
+      const response = await fetch(input, init);
+      attempts?.push({ upstream: name, replica, outcome: String(response.status) });
+      return response;
+    } catch (error) {
+      attempts?.push({ upstream: name, replica, outcome: outcomeOf(init?.signal, error) });
+      throw error;
+    }
   };
 }
 
 /**
- * One upstream service behind the gateway: a load balancer over its replicas, wrapped in
- * retry → circuit breaker → timeout. Every attempt leases a replica, so a retry usually lands
- * on another one, the balancer learns each replica's latency, and outlier detection ejects a
- * replica that keeps failing. The breaker guards the service as a whole.
+ * One upstream service behind the gateway: `@keel/http`'s {@link Upstream} (a load balancer
+ * over the replicas with outlier ejection, retry with backoff, a per-try timeout) plus a circuit
+ * breaker per service as its attempt policy, so every failed attempt counts towards opening it.
+ * This class only adds what the demo shows: the gateway's ids as headers, the attempt list
+ * behind `x-upstream-trace`, and one event stream for the tour.
  */
-export class Upstream {
+export class ServiceUpstream {
   readonly name: string;
-  readonly balancer: LoadBalancer<string>;
+  /** The `@keel/http` client doing the work. */
+  readonly client: Upstream;
   readonly breaker: CircuitBreakerPolicy;
-  readonly #retrying;
-  readonly #once;
   readonly #events;
   readonly #clock: Clock;
 
   constructor(name: string, replicas: readonly UpstreamReplica[], options: UpstreamOptions = {}) {
     const settings = { ...UPSTREAM_DEFAULTS, ...options };
-    this.name = name;
+    const clock = options.clock ?? systemClock;
+    const random = options.random ?? Math.random;
     const logger = options.logger ?? noopLogger;
+    this.name = name;
+    this.#clock = clock;
     this.#events = createEmitter<{ event: UpstreamEvent }>({
       onListenerError: (error) => logger.error('An upstream event listener threw', { upstream: name, error }),
     });
-    this.#clock = options.clock ?? systemClock;
-    const random = options.random ?? Math.random;
-    const clock = this.#clock;
-    this.balancer = new LoadBalancer(
-      replicas.map((replica) => ({ id: replica.id, value: replica.url })),
-      {
-        strategy: settings.strategy === 'peak-ewma' ? peakEwma() : leastConnections(),
-        outlierDetection: settings.outlierDetection,
-        clock,
-        random,
-        name,
-      },
-    );
-    const { breaker, retrying, perAttempt } = createPolicies(name, settings, clock, random);
-    this.breaker = breaker;
-    this.#retrying = pipeline(retrying, breaker, perAttempt);
-    this.#once = pipeline(breaker, perAttempt);
-    this.#wireEvents(retrying);
+    // Named by the service, so its span events and metrics say which upstream it guards.
+    this.breaker = circuitBreaker({
+      strategy: consecutiveFailures(settings.breakerFailures),
+      breakDuration: settings.breakMs,
+      clock,
+      name,
+    });
+    this.client = createUpstream(name, {
+      endpoints: replicas.map(({ id, url }) => ({ id, url })),
+      strategy: settings.strategy === 'peak-ewma' ? () => peakEwma() : () => leastConnections(),
+      outlierDetection: settings.outlierDetection,
+      timeoutMs: settings.timeoutMs,
+      maxRetries: settings.maxRetries,
+      backoff: exponentialBackoff(settings.backoffMs, { jitter: 'full', random }),
+      // The tour injects failures on purpose and wants every retry it narrates; a service in
+      // production keeps the default budget, which caps retries to a share of its calls.
+      budget: false,
+      attemptPolicies: [this.breaker],
+      fetch: recordingFetch(name, replicas),
+      clock,
+      random,
+      logger,
+    });
+    this.#wireEvents();
   }
 
   /** Listens to retries, breaker transitions and ejections. @returns a disposer. */
@@ -170,32 +165,27 @@ export class Upstream {
     return this.#events.on('event', listener);
   }
 
-  /**
-   * Calls the upstream through the resilience pipeline and the balancer.
-   *
-   * @returns the first non-5xx answer (4xx answers are returned, not thrown: they are the
-   * caller's problem, not the replica's).
-   * @throws {UpstreamError} when every attempt got a 5xx; `BrokenCircuitError` when the circuit
-   * is open; `TimeoutError` when the last attempt ran out of time; `NoEndpointAvailableError`.
-   */
-  request<TBody = unknown>(
-    context: RequestContext,
-    request: UpstreamRequest,
-  ): Promise<UpstreamResponse<TBody>> {
-    // One span for the whole call: its attempts are CLIENT spans under it, and the policies'
-    // retries, timeouts and breaker transitions become events on it.
-    const attributes = { 'app.upstream.name': this.name };
-    return withSpan(`upstream ${this.name}`, { attributes }, () => this.#request<TBody>(context, request));
+  /** Every replica's counters (in flight, latency, ejected …). */
+  stats(): EndpointStats[] {
+    return this.client.stats();
   }
 
-  async #request<TBody>(context: RequestContext, request: UpstreamRequest): Promise<UpstreamResponse<TBody>> {
-    const retriable = (request.method ?? 'GET') === 'GET' || request.idempotencyKey !== undefined;
-    const policy = retriable ? this.#retrying : this.#once;
-    let sent = 0;
+  /**
+   * Calls the upstream for a gateway request, with the request's ids and its client signal.
+   *
+   * @returns the answer, even a 5xx once retries ran out (the BFFs decide what it means).
+   * @throws `BrokenCircuitError` when the circuit is open; `TimeoutError` when the last attempt ran
+   * out of time; `NoEndpointAvailableError`; the abort reason when the client went away.
+   */
+  async request(context: RequestContext, request: UpstreamRequest): Promise<UpstreamResponse> {
+    const headers = {
+      ...propagationHeaders(context),
+      ...(request.idempotencyKey === undefined ? {} : { 'idempotency-key': request.idempotencyKey }),
+    };
+    const call = { method: request.method ?? 'GET', path: request.path, headers, signal: context.signal };
     try {
-      return await policy.execute(
-        ({ signal }) => this.#attempt<TBody>(context, request, signal, sent++),
-        context.signal,
+      return await attemptLog.run(context.attempts, () =>
+        this.client.request(request.body === undefined ? call : { ...call, json: request.body }),
       );
     } catch (error) {
       if (isBrokenCircuitError(error))
@@ -204,60 +194,24 @@ export class Upstream {
     }
   }
 
-  async #attempt<TBody>(
-    context: RequestContext,
-    request: UpstreamRequest,
-    signal: AbortSignal,
-    resendCount: number,
-  ): Promise<UpstreamResponse<TBody>> {
-    const lease = this.balancer.acquire();
-    const replica = lease.endpoint.id;
-    try {
-      const init = {
-        method: request.method ?? 'GET',
-        headers: {
-          ...propagationHeaders(context),
-          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(request.idempotencyKey === undefined ? {} : { 'idempotency-key': request.idempotencyKey }),
-        },
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-        signal,
-      };
-      const span = { clock: this.#clock, resendCount, attributes: { 'app.replica.id': replica } };
-      const response = await tracedFetch(`${lease.endpoint.value}${request.path}`, init, span, async (r) => ({
-        status: r.status,
-        body: (await r.json()) as TBody,
-      }));
-      const { body } = response;
-      if (response.status >= 500) throw new UpstreamError(this.name, replica, response.status);
-      lease.success();
-      context.attempts.push({ upstream: this.name, replica, outcome: String(response.status) });
-      return { status: response.status, body, replica };
-    } catch (error) {
-      // The client leaving is not the replica's fault; a timeout or a 5xx is.
-      if (context.signal.aborted) lease.release();
-      else lease.failure(error);
-      context.attempts.push({ upstream: this.name, replica, outcome: outcomeOf(error) });
-      throw error;
-    }
-  }
-
-  #wireEvents(retrying: ReturnType<typeof retry>): void {
+  #wireEvents(): void {
     const emit = (event: UpstreamEvent): void => this.#events.emit('event', event);
     const upstream = this.name;
-    retrying.onRetry(({ attempt, delay }) => emit({ kind: 'retry', upstream, attempt, delayMs: delay }));
     this.breaker.onStateChange(({ from, to }) => emit({ kind: 'breaker', upstream, from, to }));
-    this.balancer.onEjected(({ id, until }) => {
-      const forMs = until - this.#clock.now();
-      // On the span of the attempt whose failure ejected the replica (the balancer counts
+    this.client.onEvent((event) => {
+      if (event.kind === 'retry')
+        emit({ kind: 'retry', upstream, attempt: event.attempt, delayMs: event.delayMs });
+      if (event.kind === 'restored') emit({ kind: 'restored', upstream, replica: event.endpoint });
+      if (event.kind !== 'ejected') return;
+      const forMs = event.until - this.#clock.now();
+      // On the span of the call whose failed attempt ejected the replica (the balancer counts
       // ejections as a metric only).
       addSpanEvent('balancer.ejected', {
         'keel.balancer.name': upstream,
-        'app.replica.id': id,
+        'app.replica.id': event.endpoint,
         'app.ejected_ms': forMs,
       });
-      emit({ kind: 'ejected', upstream, replica: id, forMs });
+      emit({ kind: 'ejected', upstream, replica: event.endpoint, forMs });
     });
-    this.balancer.onRestored(({ id }) => emit({ kind: 'restored', upstream, replica: id }));
   }
 }

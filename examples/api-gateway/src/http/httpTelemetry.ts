@@ -26,15 +26,6 @@ export const HTTP_SERVER_DURATION = defineMetric({
   buckets: HTTP_BUCKETS,
 });
 
-/** `http.client.request.duration`: one per request the gateway sent to a backend replica. */
-export const HTTP_CLIENT_DURATION = defineMetric({
-  name: 'http.client.request.duration',
-  kind: 'histogram',
-  unit: 's',
-  description: 'Duration of HTTP client requests.',
-  buckets: HTTP_BUCKETS,
-});
-
 /** What {@link traceServerRequest} needs besides the request. */
 export interface ServerSpanOptions {
   /** The matched route template (`/users/:id`), when one matched. */
@@ -98,62 +89,6 @@ export async function traceServerRequest(
       'http.route': options.route,
       'http.response.status_code': res.headersSent ? res.statusCode : undefined,
       'url.scheme': 'http',
-      'error.type': errorType,
-    });
-  }
-}
-
-/** What {@link tracedFetch} needs besides the request. */
-export interface ClientSpanOptions {
-  readonly clock: Clock;
-  /** How many times this request was sent before (retries), for `http.request.resend_count`. */
-  readonly resendCount: number;
-  /** Extra span attributes, e.g. the replica called. */
-  readonly attributes?: Attributes;
-}
-
-/**
- * Sends one request in a CLIENT span named after the method, with the span's trace context in
- * the `traceparent` header so the server's span joins the trace, and reads the answer with
- * `read` inside the span. A 4xx or 5xx answer marks the span failed (`error.type` = the status);
- * records `http.client.request.duration`.
- */
-export async function tracedFetch<TResult>(
-  url: string,
-  init: RequestInit & { readonly headers: Readonly<Record<string, string>> },
-  options: ClientSpanOptions,
-  read: (response: Response) => Promise<TResult>,
-): Promise<TResult> {
-  const target = new URL(url);
-  const method = init.method ?? 'GET';
-  const server = { 'server.address': target.hostname, 'server.port': Number(target.port) };
-  const attributes: Attributes = {
-    'http.request.method': method,
-    'url.full': target.href,
-    ...server,
-    'http.request.resend_count': options.resendCount > 0 ? options.resendCount : undefined,
-    ...options.attributes,
-  };
-  const started = options.clock.now();
-  let status: number | undefined;
-  let errorType: string | undefined;
-  try {
-    return await withSpan(method, { kind: 'client', attributes }, async (span) => {
-      // Inside the span: the header names this span as the backend's parent.
-      const response = await fetch(url, { ...init, headers: { ...init.headers, ...traceHeaders() } });
-      status = response.status;
-      span.setAttributes({ 'http.response.status_code': status });
-      if (status >= 400) errorType = markFailed(span, status, undefined);
-      return await read(response);
-    });
-  } catch (error) {
-    errorType ??= error instanceof Error ? error.name : '_OTHER';
-    throw error;
-  } finally {
-    recordMetric(HTTP_CLIENT_DURATION, (options.clock.now() - started) / 1_000, {
-      'http.request.method': method,
-      ...server,
-      'http.response.status_code': status,
       'error.type': errorType,
     });
   }

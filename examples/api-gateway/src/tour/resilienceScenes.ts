@@ -48,7 +48,7 @@ async function untilEjected(
   replica: string,
 ): Promise<{ statuses: number[]; failedAttempts: number; last: ClientResponse }> {
   const ejected = (): boolean =>
-    kit.system.upstreams.orders.balancer.stats().some((s) => s.id === replica && s.ejected);
+    kit.system.upstreams.orders.stats().some((s) => s.id === replica && s.ejected);
   const statuses: number[] = [];
   let failedAttempts = 0;
   while (statuses.length < MAX_FLAKY_REQUESTS && !ejected()) {
