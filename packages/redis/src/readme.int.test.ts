@@ -1,53 +1,53 @@
-import { serviceAvailable } from '@keel/test-services';
-import { rateLimiter, tokenBucket } from '@keel/resilience';
-import { afterAll, describe, expect, it } from 'vitest';
-import { redisTestKit } from './internal/redisTestKit.js';
-import { RedisCacheStore, RedisLock, RedisRateLimitStore } from './index.js';
+// The README's blocks (src/readme/*.snippet.ts, checked by scripts/check-snippets.mjs), run as
+// written against the test server. They use fixed keys, deleted before and after.
+import { serviceAvailable, serviceUrl } from '@keel/test-services';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const up = await serviceAvailable('redis');
 
-describe.runIf(up)('README quick start', () => {
-  const kit = redisTestKit('keel_readme');
-  afterAll(() => kit.cleanup());
+const SNIPPET_KEYS = [
+  'app:users:*',
+  'keel:rate-limit:*client-42*',
+  'keel:lock:*invoice:42*',
+  'keel:lock:*nightly-report*',
+];
 
-  it('caches a value, takes a permit and holds a lock', async () => {
-    const redis = kit.connect();
-    const cache = new RedisCacheStore<{ name: string }>(redis, {
-      prefix: `${kit.prefix}users:`,
-      ttl: 60_000,
-    });
-    await cache.set('u1', { name: 'Ada' });
+async function deleteSnippetKeys(): Promise<void> {
+  const redis = new Redis(serviceUrl('redis'));
+  for (const pattern of SNIPPET_KEYS) {
+    const keys = await redis.keys(pattern);
+    if (keys.length > 0) await redis.del(...keys);
+  }
+  await redis.quit();
+}
 
-    const limiter = rateLimiter(tokenBucket({ capacity: 20, refillPerSecond: 5 }), {
-      store: new RedisRateLimitStore(redis, { prefix: kit.prefix }),
-    });
-    const { allowed } = await limiter.tryAcquire('client-42');
-
-    const locks = new RedisLock(redis, { prefix: kit.prefix });
-    {
-      await using lock = await locks.acquire('invoice:42', { ttl: 10_000, wait: 2_000 });
-      expect(lock.token).toBeGreaterThan(0);
-      expect(await redis.exists(`${kit.prefix}{invoice:42}`)).toBe(1);
-    }
-    expect(await cache.get('u1')).toEqual({ name: 'Ada' });
-    expect(allowed).toBe(true);
-    expect(await redis.exists(`${kit.prefix}{invoice:42}`)).toBe(0);
+describe.runIf(up)('README', () => {
+  beforeAll(async () => {
+    vi.stubEnv('KEEL_REDIS_URL', serviceUrl('redis'));
+    await deleteSnippetKeys();
+  });
+  afterEach(() => vi.restoreAllMocks());
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await deleteSnippetKeys();
   });
 
-  it('runs work under a lock kept by the watchdog', async () => {
-    const redis = kit.connect();
-    const buildReport = async (options: { fencingToken: number; signal: AbortSignal }) => ({
-      token: options.fencingToken,
-      aborted: options.signal.aborted,
-    });
+  it('quick start caches a value, takes a permit, holds a lock and exits', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    await import('./readme/quickStart.snippet.js');
+    expect(log.mock.calls).toEqual([[{ name: 'Ada' }, true], ['invoice 42 locked, fencing token 1']]);
+    const redis = new Redis(serviceUrl('redis'));
+    try {
+      expect(await redis.keys('keel:lock:{invoice:42}')).toEqual([]); // released at the block's end
+    } finally {
+      await redis.quit();
+    }
+  });
 
-    const locks = new RedisLock(redis, { ttl: 10_000, watchdog: true, prefix: kit.prefix });
-    const report = await locks.using('nightly-report', async (lock, signal) => {
-      // Held for as long as this takes; `signal` aborts if the lock is lost.
-      return buildReport({ fencingToken: lock.token, signal });
-    });
-
-    expect(report).toEqual({ token: 1, aborted: false });
-    expect(await redis.exists(`${kit.prefix}{nightly-report}`)).toBe(0);
+  it('lock block runs the work under a watchdog lock and returns its result', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    await import('./readme/lock.snippet.js');
+    expect(log.mock.calls).toEqual([['report written with fencing token 1']]);
   });
 });
