@@ -2,6 +2,8 @@ export { newId, isUuid } from './id/newId.js';
 export type { Brand } from './id/newId.js';
 export { UuidV7Generator } from './id/uuidV7.js';
 export type { UuidV7GeneratorOptions } from './id/uuidV7.js';
+export { seededRandom } from './random/seededRandom.js';
+export type { SeededRandom } from './random/seededRandom.js';
 
 export {
   createMetadata,
