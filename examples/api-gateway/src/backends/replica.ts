@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { systemClock } from '@keel/core';
 import type { Clock } from '@keel/core';
 import { clientGoneSignal, closeServer, header, listen, readBody, sendJson } from '../http/httpKit.js';
-import { traceServerRequest } from '../http/httpTelemetry.js';
+import { compose, correlation } from '@keel/http';
 import type { Router } from '../http/router.js';
 import type { Params, RouteMatch } from '../http/router.js';
 
@@ -137,19 +137,21 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     sendJson(res, answer.status, answer.body, served);
   }
 
-  // Every request runs in an HTTP server span that continues the gateway's `traceparent`.
-  const span = { clock, attributes: { 'app.replica.id': options.id } };
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://backend');
-    const match = options.routes.match(req.method ?? 'GET', url.pathname);
-    const route = match.kind === 'found' ? match.route : undefined;
-    traceServerRequest(req, res, { ...span, route }, () => handle(req, res, url, match)).catch(
-      (error: unknown) => {
-        // The gateway went away mid-request (an abort) or the handler broke: answer if still possible.
-        if (!res.headersSent && !res.destroyed) sendJson(res, 500, { error: String(error) });
-      },
+  const routeOf = (req: IncomingMessage): string | undefined => {
+    const match = options.routes.match(
+      req.method ?? 'GET',
+      new URL(req.url ?? '/', 'http://backend').pathname,
     );
+    return match.kind === 'found' ? match.route : undefined;
+  };
+  // `@keel/http`'s correlation(): every request runs in an HTTP server span that continues the
+  // gateway's `traceparent`. A handler that throws gets a 500 (or a dropped connection once the
+  // answer has started, e.g. when the gateway went away mid-request).
+  const listener = compose([correlation({ route: routeOf, clock })], (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://backend');
+    return handle(req, res, url, options.routes.match(req.method ?? 'GET', url.pathname));
   });
+  const server: Server = createServer((req, res) => void listener(req, res));
   const url = await listen(server);
   return {
     service: options.service,

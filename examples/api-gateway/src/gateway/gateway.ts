@@ -2,16 +2,15 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { systemClock } from '@keel/core';
 import type { Clock } from '@keel/core';
-import { clientGoneSignal, closeServer, header, listen, sendJson } from '../http/httpKit.js';
-import { traceResponseHeader, traceServerRequest } from '../http/httpTelemetry.js';
-import type { Router, Params, RouteMatch } from '../http/router.js';
-import { authenticate } from './auth.js';
+import { compose, correlation, healthEndpoints } from '@keel/http';
+import { closeServer, listen, sendJson } from '../http/httpKit.js';
+import type { Router, Params } from '../http/router.js';
 import type { TokenClaims } from './auth.js';
-import { createClientRateLimits, DEFAULT_PLAN_LIMITS } from './clientRateLimits.js';
-import type { ClientRateLimits, PlanLimits } from './clientRateLimits.js';
+import { clientRateLimits, DEFAULT_PLAN_LIMITS } from './clientRateLimits.js';
+import type { PlanLimits } from './clientRateLimits.js';
 import { RouteNotFoundError } from './errors.js';
-import { toHttpError } from './httpErrors.js';
-import { createRequestContext, responseHeaders } from './requestContext.js';
+import { answerErrors, bearerAuth } from './middleware.js';
+import { requestContextOf, requestIds, responseHeaders } from './requestContext.js';
 import type { RequestContext } from './requestContext.js';
 
 /** What a BFF route handler receives. */
@@ -53,68 +52,69 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-async function dispatch(
-  req: IncomingMessage,
-  url: URL,
-  match: RouteMatch<RouteHandler>,
-  context: RequestContext,
-  options: GatewayOptions & { readonly limits: ClientRateLimits; readonly clock: Clock },
-): Promise<RouteResult & { headers?: Record<string, string> }> {
-  const method = req.method ?? 'GET';
-  if (method === 'GET' && url.pathname === '/health') return { status: 200, body: { status: 'ok' } };
-  // Authenticate before routing, so unauthenticated callers learn nothing about the routes.
-  const claims = authenticate(header(req, 'authorization'), options.secret, options.clock.now());
-  context.clientId = claims.sub;
-  const decision = await options.limits.take(claims, context.signal);
-  if (match.kind === 'not-found') throw new RouteNotFoundError(method, url.pathname);
-  if (match.kind === 'method-not-allowed') throw new RouteNotFoundError(method, url.pathname, match.allowed);
-  const result = await match.handler({ context, claims, params: match.params, query: url.searchParams, req });
-  return { ...result, headers: { 'ratelimit-remaining': String(decision.remaining) } };
+/** The liveness path, answered without a token. */
+const HEALTH_PATH = '/health';
+
+/** The last step of the chain: finds the BFF route and answers with its result. */
+function dispatch(routes: Router<RouteHandler>) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const match = routes.match(method, url.pathname);
+    if (match.kind === 'not-found') throw new RouteNotFoundError(method, url.pathname);
+    if (match.kind === 'method-not-allowed')
+      throw new RouteNotFoundError(method, url.pathname, match.allowed);
+    const context = requestContextOf(req);
+    const claims = context.claims!;
+    const result = await match.handler({
+      context,
+      claims,
+      params: match.params,
+      query: url.searchParams,
+      req,
+    });
+    sendJson(res, result.status, result.body, responseHeaders(context));
+  };
+}
+
+/** The route template of a request, to name its server span (`GET /users/:id`). */
+function routeOf(routes: Router<RouteHandler>) {
+  return (req: IncomingMessage): string | undefined => {
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    const match = routes.match(req.method ?? 'GET', path);
+    return match.kind === 'found' ? match.route : path === HEALTH_PATH ? HEALTH_PATH : undefined;
+  };
 }
 
 /**
- * Starts the gateway on a loopback port. Every request goes through the same steps, each in its
- * own file: correlation ids (`requestContext.ts`), bearer-token auth (`auth.ts`), the client's
- * rate limit (`clientRateLimits.ts`), routing to a BFF handler (`../bff/*`), which validates
- * bodies (`validation.ts`) and calls upstreams (`upstream.ts`), and errors mapped to HTTP
- * (`httpErrors.ts`). Each request runs in an HTTP server span (`../http/httpTelemetry.ts`) that
- * continues the caller's `traceparent`; the answer's `traceresponse` header names it.
+ * Starts the gateway on a loopback port. Every request goes through one chain of `@keel/http`
+ * middleware, each step in its own file: the request and correlation ids (`requestContext.ts`),
+ * `correlation()` (a SERVER span continuing the caller's `traceparent`, `traceresponse`, the
+ * request context the upstream client propagates), the error mapping (`httpErrors.ts`), the
+ * health probe (`healthEndpoints`), bearer-token auth (`auth.ts`), the client's rate limit
+ * (`clientRateLimits.ts`), then routing to a BFF handler (`../bff/*`), which validates bodies
+ * (`validation.ts`) and calls upstreams (`upstream.ts`).
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
-  const limits = createClientRateLimits(options.planLimits ?? DEFAULT_PLAN_LIMITS, options.clock);
-  const settings = { ...options, clock, limits };
-
-  /** Answers one request; resolves with the error behind a 5xx answer, for the server span. */
-  async function handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    match: RouteMatch<RouteHandler>,
-  ): Promise<unknown> {
-    const context = createRequestContext(req, clientGoneSignal(res));
-    try {
-      const result = await dispatch(req, url, match, context, settings);
-      const headers = { ...result.headers, ...responseHeaders(context), ...traceResponseHeader() };
-      sendJson(res, result.status, result.body, headers);
-      return undefined;
-    } catch (error) {
-      const failure = toHttpError(error);
-      const headers = { ...failure.headers, ...responseHeaders(context), ...traceResponseHeader() };
-      sendJson(res, failure.status, failure.body, headers);
-      return failure.status >= 500 ? error : undefined;
-    }
-  }
-
-  const server: Server = createServer((req, res) => {
-    // Matched before the span starts, to name it by its route; dispatch still authenticates first.
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    const match = options.routes.match(req.method ?? 'GET', url.pathname);
-    const route = match.kind === 'found' ? match.route : url.pathname === '/health' ? '/health' : undefined;
-    traceServerRequest(req, res, { route, clock }, () => handle(req, res, url, match)).catch(() =>
-      res.destroy(),
-    );
+  const ready = () => ({
+    status: 'pass' as const,
+    healthy: true,
+    ready: true,
+    time: new Date(clock.now()).toISOString(),
+    workers: {},
   });
+  const chain = [
+    requestIds(),
+    correlation({ route: routeOf(options.routes), clock }),
+    answerErrors(),
+    healthEndpoints({ report: ready, livePath: HEALTH_PATH }),
+    // Authenticate before routing, so unauthenticated callers learn nothing about the routes.
+    bearerAuth(options.secret, clock),
+    clientRateLimits(options.planLimits ?? DEFAULT_PLAN_LIMITS, { clock }),
+  ];
+  const listener = compose(chain, dispatch(options.routes));
+  const server: Server = createServer((req, res) => void listener(req, res));
   const url = await listen(server);
   return { url, close: () => closeServer(server) };
 }

@@ -1,4 +1,5 @@
 import { formatPath, isKeelError, isNotFoundError, isTimeoutError, isValidationError } from '@keel/core';
+import { isHttpProblem } from '@keel/http';
 import { isBrokenCircuitError, isRateLimitedError } from '@keel/resilience';
 import { isNoEndpointAvailableError } from '@keel/scaling';
 import {
@@ -46,6 +47,10 @@ function clientError(error: unknown): HttpError | undefined {
   }
   if (isUnauthorizedError(error)) {
     return answer(401, error.code, error.message, { 'www-authenticate': 'Bearer error="invalid_token"' });
+  }
+  if (isHttpProblem(error)) {
+    // `@keel/http`'s middleware refusals (a 429 from the rate limit) keep their status and headers.
+    return answer(error.status, error.code, error.message, { ...error.headers });
   }
   if (isRateLimitedError(error)) {
     return answer(429, error.code, error.message, retryAfterSeconds(error.retryAfter));

@@ -1,3 +1,4 @@
+import { runWithRequestContext } from '@keel/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isBrokenCircuitError, seededRandom } from '@keel/resilience';
 import { startReplica } from '../backends/replica.js';
@@ -26,6 +27,7 @@ function context(): RequestContext {
     requestId: 'req-1',
     correlationId: 'corr-1',
     clientId: 'mobile-app',
+    claims: undefined,
     signal: new AbortController().signal,
     attempts: [],
   };
@@ -85,7 +87,10 @@ describe('ServiceUpstream (on @keel/http createUpstream)', () => {
 
   it('sends the request, correlation and client ids to the backend', async () => {
     const only = await replica('users-1');
-    await upstream('users', [only]).request(context(), { path: '/users/ada' });
+    // The correlation id comes from @keel/http's request context (what correlation() sets up).
+    await runWithRequestContext({ correlationId: 'corr-1', traceContext: {} }, () =>
+      upstream('users', [only]).request(context(), { path: '/users/ada' }),
+    );
     expect(only.received[0]).toMatchObject({
       requestId: 'req-1',
       correlationId: 'corr-1',

@@ -121,7 +121,7 @@ export async function rateLimiting(kit: TourKit): Promise<void> {
     const outcome =
       response.status === 429
         ? `refused, Retry-After: ${response.headers.get('retry-after')} s`
-        : `allowed, ${response.headers.get('ratelimit-remaining')} left`;
+        : `allowed, RateLimit: ${response.headers.get('ratelimit')}`;
     kit.record(`burst-${index + 1}`, 'GET /mobile/me', 'report-script', response, outcome);
   }
   await kit.step(
