@@ -1,48 +1,15 @@
-import { NO_STREAM } from '@keel/eventsourcing';
-import { describe, expect, it } from 'vitest';
-import {
-  createPostgres,
-  defineInlineProjection,
-  migrate,
-  PostgresCheckpointStore,
-  PostgresEventStore,
-  PostgresSnapshotStore,
-} from '../index.js';
+// The README's "Event sourcing" block (src/readme/eventSourcing.snippet.ts, checked by
+// scripts/check-snippets.mjs), run as written on in-memory PGlite.
+import { afterEach, expect, it, vi } from 'vitest';
 
-describe('README event sourcing snippet', () => {
-  it('runs as written', async () => {
-    const process = { env: { KEEL_PG_URL: undefined } };
-    const printed: unknown[][] = [];
-    const console = { log: (...values: unknown[]) => void printed.push(values) };
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
 
-    // --- event sourcing (kept in sync with README.md) ---
-    const db = await createPostgres({ url: process.env.KEEL_PG_URL });
-    await migrate(db); // events, snapshots, checkpoints, dead_letters
-    await db.exec('CREATE TABLE IF NOT EXISTS balances (id text PRIMARY KEY, cents integer NOT NULL)');
-    const balances = defineInlineProjection<{ type: 'Deposited'; data: { cents: number } }>({
-      name: 'balances',
-      handlers: {
-        Deposited: (e, tx) =>
-          tx.query(
-            'INSERT INTO balances VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET cents = balances.cents + $2',
-            [e.streamName, e.data.cents],
-          ),
-      },
-    });
-    const store = new PostgresEventStore(db, { inlineProjections: [balances] });
-    await store.appendToStream('account-1', [{ type: 'Deposited', data: { cents: 500 } }], {
-      expectedVersion: NO_STREAM,
-    });
-    for await (const event of store.readAll({ fromPosition: 1 }))
-      console.log(event.globalPosition, event.type);
-    const snapshots = new PostgresSnapshotStore(db); // hand to EventSourcedRepository / aggregateStream
-    const checkpoints = new PostgresCheckpointStore(db); // hand to ProjectionRunner
-    // --- end ---
-
-    expect(printed).toEqual([[1, 'Deposited']]);
-    expect((await db.query('SELECT cents FROM balances')).rows).toEqual([{ cents: 500 }]);
-    expect(await snapshots.load('account-1')).toBeUndefined();
-    expect(await checkpoints.load('balances')).toBeUndefined();
-    await db.close();
-  });
+it('runs the README event sourcing block as written: appends, projects inline and reads back', async () => {
+  vi.stubEnv('KEEL_PG_URL', undefined);
+  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  await import('../readme/eventSourcing.snippet.js');
+  expect(log.mock.calls).toEqual([[1, 'Deposited'], [[{ cents: 500 }]]]);
 });
