@@ -130,7 +130,7 @@ export async function migrate(client: SqlExecutor, options: MigrateOptions = {})
     async (tx) => {
       const done = await prepare(tx, schema);
       const pending = steps.filter((step) => !done.has(step.version));
-      reportPlan(logger, schema.name, pending.length, steps.length);
+      reportPlan(logger, schema.name, pending.length, steps.length, stores);
       for (const [index, step] of pending.entries()) {
         logger.info(
           `Applying migration ${step.version} "${step.name}" (${index + 1} of ${pending.length}).`,
@@ -153,7 +153,13 @@ export async function migrate(client: SqlExecutor, options: MigrateOptions = {})
   return { schema: schema.name, stores, applied };
 }
 
-function reportPlan(logger: Logger, schema: string, pending: number, total: number): void {
+function reportPlan(
+  logger: Logger,
+  schema: string,
+  pending: number,
+  total: number,
+  stores: readonly KeelStore[],
+): void {
   if (pending === 0) {
     logger.debug(`Schema "${schema}" is up to date (${total} migration steps applied before).`, { schema });
     return;
@@ -161,5 +167,6 @@ function reportPlan(logger: Logger, schema: string, pending: number, total: numb
   logger.info(`Migrating schema "${schema}": ${pending} of ${total} steps to apply, in one transaction.`, {
     schema,
     pending,
+    stores,
   });
 }

@@ -90,6 +90,28 @@ export function migrateStoresBehaviour(
       expect(await tablesOf(client, schema)).toEqual(['keel_migrations', 'orders_view', 'outbox']);
     });
 
+    it('applies each step once when callers with different stores migrate one schema at once', async () => {
+      const { client } = connect();
+      const schema = freshName();
+      const choices: (readonly KeelStore[] | undefined)[] = [
+        ['eventStore'],
+        ['sagas', 'outbox'],
+        undefined,
+        ['eventStore'],
+      ];
+      const results = await Promise.all(choices.map((stores) => migrate(client, { schema, stores })));
+      const applied = results.flatMap((result) => result.applied.map((step) => step.version));
+      expect(applied.sort((a, b) => a - b)).toEqual(KEEL_MIGRATIONS.map((step) => step.version));
+      expect(await recordedVersions(client, schema)).toEqual(KEEL_MIGRATIONS.map((step) => step.version));
+    });
+
+    it('reports each chosen store once when the list repeats a name', async () => {
+      const { client } = connect();
+      const result = await migrate(client, { schema: freshName(), stores: ['inbox', 'workers', 'inbox'] });
+      expect(result.stores).toEqual(['inbox', 'workers']);
+      expect(result.applied.map((step) => step.version)).toEqual(versionsOf('inbox', 'workers'));
+    });
+
     it('refuses unknown and empty store lists with one ValidationError, before creating anything', async () => {
       const { client } = connect();
       const schema = freshName();
