@@ -58,6 +58,7 @@ describe('api-gateway tour', () => {
     expect(step('place-order').status).toBe(201);
     expect(step('place-order-again').status).toBe(201);
     expect(step('place-order-again').body.id).toBe(step('place-order').body.id);
+    expect(step('place-order-again').headers['idempotent-replayed']).toBe('true');
   });
 
   it('answers 401 to a missing, a tampered and an expired token', () => {

@@ -2,8 +2,8 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { systemClock } from '@keel/core';
 import type { Clock } from '@keel/core';
-import { clientGoneSignal, closeServer, header, listen, readBody, sendJson } from '../http/httpKit.js';
-import { compose, correlation } from '@keel/http';
+import { clientGoneSignal, closeServer, header, listen, sendJson } from '../http/httpKit.js';
+import { compose, correlation, readRawBody } from '@keel/http';
 import type { Router } from '../http/router.js';
 import type { Params, RouteMatch } from '../http/router.js';
 
@@ -87,9 +87,8 @@ class FailurePattern {
 }
 
 async function parseJson(req: IncomingMessage): Promise<unknown> {
-  const body = await readBody(req, 1_000_000);
-  if (!body.ok || body.text === '') return undefined;
-  return JSON.parse(body.text) as unknown;
+  const text = (await readRawBody(req)).toString('utf8');
+  return text === '' ? undefined : (JSON.parse(text) as unknown);
 }
 
 /**

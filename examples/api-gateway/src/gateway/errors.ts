@@ -3,7 +3,6 @@ import { isKeelError, KeelError } from '@keel/core';
 /** Stable codes of the gateway's own errors. */
 export const GATEWAY_ERROR_CODES = Object.freeze({
   unauthorized: 'UNAUTHORIZED',
-  payloadTooLarge: 'PAYLOAD_TOO_LARGE',
   routeNotFound: 'ROUTE_NOT_FOUND',
   unexpectedAnswer: 'UPSTREAM_UNEXPECTED_STATUS',
 } as const);
@@ -33,22 +32,6 @@ export class UnauthorizedError extends KeelError {
 /** Whether `value` is an {@link UnauthorizedError}. */
 export function isUnauthorizedError(value: unknown): value is UnauthorizedError {
   return isKeelError(value, GATEWAY_ERROR_CODES.unauthorized);
-}
-
-/** A request body was larger than the gateway accepts (HTTP 413). */
-export class PayloadTooLargeError extends KeelError {
-  constructor(size: number, limit: number) {
-    super(
-      GATEWAY_ERROR_CODES.payloadTooLarge,
-      `Request body has more than ${size} bytes; the limit is ${limit} bytes. Send a smaller body.`,
-      { details: { size, limit } },
-    );
-  }
-}
-
-/** Whether `value` is a {@link PayloadTooLargeError}. */
-export function isPayloadTooLargeError(value: unknown): value is PayloadTooLargeError {
-  return isKeelError(value, GATEWAY_ERROR_CODES.payloadTooLarge);
 }
 
 /** No gateway route matches the method and path (HTTP 404 or 405). */

@@ -28,6 +28,34 @@ describe('gateway', () => {
     expect((await get('/admin/secrets')).status).toBe(401);
   });
 
+  it("sends the IETF RateLimit headers of the client's plan with an answer", async () => {
+    const response = await get('/mobile/me', { authorization: `Bearer ${token}` });
+    expect(response.headers.get('ratelimit-policy')).toBe('"partner";q=100;w=2');
+    expect(response.headers.get('ratelimit')).toMatch(/^"partner";r=\d+;t=\d+$/);
+  });
+
+  it('answers 422 when an Idempotency-Key is reused with another body', async () => {
+    const post = (quantity: number) =>
+      fetch(`${system.gateway.url}/mobile/orders`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'reused-key',
+        },
+        body: JSON.stringify({
+          productId: 'p-kettle',
+          quantity,
+          shipTo: { country: 'FR', postcode: '75011' },
+        }),
+      });
+    const first = await post(1);
+    await first.arrayBuffer();
+    const second = await post(2);
+    await second.arrayBuffer();
+    expect([first.status, second.status]).toEqual([201, 422]);
+  });
+
   it('answers an unknown path with 404 and a wrong method with 405 and Allow', async () => {
     const auth = { authorization: `Bearer ${token}` };
     expect((await get('/mobile/nothing-here', auth)).status).toBe(404);

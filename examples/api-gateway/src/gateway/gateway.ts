@@ -2,7 +2,9 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { systemClock } from '@keel/core';
 import type { Clock } from '@keel/core';
-import { compose, correlation, healthEndpoints } from '@keel/http';
+import { InMemoryIdempotencyStore } from '@keel/cqrs';
+import type { IdempotencyStore } from '@keel/cqrs';
+import { compose, correlation, currentRequestContext, healthEndpoints, idempotencyKey } from '@keel/http';
 import { closeServer, listen, sendJson } from '../http/httpKit.js';
 import type { Router, Params } from '../http/router.js';
 import type { TokenClaims } from './auth.js';
@@ -42,6 +44,8 @@ export interface GatewayOptions {
   readonly planLimits?: PlanLimits;
   /** Time for token expiry and rate limits. @default systemClock */
   readonly clock?: Clock;
+  /** Where `Idempotency-Key` answers are kept (`@keel/postgres` has a durable one). @default in memory */
+  readonly idempotencyStore?: IdempotencyStore;
 }
 
 /** A running gateway. */
@@ -92,7 +96,7 @@ function routeOf(routes: Router<RouteHandler>) {
  * `correlation()` (a SERVER span continuing the caller's `traceparent`, `traceresponse`, the
  * request context the upstream client propagates), the error mapping (`httpErrors.ts`), the
  * health probe (`healthEndpoints`), bearer-token auth (`auth.ts`), the client's rate limit
- * (`clientRateLimits.ts`), then routing to a BFF handler (`../bff/*`), which validates bodies
+ * (`clientRateLimits.ts`), `Idempotency-Key` replay (`idempotencyKey`), then routing to a BFF handler (`../bff/*`), which validates bodies
  * (`validation.ts`) and calls upstreams (`upstream.ts`).
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
@@ -112,6 +116,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Authenticate before routing, so unauthenticated callers learn nothing about the routes.
     bearerAuth(options.secret, clock),
     clientRateLimits(options.planLimits ?? DEFAULT_PLAN_LIMITS, { clock }),
+    // A client sending a POST again with the same key gets the first answer, replayed by the
+    // gateway; keys are per client, so two clients never share one.
+    idempotencyKey({
+      store: options.idempotencyStore ?? new InMemoryIdempotencyStore({ clock }),
+      scope: () => String(currentRequestContext()?.principal?.sub ?? ''),
+    }),
   ];
   const listener = compose(chain, dispatch(options.routes));
   const server: Server = createServer((req, res) => void listener(req, res));

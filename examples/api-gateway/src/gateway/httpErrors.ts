@@ -2,12 +2,7 @@ import { formatPath, isKeelError, isNotFoundError, isTimeoutError, isValidationE
 import { isHttpProblem } from '@keel/http';
 import { isBrokenCircuitError, isRateLimitedError } from '@keel/resilience';
 import { isNoEndpointAvailableError } from '@keel/scaling';
-import {
-  isPayloadTooLargeError,
-  isRouteNotFoundError,
-  isUnauthorizedError,
-  isUnexpectedAnswerError,
-} from './errors.js';
+import { isRouteNotFoundError, isUnauthorizedError, isUnexpectedAnswerError } from './errors.js';
 
 /** An error turned into an HTTP answer. */
 export interface HttpError {
@@ -49,7 +44,8 @@ function clientError(error: unknown): HttpError | undefined {
     return answer(401, error.code, error.message, { 'www-authenticate': 'Bearer error="invalid_token"' });
   }
   if (isHttpProblem(error)) {
-    // `@keel/http`'s middleware refusals (a 429 from the rate limit) keep their status and headers.
+    // `@keel/http`'s refusals (429 from the rate limit, 409/422 from Idempotency-Key, 413 from
+    // the body reader) keep their status and headers.
     return answer(error.status, error.code, error.message, { ...error.headers });
   }
   if (isRateLimitedError(error)) {
@@ -60,7 +56,6 @@ function clientError(error: unknown): HttpError | undefined {
     return answer(405, error.code, error.message, { allow: error.allowed.join(', ') });
   }
   if (isNotFoundError(error)) return answer(404, error.code, error.message);
-  if (isPayloadTooLargeError(error)) return answer(413, error.code, error.message);
   return undefined;
 }
 

@@ -1,11 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import { parse, ValidationError } from '@keel/core';
 import type { StandardSchemaV1 } from '@keel/core';
-import { header, readBody } from '../http/httpKit.js';
-import { PayloadTooLargeError } from './errors.js';
+import { HttpProblem, readRawBody } from '@keel/http';
+import { header } from '../http/httpKit.js';
 
 /** The largest request body the gateway reads, in bytes. */
 export const MAX_BODY_BYTES = 64 * 1024;
+
+function tooLarge(size: number): HttpProblem {
+  const detail = `The body has ${size} bytes; the limit is ${MAX_BODY_BYTES} bytes. Send a smaller one.`;
+  return new HttpProblem({ status: 413, title: 'Content Too Large', detail });
+}
 
 /**
  * Reads a JSON request body and validates it against a schema (zod here; any Standard Schema
@@ -14,7 +19,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
  * @param subject Names the body in the error message, e.g. `PlaceOrder body`.
  * @throws {ValidationError} listing every issue (HTTP 400), also for a wrong content type or
  * invalid JSON.
- * @throws {PayloadTooLargeError} when the body exceeds {@link MAX_BODY_BYTES} (HTTP 413).
+ * @throws {HttpProblem} 413 when the body exceeds {@link MAX_BODY_BYTES}.
  */
 export async function readValidBody<TSchema extends StandardSchemaV1>(
   req: IncomingMessage,
@@ -30,11 +35,14 @@ export async function readValidBody<TSchema extends StandardSchemaV1>(
       },
     );
   }
-  const body = await readBody(req, MAX_BODY_BYTES);
-  if (!body.ok) throw new PayloadTooLargeError(body.size, MAX_BODY_BYTES);
+  // `@keel/http` reads a body once per request, so the Idempotency-Key middleware, which
+  // fingerprints it first, and this handler see the same bytes.
+  const body = await readRawBody(req, MAX_BODY_BYTES);
+  // The body may have been read first with a larger limit (by that middleware): check ours too.
+  if (body.length > MAX_BODY_BYTES) throw tooLarge(body.length);
   let json: unknown;
   try {
-    json = JSON.parse(body.text);
+    json = JSON.parse(body.toString('utf8'));
   } catch (error) {
     throw new ValidationError([{ path: [], message: `is not valid JSON (${(error as Error).message})` }], {
       subject,

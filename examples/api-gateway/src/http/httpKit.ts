@@ -39,22 +39,6 @@ export function sendJson(
   res.end(text);
 }
 
-/** Result of {@link readBody}: the text, or `undefined` when it was larger than the limit. */
-export type BodyText =
-  { readonly ok: true; readonly text: string } | { readonly ok: false; readonly size: number };
-
-/** Reads a request body as UTF-8, stopping once it exceeds `limitBytes`. */
-export async function readBody(req: IncomingMessage, limitBytes: number): Promise<BodyText> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) return { ok: false, size };
-    chunks.push(chunk);
-  }
-  return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
-}
-
 /** A single header value (the first one when repeated). */
 export function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name.toLowerCase()];

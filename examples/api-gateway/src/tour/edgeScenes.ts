@@ -32,9 +32,11 @@ async function placeOrderTwice(kit: TourKit): Promise<void> {
   const options = { body: order, headers: { 'idempotency-key': 'checkout-7f3a' } };
   const placed = (r: ClientResponse): string => `order ${r.body.id} placed, total ${r.body.total}`;
   const first = await kit.step('place-order', 'POST', '/mobile/orders', 'mobile', placed, options);
+  const by = (r: ClientResponse): string =>
+    r.headers.get('idempotent-replayed') === 'true' ? 'answer replayed by the gateway' : 'answered by orders';
   const replayed = (r: ClientResponse): string =>
     r.body.id === first.body.id
-      ? `same Idempotency-Key → same order ${r.body.id}, not a second one`
+      ? `same Idempotency-Key → same order ${r.body.id}, not a second one (${by(r)})`
       : `DUPLICATE order ${r.body.id}`;
   await kit.step('place-order-again', 'POST', '/mobile/orders', 'mobile', replayed, options);
 }
