@@ -72,7 +72,9 @@ export type { ChaosOptions, ChaosEvent } from './chaos/chaos.js';
 export { pipeline } from './pipeline/pipeline.js';
 export type { ResiliencePolicy, Pipeline, PipelineContext, ContextOf, ExtraOf } from './pipeline/pipeline.js';
 
-export { seededRandom } from './random/seededRandom.js';
+// The one seeded generator lives in core; re-exported so `@keel/resilience` imports keep working.
+export { seededRandom } from '@keel/core';
+export type { SeededRandom } from '@keel/core';
 
 export type { PolicyOutcome, OutcomeKind, PolicyKind } from './internal/executor.js';
 

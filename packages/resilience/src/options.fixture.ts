@@ -1,6 +1,6 @@
 // Scenarios for the options table (options.test.ts): each runs one factory on a manual clock and
 // returns a trace that differs when an option's default is not in force.
-import { ManualClock } from '@keel/core';
+import { ManualClock, seededRandom } from '@keel/core';
 import {
   constantBackoff,
   decorrelatedJitterBackoff,
@@ -13,7 +13,6 @@ import { countWindow, timeWindow } from './circuitBreaker/breakerStrategy.js';
 import { circuitBreaker } from './circuitBreaker/circuitBreaker.js';
 import { fallback } from './fallback/fallback.js';
 import { hedge } from './hedge/hedge.js';
-import { seededRandom } from './random/seededRandom.js';
 import { gcra } from './rateLimiter/gcra.js';
 import { rateLimiter } from './rateLimiter/rateLimiter.js';
 import { InMemoryRateLimitStore } from './rateLimiter/rateLimitStore.js';

@@ -1,7 +1,6 @@
-import { isValidationError } from '@keel/core';
+import { isValidationError, seededRandom } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../random/seededRandom.js';
 import { constantBackoff, decorrelatedJitterBackoff, exponentialBackoff, linearBackoff } from './backoff.js';
 import type { Backoff } from './backoff.js';
 

@@ -1,8 +1,7 @@
-import { ManualClock } from '@keel/core';
+import { ManualClock, seededRandom } from '@keel/core';
 import type { Policy } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { isChaosFaultError } from '../errors/errors.js';
-import { seededRandom } from '../random/seededRandom.js';
 import { chaos } from './chaos.js';
 
 async function outcomes(run: () => Promise<unknown>, times: number): Promise<string[]> {

@@ -1,9 +1,8 @@
 import { getEventListeners } from 'node:events';
-import { isCancelledError, isValidationError, ManualClock } from '@keel/core';
+import { isCancelledError, isValidationError, ManualClock, seededRandom } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { constantBackoff, decorrelatedJitterBackoff, exponentialBackoff } from '../backoff/backoff.js';
-import { seededRandom } from '../random/seededRandom.js';
 import { retry } from './retry.js';
 import { retryBudget } from './retryBudget.js';
 

@@ -1,7 +1,6 @@
-import { isNotFoundError, isValidationError, ManualClock } from '@keel/core';
+import { isNotFoundError, isValidationError, ManualClock, seededRandom } from '@keel/core';
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../internal/random.js';
 import { isNoEndpointAvailableError } from './errors.js';
 import { LoadBalancer } from './loadBalancer.js';
 import { roundRobin } from './roundRobin.js';

@@ -1,6 +1,5 @@
-import { ManualClock } from '@keel/core';
+import { ManualClock, seededRandom } from '@keel/core';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../internal/random.js';
 import { LoadBalancer } from './loadBalancer.js';
 import type { EjectedEvent, LoadBalancerOptions } from './loadBalancerOptions.js';
 import { roundRobin } from './roundRobin.js';

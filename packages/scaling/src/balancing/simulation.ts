@@ -6,10 +6,11 @@ import {
   optionNumber,
   optionRatio,
   optionString,
+  seededRandom,
   withDefaults,
 } from '@keel/core';
 import type { OptionProblem } from '@keel/core';
-import { exponential, seededRandom } from '../internal/random.js';
+import { exponential } from '../internal/random.js';
 import { isNoEndpointAvailableError } from './errors.js';
 import type { Lease } from './lease.js';
 import { LoadBalancer } from './loadBalancer.js';

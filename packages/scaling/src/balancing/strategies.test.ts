@@ -1,7 +1,6 @@
-import { ManualClock } from '@keel/core';
+import { ManualClock, seededRandom } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../internal/random.js';
 import { consistentHashAffinity } from './consistentHashAffinity.js';
 import { leastConnections } from './leastConnections.js';
 import { LoadBalancer } from './loadBalancer.js';
