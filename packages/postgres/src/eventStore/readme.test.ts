@@ -11,5 +11,5 @@ it('runs the README event sourcing block as written: appends, projects inline an
   vi.stubEnv('KEEL_PG_URL', undefined);
   const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
   await import('../readme/eventSourcing.snippet.js');
-  expect(log.mock.calls).toEqual([[1, 'Deposited'], [[{ cents: 500 }]]]);
+  expect(log.mock.calls).toEqual([[1, 'Deposited'], [[{ cents: 500 }]], [undefined, undefined]]);
 });

@@ -29,4 +29,5 @@ for await (const event of store.readAll({ fromPosition: 1 })) console.log(event.
 console.log((await db.query('SELECT cents FROM balances')).rows); // [ { cents: 500 } ]
 const snapshots = new PostgresSnapshotStore(db); // hand to EventSourcedRepository / aggregateStream
 const checkpoints = new PostgresCheckpointStore(db); // hand to ProjectionRunner
+console.log(await snapshots.load('account-1'), await checkpoints.load('balances')); // none saved yet
 await db.close();

@@ -29,8 +29,8 @@ const daemon = new ProjectionDaemon(db, store, [
 const relay = new OutboxRelayWorker(db, eventBus, { topic: 'default' });
 const host = runWorkers([daemon, relay]); // from @keel/core: starts both, health, SIGTERM wiring
 await host.whenStarted();
-daemon.projections(); // [{ name: 'balances', owned: true, status: 'running', checkpoint: 1, lag: 0, … }, …]
-relay.health().details; // { owner: true, backlog: 0, oldestAgeMs: undefined, published: 1, … }
+console.log(daemon.projections()); // [{ name: 'balances', owned: true, status: 'running', checkpoint: 1, lag: 0, … }, …]
+console.log(relay.health().details); // { owner: true, backlog: 0, oldestAgeMs: undefined, published: 1, … }
 
 // At shutdown (runWorkers also stops the host on SIGTERM):
 export async function shutdown(): Promise<void> {
