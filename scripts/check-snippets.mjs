@@ -1,7 +1,8 @@
 // Keeps README code identical to files that compile and run. A code block preceded by
 // `<!-- snippet: src/readme/quickStart.snippet.ts -->` must hold exactly that file (relative to
 // the README); the file is typechecked by `pnpm typecheck` and run by the package's readme test.
-// `--write` copies the files into the READMEs. Lists ```ts blocks that no snippet backs.
+// `--write` copies the files into the READMEs. A package README's ```ts block that no snippet
+// backs fails the check, so every TypeScript block users read compiles and runs.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { root, workspaceDirs } from './lib.mjs';
@@ -50,13 +51,18 @@ function main() {
     const count = unbackedBlocks(readme);
     if (count > 0 && file.includes('/packages/')) unbacked.push(`${relative(root, file)} (${count})`);
   }
-  if (unbacked.length > 0)
-    console.log(`TypeScript blocks not backed by a snippet file: ${unbacked.join(', ')}`);
+  if (unbacked.length > 0) {
+    console.error(`TypeScript blocks not backed by a snippet file: ${unbacked.join(', ')}.`);
+    console.error(
+      'Move each block into src/readme/<name>.snippet.ts, run it from the readme test, and put ' +
+        '`<!-- snippet: src/readme/<name>.snippet.ts -->` on the line before the block.',
+    );
+  }
   if (stale.length > 0 && !write) {
     console.error(`README code differs from its snippet file in: ${stale.join(', ')}.`);
     console.error('Edit the snippet file, then run `node scripts/check-snippets.mjs --write`.');
-    process.exit(1);
   }
+  if (unbacked.length > 0 || (stale.length > 0 && !write)) process.exit(1);
   console.log(
     write ? `Updated ${stale.length} README(s).` : 'Every snippet-backed README block matches its file.',
   );
