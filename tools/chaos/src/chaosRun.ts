@@ -1,4 +1,5 @@
 import { raceAbort, systemClock } from '@keel/core';
+import type { SeededRandom } from '@keel/core';
 import { createNatsEventTransport } from '@keel/nats';
 import { createPostgres, KEEL_MIGRATIONS, migrate, quoteIdentifier } from '@keel/postgres';
 import type { SqlClient } from '@keel/postgres';
@@ -8,7 +9,6 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ChaosConfig } from './config.js';
 import { natsOptions } from './inboxConsumer.js';
-import type { SeededRandom } from './random.js';
 import { CHAOS_MIGRATIONS } from './schema.js';
 import { WorkerProcess } from './workerProcess.js';
 

@@ -1,9 +1,9 @@
 import { createEvent, newId, systemClock } from '@keel/core';
+import type { SeededRandom } from '@keel/core';
 import { ANY } from '@keel/eventsourcing';
 import { PostgresEventStore, PostgresOutbox, PostgresSagaStore } from '@keel/postgres';
 import type { SqlClient } from '@keel/postgres';
 import { ACCOUNT_EVENTS, ACCOUNT_PREFIX } from './projections.js';
-import type { SeededRandom } from './random.js';
 import type { ChaosSagaName } from './sagas.js';
 import { SagaOrchestrator } from '@keel/saga';
 import { chaosSagas, SagaEffects, SAGA_STEPS } from './sagas.js';

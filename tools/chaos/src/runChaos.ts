@@ -7,6 +7,7 @@ import {
   optionRule,
   optionString,
   raceAbort,
+  seededRandom,
   systemClock,
   throwIfAborted,
   withDefaults,
@@ -20,7 +21,6 @@ import type { LogFigures } from './logInvariants.js';
 import { checkMessages } from './messageInvariants.js';
 import type { MessageFigures } from './messageInvariants.js';
 import { outstandingWork, waitForQuiescence } from './quiescence.js';
-import { seededRandom } from './random.js';
 import { checkSagas } from './sagaInvariants.js';
 import type { SagaFigures } from './sagaInvariants.js';
 
