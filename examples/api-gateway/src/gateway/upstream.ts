@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { addSpanEvent, createEmitter, isTimeoutError, noopLogger, systemClock } from '@keel/core';
+import { createEmitter, isTimeoutError, noopLogger, systemClock } from '@keel/core';
 import type { Clock, Disposer, Listener, Logger } from '@keel/core';
 import { createUpstream } from '@keel/http';
 import type { Upstream, UpstreamResponse } from '@keel/http';
@@ -202,16 +202,9 @@ export class ServiceUpstream {
       if (event.kind === 'retry')
         emit({ kind: 'retry', upstream, attempt: event.attempt, delayMs: event.delayMs });
       if (event.kind === 'restored') emit({ kind: 'restored', upstream, replica: event.endpoint });
-      if (event.kind !== 'ejected') return;
-      const forMs = event.until - this.#clock.now();
-      // On the span of the call whose failed attempt ejected the replica (the balancer counts
-      // ejections as a metric only).
-      addSpanEvent('balancer.ejected', {
-        'keel.balancer.name': upstream,
-        'app.replica.id': event.endpoint,
-        'app.ejected_ms': forMs,
-      });
-      emit({ kind: 'ejected', upstream, replica: event.endpoint, forMs });
+      // The balancer itself puts a `balancer.ejected` event on the span of the failing call.
+      if (event.kind === 'ejected')
+        emit({ kind: 'ejected', upstream, replica: event.endpoint, forMs: event.until - this.#clock.now() });
     });
   }
 }
