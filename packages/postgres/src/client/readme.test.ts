@@ -1,6 +1,6 @@
 // The README quick start (src/readme/quickStart.snippet.ts, checked by scripts/check-snippets.mjs),
 // run as written on embedded PGlite in ./.data/keel, removed afterwards.
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
 
@@ -8,6 +8,7 @@ afterEach(async () => {
   vi.restoreAllMocks();
   vi.unstubAllEnvs();
   await rm(resolve('.data/keel'), { recursive: true, force: true });
+  await rmdir(resolve('.data')).catch(() => undefined); // only when nothing else is in it
 });
 
 it('runs the README quick start as written: the order event is relayed and the saga completes', async () => {
