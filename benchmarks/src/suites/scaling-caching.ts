@@ -1,5 +1,6 @@
 // Caching in @keel/scaling side by side with lru-cache 11: get/set/mixed throughput, and hit
 // ratios of LRU vs W-TinyLFU on seeded Zipf, scan-mixed and loop traces.
+import { seededRandom } from '@keel/core';
 import { LruCache, WTinyLfuCache } from '@keel/scaling';
 import { LRUCache } from 'lru-cache';
 import { compare, record } from '../harness.js';
@@ -14,23 +15,12 @@ interface SyncCache {
   set(key: string | number, value: number): unknown;
 }
 
-/** mulberry32: a small seeded uniform random source, so every run replays the same traces. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Keys drawn from a Zipf distribution over `keys` items (rank 0 most popular), shuffled ids. */
 function zipfTrace(keys: number, exponent: number, length: number, seed: number): number[] {
   const cumulative = new Float64Array(keys);
   let total = 0;
   for (let rank = 0; rank < keys; rank++) cumulative[rank] = total += 1 / (rank + 1) ** exponent;
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const ids = Array.from({ length: keys }, (_, id) => id);
   for (let at = keys - 1; at > 0; at--) {
     const other = Math.floor(random() * (at + 1));
@@ -74,7 +64,7 @@ function reuseOnceTrace(gap: number, keys: number): number[] {
 
 /** Every key read twice, the second time after an exponentially distributed number of new keys. */
 function reuseRandomTrace(meanGap: number, keys: number, seed: number): number[] {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const due = new Map<number, number[]>();
   const trace: number[] = [];
   for (let key = 0; key < keys; key++) {
@@ -209,9 +199,9 @@ function hitRatioRow(name: string, max: number, trace: readonly number[]): strin
   const lruCache = hitRatio(new LRUCache<number, number>({ max }), trace);
   const lru = hitRatio(new LruCache<number, number>({ max }), trace);
   // A seeded tie-break source keeps the W-TinyLFU rows identical from run to run.
-  const tinyLfu = hitRatio(new WTinyLfuCache<number, number>({ max, random: seeded(42) }), trace);
+  const tinyLfu = hitRatio(new WTinyLfuCache<number, number>({ max, random: seededRandom(42) }), trace);
   const fixed = hitRatio(
-    new WTinyLfuCache<number, number>({ max, adaptive: false, random: seeded(42) }),
+    new WTinyLfuCache<number, number>({ max, adaptive: false, random: seededRandom(42) }),
     trace,
   );
   const percent = (ratio: number): string => (ratio * 100).toFixed(2);

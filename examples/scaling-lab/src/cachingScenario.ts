@@ -1,8 +1,8 @@
-import { ManualClock } from '@keel/core';
+import { ManualClock, seededRandom } from '@keel/core';
 import { createWriteBehind } from '@keel/scaling';
 import { SimulatedDatabase } from './database.js';
 import type { Product } from './database.js';
-import { seeded, zipf } from './random.js';
+import { zipf } from './random.js';
 import { ShardedCache } from './shardedCache.js';
 import type { Migration } from './shardedCache.js';
 
@@ -35,7 +35,7 @@ export interface CachingReport {
 const PRODUCTS = 2_000;
 
 async function warmup(cache: ShardedCache, db: SimulatedDatabase, reads: number) {
-  const next = zipf(PRODUCTS, 1.1, seeded(7));
+  const next = zipf(PRODUCTS, 1.1, seededRandom(7));
   for (let i = 0; i < reads; i++) await cache.get(`product-${next()}`);
   return {
     reads,
@@ -58,7 +58,7 @@ async function writeBehind(cache: ShardedCache, db: SimulatedDatabase, clock: Ma
     maxBatchSize: 50,
     clock,
   });
-  const random = seeded(11);
+  const random = seededRandom(11);
   const latest = new Map<string, Product>();
   for (let i = 0; i < 300; i++) {
     const id = `product-${Math.floor(random() * 40)}`;
@@ -77,7 +77,7 @@ async function rebalance(cache: ShardedCache, db: SimulatedDatabase, reads: numb
   const migration = await cache.addShard('cache-4');
   const sizesAfter = cache.sizes();
   const before = db.reads;
-  const next = zipf(PRODUCTS, 1.1, seeded(7));
+  const next = zipf(PRODUCTS, 1.1, seededRandom(7));
   for (let i = 0; i < reads; i++) await cache.get(`product-${next()}`);
   return { migration, sizesBefore, sizesAfter, readsAfter: reads, dbReadsAfter: db.reads - before };
 }

@@ -1,10 +1,6 @@
-/** Test helper: a seeded generator (mulberry32) in [0, 1), so a test interleaves the same way every run. */
+import { seededRandom } from '@keel/core';
+
+/** Test helper: core's seeded generator in [0, 1), so a test interleaves the same way every run. */
 export function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom(seed);
 }

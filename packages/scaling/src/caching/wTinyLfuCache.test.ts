@@ -1,26 +1,15 @@
-import { isValidationError, ManualClock } from '@keel/core';
+import { isValidationError, ManualClock, seededRandom } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Cache, DisposeReason } from './cache.js';
 import { LruCache } from './lruCache.js';
 import { WTinyLfuCache } from './wTinyLfuCache.js';
 
-/** A seeded uniform random source (mulberry32). */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 function zipfTrace(keys: number, exponent: number, length: number, seed: number): number[] {
   const cumulative: number[] = [];
   let total = 0;
   for (let rank = 1; rank <= keys; rank++) cumulative.push((total += 1 / rank ** exponent));
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   return Array.from({ length }, () => {
     const target = random() * total;
     let low = 0;
