@@ -56,6 +56,34 @@ describe('gateway', () => {
     expect([first.status, second.status]).toEqual([201, 422]);
   });
 
+  it('keeps Idempotency-Keys per client, so two clients sending the same key place two orders', async () => {
+    const other = system.token({ sub: 'other-client', user: 'ada', plan: 'partner' });
+    const post = async (bearer: string) => {
+      const response = await fetch(`${system.gateway.url}/mobile/orders`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${bearer}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'shared-key',
+        },
+        body: JSON.stringify({
+          productId: 'p-kettle',
+          quantity: 1,
+          shipTo: { country: 'FR', postcode: '75011' },
+        }),
+      });
+      return {
+        status: response.status,
+        replayed: response.headers.get('idempotent-replayed'),
+        body: await response.json(),
+      };
+    };
+    const first = await post(token);
+    const second = await post(other);
+    expect([first.status, second.status, second.replayed]).toEqual([201, 201, null]);
+    expect(second.body.id).not.toBe(first.body.id);
+  });
+
   it('answers an unknown path with 404 and a wrong method with 405 and Allow', async () => {
     const auth = { authorization: `Bearer ${token}` };
     expect((await get('/mobile/nothing-here', auth)).status).toBe(404);

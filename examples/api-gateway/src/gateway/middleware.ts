@@ -29,7 +29,8 @@ export function answerErrors(): HttpMiddleware {
 /**
  * Verifies the bearer token (`auth.ts`) before anything else looks at the request, so an
  * anonymous caller cannot probe which routes exist. The claims go to the gateway's context and,
- * as the principal, to `@keel/http`'s request context (where its `authorize()` hooks read them).
+ * as the principal, to `@keel/http`'s request context (the `Idempotency-Key` scope reads the
+ * client id there).
  *
  * @param skip paths answered without a token (the health probe).
  */
