@@ -75,7 +75,7 @@ describe('gateway', () => {
       return {
         status: response.status,
         replayed: response.headers.get('idempotent-replayed'),
-        body: await response.json(),
+        body: (await response.json()) as { id: string },
       };
     };
     const first = await post(token);
