@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createEmitter, isTimeoutError, noopLogger, systemClock } from '@keel/core';
+import { createEmitter, isTimeoutError, noopLogger, systemClock, withDefaults } from '@keel/core';
 import type { Clock, Disposer, Listener, Logger } from '@keel/core';
 import { createUpstream } from '@keel/http';
 import type { Upstream, UpstreamResponse } from '@keel/http';
@@ -125,7 +125,7 @@ export class ServiceUpstream {
   readonly #clock: Clock;
 
   constructor(name: string, replicas: readonly UpstreamReplica[], options: UpstreamOptions = {}) {
-    const settings = { ...UPSTREAM_DEFAULTS, ...options };
+    const settings = withDefaults(UPSTREAM_DEFAULTS, options);
     const clock = options.clock ?? systemClock;
     const random = options.random ?? Math.random;
     const logger = options.logger ?? noopLogger;
