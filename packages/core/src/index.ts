@@ -98,6 +98,7 @@ export {
   defineMetric,
   traceHeaders,
   errorTypeOf,
+  DURATION_BUCKETS,
   TRACEPARENT,
   TRACESTATE,
 } from './telemetry/telemetry.js';

@@ -124,3 +124,5 @@ export type {
   ProjectionProgress,
   CatchUpRunOptions,
 } from './projections/projectionRunnerOptions.js';
+
+export { EVENT_STORE_METRICS } from './internal/telemetry.js';

@@ -89,6 +89,14 @@ export interface TelemetryProvider {
   event?(name: string, attributes?: Attributes): void;
 }
 
+/**
+ * Bucket boundaries (seconds) for duration histograms, shared by every Keel package so their
+ * latency histograms line up: 1 ms to 10 s.
+ */
+export const DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
 /** The W3C header that carries a trace context. */
 export const TRACEPARENT = 'traceparent';
 /** The W3C header that carries vendor trace state. */

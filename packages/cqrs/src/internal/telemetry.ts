@@ -1,4 +1,11 @@
-import { defineMetric, recordMetric, traceHeaders, withSpan, errorTypeOf } from '@keel/core';
+import {
+  defineMetric,
+  recordMetric,
+  traceHeaders,
+  withSpan,
+  errorTypeOf,
+  DURATION_BUCKETS,
+} from '@keel/core';
 import type { Attributes, Clock, Message, SpanKind, TelemetrySpan } from '@keel/core';
 import type { MessageKind } from '../errors/errors.js';
 
@@ -25,8 +32,6 @@ import type { MessageKind } from '../errors/errors.js';
  * - `keel.idempotency.duplicates` {message}: messages the idempotency middleware answered
  *   without running the handler, by bus, type and `keel.idempotency.source` (stored|in_flight).
  */
-
-const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Dispatches on a bus. */
 export const BUS_MESSAGES = defineMetric({

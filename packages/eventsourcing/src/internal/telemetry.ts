@@ -5,6 +5,7 @@ import {
   TRACEPARENT,
   withSpan,
   errorTypeOf,
+  DURATION_BUCKETS,
 } from '@keel/core';
 import type { Attributes, TraceCarrier } from '@keel/core';
 import type { AppendResult } from '../eventStore/eventStore.js';
@@ -35,9 +36,6 @@ import type { RecordedEvent } from '../eventStore/recordedEvent.js';
  * - `keel.projection.batch.duration` s; `keel.projection.rebuild.progress` 1 (0..1) gauge.
  */
 
-/** Duration buckets (seconds) of every histogram, as the telemetry conventions fix them. */
-const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
 /** The most links a projection batch span carries. */
 const MAX_LINKS = 128;
 
@@ -63,6 +61,16 @@ export const EVENTSTORE_CONFLICTS = defineMetric({
   kind: 'counter',
   unit: '{conflict}',
   description: 'Appends refused with a ConcurrencyError (version conflicts).',
+});
+
+/**
+ * The event-store metrics every `EventStore` implementation records, so dashboards read the same
+ * names whatever store is behind them.
+ */
+export const EVENT_STORE_METRICS = Object.freeze({
+  appends: EVENTSTORE_APPENDS,
+  eventsAppended: EVENTSTORE_EVENTS_APPENDED,
+  conflicts: EVENTSTORE_CONFLICTS,
 });
 
 /** Events a projection handled, skipped or failed on. */

@@ -7,6 +7,7 @@ import {
   TRACESTATE,
   withSpan,
   errorTypeOf,
+  DURATION_BUCKETS,
 } from '@keel/core';
 import type { Attributes, Clock, Message, TelemetrySpan, TraceCarrier } from '@keel/core';
 import type { JsMsg } from '@nats-io/jetstream';
@@ -19,8 +20,6 @@ import type { MsgHdrs } from '@nats-io/transport-node';
 //   the `traceparent` / `tracestate` NATS headers.
 // - `process <subject>` (consumer): one per delivered message, continuing the trace of those
 //   headers (else of the event's `metadata.headers`); events `redelivery` and `dead_letter`.
-
-const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Events the transport handed to JetStream (with `error.type` when it refused them). */
 export const SENT_MESSAGES = defineMetric({

@@ -1,4 +1,14 @@
-import { defineMetric, errorTypeOf } from '@keel/core';
+import { defineMetric, DURATION_BUCKETS, errorTypeOf } from '@keel/core';
+import { EVENT_STORE_METRICS } from '@keel/eventsourcing';
+
+export { DURATION_BUCKETS };
+
+/** The event-store metrics, shared with every other EventStore implementation. */
+export const {
+  appends: EVENTSTORE_APPENDS,
+  eventsAppended: EVENTSTORE_EVENTS_APPENDED,
+  conflicts: EVENTSTORE_CONFLICTS,
+} = EVENT_STORE_METRICS;
 
 // Every span and metric @keel/postgres reports, through @keel/core's telemetry points.
 //
@@ -12,11 +22,6 @@ import { defineMetric, errorTypeOf } from '@keel/core';
 // - `publish <topic>` (producer): one per message an OutboxRelay publishes, continuing the stored context.
 // - `inbox <consumer>` (consumer): one per PostgresInbox.handle, continuing the message's context.
 
-/** Duration buckets (seconds) of every histogram, as the telemetry conventions fix them. */
-export const DURATION_BUCKETS: readonly number[] = Object.freeze([
-  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-]);
-
 /** How long each database operation of the event store took (append, page read). */
 export const DB_OPERATION_DURATION = defineMetric({
   name: 'db.client.operation.duration',
@@ -24,30 +29,6 @@ export const DB_OPERATION_DURATION = defineMetric({
   unit: 's',
   description: 'Duration of PostgreSQL event store operations.',
   buckets: DURATION_BUCKETS,
-});
-
-/** Appends by outcome (`appended`, `recorded`, `empty`, `conflict`, `error`). */
-export const EVENTSTORE_APPENDS = defineMetric({
-  name: 'keel.eventstore.appends',
-  kind: 'counter',
-  unit: '{append}',
-  description: 'Calls of appendToStream, by outcome.',
-});
-
-/** Events newly written by appends (an idempotent retry writes none). */
-export const EVENTSTORE_EVENTS_APPENDED = defineMetric({
-  name: 'keel.eventstore.events.appended',
-  kind: 'counter',
-  unit: '{event}',
-  description: 'Events written by appendToStream.',
-});
-
-/** Appends refused because the stream was not at the expected version. */
-export const EVENTSTORE_CONFLICTS = defineMetric({
-  name: 'keel.eventstore.conflicts',
-  kind: 'counter',
-  unit: '{conflict}',
-  description: 'Appends refused with a ConcurrencyError (version conflicts).',
 });
 
 /** Outbox messages waiting to be published, per topic. */

@@ -1,11 +1,15 @@
-import { addSpanEvent, defineMetric, recordMetric, telemetryEnabled, errorTypeOf } from '@keel/core';
+import {
+  addSpanEvent,
+  defineMetric,
+  recordMetric,
+  telemetryEnabled,
+  errorTypeOf,
+  DURATION_BUCKETS,
+} from '@keel/core';
 import type { Attributes } from '@keel/core';
 
 // Every span event and metric @keel/resilience reports, in one place. Policies never call
 // OpenTelemetry: they go through core's points, which cost one check when nothing is installed.
-
-/** Bucket boundaries of duration histograms, in seconds (the conventions' list). */
-const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** The metrics of @keel/resilience. */
 export const RESILIENCE_METRICS = Object.freeze({

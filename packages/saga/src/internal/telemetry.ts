@@ -1,5 +1,12 @@
 import type { MetricInstrument, TelemetrySpan } from '@keel/core';
-import { defineMetric, KeelError, recordMetric, telemetryEnabled, errorTypeOf } from '@keel/core';
+import {
+  defineMetric,
+  KeelError,
+  recordMetric,
+  telemetryEnabled,
+  errorTypeOf,
+  DURATION_BUCKETS,
+} from '@keel/core';
 import type { SagaErrorInfo } from '../store/sagaStore.js';
 
 // Every span and metric of @keel/saga is declared or named in this file.
@@ -7,8 +14,6 @@ import type { SagaErrorInfo } from '../store/sagaStore.js';
 // Spans: `saga <sagaName>` (one per run of a saga, a resumed one continuing the trace stored
 // when it started), `saga step <step>` and `saga compensate <step>` (children, with `retry` and
 // `timeout` events), `process_manager <processName>` (one per event a process manager handles).
-
-const DURATION_BUCKETS = Object.freeze([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
 /** Sagas started (created; joining an existing id does not count), by `keel.saga.name`. */
 export const SAGA_STARTS = defineMetric({

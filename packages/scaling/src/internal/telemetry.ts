@@ -1,13 +1,8 @@
-import { defineMetric } from '@keel/core';
+import { defineMetric, DURATION_BUCKETS } from '@keel/core';
 
 // Every metric @keel/scaling records, in one place. Attributes are low cardinality: a
 // configured instance name, a cache kind, an outcome, a reason, and (for load balancers) the ids
 // of the configured endpoints, which are a small, fixed set.
-
-/** Histogram boundaries of durations in seconds, per Keel's telemetry conventions. */
-export const DURATION_BUCKETS: readonly number[] = Object.freeze([
-  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-]);
 
 /** Reads that found a live value (`keel.cache.name`, `keel.cache.kind`). */
 export const CACHE_HITS = defineMetric({
