@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatTrace, startTelemetry } from './telemetry.js';
-import type { ExampleTelemetry, RecordedTrace } from './telemetry.js';
+import { formatTrace, recordLocally } from '@keel/opentelemetry/local';
+import type { LocalTelemetry, RecordedTrace } from '@keel/opentelemetry/local';
 import { findStep } from './tour/tour.js';
 import type { TourReport } from './tour/tour.js';
 
@@ -52,7 +52,7 @@ export async function observe(
 ): Promise<ObservedTour> {
   const say = options.say ?? ((line: string) => console.log(line));
   const metricsFile = options.metricsFile ?? METRICS_FILE;
-  const telemetry = startTelemetry('api-gateway');
+  const telemetry = recordLocally('api-gateway');
   try {
     const report = await run();
     const shown = SHOWN_STEPS.flatMap(([step, title]) => {
@@ -78,7 +78,7 @@ export async function observe(
 }
 
 /** The trace of a tour step: its answer's `traceresponse` header names it. */
-function traceOfStep(telemetry: ExampleTelemetry, report: TourReport, id: string): RecordedTrace | undefined {
+function traceOfStep(telemetry: LocalTelemetry, report: TourReport, id: string): RecordedTrace | undefined {
   const traceId = findStep(report, id)?.headers['traceresponse']?.split('-')[1];
   return telemetry.traces(/./).find((trace) => trace.traceId === traceId);
 }
