@@ -4,6 +4,8 @@ import type { JWK } from 'jose';
 import { listen } from '../internal/loopback.fixture.js';
 import { authorize, jwtAuth, principalOf } from './auth.js';
 import { compose } from './middleware.js';
+import { correlation } from './correlation.js';
+import { currentRequestContext } from '../context/requestContext.js';
 import type { HttpMiddleware } from './middleware.js';
 
 /** The JSON body of a problem (or report) answer. */
@@ -101,5 +103,18 @@ describe('authorize', () => {
       headers: { authorization: `Bearer ${await token({ sub: 'ada', scope: 'orders:write' })}` },
     });
     expect(res.status).toBe(200);
+  });
+
+  it('reads the principal a custom authenticator put in the request context', async () => {
+    const apiKeys: HttpMiddleware = async (req, _res, next) => {
+      const context = currentRequestContext();
+      if (context !== undefined && req.headers['x-api-key'] === 'secret')
+        context.principal = { scope: 'orders:write' };
+      await next();
+    };
+    const url = await serve([correlation(), apiKeys, writers]);
+    const allowed = await fetch(url, { headers: { 'x-api-key': 'secret' } });
+    const anonymous = await fetch(url);
+    expect([allowed.status, anonymous.status]).toEqual([200, 401]);
   });
 });

@@ -81,9 +81,13 @@ function verifyOptions(options: JwtAuthOptions, now: number): JWTVerifyOptions {
 
 const PRINCIPALS = new WeakMap<IncomingMessage, JWTPayload>();
 
-/** The verified claims of `req`, once {@link jwtAuth} ran; `undefined` before. */
+/**
+ * The verified claims of `req`: what {@link jwtAuth} verified, else the principal another
+ * authenticator put in the request context (`currentRequestContext().principal`); `undefined`
+ * before authentication.
+ */
 export function principalOf(req: IncomingMessage): JWTPayload | undefined {
-  return PRINCIPALS.get(req);
+  return PRINCIPALS.get(req) ?? (currentRequestContext()?.principal as JWTPayload | undefined);
 }
 
 /**
@@ -104,7 +108,8 @@ export function jwtAuth(options: JwtAuthOptions): HttpMiddleware {
 
 /**
  * `node:http` middleware for one route's authorization: `allow` sees the verified claims and the
- * request; `false` answers 403 problem details. Put it after {@link jwtAuth}.
+ * request; `false` answers 403 problem details. Put it after {@link jwtAuth}, or after your own
+ * authenticator that sets `currentRequestContext().principal` (inside `correlation()`).
  *
  * @example
  * ```ts
@@ -115,7 +120,7 @@ export function authorize(
   allow: (claims: JWTPayload, req: IncomingMessage) => boolean | Promise<boolean>,
 ): HttpMiddleware {
   return async (req, _res, next) => {
-    const claims = PRINCIPALS.get(req);
+    const claims = principalOf(req);
     if (claims === undefined)
       throw unauthorized('This route needs an authenticated caller.', 'invalid_request');
     if (!(await allow(claims, req)))

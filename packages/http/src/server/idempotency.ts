@@ -192,7 +192,12 @@ export function idempotencyKey(options: IdempotencyKeyOptions): HttpMiddleware {
     if (verdict.kind === 'problem') throw verdict.problem;
     if (verdict.kind === 'replay') {
       const { status, headers: stored, body: base64 } = verdict.response;
-      res.writeHead(status, { ...stored, 'idempotent-replayed': 'true' }).end(Buffer.from(base64, 'base64'));
+      // Headers this request's own middleware set (trace, correlation, rate limit) describe this
+      // request, not the first one: they win over the stored ones.
+      const replayed = Object.fromEntries(Object.entries(stored).filter(([name]) => !res.hasHeader(name)));
+      res
+        .writeHead(status, { ...replayed, 'idempotent-replayed': 'true' })
+        .end(Buffer.from(base64, 'base64'));
       return;
     }
     const recorded = capture(res);

@@ -105,6 +105,23 @@ describe('idempotencyKey', () => {
     ]);
   });
 
+  it('keeps the headers the repeated request set itself over those of the first answer', async () => {
+    let request = 0;
+    const stamp: HttpMiddleware = async (_req, res, next) => {
+      res.setHeader('x-request-id', `r-${++request}`);
+      await next();
+    };
+    const { handler } = counting();
+    const url = await serve([stamp, idempotencyKey({ store: new InMemoryIdempotencyStore() })], handler);
+    const first = await post(url, 'k1', { sku: 'a' });
+    const replay = await post(url, 'k1', { sku: 'a' });
+    expect([first.headers.get('x-request-id'), replay.headers.get('x-request-id')]).toEqual(['r-1', 'r-2']);
+    expect([replay.headers.get('content-type'), replay.headers.get('idempotent-replayed')]).toEqual([
+      'application/json',
+      'true',
+    ]);
+  });
+
   it('answers 422 to a reused key with a different body', async () => {
     const { handler } = counting();
     const url = await serve([idempotencyKey({ store: new InMemoryIdempotencyStore() })], handler);
