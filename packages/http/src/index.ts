@@ -7,6 +7,13 @@ export { UpstreamResponse } from './upstream/upstreamResponse.js';
 export { DEFAULT_VERSION } from './upstream/endpointPools.js';
 export type { UpstreamEndpoint, VersionRouting } from './upstream/endpointPools.js';
 export { retryAfterMs } from './upstream/retryAfter.js';
+export { srvDiscovery, kubernetesDiscovery } from './upstream/discoverySources.js';
+export type {
+  Discover,
+  SrvDiscoveryOptions,
+  KubernetesDiscoveryOptions,
+  EndpointSliceLike,
+} from './upstream/discoverySources.js';
 export {
   UPSTREAM_ERROR_CODES,
   UpstreamStatusError,
