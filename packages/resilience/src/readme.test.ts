@@ -22,13 +22,3 @@ describe('README quick start', () => {
     expect(fetchStub).toHaveBeenCalledTimes(2);
   });
 });
-
-describe('docs/guides/choosing-policies.md', () => {
-  it("runs every policy the guide shows and returns each call's result", async () => {
-    const guide = await import('./readme/choosingPolicies.snippet.js');
-    expect(guide.prices).toEqual({ apple: 2 });
-    expect(guide.reply).toBe('handled /orders');
-    expect(guide.user).toEqual({ id: 'user-7' });
-    expect(guide.breaker.state).toBe('closed');
-  });
-});

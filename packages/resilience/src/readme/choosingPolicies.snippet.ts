@@ -1,5 +1,5 @@
 // The code of docs/guides/choosing-policies.md, quoted there verbatim
-// (scripts/check-guide-excerpts.mjs), typechecked, and run by src/readme.test.ts.
+// (scripts/check-guide-excerpts.mjs), typechecked, and run by src/guide.test.ts.
 import { isTimeoutError } from '@keel/core';
 import {
   bulkhead,
