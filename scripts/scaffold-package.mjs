@@ -46,17 +46,10 @@ mkdirSync(join(dir, 'src'), { recursive: true });
 writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
 writeFileSync(
   join(dir, 'tsup.config.ts'),
-  `import { defineConfig } from 'tsup';
+  `import { keelPackage } from '../../tools/build/src/tsupPreset.js';
 
-export default defineConfig({
-  entry: [${entries.map((entry) => `'src/${entry}.ts'`).join(', ')}],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  tsconfig: '../../tsconfig.build.json',
-});
+// Entries come from the package.json exports (their \`@keel/source\` conditions).
+export default keelPackage();
 `,
 );
 for (const entry of entries) {

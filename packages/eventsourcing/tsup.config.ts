@@ -1,11 +1,4 @@
-import { defineConfig } from 'tsup';
+import { keelPackage } from '../../tools/build/src/tsupPreset.js';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/testing.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  tsconfig: '../../tsconfig.build.json',
-});
+// Entries come from the package.json exports (their `@keel/source` conditions).
+export default keelPackage();
