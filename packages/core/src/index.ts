@@ -47,6 +47,11 @@ export {
 export type { ValidationIssue, ConcurrencyConflict } from './errors/errors.js';
 export { abortReason, throwIfAborted, linkedAbortController, raceAbort } from './errors/abort.js';
 export type { LinkedAbortController } from './errors/abort.js';
+export { whenAborted } from './errors/whenAborted.js';
+
+export { KeyedQueue } from './concurrency/keyedQueue.js';
+export { Mutex } from './concurrency/mutex.js';
+export { NEVER_ABORTED, LazySignalContext, signalContext } from './concurrency/signals.js';
 
 export {
   withDefaults,

@@ -1,4 +1,6 @@
+import { NEVER_ABORTED } from '../concurrency/signals.js';
 import { CancelledError } from './errors.js';
+import { whenAborted } from './whenAborted.js';
 
 /**
  * The reason an aborted signal carries, or a {@link CancelledError} when it carries none.
@@ -25,8 +27,9 @@ export interface LinkedAbortController {
 
 /**
  * Creates a fresh abort controller that follows `parent`: when the parent aborts, the child
- * aborts with the same reason. `dispose()` removes the listener from the parent, so calling
- * this per operation on a long-lived signal leaks nothing.
+ * aborts with the same reason. `dispose()` stops following, so calling this per operation on a
+ * long-lived signal leaks nothing; however many children follow one parent at a time, the parent
+ * carries a single `abort` listener (see {@link whenAborted}).
  *
  * @example
  * ```ts
@@ -36,26 +39,23 @@ export interface LinkedAbortController {
  */
 export function linkedAbortController(parent?: AbortSignal): LinkedAbortController {
   const controller = new AbortController();
-  if (parent === undefined) {
-    return { signal: controller.signal, abort: (reason) => controller.abort(reason), dispose: () => {} };
-  }
+  const abort = (reason?: unknown): void => controller.abort(reason);
+  if (parent === undefined || parent === NEVER_ABORTED)
+    return { signal: controller.signal, abort, dispose: noop };
   if (parent.aborted) {
     controller.abort(parent.reason);
-    return { signal: controller.signal, abort: () => {}, dispose: () => {} };
+    return { signal: controller.signal, abort: noop, dispose: noop };
   }
-  const follow = (): void => controller.abort(parent.reason);
-  parent.addEventListener('abort', follow, { once: true });
-  return {
-    signal: controller.signal,
-    abort: (reason) => controller.abort(reason),
-    dispose: () => parent.removeEventListener('abort', follow),
-  };
+  const dispose = whenAborted(parent, () => controller.abort(parent.reason));
+  return { signal: controller.signal, abort, dispose };
 }
 
 /**
  * Waits for `promise` unless `signal` aborts first, then rejects with the signal's reason (at
  * once if it already has). The work behind the promise keeps running: this stops only the wait.
- * The abort listener is removed whichever way the wait ends, so a long-lived signal leaks nothing.
+ * The wait stops following the signal whichever way it ends, and concurrent waits on one signal
+ * share a single `abort` listener (see {@link whenAborted}), so a long-lived signal leaks nothing.
+ * Without a signal, or with {@link NEVER_ABORTED}, it returns `promise` itself.
  *
  * @example
  * ```ts
@@ -63,20 +63,21 @@ export function linkedAbortController(parent?: AbortSignal): LinkedAbortControll
  * ```
  */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
+  if (signal === undefined || signal === NEVER_ABORTED) return promise;
   if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
+    const stop = whenAborted(signal, () => reject(abortReason(signal)));
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        stop();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        stop();
         reject(error);
       },
     );
   });
 }
+
+function noop(): void {}

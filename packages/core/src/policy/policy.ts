@@ -1,3 +1,6 @@
+import { signalContext } from '../concurrency/signals.js';
+import { throwIfAborted } from '../errors/abort.js';
+
 /** What a {@link Policy} hands to the function it runs. */
 export interface PolicyContext {
   /** Aborted when the caller cancels or a policy (e.g. a timeout) gives up on this call. */
@@ -30,8 +33,7 @@ export const noopPolicy: Policy = Object.freeze({
     fn: (context: PolicyContext) => PromiseLike<TResult> | TResult,
     signal?: AbortSignal,
   ): Promise<TResult> {
-    const effective = signal ?? new AbortController().signal;
-    effective.throwIfAborted();
-    return fn({ signal: effective });
+    throwIfAborted(signal);
+    return fn(signalContext(signal));
   },
 });
