@@ -1,13 +1,14 @@
 import type { Clock } from '@keel/core';
 import type { Cache, CacheSetOptions, CacheStats, DisposeReason } from './cache.js';
 import { DisposeQueue } from './internal/disposeQueue.js';
-import { resized, slotArray } from './internal/slotArray.js';
-import type { SlotArray } from './internal/slotArray.js';
+import { resized, SlotList } from './internal/slotList.js';
 import { entrySize, entryTtl } from './internal/entryOptions.js';
 import { lruCacheSettings } from './lruCacheOptions.js';
 import { CacheMeter } from './cacheTelemetry.js';
 import type { LruCacheOptions } from './lruCacheOptions.js';
 
+/** The one list of the shared slot list: slot 0 is its sentinel. */
+const LIST = 0;
 /** Slots allocated up front when only `maxSize` bounds the cache; they double as needed. */
 const GROWABLE_START = 64;
 /** The most slots allocated up front; larger `max` values grow to it as entries arrive. */
@@ -16,8 +17,8 @@ const PREALLOCATED = 65_536;
 /**
  * A least-recently-used cache bounded by entry count and/or total size, with per-entry TTLs.
  *
- * Entries live in preallocated typed-array linked lists indexed by a `Map`, so reads and writes
- * allocate nothing. Expired entries are removed lazily when touched (or by {@link purgeStale}).
+ * Entries live in a preallocated typed-array linked list (the slot list W-TinyLFU shares)
+ * indexed by a `Map`, so reads and writes allocate nothing. Expired entries are removed lazily when touched (or by {@link purgeStale}).
  *
  * @example
  * ```ts
@@ -33,11 +34,10 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
   readonly #index = new Map<TKey, number>();
   readonly #keys: (TKey | undefined)[] = [undefined];
   readonly #values: (TValue | undefined)[] = [undefined];
-  // Slot 0 is the sentinel of a circular list: next[0] is the most recent entry, prev[0] the least.
-  #next: SlotArray;
-  #prev: SlotArray;
-  #free: SlotArray;
-  #freeCount = 0;
+  // One circular list with sentinel slot 0: next[0] is the most recent entry, prev[0] the least.
+  readonly #slots: SlotList;
+  /** The slot list's capacity that `#expires` and `#sizes` are (or will be) allocated for. */
+  #capacity: number;
   #expires: Float64Array | undefined;
   #sizes: Float64Array | undefined;
   #totalSize = 0;
@@ -65,10 +65,9 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
     this.#sizeOf = settings.sizeOf;
     this.#disposals = settings.onDispose ? new DisposeQueue(settings.onDispose) : undefined;
     this.#meter = new CacheMeter(settings.name, 'lru');
-    const capacity = Math.min(this.max, Number.isFinite(this.max) ? PREALLOCATED : GROWABLE_START) + 1;
-    this.#next = slotArray(capacity);
-    this.#prev = slotArray(capacity);
-    this.#free = slotArray(capacity);
+    const entries = Math.min(this.max, Number.isFinite(this.max) ? PREALLOCATED : GROWABLE_START);
+    this.#slots = new SlotList(1, entries);
+    const capacity = (this.#capacity = this.#slots.capacity);
     if (this.#ttl > 0) this.#expires = new Float64Array(capacity);
     if (Number.isFinite(this.maxSize)) this.#sizes = new Float64Array(capacity);
   }
@@ -95,7 +94,8 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
       return undefined;
     }
     this.#meter.hit(++this.#hits, this.#misses);
-    if (this.#next[0] !== slot) this.#moveToFront(slot);
+    const slots = this.#slots;
+    if (slots.next[LIST] !== slot) slots.moveToFront(slot, LIST);
     return this.#values[slot];
   }
 
@@ -128,15 +128,14 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
   }
 
   clear(): void {
-    for (let slot = this.#next[0]!; slot !== 0; slot = this.#next[slot]!) {
+    const next = this.#slots.next;
+    for (let slot = next[LIST]!; slot !== LIST; slot = next[slot]!) {
       this.#disposals?.push(this.#values[slot]!, this.#keys[slot]!, 'clear');
     }
     this.#index.clear();
     this.#keys.length = 1;
     this.#values.length = 1;
-    this.#next[0] = 0;
-    this.#prev[0] = 0;
-    this.#freeCount = 0;
+    this.#slots.reset();
     this.#totalSize = 0;
     this.#disposals?.drain();
   }
@@ -144,8 +143,8 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
   purgeStale(): number {
     if (this.#expires === undefined) return 0;
     let purged = 0;
-    for (let slot = this.#prev[0]!; slot !== 0;) {
-      const older = this.#prev[slot]!;
+    for (let slot = this.#slots.last(LIST); slot !== LIST;) {
+      const older = this.#slots.prev[slot]!;
       if (this.#isExpired(slot)) {
         this.#expire(slot);
         purged++;
@@ -199,8 +198,8 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
 
   *#liveSlots(): Generator<number> {
     const now = this.#expires === undefined ? 0 : this.#clock.now();
-    for (let slot = this.#next[0]!; slot !== 0;) {
-      const older = this.#next[slot]!;
+    for (let slot = this.#slots.first(LIST); slot !== LIST;) {
+      const older = this.#slots.next[slot]!;
       const expiresAt = this.#expires?.[slot] ?? 0;
       if (expiresAt === 0 || expiresAt > now) yield slot;
       slot = older;
@@ -232,7 +231,7 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
     this.#index.set(key, slot);
     this.#keys[slot] = key;
     this.#values[slot] = value;
-    this.#linkFront(slot);
+    this.#slots.linkFront(slot, LIST);
     if (ttl !== 0 || this.#expires !== undefined) this.#setExpiry(slot, ttl);
     return slot;
   }
@@ -254,7 +253,7 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
     } else if (existing !== undefined) {
       this.#replace(existing, value, size);
       this.#setExpiry(existing, ttl);
-      if (this.#next[0] !== existing) this.#moveToFront(existing);
+      if (this.#slots.first(LIST) !== existing) this.#slots.moveToFront(existing, LIST);
     } else {
       const slot = this.#insert(key, value, ttl);
       if (this.#sizes !== undefined) this.#addSize(slot, size);
@@ -264,20 +263,20 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
 
   /** Evicts the least recent entry and returns its slot for the caller to fill at once. */
   #evictForReuse(): number {
-    const slot = this.#prev[0]!;
+    const slot = this.#slots.last(LIST);
     const key = this.#keys[slot]!;
     this.#evictions++;
     this.#meter.evicted();
     this.#index.delete(key);
-    this.#unlink(slot);
+    this.#slots.unlink(slot);
     if (this.#sizes !== undefined) this.#totalSize -= this.#sizes[slot]!;
     this.#disposals?.push(this.#values[slot]!, key, 'evict');
     return slot;
   }
 
   #evict(): void {
-    const slot = this.#prev[0]!;
-    if (slot === 0) return;
+    const slot = this.#slots.last(LIST);
+    if (slot === LIST) return;
     this.#evictions++;
     this.#meter.evicted();
     this.#remove(slot, 'evict');
@@ -287,11 +286,10 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
     const key = this.#keys[slot]!;
     const value = this.#values[slot]!;
     this.#index.delete(key);
-    this.#unlink(slot);
+    this.#slots.release(slot);
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
     if (this.#sizes !== undefined) this.#totalSize -= this.#sizes[slot]!;
-    this.#free[this.#freeCount++] = slot;
     this.#disposals?.push(value, key, reason);
   }
 
@@ -318,46 +316,25 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
     const never = ttl === 0 || ttl === Infinity;
     if (this.#expires === undefined) {
       if (never) return;
-      this.#expires = new Float64Array(this.#next.length);
+      this.#expires = new Float64Array(this.#slots.capacity);
     }
     this.#expires[slot] = never ? 0 : this.#clock.now() + ttl;
   }
 
+  /** A free slot; when the slot list grew to hand it out, the per-slot arrays grow with it. */
   #allocate(): number {
-    if (this.#freeCount > 0) return this.#free[--this.#freeCount]!;
-    const slot = this.#keys.length;
-    if (slot >= this.#next.length) this.#grow();
-    this.#keys.push(undefined);
-    this.#values.push(undefined);
+    const slot = this.#slots.allocate();
+    if (slot === this.#keys.length) {
+      this.#keys.push(undefined);
+      this.#values.push(undefined);
+      if (slot >= this.#capacity) this.#grow();
+    }
     return slot;
   }
 
   #grow(): void {
-    const capacity = this.#next.length * 2;
-    this.#next = resized(this.#next, slotArray(capacity));
-    this.#prev = resized(this.#prev, slotArray(capacity));
-    this.#free = resized(this.#free, slotArray(capacity));
+    const capacity = (this.#capacity = this.#slots.capacity);
     if (this.#expires !== undefined) this.#expires = resized(this.#expires, new Float64Array(capacity));
     if (this.#sizes !== undefined) this.#sizes = resized(this.#sizes, new Float64Array(capacity));
-  }
-
-  #linkFront(slot: number): void {
-    const first = this.#next[0]!;
-    this.#next[slot] = first;
-    this.#prev[slot] = 0;
-    this.#prev[first] = slot;
-    this.#next[0] = slot;
-  }
-
-  #unlink(slot: number): void {
-    const before = this.#prev[slot]!;
-    const after = this.#next[slot]!;
-    this.#next[before] = after;
-    this.#prev[after] = before;
-  }
-
-  #moveToFront(slot: number): void {
-    this.#unlink(slot);
-    this.#linkFront(slot);
   }
 }

@@ -1,6 +1,6 @@
 import { FrequencySketch } from './frequencySketch.js';
 import { HillClimber } from './hillClimber.js';
-import { LinkedSlots } from './linkedSlots.js';
+import { SlotList } from './slotList.js';
 
 const WINDOW = 0;
 const PROBATION = 1;
@@ -21,14 +21,15 @@ export interface TinyLfuSettings {
 /**
  * The W-TinyLFU eviction policy over integer slots (Caffeine's design): an LRU window, a
  * segmented LRU main space (probation and protected), a frequency sketch deciding admission
- * from the window into main, and a hill climber sizing the window. The cache owns keys and
- * values; the policy tells it which slot to evict through `evict`.
+ * from the window into main, and a hill climber sizing the window. The three segments are lists
+ * of the {@link SlotList} `LruCache` also uses. The cache owns keys and values; the policy tells
+ * it which slot to evict through `evict`.
  */
 export class TinyLfuPolicy {
   /** The first slot number of an entry (lower numbers are the lists' sentinels). */
   static readonly FIRST_SLOT = LISTS;
   readonly #max: number;
-  readonly #slots: LinkedSlots;
+  readonly #slots: SlotList;
   readonly #hashes: Int32Array;
   readonly #queues: Uint8Array;
   readonly #counts = [0, 0, 0];
@@ -43,7 +44,7 @@ export class TinyLfuPolicy {
     this.#max = max;
     this.#settings = settings;
     this.#evict = evict;
-    this.#slots = new LinkedSlots(LISTS, max + 1);
+    this.#slots = new SlotList(LISTS, max + 1);
     this.#hashes = new Int32Array(LISTS + max + 1);
     this.#queues = new Uint8Array(LISTS + max + 1);
     this.#sketch = new FrequencySketch(max, settings.doorkeeper);
