@@ -1,0 +1,4 @@
+import { InProcessEventTransport } from '../transport/inProcessEventTransport.js';
+import { eventTransportContract } from './eventTransportContract.js';
+
+eventTransportContract('InProcessEventTransport', () => new InProcessEventTransport());

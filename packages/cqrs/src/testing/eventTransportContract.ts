@@ -1,0 +1,254 @@
+import { createEvent } from '@keel/core';
+import type { Message } from '@keel/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEventBus } from '../eventBus/eventBus.js';
+import type { EventTransport } from '../transport/eventTransport.js';
+import { DeliveryRecorder } from './deliveryRecorder.js';
+import { eventually } from './eventually.js';
+
+/**
+ * Builds the transport under test on a channel of its own (for a broker: its own stream,
+ * subjects and consumer), with nothing published yet. The suite closes it after each test.
+ * Brokers should redeliver a failed event quickly (well under a second) so the suite stays fast.
+ */
+export type EventTransportFactory = () => EventTransport | Promise<EventTransport>;
+
+type Open = () => Promise<EventTransport>;
+
+const numbered = (n: number, type = 'Numbered'): Message => createEvent(type, { n });
+
+/**
+ * The behaviour every {@link EventTransport} must have, as a vitest suite: every published event
+ * reaches a subscriber unchanged (headers included, so trace context survives), events of one
+ * type arrive in publish order, concurrent publishes lose and repeat nothing, a failed handler
+ * never silently drops its event (the publisher hears of it or it is delivered again), closed
+ * subscriptions and transports receive nothing more, and an aborted signal is honoured before
+ * anything is sent or subscribed. Call it from a test file of your transport.
+ *
+ * @param name Names the suite.
+ * @param createTransport Returns a fresh transport on its own channel.
+ * @example
+ * ```ts
+ * eventTransportContract('InProcessEventTransport', () => new InProcessEventTransport());
+ * ```
+ */
+export function eventTransportContract(name: string, createTransport: EventTransportFactory): void {
+  describe(`EventTransport contract: ${name}`, () => {
+    const opened: EventTransport[] = [];
+    const open: Open = async () => {
+      const transport = await createTransport();
+      opened.push(transport);
+      return transport;
+    };
+    afterEach(async () => {
+      await Promise.allSettled(opened.splice(0).map((transport) => transport.close()));
+    });
+    describe('delivery', () => defineDeliveryTests(open));
+    describe('failures', () => defineFailureTests(open));
+    describe('closing and cancelling', () => defineClosingTests(open));
+  });
+}
+
+function defineDeliveryTests(open: Open): void {
+  it('delivers a published event with its type, data and metadata, headers included, unchanged', async () => {
+    const transport = await open();
+    const recorder = new DeliveryRecorder();
+    await transport.subscribe(recorder.handler);
+    const event = createEvent(
+      'Deposited',
+      { accountId: 'a-1', amount: 5, note: 'ünïcode ✓', tags: ['x', null], nested: { ok: true } },
+      {
+        metadata: {
+          correlationId: 'flow-1',
+          causationId: 'cmd-1',
+          tenantId: 'tenant-1',
+          headers: {
+            traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+            tracestate: 'keel=1',
+            aggregateId: 'a-1',
+          },
+        },
+      },
+    );
+    await transport.publish([event]);
+    await recorder.receivedAll([event]);
+    expect(recorder.received.map((entry) => entry.event)).toEqual([event]);
+  });
+
+  it('hands every delivery a signal that is not aborted while the subscription is open', async () => {
+    const transport = await open();
+    const recorder = new DeliveryRecorder();
+    await transport.subscribe(recorder.handler);
+    const event = numbered(1);
+    await transport.publish([event]);
+    await recorder.receivedAll([event]);
+    const { signal } = recorder.received[0]!.delivery;
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect(signal.aborted).toBe(false);
+  });
+
+  it('delivers the events of one type in the order they were published, within and across calls', async () => {
+    const transport = await open();
+    const recorder = new DeliveryRecorder();
+    await transport.subscribe(recorder.handler);
+    const first = Array.from({ length: 12 }, (_, n) => numbered(n));
+    const second = Array.from({ length: 12 }, (_, n) => numbered(12 + n));
+    await transport.publish(first);
+    await transport.publish(second);
+    await recorder.receivedAll([...first, ...second]);
+    expect(recorder.ids()).toEqual([...first, ...second].map((event) => event.metadata.messageId));
+  });
+
+  it('delivers every event of concurrent publishes exactly once, each call’s events in order', async () => {
+    const transport = await open();
+    const recorder = new DeliveryRecorder();
+    await transport.subscribe(recorder.handler);
+    const batches = Array.from({ length: 5 }, (_, b) =>
+      Array.from({ length: 8 }, (_, n) => numbered(b * 100 + n, `Batch${b}`)),
+    );
+    await Promise.all(batches.map((batch) => transport.publish(batch)));
+    const sentinel = numbered(-1, 'Sentinel');
+    await transport.publish([sentinel]);
+    await recorder.receivedAll([...batches.flat(), sentinel]);
+    for (const event of [...batches.flat(), sentinel])
+      expect(recorder.count(event.metadata.messageId)).toBe(1);
+    for (const batch of batches) {
+      const ids = new Set(batch.map((event) => event.metadata.messageId));
+      expect(recorder.ids().filter((id) => ids.has(id))).toEqual([...ids]);
+    }
+  });
+
+  it('keeps event types with dots, spaces and wildcard characters exactly as published', async () => {
+    const transport = await open();
+    const recorder = new DeliveryRecorder();
+    await transport.subscribe(recorder.handler);
+    const events = ['order.placed', 'Order Placed', 'a*b>c', 'ünï'].map((type) => createEvent(type, {}));
+    await transport.publish(events);
+    await recorder.receivedAll(events);
+    expect(recorder.received.map(({ event }) => event.type).sort()).toEqual(
+      events.map((event) => event.type).sort(),
+    );
+  });
+
+  it('accepts a publish of no events and keeps delivering afterwards', async () => {
+    const transport = await open();
+    const recorder = new DeliveryRecorder();
+    await transport.subscribe(recorder.handler);
+    await transport.publish([]);
+    const event = numbered(1);
+    await transport.publish([event]);
+    await recorder.receivedAll([event]);
+    expect(recorder.ids()).toEqual([event.metadata.messageId]);
+  });
+
+  it('carries events from a publishing event bus to the handlers of a consuming one', async () => {
+    const transport = await open();
+    const producer = createEventBus({ transport });
+    const consumer = createEventBus();
+    const seen: Message[] = [];
+    consumer.subscribe('Opened', (event) => void seen.push(event));
+    await consumer.consume(transport);
+    const event = createEvent('Opened', { id: 'a' });
+    await producer.publish([event]);
+    await eventually('the consuming bus to handle the event', () => seen.length > 0);
+    expect(seen).toEqual([event]);
+    await consumer.close();
+  });
+}
+
+function defineFailureTests(open: Open): void {
+  it('never drops an event whose handler failed: the publisher is told or it is delivered again', async () => {
+    const transport = await open();
+    const failure = new Error('handler failed once');
+    const recorder = new DeliveryRecorder((_event, _delivery) => {
+      if (recorder.received.length === 1) throw failure;
+    });
+    await transport.subscribe(recorder.handler);
+    const event = numbered(1);
+    let reported: unknown;
+    await transport.publish([event]).catch((error: unknown) => (reported = error));
+    const id = event.metadata.messageId;
+    await eventually('the failure to be reported or the event redelivered', () => {
+      return reported !== undefined || recorder.count(id) >= 2;
+    });
+    if (reported !== undefined) expect(reported).toBeInstanceOf(Error);
+    else expect(recorder.ids()).toEqual([id, id]);
+  });
+
+  it('keeps delivering later events after a handler failed', async () => {
+    const transport = await open();
+    const recorder = new DeliveryRecorder(({ type }) => {
+      if (type === 'Poison') throw new Error('always fails');
+    });
+    await transport.subscribe(recorder.handler);
+    const poison = createEvent('Poison', {});
+    await transport.publish([poison]).catch(() => undefined);
+    const later = numbered(2);
+    await transport.publish([later]).catch(() => undefined);
+    await recorder.receivedAll([poison, later]);
+    expect(recorder.count(later.metadata.messageId)).toBe(1);
+  });
+}
+
+function defineClosingTests(open: Open): void {
+  it('delivers nothing to a closed subscription, while a newer one gets the events', async () => {
+    const transport = await open();
+    const closed = new DeliveryRecorder();
+    const subscription = await transport.subscribe(closed.handler);
+    await subscription.close();
+    const current = new DeliveryRecorder();
+    await transport.subscribe(current.handler);
+    const events = [numbered(1), numbered(2)];
+    await transport.publish(events);
+    await current.receivedAll(events);
+    expect(closed.received).toEqual([]);
+  });
+
+  it('lets a subscription be closed twice', async () => {
+    const transport = await open();
+    const subscription = await transport.subscribe(new DeliveryRecorder().handler);
+    await subscription.close();
+    await expect(subscription.close()).resolves.toBeUndefined();
+  });
+
+  it('rejects subscribe with the abort reason when the signal is already aborted, and delivers nothing to it', async () => {
+    const transport = await open();
+    const reason = new Error('gave up');
+    const refused = new DeliveryRecorder();
+    await expect(transport.subscribe(refused.handler, { signal: AbortSignal.abort(reason) })).rejects.toBe(
+      reason,
+    );
+    const current = new DeliveryRecorder();
+    await transport.subscribe(current.handler);
+    const event = numbered(1);
+    await transport.publish([event]);
+    await current.receivedAll([event]);
+    expect(refused.received).toEqual([]);
+  });
+
+  it('rejects publish with the abort reason when the signal is already aborted, and sends nothing', async () => {
+    const transport = await open();
+    const recorder = new DeliveryRecorder();
+    await transport.subscribe(recorder.handler);
+    const reason = new Error('stop');
+    const dropped = numbered(1);
+    await expect(transport.publish([dropped], { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    const sent = numbered(2);
+    await transport.publish([sent]);
+    await recorder.receivedAll([sent]);
+    expect(recorder.ids()).toEqual([sent.metadata.messageId]);
+  });
+
+  it('stops every subscription when the transport closes, and close can be called again', async () => {
+    const transport = await open();
+    const recorder = new DeliveryRecorder();
+    await transport.subscribe(recorder.handler);
+    const before = numbered(1);
+    await transport.publish([before]);
+    await recorder.receivedAll([before]);
+    await transport.close();
+    await transport.publish([numbered(2)]).catch(() => undefined);
+    await expect(transport.close()).resolves.toBeUndefined();
+    expect(recorder.ids()).toEqual([before.metadata.messageId]);
+  });
+}
