@@ -1,9 +1,10 @@
 import { isValidationError, ManualClock } from '@keel/core';
 import type { ValidationError } from '@keel/core';
+import { idempotencyStoreContract } from '@keel/cqrs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
 import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
-import { idempotencyStoreBehaviour } from './idempotencyStoreBehaviour.js';
+import { expectPurged } from './postgresIdempotencyStore.fixture.js';
 import { PostgresIdempotencyStore } from './postgresIdempotencyStore.js';
 import type { PostgresIdempotencyStoreOptions } from './postgresIdempotencyStore.js';
 
@@ -13,7 +14,22 @@ beforeAll(async () => {
 });
 afterAll(() => client.close());
 
-idempotencyStoreBehaviour('on PGlite', async () => ({ client, schema: await freshSchema(client) }));
+idempotencyStoreContract('PostgresIdempotencyStore on PGlite', async (clock, { ttlMs }) => {
+  const schema = await freshSchema(client);
+  return new PostgresIdempotencyStore(client, { schema, clock, ttlMs });
+});
+
+describe('PostgresIdempotencyStore on PGlite: purging', () => {
+  it('deletes results past ttlMs and abandoned claims past their lease, and nothing live', async () => {
+    const clock = new ManualClock(1_000_000);
+    const store = new PostgresIdempotencyStore(client, {
+      schema: await freshSchema(client),
+      clock,
+      ttlMs: 1_000,
+    });
+    await expectPurged(store, clock);
+  });
+});
 
 function issuesOf(options: PostgresIdempotencyStoreOptions): string[] {
   try {
