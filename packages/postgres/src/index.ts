@@ -55,6 +55,16 @@ export {
 export { DatabaseUnreachableError, isDatabaseUnreachableError } from './client/connectionError.js';
 export type { DatabaseTarget } from './client/connectionError.js';
 
+export { createPostgresWithReplica } from './replicas/createPostgresWithReplica.js';
+export type {
+  CreatePostgresWithReplicaOptions,
+  PostgresWithReplica,
+} from './replicas/createPostgresWithReplica.js';
+export { primaryLsn, waitForReplay, waitForPosition, REPLICA_WAIT_DEFAULTS } from './replicas/replicaWait.js';
+export type { Lsn, ReplicaWaitOptions } from './replicas/replicaWait.js';
+export { ReplicaLagError, isReplicaLagError, REPLICA_LAG_CODE } from './replicas/replicaLagError.js';
+export type { ReplicaLagFacts } from './replicas/replicaLagError.js';
+
 export { migrate, MIGRATE_DEFAULTS } from './migrations/migrate.js';
 export type { MigrateOptions, MigrateResult, AppliedMigration } from './migrations/migrate.js';
 export type { Migration } from './migrations/migration.js';

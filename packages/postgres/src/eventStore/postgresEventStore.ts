@@ -74,6 +74,7 @@ const LAST_VERSION = Number.MAX_SAFE_INTEGER;
  */
 export class PostgresEventStore implements EventStore {
   readonly #client: SqlExecutor;
+  readonly #reader: SqlExecutor;
   readonly #table: string;
   readonly #schema: string;
   readonly #fn: string;
@@ -94,6 +95,7 @@ export class PostgresEventStore implements EventStore {
     const settings = resolveEventStoreOptions(options);
     const schema = sqlSchema(settings.schema);
     this.#client = client;
+    this.#reader = settings.readClient ?? client;
     this.#table = schema.table('events');
     this.#schema = schema.quoted;
     this.#fn = `${schema.quoted}.append_events`;
@@ -177,7 +179,7 @@ export class PostgresEventStore implements EventStore {
     checkReadStreamOptions(streamName, options);
     const backward = options.direction === 'backward';
     const page = (from: number, limit: number) =>
-      this.#streamPage(streamName, from, limit, backward, options.signal);
+      this.#streamPage(this.#client, streamName, from, limit, backward, options.signal);
     yield* pageThrough(this.#telemetry.pages('read_stream', streamName, page), {
       from: options.fromVersion ?? (backward ? LAST_VERSION : 1),
       pageSize: options.pageSize ?? this.#readPageSize,
@@ -216,7 +218,7 @@ export class PostgresEventStore implements EventStore {
 
   async headPosition(options: SignalOptions = {}): Promise<number> {
     throwIfAborted(options.signal);
-    const { rows } = await this.#client.query<{ head: unknown }>(
+    const { rows } = await this.#reader.query<{ head: unknown }>(
       `SELECT max(global_position) AS head FROM ${this.#table} WHERE global_position < ${settledBound(this.#schema, '1')}`,
       [],
       signalOption(options.signal),
@@ -247,7 +249,7 @@ export class PostgresEventStore implements EventStore {
     const pageSize = this.#pageSizeOf(options.pageSize);
     const source: Omit<CatchUpSource, 'watch'> = {
       readPage: this.#telemetry.subscriptionPages('read_stream', streamName, (from, limit, signal) =>
-        this.#streamPage(streamName, from, limit, false, signal),
+        this.#streamPage(this.#reader, streamName, from, limit, false, signal),
       ),
       cursorOf: (event) => event.streamVersion,
     };
@@ -299,6 +301,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async #streamPage(
+    executor: SqlExecutor,
     streamName: string,
     from: number,
     limit: number,
@@ -306,7 +309,7 @@ export class PostgresEventStore implements EventStore {
     signal: AbortSignal | undefined,
   ): Promise<RecordedEvent[]> {
     const order = backward ? '<= $2 ORDER BY stream_version DESC' : '>= $2 ORDER BY stream_version';
-    const { rows } = await this.#client.query<EventRow>(
+    const { rows } = await executor.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM ${this.#table} WHERE stream_name = $1 AND stream_version ${order} LIMIT $3`,
       [streamName, Math.min(from, LAST_VERSION), limit],
       signalOption(signal),
@@ -321,7 +324,7 @@ export class PostgresEventStore implements EventStore {
     signal: AbortSignal | undefined,
   ): Promise<RecordedEvent[]> {
     const { sql, params } = allPageQuery(this.#table, this.#schema, from, limit, filter);
-    const { rows } = await this.#client.query<EventRow>(sql, params, signalOption(signal));
+    const { rows } = await this.#reader.query<EventRow>(sql, params, signalOption(signal));
     return rows.map(toRecordedEvent);
   }
 

@@ -8,7 +8,7 @@ import {
 } from '@keel/core';
 import type { Clock } from '@keel/core';
 import type { InlineProjection } from '@keel/eventsourcing';
-import type { SqlTransaction } from '../client/sqlClient.js';
+import type { SqlExecutor, SqlTransaction } from '../client/sqlClient.js';
 
 /** Options of {@link PostgresEventStore}. */
 export interface PostgresEventStoreOptions {
@@ -40,6 +40,16 @@ export interface PostgresEventStoreOptions {
    */
   notify?: boolean | undefined;
   /**
+   * Where reads of the global log go: `readAll`, `subscribeToAll`, `subscribeToStream` and
+   * `headPosition`, e.g. a client on a streaming replica (see `createPostgresWithReplica`).
+   * Appends, `readStream` and `streamVersion` (the write side: loading an aggregate before
+   * appending to it) stay on the store's client, and so does `LISTEN` (a replica cannot LISTEN;
+   * the primary's notifications wake subscriptions, polling covers the replica's lag). A replica
+   * shows what the primary committed a little later, never a gap: use `waitForPosition` to read
+   * your own append there. @default the store's client
+   */
+  readClient?: SqlExecutor | undefined;
+  /**
    * Projections run inside each append's transaction with the same `tx`: their writes commit
    * with the events, and if one throws, nothing is appended. @default []
    */
@@ -63,6 +73,7 @@ export function resolveEventStoreOptions(options: PostgresEventStoreOptions | un
     readPageSize: optionInteger(settings.readPageSize, { min: 1 }),
     pollIntervalMs: optionNumber(settings.pollIntervalMs, { min: 0, exclusiveMin: true }),
     notify: optionBoolean(settings.notify),
+    readClient: optionObject(settings.readClient, 'an SqlClient', ['query']),
     clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
     inlineProjections:
       settings.inlineProjections === undefined ||
