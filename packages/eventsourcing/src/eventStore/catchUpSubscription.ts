@@ -1,4 +1,4 @@
-import { abortReason, throwIfAborted } from '@keel/core';
+import { NEVER_ABORTED, raceAbort, throwIfAborted } from '@keel/core';
 import type { RecordedEvent } from './recordedEvent.js';
 
 /** A wait for the next append, armed before a read so no append is missed in between. */
@@ -42,8 +42,6 @@ export interface CatchUpOptions {
   onCaughtUp?: ((position: number) => void) | undefined;
 }
 
-const NEVER = new AbortController().signal;
-
 /**
  * A catch-up subscription over any {@link CatchUpSource}: delivers history page by page, then
  * live events. It never holds events in a buffer of its own: live events are read back from
@@ -61,7 +59,7 @@ export async function* catchUpSubscription(
   source: CatchUpSource,
   options: CatchUpOptions,
 ): AsyncGenerator<RecordedEvent, void, undefined> {
-  const signal = options.signal ?? NEVER;
+  const signal = options.signal ?? NEVER_ABORTED;
   throwIfAborted(signal);
   let from = options.from;
   for (;;) {
@@ -81,19 +79,9 @@ export async function* catchUpSubscription(
       if (page.length > 0) continue;
       options.onCaughtUp?.(from - 1);
       throwIfAborted(signal);
-      await untilAborted(watch.wait(signal), signal);
+      await raceAbort(watch.wait(signal), signal);
     } finally {
       watch.dispose();
     }
   }
-}
-
-/** Settles with `promise`, or rejects with the abort reason as soon as `signal` aborts. */
-function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal === NEVER) return promise;
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -1,4 +1,6 @@
 import {
+  LazySignalContext,
+  Mutex,
   assertOptions,
   ConcurrencyError,
   optionInteger,
@@ -11,7 +13,6 @@ import {
   UuidV7Generator,
 } from '@keel/core';
 import type { Clock } from '@keel/core';
-import { Mutex } from '../internal/mutex.js';
 import { catchUpSubscription } from './catchUpSubscription.js';
 import type { CatchUpSource } from './catchUpSubscription.js';
 import type {
@@ -155,10 +156,7 @@ export class InMemoryEventStore implements EventStore {
       signal: options.signal,
     };
     if (this.#inline.length === 0) return this.#append(prepared);
-    return this.#mutex.run(() => {
-      throwIfAborted(options.signal);
-      return this.#append(prepared);
-    });
+    return this.#mutex.run(() => this.#append(prepared), options.signal);
   }
 
   readStreamPages(streamName: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent[]> {
@@ -320,9 +318,13 @@ export class InMemoryEventStore implements EventStore {
 
   async #runInline(recorded: readonly RecordedEvent[], signal: AbortSignal | undefined): Promise<void> {
     const undos: (() => void)[] = [];
+    // A projection that reads the signal without a caller's gets one of its own, never a shared one.
+    const lazy = new LazySignalContext(signal);
     const context = {
       transaction: { onRollback: (undo: () => void) => void undos.push(undo) },
-      signal: signal ?? NEVER,
+      get signal(): AbortSignal {
+        return lazy.signal;
+      },
     };
     try {
       for (const projection of this.#inline) {
@@ -355,5 +357,3 @@ function resultOf(recorded: readonly RecordedEvent[], appended: boolean): Append
     appended,
   };
 }
-
-const NEVER = new AbortController().signal;

@@ -1,4 +1,4 @@
-import { abortReason } from '@keel/core';
+import { abortReason, NEVER_ABORTED, whenAborted } from '@keel/core';
 import type { AppendWatch } from '../eventStore/catchUpSubscription.js';
 
 /** Wakes in-process subscriptions after each append; the in-memory store's `LISTEN/NOTIFY`. */
@@ -9,6 +9,7 @@ export class AppendNotifier {
   watch(): AppendWatch {
     let fired = false;
     let wake: (() => void) | undefined;
+    let unfollow = noop;
     const onAppend = (): void => {
       fired = true;
       wake?.();
@@ -19,14 +20,18 @@ export class AppendNotifier {
         new Promise<void>((resolve, reject) => {
           if (fired) return resolve();
           if (signal.aborted) return reject(abortReason(signal));
-          const onAbort = (): void => reject(abortReason(signal));
+          // Shared listener per signal, none at all on the never-aborted one: many idle
+          // subscriptions on one signal neither pile up listeners nor leave any behind.
+          if (signal !== NEVER_ABORTED) unfollow = whenAborted(signal, () => reject(abortReason(signal)));
           wake = () => {
-            signal.removeEventListener('abort', onAbort);
+            unfollow();
             resolve();
           };
-          signal.addEventListener('abort', onAbort, { once: true });
         }),
-      dispose: () => this.#listeners.delete(onAppend),
+      dispose: () => {
+        this.#listeners.delete(onAppend);
+        unfollow();
+      },
     };
   }
 
@@ -35,3 +40,5 @@ export class AppendNotifier {
     for (const listener of [...this.#listeners]) listener();
   }
 }
+
+function noop(): void {}
