@@ -1,7 +1,7 @@
 import { ManualClock } from '@keel/core';
 import { describe, expect, it } from 'vitest';
-import { abortAfterTicks, orderSaga, orderServices, settle } from '../internal/testKit.js';
-import type { OrderServices } from '../internal/testKit.js';
+import { abortAfterTicks, orderSaga, orderServices, settle } from './sagaTestKit.fixture.js';
+import type { OrderServices } from './sagaTestKit.fixture.js';
 import { InMemorySagaStore } from '../store/inMemorySagaStore.js';
 import { isFinalSagaStatus } from '../store/sagaStore.js';
 import { SagaOrchestrator } from './sagaOrchestrator.js';

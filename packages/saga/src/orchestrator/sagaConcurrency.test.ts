@@ -1,7 +1,7 @@
 import { isConcurrencyError, ManualClock } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { defineSaga } from '../definition/defineSaga.js';
-import { orderSaga, orderServices, settle } from '../internal/testKit.js';
+import { orderSaga, orderServices, settle } from './sagaTestKit.fixture.js';
 import { InMemorySagaStore } from '../store/inMemorySagaStore.js';
 import { SagaOrchestrator } from './sagaOrchestrator.js';
 

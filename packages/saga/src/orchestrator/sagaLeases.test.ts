@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defineSaga } from '../definition/defineSaga.js';
 import { isSagaLeaseLostError } from '../errors/errors.js';
-import { orderSaga, orderServices, recordingLogger } from '../internal/testKit.js';
+import { orderSaga, orderServices, recordingLogger } from './sagaTestKit.fixture.js';
 import { InMemorySagaStore } from '../store/inMemorySagaStore.js';
 import { CrashingSagaStore, isSimulatedCrashError } from '../testing/crashingSagaStore.js';
 import { SagaOrchestrator } from './sagaOrchestrator.js';

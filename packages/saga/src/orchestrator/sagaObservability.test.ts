@@ -1,7 +1,7 @@
 import { isCancelledError, ManualClock } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { defineSaga } from '../definition/defineSaga.js';
-import { orderSaga, orderServices, recordingLogger, retryPolicy } from '../internal/testKit.js';
+import { orderSaga, orderServices, recordingLogger, retryPolicy } from './sagaTestKit.fixture.js';
 import { InMemorySagaStore } from '../store/inMemorySagaStore.js';
 import { SagaOrchestrator } from './sagaOrchestrator.js';
 

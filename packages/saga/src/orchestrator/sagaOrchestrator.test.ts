@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSaga } from '../definition/defineSaga.js';
 import { isSagaDeadlineExceededError, isSagaIdConflictError, isUnknownSagaError } from '../errors/errors.js';
-import { orderSaga, orderServices, recordingLogger, retryPolicy } from '../internal/testKit.js';
+import { orderSaga, orderServices, recordingLogger, retryPolicy } from './sagaTestKit.fixture.js';
 import { InMemorySagaStore } from '../store/inMemorySagaStore.js';
 import type { SagaRecord } from '../store/sagaStore.js';
 import { SagaOrchestrator } from './sagaOrchestrator.js';

@@ -9,13 +9,13 @@ import {
 } from '@keel/core';
 import type { AnySagaDefinition, SagaContextOf, SagaInputOf } from '../definition/defineSaga.js';
 import { SagaConfigError, SagaIdConflictError, UnknownSagaError } from '../errors/errors.js';
-import type { LeasedRunDeps, LeasedRunOptions } from '../internal/leasedRun.js';
-import { releaseLease, runLeased } from '../internal/leasedRun.js';
-import { newSagaRecord } from '../internal/newSagaRecord.js';
+import type { LeasedRunDeps, LeasedRunOptions } from './leasedRun.js';
+import { releaseLease, runLeased } from './leasedRun.js';
+import { newSagaRecord } from './newSagaRecord.js';
 import type { SharedTask } from '../internal/sharedTask.js';
 import { TaskScope } from '../internal/taskScope.js';
-import { countSaga, SAGA_RECOVERIES, SAGA_STARTS } from '../internal/telemetry.js';
-import { inStartSpan } from '../internal/sagaTelemetry.js';
+import { countSaga, SAGA_RECOVERIES, SAGA_STARTS } from '../telemetry/telemetry.js';
+import { inStartSpan } from './sagaTelemetry.js';
 import type { SagaClaimCursor, SagaQuery, SagaRecord, SagaStore } from '../store/sagaStore.js';
 import { isFinalSagaStatus } from '../store/sagaStore.js';
 import type { SagaRecoveryReport } from './recoverPass.js';

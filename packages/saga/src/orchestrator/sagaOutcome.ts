@@ -1,4 +1,4 @@
-import { contextOf } from '../internal/history.js';
+import { contextOf } from './history.js';
 import type { SagaErrorInfo, SagaLease, SagaRecord, SagaStatus } from '../store/sagaStore.js';
 
 /** How a saga ended, as `start` and `recover` report it. */

@@ -10,7 +10,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSagaConfigError } from '../errors/errors.js';
-import { recordingLogger } from '../internal/testKit.js';
+import { recordingLogger } from '../orchestrator/sagaTestKit.fixture.js';
 import { defineProcess } from './defineProcess.js';
 import { InMemoryProcessStore } from './inMemoryProcessStore.js';
 import { ProcessManager } from './processManager.js';

@@ -11,7 +11,7 @@ import {
   throwIfAborted,
   withDefaults,
 } from '@keel/core';
-import { applyProcessEvent } from '../internal/applyProcessEvent.js';
+import { applyProcessEvent } from './applyProcessEvent.js';
 import { KeyedMutex } from '../internal/keyedMutex.js';
 import { inProcessSpan } from './processManagerTelemetry.js';
 import type { ProcessDefinition } from './defineProcess.js';

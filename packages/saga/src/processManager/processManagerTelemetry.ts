@@ -1,6 +1,6 @@
 import type { Message, SpanOptions } from '@keel/core';
 import { recordMetric, withSpan } from '@keel/core';
-import { PROCESS_EVENTS } from '../internal/telemetry.js';
+import { PROCESS_EVENTS } from '../telemetry/telemetry.js';
 
 /**
  * Runs a process manager's handling of `event` in a `process_manager <name>` span (continuing

@@ -9,7 +9,7 @@ import {
   SAGA_DURATION,
   SAGA_OUTCOMES,
   SAGA_STEP_RETRIES,
-} from './telemetry.js';
+} from '../telemetry/telemetry.js';
 
 // The spans of a saga run and their metrics; the instruments are declared in ./telemetry.ts.
 

@@ -9,7 +9,7 @@ import {
 } from '@keel/core';
 import type { AnySagaDefinition, SagaStep } from '../definition/defineSaga.js';
 import { SagaDeadlineExceededError, SagaLeaseLostError } from '../errors/errors.js';
-import type { SagaEvents } from '../orchestrator/sagaEvents.js';
+import type { SagaEvents } from './sagaEvents.js';
 import type {
   SagaErrorInfo,
   SagaHistoryEntry,
@@ -20,10 +20,10 @@ import type {
 import { isFinalSagaStatus } from '../store/sagaStore.js';
 import { errorInfo } from './errorInfo.js';
 import { contextBefore, effectOf, nextCompensation, nextStep, startsOf, storedTimeoutAt } from './history.js';
-import type { Limit } from './runLimited.js';
-import { runLimited } from './runLimited.js';
+import type { Limit } from '../internal/runLimited.js';
+import { runLimited } from '../internal/runLimited.js';
 import type { StepOperation } from './sagaTelemetry.js';
-import { errorType } from './telemetry.js';
+import { errorType } from '../telemetry/telemetry.js';
 import {
   countRetries,
   inSagaSpan,

@@ -1,6 +1,6 @@
 import { toError } from '@keel/core';
 import type { SagaErrorInfo } from '../store/sagaStore.js';
-import { storableText } from './storableText.js';
+import { storableText } from '../internal/storableText.js';
 
 /**
  * Describes any thrown value as a {@link SagaErrorInfo} every store can hold: NUL characters and

@@ -1,6 +1,6 @@
 import type { Message } from '@keel/core';
-import type { ProcessDefinition } from '../processManager/defineProcess.js';
-import type { ProcessInstance } from '../processManager/processStore.js';
+import type { ProcessDefinition } from './defineProcess.js';
+import type { ProcessInstance } from './processStore.js';
 
 type AnyProcess = ProcessDefinition<any, any, any>;
 
