@@ -34,13 +34,17 @@ function deferred<T>(): {
 }
 
 describe('circuitBreaker: half-open', () => {
-  it('moves to half-open after the break and closes on a successful probe', async () => {
+  it('stays open after the break until a call attempt moves it to half-open, and a successful probe closes it', async () => {
     const clock = new ManualClock();
     const breaker = circuitBreaker({ clock, strategy: consecutiveFailures(1), breakDuration: 1_000 });
     await failTimes(breaker, 1);
     clock.advance(1_000);
+    expect(breaker.state).toBe('open');
+    const gate = deferred<string>();
+    const probe = breaker.execute(() => gate.promise);
     expect(breaker.state).toBe('half-open');
-    await expect(breaker.execute(ok)).resolves.toBe('ok');
+    gate.resolve('ok');
+    await expect(probe).resolves.toBe('ok');
     expect(breaker.state).toBe('closed');
   });
 
@@ -134,10 +138,15 @@ describe('circuitBreaker: half-open', () => {
     const oldCall = breaker.execute(() => old.promise);
     await failTimes(breaker, 1);
     clock.advance(10);
+    const probe = deferred<string>();
+    const probing = breaker.execute(() => probe.promise);
     expect(breaker.state).toBe('half-open');
     old.resolve('late');
     await oldCall;
     expect(breaker.state).toBe('half-open');
+    probe.resolve('ok');
+    await probing;
+    expect(breaker.state).toBe('closed');
   });
 
   it('property: never admits more than N probes while half-open', async () => {
@@ -164,13 +173,14 @@ describe('circuitBreaker: half-open', () => {
           for (const step of steps) {
             if (step === 'tick') clock.advance(5);
             else if (step === 'call') {
-              const halfOpen = breaker.state === 'half-open';
               const gate = deferred<string>();
               const controller = new AbortController();
               let admitted = false;
               const call = breaker
                 .execute(() => ((admitted = true), gate.promise), controller.signal)
                 .catch(() => {});
+              // Admission is synchronous: a call admitted while half-open is a probe.
+              const halfOpen = breaker.state === 'half-open';
               if (admitted && halfOpen) {
                 halfOpenInFlight++;
                 maxInFlight = Math.max(maxInFlight, halfOpenInFlight);

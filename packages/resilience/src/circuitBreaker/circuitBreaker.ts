@@ -16,11 +16,21 @@ import type {
   CircuitBreakerOptions,
   StateChangeEvent,
 } from './circuitBreakerOptions.js';
+import {
+  breakIsOver,
+  fromSnapshot,
+  toClosed,
+  toHalfOpen,
+  toIsolated,
+  toOpen,
+  toSnapshot,
+} from './breakerState.js';
+import type { BreakerState, HalfOpenState, IsolatedState, OpenedBy, OpenState } from './breakerState.js';
 import { checkSnapshot } from './snapshot.js';
 import type { CircuitBreakerSnapshot, CircuitState } from './snapshot.js';
 
 /** How a call ended for the breaker: a success, a counted failure, or not counted at all. */
-type Outcome = 'success' | 'ignored' | { readonly failure: unknown };
+type Outcome = 'success' | 'ignored' | OpenedBy;
 
 /**
  * Stops calling a failing dependency for a while, then probes it. States: closed (calls run and
@@ -28,28 +38,23 @@ type Outcome = 'success' | 'ignored' | { readonly failure: unknown };
  * (up to `halfOpenProbes` calls probe; `successThreshold` successes close it, one failure reopens
  * it), isolated (refused until `reset()`). Outcomes of calls that started in an earlier state are
  * ignored, so a slow old call can never close or reopen a circuit it did not probe.
+ *
+ * The move from open to half-open happens on the first call attempt after the break (as in
+ * resilience4j and Polly v8), not by itself: until a call comes, {@link state} still reports
+ * `open`. Reading `state` or {@link exportState} never changes the state or emits an event.
  */
 export class CircuitBreakerPolicy implements Policy {
   readonly #clock: Clock;
-  readonly #window: BreakerWindow;
   readonly #options: BreakerSettings;
   readonly #events;
   readonly #executor: Executor;
-  #state: CircuitState = 'closed';
-  #generation = 0;
-  #openUntil = 0;
-  #breakCount = 0;
+  #current: BreakerState;
   #breakSequence: BackoffSequence | undefined;
-  #probesAdmitted = 0;
-  #probeSuccesses = 0;
-  /** The failure (error or rejected result) that last opened the circuit, for `BrokenCircuitError.cause`. */
-  #openedBy: { readonly failure: unknown } | undefined;
 
   /** Prefer {@link circuitBreaker}. @throws ValidationError on bad options or snapshot. */
   constructor(options?: CircuitBreakerOptions) {
     this.#options = breakerSettings(options);
     this.#clock = this.#options.clock;
-    this.#window = this.#options.strategy.create(this.#clock);
     this.#events = policyEmitter<BreakerEvents>('circuitBreaker', this.#options.logger);
     this.#executor = new Executor({
       kind: 'circuitBreaker',
@@ -61,8 +66,12 @@ export class CircuitBreakerPolicy implements Policy {
       // Slow calls are judged by their duration, so every call is timed.
       timed: this.#options.slowCallDuration !== undefined,
     });
-    if (this.#options.initialState !== undefined) this.#restore(checkSnapshot(this.#options.initialState));
-    reportCircuitState(this.#executor.attributes, this.#state);
+    const initial = this.#options.initialState;
+    this.#current =
+      initial === undefined
+        ? toClosed(this.#freshWindow())
+        : fromSnapshot(checkSnapshot(initial), this.#freshWindow(), this.#clock.now());
+    reportCircuitState(this.#executor.attributes, this.#current.state);
   }
 
   /** Listens to every admitted call's outcome (with its duration) and every refusal. @returns a disposer. */
@@ -70,10 +79,12 @@ export class CircuitBreakerPolicy implements Policy {
     return this.#executor.onOutcome(listener);
   }
 
-  /** The current state (an open circuit whose break is over reports `half-open`). */
+  /**
+   * The state the circuit is in. Reading it has no side effect: an open circuit whose break is
+   * over reports `open` until the next call attempt moves it to `half-open`.
+   */
   get state(): CircuitState {
-    this.#maybeHalfOpen();
-    return this.#state;
+    return this.#current.state;
   }
 
   /** Listens to openings. @returns a disposer. */
@@ -81,7 +92,7 @@ export class CircuitBreakerPolicy implements Policy {
     return this.#events.on('break', listener);
   }
 
-  /** Listens to the moves to half-open. @returns a disposer. */
+  /** Listens to the moves to half-open (on the first call attempt after a break). @returns a disposer. */
   onHalfOpen(listener: (event: { readonly at: number }) => void): Disposer {
     return this.#events.on('halfOpen', listener);
   }
@@ -103,8 +114,8 @@ export class CircuitBreakerPolicy implements Policy {
 
   /** Holds the circuit open by hand until {@link reset}: every call is refused. */
   isolate(): void {
-    if (this.#state === 'isolated') return;
-    this.#transition('isolated');
+    if (this.#current.state === 'isolated') return;
+    this.#enter(toIsolated(this.#current));
     this.#events.emit('isolate', { at: this.#clock.now() });
   }
 
@@ -114,23 +125,19 @@ export class CircuitBreakerPolicy implements Policy {
    * still running from before the reset are not counted in the fresh statistics.
    */
   reset(): void {
-    if (this.#state !== 'closed') return this.#close();
-    this.#forget();
-    this.#generation++;
+    if (this.#current.state !== 'closed') return this.#close();
+    this.#breakSequence = undefined;
+    this.#current = toClosed(this.#freshWindow());
   }
 
-  /** The state as plain JSON, to save and pass later as `initialState`. */
+  /** The state as plain JSON, to save and pass later as `initialState`. Has no side effect. */
   exportState(): CircuitBreakerSnapshot {
-    const state = this.state;
-    if (state === 'open' || state === 'half-open') {
-      const openUntil = state === 'open' ? this.#openUntil : this.#clock.now();
-      return { version: 1, state: 'open', openUntil, breakCount: this.#breakCount };
-    }
-    return { version: 1, state, breakCount: this.#breakCount };
+    return toSnapshot(this.#current, this.#clock.now());
   }
 
   /**
-   * Runs `fn` if the circuit admits it.
+   * Runs `fn` if the circuit admits it. The first attempt after a break moves the circuit to
+   * half-open and is admitted as a probe.
    * @throws BrokenCircuitError when the circuit is open, isolated, or half-open with every probe
    * slot taken; its `cause` is the failure (error or rejected result) that opened the circuit.
    */
@@ -139,7 +146,7 @@ export class CircuitBreakerPolicy implements Policy {
     signal?: AbortSignal,
   ): Promise<TResult> {
     throwIfAborted(signal);
-    const generation = this.#admit();
+    const admittedIn = this.#admit();
     const context = contextFor(signal);
     const startedAt = this.#executor.begin();
     let settled: PolicyOutcome<TResult>;
@@ -149,27 +156,31 @@ export class CircuitBreakerPolicy implements Policy {
     } catch (error) {
       settled = this.#executor.failed(error, context, signal, startedAt);
     }
-    this.#settle(generation, settled);
+    this.#settle(admittedIn, settled);
     if ('error' in settled) throw settled.error;
     return settled.result;
   }
 
-  /** Admits a call or throws; returns the state generation the call belongs to. */
-  #admit(): number {
-    if (this.#state === 'closed') return this.#generation;
-    this.#maybeHalfOpen();
-    if (this.#state !== 'half-open') throw this.#refusal(this.#state);
-    if (this.#probesAdmitted >= this.#options.halfOpenProbes) throw this.#refusal('half-open-busy');
-    this.#probesAdmitted++;
-    return this.#generation;
+  /** Admits a call or throws; returns the state the call was admitted in. */
+  #admit(): BreakerState {
+    let current = this.#current;
+    if (current.state === 'closed') return current;
+    if (current.state === 'open' && breakIsOver(current, this.#clock.now())) {
+      current = this.#enter(toHalfOpen(current));
+      this.#events.emit('halfOpen', { at: this.#clock.now() });
+    }
+    if (current.state !== 'half-open') throw this.#refusal(current);
+    if (current.admitted >= this.#options.halfOpenProbes) throw this.#refusal(current);
+    current.admitted++;
+    return current;
   }
 
-  #refusal(reason: 'open' | 'isolated' | 'half-open-busy'): BrokenCircuitError {
-    const open = reason === 'open';
-    const openUntil = open ? this.#openUntil : undefined;
-    const retryAfter = open ? Math.max(this.#openUntil - this.#clock.now(), 0) : undefined;
+  #refusal(current: OpenState | HalfOpenState | IsolatedState): BrokenCircuitError {
+    const reason = current.state === 'half-open' ? 'half-open-busy' : current.state;
+    const openUntil = current.state === 'open' ? current.until : undefined;
+    const retryAfter = openUntil === undefined ? undefined : Math.max(openUntil - this.#clock.now(), 0);
     // An isolated circuit was opened by hand: no failure caused it.
-    const cause = reason === 'isolated' ? undefined : this.#openedBy;
+    const cause = current.state === 'isolated' ? undefined : current.openedBy;
     const error = new BrokenCircuitError(
       { reason, openUntil, retryAfter },
       cause === undefined ? {} : { cause: cause.failure },
@@ -177,8 +188,8 @@ export class CircuitBreakerPolicy implements Policy {
     return this.#executor.reject(error, reason);
   }
 
-  #settle(generation: number, settled: PolicyOutcome): void {
-    if (generation !== this.#generation) return;
+  #settle(admittedIn: BreakerState, settled: PolicyOutcome): void {
+    if (admittedIn !== this.#current) return;
     const outcome: Outcome =
       settled.outcome === 'success'
         ? 'success'
@@ -187,74 +198,58 @@ export class CircuitBreakerPolicy implements Policy {
           : 'ignored';
     const slow =
       this.#options.slowCallDuration !== undefined && settled.duration >= this.#options.slowCallDuration;
-    if (this.#state === 'half-open') return this.#settleProbe(outcome, slow);
-    if (this.#state !== 'closed' || outcome === 'ignored') return;
+    if (admittedIn.state === 'half-open') return this.#settleProbe(admittedIn, outcome, slow);
+    if (admittedIn.state !== 'closed' || outcome === 'ignored') return;
     const failed = outcome !== 'success';
-    const trip = this.#window.record(failed, slow);
+    const trip = admittedIn.window.record(failed, slow);
     if (trip !== undefined) this.#open(trip, failed ? outcome : undefined);
   }
 
-  #settleProbe(outcome: Outcome, slow: boolean): void {
+  #settleProbe(probing: HalfOpenState, outcome: Outcome, slow: boolean): void {
     if (outcome === 'ignored') {
       // Free the slot so an aborted or uncounted probe never leaves the circuit stuck half-open.
-      this.#probesAdmitted--;
+      probing.admitted--;
     } else if (outcome !== 'success' || slow) {
       this.#open('half-open-failure', outcome === 'success' ? undefined : outcome);
-    } else if (++this.#probeSuccesses >= this.#options.successThreshold) {
+    } else if (++probing.successes >= this.#options.successThreshold) {
       this.#close();
     }
   }
 
-  #maybeHalfOpen(): void {
-    if (this.#state !== 'open' || this.#clock.now() < this.#openUntil) return;
-    this.#probesAdmitted = 0;
-    this.#probeSuccesses = 0;
-    this.#transition('half-open');
-    this.#events.emit('halfOpen', { at: this.#clock.now() });
+  #open(reason: BreakEvent['reason'], openedBy: OpenedBy | undefined): void {
+    const duration = this.#breakDuration(this.#current.breaks + 1);
+    const open = this.#enter(toOpen(this.#current, this.#clock.now(), duration, openedBy), {
+      'keel.reason': reason,
+      'keel.circuit.break_ms': duration,
+    });
+    this.#events.emit('break', { reason, duration, openUntil: open.until });
   }
 
-  #open(reason: BreakEvent['reason'], openedBy: { readonly failure: unknown } | undefined): void {
-    this.#openedBy = openedBy;
-    this.#breakCount++;
-    const duration = this.#breakDuration();
-    this.#openUntil = this.#clock.now() + duration;
-    this.#transition('open', { 'keel.reason': reason, 'keel.circuit.break_ms': duration });
-    this.#events.emit('break', { reason, duration, openUntil: this.#openUntil });
-  }
-
-  #breakDuration(): number {
+  #breakDuration(breaks: number): number {
     const setting = this.#options.breakDuration;
     if (typeof setting === 'number') return setting;
     this.#breakSequence ??= setting.begin();
-    return this.#breakSequence.next(this.#breakCount);
+    return this.#breakSequence.next(breaks);
   }
 
+  /** Closes with fresh statistics, forgetting the break backoff and what opened the circuit. */
   #close(): void {
-    this.#forget();
-    this.#transition('closed');
+    this.#breakSequence = undefined;
+    this.#enter(toClosed(this.#freshWindow()));
     this.#events.emit('reset', { at: this.#clock.now() });
   }
 
-  /** Forgets the closed-state statistics, the break backoff and what opened the circuit. */
-  #forget(): void {
-    this.#breakCount = 0;
-    this.#breakSequence = undefined;
-    this.#openedBy = undefined;
-    this.#window.reset();
+  #freshWindow(): BreakerWindow {
+    return this.#options.strategy.create(this.#clock);
   }
 
-  #transition(to: CircuitState, detail?: Record<string, string | number>): void {
-    const from = this.#state;
-    this.#state = to;
-    this.#generation++;
-    this.#events.emit('stateChange', { from, to, at: this.#clock.now() });
-    reportCircuitTransition(this.#executor.attributes, from, to, detail);
-  }
-
-  #restore(snapshot: CircuitBreakerSnapshot): void {
-    this.#state = snapshot.state;
-    this.#breakCount = snapshot.breakCount;
-    this.#openUntil = snapshot.openUntil ?? 0;
+  /** Makes `next` the current state and reports the transition. */
+  #enter<TState extends BreakerState>(next: TState, detail?: Record<string, string | number>): TState {
+    const from = this.#current.state;
+    this.#current = next;
+    this.#events.emit('stateChange', { from, to: next.state, at: this.#clock.now() });
+    reportCircuitTransition(this.#executor.attributes, from, next.state, detail);
+    return next;
   }
 }
 

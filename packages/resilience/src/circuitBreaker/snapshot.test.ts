@@ -33,13 +33,28 @@ describe('circuit breaker state export and restore', () => {
     expect(restored.state).toBe('closed');
   });
 
-  it('exports a half-open circuit as open until now, so the restored breaker probes', async () => {
+  it('exports an open circuit whose break is over as it is: open, until the break ended', async () => {
     const clock = new ManualClock();
     const breaker = circuitBreaker({ clock, strategy: consecutiveFailures(1), breakDuration: 10 });
     await failTimes(breaker, 1);
     clock.advance(20);
-    expect(breaker.exportState()).toEqual({ version: 1, state: 'open', openUntil: 20, breakCount: 1 });
-    expect(circuitBreaker({ clock, initialState: breaker.exportState() }).state).toBe('half-open');
+    expect(breaker.exportState()).toEqual({ version: 1, state: 'open', openUntil: 10, breakCount: 1 });
+    expect(breaker.state).toBe('open');
+  });
+
+  it('exports a half-open circuit as open until now, so the restored breaker probes on its first call', async () => {
+    const clock = new ManualClock();
+    const breaker = circuitBreaker({ clock, strategy: consecutiveFailures(1), breakDuration: 10 });
+    await failTimes(breaker, 1);
+    clock.advance(20);
+    void breaker.execute(() => new Promise(() => {}));
+    expect(breaker.state).toBe('half-open');
+    const saved = breaker.exportState();
+    expect(saved).toEqual({ version: 1, state: 'open', openUntil: 20, breakCount: 1 });
+    const restored = circuitBreaker({ clock, initialState: saved });
+    expect(restored.state).toBe('open');
+    await expect(restored.execute(ok)).resolves.toBe('ok');
+    expect(restored.state).toBe('closed');
   });
 
   it('restores an isolated state', async () => {
