@@ -1,7 +1,7 @@
 import { ManualClock, isValidationError } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { catchError } from '../internal/catchError.js';
+import { catchError } from '../internal/catchError.fixture.js';
 import { isDomainRuleViolation } from '../errors/domainRuleViolation.js';
 import {
   isAggregateStateError,

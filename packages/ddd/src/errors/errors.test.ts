@@ -1,6 +1,6 @@
 import { isKeelError, KeelError } from '@keel/core';
 import { describe, expect, it } from 'vitest';
-import { catchError } from '../internal/catchError.js';
+import { catchError } from '../internal/catchError.fixture.js';
 import { DomainRuleViolation, ensureRule, isDomainRuleViolation } from './domainRuleViolation.js';
 import {
   EventPublicationError,

@@ -6,7 +6,7 @@ import type { EventHandlers } from '../aggregate/aggregateEvent.js';
 import { AggregateRoot } from '../aggregate/aggregateRoot.js';
 import { Counter } from '../internal/counter.fixture.js';
 import { isEventPublicationError } from '../errors/dddErrors.js';
-import { catchError, catchRejection } from '../internal/catchError.js';
+import { catchError, catchRejection } from '../internal/catchError.fixture.js';
 import { specification, where } from '../specification/specification.js';
 import { ValueObject } from '../valueObject/valueObject.js';
 import { InMemoryRepository } from './inMemoryRepository.js';

@@ -1,7 +1,7 @@
 import { isValidationError } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { catchError } from '../internal/catchError.js';
+import { catchError } from '../internal/catchError.fixture.js';
 import { allOf, anyOf, not, specification, where } from './specification.js';
 
 type Order = { total: number; status: 'placed' | 'confirmed' | 'cancelled'; country: string };

@@ -3,7 +3,7 @@ import type { ValidationIssue } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { catchError } from '../internal/catchError.js';
+import { catchError } from '../internal/catchError.fixture.js';
 import { schemaIssues } from './schemaIssues.js';
 import { ValueObject } from './valueObject.js';
 
