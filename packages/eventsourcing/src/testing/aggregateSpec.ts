@@ -1,15 +1,20 @@
 import { createMetadata } from '@keel/core';
 import type { AnyAggregateRoot, EventOf } from '@keel/ddd';
-import { expect } from 'vitest';
 import type { DecidedEvent } from '../decider/decider.js';
-import { assertThrows, shapeOf } from './deciderSpec.js';
+import { assertEqual, assertThrows, shapeOf } from './deciderSpec.js';
 import type { ErrorClass } from './deciderSpec.js';
 
 /** The outcome step of an aggregate specification. */
 export interface AggregateOutcome<TAggregate extends AnyAggregateRoot> {
-  /** Asserts the action raised exactly these events (compared by `type` and `data`). */
+  /**
+   * Asserts the action raised exactly these events (compared by `type` and `data`).
+   * @throws {SpecAssertionError} when they differ.
+   */
   then(expected: readonly DecidedEvent[]): void;
-  /** Asserts the action threw an instance of `errorType`, then runs `check` on it. */
+  /**
+   * Asserts the action threw an instance of `errorType`, then runs `check` on it.
+   * @throws {SpecAssertionError} when it succeeded or threw something else.
+   */
   thenThrows<TError extends Error>(errorType: ErrorClass<TError>, check?: (error: TError) => void): void;
   /** Runs `check` on the aggregate after the action, for state assertions. */
   thenAggregate(check: (aggregate: TAggregate) => void): void;
@@ -31,7 +36,8 @@ export interface AggregateSpecification<TAggregate extends AnyAggregateRoot> {
 
 /**
  * Given/when/then for an event-sourced `AggregateRoot`: replay the given events into a fresh
- * aggregate, run an action, compare the raised (uncommitted) events.
+ * aggregate, run an action, compare the raised (uncommitted) events. Needs no test runner: a
+ * failed expectation throws a {@link SpecAssertionError}.
  *
  * @param create Builds an empty aggregate (e.g. `() => new Account('a-1')`).
  * @example
@@ -53,7 +59,8 @@ export function aggregateSpec<TAggregate extends AnyAggregateRoot>(
           return isAggregate(returned) ? (returned as TAggregate) : aggregate;
         };
         return {
-          then: (expected) => expect(shapeOf(run().uncommittedEvents)).toEqual(shapeOf(expected)),
+          then: (expected) =>
+            assertEqual('the raised events', shapeOf(run().uncommittedEvents), shapeOf(expected)),
           thenThrows: (errorType, check) => assertThrows(run, errorType, check),
           thenAggregate: (check) => check(run()),
         };

@@ -1,17 +1,27 @@
-import { expect } from 'vitest';
 import { decidedEvents } from '../decider/decider.js';
 import type { DecidedEvent, Decider } from '../decider/decider.js';
+import { SpecAssertionError } from './specAssertionError.js';
+import { describeValue, specEqual } from './specEquality.js';
 
 /** A constructor of errors, for `thenThrows`. */
 export type ErrorClass<TError extends Error = Error> = abstract new (...args: any[]) => TError;
 
 /** The last step of a specification: what should come out. */
 export interface SpecificationOutcome<TEvent extends DecidedEvent, TState> {
-  /** Asserts the command produced exactly these events (compared by `type` and `data`). */
+  /**
+   * Asserts the command produced exactly these events (compared by `type` and `data`).
+   * @throws {SpecAssertionError} when they differ.
+   */
   then(expected: readonly TEvent[]): void;
-  /** Asserts the command was rejected with an instance of `errorType`, then runs `check` on it. */
+  /**
+   * Asserts the command was rejected with an instance of `errorType`, then runs `check` on it.
+   * @throws {SpecAssertionError} when it succeeded or threw something else.
+   */
   thenThrows<TError extends Error>(errorType: ErrorClass<TError>, check?: (error: TError) => void): void;
-  /** Asserts the state after the produced events (deep equality). */
+  /**
+   * Asserts the state after the produced events (deep equality, as vitest's `toEqual`).
+   * @throws {SpecAssertionError} when it differs.
+   */
   thenState(expected: TState): void;
 }
 
@@ -32,28 +42,56 @@ export function shapeOf(
   return events.map((event) => ({ type: event.type, data: event.data }));
 }
 
-/** Asserts that `run` threw an instance of `errorType`, then runs `check`. */
+/**
+ * Throws a {@link SpecAssertionError} saying `what` differs unless `actual` equals `expected`
+ * (compared as vitest's `toEqual` does).
+ */
+export function assertEqual(what: string, actual: unknown, expected: unknown): void {
+  if (specEqual(actual, expected)) return;
+  throw new SpecAssertionError(
+    `Expected ${what} to be ${describeValue(expected)} but got ${describeValue(actual)}.`,
+    { expected, actual },
+  );
+}
+
+/**
+ * Asserts that `run` threw an instance of `errorType`, then runs `check`.
+ *
+ * @throws {SpecAssertionError} when `run` returned, or threw something else (kept as `cause`).
+ */
 export function assertThrows<TError extends Error>(
   run: () => unknown,
   errorType: ErrorClass<TError>,
   check?: (error: TError) => void,
 ): void {
-  let thrown: unknown;
-  let threw = false;
+  let returned: unknown;
   try {
-    run();
+    returned = run();
   } catch (error) {
-    threw = true;
-    thrown = error;
+    if (error instanceof errorType) {
+      check?.(error);
+      return;
+    }
+    throw new SpecAssertionError(
+      `Expected ${errorType.name} to be thrown but got ${describeThrown(error)}.`,
+      { expected: errorType.name, actual: error, cause: error },
+    );
   }
-  expect(threw, `expected the command to throw ${errorType.name}, but it succeeded`).toBe(true);
-  expect(thrown).toBeInstanceOf(errorType);
-  check?.(thrown as TError);
+  throw new SpecAssertionError(
+    `Expected ${errorType.name} to be thrown but it succeeded with ${describeValue(returned)}.`,
+    { expected: errorType.name, actual: returned },
+  );
+}
+
+function describeThrown(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
 }
 
 /**
  * Given/when/then for a decider: replay the given events, decide the command, compare.
- * Runs synchronously; call it inside a vitest `it`.
+ * Runs synchronously and needs no test runner: a failed expectation throws a
+ * {@link SpecAssertionError} with `expected` and `actual`, so it works inside a vitest, Jest,
+ * Mocha or `node:test` test alike.
  *
  * @example
  * ```ts
@@ -74,10 +112,14 @@ export function deciderSpec<TCommand, TState, TEvent extends DecidedEvent>(
         );
         const run = () => decidedEvents(decider.decide(command, state));
         return {
-          then: (expected) => expect(shapeOf(run())).toEqual(shapeOf(expected)),
+          then: (expected) => assertEqual('the produced events', shapeOf(run()), shapeOf(expected)),
           thenThrows: (errorType, check) => assertThrows(run, errorType, check),
           thenState: (expected) =>
-            expect(run().reduce((current, event) => decider.evolve(current, event), state)).toEqual(expected),
+            assertEqual(
+              'the state after the produced events',
+              run().reduce((current, event) => decider.evolve(current, event), state),
+              expected,
+            ),
         };
       },
     }),
