@@ -2,6 +2,7 @@ import {
   abortReason,
   assertOptions,
   createEmitter,
+  linkedAbortController,
   optionFunction,
   optionNumber,
   optionObject,
@@ -9,10 +10,10 @@ import {
   systemClock,
   throwIfAborted,
   NotFoundError,
+  whenAborted,
   withDefaults,
 } from '@keel/core';
 import type { Clock, Disposer, Listener, OptionProblem } from '@keel/core';
-import { callSignal, whenAborted } from '../internal/abort.js';
 import type { Endpoint, EndpointStats, EndpointView } from './endpoint.js';
 import { EndpointState } from './endpointState.js';
 import { NoEndpointAvailableError } from './errors.js';
@@ -254,7 +255,7 @@ export class LoadBalancer<TValue> {
     throwIfAborted(options.signal);
     const lease = this.acquire(options);
     // A signal of this call only: whatever `fn` hangs on it never piles up on a shared signal.
-    const call = callSignal(options.signal);
+    const call = linkedAbortController(options.signal);
     try {
       const result = await fn(lease.endpoint.value, { signal: call.signal, endpoint: lease.endpoint });
       lease.success();

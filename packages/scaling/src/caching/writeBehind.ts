@@ -1,22 +1,23 @@
 import {
   abortReason,
   assertOptions,
+  KeyedQueue,
   noopLogger,
   optionFunction,
   optionInteger,
   optionNumber,
   optionObject,
   optionString,
+  raceAbort,
   systemClock,
   throwIfAborted,
   toError,
+  whenAborted,
   withDefaults,
 } from '@keel/core';
 import type { Clock, Defined, Logger, Timer } from '@keel/core';
-import { raceAbortShared, whenAborted } from '../internal/abort.js';
 import type { CacheStoreOptions, CacheWriteTarget } from './cacheStore.js';
 import { CacheClosedError } from './errors.js';
-import { KeyedMutex } from './internal/keyedMutex.js';
 import { WriteQueue } from './internal/writeQueue.js';
 import { WriteBehindMeter } from './cacheTelemetry.js';
 import type { WriteOperation } from './internal/writeQueue.js';
@@ -140,7 +141,7 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
   readonly #cache: CacheWriteTarget<TKey, TValue>;
   readonly #settings: Settings<TKey, TValue>;
   readonly #queue: WriteQueue<TKey, TValue>;
-  readonly #cacheUpdates = new KeyedMutex<TKey>();
+  readonly #cacheUpdates = new KeyedQueue<TKey>();
   readonly #meter: WriteBehindMeter;
   /** Aborted when a `close()` is given up, to stop a flush in flight; renewed once it has. */
   #lifetime = new AbortController();
@@ -191,7 +192,7 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
     const signal = options?.signal;
     throwIfAborted(signal);
     for (let batch = this.#queue.next(); batch !== undefined; batch = this.#queue.next()) {
-      const failed = await raceAbortShared(batch, signal);
+      const failed = await raceAbort(batch, signal);
       if (failed !== undefined) {
         this.#retryAfter(failed.retryInMs);
         throw failed.error;
@@ -209,7 +210,7 @@ class WriteBehindBuffer<TKey, TValue> implements WriteBehind<TKey, TValue> {
       signal === undefined ? () => {} : whenAborted(signal, () => lifetime.abort(abortReason(signal)));
     try {
       for (let batch = this.#queue.next(); batch !== undefined; batch = this.#queue.next()) {
-        const failed = await raceAbortShared(batch, signal);
+        const failed = await raceAbort(batch, signal);
         if (failed !== undefined) await this.#settings.clock.sleep(failed.retryInMs, signal);
       }
     } finally {

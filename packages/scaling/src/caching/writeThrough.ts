@@ -2,14 +2,15 @@ import {
   assertOptions,
   noopLogger,
   optionFunction,
+  KeyedQueue,
+  linkedAbortController,
   optionObject,
+  raceAbort,
   throwIfAborted,
   withDefaults,
 } from '@keel/core';
 import type { Logger } from '@keel/core';
-import { callSignal, raceAbortShared } from '../internal/abort.js';
 import type { CacheStoreOptions, CacheWriteTarget } from './cacheStore.js';
-import { KeyedMutex } from './internal/keyedMutex.js';
 
 /** Writes or removes a key in the source of truth; gets a signal to stop early. */
 export type CacheWriter<TKey, TValue> = (
@@ -65,7 +66,7 @@ export function createWriteThrough<TKey, TValue>(
     remove: optionFunction(remove),
     logger: optionObject(logger, 'a Logger', ['warn', 'error']),
   });
-  const mutex = new KeyedMutex<TKey>();
+  const queue = new KeyedQueue<TKey>();
 
   const invalidate = async (key: TKey, error: unknown): Promise<void> => {
     logger.warn('write-through cache update failed; invalidating the key', { key, error });
@@ -84,16 +85,19 @@ export function createWriteThrough<TKey, TValue>(
     task: (signal: AbortSignal) => Promise<void>,
   ) => {
     throwIfAborted(signal);
-    const run = mutex.run(key, async () => {
-      throwIfAborted(signal);
-      const call = callSignal(signal);
-      try {
-        await task(call.signal);
-      } finally {
-        call.dispose();
-      }
-    });
-    return raceAbortShared(run, signal);
+    const run = queue.run(
+      key,
+      async () => {
+        const call = linkedAbortController(signal);
+        try {
+          await task(call.signal);
+        } finally {
+          call.dispose();
+        }
+      },
+      signal,
+    );
+    return raceAbort(run, signal);
   };
 
   return {

@@ -1,5 +1,4 @@
 import { describe, expect, it, vi } from 'vitest';
-import { KeyedMutex } from './keyedMutex.js';
 import { SingleFlight } from './singleFlight.js';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -47,24 +46,6 @@ describe('SingleFlight', () => {
     release('done');
     expect(await detached).toBe('done');
     expect(signal?.aborted).toBe(false);
-  });
-});
-
-describe('KeyedMutex', () => {
-  it('runs tasks of one key in call order even if an earlier one fails', async () => {
-    const mutex = new KeyedMutex<string>();
-    const order: number[] = [];
-    const first = mutex.run('k', async () => {
-      await settle();
-      order.push(1);
-      throw new Error('first fails');
-    });
-    const second = mutex.run('k', async () => void order.push(2));
-    await expect(first).rejects.toThrow('first fails');
-    await second;
-    expect(order).toEqual([1, 2]);
-    await settle();
-    expect(mutex.size).toBe(0);
   });
 });
 

@@ -1,5 +1,4 @@
-import { abortReason } from '@keel/core';
-import { whenAborted } from '../../internal/abort.js';
+import { abortReason, whenAborted } from '@keel/core';
 
 interface Flight<TValue> {
   readonly promise: Promise<TValue>;
