@@ -92,9 +92,9 @@ export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
    */
   execute<TType extends TypeOf<TMap>>(
     command: Message<TType, DataOf<TMap, TType>>,
-    options: ExecuteOptions = {},
+    options?: ExecuteOptions,
   ): Promise<ResultFor<TMap, TType>> {
-    return this.#bus.execute(command, options.signal) as Promise<ResultFor<TMap, TType>>;
+    return this.#bus.execute(command, options?.signal) as Promise<ResultFor<TMap, TType>>;
   }
 
   /**
@@ -118,7 +118,7 @@ export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
       clock === options.clock ? options : { causedBy: options.causedBy, metadata: options.metadata, clock };
     const command = createCommand(type, data, messageOptions);
     // The data is the sender's input; validation middleware turns it into the handler's data.
-    return this.execute(command as Message<TType, never>, signal === undefined ? {} : { signal });
+    return this.#bus.execute(command, signal) as Promise<ResultFor<TMap, TType>>;
   }
 }
 

@@ -9,7 +9,6 @@ import {
   raceAbort,
   telemetryEnabled,
   throwIfAborted,
-  toError,
   withDefaults,
 } from '@keel/core';
 import type { Clock, Disposer, EventPublisher, Logger, Message, TelemetrySpan } from '@keel/core';
@@ -24,6 +23,7 @@ import { KeyedQueue } from '../internal/keyedQueue.js';
 import { InFlight } from '../internal/inFlight.js';
 import { insideDeliveryOf, runInDelivery, someInScope, stampAllFromScope } from '../internal/messageScope.js';
 import { Semaphore } from '../internal/semaphore.js';
+import { HandlerOutcomes } from './handlerOutcomes.js';
 import type { AnyEventMap, AnyEventOf, EventFor, EventMap, Handler, TypeOf } from '../messages/messageMap.js';
 import type { Middleware, MessageContext } from '../middleware/middleware.js';
 import type {
@@ -55,8 +55,8 @@ interface Subscription {
   pipeline: Terminal;
 }
 
-/** What a delivery without failures reports (shared: never mutated). */
-const NO_FAILURES: readonly EventHandlerFailure[] = Object.freeze([]);
+/** The subscriptions of a type nobody subscribed to (shared: never mutated). */
+const NO_SUBSCRIPTIONS: readonly Subscription[] = Object.freeze([]);
 
 /**
  * Delivers events to every subscribed handler: many handlers per type plus wildcard
@@ -231,7 +231,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   ): Promise<() => Promise<void>> {
     this.#assertOpen('consume');
     const handler = (event: Message, { signal }: { readonly signal: AbortSignal }): Promise<void> =>
-      this.#deliverOrdered(event, signal, this.#isNested(event)).then(throwFailures);
+      this.#deliverOrdered(event, signal, this.#isNested(event));
     const subscription = await transport.subscribe(handler, options as TransportSubscribeOptions | undefined);
     if (this.#state !== 'open') {
       await subscription.close();
@@ -281,7 +281,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
       return this.#transport.publish(events, signal === undefined ? {} : { signal });
     if (events.length !== 1) return this.#sendEach(events, signal, inline);
     const event = events[0]!;
-    return this.#deliverOrdered(event, signal, inline && this.#isNested(event)).then(throwFailures);
+    return this.#deliverOrdered(event, signal, inline && this.#isNested(event));
   }
 
   async #sendEach(
@@ -291,7 +291,11 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   ): Promise<void> {
     const failures: EventHandlerFailure[] = [];
     for (const event of events) {
-      failures.push(...(await this.#deliverOrdered(event, signal, inline && this.#isNested(event))));
+      try {
+        await this.#deliverOrdered(event, signal, inline && this.#isNested(event));
+      } catch (error) {
+        failures.push(...EventDeliveryError.failuresOf(event, '(pipeline)', error));
+      }
     }
     throwFailures(failures);
   }
@@ -335,11 +339,8 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     }
   }
 
-  #deliverOrdered(
-    event: Message,
-    signal: AbortSignal | undefined,
-    nested: boolean,
-  ): Promise<readonly EventHandlerFailure[]> {
+  /** Delivers `event` in its turn; rejects with an {@link EventDeliveryError} listing every failure. */
+  #deliverOrdered(event: Message, signal: AbortSignal | undefined, nested: boolean): Promise<void> {
     const key = this.#orderingKey(event);
     if (key === undefined || nested) return this.#deliverOne(event, signal, nested);
     if (!this.#detectNesting) return this.#queue.run(key, () => this.#deliverOne(event, signal, false));
@@ -348,15 +349,16 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     );
   }
 
-  #deliverOne(
-    event: Message,
-    signal: AbortSignal | undefined,
-    nested: boolean,
-  ): Promise<readonly EventHandlerFailure[]> {
+  #deliverOne(event: Message, signal: AbortSignal | undefined, nested: boolean): Promise<void> {
     const id = event.metadata.messageId;
+    this.#inFlight.enter(id);
+    const leave = (): void => this.#inFlight.leave(id);
+    // Without bus middleware or telemetry the pipeline is the fan-out itself: it ends the
+    // delivery as it settles, with no promise of its own around it.
+    if (this.#middleware.length === 0 && !telemetryEnabled())
+      return this.#fanOut(new DispatchContext('event', event, signal), nested, leave);
     const pipeline = nested ? this.#pipelines.nested : this.#pipelines.top;
     let delivered: Promise<unknown>;
-    this.#inFlight.enter(id);
     try {
       delivered = !telemetryEnabled()
         ? pipeline(new DispatchContext('event', event, signal))
@@ -364,70 +366,91 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     } catch (error) {
       delivered = Promise.reject(error);
     }
-    return delivered.then(
-      () => {
-        this.#inFlight.leave(id);
-        return NO_FAILURES;
-      },
-      (error: unknown) => {
-        this.#inFlight.leave(id);
-        return EventDeliveryError.failuresOf(event, '(pipeline)', error);
-      },
-    );
-  }
-
-  #fanOut(context: MessageContext, nested: boolean): Promise<void> {
-    const { type } = context.message;
-    const typed = this.#subscriptions.get(type);
-    const wildcard = type === ALL_EVENTS ? undefined : this.#subscriptions.get(ALL_EVENTS);
-    const runs: Promise<EventHandlerFailure | undefined>[] = [];
-    if (typed !== undefined) for (const entry of typed) runs.push(this.#runHandler(entry, context, nested));
-    if (wildcard !== undefined)
-      for (const entry of wildcard) runs.push(this.#runHandler(entry, context, nested));
-    return Promise.all(runs).then((outcomes) => {
-      const failures = outcomes.filter((failure): failure is EventHandlerFailure => failure !== undefined);
-      throwFailures(failures);
+    return delivered.then(leave, (error: unknown) => {
+      leave();
+      throw new EventDeliveryError(EventDeliveryError.failuresOf(event, '(pipeline)', error));
     });
   }
 
-  /** Runs one handler (in a concurrency slot unless nested) and reports its failure, if any. */
-  #runHandler(
-    entry: Subscription,
-    context: MessageContext,
-    nested: boolean,
-  ): Promise<EventHandlerFailure | undefined> {
-    const signal = existingSignal(context);
-    const call = (): Promise<unknown> => this.#callHandler(entry, context, signal);
-    const run = nested ? call() : this.#inSlot(signal, call);
-    return run.then(
-      () => undefined,
-      (error: unknown) => ({ event: context.message, handler: entry.name, error: toError(error) }),
-    );
+  /**
+   * Runs every handler of the event (typed first, then wildcard), each in a concurrency slot
+   * unless nested; rejects with one {@link EventDeliveryError} listing every failure.
+   */
+  #fanOut(context: MessageContext, nested: boolean, onSettled?: () => void): Promise<void> {
+    const { type } = context.message;
+    const typed = this.#subscriptions.get(type) ?? NO_SUBSCRIPTIONS;
+    const wildcard = (type !== ALL_EVENTS && this.#subscriptions.get(ALL_EVENTS)) || NO_SUBSCRIPTIONS;
+    return new Promise<void>((resolve, reject) => {
+      const outcomes = new HandlerOutcomes(
+        context.message,
+        typed.length + wildcard.length,
+        resolve,
+        reject,
+        onSettled,
+      );
+      const signal = existingSignal(context);
+      for (let index = 0; index < typed.length; index++)
+        this.#runHandler(typed[index]!, index, context, signal, nested, outcomes);
+      for (let index = 0; index < wildcard.length; index++)
+        this.#runHandler(wildcard[index]!, typed.length + index, context, signal, nested, outcomes);
+    });
   }
 
-  #inSlot(signal: AbortSignal | undefined, call: () => Promise<unknown>): Promise<unknown> {
-    const release = (): void => this.#semaphore.release();
-    const callAndRelease = (): Promise<unknown> => {
-      const running = call();
-      running.then(release, release);
-      return running;
-    };
-    if (this.#semaphore.tryAcquire()) return callAndRelease();
-    return this.#semaphore.acquire(signal).then(callAndRelease);
+  /** Runs one handler (in a concurrency slot unless nested) and reports its outcome. */
+  #runHandler(
+    entry: Subscription,
+    index: number,
+    context: MessageContext,
+    signal: AbortSignal | undefined,
+    nested: boolean,
+    outcomes: HandlerOutcomes,
+  ): void {
+    const failed = (error: unknown): void => outcomes.failed(index, entry.name, error);
+    if (nested) {
+      this.#callHandler(entry, context, signal).then(outcomes.succeeded, failed);
+    } else if (this.#semaphore.tryAcquire()) {
+      const release = this.#release;
+      this.#callHandler(entry, context, signal).then(
+        () => {
+          release();
+          outcomes.succeeded();
+        },
+        (error: unknown) => {
+          release();
+          failed(error);
+        },
+      );
+    } else {
+      const release = this.#release;
+      this.#semaphore
+        .acquire(signal)
+        .then(() => {
+          const running = this.#callHandler(entry, context, signal);
+          running.then(release, release);
+          return running;
+        })
+        .then(outcomes.succeeded, failed);
+    }
   }
+
+  readonly #release = (): void => this.#semaphore.release();
 
   #callHandler(
     entry: Subscription,
     context: MessageContext,
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
-    const run = (span?: TelemetrySpan): Promise<unknown> =>
-      entry.pipeline(
-        new DispatchContext('event', context.message, signal, entry.name, callsOf(context), span),
-      );
     try {
-      if (spanOf(context) === undefined) return run();
-      return traceHandler('event', context.message, entry.name, this.#clock, run);
+      const span = spanOf(context);
+      if (span === undefined)
+        return entry.pipeline(
+          new DispatchContext('event', context.message, signal, entry.name, callsOf(context)),
+        );
+      return traceHandler('event', context.message, entry.name, this.#clock, (handlerSpan) =>
+        entry.pipeline(
+          new DispatchContext('event', context.message, signal, entry.name, callsOf(context), handlerSpan),
+        ),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -445,9 +468,8 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   }
 
   #composeHandler(entry: Subscription): Terminal {
-    return compose(this.#handlerMiddleware, (context) =>
-      callHandler(context, () => entry.handler(context.message, context)),
-    );
+    const { handler } = entry;
+    return compose(this.#handlerMiddleware, (context) => callHandler(context, handler));
   }
 }
 

@@ -1,8 +1,30 @@
-import type { Middleware, MessageContext } from '../middleware/middleware.js';
-import { spanOf, withOverrides } from './context.js';
+import type { Message } from '@keel/core';
+import type { Middleware, MessageContext, Next } from '../middleware/middleware.js';
+import { spanOf, withMessage, withOverrides } from './context.js';
 
 /** The innermost step of a pipeline: the handler call. */
 export type Terminal = (context: MessageContext) => Promise<unknown>;
+
+/**
+ * The synchronous form of a middleware that, on a given call, only checks or replaces the message
+ * before the rest of the pipeline runs and does nothing after it: it returns the message to hand on
+ * (the same one when nothing changes), or `undefined` when this call needs the full middleware
+ * (e.g. an enabled logger, an asynchronous schema). It may throw to refuse the message.
+ */
+export type InlineStep = (context: MessageContext) => Message | undefined;
+
+/** The inline forms of Keel's own middleware, found once when a pipeline is composed. */
+const inlineSteps = new WeakMap<Middleware, InlineStep>();
+
+/**
+ * Gives `middleware` an inline form: a composed pipeline then runs it as a plain function call
+ * (no `next` closure, no overrides object) whenever `inline` can decide the call by itself.
+ * Whatever `inline` decides must be what `middleware` would do on that call.
+ */
+export function withInlineStep(middleware: Middleware, inline: InlineStep): Middleware {
+  inlineSteps.set(middleware, inline);
+  return middleware;
+}
 
 /**
  * Composes middleware around `terminal` once, so each dispatch only walks prebuilt closures.
@@ -14,17 +36,56 @@ export function compose(middleware: readonly Middleware[], terminal: Terminal): 
   let run = terminal;
   for (let index = middleware.length - 1; index >= 0; index--) {
     const step = middleware[index]!;
-    const next = run;
     const name = step.name || `#${index + 1}`;
-    const event = `middleware ${name}`;
-    const attributes = Object.freeze({ 'keel.middleware.name': name });
-    run = (context) => {
-      const span = spanOf(context);
-      if (span?.recording === true) span.addEvent(event, attributes);
-      return step(context, (overrides) =>
-        next(overrides === undefined ? context : withOverrides(context, overrides)),
-      );
-    };
+    const note = spanNote(`middleware ${name}`, Object.freeze({ 'keel.middleware.name': name }));
+    const inline = inlineSteps.get(step);
+    run = inline === undefined ? fullStep(step, run, note) : inlineStep(inline, step, run, note);
   }
   return run;
+}
+
+/** Adds the step's span event when the dispatch has a recording span. */
+function spanNote(
+  event: string,
+  attributes: Readonly<Record<string, string>>,
+): (context: MessageContext) => void {
+  return (context) => {
+    const span = spanOf(context);
+    if (span?.recording === true) span.addEvent(event, attributes);
+  };
+}
+
+/** Runs `step` with a `next` that applies its overrides to the context and continues with `rest`. */
+function callStep(step: Middleware, rest: Terminal, context: MessageContext): Promise<unknown> {
+  const next: Next = (overrides) =>
+    rest(overrides === undefined ? context : withOverrides(context, overrides));
+  return step(context, next);
+}
+
+/** A step run in full: a `next` closure per call. */
+function fullStep(step: Middleware, rest: Terminal, note: (context: MessageContext) => void): Terminal {
+  return (context) => {
+    note(context);
+    return callStep(step, rest, context);
+  };
+}
+
+/** Runs `inline` and goes straight on with `rest`; falls back to the full step when it cannot decide. */
+function inlineStep(
+  inline: InlineStep,
+  step: Middleware,
+  rest: Terminal,
+  note: (context: MessageContext) => void,
+): Terminal {
+  return (context) => {
+    note(context);
+    let message: Message | undefined;
+    try {
+      message = inline(context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (message === undefined) return callStep(step, rest, context);
+    return rest(message === context.message ? context : withMessage(context, message));
+  };
 }

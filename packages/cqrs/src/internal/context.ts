@@ -64,6 +64,19 @@ export function withOverrides(context: MessageContext, overrides: InternalOverri
   );
 }
 
+/** A context with `message` in place of its message (what an inline middleware step hands on). */
+export function withMessage(context: MessageContext, message: Message): MessageContext {
+  if (!(context instanceof DispatchContext)) return withOverrides(context, { message });
+  return new DispatchContext(
+    context.kind,
+    message,
+    context.peekSignal(),
+    context.handler,
+    context.calls,
+    context.span,
+  );
+}
+
 /** The context's signal if it has one already; never creates one. */
 export function existingSignal(context: MessageContext): AbortSignal | undefined {
   return context instanceof DispatchContext ? context.peekSignal() : context.signal;
@@ -79,11 +92,17 @@ export function spanOf(context: MessageContext): TelemetrySpan | undefined {
   return context instanceof DispatchContext ? context.span : undefined;
 }
 
-/** Runs a handler call, reporting it to the context's tracker; a synchronous throw becomes a rejection. */
-export function callHandler(context: MessageContext, call: () => unknown): Promise<unknown> {
+/**
+ * Calls `handler` with the context's message, reporting the call to the context's tracker; a
+ * synchronous throw becomes a rejection. No wrapper promise when the handler returns one.
+ */
+export function callHandler(
+  context: MessageContext,
+  handler: (message: Message, context: MessageContext) => unknown,
+): Promise<unknown> {
   let promise: Promise<unknown>;
   try {
-    promise = Promise.resolve(call());
+    promise = Promise.resolve(handler(context.message, context));
   } catch (error) {
     promise = Promise.reject(error);
   }

@@ -82,9 +82,9 @@ export class HandlerBus {
     return compose(this.#middleware, (context: MessageContext) => {
       const handler = this.#handlers.get(context.message.type);
       if (handler === undefined) return Promise.reject(new NoHandlerError(this.#kind, context.message.type));
-      if (spanOf(context) === undefined) return callHandler(context, () => handler(context.message, context));
+      if (spanOf(context) === undefined) return callHandler(context, handler);
       return traceHandler(this.#kind, context.message, undefined, this.#clock, () =>
-        callHandler(context, () => handler(context.message, context)),
+        callHandler(context, handler),
       );
     });
   }

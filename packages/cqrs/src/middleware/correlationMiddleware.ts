@@ -1,5 +1,6 @@
 import { assertOptions, optionBoolean, withDefaults } from '@keel/core';
 import type { Message } from '@keel/core';
+import { withInlineStep } from '../internal/compose.js';
 import { runInScope, scopedMessage } from '../internal/messageScope.js';
 import type { Middleware } from './middleware.js';
 
@@ -47,16 +48,18 @@ export function correlationMiddleware(options: CorrelationMiddlewareOptions = {}
   const { ambient } = withDefaults(CORRELATION_DEFAULTS, options);
   assertOptions('correlationMiddleware', { ambient: optionBoolean(ambient) });
   // Named functions: telemetry shows each middleware step by its function name.
-  const correlation: Middleware = ambient
-    ? function correlation(context, next) {
-        const message = correlated(context.message);
-        return runInScope(message, message === context.message ? next : () => next({ message }));
-      }
-    : function correlation(context, next) {
-        const message = correlated(context.message);
-        return message === context.message ? next() : next({ message });
-      };
-  return correlation;
+  if (ambient) {
+    return function correlation(context, next) {
+      const message = correlated(context.message);
+      return runInScope(message, message === context.message ? next : () => next({ message }));
+    };
+  }
+  const correlation: Middleware = (context, next) => {
+    const message = correlated(context.message);
+    return message === context.message ? next() : next({ message });
+  };
+  // In a composed pipeline it is one plain call: nothing happens after `next`.
+  return withInlineStep(correlation, (context) => correlated(context.message));
 }
 
 /** `message`, or a copy with its own id as correlation id when it carries none. */

@@ -7,6 +7,7 @@ import {
   withDefaults,
 } from '@keel/core';
 import type { Clock, Logger, LogLevel } from '@keel/core';
+import { withInlineStep } from '../internal/compose.js';
 import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import type { MessageContext, Middleware } from './middleware.js';
 
@@ -44,13 +45,18 @@ export function loggingMiddleware(logger: Logger, options: LoggingMiddlewareOpti
     clock: optionClock(clock),
     level: optionOneOf(level, LEVELS),
   });
+  const silent = (): boolean =>
+    !isLogLevelEnabled(logger, 'debug') &&
+    !isLogLevelEnabled(logger, level) &&
+    !isLogLevelEnabled(logger, 'error');
   const logging: Middleware = (context, next) => {
     const start = isLogLevelEnabled(logger, 'debug');
     const done = isLogLevelEnabled(logger, level);
     if (!start && !done && !isLogLevelEnabled(logger, 'error')) return next();
     return logAround(logger, clock, { start, done, level }, context, next);
   };
-  return logging;
+  // In a composed pipeline, a call that logs nothing is one plain check (levels are read per call).
+  return withInlineStep(logging, (context) => (silent() ? context.message : undefined));
 }
 
 /** Runs `next`, logging the levels that are enabled (failures are checked when they happen). */

@@ -9,6 +9,7 @@ import {
   withDefaults,
 } from '@keel/core';
 import type { Message, StandardSchemaV1 } from '@keel/core';
+import { withInlineStep } from '../internal/compose.js';
 import type { AnyMessageMap } from '../messages/messageMap.js';
 import type { SchemasFor } from '../messages/schemaMap.js';
 import type { MessageContext, Middleware, Next } from './middleware.js';
@@ -72,8 +73,7 @@ export function validationMiddleware<TMap = AnyMessageMap>(
     const schema = schemaOf(message);
     if (schema === undefined) {
       if (!requireSchema) return next();
-      const issues = [{ path: [], message: 'no schema is registered for this type' }];
-      return Promise.reject(new ValidationError(issues, { subject: subjectOf(context) }));
+      return Promise.reject(missingSchema(context));
     }
     try {
       return validated(schema, context, next);
@@ -81,7 +81,21 @@ export function validationMiddleware<TMap = AnyMessageMap>(
       return Promise.reject(error);
     }
   };
-  return validation;
+  // In a composed pipeline a synchronous schema is one plain call: parse, then hand the data on.
+  return withInlineStep(validation, (context) => {
+    const schema = schemaOf(context.message);
+    if (schema === undefined) {
+      if (!requireSchema) return context.message;
+      throw missingSchema(context);
+    }
+    return validatedNow(schema, context);
+  });
+}
+
+/** The error for a message whose type has no schema, when one is required. */
+function missingSchema(context: MessageContext): ValidationError {
+  const issues = [{ path: [], message: 'no schema is registered for this type' }];
+  return new ValidationError(issues, { subject: subjectOf(context) });
 }
 
 /** Schemas seen to validate asynchronously; they skip the synchronous attempt from then on. */
@@ -95,20 +109,31 @@ const asyncSchemas = new WeakSet<StandardSchemaV1>();
  */
 function validated(schema: StandardSchemaV1, context: MessageContext, next: Next): Promise<unknown> {
   const { message } = context;
-  if (!asyncSchemas.has(schema)) {
-    const result = schema['~standard'].validate(message.data);
-    if (!(result instanceof Promise)) {
-      if (result.issues === undefined) return next({ message: withData(message, result.value) });
-      // Refused: core's parse builds (and throws) the error; the schema runs again on failures only.
-      const data = parse(schema, message.data, { subject: subjectOf(context) });
-      return next({ message: withData(message, data) });
-    }
-    result.catch(() => {}); // validated again below, where a rejection is reported
-    asyncSchemas.add(schema);
-  }
+  const parsed = validatedNow(schema, context);
+  if (parsed !== undefined) return next({ message: parsed });
   return parseAsync(schema, message.data, { subject: subjectOf(context) }).then((data) =>
     next({ message: withData(message, data) }),
   );
+}
+
+/**
+ * The message with its data parsed, when `schema` validates synchronously; `undefined` when it
+ * validates asynchronously (it is remembered, and skips the synchronous attempt from then on).
+ *
+ * @throws {ValidationError} listing every issue, when a synchronous schema refuses the data.
+ */
+function validatedNow(schema: StandardSchemaV1, context: MessageContext): Message | undefined {
+  if (asyncSchemas.has(schema)) return undefined;
+  const { message } = context;
+  const result = schema['~standard'].validate(message.data);
+  if (result instanceof Promise) {
+    result.catch(() => {}); // validated again asynchronously, where a rejection is reported
+    asyncSchemas.add(schema);
+    return undefined;
+  }
+  if (result.issues === undefined) return withData(message, result.value);
+  // Refused: core's parse builds (and throws) the error; the schema runs again on failures only.
+  return withData(message, parse(schema, message.data, { subject: subjectOf(context) }));
 }
 
 /** The message with parsed data; a literal, not a spread: spreading is several times slower here. */

@@ -84,9 +84,9 @@ export class QueryBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
    */
   execute<TType extends TypeOf<TMap>>(
     query: Message<TType, DataOf<TMap, TType>>,
-    options: ExecuteOptions = {},
+    options?: ExecuteOptions,
   ): Promise<ResultFor<TMap, TType>> {
-    return this.#bus.execute(query, options.signal) as Promise<ResultFor<TMap, TType>>;
+    return this.#bus.execute(query, options?.signal) as Promise<ResultFor<TMap, TType>>;
   }
 
   /**
@@ -110,7 +110,7 @@ export class QueryBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
       clock === options.clock ? options : { causedBy: options.causedBy, metadata: options.metadata, clock };
     const query = createQuery(type, data, messageOptions);
     // The data is the sender's input; validation middleware turns it into the handler's data.
-    return this.execute(query as Message<TType, never>, signal === undefined ? {} : { signal });
+    return this.#bus.execute(query, signal) as Promise<ResultFor<TMap, TType>>;
   }
 }
 
