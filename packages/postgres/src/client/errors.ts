@@ -30,6 +30,16 @@ function hintFor(sqlState: string | undefined): string {
     return ' The table does not exist: run migrate(client, { schema }) once before using the stores.';
   if (sqlState === SQL_STATES.serializationFailure || sqlState === SQL_STATES.deadlockDetected)
     return ' The transaction conflicted with another one; retry it.';
+  if (sqlState === '57P01' || sqlState === '57P02')
+    return (
+      ' The server ended the session (a shutdown, a restart or a terminated backend); the pool connects' +
+      ' again once it is back. The statement may or may not have committed: retry it only if it is' +
+      ' idempotent (an append with the same event ids is).'
+    );
+  if (sqlState === '57P03')
+    return ' The server is starting up or shutting down; retry once it accepts connections.';
+  if (sqlState === '25006')
+    return ' The server is read-only (e.g. a replica in recovery): send writes, locks and LISTEN to the primary.';
   return '';
 }
 

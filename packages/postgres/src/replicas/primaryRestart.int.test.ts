@@ -1,0 +1,145 @@
+import { isKeelError, newId } from '@keel/core';
+import { ANY } from '@keel/eventsourcing';
+import type { RecordedEvent } from '@keel/eventsourcing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isDatabaseUnreachableError } from '../client/connectionError.js';
+import { isSqlError } from '../client/errors.js';
+import { PostgresEventStore } from '../eventStore/postgresEventStore.js';
+import { migrate } from '../migrations/migrate.js';
+import { createPostgresWithReplica } from './createPostgresWithReplica.js';
+import type { PostgresWithReplica } from './createPostgresWithReplica.js';
+import { createReplicaPair, replicaToolsAvailable } from './replicaPair.fixture.js';
+import type { ReplicaPair } from './replicaPair.fixture.js';
+
+const available = await replicaToolsAvailable();
+const SCHEMA = 'keel_restart';
+const BATCHES = 400;
+const PER_BATCH = 3;
+const WRITERS = 4;
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.runIf(available)('a primary restart under a writer and a replica subscription', () => {
+  let pair: ReplicaPair;
+  let db: PostgresWithReplica;
+
+  beforeAll(async () => {
+    pair = await createReplicaPair();
+    db = await createPostgresWithReplica({ url: pair.primaryUrl, readUrl: pair.replicaUrl });
+    await migrate(db.primary, { schema: SCHEMA });
+    await db.waitForReplica(undefined, { timeoutMs: 30_000 });
+  }, 120_000);
+
+  const waitingOnLock = async (): Promise<number> =>
+    (
+      await db.primary.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%append_events%'",
+      )
+    ).rows[0]!.n;
+
+  afterAll(async () => {
+    await db?.close();
+    await pair?.destroy();
+  }, 60_000);
+
+  it('fails appends during the outage with a clear error, then appends again; the replica subscriber sees every event once, in order', async () => {
+    const store = new PostgresEventStore(db.primary, {
+      schema: SCHEMA,
+      readClient: db.replica,
+      pollIntervalMs: 50,
+    });
+    const ids = Array.from({ length: BATCHES }, () => Array.from({ length: PER_BATCH }, () => newId()));
+    const failures: unknown[] = [];
+    let done = 0;
+
+    // Each batch is retried with the same event ids until it is recorded: an append whose commit
+    // was cut off is either recorded once (the retry is a no-op) or not at all (the retry adds it).
+    const appendBatch = async (b: number): Promise<void> => {
+      const events = ids[b]!.map((eventId, k) => ({ eventId, type: 'Ticked', data: { b, k } }));
+      for (;;) {
+        try {
+          await store.appendToStream(`restart-${b % WRITERS}`, events, { expectedVersion: ANY });
+          done++;
+          return;
+        } catch (error) {
+          failures.push(error);
+          await pause(25);
+        }
+      }
+    };
+    // Several writers with no pause, so some appends are in flight when the server goes down.
+    const writer = Promise.all(
+      Array.from({ length: WRITERS }, async (_, w) => {
+        for (let b = w; b < BATCHES; b += WRITERS) await appendBatch(b);
+      }),
+    );
+
+    const controller = new AbortController();
+    const seen: RecordedEvent[] = [];
+    const subscriber = (async () => {
+      for await (const event of store.subscribeToAll({ signal: controller.signal })) {
+        seen.push(event);
+        if (seen.length === BATCHES * PER_BATCH) return;
+      }
+    })().catch((error: unknown) => error);
+    const pings: string[] = [];
+    await db.primary.listen('keel_restart_ping', (payload) => pings.push(payload));
+
+    while (done < BATCHES / 3) await pause(10);
+    // An append waiting on a table lock is surely in flight when the server goes down.
+    const locker = new pg.Client({ connectionString: pair.primaryUrl });
+    locker.on('error', () => undefined);
+    await locker.connect();
+    await locker.query(`BEGIN; LOCK TABLE ${SCHEMA}.events IN EXCLUSIVE MODE`);
+    const inFlight = store
+      .appendToStream('in-flight-probe', [{ type: 'Probe', data: {} }])
+      .catch((error: unknown) => error);
+    await expect.poll(() => waitingOnLock(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await pair.stopPrimary();
+    const cutOff = await inFlight;
+    expect(isSqlError(cutOff), String(cutOff)).toBe(true);
+    expect((cutOff as Error).message).toMatch(/57P01|terminat/i);
+    console.info(`[figures] in-flight append at shutdown: ${(cutOff as Error).message.slice(0, 200)}`);
+    await locker.end().catch(() => undefined);
+    const stoppedAt = performance.now();
+    const during = await store
+      .appendToStream('outage-probe', [{ type: 'Probe', data: {} }])
+      .catch((error: unknown) => error);
+    expect(isDatabaseUnreachableError(during)).toBe(true);
+    expect((during as Error).message).toContain(`127.0.0.1:${pair.primaryPort}`);
+    // Reads on the replica go on while the primary is down.
+    expect(await store.headPosition()).toBeGreaterThan(0);
+    await pause(500);
+    await pair.startPrimary();
+    const startedAt = performance.now();
+    const doneAtStart = done;
+    while (done === doneAtStart) await pause(5);
+    const reconnectMs = performance.now() - startedAt;
+
+    await writer;
+    expect(await Promise.race([subscriber, pause(60_000).then(() => 'timed out')])).toBeUndefined();
+    controller.abort();
+
+    // The LISTEN connection came back by itself: notifications reach the listener again.
+    await expect
+      .poll(async () => {
+        await db.primary.query("SELECT pg_notify('keel_restart_ping', 'after')");
+        return pings.includes('after');
+      })
+      .toBe(true);
+
+    const positions = seen.map((event) => event.globalPosition);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(new Set(positions).size).toBe(positions.length);
+    expect(seen.map((event) => event.eventId).sort()).toEqual(ids.flat().sort());
+    expect(failures.length).toBeGreaterThan(0);
+    for (const failure of failures) {
+      expect(isDatabaseUnreachableError(failure) || isSqlError(failure), String(failure)).toBe(true);
+    }
+    console.info(
+      `[figures] primary restart: outage ${Math.round(startedAt - stoppedAt)} ms, first append ${Math.round(reconnectMs)} ms after the primary was back, ` +
+        `${failures.length} failed appends (${[...new Set(failures.map((f) => (isKeelError(f) ? f.code : String(f))))].join(', ')}), ` +
+        `${seen.length}/${BATCHES * PER_BATCH} events seen on the replica, lost 0, duplicated ${positions.length - new Set(positions).size}`,
+    );
+  }, 120_000);
+});
