@@ -2,7 +2,7 @@ import { createEvent } from '@keel/core';
 import type { Message } from '@keel/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventBus } from '../eventBus/eventBus.js';
-import type { EventTransport } from '../transport/eventTransport.js';
+import type { EventTransport, TransportHandler } from '../transport/eventTransport.js';
 import { DeliveryRecorder } from './deliveryRecorder.js';
 import { eventually } from './eventually.js';
 
@@ -173,6 +173,26 @@ function defineFailureTests(open: Open): void {
     });
     if (reported !== undefined) expect(reported).toBeInstanceOf(Error);
     else expect(recorder.ids()).toEqual([id, id]);
+  });
+
+  it('treats a handler that throws synchronously like one that rejects', async () => {
+    const transport = await open();
+    const seen: string[] = [];
+    const throwing = ((event: Message): Promise<void> => {
+      seen.push(event.metadata.messageId);
+      if (seen.length === 1) throw new Error('thrown before any promise');
+      return Promise.resolve();
+    }) as TransportHandler;
+    await transport.subscribe(throwing);
+    const [first, second] = [numbered(1), numbered(2)];
+    let reported: unknown;
+    await transport.publish([first]).catch((error: unknown) => (reported = error));
+    await transport.publish([second]).catch(() => undefined);
+    const redelivered = () => seen.filter((id) => id === first.metadata.messageId).length >= 2;
+    await eventually('the failure to be reported or the event redelivered, and the next event', () => {
+      return (reported !== undefined || redelivered()) && seen.includes(second.metadata.messageId);
+    });
+    expect(seen[0]).toBe(first.metadata.messageId);
   });
 
   it('keeps delivering later events after a handler failed', async () => {
