@@ -87,4 +87,26 @@ describe('loggingMiddleware', () => {
     await expect(commands.send('Close', {})).rejects.toSatisfy(isNotFoundError);
     expect(entries.map((entry) => [entry.level, entry.fields['type']])).toEqual([['error', 'Close']]);
   });
+
+  it('reads the levels on every message, so a logger switched on at run time logs from then on', async () => {
+    const entries: string[] = [];
+    let enabled = false;
+    const record = (message: string) => void entries.push(message);
+    const switchable = {
+      debug: record,
+      info: record,
+      warn: record,
+      error: record,
+      child: () => switchable,
+      isLevelEnabled: () => enabled,
+    };
+    const commands = createCommandBus({
+      middleware: [loggingMiddleware(switchable, { clock: new ManualClock() })],
+    });
+    commands.register('Open', () => 'opened');
+    await commands.send('Open', {});
+    enabled = true;
+    await commands.send('Open', {});
+    expect(entries).toEqual(['Handling command Open', 'Handled command Open in 0 ms']);
+  });
 });
