@@ -7,6 +7,8 @@ import { isDatabaseUnreachableError } from '../client/connectionError.js';
 import { isSqlError } from '../client/errors.js';
 import { PostgresEventStore } from '../eventStore/postgresEventStore.js';
 import { migrate } from '../migrations/migrate.js';
+import { CountingProjection } from '../workers/countingProjection.fixture.js';
+import { ProjectionDaemon } from '../workers/projectionDaemon.js';
 import { createPostgresWithReplica } from './createPostgresWithReplica.js';
 import type { PostgresWithReplica } from './createPostgresWithReplica.js';
 import { createReplicaPair, replicaToolsAvailable } from './replicaPair.fixture.js';
@@ -42,7 +44,7 @@ describe.runIf(available)('a primary restart under a writer and a replica subscr
     await pair?.destroy();
   }, 60_000);
 
-  it('fails appends during the outage with a clear error, then appends again; the replica subscriber sees every event once, in order', async () => {
+  it('fails appends during the outage with a clear error, then appends again; a subscription and a projection daemon on the replica see every event once, in order', async () => {
     const store = new PostgresEventStore(db.primary, {
       schema: SCHEMA,
       readClient: db.replica,
@@ -82,6 +84,15 @@ describe.runIf(available)('a primary restart under a writer and a replica subscr
         if (seen.length === BATCHES * PER_BATCH) return;
       }
     })().catch((error: unknown) => error);
+    // A projection daemon reads the events from the replica and writes its table and checkpoint
+    // on the primary, in one transaction per batch.
+    const counting = await new CountingProjection(SCHEMA, 'restart').create(db.primary);
+    const daemon = new ProjectionDaemon(db.primary, store, [counting.projection], {
+      schema: SCHEMA,
+      heartbeatMs: 100,
+      leaseTtlMs: 1000,
+    });
+    await daemon.start();
     const pings: string[] = [];
     await db.primary.listen('keel_restart_ping', (payload) => pings.push(payload));
 
@@ -129,6 +140,18 @@ describe.runIf(available)('a primary restart under a writer and a replica subscr
       .toBe(true);
 
     const positions = seen.map((event) => event.globalPosition);
+    try {
+      await expect
+        .poll(() => counting.count(db.primary), { timeout: 30_000, interval: 100 })
+        .toBe(BATCHES * PER_BATCH);
+      const { rows } = await db.primary.query<{ position: number; times: number }>(
+        `SELECT position, times FROM ${counting.table} ORDER BY position`,
+      );
+      expect(rows.map((row) => row.position)).toEqual(positions);
+      expect(rows.filter((row) => row.times !== 1)).toEqual([]);
+    } finally {
+      await daemon.stop();
+    }
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
     expect(new Set(positions).size).toBe(positions.length);
     expect(seen.map((event) => event.eventId).sort()).toEqual(ids.flat().sort());
