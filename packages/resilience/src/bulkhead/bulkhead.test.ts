@@ -84,6 +84,19 @@ describe('bulkhead', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('hangs one listener on a signal shared by many queued callers, and none once they ran', async () => {
+    const pool = bulkhead(1, { maxQueue: 30 });
+    const busy = gate();
+    const running = pool.execute(() => busy.promise);
+    const controller = new AbortController();
+    const waiting = Array.from({ length: 30 }, (_, i) => pool.execute(() => i, controller.signal));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    busy.open();
+    await running;
+    await expect(Promise.all(waiting)).resolves.toHaveLength(30);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
   it('an aborted waiter leaves the queue at once without its listener', async () => {
     const pool = bulkhead(1, { maxQueue: 1 });
     const busy = gate();

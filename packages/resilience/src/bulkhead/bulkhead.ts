@@ -7,6 +7,7 @@ import {
   optionString,
   systemClock,
   throwIfAborted,
+  whenAborted,
   withDefaults,
 } from '@keel/core';
 import type { Clock, Disposer, Logger, Policy, PolicyContext, Timer } from '@keel/core';
@@ -158,17 +159,19 @@ export class BulkheadPolicy implements Policy {
   #wait(signal: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let timer: Timer | undefined;
+      let unfollow: (() => void) | undefined;
       const leave = (): void => {
         if (this.#queue.delete(waiter)) this.#queueChanged();
         timer?.cancel();
-        signal?.removeEventListener('abort', onAbort);
+        unfollow?.();
       };
       const onAbort = (): void => (leave(), reject(abortReason(signal!)));
       // The slot passes straight from the finishing call to this waiter: `running` is unchanged.
       const waiter: Waiter = { grant: () => (leave(), resolve()) };
       this.#queue.add(waiter);
       this.#queueChanged();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // Queued callers sharing one signal share one listener on it (core's `whenAborted`).
+      if (signal !== undefined) unfollow = whenAborted(signal, onAbort);
       if (this.#queueTimeout !== Infinity) {
         timer = this.#clock.setTimeout(
           () => (leave(), reject(this.#reject('queue-timeout'))),

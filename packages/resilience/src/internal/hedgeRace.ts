@@ -1,4 +1,4 @@
-import { abortReason, CancelledError } from '@keel/core';
+import { abortReason, CancelledError, whenAborted } from '@keel/core';
 import type { Clock, PolicyContext, Timer } from '@keel/core';
 import type { RetryBudget } from '../retry/retryBudget.js';
 import type { Executor, PolicyOutcome } from './executor.js';
@@ -42,6 +42,7 @@ export class HedgeRace<TResult> {
     const reason = abortReason(this.#signal!);
     this.#finish(() => this.#reject(reason), { reason: () => reason });
   };
+  #unfollow: (() => void) | undefined;
   #failed = 0;
   #settled = false;
   #exhausted = false;
@@ -62,7 +63,7 @@ export class HedgeRace<TResult> {
 
   /** Starts the primary attempt. */
   start(): void {
-    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (this.#signal !== undefined) this.#unfollow = whenAborted(this.#signal, this.#onAbort);
     this.#launch('immediate');
   }
 
@@ -135,7 +136,7 @@ export class HedgeRace<TResult> {
     if (this.#settled) return;
     this.#settled = true;
     this.#timer?.cancel();
-    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#unfollow?.();
     // The winner's signal stays live: its result (e.g. a streamed body) may still use it.
     const reason = end.reason();
     for (const controller of this.#controllers) if (controller !== end.winner) controller.abort(reason);

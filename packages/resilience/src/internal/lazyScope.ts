@@ -1,3 +1,4 @@
+import { whenAborted } from '@keel/core';
 import type { PolicyContext } from '@keel/core';
 
 /**
@@ -11,7 +12,7 @@ export class LazyScope implements PolicyContext {
   #controller: AbortController | undefined;
   #reason: unknown;
   #aborted = false;
-  #follow: (() => void) | undefined;
+  #unfollow: (() => void) | undefined;
 
   constructor(parent?: AbortSignal) {
     this.#parent = parent;
@@ -38,8 +39,8 @@ export class LazyScope implements PolicyContext {
 
   /** Stops following the parent. Call it in `finally`. */
   dispose(): void {
-    if (this.#follow !== undefined) this.#parent!.removeEventListener('abort', this.#follow);
-    this.#follow = undefined;
+    this.#unfollow?.();
+    this.#unfollow = undefined;
   }
 
   #create(): void {
@@ -49,7 +50,7 @@ export class LazyScope implements PolicyContext {
     const parent = this.#parent;
     if (parent === undefined) return;
     if (parent.aborted) return this.abort(parent.reason);
-    this.#follow = () => this.abort(parent.reason);
-    parent.addEventListener('abort', this.#follow, { once: true });
+    // One shared listener per parent however many calls follow it (see core's `whenAborted`).
+    this.#unfollow = whenAborted(parent, () => this.abort(parent.reason));
   }
 }

@@ -1,3 +1,4 @@
+import { LazySignalContext, NEVER_ABORTED } from '@keel/core';
 import type { PolicyContext } from '@keel/core';
 
 /**
@@ -12,18 +13,10 @@ export function isInert(context: PolicyContext): boolean {
 }
 
 /**
- * A context whose signal is created only when someone reads it: a call that never looks at
- * its signal costs no `AbortController`, yet every call that does gets its own fresh one
- * (never a signal shared between calls, where listeners would pile up).
+ * Core's lazy context (a fresh signal of its own, created only when read), marked inert: nobody
+ * can abort it, so a pipeline may pass "no signal" down instead.
  */
-export class LazyContext implements PolicyContext {
-  #signal: AbortSignal | undefined;
-
-  /** A fresh signal, created on first read. */
-  get signal(): AbortSignal {
-    return (this.#signal ??= new AbortController().signal);
-  }
-
+export class LazyContext extends LazySignalContext {
   get [INERT_SIGNAL](): boolean {
     return true;
   }
@@ -31,7 +24,7 @@ export class LazyContext implements PolicyContext {
 
 /** The context a policy hands down: the caller's signal, or a lazy fresh one nobody aborts. */
 export function contextFor(signal: AbortSignal | undefined): PolicyContext {
-  return signal === undefined ? new LazyContext() : { signal };
+  return signal === undefined || signal === NEVER_ABORTED ? new LazyContext() : { signal };
 }
 
 /** Swallows a rejection we no longer care about (a losing attempt), so it is not unhandled. */

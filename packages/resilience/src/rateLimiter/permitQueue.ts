@@ -1,4 +1,4 @@
-import { abortReason } from '@keel/core';
+import { abortReason, whenAborted } from '@keel/core';
 import type { Clock, Timer } from '@keel/core';
 import type { RateLimitDecision } from './rateLimitAlgorithm.js';
 
@@ -72,19 +72,21 @@ export class PermitQueue {
       return Promise.reject(this.#refusal(Math.ceil(readyAt - now)));
     }
     return new Promise<RateLimitDecision>((resolve, reject) => {
+      let unfollow: (() => void) | undefined;
       const onAbort = (): void => this.#abort(waiter, abortReason(signal!));
       const waiter: Waiter = {
         permits,
         deadline,
         settle: (outcome) => {
-          signal?.removeEventListener('abort', onAbort);
+          unfollow?.();
           if ('error' in outcome) reject(outcome.error);
           else resolve(outcome.decision);
         },
       };
       const first = this.#waiters.size === 0;
       this.#waiters.add(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // Waiters sharing one signal share one listener on it (core's `whenAborted`).
+      if (signal !== undefined) unfollow = whenAborted(signal, onAbort);
       if (!first) return;
       if (retryAfter === undefined) this.#serve();
       else this.#sleep(readyAt);

@@ -115,6 +115,19 @@ describe('timeout', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('hangs one listener on a caller signal shared by many concurrent calls', async () => {
+    const clock = new ManualClock();
+    const controller = new AbortController();
+    const policy = timeout(10, { clock });
+    const calls = Array.from({ length: 20 }, () =>
+      policy.execute(work(clock, 100), controller.signal).catch((e: unknown) => e),
+    );
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    await clock.tickAsync(10);
+    for (const outcome of await Promise.all(calls)) expect(isTimeoutError(outcome)).toBe(true);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
   it('rejects with the caller reason when the caller aborts first', async () => {
     const clock = new ManualClock();
     const controller = new AbortController();

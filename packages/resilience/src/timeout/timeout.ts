@@ -8,6 +8,7 @@ import {
   systemClock,
   throwIfAborted,
   TimeoutError,
+  whenAborted,
   withDefaults,
 } from '@keel/core';
 import type { Clock, Disposer, Logger, Policy, PolicyContext, Timer } from '@keel/core';
@@ -167,14 +168,14 @@ export class TimeoutPolicy implements Policy {
     return new Promise<TResult>((resolve, reject) => {
       // Whichever way the race ends, the caller's signal loses our listener at once, even if
       // the abandoned work never settles.
-      const stop = (): void => signal?.removeEventListener('abort', onAbort);
+      let stop = (): void => {};
       const onAbort = (): void => {
         scope.abort(abortReason(signal!));
         fail(abortReason(signal!));
       };
       const fail = (reason: unknown): void => (stop(), reject(reason));
       onInterrupt(fail);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) stop = whenAborted(signal, onAbort);
       const work = Promise.resolve().then(() => fn(scope));
       ignoreRejection(work);
       work.then((value) => (stop(), resolve(value)), fail);
