@@ -74,6 +74,8 @@ export type { AggregateStreamOptions, AggregatedStream } from './snapshots/aggre
 export { decidedEvents } from './decider/decider.js';
 export type { Decider, DecidedEvent } from './decider/decider.js';
 export { createCommandHandler, COMMAND_HANDLER_DEFAULTS } from './decider/commandHandler.js';
+export { conflictRetry, CONFLICT_RETRY_DEFAULTS } from './decider/conflictRetry.js';
+export type { ConflictRetryOptions } from './decider/conflictRetry.js';
 export type {
   CommandHandler,
   CommandHandlerOptions,

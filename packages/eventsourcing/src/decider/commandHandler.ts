@@ -2,12 +2,15 @@ import {
   assertOptions,
   isConcurrencyError,
   optionInteger,
+  optionObject,
+  optionRule,
+  systemClock,
   telemetryEnabled,
   throwIfAborted,
   withDefaults,
   withSpan,
 } from '@keel/core';
-import type { TelemetrySpan } from '@keel/core';
+import type { Clock, Policy, TelemetrySpan } from '@keel/core';
 import { errorTypeOf } from '../internal/telemetry.js';
 import type { AppendResult, EventStore } from '../eventStore/eventStore.js';
 import type { ExpectedVersion } from '../eventStore/expectedVersion.js';
@@ -16,21 +19,35 @@ import { aggregateStream } from '../snapshots/aggregateStream.js';
 import { snapshotIfDue } from '../snapshots/snapshotLifecycle.js';
 import { checkSnapshotOptions } from '../snapshots/snapshotPolicy.js';
 import type { SnapshotOptions } from '../snapshots/snapshotPolicy.js';
+import { conflictRetry } from './conflictRetry.js';
 import { decidedEvents } from './decider.js';
 import type { DecidedEvent, Decider } from './decider.js';
 
 /** The defaults of {@link CommandHandlerOptions}. */
-export const COMMAND_HANDLER_DEFAULTS = Object.freeze({ maxConflictRetries: 0 });
+export const COMMAND_HANDLER_DEFAULTS = Object.freeze({ maxConflictRetries: 0, clock: systemClock });
 
 /** Options of {@link createCommandHandler}. */
 export interface CommandHandlerOptions<TState> {
   /**
    * How many times to reload the stream and decide again when another writer appended first
-   * (a `ConcurrencyError`). Opt-in: a conflict is rethrown at once by default. Never applies
-   * when the caller passes an explicit `expectedVersion`.
+   * (a `ConcurrencyError`), with {@link conflictRetry}'s exponential backoff and jitter between
+   * attempts. Opt-in: a conflict is rethrown at once by default. Never applies when the caller
+   * passes an explicit `expectedVersion`. Leave it out when you pass `conflictRetry`.
    * @default 0
    */
   maxConflictRetries?: number | undefined;
+  /**
+   * Any core `Policy` to run the attempts under when conflicts should be retried: e.g.
+   * `retry({ maxRetries: 5, backoff: exponential() })` from `@keel/resilience`, or
+   * {@link conflictRetry} with your own delays. Only a version conflict reaches the policy as a
+   * failure; any other error (a rejected command, a store failure, an abort) ends the call at
+   * once, whatever the policy would do with it. The caller's `signal` is handed to the policy,
+   * and each attempt loads and appends with the signal the policy gives it.
+   * @default conflictRetry({ maxRetries: maxConflictRetries, clock }) when `maxConflictRetries` > 0, else none
+   */
+  conflictRetry?: Policy | undefined;
+  /** Waits between the default policy's attempts (see `maxConflictRetries`). @default systemClock */
+  clock?: Clock | undefined;
   /** Load from and take snapshots. @default no snapshots */
   snapshots?: SnapshotOptions<TState> | undefined;
 }
@@ -69,14 +86,16 @@ export type CommandHandler<TCommand, TState, TEvent extends DecidedEvent> = (
 /**
  * Creates the command handler of a {@link Decider}: it loads the stream's state (from a
  * snapshot when configured), calls `decide`, and appends the events expecting the version it
- * loaded. With `maxConflictRetries`, a conflict reloads the state and decides again.
+ * loaded. With `maxConflictRetries` (or any `conflictRetry` policy), a conflict reloads the
+ * state and decides again after a backoff.
  *
  * @param store The event store.
  * @param decider The decider.
  * @param options Retries and snapshots.
  * @returns The handler.
- * @throws ValidationError when `maxConflictRetries` is not an integer >= 0, or the snapshot options
- *   are incomplete or out of range.
+ * @throws ValidationError when `maxConflictRetries` is not an integer from 0 to 1,000, both it and
+ *   `conflictRetry` are set, `conflictRetry` is not a `Policy`, or the snapshot options are
+ *   incomplete or out of range.
  * @example
  * ```ts
  * const handle = createCommandHandler(store, accountDecider, { maxConflictRetries: 3 });
@@ -88,29 +107,21 @@ export function createCommandHandler<TCommand, TState, TEvent extends DecidedEve
   decider: Decider<TCommand, TState, TEvent>,
   options: CommandHandlerOptions<TState> = {},
 ): CommandHandler<TCommand, TState, TEvent> {
-  const settings = withDefaults(COMMAND_HANDLER_DEFAULTS, options);
-  assertOptions('command handler', {
-    maxConflictRetries: optionInteger(settings.maxConflictRetries, { min: 0 }),
-  });
+  const policy = conflictPolicy(options);
   checkSnapshotOptions(options.snapshots as SnapshotOptions<never> | undefined);
-  const retries = settings.maxConflictRetries;
+  const once = (streamName: string, command: TCommand, handle: HandleOptions, signal?: AbortSignal) =>
+    decideAndAppend(store, decider, options.snapshots, streamName, command, handle, signal);
   const attempt = async (
     streamName: string,
     command: TCommand,
     handle: HandleOptions,
     span: TelemetrySpan | undefined,
   ): Promise<CommandResult<TState, TEvent>> => {
-    for (let attempted = 0; ; attempted++) {
-      throwIfAborted(handle.signal);
-      try {
-        return await decideAndAppend(store, decider, options.snapshots, streamName, command, handle);
-      } catch (error) {
-        const retryable =
-          isConcurrencyError(error) && handle.expectedVersion === undefined && attempted < retries;
-        if (!retryable) throw error;
-        span?.addEvent('retry', { 'keel.attempt': attempted + 2, 'error.type': errorTypeOf(error) });
-      }
+    throwIfAborted(handle.signal);
+    if (policy === undefined || handle.expectedVersion !== undefined) {
+      return once(streamName, command, handle, handle.signal);
     }
+    return underPolicy(policy, span, (signal) => once(streamName, command, handle, signal), handle.signal);
   };
   return (streamName, command, handle = {}) => {
     if (!telemetryEnabled()) return attempt(streamName, command, handle, undefined);
@@ -124,6 +135,58 @@ export function createCommandHandler<TCommand, TState, TEvent extends DecidedEve
   };
 }
 
+/** The policy conflicts are retried under, or `undefined` when they are not retried. */
+function conflictPolicy<TState>(options: CommandHandlerOptions<TState>): Policy | undefined {
+  const settings = withDefaults(COMMAND_HANDLER_DEFAULTS, options);
+  assertOptions('command handler', {
+    maxConflictRetries:
+      optionInteger(settings.maxConflictRetries, { min: 0, max: 1_000 }) ??
+      optionRule(
+        settings.maxConflictRetries === 0 || settings.conflictRetry === undefined,
+        'cannot be combined with conflictRetry: set the retries on that policy instead.',
+      ),
+    conflictRetry: optionObject(settings.conflictRetry, 'a Policy', ['execute']),
+    clock: optionObject(settings.clock, 'a Clock', ['now', 'sleep']),
+  });
+  if (settings.conflictRetry !== undefined) return settings.conflictRetry;
+  const retries = settings.maxConflictRetries;
+  return retries === 0 ? undefined : conflictRetry({ maxRetries: retries, clock: settings.clock });
+}
+
+/**
+ * Runs attempts under `policy` so that only a version conflict fails an attempt: any other error
+ * is held back (the attempt "succeeds", so no policy retries it) and rethrown afterwards.
+ */
+async function underPolicy<TResult>(
+  policy: Policy,
+  span: TelemetrySpan | undefined,
+  once: (signal: AbortSignal) => Promise<TResult>,
+  signal: AbortSignal | undefined,
+): Promise<TResult> {
+  let attempts = 0;
+  let final: { readonly error: unknown } | undefined;
+  let lastConflict: unknown;
+  const result = await policy.execute(async (context) => {
+    if (attempts++ > 0) {
+      span?.addEvent('retry', { 'keel.attempt': attempts, 'error.type': errorTypeOf(lastConflict) });
+    }
+    final = undefined;
+    throwIfAborted(signal);
+    try {
+      return await once(context.signal);
+    } catch (error) {
+      if (!isConcurrencyError(error)) {
+        final = { error };
+        return undefined;
+      }
+      lastConflict = error;
+      throw error;
+    }
+  }, signal);
+  if (final !== undefined) throw final.error;
+  return result as TResult;
+}
+
 /** One attempt: load the state, decide, append at the loaded version, snapshot if due. */
 async function decideAndAppend<TCommand, TState, TEvent extends DecidedEvent>(
   store: EventStore,
@@ -132,8 +195,9 @@ async function decideAndAppend<TCommand, TState, TEvent extends DecidedEvent>(
   streamName: string,
   command: TCommand,
   handle: HandleOptions,
+  signal: AbortSignal | undefined,
 ): Promise<CommandResult<TState, TEvent>> {
-  const signalOption = handle.signal === undefined ? {} : { signal: handle.signal };
+  const signalOption = signal === undefined ? {} : { signal };
   const evolve = (state: TState, event: RecordedEvent): TState =>
     decider.evolve(state, event as unknown as TEvent);
   const initialState = () => decider.initialState();
