@@ -36,7 +36,8 @@ describe.runIf(up)('README', () => {
   it('quick start caches a value, takes a permit, holds a lock and exits', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     await import('./readme/quickStart.snippet.js');
-    expect(log.mock.calls).toEqual([[{ name: 'Ada' }, true], ['invoice 42 locked, fencing token 1']]);
+    expect(log.mock.calls[0]).toEqual([{ name: 'Ada' }, true]);
+    expect(log.mock.calls[1]?.[0]).toMatch(/^invoice 42 locked, fencing token \d+$/);
     const redis = new Redis(serviceUrl('redis'));
     try {
       expect(await redis.keys('keel:lock:{invoice:42}')).toEqual([]); // released at the block's end
@@ -48,6 +49,7 @@ describe.runIf(up)('README', () => {
   it('lock block runs the work under a watchdog lock and returns its result', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     await import('./readme/lock.snippet.js');
-    expect(log.mock.calls).toEqual([['report written with fencing token 1']]);
+    expect(log.mock.calls).toHaveLength(1);
+    expect(log.mock.calls[0]?.[0]).toMatch(/^report written with fencing token \d+$/);
   });
 });

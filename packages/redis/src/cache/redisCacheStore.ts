@@ -1,9 +1,12 @@
 import { assertOptions, raceAbort, throwIfAborted } from '@keel/core';
 import type { CacheStore, CacheStoreEntry, CacheStoreOptions, CacheStoreSetOptions } from '@keel/scaling';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { isClusterClient, perSlot } from '../internal/client.js';
+import type { RedisClient } from '../internal/client.js';
 import { runScript } from '../internal/commands.js';
 import type { ScriptDefinition } from '../internal/commands.js';
 import { execPipeline } from '../internal/pipeline.js';
+import { unlinkMatching } from '../internal/scanKeys.js';
 import { encodeInvalidation } from './invalidationMessage.js';
 import { escapeGlob, optionTtl, pxFor, resolveCacheStoreOptions } from './redisCacheStoreOptions.js';
 import type { RedisCacheStoreOptions, ResolvedCacheStoreOptions } from './redisCacheStoreOptions.js';
@@ -15,6 +18,13 @@ export interface CacheEntryWithTtl<TValue> {
   readonly value: TValue;
   /** Milliseconds Redis keeps it from the moment it was read (`PTTL`); `Infinity` without expiry. */
   readonly ttl: number;
+}
+
+/** A value ready to write: its Redis key, text and `PX` (`undefined`: no expiry). */
+interface Write {
+  readonly redisKey: string;
+  readonly text: string;
+  readonly px: number | undefined;
 }
 
 /** KEYS: the keys to read. Returns value, PTTL for each key (false, -2 when absent), atomically. */
@@ -39,6 +49,11 @@ return out
  * also publishes the keys it changed, so in-process caches in front of Redis
  * ({@link createTieredCache}) drop stale copies.
  *
+ * On a Redis Cluster (an ioredis `Cluster` client) keys keep the same layout and spread over
+ * the cluster; a batch is split into one command per hash slot (so none fails with CROSSSLOT),
+ * `clear` scans every master, and invalidations go over the cluster's pub/sub. A batch is then
+ * atomic per slot, not as a whole.
+ *
  * The client is borrowed: the store never closes it.
  *
  * @example
@@ -48,15 +63,15 @@ return out
  * ```
  */
 export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TValue> {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #options: ResolvedCacheStoreOptions<TValue>;
 
   /**
-   * @param client A connected ioredis client (not in subscriber mode).
+   * @param client A connected ioredis client, `Redis` or `Cluster` (not in subscriber mode).
    * @param options Prefix, default TTL, serializer and invalidation channel.
    * @throws ValidationError when an option is out of range.
    */
-  constructor(client: Redis, options: RedisCacheStoreOptions<TValue> = {}) {
+  constructor(client: RedisClient, options: RedisCacheStoreOptions<TValue> = {}) {
     this.#client = client;
     this.#options = resolveCacheStoreOptions(options);
   }
@@ -93,12 +108,23 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
     return text === null ? undefined : this.#options.serializer.deserialize(text);
   }
 
-  /** The values of `keys` in order, with one `MGET`. */
+  /** The values of `keys` in order, with one `MGET` (one per hash slot on a cluster). */
   async getMany(keys: readonly string[], options?: CacheStoreOptions): Promise<(TValue | undefined)[]> {
     throwIfAborted(options?.signal);
     if (keys.length === 0) return [];
-    const texts = await raceAbort(this.#client.mget(keys.map((key) => this.#key(key))), options?.signal);
-    return texts.map((text) => (text === null ? undefined : this.#options.serializer.deserialize(text)));
+    const redisKeys = keys.map((key) => this.#key(key));
+    const groups = await raceAbort(
+      perSlot(this.#client, redisKeys, (slotKeys) => this.#client.mget(slotKeys)),
+      options?.signal,
+    );
+    const values: (TValue | undefined)[] = new Array<TValue | undefined>(keys.length).fill(undefined);
+    for (const { indexes, reply } of groups) {
+      indexes.forEach((index, i) => {
+        const text = reply[i];
+        if (typeof text === 'string') values[index] = this.#options.serializer.deserialize(text);
+      });
+    }
+    return values;
   }
 
   /**
@@ -109,23 +135,41 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
     return (await this.getManyWithTtl([key], options))[0];
   }
 
-  /** {@link getWithTtl} for several keys, in one atomic script, in the order asked. */
+  /**
+   * {@link getWithTtl} for several keys, in the order asked: one atomic script (one per hash
+   * slot on a cluster).
+   */
   async getManyWithTtl(
     keys: readonly string[],
     options?: CacheStoreOptions,
   ): Promise<(CacheEntryWithTtl<TValue> | undefined)[]> {
     throwIfAborted(options?.signal);
     if (keys.length === 0) return [];
-    const args = [keys.length, ...keys.map((key) => this.#key(key))];
-    const reply = (await raceAbort(runScript(this.#client, GET_WITH_TTL_SCRIPT, args), options?.signal)) as (
-      string | number | null
-    )[];
-    return keys.map((_, index) => {
-      const text = reply[2 * index];
-      if (typeof text !== 'string') return undefined;
-      const pttl = Number(reply[2 * index + 1]);
-      return { value: this.#options.serializer.deserialize(text), ttl: pttl < 0 ? Infinity : pttl };
-    });
+    const read = (slotKeys: string[]) =>
+      runScript(this.#client, GET_WITH_TTL_SCRIPT, [slotKeys.length, ...slotKeys]) as Promise<
+        (string | number | null)[]
+      >;
+    const groups = await raceAbort(
+      perSlot(
+        this.#client,
+        keys.map((key) => this.#key(key)),
+        read,
+      ),
+      options?.signal,
+    );
+    const entries = new Array<CacheEntryWithTtl<TValue> | undefined>(keys.length).fill(undefined);
+    for (const { indexes, reply } of groups) {
+      indexes.forEach((index, i) => {
+        const text = reply[2 * i];
+        if (typeof text !== 'string') return;
+        const pttl = Number(reply[2 * i + 1]);
+        entries[index] = {
+          value: this.#options.serializer.deserialize(text),
+          ttl: pttl < 0 ? Infinity : pttl,
+        };
+      });
+    }
+    return entries;
   }
 
   /**
@@ -134,27 +178,42 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
    * @throws ValidationError when `ttl` is negative or the value cannot be serialized.
    */
   async set(key: string, value: TValue, options?: CacheStoreSetOptions): Promise<void> {
-    throwIfAborted(options?.signal);
-    const pipeline = this.#client.pipeline();
-    this.#queueSet(pipeline, key, value, options?.ttl);
-    this.#queuePublish(pipeline, [key]);
-    await raceAbort(execPipeline(pipeline), options?.signal);
+    await this.setMany([{ key, value }], options);
   }
 
-  /** Stores several entries in one pipeline; an entry's `ttl` overrides the call's. */
+  /**
+   * Stores several entries in one pipeline (one per hash slot on a cluster); an entry's `ttl`
+   * overrides the call's. Every value is serialized before anything is sent.
+   *
+   * @throws ValidationError when a `ttl` is negative or a value cannot be serialized.
+   */
   async setMany(
     entries: readonly CacheStoreEntry<string, TValue>[],
     options?: CacheStoreSetOptions,
   ): Promise<void> {
     throwIfAborted(options?.signal);
     if (entries.length === 0) return;
-    const pipeline = this.#client.pipeline();
-    for (const entry of entries) this.#queueSet(pipeline, entry.key, entry.value, entry.ttl ?? options?.ttl);
-    this.#queuePublish(
-      pipeline,
-      entries.map((entry) => entry.key),
+    const writes = entries.map((entry) => this.#prepare(entry.key, entry.value, entry.ttl ?? options?.ttl));
+    const keys = entries.map((entry) => entry.key);
+    if (!isClusterClient(this.#client)) {
+      const pipeline = this.#client.pipeline();
+      for (const write of writes) queueWrite(pipeline, write);
+      this.#queuePublish(pipeline, keys);
+      await raceAbort(execPipeline(pipeline), options?.signal);
+      return;
+    }
+    const cluster = this.#client;
+    const sent = perSlot(
+      cluster,
+      writes.map((write) => write.redisKey),
+      (_, indexes) => {
+        const pipeline = cluster.pipeline();
+        for (const index of indexes) queueWrite(pipeline, writes[index]!);
+        return execPipeline(pipeline);
+      },
     );
-    await raceAbort(execPipeline(pipeline), options?.signal);
+    await raceAbort(sent, options?.signal);
+    await this.#publish(keys, options?.signal);
   }
 
   /** Removes `key`; resolves whether it was present. */
@@ -162,36 +221,37 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
     return (await this.deleteMany([key], options)) === 1;
   }
 
-  /** Removes several keys with one `DEL`; resolves how many were present. */
+  /** Removes several keys with one `DEL` (one per hash slot on a cluster); resolves how many were present. */
   async deleteMany(keys: readonly string[], options?: CacheStoreOptions): Promise<number> {
     throwIfAborted(options?.signal);
     if (keys.length === 0) return 0;
-    const pipeline = this.#client.pipeline();
-    pipeline.del(...keys.map((key) => this.#key(key)));
-    this.#queuePublish(pipeline, keys);
-    const [removed] = await raceAbort(execPipeline(pipeline), options?.signal);
-    return removed as number;
+    const redisKeys = keys.map((key) => this.#key(key));
+    if (!isClusterClient(this.#client)) {
+      const pipeline = this.#client.pipeline();
+      pipeline.del(...redisKeys);
+      this.#queuePublish(pipeline, keys);
+      const [removed] = await raceAbort(execPipeline(pipeline), options?.signal);
+      return removed as number;
+    }
+    const cluster = this.#client;
+    const groups = await raceAbort(
+      perSlot(cluster, redisKeys, (slotKeys) => cluster.del(...slotKeys)),
+      options?.signal,
+    );
+    await this.#publish(keys, options?.signal);
+    return groups.reduce((sum, group) => sum + group.reply, 0);
   }
 
   /**
    * Removes every key under this store's prefix, walking it with `SCAN` and `UNLINK` in
-   * batches of `scanCount`. Keys written while it runs may survive. The signal is checked
-   * between batches.
+   * batches of `scanCount` (on every master of a cluster). Keys written while it runs may
+   * survive. The signal is checked between batches.
    */
   async clear(options?: CacheStoreOptions): Promise<void> {
     const signal = options?.signal;
     throwIfAborted(signal);
     const match = `${escapeGlob(this.#options.prefix)}*`;
-    let cursor = '0';
-    do {
-      const [next, found] = await raceAbort(
-        this.#client.scan(cursor, 'MATCH', match, 'COUNT', this.#options.scanCount),
-        signal,
-      );
-      if (found.length > 0) await raceAbort(this.#client.unlink(...found), signal);
-      cursor = next;
-      throwIfAborted(signal);
-    } while (cursor !== '0');
+    await unlinkMatching(this.#client, match, this.#options.scanCount, signal);
     const channel = this.#options.invalidationChannel;
     if (channel !== undefined) {
       await this.#client.publish(channel, encodeInvalidation({ source: this.instanceId, all: true }));
@@ -202,13 +262,20 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
     return this.#options.prefix + key;
   }
 
-  #queueSet(pipeline: ChainableCommander, key: string, value: TValue, ttl: number | undefined): void {
+  #prepare(key: string, value: TValue, ttl: number | undefined): Write {
     const effective = ttl ?? this.#options.ttl;
     assertOptions('RedisCacheStore set', { ttl: optionTtl(effective) });
     const text = this.#options.serializer.serialize(value, key);
-    const px = pxFor(effective);
-    if (px === undefined) pipeline.set(this.#key(key), text);
-    else pipeline.set(this.#key(key), text, 'PX', px);
+    return { redisKey: this.#key(key), text, px: pxFor(effective) };
+  }
+
+  async #publish(keys: readonly string[], signal: AbortSignal | undefined): Promise<void> {
+    const channel = this.#options.invalidationChannel;
+    if (channel === undefined) return;
+    await raceAbort(
+      this.#client.publish(channel, encodeInvalidation({ source: this.instanceId, keys })),
+      signal,
+    );
   }
 
   #queuePublish(pipeline: ChainableCommander, keys: readonly string[]): void {
@@ -216,4 +283,9 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
     if (channel === undefined) return;
     pipeline.publish(channel, encodeInvalidation({ source: this.instanceId, keys }));
   }
+}
+
+function queueWrite(pipeline: ChainableCommander, write: Write): void {
+  if (write.px === undefined) pipeline.set(write.redisKey, write.text);
+  else pipeline.set(write.redisKey, write.text, 'PX', write.px);
 }

@@ -1,6 +1,9 @@
 import { assertOptions, createEmitter, optionString, raceAbort, throwIfAborted } from '@keel/core';
 import type { Disposer, Emitter } from '@keel/core';
 import type { Redis } from 'ioredis';
+import { isClusterClient } from '../internal/client.js';
+import type { RedisClient } from '../internal/client.js';
+import { clusterSubscriberConnection } from '../internal/clusterSubscriber.js';
 import { decodeInvalidation } from './invalidationMessage.js';
 import type { InvalidationMessage } from './invalidationMessage.js';
 
@@ -23,6 +26,12 @@ interface ListenerEvents {
  * confirms the new subscription would be missed). {@link subscribed} says whether messages are
  * arriving. The client is borrowed: {@link close} unsubscribes but does not quit it.
  *
+ * On a Redis Cluster, pass a `Cluster` client used only for this: a message published on any
+ * node reaches subscribers on every node. ioredis keeps the subscription on one node and moves
+ * it to another when that connection ends (the node failed or was removed); the listener
+ * watches that connection and treats the move like a reconnect: `all` when it drops, and again
+ * once the subscription is confirmed on the new node.
+ *
  * @example
  * ```ts
  * const listener = new RedisInvalidationListener(new Redis(), { channel: 'app:inv' });
@@ -31,18 +40,20 @@ interface ListenerEvents {
  * ```
  */
 export class RedisInvalidationListener {
-  readonly #subscriber: Redis;
+  readonly #subscriber: RedisClient;
   readonly #channel: string;
   readonly #emitter: Emitter<ListenerEvents> = createEmitter<ListenerEvents>({ onListenerError: () => {} });
   #started = false;
   #subscribed = false;
+  /** On a cluster: the node connection carrying the subscription, watched for drops. */
+  #connection: Redis | undefined;
 
   /**
-   * @param subscriber A client used only for this subscription.
+   * @param subscriber A client used only for this subscription, `Redis` or `Cluster`.
    * @param options The channel to listen on.
    * @throws ValidationError when the channel is missing or empty.
    */
-  constructor(subscriber: Redis, options: RedisInvalidationListenerOptions) {
+  constructor(subscriber: RedisClient, options: RedisInvalidationListenerOptions) {
     assertOptions('RedisInvalidationListener', { channel: optionString(options?.channel, true) });
     this.#subscriber = subscriber;
     this.#channel = options.channel;
@@ -73,8 +84,11 @@ export class RedisInvalidationListener {
     if (this.#started) return;
     this.#started = true;
     this.#subscriber.on('message', this.#onMessage);
-    this.#subscriber.on('ready', this.#onReady);
-    this.#subscriber.on('close', this.#onClose);
+    if (isClusterClient(this.#subscriber)) this.#subscriber.on('+node', this.#onNode);
+    else {
+      this.#subscriber.on('ready', this.#onReady);
+      this.#subscriber.on('close', this.#onClose);
+    }
     try {
       await raceAbort(this.#subscriber.subscribe(this.#channel), options.signal);
     } catch (error) {
@@ -82,7 +96,9 @@ export class RedisInvalidationListener {
       await this.#detach();
       throw error;
     }
-    if (this.#started) this.#subscribed = true;
+    if (!this.#started) return;
+    this.#subscribed = true;
+    if (isClusterClient(this.#subscriber)) this.#watch(clusterSubscriberConnection(this.#subscriber));
   }
 
   /** Unsubscribes, removes its handlers from the client and forgets every `onInvalidate` listener. */
@@ -98,6 +114,8 @@ export class RedisInvalidationListener {
     this.#subscriber.off('message', this.#onMessage);
     this.#subscriber.off('ready', this.#onReady);
     this.#subscriber.off('close', this.#onClose);
+    this.#subscriber.off('+node', this.#onNode);
+    this.#watch(undefined);
     if (this.#subscriber.status === 'ready')
       await this.#subscriber.unsubscribe(this.#channel).catch(() => {});
   }
@@ -112,6 +130,42 @@ export class RedisInvalidationListener {
     const message = decodeInvalidation(text);
     if (message !== undefined) this.#emitter.emit('invalidate', message);
   };
+
+  /** Follows the cluster's subscriber connection: a drop of it is a drop of the subscription. */
+  #watch(connection: Redis | undefined): void {
+    this.#connection?.off('close', this.#onClose);
+    this.#connection?.off('end', this.#onConnectionEnd);
+    this.#connection = connection;
+    connection?.on('close', this.#onClose);
+    connection?.once('end', this.#onConnectionEnd);
+  }
+
+  readonly #onConnectionEnd = (): void => {
+    // ioredis has already picked the next node (or has none until a '+node').
+    this.#watch(undefined);
+    this.#resubscribeOnCluster();
+  };
+
+  readonly #onNode = (): void => {
+    // ioredis picks a subscriber node on '+node' after this handler runs: look once it has.
+    if (this.#started && this.#connection === undefined) queueMicrotask(() => this.#resubscribeOnCluster());
+  };
+
+  #resubscribeOnCluster(): void {
+    const cluster = this.#subscriber;
+    if (!this.#started || !isClusterClient(cluster) || this.#connection !== undefined) return;
+    const connection = clusterSubscriberConnection(cluster);
+    if (connection === undefined) return;
+    this.#watch(connection);
+    connection.subscribe(this.#channel).then(
+      () => {
+        if (!this.#started || this.#subscribed || this.#connection !== connection) return;
+        this.#subscribed = true;
+        this.#emitter.emit('invalidate', { source: '', all: true });
+      },
+      () => {}, // that connection ended too: its 'end' moves on to the next one
+    );
+  }
 
   readonly #onClose = (): void => {
     // From now until the subscription is confirmed again, messages are lost.

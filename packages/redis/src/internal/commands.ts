@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 
 /** A Lua script registered on a client with `defineCommand` (EVALSHA, EVAL on NOSCRIPT). */
 export interface ScriptDefinition {
@@ -14,10 +14,11 @@ type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
  * Runs `script` on `client`, defining it first when needed. ioredis sends EVALSHA and falls
- * back to EVAL when the server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+ * back to EVAL when the server answers NOSCRIPT (after a restart or SCRIPT FLUSH). On a cluster the
+ * script goes to the node of its first key's slot, and each node loads it on its first NOSCRIPT.
  */
 export function runScript(
-  client: Redis,
+  client: RedisClient,
   script: ScriptDefinition,
   args: readonly (string | number)[],
 ): Promise<unknown> {

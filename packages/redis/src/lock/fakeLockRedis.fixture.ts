@@ -16,7 +16,7 @@ export function fakeLockRedis() {
   const calls: { name: string; args: (string | number)[] }[] = [];
   const failures = new Map<string, Error[]>();
   const scripts: Record<string, (args: (string | number)[]) => unknown> = {
-    keelLockAcquire: ([key, fence, owner, ttl]) => {
+    keelLockAcquireV2: ([key, fence, owner, ttl]) => {
       if (locks.has(String(key))) return [0, locks.get(String(key))!.ttl];
       locks.set(String(key), { owner: String(owner), ttl: Number(ttl) });
       const token = (fences.get(String(fence)) ?? 0) + 1;

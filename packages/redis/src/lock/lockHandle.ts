@@ -1,5 +1,5 @@
 import type { Clock, Logger, Timer } from '@keel/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../internal/client.js';
 import { runScript } from '../internal/commands.js';
 import { isLockLostError, LockLostError } from './errors.js';
 import { EXTEND_SCRIPT, RELEASE_SCRIPT } from './lockScripts.js';
@@ -7,7 +7,7 @@ import { assertTtl } from './redisLockOptions.js';
 
 /** @internal What {@link RedisLock} hands a new {@link LockHandle}. */
 export interface LockHandleInit {
-  readonly client: Redis;
+  readonly client: RedisClient;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly key: string;

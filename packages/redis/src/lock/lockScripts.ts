@@ -1,12 +1,27 @@
 import type { ScriptDefinition } from '../internal/commands.js';
 
-/** KEYS: lock, fencing counter. ARGV: owner, ttl. Returns `{1, token}` or `{0, pttl}`. */
+/**
+ * KEYS: lock, fencing counter (same hash slot). ARGV: owner, ttl. Returns `{1, token}` or
+ * `{0, pttl}`.
+ *
+ * The token is `max(last + 1, server time in µs)`: one more than the last token this node knows,
+ * and never less than its clock. Replication is asynchronous, so a master may die before its
+ * replica saw the last token; the promoted replica's counter is then behind, but its clock is
+ * not (a failover takes longer than nodes' clocks differ), so tokens still only increase. The
+ * same holds after a restart that lost the counter. Microseconds since 1970 stay below 2^53
+ * until the year 2255, so tokens are exact JavaScript numbers.
+ */
 export const ACQUIRE_SCRIPT: ScriptDefinition = Object.freeze({
-  name: 'keelLockAcquire',
+  name: 'keelLockAcquireV2',
   keys: 2,
   lua: `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, redis.call('INCR', KEYS[2])}
+  local t = redis.call('TIME')
+  local clock = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local last = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+  local token = math.max(last + 1, clock)
+  redis.call('SET', KEYS[2], string.format('%.0f', token))
+  return {1, token}
 end
 return {0, redis.call('PTTL', KEYS[1])}
 `,

@@ -76,7 +76,7 @@ describe('RedisLock', () => {
     expect(locks.prefix).toBe('keel:lock:');
     const lock = await locks.acquire('k', { ttl: undefined, wait: undefined, watchdog: undefined } as never);
     expect(fake.calls[0]).toEqual({
-      name: 'keelLockAcquire',
+      name: 'keelLockAcquireV2',
       args: ['keel:lock:{k}', 'keel:lock:{k}:fence', lock.owner, 30_000],
     });
     await lock.release();
@@ -104,7 +104,7 @@ describe('RedisLock', () => {
     const locks = new RedisLock(fake.client, { ttl: 10_000, watchdogInterval: 2_000 });
     const error: unknown = await locks.acquire('k', { ttl: 1_500, watchdog: true }).catch((e: unknown) => e);
     expect(isValidationError(error)).toBe(true);
-    expect(fake.count('keelLockAcquire')).toBe(0);
+    expect(fake.count('keelLockAcquireV2')).toBe(0);
   });
 
   it('refuses a clock or logger of the wrong kind', () => {

@@ -1,5 +1,5 @@
 import { linkedAbortController, newId, raceAbort, throwIfAborted } from '@keel/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../internal/client.js';
 import { runScript } from '../internal/commands.js';
 import { LockNotAcquiredError } from './errors.js';
 import { LockHandle } from './lockHandle.js';
@@ -8,12 +8,17 @@ import { resolveAcquireOptions, resolveLockOptions } from './redisLockOptions.js
 import type { LockAcquireOptions, RedisLockOptions, ResolvedLockOptions } from './redisLockOptions.js';
 
 /**
- * A distributed lock over one Redis server: `SET NX PX` and a fencing-token `INCR` in one Lua
- * script; release and extend compare the owner id inside Lua so only the owner can. The
- * fencing counter (`<key>:fence`) never expires, so tokens keep increasing across owners.
+ * A distributed lock on one Redis server or a Redis Cluster: `SET NX PX` and the next fencing
+ * token in one Lua script; release and extend compare the owner id inside Lua so only the owner
+ * can. The lock key `<prefix>{<key>}` and its token key `<prefix>{<key>}:fence` share a hash
+ * tag, so they live in one cluster slot. A token is `max(last + 1, server time in µs)`: it is
+ * greater than every earlier token for the key, even after a failover promoted a replica that
+ * had not yet received the last one (or a restart lost it), as long as the nodes' clocks differ
+ * by less than a failover takes.
  *
  * Safety is bounded by the TTL: protect writes with the fencing token when the work might
- * outlive it. Not Redlock: a failover that loses the lock key loses mutual exclusion.
+ * outlive it. Not Redlock: replication is asynchronous, so a failover that loses the lock key
+ * loses mutual exclusion for that moment; the fencing token is what keeps writes safe then.
  *
  * @example
  * ```ts
@@ -23,16 +28,16 @@ import type { LockAcquireOptions, RedisLockOptions, ResolvedLockOptions } from '
  * ```
  */
 export class RedisLock {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #settings: ResolvedLockOptions;
 
   /**
-   * @param client A connected ioredis client; borrowed, never closed.
+   * @param client A connected ioredis client, `Redis` or `Cluster`; borrowed, never closed.
    * @param options Prefix, default TTL, retry delay, clock, watchdog and logger; an option that
    * is absent or `undefined` keeps its default.
    * @throws ValidationError when an option is out of range.
    */
-  constructor(client: Redis, options?: RedisLockOptions) {
+  constructor(client: RedisClient, options?: RedisLockOptions) {
     this.#settings = resolveLockOptions(options);
     this.#client = client;
   }

@@ -1,6 +1,6 @@
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitStore } from '@keel/resilience';
 import { assertOptions, optionOneOf, optionString, withDefaults } from '@keel/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../internal/client.js';
 import { runScript } from '../internal/commands.js';
 import type { ScriptDefinition } from '../internal/commands.js';
 import { GCRA_SCRIPT, SLIDING_WINDOW_SCRIPT, TOKEN_BUCKET_SCRIPT } from './rateLimitScripts.js';
@@ -45,6 +45,7 @@ function scriptFor(algorithm: RateLimitAlgorithm): { script: ScriptDefinition; a
  * `@keel/resilience` (`tokenBucket`, `slidingWindow`, `gcra`) runs as one Lua script, atomic
  * per key, sent with EVALSHA (falling back to EVAL after a NOSCRIPT reply). Keys expire once
  * their state equals a fresh key's (a full bucket, a passed window), so idle keys cost nothing.
+ * Each decision touches one key, so the store runs unchanged on a Redis Cluster (`Cluster` client).
  *
  * With `time: 'caller'` (the default) decisions equal the in-memory store's for the same
  * sequence of calls, each caller passing its own time. A key's stored time never moves back,
@@ -61,16 +62,16 @@ function scriptFor(algorithm: RateLimitAlgorithm): { script: ScriptDefinition; a
  * ```
  */
 export class RedisRateLimitStore implements RateLimitStore {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #prefix: string;
   readonly #time: 'caller' | 'redis';
 
   /**
-   * @param client A connected ioredis client; the store borrows it and never closes it.
+   * @param client A connected ioredis client, `Redis` or `Cluster`; the store borrows it and never closes it.
    * @param options Key prefix and time source.
    * @throws ValidationError when the prefix is empty or `time` is neither `'caller'` nor `'redis'`.
    */
-  constructor(client: Redis, options?: RedisRateLimitStoreOptions) {
+  constructor(client: RedisClient, options?: RedisRateLimitStoreOptions) {
     const settings = withDefaults(REDIS_RATE_LIMIT_STORE_DEFAULTS, options);
     assertOptions('RedisRateLimitStore', {
       prefix: optionString(settings.prefix),

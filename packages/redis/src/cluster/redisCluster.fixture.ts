@@ -1,0 +1,266 @@
+// Test-only: starts a throwaway Redis Cluster (3 masters, 3 replicas) on loopback ports from the
+// installed binaries, and removes every trace of it afterwards.
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { servicesRequired } from '@keel/test-services';
+import { Cluster, Redis } from 'ioredis';
+
+const REDIS_SERVER = process.env.KEEL_REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+const REDIS_CLI = process.env.KEEL_REDIS_CLI_BIN ?? '/usr/bin/redis-cli';
+const PORT_RANGE = { first: 7100, last: 7199 } as const;
+const NODES = 6;
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((resolve) => globalThis.setTimeout(resolve, ms));
+
+/** One node of the fixture's cluster. */
+export interface ClusterNode {
+  readonly port: number;
+  /** The redis-server process; `undefined` once it was killed. */
+  process: ChildProcess | undefined;
+}
+
+/** A running test cluster. */
+export interface RedisClusterFixture {
+  /** Every node, masters and replicas (the roles move on a failover). */
+  readonly nodes: readonly ClusterNode[];
+  /** `host:port` of every node, for a `Cluster` client's startup nodes. */
+  readonly startupNodes: readonly { host: string; port: number }[];
+  /** A new cluster client (lazily connecting); closed by {@link stop}. */
+  connect(): Cluster;
+  /** A plain connection to one node (for admin commands); closed by {@link stop}. */
+  node(port: number): Redis;
+  /** Kills the node's process with SIGKILL, as a crash would. */
+  kill(port: number): Promise<void>;
+  /** Resolves once every node still running reports `cluster_state:ok` and every slot is served. */
+  waitUntilOk(timeoutMs?: number): Promise<void>;
+  /** Closes every client, stops every node and removes the temp dir (at most ~10 s). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a 3-master, 3-replica Redis Cluster on six free loopback ports in 7100-7199 (bus ports
+ * +10000), each node in its own temp dir with persistence off, joins it with `redis-cli --cluster
+ * create` and waits for `cluster_state:ok` on every node. Returns `undefined` (after printing why)
+ * when the binaries are missing, unless `KEEL_REQUIRE_SERVICES=1`, when it throws. Call
+ * {@link RedisClusterFixture.stop} in `afterAll`; a process exit kills the nodes too.
+ */
+export async function startRedisCluster(name: string): Promise<RedisClusterFixture | undefined> {
+  if (!existsSync(REDIS_SERVER) || !existsSync(REDIS_CLI)) {
+    const reason = `${REDIS_SERVER} or ${REDIS_CLI} is missing`;
+    if (servicesRequired()) throw new Error(`${reason}, and KEEL_REQUIRE_SERVICES=1 forbids skipping.`);
+    // eslint-disable-next-line no-console -- a skipped suite says why (DESIGN: skip with a printed reason)
+    console.warn(`[skip] ${reason}: skipping the Redis Cluster tests of ${name}.`);
+    return undefined;
+  }
+  const dir = mkdtempSync(join(tmpdir(), `keel-${name}-`));
+  const block = await reservePorts();
+  const fixture = new Fixture(dir, block);
+  try {
+    await fixture.start();
+    return fixture;
+  } catch (error) {
+    await fixture.stop();
+    throw error;
+  }
+}
+
+interface PortBlock {
+  readonly ports: number[];
+  readonly lockFile: string;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Whether the process that wrote a lock file is still alive. */
+function lockHolderAlive(lockFile: string): boolean {
+  try {
+    process.kill(Number(readFileSync(lockFile, 'utf8')), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Claims six free ports (and their bus ports) with a lock file, so parallel test files never collide. */
+async function reservePorts(): Promise<PortBlock> {
+  for (let first = PORT_RANGE.first; first + NODES - 1 <= PORT_RANGE.last; first += NODES) {
+    const lockFile = join(tmpdir(), `keel-redis-cluster-${first}.lock`);
+    if (existsSync(lockFile) && !lockHolderAlive(lockFile)) rmSync(lockFile, { force: true });
+    let fd: number;
+    try {
+      fd = openSync(lockFile, 'wx'); // exclusive: another test file holding the block makes this throw
+    } catch {
+      continue;
+    }
+    writeSync(fd, String(process.pid));
+    closeSync(fd);
+    const ports = Array.from({ length: NODES }, (_, i) => first + i);
+    const free = await Promise.all(ports.flatMap((port) => [portFree(port), portFree(port + 10_000)]));
+    if (free.every(Boolean)) return { ports, lockFile };
+    rmSync(lockFile, { force: true });
+  }
+  throw new Error(`No six free ports (and bus ports) left in ${PORT_RANGE.first}-${PORT_RANGE.last}.`);
+}
+
+class Fixture implements RedisClusterFixture {
+  readonly nodes: ClusterNode[];
+  readonly startupNodes: { host: string; port: number }[];
+  readonly #dir: string;
+  readonly #block: PortBlock;
+  readonly #clients: (Redis | Cluster)[] = [];
+  readonly #onExit = (): void => this.#killAll();
+
+  constructor(dir: string, block: PortBlock) {
+    this.#dir = dir;
+    this.#block = block;
+    this.nodes = block.ports.map((port) => ({ port, process: undefined }));
+    this.startupNodes = block.ports.map((port) => ({ host: '127.0.0.1', port }));
+    process.once('exit', this.#onExit);
+  }
+
+  async start(): Promise<void> {
+    for (const node of this.nodes) node.process = this.#spawn(node.port);
+    await Promise.all(this.nodes.map((node) => this.#waitForPing(node.port, 10_000)));
+    const addresses = this.nodes.map((node) => `127.0.0.1:${node.port}`);
+    const args = ['--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'];
+    await run(REDIS_CLI, args, { timeout: 30_000 });
+    await this.waitUntilOk(30_000);
+  }
+
+  #spawn(port: number): ChildProcess {
+    const dir = join(this.#dir, String(port));
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const args = [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
+      ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
+      // Fast failure detection, and a replica is always allowed to take over (failover tests).
+      ...['--cluster-node-timeout', '1000', '--cluster-replica-validity-factor', '0'],
+      ...['--save', '', '--appendonly', 'no', '--logfile', join(dir, 'redis.log')],
+      ...['--enable-debug-command', 'local'],
+    ];
+    const child = spawn(REDIS_SERVER, args, { stdio: 'ignore' });
+    child.on('error', () => undefined);
+    return child;
+  }
+
+  connect(): Cluster {
+    const client = new Cluster(this.startupNodes, {
+      lazyConnect: true,
+      redisOptions: { maxRetriesPerRequest: 1 },
+      // A failover moves slots: retry a command for a while instead of failing it at once.
+      clusterRetryStrategy: (times) => Math.min(100 * times, 1_000),
+      retryDelayOnClusterDown: 200,
+      retryDelayOnFailover: 200,
+      retryDelayOnTryAgain: 200,
+      maxRedirections: 64,
+      slotsRefreshTimeout: 2_000,
+    });
+    client.on('error', () => undefined);
+    client.on('node error', () => undefined);
+    this.#clients.push(client);
+    return client;
+  }
+
+  node(port: number): Redis {
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+    client.on('error', () => undefined);
+    this.#clients.push(client);
+    return client;
+  }
+
+  async kill(port: number): Promise<void> {
+    const node = this.nodes.find((candidate) => candidate.port === port);
+    const child = node?.process;
+    if (node === undefined || child === undefined) return;
+    node.process = undefined;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async waitUntilOk(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const running = this.nodes.filter((node) => node.process !== undefined);
+    for (;;) {
+      const states = await Promise.all(running.map((node) => this.#clusterOk(node.port)));
+      if (states.every(Boolean)) return;
+      if (Date.now() > deadline) throw new Error(`The test cluster is not ok after ${timeoutMs} ms.`);
+      await sleep(100);
+    }
+  }
+
+  async #clusterOk(port: number): Promise<boolean> {
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+    client.on('error', () => undefined);
+    try {
+      const info = await client.cluster('INFO');
+      return /cluster_state:ok/.test(info) && /cluster_slots_ok:16384/.test(info);
+    } catch {
+      return false;
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  async #waitForPing(port: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+      client.on('error', () => undefined);
+      try {
+        if ((await client.ping()) === 'PONG') return;
+      } catch {
+        if (Date.now() > deadline)
+          throw new Error(`redis-server on port ${port} did not start in ${timeoutMs} ms.`);
+        await sleep(50);
+      } finally {
+        client.disconnect();
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#clients.map((client) => client.quit().catch(() => client.disconnect())));
+    await Promise.all(this.nodes.map((node) => this.#stopNode(node)));
+    process.off('exit', this.#onExit);
+    rmSync(this.#dir, { recursive: true, force: true });
+    rmSync(this.#block.lockFile, { force: true });
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within 3 s. */
+  async #stopNode(node: ClusterNode): Promise<void> {
+    const child = node.process;
+    node.process = undefined;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = globalThis.setTimeout(() => child.kill('SIGKILL'), 3_000);
+    await exited;
+    globalThis.clearTimeout(timer);
+  }
+
+  #killAll(): void {
+    for (const node of this.nodes) node.process?.kill('SIGKILL');
+  }
+}
