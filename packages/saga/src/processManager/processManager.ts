@@ -2,6 +2,7 @@ import type { Clock, Logger, Message } from '@keel/core';
 import {
   assertOptions,
   isConcurrencyError,
+  KeyedQueue,
   noopLogger,
   optionFunction,
   optionInteger,
@@ -12,7 +13,6 @@ import {
   withDefaults,
 } from '@keel/core';
 import { applyProcessEvent } from './applyProcessEvent.js';
-import { KeyedMutex } from '../internal/keyedMutex.js';
 import { inProcessSpan } from './processManagerTelemetry.js';
 import type { ProcessDefinition } from './defineProcess.js';
 import type { ProcessInstance, ProcessStatus, ProcessStore } from './processStore.js';
@@ -80,7 +80,7 @@ export class ProcessManager<TState, TEvent extends Message, TCommand extends Mes
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #maxConflictRetries: number;
-  readonly #mutex = new KeyedMutex();
+  readonly #mutex = new KeyedQueue();
 
   /**
    * @throws {ValidationError} when a port is missing or of the wrong kind, or an option is out
