@@ -73,19 +73,24 @@ export class NatsPublishError extends KeelError {
   /** The index in the batch of the event that failed. */
   readonly failedIndex: number;
 
+  /** How many times the failed event was sent (retries of transient failures included). */
+  readonly attempts: number;
+
   constructor(
-    args: { subject: string; messageId: string; failedIndex: number; total: number },
+    args: { subject: string; messageId: string; failedIndex: number; total: number; attempts?: number },
     options: KeelErrorOptions = {},
   ) {
-    const { subject, messageId, failedIndex, total } = args;
+    const { subject, messageId, failedIndex, total, attempts = 1 } = args;
     const cause = options.cause instanceof Error ? `: ${options.cause.message}` : '';
+    const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
     super(
       NATS_ERROR_CODES.publish,
-      `JetStream did not accept event ${failedIndex + 1} of ${total} (${messageId}) on "${subject}"${cause}. ` +
+      `JetStream did not accept event ${failedIndex + 1} of ${total} (${messageId}) on "${subject}"${tries}${cause}. ` +
         `${failedIndex} event(s) before it were stored; publish the batch again (duplicates are dropped by message id) ` +
         'after checking that a stream captures the subject (call ensureStream()).',
-      { ...options, details: { ...options.details, subject, messageId, failedIndex, total } },
+      { ...options, details: { ...options.details, subject, messageId, failedIndex, total, attempts } },
     );
+    this.attempts = attempts;
     this.published = failedIndex;
     this.failedIndex = failedIndex;
   }

@@ -29,8 +29,9 @@ async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamIn
 }
 
 /**
- * Creates the stream, or adds missing subjects and the wanted duplicate window to an existing
- * one. Other settings of an existing stream are left alone. Safe when several processes race.
+ * Creates the stream, or adds missing subjects and sets the wanted duplicate window and replicas
+ * of an existing one (JetStream copies it to new replicas). Other settings of an existing stream
+ * are left alone. Safe when several processes race.
  */
 export async function upsertStream(
   jsm: JetStreamManager,
@@ -47,6 +48,7 @@ export async function upsertStream(
         storage: options.storage === 'memory' ? StorageType.Memory : StorageType.File,
         duplicate_window: duplicateWindow,
         max_age: nanos(options.maxAgeMs),
+        num_replicas: options.replicas,
       });
       return;
     } catch (error) {
@@ -56,10 +58,17 @@ export async function upsertStream(
   }
   const current = existing.config.subjects ?? [];
   const missing = spec.subjects.filter((subject) => !current.includes(subject));
-  if (missing.length === 0 && existing.config.duplicate_window === duplicateWindow) return;
+  const replicas = existing.config.num_replicas || 1;
+  if (
+    missing.length === 0 &&
+    existing.config.duplicate_window === duplicateWindow &&
+    replicas === options.replicas
+  )
+    return;
   await jsm.streams.update(spec.name, {
     subjects: [...current, ...missing],
     duplicate_window: duplicateWindow,
+    num_replicas: options.replicas,
   });
 }
 

@@ -361,10 +361,12 @@ describe.runIf(up)('NatsEventTransport on a real NATS JetStream server', () => {
     expect(abandonedCalls).toEqual([]);
   });
 
-  it('rejects a publish with a NatsPublishError when no stream captures the subject', async () => {
-    const transport = await kit.transport({ ...kit.names(), publishTimeoutMs: 1_000 });
+  it('rejects a publish with a NatsPublishError after bounded retries when no stream captures the subject', async () => {
+    const transport = await kit.transport({ ...kit.names(), publishTimeoutMs: 1_000, failoverRetryMs: 300 });
     const error = await transport.publish([createEvent('Deposited', {})]).catch((e: unknown) => e);
     expect(isNatsPublishError(error)).toBe(true);
+    // No server answers for the subject, which looks like a leader election: retried, within the bound.
+    expect((error as { attempts: number }).attempts).toBeGreaterThan(1);
   });
 
   it('rejects a subscription with a NatsSetupError when the stream does not exist', async () => {

@@ -3,25 +3,16 @@ import type { Message, PublishOptions } from '@keel/core';
 import type { EventTransport, TransportSubscription } from '@keel/cqrs';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/transport-node';
-import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
-import { ENVELOPE_VERSION, KEEL_HEADERS } from '../codec/headers.js';
-import { NatsPublishError, NatsSetupError, NatsTransportClosedError } from '../errors/errors.js';
-import { oneLine } from '../internal/deadLetter.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { NatsSetupError, NatsTransportClosedError } from '../errors/errors.js';
+import { retryLogged } from '../internal/failoverRetry.js';
 import { consumerConfig, ensureConsumer, upsertStream } from '../internal/streams.js';
-import { tracedPublish } from '../internal/telemetry.js';
-import type { OutgoingEvent } from '../internal/telemetry.js';
-import { checkEventSubject, checkName } from '../internal/subjects.js';
+import { checkName } from '../internal/subjects.js';
 import type { NatsHandler, NatsSubscribeOptions } from './natsDelivery.js';
+import { NatsPublisher } from './natsPublisher.js';
 import { NatsSubscription } from './natsSubscription.js';
 import { resolveNatsOptions } from './natsTransportOptions.js';
 import type { NatsEventTransportOptions, ResolvedNatsOptions } from './natsTransportOptions.js';
-
-/** One event of a publish, mapped and encoded. */
-interface PreparedEvent extends OutgoingEvent {
-  readonly body: Uint8Array;
-  readonly messageId: string;
-}
 
 /** Options of {@link NatsEventTransport.ensureStream}. */
 export interface EnsureStreamOptions {
@@ -46,6 +37,7 @@ export class NatsEventTransport implements EventTransport {
   /** The options in effect, defaults applied. */
   readonly options: ResolvedNatsOptions;
   readonly #js: JetStreamClient;
+  readonly #publisher: NatsPublisher;
   readonly #connection: NatsConnection;
   readonly #subscriptions = new Set<NatsSubscription>();
   readonly #publishing = new Set<Promise<void>>();
@@ -62,11 +54,13 @@ export class NatsEventTransport implements EventTransport {
     this.options = resolveNatsOptions(options);
     this.#connection = connection;
     this.#js = jetstream(connection, { timeout: this.options.publishTimeoutMs });
+    this.#publisher = new NatsPublisher(this.#js, this.options);
   }
 
   /**
-   * Creates the event stream (capturing `<subjectPrefix>.>`) and the dead-letter stream, or adds
-   * missing subjects and the duplicate window to existing ones. Safe to call from every process.
+   * Creates the event stream (capturing `<subjectPrefix>.>`) and the dead-letter stream with
+   * `replicas` copies, or adds missing subjects and sets the duplicate window and replicas of
+   * existing ones. Safe to call from every process; retried through a leader election.
    *
    * @throws {NatsSetupError} when JetStream refuses (e.g. another stream captures the subjects).
    */
@@ -79,9 +73,11 @@ export class NatsEventTransport implements EventTransport {
   /**
    * Stores `events` in order, one at a time, each with `Nats-Msg-Id` = its message id. Resolves
    * when JetStream stored them all; events it already had (same id, within the duplicate window)
-   * are skipped by the server, so retrying a failed batch is safe.
+   * are skipped by the server, so retrying a failed batch is safe. An event JetStream does not
+   * confirm because of a transient failure (timeout, no responders, leader election) is sent again
+   * with the same id for up to `failoverRetryMs`.
    *
-   * @throws {NatsPublishError} naming the first event JetStream did not accept.
+   * @throws {NatsPublishError} naming the first event JetStream did not accept, with the attempts made.
    * @throws {NatsInvalidSubjectError} when an event maps to a subject outside `subjectPrefix`.
    * @throws {NatsSerializationError} when an event cannot be encoded.
    * @throws The signal's abort reason when `options.signal` aborts first.
@@ -90,7 +86,7 @@ export class NatsEventTransport implements EventTransport {
     const { signal } = options;
     throwIfAborted(signal);
     this.#assertOpen('publish');
-    const task = this.#publishAll(events, signal);
+    const task = this.#publisher.publish(events, signal, () => this.#streamOnce());
     this.#publishing.add(task);
     try {
       return await raceAbort(task, signal);
@@ -169,15 +165,17 @@ export class NatsEventTransport implements EventTransport {
   async #ensureStreams(): Promise<void> {
     const { stream, subjectPrefix, deadLetterSubject, deadLetterStream } = this.options;
     try {
-      const jsm = await this.#jsm();
-      await upsertStream(jsm, { name: stream, subjects: [`${subjectPrefix}.>`] }, this.options);
-      if (deadLetterSubject !== false) {
-        await upsertStream(jsm, { name: deadLetterStream, subjects: [deadLetterSubject] }, this.options);
-      }
+      await this.#retrying('NATS stream setup failed; retrying', { stream }, async () => {
+        const jsm = await this.#jsm();
+        await upsertStream(jsm, { name: stream, subjects: [`${subjectPrefix}.>`] }, this.options);
+        if (deadLetterSubject !== false) {
+          await upsertStream(jsm, { name: deadLetterStream, subjects: [deadLetterSubject] }, this.options);
+        }
+      });
     } catch (error) {
       throw new NatsSetupError(
         `streams "${stream}" and "${deadLetterStream}"`,
-        'Check that JetStream is enabled and that no other stream captures the same subjects.',
+        `Check that JetStream is enabled, that no other stream captures the same subjects and that ${this.options.replicas} server(s) of the cluster are up (option replicas).`,
         { cause: error },
       );
     }
@@ -194,9 +192,15 @@ export class NatsEventTransport implements EventTransport {
     await this.#streamOnce();
     const { stream } = this.options;
     try {
-      const jsm = await this.#jsm();
-      await ensureConsumer(jsm, stream, consumerConfig(this.options, durableName));
-      const consumer = await this.#js.consumers.get(stream, durableName);
+      const consumer = await this.#retrying(
+        'NATS consumer setup failed; retrying',
+        { durableName },
+        async () => {
+          const jsm = await this.#jsm();
+          await ensureConsumer(jsm, stream, consumerConfig(this.options, durableName));
+          return this.#js.consumers.get(stream, durableName);
+        },
+      );
       return await NatsSubscription.start({
         connection: this.#connection,
         js: this.#js,
@@ -214,47 +218,9 @@ export class NatsEventTransport implements EventTransport {
     }
   }
 
-  async #publishAll(events: readonly Message[], signal: AbortSignal | undefined): Promise<void> {
-    // Map and encode the whole batch first, so a bad event fails it before anything is stored.
-    const outgoing = events.map((event) => this.#prepare(event));
-    await this.#streamOnce();
-    for (const [index, prepared] of outgoing.entries()) {
-      throwIfAborted(signal);
-      await tracedPublish(prepared, this.options.clock, () => this.#store(prepared, index, events.length));
-    }
-  }
-
-  async #store(prepared: PreparedEvent, index: number, total: number): Promise<void> {
-    const { subject, body, messageId, headers } = prepared;
-    try {
-      await this.#js.publish(subject, body, {
-        msgID: messageId,
-        headers,
-        timeout: this.options.publishTimeoutMs,
-      });
-    } catch (error) {
-      throw new NatsPublishError({ subject, messageId, failedIndex: index, total }, { cause: error });
-    }
-  }
-
-  #prepare(event: Message): PreparedEvent {
-    const { subject, subjectPrefix, codec } = this.options;
-    return {
-      event,
-      subject: checkEventSubject(subject(event, subjectPrefix), subjectPrefix),
-      body: codec.encode(event),
-      messageId: event.metadata.messageId,
-      headers: this.#headersOf(event),
-    };
-  }
-
-  #headersOf(event: Message): MsgHdrs {
-    const result = natsHeaders();
-    result.set(KEEL_HEADERS.eventType, oneLine(event.type));
-    result.set(KEEL_HEADERS.correlationId, oneLine(event.metadata.correlationId));
-    result.set(KEEL_HEADERS.contentType, this.options.codec.contentType);
-    result.set(KEEL_HEADERS.envelope, ENVELOPE_VERSION);
-    return result;
+  /** Runs a JetStream setup request, retrying transient failures for `failoverRetryMs`. */
+  #retrying<T>(message: string, fields: Record<string, unknown>, request: () => Promise<T>): Promise<T> {
+    return retryLogged(this.options, message, fields, request);
   }
 }
 

@@ -72,10 +72,33 @@ describe('resolveNatsOptions', () => {
     ['filterSubjects', { filterSubjects: [] }],
     ['subject', { subject: 'orders' as never }],
     ['codec', { codec: {} as never }],
+    ['replicas', { replicas: 0 }],
+    ['replicas', { replicas: 6 }],
+    ['replicas', { replicas: 2.5 }],
+    ['failoverRetryMs', { failoverRetryMs: -1 }],
+    ['failoverRetryMs', { failoverRetryMs: 116_000 }],
+    ['failoverRetryMs', { duplicateWindowMs: 10_000, publishTimeoutMs: 2_000, failoverRetryMs: 9_000 }],
   ])('rejects an invalid "%s" with a NatsOptionError naming it', (option, options) => {
     const error = optionError(options);
     expect(error.option).toBe(option);
     expect(error.message).toContain(`"${option}" must be`);
+  });
+
+  it('accepts one to five replicas', () => {
+    expect([1, 3, 5].map((replicas) => resolveNatsOptions({ replicas }).replicas)).toEqual([1, 3, 5]);
+    expect(resolveNatsOptions().replicas).toBe(1);
+  });
+
+  it('shrinks the default failoverRetryMs so every retry stays inside a short duplicate window', () => {
+    expect(resolveNatsOptions().failoverRetryMs).toBe(20_000);
+    const short = resolveNatsOptions({ duplicateWindowMs: 10_000, publishTimeoutMs: 2_000 });
+    expect(short.failoverRetryMs).toBe(8_000);
+    expect(resolveNatsOptions({ duplicateWindowMs: 1_000 }).failoverRetryMs).toBe(0);
+  });
+
+  it('explains a failoverRetryMs longer than the duplicate window allows', () => {
+    const error = optionError({ duplicateWindowMs: 10_000, publishTimeoutMs: 2_000, failoverRetryMs: 9_000 });
+    expect(error.message).toContain('at most duplicateWindowMs - publishTimeoutMs = 8000 ms');
   });
 
   it('accepts deadLetterSubject: false to terminate failed events without a copy', () => {

@@ -61,6 +61,23 @@ export interface NatsEventTransportOptions {
   duplicateWindowMs?: number | undefined;
   /** The oldest event age `ensureStream()` keeps, or 0 to keep events until deleted. @default 0 */
   maxAgeMs?: number | undefined;
+  /**
+   * How many servers of a JetStream cluster hold a copy of each stream `ensureStream()` creates
+   * (the event stream and the dead-letter stream); 3 survives the loss of any one server. Needs a
+   * cluster of at least that many servers; a single server accepts only 1. Durable consumers
+   * take the stream's replicas.
+   * @default 1
+   */
+  replicas?: number | undefined;
+  /**
+   * How long `publish()`, `ensureStream()` and `subscribe()` keep retrying a JetStream request
+   * that failed transiently (a timeout, no server answering, a 503 while a leader is elected),
+   * so callers do not see a cluster fail over. A publish is retried with the same `Nats-Msg-Id`,
+   * so a copy stored by an unconfirmed attempt is dropped as a duplicate; hence
+   * `failoverRetryMs + publishTimeoutMs` must fit in `duplicateWindowMs`. 0 disables retries.
+   * @default 20_000, or less to fit `duplicateWindowMs - publishTimeoutMs`
+   */
+  failoverRetryMs?: number | undefined;
   /** Storage of streams created by `ensureStream()`. @default 'file' */
   storage?: NatsStorage | undefined;
   /** Whether the first `publish()` or `subscribe()` calls `ensureStream()` itself. @default false */
@@ -91,6 +108,8 @@ export const NATS_TRANSPORT_DEFAULTS = Object.freeze({
   heartbeat: true,
   duplicateWindowMs: 120_000,
   maxAgeMs: 0,
+  replicas: 1,
+  failoverRetryMs: 20_000,
   storage: 'file' as NatsStorage,
   createStream: false,
   publishTimeoutMs: 5_000,
@@ -121,6 +140,9 @@ export function resolveNatsOptions(options: NatsEventTransportOptions = {}): Res
   const stream = checkName('stream', merged.stream);
   const subjectPrefix = checkSubject('subjectPrefix', merged.subjectPrefix);
   const deadLetterSubject = resolveDeadLetterSubject(options.deadLetterSubject, stream, subjectPrefix);
+  const duplicateWindowMs = checkInteger('duplicateWindowMs', merged.duplicateWindowMs, 1);
+  const publishTimeoutMs = checkInteger('publishTimeoutMs', merged.publishTimeoutMs, 1);
+  const failoverRetryMs = resolveFailoverRetry(options.failoverRetryMs, duplicateWindowMs - publishTimeoutMs);
   return Object.freeze({
     ...merged,
     stream,
@@ -138,13 +160,31 @@ export function resolveNatsOptions(options: NatsEventTransportOptions = {}): Res
     prefetch: checkInteger('prefetch', merged.prefetch, 1),
     maxAckPending: checkInteger('maxAckPending', merged.maxAckPending, 1),
     heartbeat: checkBoolean('heartbeat', merged.heartbeat),
-    duplicateWindowMs: checkInteger('duplicateWindowMs', merged.duplicateWindowMs, 1),
+    duplicateWindowMs,
     maxAgeMs: checkInteger('maxAgeMs', merged.maxAgeMs, 0),
     storage: checkOneOf('storage', merged.storage, ['file', 'memory']),
     createStream: checkBoolean('createStream', merged.createStream),
-    publishTimeoutMs: checkInteger('publishTimeoutMs', merged.publishTimeoutMs, 1),
+    publishTimeoutMs,
+    failoverRetryMs,
+    replicas: checkInteger('replicas', merged.replicas, 1, MAX_REPLICAS),
     codec: checkCodec(merged.codec),
   });
+}
+
+/** `failoverRetryMs`, which must leave every retry inside the duplicate window (`room` ms). */
+function resolveFailoverRetry(value: number | undefined, room: number): number {
+  // The default shrinks to fit a small duplicate window; a value the user chose is checked.
+  if (value === undefined) return Math.max(0, Math.min(NATS_TRANSPORT_DEFAULTS.failoverRetryMs, room));
+  const retryMs = checkInteger('failoverRetryMs', value, 0);
+  if (retryMs > room) {
+    // A retry after the window could store a second copy of an event an earlier attempt stored.
+    throw new NatsOptionError(
+      'failoverRetryMs',
+      `at most duplicateWindowMs - publishTimeoutMs = ${room} ms, so that every retry is de-duplicated`,
+      value,
+    );
+  }
+  return retryMs;
 }
 
 function resolveDeadLetterSubject(value: unknown, stream: string, prefix: string): string | false {
@@ -172,9 +212,13 @@ function resolveFilters(value: readonly string[] | undefined, prefix: string): r
   return Object.freeze([...value]);
 }
 
-function checkInteger(option: string, value: unknown, min: number): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min) return value;
-  throw new NatsOptionError(option, `an integer >= ${min}`, value);
+/** JetStream keeps at most five copies of a stream. */
+const MAX_REPLICAS = 5;
+
+function checkInteger(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max) return value;
+  const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+  throw new NatsOptionError(option, `an integer ${range}`, value);
 }
 
 function checkBackoff(value: unknown): readonly number[] {
