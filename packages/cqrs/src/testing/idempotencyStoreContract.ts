@@ -81,6 +81,18 @@ function defineClaimTests(setup: Setup): void {
     expect((await store.claim('k', 500)).status).toBe('claimed');
   });
 
+  it('rejects renew, complete and release with the abort reason when the signal is already aborted, changing nothing', async () => {
+    const { store } = await setup();
+    const token = await claimToken(store, 'k');
+    const reason = new Error('stop');
+    const aborted = AbortSignal.abort(reason);
+    await expect(store.renew('k', token, 500, aborted)).rejects.toBe(reason);
+    await expect(store.complete('k', token, 'result', aborted)).rejects.toBe(reason);
+    await expect(store.release('k', token, aborted)).rejects.toBe(reason);
+    expect(await store.claim('k', 500)).toEqual({ status: 'pending' });
+    expect(await store.release('k', token)).toBe(true);
+  });
+
   it('refuses a key PostgreSQL cannot hold with a SerializationError', async () => {
     const { store } = await setup();
     for (const key of ['nul\u0000key', 'lone\uD800surrogate']) {
