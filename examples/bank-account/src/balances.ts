@@ -88,9 +88,9 @@ export class BalancesReadModel {
 
   /** Bus events are the aggregate's own events: they say which account and version they made. */
   #applyPublished(event: Message): void {
-    const { aggregateType, aggregateId, version } = event as Message & Partial<AggregateFields>;
-    if (aggregateType !== 'Account' || aggregateId === undefined || version === undefined) return;
-    this.#apply(aggregateId, version, event as AccountEvent);
+    const account = event.metadata.aggregate;
+    if (account?.type !== 'Account') return;
+    this.#apply(account.id, account.version, event as AccountEvent);
   }
 
   #apply(accountId: string, version: number, event: AccountEvent): void {
@@ -100,12 +100,6 @@ export class BalancesReadModel {
     this.#rows.set(accountId, next);
     this.#onUpdate?.(next, event.type);
   }
-}
-
-interface AggregateFields {
-  aggregateType: string;
-  aggregateId: string;
-  version: number;
 }
 
 function emptyRow(accountId: string): BalanceRow {

@@ -73,8 +73,6 @@ export async function createBank(options: BankOptions = {}) {
   // recognised as nested instead of queueing behind its own event.
   const events = createEventBus<AccountEvents>({
     middleware: [correlationMiddleware({ ambient: true })],
-    // Events of one account are delivered strictly in order, even across concurrent saves.
-    orderingKey: (event) => (event as Message & { aggregateId?: string }).aggregateId,
   });
   if (options.onEvent !== undefined) events.subscribe(ALL_EVENTS, options.onEvent, { name: 'narrator' });
   const write = createWriteSide(store, events, infrastructure, { ...options, clock, logger });

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newId } from '@keel/core';
-import type { Clock } from '@keel/core';
+import type { Clock, Logger } from '@keel/core';
 import {
   InMemoryCheckpointStore,
   InMemoryDeadLetterStore,
@@ -51,6 +51,8 @@ export interface InfrastructureOptions {
    * @default examples/bank-account/out/.data/pglite
    */
   dataDir?: string | false;
+  /** Where opening the database (PGlite takes seconds) and migrating it report progress. @default noopLogger */
+  logger?: Logger | undefined;
 }
 
 /** Where `pnpm start` keeps the embedded database. */
@@ -71,10 +73,11 @@ export async function createInfrastructure(options: InfrastructureOptions = {}):
     await rm(dataDir, { recursive: true, force: true });
     await mkdir(dirname(dataDir), { recursive: true }); // PGlite creates only the last folder
   }
-  const client = await createPostgres({ url, dataDir: dataDir === false ? undefined : dataDir });
+  const { logger } = options;
+  const client = await createPostgres({ url, dataDir: dataDir === false ? undefined : dataDir, logger });
   // On a shared server each run gets its own schema; the embedded database is fresh anyway.
   const schema = onServer ? `bank_account_${newId().replaceAll('-', '').slice(-12)}` : 'keel';
-  await migrate(client, { schema });
+  await migrate(client, { schema, logger });
   const clock = options.clock === undefined ? {} : { clock: options.clock };
   const where = onServer
     ? `the PostgreSQL server in KEEL_PG_URL, schema "${schema}" (dropped at the end)`

@@ -39,8 +39,8 @@ export class Narrator {
   /** Prints an event as the event bus delivers it, with its correlation and causation. */
   event(event: Message): void {
     if (this.#muted > 0) return;
-    const { aggregateId, version } = event as Message & { aggregateId?: string; version?: number };
-    const where = aggregateId === undefined ? '' : ` Account-${aggregateId} v${version}`;
+    const account = event.metadata.aggregate;
+    const where = account === undefined ? '' : ` ${account.stream} v${account.version}`;
     this.print(
       `      ⤷ event ${event.type} ${JSON.stringify(event.data)}${where}  ` +
         `id ${short(event.metadata.messageId)} corr ${short(event.metadata.correlationId)} cause ${short(event.metadata.causationId)}`,

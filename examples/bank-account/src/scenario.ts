@@ -49,7 +49,8 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const print = options.print ?? ((line: string) => console.log(line));
   const narrator = new Narrator(print);
   const clock = options.clock === undefined ? {} : { clock: options.clock };
-  const infrastructure = options.infrastructure ?? (await createInfrastructure(clock));
+  const infrastructure =
+    options.infrastructure ?? (await createInfrastructure({ ...clock, logger: narrator.logger }));
   const bank = await createBank({
     ...clock,
     infrastructure,

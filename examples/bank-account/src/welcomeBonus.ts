@@ -21,9 +21,9 @@ export function registerWelcomeBonus(
   return events.subscribe(
     'AccountOpened',
     async (event) => {
-      const { aggregateId } = event as typeof event & { aggregateId?: string };
-      if (aggregateId === undefined) return;
-      await commands.send('DepositMoney', { accountId: aggregateId, amountCents: WELCOME_BONUS_CENTS });
+      const account = event.metadata.aggregate;
+      if (account === undefined) return;
+      await commands.send('DepositMoney', { accountId: account.id, amountCents: WELCOME_BONUS_CENTS });
     },
     { name: 'welcome bonus' },
   );

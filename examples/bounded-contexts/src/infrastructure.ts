@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { newId } from '@keel/core';
-import type { Clock } from '@keel/core';
+import type { Clock, Logger } from '@keel/core';
 import { InMemoryCheckpointStore, InMemoryEventStore } from '@keel/eventsourcing';
 import type { CheckpointStore, EventStore } from '@keel/eventsourcing';
 import {
@@ -32,6 +32,8 @@ export interface InfrastructureOptions {
   url?: string | undefined;
   /** Where PGlite keeps its files (wiped first); `false` keeps it in memory. @default out/.data/pglite */
   dataDir?: string | false | undefined;
+  /** Where opening the database (PGlite takes seconds) and migrating it report progress. @default noopLogger */
+  logger?: Logger | undefined;
 }
 
 /** Where `pnpm start` keeps the embedded database. */
@@ -56,10 +58,14 @@ export async function createInfrastructure(options: InfrastructureOptions = {}):
   const onServer = url !== undefined && url !== '';
   const dataDir = onServer ? undefined : (options.dataDir ?? DEFAULT_DATA_DIR);
   if (typeof dataDir === 'string') await rm(dataDir, { recursive: true, force: true });
-  const client = await createPostgres({ url, dataDir: dataDir === false ? undefined : dataDir });
+  const { logger } = options;
+  const client = await createPostgres({ url, dataDir: dataDir === false ? undefined : dataDir, logger });
   const suffix = onServer ? `_${newId().replaceAll('-', '').slice(-12)}` : '';
   const [sales, billing] = [`sales${suffix}`, `billing${suffix}`];
-  for (const schema of [sales, billing]) await migrate(client, { schema });
+  // Each context migrates only the tables it uses: Sales keeps events and its projection's
+  // checkpoints, Billing only events.
+  await migrate(client, { schema: sales, stores: ['eventStore', 'projections'], logger });
+  await migrate(client, { schema: billing, stores: ['eventStore'], logger });
   const where = onServer
     ? 'the PostgreSQL server in KEEL_PG_URL'
     : `embedded PGlite (${dataDir === false ? 'in memory' : dataDir})`;

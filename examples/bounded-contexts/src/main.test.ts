@@ -63,6 +63,11 @@ describe('bounded-contexts scenario', () => {
 
     expect(outcomes).toEqual(EXPECTED_OUTCOMES);
     expect(invoices).toHaveLength(3);
-    expect(lines[0]).toMatch(/embedded PGlite \(in memory\), schemas "sales" and "billing"/);
+    // Opening PGlite takes seconds: the progress comes first, then where the stores live.
+    expect(lines[0]).toMatch(/Opening the embedded PGlite database in memory; this takes a few seconds/);
+    expect(lines).toContainEqual(expect.stringMatching(/Migrated schema "billing"/));
+    expect(lines.find((line) => line.startsWith('Stores:'))).toMatch(
+      /embedded PGlite \(in memory\), schemas "sales" and "billing"/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { createMessage, systemClock } from '@keel/core';
+import { createLogger, createMessage, systemClock } from '@keel/core';
 import type { Message } from '@keel/core';
 import { InProcessEventTransport } from '@keel/cqrs';
 import { createBilling, REFUSALS_STREAM } from './billing/billing.js';
@@ -35,7 +35,8 @@ export interface ScenarioResult {
 export async function runScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const print = options.print ?? console.log;
   const clock = options.clock ?? systemClock;
-  const infrastructure = await createInfrastructure(options);
+  const progress = createLogger((entry) => print(`   · ${entry.message}`), { level: 'info' });
+  const infrastructure = await createInfrastructure({ logger: progress, ...options });
   const transport = new InProcessEventTransport(); // between services: NatsEventTransport (@keel/nats)
   const published: SalesIntegrationEvent[] = [];
   const outcomes: string[] = [];

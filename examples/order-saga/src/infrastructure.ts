@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from '@keel/core';
 import type { SqlClient } from '@keel/postgres';
 import {
   createPostgres,
@@ -46,6 +47,8 @@ export interface InfrastructureOptions {
   dataDir?: string | false;
   /** The schema of the tables; on a server it is dropped and created again at the start. @default 'order_saga' */
   schema?: string;
+  /** Where opening the database (PGlite takes seconds) and migrating it report progress. @default noopLogger */
+  logger?: Logger | undefined;
 }
 
 /** Where `pnpm start` keeps the embedded database. */
@@ -65,10 +68,12 @@ export async function createInfrastructure(options: InfrastructureOptions = {}):
     await rm(dataDir, { recursive: true, force: true });
     await mkdir(dirname(dataDir), { recursive: true }); // PGlite creates only the last folder
   }
-  const open = () => createPostgres({ url, dataDir: typeof dataDir === 'string' ? dataDir : undefined });
+  const { logger } = options;
+  const open = () =>
+    createPostgres({ url, dataDir: typeof dataDir === 'string' ? dataDir : undefined, logger });
   let client: SqlClient = await open();
   if (onServer) await client.exec(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
-  await migrate(client, { schema });
+  await migrate(client, { schema, logger });
   const where = onServer
     ? `the PostgreSQL server in KEEL_PG_URL, schema "${schema}"`
     : `embedded PGlite ${typeof dataDir === 'string' ? `in ${dataDir}` : 'in memory'}`;

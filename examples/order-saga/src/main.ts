@@ -1,5 +1,5 @@
 import type { Clock } from '@keel/core';
-import { systemClock } from '@keel/core';
+import { createLogger, systemClock } from '@keel/core';
 import { runChoreography } from './choreography.js';
 import { createInfrastructure } from './infrastructure.js';
 import type { InfrastructureOptions } from './infrastructure.js';
@@ -16,7 +16,8 @@ export async function main(
   clock: Clock = systemClock,
   options: InfrastructureOptions = {},
 ) {
-  const infrastructure = await createInfrastructure(options);
+  const progress = createLogger((entry) => say(`  · ${entry.message}`), { level: 'info' });
+  const infrastructure = await createInfrastructure({ logger: progress, ...options });
   say(`Database: ${infrastructure.description}`);
   try {
     say('\n=== Saga 1: a successful order (with a payment outage absorbed by retries) ===');
