@@ -10,6 +10,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEEL_HEADERS } from '../codec/headers.js';
+import { isNatsSetupError } from '../errors/errors.js';
 import { clusterUnavailableReason, NatsCluster } from '../internal/natsCluster.fixture.js';
 import { deferred, eventually } from '../internal/natsTestKit.js';
 import { NatsEventTransport } from './natsEventTransport.js';
@@ -104,6 +105,27 @@ describe.runIf(unavailable === undefined)('NatsEventTransport on a three-node Je
       expect(info.config.num_replicas).toBe(3);
       expect(info.cluster?.replicas).toHaveLength(2);
     }
+  });
+
+  it('runs the cluster guide configuration: replicated ORDERS streams and a round trip', async () => {
+    const { connectToCluster } = await import('../readme/cluster.snippet.js');
+    const { nc, transport: guide } = await connectToCluster(cluster.servers);
+    connections.push(nc);
+    transports.push(guide);
+    expect((await jsm.streams.info('ORDERS')).config.num_replicas).toBe(3);
+    expect((await jsm.streams.info('ORDERS_DLQ')).config.num_replicas).toBe(3);
+    const received: string[] = [];
+    await guide.subscribe(async (event) => void received.push(event.type));
+    await guide.publish([createEvent('OrderPlaced', { orderId: 'o-1' })]);
+    await eventually('the order', () => received.length === 1);
+    expect(received).toEqual(['OrderPlaced']);
+  });
+
+  it('refuses more replicas than the cluster has servers with a NatsSetupError', async () => {
+    const t = await transport({ replicas: 5 });
+    const error = await t.ensureStream().catch((e: unknown) => e);
+    expect(isNatsSetupError(error)).toBe(true);
+    expect((error as Error).message).toContain('5 server(s) of the cluster are up');
   });
 
   it('raises an existing single-replica stream to three replicas', async () => {
