@@ -9,7 +9,7 @@ export { rendezvousHash, rendezvousRank } from './hashing/rendezvous.js';
 export { ShardRouter, SHARD_ROUTER_DEFAULTS } from './sharding/shardRouter.js';
 export type { NodeChange, ShardRouterOptions } from './sharding/shardRouter.js';
 export type { KeyMove, RebalancePlan } from './sharding/rebalancePlan.js';
-export { NoNodeAvailableError, isNoNodeAvailableError, NO_NODE_AVAILABLE } from './sharding/errors.js';
+export { NoNodeAvailableError, isNoNodeAvailableError, NO_NODE_AVAILABLE } from './sharding/shardingErrors.js';
 
 export { LoadBalancer } from './balancing/loadBalancer.js';
 export { LOAD_BALANCER_DEFAULTS } from './balancing/loadBalancerOptions.js';
@@ -39,7 +39,7 @@ export {
   NoEndpointAvailableError,
   isNoEndpointAvailableError,
   NO_ENDPOINT_AVAILABLE,
-} from './balancing/errors.js';
+} from './balancing/balancingErrors.js';
 export { simulateLoadBalancing } from './balancing/simulation.js';
 export type {
   SimulatedBackend,
@@ -91,4 +91,4 @@ export type {
   WriteBehindOptions,
   WriteOperation,
 } from './caching/writeBehind.js';
-export { CACHING_ERROR_CODES, CacheClosedError, isCacheClosedError } from './caching/errors.js';
+export { CACHING_ERROR_CODES, CacheClosedError, isCacheClosedError } from './caching/cachingErrors.js';

@@ -1,5 +1,5 @@
 import type { Clock } from '@keel/core';
-import { PeakEwma } from '../internal/peakEwma.js';
+import { PeakEwma } from '../internal/peakEwmaEstimator.js';
 import type { EndpointStats, EndpointView } from './endpoint.js';
 import { OutlierState } from './outlierDetection.js';
 

@@ -1,7 +1,7 @@
 import { isNotFoundError, isValidationError, ManualClock, seededRandom } from '@keel/core';
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { isNoEndpointAvailableError } from './errors.js';
+import { isNoEndpointAvailableError } from './balancingErrors.js';
 import { LoadBalancer } from './loadBalancer.js';
 import { roundRobin } from './roundRobin.js';
 

@@ -16,7 +16,7 @@ import {
 import type { Clock, Disposer, Listener, OptionProblem } from '@keel/core';
 import type { Endpoint, EndpointStats, EndpointView } from './endpoint.js';
 import { EndpointState } from './endpointState.js';
-import { NoEndpointAvailableError } from './errors.js';
+import { NoEndpointAvailableError } from './balancingErrors.js';
 import { createLease } from './lease.js';
 import type { Lease, LeaseOutcome } from './lease.js';
 import { outlierSettings } from './outlierDetection.js';

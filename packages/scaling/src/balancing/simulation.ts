@@ -11,7 +11,7 @@ import {
 } from '@keel/core';
 import type { OptionProblem } from '@keel/core';
 import { exponential } from '../internal/random.js';
-import { isNoEndpointAvailableError } from './errors.js';
+import { isNoEndpointAvailableError } from './balancingErrors.js';
 import type { Lease } from './lease.js';
 import { LoadBalancer } from './loadBalancer.js';
 import type { OutlierDetectionOptions } from './outlierDetection.js';

@@ -1,7 +1,7 @@
 import { ManualClock } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { isCacheClosedError } from './errors.js';
+import { isCacheClosedError } from './cachingErrors.js';
 import { MemoryCacheStore } from './memoryCacheStore.js';
 import { createWriteBehind } from './writeBehind.js';
 import type { WriteBehindOptions, WriteOperation } from './writeBehind.js';

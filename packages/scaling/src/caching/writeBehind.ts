@@ -17,7 +17,7 @@ import {
 } from '@keel/core';
 import type { Clock, Defined, Logger, Timer } from '@keel/core';
 import type { CacheStoreOptions, CacheWriteTarget } from './cacheStore.js';
-import { CacheClosedError } from './errors.js';
+import { CacheClosedError } from './cachingErrors.js';
 import { WriteQueue } from './internal/writeQueue.js';
 import { WriteBehindMeter } from './cacheTelemetry.js';
 import type { WriteOperation } from './internal/writeQueue.js';

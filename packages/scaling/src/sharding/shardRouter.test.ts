@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isNoNodeAvailableError } from './errors.js';
+import { isNoNodeAvailableError } from './shardingErrors.js';
 import { ShardRouter } from './shardRouter.js';
 
 const KEYS = Array.from({ length: 4_000 }, (_, index) => `order-${index}`);

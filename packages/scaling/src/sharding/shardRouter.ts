@@ -2,7 +2,7 @@ import { HashRing } from '../hashing/hashRing.js';
 import { murmur3 } from '../hashing/murmur3.js';
 import type { RingNode } from '../hashing/hashRing.js';
 import { assertOptions, optionInteger, withDefaults } from '@keel/core';
-import { NoNodeAvailableError } from './errors.js';
+import { NoNodeAvailableError } from './shardingErrors.js';
 import { keyMove, movedFraction, ownershipDelta } from './rebalancePlan.js';
 import type { KeyMove, RebalancePlan } from './rebalancePlan.js';
 
