@@ -56,6 +56,39 @@ describe('KeyedQueue', () => {
     expect(started).toBe(true);
   });
 
+  it('makes a call queued from inside a starting task wait for that task', async () => {
+    const queue = new KeyedQueue();
+    const log: string[] = [];
+    const gate = deferred();
+    let inner: Promise<void> | undefined;
+    const outer = queue.run('k', async () => {
+      log.push('outer start');
+      inner = queue.run('k', () => void log.push('inner'));
+      void queue.run('k', () => void log.push('second inner'));
+      await gate.promise;
+      log.push('outer end');
+    });
+    await flush();
+    expect(log).toEqual(['outer start']);
+    gate.resolve();
+    await outer;
+    await inner;
+    await flush();
+    expect(log).toEqual(['outer start', 'outer end', 'inner', 'second inner']);
+    expect(queue.size).toBe(0);
+  });
+
+  it('makes a call queued from inside a task that throws synchronously still run', async () => {
+    const queue = new KeyedQueue();
+    let inner: Promise<string> | undefined;
+    const outer = queue.run('k', () => {
+      inner = queue.run('k', () => 'inner ran');
+      throw new Error('outer failed');
+    });
+    await expect(outer).rejects.toThrow('outer failed');
+    await expect(inner).resolves.toBe('inner ran');
+  });
+
   it('turns a synchronous throw into a rejection of that task only, and goes on', async () => {
     const queue = new KeyedQueue();
     const boom = new Error('boom');

@@ -2,13 +2,23 @@ import { abortReason } from '../errors/abort.js';
 import { NEVER_ABORTED } from './signals.js';
 import { abortableTurn, startTask } from './serialTurn.js';
 
+/** The tail of a key whose task is starting synchronously right now, before it has a promise. */
+const STARTING: Promise<unknown> = Promise.resolve();
+
+/** A promise for callers queued from inside a starting task, opened once that task settles. */
+interface Gate {
+  readonly promise: Promise<void>;
+  readonly open: () => void;
+}
+
 /**
  * Runs tasks one after another per key, in the order `run` was called, and concurrently across
  * keys: two updates of one key never overlap or land out of order. Keys with nothing queued or
  * running hold no memory.
  *
- * A task of an idle key starts synchronously inside `run`, with no extra `await`. A task that
- * throws synchronously rejects its own promise, like a rejection would, and the queue goes on.
+ * A task of an idle key starts synchronously inside `run`, with no extra `await`; a call made
+ * from inside it for the same key still waits for it. A task that throws synchronously rejects
+ * its own promise, like a rejection would, and the queue goes on.
  *
  * @typeParam TKey - The key type; compared as `Map` keys are.
  *
@@ -19,7 +29,9 @@ import { abortableTurn, startTask } from './serialTurn.js';
  * ```
  */
 export class KeyedQueue<TKey = string> {
-  readonly #tails = new Map<TKey, Promise<void>>();
+  /** Per busy key, a promise that settles (never rejects) once its last queued task has. */
+  readonly #tails = new Map<TKey, Promise<unknown>>();
+  readonly #gates = new Map<TKey, Gate>();
 
   /**
    * Runs `task` once every task queued earlier under `key` has settled.
@@ -33,17 +45,14 @@ export class KeyedQueue<TKey = string> {
    */
   run<T>(key: TKey, task: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted === true) return Promise.reject(abortReason(signal));
-    const previous = this.#tails.get(key);
+    let previous = this.#tails.get(key);
+    if (previous === undefined) return this.#startNow(key, task);
+    if (previous === STARTING) previous = this.#gate(key);
     let result: Promise<T>;
     let done: Promise<unknown>;
-    if (previous === undefined) done = result = startTask(task);
-    else if (signal === undefined || signal === NEVER_ABORTED) done = result = previous.then(task);
+    if (signal === undefined || signal === NEVER_ABORTED) done = result = previous.then(task);
     else ({ result, done } = abortableTurn(previous, task, signal));
-    const release = (): void => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    };
-    const tail = done.then(release, release);
-    this.#tails.set(key, tail);
+    this.#follow(key, done);
     return result;
   }
 
@@ -56,4 +65,37 @@ export class KeyedQueue<TKey = string> {
   has(key: TKey): boolean {
     return this.#tails.has(key);
   }
+
+  #startNow<T>(key: TKey, task: () => T | PromiseLike<T>): Promise<T> {
+    this.#tails.set(key, STARTING);
+    const result = startTask(task);
+    const gate = this.#gates.get(key);
+    if (gate === undefined) {
+      this.#follow(key, result);
+    } else {
+      // Calls made from inside the task already hold the key's tail: they wait on the gate.
+      this.#gates.delete(key);
+      result.then(gate.open, gate.open);
+    }
+    return result;
+  }
+
+  /** Makes `done` the key's tail, dropped once it settles unless a later task took its place. */
+  #follow(key: TKey, done: Promise<unknown>): void {
+    const tails = this.#tails;
+    const tail = done.then(noop, noop);
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+  }
+
+  #gate(key: TKey): Promise<void> {
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.#gates.set(key, { promise, open });
+    return promise;
+  }
 }
+
+function noop(): void {}

@@ -1,6 +1,4 @@
-import { abortReason } from '../errors/abort.js';
-import { NEVER_ABORTED } from './signals.js';
-import { abortableTurn, startTask } from './serialTurn.js';
+import { KeyedQueue } from './keyedQueue.js';
 
 /**
  * A first-in, first-out async lock: `run` executes tasks one at a time, in call order. The
@@ -15,7 +13,7 @@ import { abortableTurn, startTask } from './serialTurn.js';
  * ```
  */
 export class Mutex {
-  #tail: Promise<void> | undefined;
+  readonly #queue = new KeyedQueue<undefined>();
 
   /**
    * Runs `task` once every earlier task has settled.
@@ -26,23 +24,11 @@ export class Mutex {
    * @returns The task's outcome.
    */
   run<T>(task: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
-    if (signal?.aborted === true) return Promise.reject(abortReason(signal));
-    const previous = this.#tail;
-    let result: Promise<T>;
-    let done: Promise<unknown>;
-    if (previous === undefined) done = result = startTask(task);
-    else if (signal === undefined || signal === NEVER_ABORTED) done = result = previous.then(task);
-    else ({ result, done } = abortableTurn(previous, task, signal));
-    const release = (): void => {
-      if (this.#tail === tail) this.#tail = undefined;
-    };
-    const tail = done.then(release, release);
-    this.#tail = tail;
-    return result;
+    return this.#queue.run(undefined, task, signal);
   }
 
   /** Whether a task is running or queued. */
   get locked(): boolean {
-    return this.#tail !== undefined;
+    return this.#queue.size > 0;
   }
 }

@@ -1,14 +1,6 @@
 import { abortReason } from '../errors/abort.js';
 import { whenAborted } from '../errors/whenAborted.js';
 
-/** A queued task: what its caller awaits, and what the next task in line waits for. */
-export interface SerialTurn<T> {
-  /** Settles like the task, or rejects with the abort reason if the wait was given up. */
-  readonly result: Promise<T>;
-  /** Resolves once the task has settled, or at its turn if it was given up and never ran. */
-  readonly done: Promise<unknown>;
-}
-
 /** Runs `task` now; a synchronous throw becomes a rejection, like one thrown after an `await`. */
 export function startTask<T>(task: () => T | PromiseLike<T>): Promise<T> {
   try {
@@ -19,7 +11,7 @@ export function startTask<T>(task: () => T | PromiseLike<T>): Promise<T> {
 }
 
 /**
- * Runs `task` once `previous` (which never rejects) resolves, unless `signal` aborts first: then
+ * Runs `task` once `previous` (which never rejects) settles, unless `signal` aborts first: then
  * the caller is let go at once with the abort reason and the task never runs, while the tasks
  * behind it still wait for `previous`, so the order is kept.
  */
@@ -27,7 +19,7 @@ export function abortableTurn<T>(
   previous: Promise<unknown>,
   task: () => T | PromiseLike<T>,
   signal: AbortSignal,
-): SerialTurn<T> {
+): { readonly result: Promise<T>; readonly done: Promise<unknown> } {
   let done!: Promise<unknown>;
   const result = new Promise<T>((resolve, reject) => {
     let abandoned = false;

@@ -1,9 +1,24 @@
+/** One follower of a signal: a node of its followers' list. */
+interface Follower {
+  readonly callback: () => void;
+  prev: Follower | undefined;
+  next: Follower | undefined;
+  /** Cleared once the follower has left or been called. */
+  live: boolean;
+}
+
+/** The followers of one signal and the single `abort` listener they share. */
 interface Followers {
-  readonly callbacks: Set<() => void>;
+  first: Follower | undefined;
+  last: Follower | undefined;
   readonly fire: () => void;
 }
 
-/** One real `abort` listener per signal, shared by every follower of that signal. */
+/**
+ * One real `abort` listener per signal, shared by every follower of that signal. The entry
+ * outlives its last follower (keyed weakly, it goes with the signal), so a signal followed by
+ * one call after another pays for the listener only, not for a new entry each time.
+ */
 const followersOf = new WeakMap<AbortSignal, Followers>();
 
 /**
@@ -32,38 +47,51 @@ export function whenAborted(signal: AbortSignal, callback: () => void): () => vo
   }
   let followers = followersOf.get(signal);
   if (followers === undefined) {
-    followers = follow(signal);
+    followers = followersFor(signal);
     followersOf.set(signal, followers);
-    signal.addEventListener('abort', followers.fire, { once: true });
   }
-  // A fresh function per follower, so one callback may follow twice and leave once each time.
-  const follower = (): void => callback();
-  const { callbacks, fire } = followers;
-  callbacks.add(follower);
+  const list = followers;
+  const follower: Follower = { callback, prev: list.last, next: undefined, live: true };
+  if (list.last === undefined) {
+    list.first = follower;
+    signal.addEventListener('abort', list.fire, { once: true });
+  } else list.last.next = follower;
+  list.last = follower;
   return () => {
-    if (!callbacks.delete(follower) || callbacks.size > 0) return;
-    if (followersOf.get(signal) === followers) followersOf.delete(signal);
-    signal.removeEventListener('abort', fire);
+    if (!follower.live) return;
+    unlink(list, follower);
+    if (list.first === undefined) signal.removeEventListener('abort', list.fire);
   };
 }
 
-function follow(signal: AbortSignal): Followers {
-  const callbacks = new Set<() => void>();
-  const fire = (): void => {
-    followersOf.delete(signal);
-    // Iterates the live set: a follower that leaves while others run is not called.
-    for (const follower of callbacks) {
-      callbacks.delete(follower);
-      try {
-        follower();
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
+function followersFor(signal: AbortSignal): Followers {
+  const list: Followers = {
+    first: undefined,
+    last: undefined,
+    fire: () => {
+      followersOf.delete(signal);
+      // Each follower is unlinked before it runs, so one that leaves meanwhile is skipped.
+      for (let follower = list.first; follower !== undefined; follower = list.first) {
+        unlink(list, follower);
+        try {
+          follower.callback();
+        } catch (error) {
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
       }
-    }
+    },
   };
-  return { callbacks, fire };
+  return list;
+}
+
+function unlink(list: Followers, follower: Follower): void {
+  follower.live = false;
+  if (follower.prev === undefined) list.first = follower.next;
+  else follower.prev.next = follower.next;
+  if (follower.next === undefined) list.last = follower.prev;
+  else follower.next.prev = follower.prev;
 }
 
 function noop(): void {}
