@@ -61,7 +61,7 @@ export type {
   PostgresWithReplica,
 } from './replicas/createPostgresWithReplica.js';
 export { primaryLsn, waitForReplay, waitForPosition, REPLICA_WAIT_DEFAULTS } from './replicas/replicaWait.js';
-export type { Lsn, ReplicaWaitOptions } from './replicas/replicaWait.js';
+export type { Lsn, PrimaryLsnOptions, ReplicaWaitOptions } from './replicas/replicaWait.js';
 export { ReplicaLagError, isReplicaLagError, REPLICA_LAG_CODE } from './replicas/replicaLagError.js';
 export type { ReplicaLagFacts } from './replicas/replicaLagError.js';
 

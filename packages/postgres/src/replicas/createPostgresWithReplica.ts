@@ -3,7 +3,7 @@ import { createPostgres } from '../client/createPostgres.js';
 import type { CreatePostgresOptions } from '../client/createPostgres.js';
 import type { SqlClient } from '../client/sqlClient.js';
 import { primaryLsn, waitForReplay } from './replicaWait.js';
-import type { Lsn, ReplicaWaitOptions } from './replicaWait.js';
+import type { Lsn, PrimaryLsnOptions, ReplicaWaitOptions } from './replicaWait.js';
 
 /** Options of {@link createPostgresWithReplica}: those of `createPostgres`, plus the replica's. */
 export interface CreatePostgresWithReplicaOptions extends CreatePostgresOptions {
@@ -26,7 +26,7 @@ export interface PostgresWithReplica {
   /** Whether `replica` is a separate server. */
   readonly hasReplica: boolean;
   /** The primary's WAL position now; call it after your write committed. See {@link primaryLsn}. */
-  primaryLsn(options?: { signal?: AbortSignal }): Promise<Lsn>;
+  primaryLsn(options?: PrimaryLsnOptions): Promise<Lsn>;
   /**
    * Waits until the replica replayed `lsn` (default: the primary's position now, i.e. every
    * write committed before this call). See {@link waitForReplay}.

@@ -133,10 +133,13 @@ describe.runIf(available)('a primary restart under a writer and a replica subscr
 
     // The LISTEN connection came back by itself: notifications reach the listener again.
     await expect
-      .poll(async () => {
-        await db.primary.query("SELECT pg_notify('keel_restart_ping', 'after')");
-        return pings.includes('after');
-      })
+      .poll(
+        async () => {
+          await db.primary.query("SELECT pg_notify('keel_restart_ping', 'after')");
+          return pings.includes('after');
+        },
+        { timeout: 15_000, interval: 100 },
+      )
       .toBe(true);
 
     const positions = seen.map((event) => event.globalPosition);

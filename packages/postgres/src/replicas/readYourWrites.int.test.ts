@@ -8,7 +8,7 @@ import type { PostgresWithReplica } from './createPostgresWithReplica.js';
 import { isReplicaLagError } from './replicaLagError.js';
 import { createReplicaPair, replicaToolsAvailable } from './replicaPair.fixture.js';
 import type { ReplicaPair } from './replicaPair.fixture.js';
-import { waitForPosition, waitForReplay } from './replicaWait.js';
+import { primaryLsn, waitForPosition, waitForReplay } from './replicaWait.js';
 
 const available = await replicaToolsAvailable();
 const SCHEMA = 'keel_ryw';
@@ -138,6 +138,19 @@ describe.runIf(available)('read-your-writes on a streaming replica', () => {
     console.info(
       `[figures] read-your-writes wait after an append (50 appends): median ${lags[25]!.toFixed(1)} ms, max ${lags[49]!.toFixed(1)} ms`,
     );
+  });
+
+  it('covers commits made with synchronous_commit = off when asked to', async () => {
+    await db.primary.exec(`CREATE TABLE ${SCHEMA}.notes (id int PRIMARY KEY)`);
+    for (let id = 1; id <= 20; id++) {
+      await db.primary.transaction(async (tx) => {
+        await tx.exec('SET LOCAL synchronous_commit = off');
+        await tx.query(`INSERT INTO ${SCHEMA}.notes VALUES ($1)`, [id]);
+      });
+      await waitForReplay(db.replica, await primaryLsn(db.primary, { unflushedCommits: true }));
+      const { rows } = await db.replica.query(`SELECT id FROM ${SCHEMA}.notes WHERE id = $1`, [id]);
+      expect(rows).toEqual([{ id }]);
+    }
   });
 
   it('runs the guide example as written against the primary and its replica', async () => {

@@ -33,6 +33,7 @@ describe('waitForReplay', () => {
   it('ends at once on a server that is not a replica, so one code path runs without a replica', async () => {
     const lsn = await primaryLsn(pglite);
     expect(lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+    expect(await primaryLsn(pglite, { unflushedCommits: true })).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
     await expect(waitForReplay(pglite, lsn, { timeoutMs: 0 })).resolves.toBeUndefined();
   });
 

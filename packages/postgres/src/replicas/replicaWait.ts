@@ -68,24 +68,51 @@ export async function pollReplica(
   }
 }
 
+/** Options of {@link primaryLsn}. */
+export interface PrimaryLsnOptions {
+  /**
+   * Whether the position must also cover commits made with `synchronous_commit = off` in
+   * another session (e.g. a `SET LOCAL` in your write transaction): then the insert position is
+   * taken, which may add up to `wal_writer_delay` (200 ms by default) to the wait, as the server
+   * sends the replica only flushed WAL. By default it is chosen by this session's
+   * `synchronous_commit`, which a setting of the server, database or role also sets.
+   * @default undefined (by this session's setting)
+   */
+  unflushedCommits?: boolean | undefined;
+  /** Ends the query: it rejects with the abort reason. */
+  signal?: AbortSignal | undefined;
+}
+
 /**
- * The primary's current WAL insert position: call it right after your write committed (e.g.
- * after `appendToStream` resolved) and pass it to {@link waitForReplay} to read your own write
- * on a replica. It is at or past the end of every transaction committed before the call.
+ * The primary's WAL position at or past the end of every transaction committed before the
+ * call: call it right after your write committed (e.g. after `appendToStream` resolved) and
+ * pass it to {@link waitForReplay} to read your own write on a replica.
+ *
+ * With synchronous commits (the default) a commit is flushed before it returns, so the flush
+ * position covers it, and the replica can reach it at once. Under `synchronous_commit = off`
+ * the insert position is taken, which covers commits not flushed yet (see
+ * {@link PrimaryLsnOptions.unflushedCommits}).
  *
  * @param primary A client (or transaction) on the primary.
- * @throws {SqlError} when the server is a replica (it has no insert position of its own).
+ * @throws {SqlError} when the server is a replica (it has no WAL position of its own).
  * @example
  * ```ts
  * await store.appendToStream('order-1', events);
  * await waitForReplay(replica, await primaryLsn(primary));
  * ```
  */
-export async function primaryLsn(primary: SqlExecutor, options: { signal?: AbortSignal } = {}): Promise<Lsn> {
+export async function primaryLsn(primary: SqlExecutor, options: PrimaryLsnOptions = {}): Promise<Lsn> {
+  const { unflushedCommits, signal } = options;
+  const which =
+    unflushedCommits === undefined
+      ? "CASE WHEN current_setting('synchronous_commit') = 'off' THEN pg_current_wal_insert_lsn() ELSE pg_current_wal_flush_lsn() END"
+      : unflushedCommits
+        ? 'pg_current_wal_insert_lsn()'
+        : 'pg_current_wal_flush_lsn()';
   const { rows } = await primary.query<{ lsn: string }>(
-    'SELECT pg_current_wal_insert_lsn()::text AS lsn',
+    `SELECT (${which})::text AS lsn`,
     [],
-    options.signal === undefined ? {} : { signal: options.signal },
+    signal === undefined ? {} : { signal },
   );
   return String(rows[0]?.lsn);
 }
