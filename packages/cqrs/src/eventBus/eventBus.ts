@@ -24,6 +24,7 @@ import { InFlight } from '../internal/inFlight.js';
 import { insideDeliveryOf, runInDelivery, someInScope, stampAllFromScope } from '../internal/messageScope.js';
 import { Semaphore } from '../internal/semaphore.js';
 import { HandlerOutcomes } from './handlerOutcomes.js';
+import type { FanOutRelease } from './handlerOutcomes.js';
 import type { AnyEventMap, AnyEventOf, EventFor, EventMap, Handler, TypeOf } from '../messages/messageMap.js';
 import type { Middleware, MessageContext } from '../middleware/middleware.js';
 import type {
@@ -86,6 +87,12 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   readonly #background = new Set<Promise<void>>();
   readonly #consumers = new Set<TransportSubscription>();
   readonly #inFlight = new InFlight();
+  /** What a fan-out gives back as it settles: slots; also the in-flight mark, when it ends the delivery. */
+  readonly #releaseSlots: FanOutRelease = { slot: () => this.#semaphore.release(), delivery: undefined };
+  readonly #releaseAll: FanOutRelease = {
+    slot: this.#releaseSlots.slot,
+    delivery: (messageId) => this.#inFlight.leave(messageId),
+  };
   /** The event pipeline for top-level deliveries, and for nested ones (their handlers take no slot). */
   #pipelines: { readonly top: Terminal; readonly nested: Terminal };
   #count = 0;
@@ -198,15 +205,16 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
    * @throws {ValidationError} when `options.delivery` is not `'wait'` or `'background'`.
    * @throws The signal's abort reason when `options.signal` aborts before delivery ends.
    */
-  publish(events: readonly AnyEventOf<TMap>[], options: EventPublishOptions = {}): Promise<void> {
+  publish(events: readonly AnyEventOf<TMap>[], options?: EventPublishOptions): Promise<void> {
     try {
-      const { signal } = options;
+      const signal = options?.signal;
+      const delivery = options?.delivery;
       throwIfAborted(signal);
       const stamped = stampAllFromScope(events as readonly Message[]);
       this.#assertOpen('publish', stamped);
-      if (options.delivery !== undefined)
-        assertOptions('EventBus.publish', { delivery: optionOneOf(options.delivery, DELIVERY_MODES) });
-      const background = (options.delivery ?? this.#delivery) === 'background';
+      if (delivery !== undefined)
+        assertOptions('EventBus.publish', { delivery: optionOneOf(delivery, DELIVERY_MODES) });
+      const background = (delivery ?? this.#delivery) === 'background';
       if (!telemetryEnabled() || stamped.length === 0) return this.#deliver(stamped, background, signal);
       return tracePublish(stamped, this.#transport !== undefined, (sent) =>
         this.#deliver(sent, background, signal),
@@ -352,11 +360,11 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   #deliverOne(event: Message, signal: AbortSignal | undefined, nested: boolean): Promise<void> {
     const id = event.metadata.messageId;
     this.#inFlight.enter(id);
-    const leave = (): void => this.#inFlight.leave(id);
     // Without bus middleware or telemetry the pipeline is the fan-out itself: it ends the
     // delivery as it settles, with no promise of its own around it.
     if (this.#middleware.length === 0 && !telemetryEnabled())
-      return this.#fanOut(new DispatchContext('event', event, signal), nested, leave);
+      return this.#fanOut(new DispatchContext('event', event, signal), nested, this.#releaseAll);
+    const leave = (): void => this.#inFlight.leave(id);
     const pipeline = nested ? this.#pipelines.nested : this.#pipelines.top;
     let delivered: Promise<unknown>;
     try {
@@ -376,7 +384,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
    * Runs every handler of the event (typed first, then wildcard), each in a concurrency slot
    * unless nested; rejects with one {@link EventDeliveryError} listing every failure.
    */
-  #fanOut(context: MessageContext, nested: boolean, onSettled?: () => void): Promise<void> {
+  #fanOut(context: MessageContext, nested: boolean, release = this.#releaseSlots): Promise<void> {
     const { type } = context.message;
     const typed = this.#subscriptions.get(type) ?? NO_SUBSCRIPTIONS;
     const wildcard = (type !== ALL_EVENTS && this.#subscriptions.get(ALL_EVENTS)) || NO_SUBSCRIPTIONS;
@@ -386,7 +394,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
         typed.length + wildcard.length,
         resolve,
         reject,
-        onSettled,
+        release,
       );
       const signal = existingSignal(context);
       for (let index = 0; index < typed.length; index++)
@@ -405,35 +413,24 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     nested: boolean,
     outcomes: HandlerOutcomes,
   ): void {
-    const failed = (error: unknown): void => outcomes.failed(index, entry.name, error);
-    if (nested) {
-      this.#callHandler(entry, context, signal).then(outcomes.succeeded, failed);
-    } else if (this.#semaphore.tryAcquire()) {
-      const release = this.#release;
+    if (nested || this.#semaphore.tryAcquire()) {
+      const inSlot = !nested;
       this.#callHandler(entry, context, signal).then(
-        () => {
-          release();
-          outcomes.succeeded();
-        },
-        (error: unknown) => {
-          release();
-          failed(error);
-        },
+        inSlot ? outcomes.succeededInSlot : outcomes.succeeded,
+        (error: unknown) => outcomes.failed(index, entry.name, error, inSlot),
       );
-    } else {
-      const release = this.#release;
-      this.#semaphore
-        .acquire(signal)
-        .then(() => {
-          const running = this.#callHandler(entry, context, signal);
-          running.then(release, release);
-          return running;
-        })
-        .then(outcomes.succeeded, failed);
+      return;
     }
+    const release = this.#releaseSlots.slot;
+    this.#semaphore
+      .acquire(signal)
+      .then(() => {
+        const running = this.#callHandler(entry, context, signal);
+        running.then(release, release);
+        return running;
+      })
+      .then(outcomes.succeeded, (error: unknown) => outcomes.failed(index, entry.name, error, false));
   }
-
-  readonly #release = (): void => this.#semaphore.release();
 
   #callHandler(
     entry: Subscription,

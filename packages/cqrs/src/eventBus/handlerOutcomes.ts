@@ -3,6 +3,14 @@ import type { Message } from '@keel/core';
 import { EventDeliveryError } from '../errors/errors.js';
 import type { EventHandlerFailure } from '../errors/errors.js';
 
+/** What one fan-out hands back when it settles: concurrency slots and the in-flight mark. */
+export interface FanOutRelease {
+  /** Gives back one concurrency slot. */
+  readonly slot: () => void;
+  /** Ends the delivery of the event with this id (its in-flight mark); `undefined` when the caller ends it. */
+  readonly delivery: ((messageId: string) => void) | undefined;
+}
+
 /**
  * Collects the outcomes of one event's handler runs and settles once every run has: resolves
  * when none failed, else rejects with one {@link EventDeliveryError} listing the failures in
@@ -13,8 +21,7 @@ export class HandlerOutcomes {
   readonly #event: Message;
   readonly #resolve: () => void;
   readonly #reject: (error: EventDeliveryError) => void;
-  /** Runs after the last outcome and before the promise settles (e.g. to end the delivery). */
-  readonly #onSettled: (() => void) | undefined;
+  readonly #release: FanOutRelease;
   #pending: number;
   #failures: Array<EventHandlerFailure | undefined> | undefined;
 
@@ -24,29 +31,36 @@ export class HandlerOutcomes {
     count: number,
     resolve: () => void,
     reject: (error: EventDeliveryError) => void,
-    onSettled?: () => void,
+    release: FanOutRelease,
   ) {
     this.#event = event;
     this.#pending = count;
     this.#resolve = resolve;
     this.#reject = reject;
-    this.#onSettled = onSettled;
+    this.#release = release;
     if (count === 0) this.#settle();
   }
 
-  /** Notes a run that succeeded. An arrow property: handed to `then` as it is. */
+  /** Notes a run that succeeded. Arrow properties: handed to `then` as they are. */
   readonly succeeded = (): void => {
     if (--this.#pending === 0) this.#settle();
   };
 
-  /** Notes that run `index` (of handler `handler`) failed with `error`. */
-  failed(index: number, handler: string, error: unknown): void {
+  /** Notes a run that held a concurrency slot and succeeded: gives the slot back first. */
+  readonly succeededInSlot = (): void => {
+    this.#release.slot();
+    if (--this.#pending === 0) this.#settle();
+  };
+
+  /** Notes that run `index` (of handler `handler`) failed with `error`, giving its slot back if it held one. */
+  failed(index: number, handler: string, error: unknown, inSlot: boolean): void {
+    if (inSlot) this.#release.slot();
     (this.#failures ??= [])[index] = { event: this.#event, handler, error: toError(error) };
     if (--this.#pending === 0) this.#settle();
   }
 
   #settle(): void {
-    this.#onSettled?.();
+    this.#release.delivery?.(this.#event.metadata.messageId);
     const failures = this.#failures;
     if (failures === undefined) this.#resolve();
     else this.#reject(new EventDeliveryError(failures.filter((failure) => failure !== undefined)));

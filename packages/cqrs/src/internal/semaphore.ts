@@ -46,8 +46,10 @@ export class Semaphore {
 
   /** Returns a slot, handing it straight to the oldest waiter if there is one. */
   release(): void {
-    const next = this.#waiters.shift();
-    if (next === undefined) this.#active--;
-    else next();
+    if (this.#waiters.length === 0) {
+      this.#active--;
+      return;
+    }
+    this.#waiters.shift()!();
   }
 }
