@@ -94,8 +94,7 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
       return undefined;
     }
     this.#meter.hit(++this.#hits, this.#misses);
-    const slots = this.#slots;
-    if (slots.next[LIST] !== slot) slots.moveToFront(slot, LIST);
+    this.#slots.moveToFront(slot, LIST);
     return this.#values[slot];
   }
 
@@ -253,7 +252,7 @@ export class LruCache<TKey, TValue> implements Cache<TKey, TValue> {
     } else if (existing !== undefined) {
       this.#replace(existing, value, size);
       this.#setExpiry(existing, ttl);
-      if (this.#slots.first(LIST) !== existing) this.#slots.moveToFront(existing, LIST);
+      this.#slots.moveToFront(existing, LIST);
     } else {
       const slot = this.#insert(key, value, ttl);
       if (this.#sizes !== undefined) this.#addSize(slot, size);

@@ -103,10 +103,22 @@ export class SlotList {
     prev[after] = before;
   }
 
-  /** Makes a linked `slot` the most recent of `list` (its own list or another). */
+  /** Makes a linked `slot` the most recent of `list` (its own list or another); no-op when it already is. */
   moveToFront(slot: number, list: number): void {
-    this.unlink(slot);
-    this.linkFront(slot, list);
+    // unlink + linkFront fused: the hot path of every cache hit, so the arrays are loaded once.
+    const next = this.next;
+    const first = next[list]!;
+    if (first === slot) return;
+    const prev = this.prev;
+    const before = prev[slot]!;
+    const after = next[slot]!;
+    next[before] = after;
+    prev[after] = before;
+    // `first` is still the list's first slot: `slot` was not it, so unlinking left it in place.
+    next[slot] = first;
+    prev[slot] = list;
+    prev[first] = slot;
+    next[list] = slot;
   }
 
   #grow(): void {
