@@ -97,7 +97,8 @@ export class NatsEventTransport implements EventTransport {
 
   /**
    * Starts handing events from the durable consumer to `handler` (creating or updating the
-   * consumer first). Events on one subject are handled in stream order.
+   * consumer first). Events of one `orderingKey` (by default the aggregate's stream), or without a
+   * key of one subject, are handled in stream order.
    *
    * @returns The subscription; `close()` it to stop.
    * @throws {NatsSetupError} when the consumer cannot be created (e.g. the stream does not exist).

@@ -15,10 +15,10 @@ interface FakeMsg {
 }
 
 /** A JetStream message that records what the transport did with it. */
-function fakeMsg(event: Message | Uint8Array, deliveryCount = 1, seq = 1): FakeMsg {
+function fakeMsg(event: Message | Uint8Array, deliveryCount = 1, seq = 1, subject = 'p.T'): FakeMsg {
   const calls: string[] = [];
   const msg = {
-    subject: 'p.T',
+    subject,
     seq,
     data: event instanceof Uint8Array ? event : jsonEventCodec.encode(event),
     headers: undefined,
@@ -167,5 +167,89 @@ describe('NatsSubscription', () => {
     await subscription.close();
     expect(seen?.aborted).toBe(true);
     expect(m.calls).toEqual(['nak']);
+  });
+});
+
+describe('NatsSubscription ordering', () => {
+  /** An event of aggregate `id` on subject `p.<type>`, stream sequence `seq`. */
+  function aggregateMsg(type: string, id: string, seq: number): FakeMsg {
+    const aggregate = { type: 'Order', id, stream: `Order-${id}`, version: seq };
+    return fakeMsg(createEvent(type, { id, seq }, { metadata: { aggregate } }), 1, seq, `p.${type}`);
+  }
+
+  /** A handler that records starts and ends, holding the events listed in `held` until released. */
+  function gatedHandler(held: string[]): { handler: NatsHandler; log: string[]; release: () => void } {
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const handler: NatsHandler = async (event) => {
+      const { id, seq } = event.data as { id: string; seq: number };
+      const name = `${event.type}:${id ?? ''}:${seq ?? ''}`;
+      log.push(`start ${name}`);
+      if (held.includes(name)) await gate;
+      log.push(`end ${name}`);
+    };
+    return { handler, log, release };
+  }
+
+  it("hands an aggregate's events over one at a time in stream order, even on different subjects", async () => {
+    const placedA = aggregateMsg('Placed', 'A', 1);
+    const placedB = aggregateMsg('Placed', 'B', 2);
+    const shippedA = aggregateMsg('Shipped', 'A', 3);
+    const { handler, log, release } = gatedHandler(['Placed:A:1']);
+    const { subscription } = await run([placedA, placedB, shippedA], handler, { concurrency: 4 });
+    await settle();
+    // Order B shares a subject with order A's held event, yet runs; A's next event waits for it.
+    expect(log).toEqual(['start Placed:A:1', 'start Placed:B:2', 'end Placed:B:2']);
+    release();
+    await settle();
+    await subscription.close();
+    expect(log.slice(3)).toEqual(['end Placed:A:1', 'start Shipped:A:3', 'end Shipped:A:3']);
+  });
+
+  it('orders events without an ordering key by subject', async () => {
+    const first = fakeMsg(createEvent('T', {}), 1, 1, 'p.one');
+    const second = fakeMsg(createEvent('T', {}), 1, 2, 'p.one');
+    const other = fakeMsg(createEvent('U', {}), 1, 3, 'p.two');
+    const started: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { subscription } = await run(
+      [first, second, other],
+      async (_event, delivery) => {
+        started.push(delivery.streamSequence);
+        if (delivery.streamSequence === 1) await gate;
+      },
+      { concurrency: 4 },
+    );
+    await settle();
+    expect(started).toEqual([1, 3]);
+    release();
+    await settle();
+    await subscription.close();
+    expect(started).toEqual([1, 3, 2]);
+  });
+
+  it('uses a custom orderingKey', async () => {
+    const byTenant = (event: Message): string | undefined => event.metadata.tenantId;
+    const t1 = fakeMsg(createEvent('T', { seq: 1 }, { metadata: { tenantId: 'acme' } }), 1, 1, 'p.one');
+    const t2 = fakeMsg(createEvent('T', { seq: 2 }, { metadata: { tenantId: 'acme' } }), 1, 2, 'p.two');
+    const started: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { subscription } = await run(
+      [t1, t2],
+      async (_event, delivery) => {
+        started.push(delivery.streamSequence);
+        if (delivery.streamSequence === 1) await gate;
+      },
+      { concurrency: 4, orderingKey: byTenant },
+    );
+    await settle();
+    expect(started).toEqual([1]);
+    release();
+    await settle();
+    await subscription.close();
+    expect(started).toEqual([1, 2]);
   });
 });

@@ -14,6 +14,9 @@ import type { NatsDelivery, NatsHandler } from './natsDelivery.js';
 import { redeliveryDelay } from './natsTransportOptions.js';
 import type { ResolvedNatsOptions } from './natsTransportOptions.js';
 
+/** A received message decoded to an event, or why it could not be. */
+type Decoded = { event: Message } | { error: unknown };
+
 /** What a {@link NatsSubscription} works with. */
 export interface NatsSubscriptionSetup {
   /** The connection, flushed on close so the server sees the pull stop before events are handed back. */
@@ -91,8 +94,12 @@ export class NatsSubscription implements TransportSubscription {
   async #pump(): Promise<void> {
     try {
       for await (const msg of this.#messages) {
-        if (this.#stopping) this.#handBack.push(msg);
-        else await this.#runner.admit(msg.subject, () => this.#process(msg));
+        if (this.#stopping) {
+          this.#handBack.push(msg);
+          continue;
+        }
+        const decoded = this.#tryDecode(msg);
+        await this.#runner.admit(this.#orderOf(msg, decoded), () => this.#process(msg, decoded));
       }
     } catch (error) {
       this.#options.logger.error('NATS consumer stopped pulling', {
@@ -116,16 +123,27 @@ export class NatsSubscription implements TransportSubscription {
     }
   }
 
-  async #process(msg: JsMsg): Promise<void> {
+  #tryDecode(msg: JsMsg): Decoded {
+    try {
+      return { event: this.#decode(msg) };
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  /**
+   * The queue an event waits in: its ordering key (by default the aggregate's stream, as the
+   * event bus orders), else its subject, so undecodable and keyless events keep subject order.
+   */
+  #orderOf(msg: JsMsg, decoded: Decoded): string {
+    const key = 'event' in decoded ? this.#options.orderingKey(decoded.event) : undefined;
+    return key === undefined ? `subject:${msg.subject}` : `key:${key}`;
+  }
+
+  async #process(msg: JsMsg, decoded: Decoded): Promise<void> {
     if (this.#stopping) {
       this.#handBack.push(msg);
       return;
-    }
-    let decoded: { event: Message } | { error: unknown };
-    try {
-      decoded = { event: this.#decode(msg) };
-    } catch (error) {
-      decoded = { error };
     }
     const event = 'event' in decoded ? decoded.event : undefined;
     const consumer = this.#consumer;
@@ -134,11 +152,7 @@ export class NatsSubscription implements TransportSubscription {
     );
   }
 
-  async #settle(
-    msg: JsMsg,
-    decoded: { event: Message } | { error: unknown },
-    trace: DeliveryTrace,
-  ): Promise<void> {
+  async #settle(msg: JsMsg, decoded: Decoded, trace: DeliveryTrace): Promise<void> {
     if (!('event' in decoded)) return this.#deadLetter(msg, decoded.error, trace);
     const { event } = decoded;
     const { deliveryCount } = msg.info;

@@ -1,5 +1,6 @@
 import { noopLogger, systemClock, withDefaults } from '@keel/core';
 import type { Clock, Logger, Message } from '@keel/core';
+import { EVENT_BUS_DEFAULTS } from '@keel/cqrs';
 import { jsonEventCodec } from '../codec/jsonEventCodec.js';
 import type { EventCodec } from '../codec/jsonEventCodec.js';
 import { NatsOptionError } from '../errors/errors.js';
@@ -18,8 +19,8 @@ export interface NatsEventTransportOptions {
   /** Every event subject starts with `<subjectPrefix>.`; the stream captures `<subjectPrefix>.>`. @default 'keel.events' */
   subjectPrefix?: string | undefined;
   /**
-   * The subject of each event; it must be under `subjectPrefix`. Events on one subject are
-   * handled in publish order by a subscription.
+   * The subject of each event; it must be under `subjectPrefix`. A subscription orders events by
+   * `orderingKey`, and events without one by subject.
    * @default `<subjectPrefix>.<type>` (whitespace, `.`, `*`, `>` in the type become `_`)
    */
   subject?: ((event: Message, subjectPrefix: string) => string) | undefined;
@@ -49,8 +50,15 @@ export interface NatsEventTransportOptions {
   deadLetterSubject?: string | false | undefined;
   /** The stream `ensureStream()` creates for the dead-letter subject. @default `<stream>_DLQ` */
   deadLetterStream?: string | undefined;
-  /** Events handled at once per subscription; events on one subject are always one at a time. @default 1 */
+  /** Events handled at once per subscription; events of one ordering key are always one at a time. @default 1 */
   concurrency?: number | undefined;
+  /**
+   * The key whose events a subscription hands to the handler one at a time, in stream order:
+   * the same key the event bus orders by, so an aggregate's events are handled in order even
+   * when they travel on different subjects. Events without a key are ordered by subject.
+   * @default `metadata.aggregate.stream`, else the `streamId` header, else the `aggregateId` header (the event bus's default)
+   */
+  orderingKey?: ((event: Message) => string | undefined) | undefined;
   /** Events pulled ahead of the handlers; they wait in memory while their `ackWaitMs` runs. @default 10 */
   prefetch?: number | undefined;
   /** The most events delivered but not yet acknowledged, across subscribers of the consumer. @default 1_000 */
@@ -103,6 +111,7 @@ export const NATS_TRANSPORT_DEFAULTS = Object.freeze({
   maxDeliver: 5,
   backoffMs: Object.freeze([1_000, 5_000, 15_000, 30_000]) as readonly number[],
   concurrency: 1,
+  orderingKey: EVENT_BUS_DEFAULTS.orderingKey,
   prefetch: 10,
   maxAckPending: 1_000,
   heartbeat: true,
@@ -157,6 +166,7 @@ export function resolveNatsOptions(options: NatsEventTransportOptions = {}): Res
     deadLetterSubject,
     deadLetterStream: checkName('deadLetterStream', options.deadLetterStream ?? `${stream}_DLQ`),
     concurrency: checkInteger('concurrency', merged.concurrency, 1),
+    orderingKey: checkFunction('orderingKey', merged.orderingKey),
     prefetch: checkInteger('prefetch', merged.prefetch, 1),
     maxAckPending: checkInteger('maxAckPending', merged.maxAckPending, 1),
     heartbeat: checkBoolean('heartbeat', merged.heartbeat),
