@@ -12,6 +12,7 @@ import { ProjectionDaemon } from '../workers/projectionDaemon.js';
 import { createPostgresWithReplica } from './createPostgresWithReplica.js';
 import type { PostgresWithReplica } from './createPostgresWithReplica.js';
 import { createReplicaPair, replicaToolsAvailable } from './replicaPair.fixture.js';
+import { waitForPosition } from './replicaWait.js';
 import type { ReplicaPair } from './replicaPair.fixture.js';
 
 const available = await replicaToolsAvailable();
@@ -167,5 +168,36 @@ describe.runIf(available)('a primary restart under a writer and a replica subscr
         `${failures.length} failed appends (${[...new Set(failures.map((f) => (isKeelError(f) ? f.code : String(f))))].join(', ')}), ` +
         `${seen.length}/${BATCHES * PER_BATCH} events seen on the replica, lost 0, duplicated ${positions.length - new Set(positions).size}`,
     );
+  }, 120_000);
+
+  it('keeps appending through pg_ctl restart -m fast without a new store, each event recorded once', async () => {
+    const store = new PostgresEventStore(db.primary, { schema: SCHEMA, readClient: db.replica });
+    const ids = Array.from({ length: 200 }, () => newId());
+    let failed = 0;
+    let last = 0;
+    const writer = (async () => {
+      for (const [n, eventId] of ids.entries()) {
+        for (;;) {
+          try {
+            ({ lastPosition: last } = await store.appendToStream('one-step', [
+              { eventId, type: 'Ticked', data: { n } },
+            ]));
+            break;
+          } catch {
+            failed++;
+            await pause(20);
+          }
+        }
+      }
+    })();
+    await expect.poll(() => last, { timeout: 10_000 }).toBeGreaterThan(0);
+    await pair.restartPrimary();
+    await writer;
+    expect(failed).toBeGreaterThan(0);
+    await waitForPosition(store, last, { timeoutMs: 30_000 });
+    const { rows } = await db.replica.query<{ event_id: string }>(
+      `SELECT event_id FROM ${SCHEMA}.events WHERE stream_name = 'one-step' ORDER BY stream_version`,
+    );
+    expect(rows.map((row) => row.event_id)).toEqual(ids);
   }, 120_000);
 });

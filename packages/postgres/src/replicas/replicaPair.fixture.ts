@@ -22,6 +22,8 @@ export interface ReplicaPair {
   stopPrimary(): Promise<void>;
   /** Starts the primary again on the same port and data directory. */
   startPrimary(): Promise<void>;
+  /** Restarts the primary in one step (`pg_ctl restart -m fast`). */
+  restartPrimary(): Promise<void>;
   /** Stops both servers and deletes their directories; idempotent. */
   destroy(): Promise<void>;
 }
@@ -188,6 +190,7 @@ export async function createReplicaPair(): Promise<ReplicaPair> {
     replicaPort,
     stopPrimary: () => ctl(primaryDir, 'stop', '-m', 'fast'),
     startPrimary: () => ctl(primaryDir, 'start'),
+    restartPrimary: () => ctl(primaryDir, 'restart', '-m', 'fast'),
     destroy,
   };
 }
