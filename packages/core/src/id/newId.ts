@@ -17,6 +17,15 @@ export function newId(): string {
   return ids.next();
 }
 
+/**
+ * {@link newId} for a caller that has just read the system clock (`systemClock.now()`, the
+ * clock `newId` uses): one clock read serves the id and the caller's timestamp. Internal to
+ * core (not exported from the package).
+ */
+export function newIdAt(now: number): string {
+  return ids.next(now);
+}
+
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /** Whether `value` is a UUID string (any version 1 to 8, lower or upper case). */

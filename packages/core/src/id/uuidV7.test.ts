@@ -105,4 +105,14 @@ describe('UuidV7Generator', () => {
     });
     expect(generator.next()).toBe('00000000-0000-77ff-bfff-ffffffffffff');
   });
+
+  it('stamps a time handed to next without reading its clock, and keeps the ids ordered', () => {
+    let reads = 0;
+    const generator = new UuidV7Generator({ clock: { now: () => ++reads } });
+    const first = generator.next(1_700_000_000_000);
+    const earlier = generator.next(1_699_999_999_000);
+    expect(reads).toBe(0);
+    expect(timeOf(first)).toBe(1_700_000_000_000);
+    expect(earlier > first).toBe(true);
+  });
 });

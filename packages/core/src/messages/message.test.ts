@@ -1,4 +1,4 @@
-import { describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { ManualClock } from '../clock/manualClock.js';
 import { isUuid } from '../id/newId.js';
 import type { Command, Query, ResultOf } from './message.js';
@@ -93,5 +93,21 @@ describe('messages', () => {
       closedAt: string;
     }>();
     expect(query.type).toBe('GetBalance');
+  });
+
+  it('reads the system clock once per message: the id carries the millisecond of occurredAt', () => {
+    // Each reading a millisecond later (and later than any id made so far in this file), so two
+    // readings would put different times in the id and in occurredAt.
+    let reading = Date.now() + 60_000;
+    const now = vi.spyOn(Date, 'now').mockImplementation(() => ++reading);
+    try {
+      const { metadata } = createCommand('Ping', {});
+      expect(now).toHaveBeenCalledTimes(1);
+      expect(parseInt(metadata.messageId.replace(/-/g, '').slice(0, 12), 16)).toBe(
+        Date.parse(metadata.occurredAt),
+      );
+    } finally {
+      now.mockRestore();
+    }
   });
 });
