@@ -1,4 +1,6 @@
+import { NEVER_ABORTED } from '../concurrency/signals.js';
 import { abortReason } from '../errors/abort.js';
+import { whenAborted } from '../errors/whenAborted.js';
 
 /** A scheduled callback; cancel it to stop it from running. */
 export interface Timer {
@@ -34,21 +36,25 @@ export interface Clock {
 }
 
 /**
- * Implements {@link Clock.sleep} over a clock's own `setTimeout`, removing the abort listener
- * and the timer whichever way the wait ends.
+ * Implements {@link Clock.sleep} over a clock's own `setTimeout`, leaving no timer behind and
+ * the signal no longer followed whichever way the wait ends. Sleeps sharing one signal share
+ * one `abort` listener (see {@link whenAborted}).
  */
 export function sleepWith(clock: Pick<Clock, 'setTimeout'>, ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      timer.cancel();
-      reject(abortReason(signal!));
-    };
+    let elapsed = false;
+    let unfollow = noop;
     const timer = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      elapsed = true;
+      unfollow();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal === undefined || signal === NEVER_ABORTED || elapsed) return;
+    unfollow = whenAborted(signal, () => {
+      timer.cancel();
+      reject(abortReason(signal));
+    });
   });
 }
 
@@ -96,3 +102,5 @@ export const systemClock: Clock = Object.freeze({
 });
 
 export { checkDelay as assertTimerDelay };
+
+function noop(): void {}

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from './manualClock.js';
@@ -91,6 +92,25 @@ describe('ManualClock', () => {
     controller.abort(new Error('cancelled by caller'));
     await expect(sleeping).rejects.toThrow('cancelled by caller');
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('hangs one listener on a signal shared by many sleeps, and none once they woke', async () => {
+    const clock = new ManualClock();
+    const controller = new AbortController();
+    const sleeps = Array.from({ length: 20 }, (_, i) => clock.sleep(10 + i, controller.signal));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    await clock.tickAsync(100);
+    await Promise.all(sleeps);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('wakes a zero-length sleep and leaves nothing on its signal', async () => {
+    const clock = new ManualClock();
+    const controller = new AbortController();
+    const sleeping = clock.sleep(0, controller.signal);
+    await clock.tickAsync(0);
+    await sleeping;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('lets async code that awaits between sleeps progress with tickAsync', async () => {
