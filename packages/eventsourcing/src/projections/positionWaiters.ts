@@ -1,4 +1,4 @@
-import { abortReason } from '@keel/core';
+import { abortReason, whenAborted } from '@keel/core';
 
 interface Waiter {
   readonly target: number;
@@ -34,10 +34,10 @@ export class PositionWaiters {
   wait(target: number, signal?: AbortSignal): Promise<number> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<number>((resolve, reject) => {
-      const onAbort = (): void => settle(() => reject(abortReason(signal!)));
+      let unfollow: (() => void) | undefined;
       const settle = (finish: () => void): void => {
         this.#waiters.delete(waiter);
-        signal?.removeEventListener('abort', onAbort);
+        unfollow?.();
         finish();
       };
       const waiter: Waiter = {
@@ -46,7 +46,9 @@ export class PositionWaiters {
         reject: (error) => settle(() => reject(error)),
       };
       this.#waiters.add(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // Waiters sharing one signal share one listener on it.
+      if (signal !== undefined)
+        unfollow = whenAborted(signal, () => settle(() => reject(abortReason(signal))));
     });
   }
 
