@@ -155,6 +155,9 @@ describe('KeyedQueue', () => {
     gate.resolve();
     await Promise.all([first, last]);
     expect(log).toEqual(['first', 'last']);
+    await flush();
+    expect(queue.size).toBe(0);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('does not stop a task that has started when the signal aborts later', async () => {
