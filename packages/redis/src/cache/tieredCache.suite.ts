@@ -39,7 +39,7 @@ export async function tieredProcess(
  * write reaches it asynchronously (on a cluster, over the cluster bus, possibly after the write
  * resolved), and a read it overtakes is rightly not kept in L1: wait for it before reading.
  */
-function invalidated(process: { listener: RedisInvalidationListener }, key: string): Promise<void> {
+export function invalidated(process: { listener: RedisInvalidationListener }, key: string): Promise<void> {
   return new Promise((resolve) => {
     const stop = process.listener.onInvalidate((message) => {
       if (message.keys?.includes(key) !== true) return;

@@ -45,6 +45,10 @@ export interface RedisClusterFixture {
   node(port: number): Redis;
   /** Kills the node's process with SIGKILL, as a crash would. */
   kill(port: number): Promise<void>;
+  /** Freezes (`SIGSTOP`) or resumes (`SIGCONT`) the node's process. */
+  signal(port: number, signal: 'SIGSTOP' | 'SIGCONT'): void;
+  /** The ports of the master serving `slot` and of its replicas, as the cluster reports now. */
+  shardOf(slot: number): Promise<{ master: number; replicas: number[] }>;
   /** Resolves once every node still running reports `cluster_state:ok` and every slot is served. */
   waitUntilOk(timeoutMs?: number): Promise<void>;
   /** Closes every client, stops every node and removes the temp dir (at most ~10 s). */
@@ -59,13 +63,7 @@ export interface RedisClusterFixture {
  * {@link RedisClusterFixture.stop} in `afterAll`; a process exit kills the nodes too.
  */
 export async function startRedisCluster(name: string): Promise<RedisClusterFixture | undefined> {
-  if (!existsSync(REDIS_SERVER) || !existsSync(REDIS_CLI)) {
-    const reason = `${REDIS_SERVER} or ${REDIS_CLI} is missing`;
-    if (servicesRequired()) throw new Error(`${reason}, and KEEL_REQUIRE_SERVICES=1 forbids skipping.`);
-    // eslint-disable-next-line no-console -- a skipped suite says why (DESIGN: skip with a printed reason)
-    console.warn(`[skip] ${reason}: skipping the Redis Cluster tests of ${name}.`);
-    return undefined;
-  }
+  if (!redisClusterBinaries(name)) return undefined;
   const dir = mkdtempSync(join(tmpdir(), `keel-${name}-`));
   const block = await reservePorts();
   const fixture = new Fixture(dir, block);
@@ -76,6 +74,20 @@ export async function startRedisCluster(name: string): Promise<RedisClusterFixtu
     await fixture.stop();
     throw error;
   }
+}
+
+/**
+ * Whether redis-server and redis-cli are installed. When they are not: with
+ * `KEEL_REQUIRE_SERVICES=1` throws (so the suite fails); otherwise prints why the suite `name` is
+ * skipped and returns `false`.
+ */
+export function redisClusterBinaries(name: string): boolean {
+  if (existsSync(REDIS_SERVER) && existsSync(REDIS_CLI)) return true;
+  const reason = `${REDIS_SERVER} or ${REDIS_CLI} is missing`;
+  if (servicesRequired()) throw new Error(`${reason}, and KEEL_REQUIRE_SERVICES=1 forbids skipping.`);
+  // eslint-disable-next-line no-console -- a skipped suite says why (DESIGN: skip with a printed reason)
+  console.warn(`[skip] ${reason}: skipping the Redis Cluster tests of ${name}.`);
+  return false;
 }
 
 interface PortBlock {
@@ -145,6 +157,31 @@ class Fixture implements RedisClusterFixture {
     const args = ['--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'];
     await run(REDIS_CLI, args, { timeout: 30_000 });
     await this.waitUntilOk(30_000);
+    await this.#waitForReplicas(30_000);
+  }
+
+  /** Resolves once every master has a replica whose replication link is up. */
+  async #waitForReplicas(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const masters = await Promise.all([0, 5_461, 10_923].map((slot) => this.shardOf(slot)));
+      const infos = await Promise.all(masters.map(({ master }) => this.#info(master, 'replication')));
+      const linked = infos.every((info) => /slave0:.*state=online/.test(info));
+      if (linked && masters.every(({ replicas }) => replicas.length > 0)) return;
+      if (Date.now() > deadline)
+        throw new Error(`The test cluster's replicas are not in sync after ${timeoutMs} ms.`);
+      await sleep(100);
+    }
+  }
+
+  async #info(port: number, section: string): Promise<string> {
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+    client.on('error', () => undefined);
+    try {
+      return await client.info(section);
+    } finally {
+      client.disconnect();
+    }
   }
 
   #spawn(port: number): ChildProcess {
@@ -183,6 +220,8 @@ class Fixture implements RedisClusterFixture {
   }
 
   node(port: number): Redis {
+    if (!this.nodes.some((node) => node.port === port))
+      throw new Error(`Port ${port} is not a node of this cluster.`);
     const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
     client.on('error', () => undefined);
     this.#clients.push(client);
@@ -197,6 +236,26 @@ class Fixture implements RedisClusterFixture {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
+  }
+
+  signal(port: number, signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.nodes.find((node) => node.port === port)?.process?.kill(signal);
+  }
+
+  async shardOf(slot: number): Promise<{ master: number; replicas: number[] }> {
+    const running = this.nodes.filter((node) => node.process !== undefined);
+    const admin = new Redis({
+      port: running[0]!.port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+    });
+    admin.on('error', () => undefined);
+    const ranges = await admin.cluster('SLOTS').finally(() => admin.disconnect());
+    const range = ranges.find(([start, end]) => start <= slot && slot <= end);
+    const [master, ...replicas] = (range?.slice(2) ?? []) as [string, number, ...unknown[]][];
+    if (master === undefined) throw new Error(`No node serves slot ${slot}.`);
+    return { master: master[1], replicas: replicas.map((replica) => replica[1]) };
   }
 
   async waitUntilOk(timeoutMs = 30_000): Promise<void> {
