@@ -9,7 +9,7 @@ export interface OpenedBy {
 /** Closed: calls run, and the strategy's window judges their outcomes. */
 export interface ClosedState {
   readonly state: 'closed';
-  /** The failure statistics of this closed period; a fresh window each time the circuit closes. */
+  /** The failure statistics of the closed circuit; emptied each time the circuit closes. */
   readonly window: BreakerWindow;
   /** Openings since the circuit last closed by itself or by `reset()` (0 unless restored). */
   readonly breaks: number;
@@ -51,7 +51,7 @@ export interface IsolatedState {
  */
 export type BreakerState = ClosedState | OpenState | HalfOpenState | IsolatedState;
 
-/** The transition to closed, with a fresh window (statistics and break count forgotten). */
+/** The transition to closed, with an emptied window (statistics and break count forgotten). */
 export function toClosed(window: BreakerWindow, breaks = 0): ClosedState {
   return { state: 'closed', window, breaks };
 }

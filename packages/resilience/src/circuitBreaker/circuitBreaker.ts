@@ -48,6 +48,8 @@ export class CircuitBreakerPolicy implements Policy {
   readonly #options: BreakerSettings;
   readonly #events;
   readonly #executor: Executor;
+  /** The closed-state statistics, made once and reset whenever the circuit closes. */
+  readonly #window: BreakerWindow;
   #current: BreakerState;
   #breakSequence: BackoffSequence | undefined;
 
@@ -66,11 +68,12 @@ export class CircuitBreakerPolicy implements Policy {
       // Slow calls are judged by their duration, so every call is timed.
       timed: this.#options.slowCallDuration !== undefined,
     });
+    this.#window = this.#options.strategy.create(this.#clock);
     const initial = this.#options.initialState;
     this.#current =
       initial === undefined
-        ? toClosed(this.#freshWindow())
-        : fromSnapshot(checkSnapshot(initial), this.#freshWindow(), this.#clock.now());
+        ? toClosed(this.#window)
+        : fromSnapshot(checkSnapshot(initial), this.#window, this.#clock.now());
     reportCircuitState(this.#executor.attributes, this.#current.state);
   }
 
@@ -126,8 +129,7 @@ export class CircuitBreakerPolicy implements Policy {
    */
   reset(): void {
     if (this.#current.state !== 'closed') return this.#close();
-    this.#breakSequence = undefined;
-    this.#current = toClosed(this.#freshWindow());
+    this.#current = toClosed(this.#forget());
   }
 
   /** The state as plain JSON, to save and pass later as `initialState`. Has no side effect. */
@@ -234,13 +236,15 @@ export class CircuitBreakerPolicy implements Policy {
 
   /** Closes with fresh statistics, forgetting the break backoff and what opened the circuit. */
   #close(): void {
-    this.#breakSequence = undefined;
-    this.#enter(toClosed(this.#freshWindow()));
+    this.#enter(toClosed(this.#forget()));
     this.#events.emit('reset', { at: this.#clock.now() });
   }
 
-  #freshWindow(): BreakerWindow {
-    return this.#options.strategy.create(this.#clock);
+  /** Forgets the closed-state statistics and the break backoff; returns the emptied window. */
+  #forget(): BreakerWindow {
+    this.#breakSequence = undefined;
+    this.#window.reset();
+    return this.#window;
   }
 
   /** Makes `next` the current state and reports the transition. */
