@@ -87,6 +87,7 @@ export class NatsCluster {
   readonly nodes: readonly ClusterNode[];
   readonly #dir: string;
   readonly #clusterName: string;
+  #forget: () => void = () => undefined;
 
   private constructor(dir: string, nodes: ClusterNode[], clusterName: string) {
     this.#dir = dir;
@@ -99,7 +100,7 @@ export class NatsCluster {
     const dir = await mkdtemp(join(tmpdir(), 'keel-nats-cluster-'));
     const { client, cluster } = await pickPorts();
     const id = Math.random().toString(36).slice(2, 8);
-    const nodes = client.map((clientPort, i) => ({
+    const nodes: ClusterNode[] = client.map((clientPort, i) => ({
       name: `keel-${id}-n${i + 1}`,
       clientPort,
       clusterPort: cluster[i]!,
@@ -107,6 +108,10 @@ export class NatsCluster {
       process: undefined,
     }));
     const result = new NatsCluster(dir, nodes, `keel-${id}`);
+    // If the test process dies before stop(), its servers must not outlive it.
+    const killAll = (): void => nodes.forEach((node) => node.process?.kill('SIGKILL'));
+    process.once('exit', killAll);
+    result.#forget = () => process.off('exit', killAll);
     try {
       for (const node of nodes) await result.#spawn(node);
       await result.waitForMetaLeader();
@@ -183,6 +188,7 @@ export class NatsCluster {
   /** Stops every node (SIGTERM, then SIGKILL after 5 s) and removes the store directories. */
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((node) => this.#terminate(node)));
+    this.#forget();
     await rm(this.#dir, { recursive: true, force: true });
   }
 
