@@ -49,8 +49,15 @@ export {
 } from './idempotency/inMemoryIdempotencyStore.js';
 export type { InMemoryIdempotencyStoreOptions } from './idempotency/inMemoryIdempotencyStore.js';
 export type { IdempotencyStore, IdempotencyClaim } from './idempotency/idempotencyStore.js';
+export { checkIdempotencyArguments, MAX_IDEMPOTENCY_KEY_BYTES } from './idempotency/idempotencyArguments.js';
+export type { IdempotencyArguments } from './idempotency/idempotencyArguments.js';
 
 export { InProcessEventTransport } from './transport/inProcessEventTransport.js';
+export {
+  TransportClosedError,
+  isTransportClosedError,
+  TRANSPORT_CLOSED_CODE,
+} from './transport/transportClosedError.js';
 export type {
   EventTransport,
   TransportHandler,

@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEventBus } from '../eventBus/eventBus.js';
 import type { EventTransport, TransportHandler } from '../transport/eventTransport.js';
 import { DeliveryRecorder } from './deliveryRecorder.js';
+import { defineClosingTests, numbered } from './eventTransportClosingContract.js';
+import type { Open } from './eventTransportClosingContract.js';
 import { eventually } from './eventually.js';
 
 /**
@@ -13,17 +15,15 @@ import { eventually } from './eventually.js';
  */
 export type EventTransportFactory = () => EventTransport | Promise<EventTransport>;
 
-type Open = () => Promise<EventTransport>;
-
-const numbered = (n: number, type = 'Numbered'): Message => createEvent(type, { n });
-
 /**
  * The behaviour every {@link EventTransport} must have, as a vitest suite: every published event
  * reaches a subscriber unchanged (headers included, so trace context survives), events of one
  * type arrive in publish order, concurrent publishes lose and repeat nothing, a failed handler
  * never silently drops its event (the publisher hears of it or it is delivered again), closed
- * subscriptions and transports receive nothing more, and an aborted signal is honoured before
- * anything is sent or subscribed. Call it from a test file of your transport.
+ * subscriptions and transports receive nothing more and abort the signal of handlers still
+ * running (with core's `CancelledError`), a closed transport refuses `publish` and `subscribe`
+ * with an error `isTransportClosedError` recognises, and an aborted signal is honoured first,
+ * before anything is sent or subscribed. Call it from a test file of your transport.
  *
  * @param name Names the suite.
  * @param createTransport Returns a fresh transport on its own channel.
@@ -207,68 +207,5 @@ function defineFailureTests(open: Open): void {
     await transport.publish([later]).catch(() => undefined);
     await recorder.receivedAll([poison, later]);
     expect(recorder.count(later.metadata.messageId)).toBe(1);
-  });
-}
-
-function defineClosingTests(open: Open): void {
-  it('delivers nothing to a closed subscription, while a newer one gets the events', async () => {
-    const transport = await open();
-    const closed = new DeliveryRecorder();
-    const subscription = await transport.subscribe(closed.handler);
-    await subscription.close();
-    const current = new DeliveryRecorder();
-    await transport.subscribe(current.handler);
-    const events = [numbered(1), numbered(2)];
-    await transport.publish(events);
-    await current.receivedAll(events);
-    expect(closed.received).toEqual([]);
-  });
-
-  it('lets a subscription be closed twice', async () => {
-    const transport = await open();
-    const subscription = await transport.subscribe(new DeliveryRecorder().handler);
-    await subscription.close();
-    await expect(subscription.close()).resolves.toBeUndefined();
-  });
-
-  it('rejects subscribe with the abort reason when the signal is already aborted, and delivers nothing to it', async () => {
-    const transport = await open();
-    const reason = new Error('gave up');
-    const refused = new DeliveryRecorder();
-    await expect(transport.subscribe(refused.handler, { signal: AbortSignal.abort(reason) })).rejects.toBe(
-      reason,
-    );
-    const current = new DeliveryRecorder();
-    await transport.subscribe(current.handler);
-    const event = numbered(1);
-    await transport.publish([event]);
-    await current.receivedAll([event]);
-    expect(refused.received).toEqual([]);
-  });
-
-  it('rejects publish with the abort reason when the signal is already aborted, and sends nothing', async () => {
-    const transport = await open();
-    const recorder = new DeliveryRecorder();
-    await transport.subscribe(recorder.handler);
-    const reason = new Error('stop');
-    const dropped = numbered(1);
-    await expect(transport.publish([dropped], { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
-    const sent = numbered(2);
-    await transport.publish([sent]);
-    await recorder.receivedAll([sent]);
-    expect(recorder.ids()).toEqual([sent.metadata.messageId]);
-  });
-
-  it('stops every subscription when the transport closes, and close can be called again', async () => {
-    const transport = await open();
-    const recorder = new DeliveryRecorder();
-    await transport.subscribe(recorder.handler);
-    const before = numbered(1);
-    await transport.publish([before]);
-    await recorder.receivedAll([before]);
-    await transport.close();
-    await transport.publish([numbered(2)]).catch(() => undefined);
-    await expect(transport.close()).resolves.toBeUndefined();
-    expect(recorder.ids()).toEqual([before.metadata.messageId]);
   });
 }

@@ -1,4 +1,4 @@
-import { createEvent } from '@keel/core';
+import { createEvent, isCancelledError } from '@keel/core';
 import type { Message } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { createEventBus } from '../eventBus/eventBus.js';
@@ -94,6 +94,57 @@ describe('InProcessEventTransport', () => {
     await expect(transport.publish([opened('a')], { signal: AbortSignal.abort(reason) })).rejects.toBe(
       reason,
     );
+  });
+});
+
+describe('InProcessEventTransport signals and closing', () => {
+  it('aborts a running delivery with the publisher’s reason when the publisher’s signal aborts', async () => {
+    const transport = new InProcessEventTransport();
+    const controller = new AbortController();
+    let seen: AbortSignal | undefined;
+    await transport.subscribe(async (_event, { signal }) => {
+      seen = signal;
+      controller.abort(new Error('publisher gave up'));
+    });
+    await expect(transport.publish([opened('a')], { signal: controller.signal })).rejects.toThrow(
+      'publisher gave up',
+    );
+    expect((seen!.reason as Error).message).toBe('publisher gave up');
+  });
+
+  it('aborts a running delivery of a publish with a signal when its subscription closes', async () => {
+    const transport = new InProcessEventTransport();
+    let seen: AbortSignal | undefined;
+    const subscription = await transport.subscribe(async (_event, { signal }) => {
+      seen = signal;
+      void subscription.close();
+    });
+    await transport.publish([opened('a')], { signal: new AbortController().signal });
+    expect(isCancelledError(seen!.reason)).toBe(true);
+  });
+
+  it('hands nothing more to a subscriber closed by an earlier subscriber during the same publish', async () => {
+    const transport = new InProcessEventTransport();
+    const seen: string[] = [];
+    await transport.subscribe(async () => void later.close());
+    const later = await transport.subscribe(async (event) => void seen.push(event.type));
+    await transport.publish([opened('a'), opened('b')]);
+    expect(seen).toEqual([]);
+    expect(transport.subscriberCount).toBe(1);
+  });
+
+  it('waits for running deliveries when a subscription closes', async () => {
+    const transport = new InProcessEventTransport();
+    let finished = false;
+    const subscription = await transport.subscribe(async (_event, { signal }) => {
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      await Promise.resolve();
+      finished = true;
+    });
+    const publishing = transport.publish([opened('a')]);
+    await subscription.close();
+    expect(finished).toBe(true);
+    await publishing;
   });
 });
 
