@@ -27,15 +27,23 @@ export type IdempotencyClaim =
  *   `toStorableJson` and handed back as copies: what PostgreSQL cannot hold (NUL characters,
  *   lone surrogates, BigInt, NaN, Map, Set, cycles …) is refused with core's
  *   `SerializationError` before anything changes, and a Date comes back as its ISO string.
- *   Keys are text: a key PostgreSQL cannot hold is refused the same way by `claim`.
+ *   Keys are text: a key PostgreSQL cannot hold is refused the same way by every method.
+ * - **Arguments checked first, in one order** (`checkIdempotencyArguments` from `@keel/cqrs`
+ *   does it): an aborted `signal` rejects with its reason; then a key PostgreSQL cannot hold is
+ *   refused with `SerializationError`; then a key that is not a string or is longer than
+ *   `MAX_IDEMPOTENCY_KEY_BYTES` (1024 UTF-8 bytes; hash longer keys) and a `leaseMs` that is
+ *   not a finite number above zero are refused with core's `ValidationError`; then `complete`
+ *   checks its result. Nothing changes when any of these throws.
  */
 export interface IdempotencyStore {
   /**
    * Claims `key` for `leaseMs` if nobody holds it (or the holder's lease expired), otherwise
    * reports what is there.
    *
+   * @throws The abort reason when `signal` is already aborted (checked first); nothing is claimed then.
    * @throws {SerializationError} when `key` cannot be stored as text (NUL, lone surrogate).
-   * @throws The abort reason when `signal` is already aborted; nothing is claimed then.
+   * @throws {ValidationError} when `key` is over `MAX_IDEMPOTENCY_KEY_BYTES` or `leaseMs` is not
+   *   a finite number above zero.
    */
   claim(key: string, leaseMs: number, signal?: AbortSignal): Promise<IdempotencyClaim>;
   /**
@@ -45,6 +53,8 @@ export interface IdempotencyStore {
    *
    * @returns `true` when renewed; `false` when `token` no longer holds `key` (taken over,
    *   completed or released).
+   * @throws {ValidationError} when `leaseMs` is not a finite number above zero (or the key is
+   *   refused as by `claim`); the lease is left as it was.
    */
   renew(key: string, token: string, leaseMs: number, signal?: AbortSignal): Promise<boolean>;
   /**

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { idempotencyStoreContract } from '../testing/idempotencyStoreContract.js';
 import { IN_MEMORY_IDEMPOTENCY_DEFAULTS, InMemoryIdempotencyStore } from './inMemoryIdempotencyStore.js';
 
-idempotencyStoreContract('InMemoryIdempotencyStore', (clock) => new InMemoryIdempotencyStore({ clock }));
+idempotencyStoreContract(
+  'InMemoryIdempotencyStore',
+  (clock, { ttlMs }) => new InMemoryIdempotencyStore({ clock, ttlMs }),
+);
 
 async function tokenOf(store: InMemoryIdempotencyStore, key: string, leaseMs = 100): Promise<string> {
   const claim = await store.claim(key, leaseMs);

@@ -4,12 +4,12 @@ import {
   optionInteger,
   optionNumber,
   systemClock,
-  throwIfAborted,
   toStorableJson,
   withDefaults,
 } from '@keel/core';
 import type { Clock } from '@keel/core';
 import { optionClock } from '../internal/optionKinds.js';
+import { checkIdempotencyArguments } from './idempotencyArguments.js';
 import type { IdempotencyClaim, IdempotencyStore } from './idempotencyStore.js';
 
 /** Options of {@link InMemoryIdempotencyStore}; an option that is `undefined` keeps its default. */
@@ -77,8 +77,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
 
   /** Claims `key` for `leaseMs` unless a live claim or result exists; see {@link IdempotencyStore.claim}. */
   async claim(key: string, leaseMs: number, signal?: AbortSignal): Promise<IdempotencyClaim> {
-    throwIfAborted(signal);
-    toStorableJson(key, 'the idempotency key');
+    checkIdempotencyArguments('claim', { key, leaseMs, signal });
     const now = this.#clock.now();
     const entry = this.#entries.get(key);
     if (entry !== undefined && entry.expiresAt > now) {
@@ -87,22 +86,22 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
         : { status: 'pending' };
     }
     const token = newId();
-    this.#set(key, { status: 'pending', token, expiresAt: now + leaseMs });
+    this.#set(key, { status: 'pending', token, expiresAt: now + Math.ceil(leaseMs) });
     return { status: 'claimed', token };
   }
 
   /** Extends the claim `token` holds; see {@link IdempotencyStore.renew}. */
   async renew(key: string, token: string, leaseMs: number, signal?: AbortSignal): Promise<boolean> {
-    throwIfAborted(signal);
+    checkIdempotencyArguments('renew', { key, leaseMs, signal });
     const entry = this.#entries.get(key);
     if (entry?.status !== 'pending' || entry.token !== token) return false;
-    entry.expiresAt = this.#clock.now() + leaseMs;
+    entry.expiresAt = this.#clock.now() + Math.ceil(leaseMs);
     return true;
   }
 
   /** Remembers a copy of `result` for `ttlMs`; see {@link IdempotencyStore.complete}. */
   async complete(key: string, token: string, result: unknown, signal?: AbortSignal): Promise<boolean> {
-    throwIfAborted(signal);
+    checkIdempotencyArguments('complete', { key, signal });
     const json = toStorableJson(result, `the result for idempotency key "${key}"`);
     const now = this.#clock.now();
     const entry = this.#entries.get(key);
@@ -115,7 +114,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
 
   /** Frees the claim `token` holds; a result is kept. See {@link IdempotencyStore.release}. */
   async release(key: string, token: string, signal?: AbortSignal): Promise<boolean> {
-    throwIfAborted(signal);
+    checkIdempotencyArguments('release', { key, signal });
     const entry = this.#entries.get(key);
     if (entry?.status !== 'pending' || entry.token !== token) return false;
     this.#entries.delete(key);

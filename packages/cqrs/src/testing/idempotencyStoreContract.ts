@@ -1,5 +1,6 @@
 import { isSerializationError, ManualClock } from '@keel/core';
 import { describe, expect, it } from 'vitest';
+import { defineArgumentTests } from './idempotencyArgumentsContract.js';
 import { defineBusTests } from './idempotencyBusContract.js';
 import { CONTRACT_TTL_MS, claimToken } from './idempotencyContractSetup.js';
 import type { IdempotencyStoreFactory, Setup, Subject } from './idempotencyContractSetup.js';
@@ -11,8 +12,10 @@ import { defineValueTests } from './idempotencyValuesContract.js';
  * key, also among concurrent claimers and takeovers; owner tokens on renew, complete and
  * release; lease expiry and takeover; results kept for the store's ttl and then forgotten;
  * values kept exactly as PostgreSQL keeps them (copies; what it cannot hold refused with core's
- * `SerializationError` before any effect); and, through command buses sharing the store, a
- * repeated command run once. Call it from a test file of your store.
+ * `SerializationError` before any effect); arguments checked the same way and in the same
+ * order (an aborted signal first, then keys up to `MAX_IDEMPOTENCY_KEY_BYTES` and leases that are
+ * finite numbers above zero, refused with core's `ValidationError` before any effect); and,
+ * through command buses sharing the store, a repeated command run once. Call it from a test file of your store.
  *
  * @param name Names the suite.
  * @param createStore Returns an empty store that reads time from the given clock and keeps
@@ -32,6 +35,7 @@ export function idempotencyStoreContract(name: string, createStore: IdempotencyS
     describe('owner tokens', () => defineOwnerTests(subject));
     describe('leases and expiry', () => defineLeaseTests(subject));
     describe('values', () => defineValueTests(subject));
+    describe('arguments', () => defineArgumentTests(subject));
     describe('command buses sharing the store', () => defineBusTests(subject));
   });
 }

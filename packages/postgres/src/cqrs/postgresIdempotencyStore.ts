@@ -6,10 +6,10 @@ import {
   optionString,
   systemClock,
   throwIfAborted,
-  toStorableJson,
   withDefaults,
 } from '@keel/core';
 import type { Clock } from '@keel/core';
+import { checkIdempotencyArguments } from '@keel/cqrs';
 import type { IdempotencyClaim, IdempotencyStore } from '@keel/cqrs';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
@@ -83,10 +83,12 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
 
   /**
    * Claims `key` for `leaseMs` unless a live claim or result exists; see {@link IdempotencyStore.claim}.
-   * @throws {SerializationError} when `key` cannot be stored as text.
+   * @throws The abort reason first, then `SerializationError` for a key that cannot be
+   *   stored as text, then `ValidationError` for a key over `MAX_IDEMPOTENCY_KEY_BYTES` or a
+   *   `leaseMs` that is not a finite number above zero; nothing is written then.
    */
   async claim(key: string, leaseMs: number, signal?: AbortSignal): Promise<IdempotencyClaim> {
-    checkKey(key);
+    checkIdempotencyArguments('claim', { key, leaseMs, signal });
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(signal);
       const now = this.#clock.now();
@@ -121,10 +123,12 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     return rowCount > 0;
   }
 
-  /** Extends the claim `token` holds to `leaseMs` from now; see {@link IdempotencyStore.renew}. */
+  /**
+   * Extends the claim `token` holds to `leaseMs` from now; see {@link IdempotencyStore.renew}.
+   * @throws `ValidationError` when `leaseMs` is not a finite number above zero; nothing changes then.
+   */
   async renew(key: string, token: string, leaseMs: number, signal?: AbortSignal): Promise<boolean> {
-    throwIfAborted(signal);
-    checkKey(key);
+    checkIdempotencyArguments('renew', { key, leaseMs, signal });
     const { rowCount } = await this.#client.query(
       `UPDATE ${this.#table} SET expires_at = $3 WHERE key = $1 AND status = 'pending' AND owner_token = $2`,
       [key, token, expiry(this.#clock.now(), leaseMs)],
@@ -138,8 +142,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
    * @throws {SerializationError} when `result` cannot be stored as JSON; nothing is written then.
    */
   async complete(key: string, token: string, result: unknown, signal?: AbortSignal): Promise<boolean> {
-    throwIfAborted(signal);
-    checkKey(key);
+    checkIdempotencyArguments('complete', { key, signal });
     const json = toJsonParam(result, `the result for idempotency key "${key}"`);
     const now = this.#clock.now();
     const { rowCount } = await this.#client.query(
@@ -156,8 +159,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
 
   /** Frees the claim `token` holds so a later attempt runs again; see {@link IdempotencyStore.release}. */
   async release(key: string, token: string, signal?: AbortSignal): Promise<boolean> {
-    throwIfAborted(signal);
-    checkKey(key);
+    checkIdempotencyArguments('release', { key, signal });
     const { rowCount } = await this.#client.query(
       `DELETE FROM ${this.#table} WHERE key = $1 AND status = 'pending' AND owner_token = $2`,
       [key, token],
@@ -176,11 +178,6 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     ]);
     return rowCount;
   }
-}
-
-/** Refuses, with core's `SerializationError`, a key the `text` column cannot hold. */
-function checkKey(key: string): void {
-  toStorableJson(key, 'the idempotency key');
 }
 
 function expiry(now: number, ms: number): number {
