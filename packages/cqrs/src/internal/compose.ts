@@ -1,3 +1,4 @@
+import { telemetryEnabled } from '@keel/core';
 import type { Message } from '@keel/core';
 import type { Middleware, MessageContext, Next } from '../middleware/middleware.js';
 import { spanOf, withMessage, withOverrides } from './context.js';
@@ -65,7 +66,7 @@ function callStep(step: Middleware, rest: Terminal, context: MessageContext): Pr
 /** A step run in full: a `next` closure per call. */
 function fullStep(step: Middleware, rest: Terminal, note: (context: MessageContext) => void): Terminal {
   return (context) => {
-    note(context);
+    if (telemetryEnabled()) note(context);
     return callStep(step, rest, context);
   };
 }
@@ -78,7 +79,8 @@ function inlineStep(
   note: (context: MessageContext) => void,
 ): Terminal {
   return (context) => {
-    note(context);
+    // A dispatch has a span only while telemetry is installed: without it, no call at all.
+    if (telemetryEnabled()) note(context);
     let message: Message | undefined;
     try {
       message = inline(context);
