@@ -1,7 +1,7 @@
 // Every store's suite, run unchanged on a Redis Cluster (3 masters, 3 replicas) that this file
 // starts and removes. The same suites run on the single test server in each store's
 // *.int.test.ts.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { describeRedisCacheStore } from '../cache/redisCacheStore.suite.js';
 import { describeTieredCache } from '../cache/tieredCache.suite.js';
 import { keySlot } from '../internal/keySlot.js';
@@ -48,5 +48,18 @@ describe.runIf(cluster)('on a Redis Cluster', () => {
       expect(perMaster).toHaveLength(3);
       expect(perMaster.every((count) => count > 0)).toBe(true);
     });
+  });
+
+  it('runs the README cluster block as written', async () => {
+    const nodes = fixture.startupNodes.map(({ host, port }) => `${host}:${port}`).join(',');
+    vi.stubEnv('KEEL_REDIS_CLUSTER_NODES', nodes);
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await import('../readme/cluster.snippet.js');
+      expect(log.mock.calls).toEqual([[[{ name: 'Ada' }, { name: 'Grace' }]], [true], [true]]);
+    } finally {
+      log.mockRestore();
+      vi.unstubAllEnvs();
+    }
   });
 });
