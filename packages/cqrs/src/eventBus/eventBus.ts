@@ -16,17 +16,17 @@ import { EventBusClosedError, EventDeliveryError, InvalidOptionError } from '../
 import type { EventHandlerFailure } from '../errors/errors.js';
 import { compose } from '../internal/compose.js';
 import type { Terminal } from '../internal/compose.js';
-import { callHandler, callsOf, DispatchContext, existingSignal, spanOf } from '../internal/context.js';
+import { callHandler, DispatchContext } from '../internal/context.js';
 import { optionClock, optionLogger, optionMiddleware } from '../internal/optionKinds.js';
-import { traceDispatch, traceHandler, tracePublish } from '../internal/telemetry.js';
+import { traceDispatch, tracePublish } from '../internal/telemetry.js';
 import { KeyedQueue } from '../internal/keyedQueue.js';
 import { InFlight } from '../internal/inFlight.js';
 import { insideDeliveryOf, runInDelivery, someInScope, stampAllFromScope } from '../internal/messageScope.js';
 import { Semaphore } from '../internal/semaphore.js';
-import { HandlerOutcomes } from './handlerOutcomes.js';
-import type { FanOutRelease } from './handlerOutcomes.js';
+import { HandlerFanOut } from './handlerFanOut.js';
+import type { ALL_EVENTS, Subscription } from './handlerFanOut.js';
 import type { AnyEventMap, AnyEventOf, EventFor, EventMap, Handler, TypeOf } from '../messages/messageMap.js';
-import type { Middleware, MessageContext } from '../middleware/middleware.js';
+import type { Middleware } from '../middleware/middleware.js';
 import type {
   EventTransport,
   TransportSubscribeOptions,
@@ -42,22 +42,12 @@ import type {
   SubscribeOptions,
 } from './eventBusOptions.js';
 
-/** Subscribes a handler to every event type. */
-export const ALL_EVENTS = '*';
+export { ALL_EVENTS } from './handlerFanOut.js';
 
 const DELIVERY_MODES: readonly DeliveryMode[] = ['wait', 'background'];
 const NESTED_DETECTIONS: readonly NestedPublishDetection[] = ['detect', 'caused-by'];
 
 export type { SubscribeOptions, EventPublishOptions, ConsumeOptions } from './eventBusOptions.js';
-
-interface Subscription {
-  readonly name: string;
-  readonly handler: Handler<Message, unknown>;
-  pipeline: Terminal;
-}
-
-/** The subscriptions of a type nobody subscribed to (shared: never mutated). */
-const NO_SUBSCRIPTIONS: readonly Subscription[] = Object.freeze([]);
 
 /**
  * Delivers events to every subscribed handler: many handlers per type plus wildcard
@@ -87,12 +77,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   readonly #background = new Set<Promise<void>>();
   readonly #consumers = new Set<TransportSubscription>();
   readonly #inFlight = new InFlight();
-  /** What a fan-out gives back as it settles: slots; also the in-flight mark, when it ends the delivery. */
-  readonly #releaseSlots: FanOutRelease = { slot: () => this.#semaphore.release(), delivery: undefined };
-  readonly #releaseAll: FanOutRelease = {
-    slot: this.#releaseSlots.slot,
-    delivery: (messageId) => this.#inFlight.leave(messageId),
-  };
+  readonly #fanOut: HandlerFanOut;
   /** The event pipeline for top-level deliveries, and for nested ones (their handlers take no slot). */
   #pipelines: { readonly top: Terminal; readonly nested: Terminal };
   #count = 0;
@@ -119,6 +104,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     });
     this.#clock = settings.clock;
     this.#semaphore = new Semaphore(settings.concurrency);
+    this.#fanOut = new HandlerFanOut(this.#subscriptions, this.#semaphore, this.#inFlight, this.#clock);
     this.#middleware = [...settings.middleware];
     this.#handlerMiddleware = [...settings.handlerMiddleware];
     this.#orderingKey = settings.orderingKey;
@@ -363,7 +349,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     // Without bus middleware or telemetry the pipeline is the fan-out itself: it ends the
     // delivery as it settles, with no promise of its own around it.
     if (this.#middleware.length === 0 && !telemetryEnabled())
-      return this.#fanOut(new DispatchContext('event', event, signal), nested, this.#releaseAll);
+      return this.#fanOut.run(new DispatchContext('event', event, signal), nested, this.#fanOut.releaseAll);
     const leave = (): void => this.#inFlight.leave(id);
     const pipeline = nested ? this.#pipelines.nested : this.#pipelines.top;
     let delivered: Promise<unknown>;
@@ -380,87 +366,14 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     });
   }
 
-  /**
-   * Runs every handler of the event (typed first, then wildcard), each in a concurrency slot
-   * unless nested; rejects with one {@link EventDeliveryError} listing every failure.
-   */
-  #fanOut(context: MessageContext, nested: boolean, release = this.#releaseSlots): Promise<void> {
-    const { type } = context.message;
-    const typed = this.#subscriptions.get(type) ?? NO_SUBSCRIPTIONS;
-    const wildcard = (type !== ALL_EVENTS && this.#subscriptions.get(ALL_EVENTS)) || NO_SUBSCRIPTIONS;
-    return new Promise<void>((resolve, reject) => {
-      const outcomes = new HandlerOutcomes(
-        context.message,
-        typed.length + wildcard.length,
-        resolve,
-        reject,
-        release,
-      );
-      const signal = existingSignal(context);
-      for (let index = 0; index < typed.length; index++)
-        this.#runHandler(typed[index]!, index, context, signal, nested, outcomes);
-      for (let index = 0; index < wildcard.length; index++)
-        this.#runHandler(wildcard[index]!, typed.length + index, context, signal, nested, outcomes);
-    });
-  }
-
-  /** Runs one handler (in a concurrency slot unless nested) and reports its outcome. */
-  #runHandler(
-    entry: Subscription,
-    index: number,
-    context: MessageContext,
-    signal: AbortSignal | undefined,
-    nested: boolean,
-    outcomes: HandlerOutcomes,
-  ): void {
-    if (nested || this.#semaphore.tryAcquire()) {
-      const inSlot = !nested;
-      this.#callHandler(entry, context, signal).then(
-        inSlot ? outcomes.succeededInSlot : outcomes.succeeded,
-        (error: unknown) => outcomes.failed(index, entry.name, error, inSlot),
-      );
-      return;
-    }
-    const release = this.#releaseSlots.slot;
-    this.#semaphore
-      .acquire(signal)
-      .then(() => {
-        const running = this.#callHandler(entry, context, signal);
-        running.then(release, release);
-        return running;
-      })
-      .then(outcomes.succeeded, (error: unknown) => outcomes.failed(index, entry.name, error, false));
-  }
-
-  #callHandler(
-    entry: Subscription,
-    context: MessageContext,
-    signal: AbortSignal | undefined,
-  ): Promise<unknown> {
-    try {
-      const span = spanOf(context);
-      if (span === undefined)
-        return entry.pipeline(
-          new DispatchContext('event', context.message, signal, entry.name, callsOf(context)),
-        );
-      return traceHandler('event', context.message, entry.name, this.#clock, (handlerSpan) =>
-        entry.pipeline(
-          new DispatchContext('event', context.message, signal, entry.name, callsOf(context), handlerSpan),
-        ),
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
   #context(event: Message, signal: AbortSignal | undefined, span: TelemetrySpan): DispatchContext {
     return new DispatchContext('event', event, signal, undefined, undefined, span);
   }
 
   #composeEventPipelines(): { readonly top: Terminal; readonly nested: Terminal } {
     return {
-      top: compose(this.#middleware, (context) => this.#fanOut(context, false)),
-      nested: compose(this.#middleware, (context) => this.#fanOut(context, true)),
+      top: compose(this.#middleware, (context) => this.#fanOut.run(context, false)),
+      nested: compose(this.#middleware, (context) => this.#fanOut.run(context, true)),
     };
   }
 
