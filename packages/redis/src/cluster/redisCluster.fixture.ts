@@ -2,27 +2,17 @@
 // installed binaries, and removes every trace of it afterwards.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { servicesRequired } from '@keel/test-services';
 import { Cluster, Redis } from 'ioredis';
+import { reservePorts } from './clusterPorts.fixture.js';
+import type { PortBlock } from './clusterPorts.fixture.js';
 
 const REDIS_SERVER = process.env.KEEL_REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
 const REDIS_CLI = process.env.KEEL_REDIS_CLI_BIN ?? '/usr/bin/redis-cli';
-const PORT_RANGE = { first: 7100, last: 7199 } as const;
-const NODES = 6;
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => globalThis.setTimeout(resolve, ms));
 
@@ -65,7 +55,7 @@ export interface RedisClusterFixture {
 export async function startRedisCluster(name: string): Promise<RedisClusterFixture | undefined> {
   if (!redisClusterBinaries(name)) return undefined;
   const dir = mkdtempSync(join(tmpdir(), `keel-${name}-`));
-  const block = await reservePorts();
+  const block = await reservePorts(6);
   const fixture = new Fixture(dir, block);
   try {
     await fixture.start();
@@ -88,50 +78,6 @@ export function redisClusterBinaries(name: string): boolean {
   // eslint-disable-next-line no-console -- a skipped suite says why (DESIGN: skip with a printed reason)
   console.warn(`[skip] ${reason}: skipping the Redis Cluster tests of ${name}.`);
   return false;
-}
-
-interface PortBlock {
-  readonly ports: number[];
-  readonly lockFile: string;
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** Whether the process that wrote a lock file is still alive. */
-function lockHolderAlive(lockFile: string): boolean {
-  try {
-    process.kill(Number(readFileSync(lockFile, 'utf8')), 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Claims six free ports (and their bus ports) with a lock file, so parallel test files never collide. */
-async function reservePorts(): Promise<PortBlock> {
-  for (let first = PORT_RANGE.first; first + NODES - 1 <= PORT_RANGE.last; first += NODES) {
-    const lockFile = join(tmpdir(), `keel-redis-cluster-${first}.lock`);
-    if (existsSync(lockFile) && !lockHolderAlive(lockFile)) rmSync(lockFile, { force: true });
-    let fd: number;
-    try {
-      fd = openSync(lockFile, 'wx'); // exclusive: another test file holding the block makes this throw
-    } catch {
-      continue;
-    }
-    writeSync(fd, String(process.pid));
-    closeSync(fd);
-    const ports = Array.from({ length: NODES }, (_, i) => first + i);
-    const free = await Promise.all(ports.flatMap((port) => [portFree(port), portFree(port + 10_000)]));
-    if (free.every(Boolean)) return { ports, lockFile };
-    rmSync(lockFile, { force: true });
-  }
-  throw new Error(`No six free ports (and bus ports) left in ${PORT_RANGE.first}-${PORT_RANGE.last}.`);
 }
 
 class Fixture implements RedisClusterFixture {
