@@ -113,4 +113,24 @@ describe('validationMiddleware with an asynchronous schema', () => {
       ]);
     }
   });
+
+  it('handles a schema that validated synchronously and then turns asynchronous, once per message from then on', async () => {
+    let calls = 0;
+    const validate = (value: unknown) => {
+      calls++;
+      const result = (value as { n: number }).n > 0 ? { value } : { issues: [{ message: 'not positive' }] };
+      return calls === 1 ? result : Promise.resolve(result);
+    };
+    const changing = { '~standard': { version: 1 as const, vendor: 'test', validate } };
+    const commands = createCommandBus({ middleware: [validationMiddleware({ Ping: changing })] });
+    commands.register('Ping', (command) => command.data);
+    await expect(commands.send('Ping', { n: 1 })).resolves.toEqual({ n: 1 });
+    expect(calls).toBe(1);
+    // Second message: the synchronous attempt returns a promise, then it is validated asynchronously.
+    await expect(commands.send('Ping', { n: 2 })).resolves.toEqual({ n: 2 });
+    expect(calls).toBe(3);
+    // From then on: asynchronously only, once per message, and a refusal still rejects.
+    await expect(commands.send('Ping', { n: -1 })).rejects.toSatisfy(isValidationError);
+    expect(calls).toBe(4);
+  });
 });

@@ -100,6 +100,7 @@ function missingSchema(context: MessageContext): ValidationError {
 
 /** Schemas seen to validate asynchronously; they skip the synchronous attempt from then on. */
 const asyncSchemas = new WeakSet<StandardSchemaV1>();
+let lastSyncSchema: StandardSchemaV1 | undefined;
 
 /**
  * Validates `context.message` and runs `next` with the parsed data: synchronously when the schema
@@ -123,14 +124,17 @@ function validated(schema: StandardSchemaV1, context: MessageContext, next: Next
  * @throws {ValidationError} listing every issue, when a synchronous schema refuses the data.
  */
 function validatedNow(schema: StandardSchemaV1, context: MessageContext): Message | undefined {
-  if (asyncSchemas.has(schema)) return undefined;
+  // The last schema seen to validate synchronously skips the WeakSet lookup: a burst of one type.
+  if (schema !== lastSyncSchema && asyncSchemas.has(schema)) return undefined;
   const { message } = context;
   const result = schema['~standard'].validate(message.data);
   if (result instanceof Promise) {
     result.catch(() => {}); // validated again asynchronously, where a rejection is reported
     asyncSchemas.add(schema);
+    if (lastSyncSchema === schema) lastSyncSchema = undefined;
     return undefined;
   }
+  lastSyncSchema = schema;
   if (result.issues === undefined) return withData(message, result.value);
   // Refused: core's parse builds (and throws) the error; the schema runs again on failures only.
   return withData(message, parse(schema, message.data, { subject: subjectOf(context) }));
