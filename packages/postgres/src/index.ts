@@ -68,9 +68,9 @@ export type { ReplicaLagFacts } from './replicas/replicaLagError.js';
 export { migrate, MIGRATE_DEFAULTS } from './migrations/migrate.js';
 export type { MigrateOptions, MigrateResult, AppliedMigration } from './migrations/migrate.js';
 export type { Migration } from './migrations/migration.js';
-export { KEEL_MIGRATIONS } from './migrations/allMigrations.js';
-export { KEEL_STORES, KEEL_STORE_MIGRATIONS } from './migrations/storeMigrations.js';
-export type { KeelStore } from './migrations/storeMigrations.js';
+export { KEEL_MIGRATIONS } from './migrations/migrationRegistry.js';
+export { KEEL_STORES, KEEL_STORE_MIGRATIONS } from './migrations/migrationRegistry.js';
+export type { KeelStore } from './migrations/migrationRegistry.js';
 
 export { PostgresSagaStore, POSTGRES_SAGA_STORE_DEFAULTS } from './saga/postgresSagaStore.js';
 export type { PostgresSagaStoreOptions } from './saga/postgresSagaStore.js';

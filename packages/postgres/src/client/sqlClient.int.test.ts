@@ -1,10 +1,10 @@
 import { serviceAvailable, serviceUrl } from '@keel/test-services';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPg } from '../internal/testDatabase.js';
+import { createTestPg } from '../internal/testDatabase.fixture.js';
 import { createPostgres } from './createPostgres.js';
 import type { SqlClient } from './sqlClient.js';
-import { sqlClientBehaviour } from './sqlClientBehaviour.js';
+import { sqlClientBehaviour } from './sqlClient.suite.js';
 import { fromPgPool } from './pgPoolClient.js';
 
 const up = await serviceAvailable('postgres');

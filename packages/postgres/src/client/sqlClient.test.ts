@@ -12,7 +12,7 @@ import { fromPglite } from './pgliteClient.js';
 import type { PgliteLike } from './pgliteClient.js';
 import { quoteIdentifier, sqlSchema } from './identifiers.js';
 import type { SqlClient } from './sqlClient.js';
-import { sqlClientBehaviour } from './sqlClientBehaviour.js';
+import { sqlClientBehaviour } from './sqlClient.suite.js';
 
 let client: SqlClient;
 beforeAll(async () => {

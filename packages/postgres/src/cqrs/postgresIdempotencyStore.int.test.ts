@@ -3,7 +3,7 @@ import { idempotencyStoreContract } from '@keel/cqrs/testing';
 import { serviceAvailable } from '@keel/test-services';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.fixture.js';
 import { expectPurged } from './postgresIdempotencyStore.fixture.js';
 import { PostgresIdempotencyStore } from './postgresIdempotencyStore.js';
 

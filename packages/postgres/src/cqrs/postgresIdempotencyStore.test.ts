@@ -3,7 +3,7 @@ import type { ValidationError } from '@keel/core';
 import { idempotencyStoreContract } from '@keel/cqrs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
 import { expectPurged } from './postgresIdempotencyStore.fixture.js';
 import { PostgresIdempotencyStore } from './postgresIdempotencyStore.js';
 import type { PostgresIdempotencyStoreOptions } from './postgresIdempotencyStore.js';

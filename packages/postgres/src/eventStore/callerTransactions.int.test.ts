@@ -4,7 +4,7 @@ import { ANY, collect, NO_STREAM } from '@keel/eventsourcing';
 import type { ExpectedVersion } from '@keel/eventsourcing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient, SqlIsolationLevel } from '../client/sqlClient.js';
-import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.fixture.js';
 import { PostgresEventStore } from './postgresEventStore.js';
 
 const up = await serviceAvailable('postgres');

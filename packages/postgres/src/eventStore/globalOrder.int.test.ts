@@ -5,7 +5,7 @@ import type { RecordedEvent } from '@keel/eventsourcing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
 import { seeded } from '../internal/seeded.fixture.js';
-import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.fixture.js';
 import { PostgresCheckpointStore } from '../projections/postgresCheckpointStore.js';
 import { PostgresEventStore } from './postgresEventStore.js';
 

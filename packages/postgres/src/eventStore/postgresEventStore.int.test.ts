@@ -6,7 +6,7 @@ import { eventStoreContract } from '@keel/eventsourcing/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
 import { seeded } from '../internal/seeded.fixture.js';
-import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.fixture.js';
 import { PostgresEventStore } from './postgresEventStore.js';
 
 const up = await serviceAvailable('postgres');

@@ -3,7 +3,7 @@ import { eventStoreContract } from '@keel/eventsourcing/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidationError } from '@keel/core';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
 import { PostgresEventStore } from './postgresEventStore.js';
 
 let client: SqlClient;

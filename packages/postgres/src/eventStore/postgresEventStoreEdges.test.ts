@@ -1,9 +1,9 @@
 import { collect, NO_STREAM } from '@keel/eventsourcing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient, SqlExecutor } from '../client/sqlClient.js';
-import { KEEL_MIGRATIONS } from '../migrations/allMigrations.js';
+import { KEEL_MIGRATIONS } from '../migrations/migrationRegistry.js';
 import { migrate } from '../migrations/migrate.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
 import { uniqueName } from '@keel/test-services';
 import { MAX_POSITION } from './eventStoreMigrations.js';
 import { isPositionOutOfRangeError } from './positionOutOfRangeError.js';

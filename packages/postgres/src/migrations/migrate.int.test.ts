@@ -1,10 +1,10 @@
 import { serviceAvailable, uniqueName } from '@keel/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPg, dropSchemas } from '../internal/testDatabase.js';
-import { KEEL_MIGRATIONS } from './allMigrations.js';
+import { createTestPg, dropSchemas } from '../internal/testDatabase.fixture.js';
+import { KEEL_MIGRATIONS } from './migrationRegistry.js';
 import { migrate } from './migrate.js';
-import { migrateStoresBehaviour } from './migrateStoresBehaviour.js';
+import { migrateStoresBehaviour } from './migrateStores.suite.js';
 
 const up = await serviceAvailable('postgres');
 

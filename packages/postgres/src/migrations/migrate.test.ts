@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMigrationError, isPostgresOptionError, isSqlError, SQL_STATES } from '../client/errors.js';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPglite } from '../internal/testDatabase.js';
-import { KEEL_MIGRATIONS } from './allMigrations.js';
+import { createTestPglite } from '../internal/testDatabase.fixture.js';
+import { KEEL_MIGRATIONS } from './migrationRegistry.js';
 import { migrate } from './migrate.js';
 import type { Migration } from './migration.js';
 

@@ -5,10 +5,10 @@ import { sqlSchema } from '../client/identifiers.js';
 import type { SqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor, SqlTransaction } from '../client/sqlClient.js';
 import { toNumber } from '../internal/normalize.js';
-import { KEEL_MIGRATIONS } from './allMigrations.js';
+import { KEEL_MIGRATIONS } from './migrationRegistry.js';
 import type { Migration } from './migration.js';
-import { KEEL_STORES, stepsOfStores, storesProblem } from './storeMigrations.js';
-import type { KeelStore } from './storeMigrations.js';
+import { KEEL_STORES, stepsOfStores, storesProblem } from './migrationRegistry.js';
+import type { KeelStore } from './migrationRegistry.js';
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPglite } from '../internal/testDatabase.js';
-import { migrateStoresBehaviour } from './migrateStoresBehaviour.js';
+import { createTestPglite } from '../internal/testDatabase.fixture.js';
+import { migrateStoresBehaviour } from './migrateStores.suite.js';
 
 let client: SqlClient;
 const schemas: string[] = [];

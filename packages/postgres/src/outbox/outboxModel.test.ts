@@ -3,7 +3,7 @@ import type { Message } from '@keel/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
 import { PostgresOutbox } from './postgresOutbox.js';
 
 let client: SqlClient;

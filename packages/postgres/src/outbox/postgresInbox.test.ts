@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidationError } from '@keel/core';
 import type { ValidationError } from '@keel/core';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
-import { inboxBehaviour } from './inboxBehaviour.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
+import { inboxBehaviour } from './inbox.suite.js';
 import { PostgresInbox } from './postgresInbox.js';
 
 let client: SqlClient;

@@ -1,10 +1,10 @@
 import { serviceAvailable } from '@keel/test-services';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
-import { inboxBehaviour } from './inboxBehaviour.js';
-import { outboxBehaviour } from './outboxBehaviour.js';
-import { outboxEdgesBehaviour } from './outboxEdgesBehaviour.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.fixture.js';
+import { inboxBehaviour } from './inbox.suite.js';
+import { outboxBehaviour } from './outbox.suite.js';
+import { outboxEdgesBehaviour } from './outboxEdges.suite.js';
 
 const up = await serviceAvailable('postgres');
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
-import { outboxBehaviour } from './outboxBehaviour.js';
-import { outboxEdgesBehaviour } from './outboxEdgesBehaviour.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
+import { outboxBehaviour } from './outbox.suite.js';
+import { outboxEdgesBehaviour } from './outboxEdges.suite.js';
 
 let client: SqlClient;
 beforeAll(async () => {

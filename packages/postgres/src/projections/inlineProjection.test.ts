@@ -3,7 +3,7 @@ import type { RecordedEvent } from '@keel/eventsourcing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
 import { PostgresEventStore } from '../eventStore/postgresEventStore.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
 import { defineInlineProjection } from './inlineProjection.js';
 
 type AccountEvent =

@@ -4,9 +4,9 @@ import { serviceAvailable } from '@keel/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
 import { PostgresEventStore } from '../eventStore/postgresEventStore.js';
-import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.fixture.js';
 import { definePostgresProjection } from './postgresProjection.js';
-import { CountingReadModel, postgresProjectionBehaviour } from './postgresProjectionBehaviour.js';
+import { CountingReadModel, postgresProjectionBehaviour } from './postgresProjection.suite.js';
 import { PostgresProjectionCheckpoints } from './postgresProjectionCheckpoints.js';
 
 const up = await serviceAvailable('postgres');

@@ -2,9 +2,9 @@ import { isValidationError } from '@keel/core';
 import type { Projection } from '@keel/eventsourcing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
 import { definePostgresProjection } from './postgresProjection.js';
-import { postgresProjectionBehaviour } from './postgresProjectionBehaviour.js';
+import { postgresProjectionBehaviour } from './postgresProjection.suite.js';
 import { PostgresProjectionCheckpoints } from './postgresProjectionCheckpoints.js';
 
 let client: SqlClient;

@@ -6,7 +6,7 @@ import {
 } from '@keel/eventsourcing/testing';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.fixture.js';
 import { PostgresSnapshotStore } from '../snapshots/postgresSnapshotStore.js';
 import { PostgresCheckpointStore } from './postgresCheckpointStore.js';
 import { PostgresDeadLetterStore } from './postgresDeadLetterStore.js';

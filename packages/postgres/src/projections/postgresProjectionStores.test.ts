@@ -5,7 +5,7 @@ import {
 } from '@keel/eventsourcing/testing';
 import { afterAll, beforeAll } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
 import { PostgresSnapshotStore } from '../snapshots/postgresSnapshotStore.js';
 import { PostgresCheckpointStore } from './postgresCheckpointStore.js';
 import { PostgresDeadLetterStore } from './postgresDeadLetterStore.js';

@@ -3,7 +3,7 @@ import { collect } from '@keel/eventsourcing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient, SqlExecutor } from '../client/sqlClient.js';
 import { PostgresEventStore } from '../eventStore/postgresEventStore.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
 
 /** The client, seen through an executor that records the statements sent through it. */
 function recording(client: SqlClient): { executor: SqlExecutor; statements: string[] } {

@@ -1,7 +1,7 @@
 import { isValidationError, ManualClock } from '@keel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient, SqlExecutor } from '../client/sqlClient.js';
-import { createTestPglite } from '../internal/testDatabase.js';
+import { createTestPglite } from '../internal/testDatabase.fixture.js';
 import { createPostgresWithReplica } from './createPostgresWithReplica.js';
 import { isReplicaLagError } from './replicaLagError.js';
 import { primaryLsn, waitForPosition, waitForReplay } from './replicaWait.js';

@@ -3,10 +3,10 @@ import { processStoreContract, sagaRecordFixture, sagaStoreContract } from '@kee
 import { ManualClock } from '@keel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.fixture.js';
 import { PostgresProcessStore } from './postgresProcessStore.js';
 import { PostgresSagaStore } from './postgresSagaStore.js';
-import { countingSaga, orchestratorFor } from './sagaScenario.js';
+import { countingSaga, orchestratorFor } from './sagaScenario.fixture.js';
 
 const up = await serviceAvailable('postgres');
 

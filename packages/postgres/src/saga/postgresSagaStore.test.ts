@@ -8,10 +8,10 @@ import {
 } from '@keel/saga/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
 import { PostgresProcessStore } from './postgresProcessStore.js';
 import { PostgresSagaStore } from './postgresSagaStore.js';
-import { countingSaga, orchestratorFor } from './sagaScenario.js';
+import { countingSaga, orchestratorFor } from './sagaScenario.fixture.js';
 
 let client: SqlClient;
 beforeAll(async () => {

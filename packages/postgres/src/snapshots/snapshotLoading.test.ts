@@ -2,7 +2,7 @@ import { snapshotLoadingContract } from '@keel/eventsourcing/testing';
 import { afterAll, beforeAll } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
 import { PostgresEventStore } from '../eventStore/postgresEventStore.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
 import { PostgresSnapshotStore } from './postgresSnapshotStore.js';
 
 let client: SqlClient;

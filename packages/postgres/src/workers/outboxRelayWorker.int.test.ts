@@ -1,8 +1,8 @@
 import { serviceAvailable } from '@keel/test-services';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
-import { outboxRelayWorkerBehaviour } from './outboxRelayWorkerBehaviour.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.fixture.js';
+import { outboxRelayWorkerBehaviour } from './outboxRelayWorker.suite.js';
 
 const up = await serviceAvailable('postgres');
 

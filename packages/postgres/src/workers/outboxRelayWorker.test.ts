@@ -1,9 +1,9 @@
 import { eventPublisher, isValidationError } from '@keel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
 import { OutboxRelayWorker } from './outboxRelayWorker.js';
-import { outboxRelayWorkerBehaviour } from './outboxRelayWorkerBehaviour.js';
+import { outboxRelayWorkerBehaviour } from './outboxRelayWorker.suite.js';
 
 let client: SqlClient;
 beforeAll(async () => {

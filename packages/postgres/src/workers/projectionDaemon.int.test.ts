@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromPgPool } from '../client/pgPoolClient.js';
 import type { SqlClient } from '../client/sqlClient.js';
 import { PostgresEventStore } from '../eventStore/postgresEventStore.js';
-import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.fixture.js';
 import { CountingProjection } from './countingProjection.fixture.js';
 import { eventually, nextHeartbeat } from './daemon.fixture.js';
-import { leasesBehaviour } from './leasesBehaviour.js';
+import { leasesBehaviour } from './leases.suite.js';
 import { ProjectionDaemon } from './projectionDaemon.js';
-import { projectionDaemonBehaviour } from './projectionDaemonBehaviour.js';
+import { projectionDaemonBehaviour } from './projectionDaemon.suite.js';
 
 const up = await serviceAvailable('postgres');
 

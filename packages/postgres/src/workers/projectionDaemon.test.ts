@@ -3,11 +3,11 @@ import type { Projection } from '@keel/eventsourcing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
 import { PostgresEventStore } from '../eventStore/postgresEventStore.js';
-import { createTestPglite, freshSchema } from '../internal/testDatabase.js';
+import { createTestPglite, freshSchema } from '../internal/testDatabase.fixture.js';
 import { definePostgresProjection } from '../projections/postgresProjection.js';
 import { ProjectionDaemon } from './projectionDaemon.js';
 import { PROJECTION_DAEMON_DEFAULTS } from './projectionDaemonOptions.js';
-import { projectionDaemonBehaviour } from './projectionDaemonBehaviour.js';
+import { projectionDaemonBehaviour } from './projectionDaemon.suite.js';
 
 let client: SqlClient;
 beforeAll(async () => {

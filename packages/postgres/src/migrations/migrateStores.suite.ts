@@ -3,11 +3,11 @@ import { isValidationError } from '@keel/core';
 import type { ValidationError } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { KEEL_MIGRATIONS } from './allMigrations.js';
+import { KEEL_MIGRATIONS } from './migrationRegistry.js';
 import { migrate } from './migrate.js';
 import type { Migration } from './migration.js';
-import { KEEL_STORE_MIGRATIONS, KEEL_STORES } from './storeMigrations.js';
-import type { KeelStore } from './storeMigrations.js';
+import { KEEL_STORE_MIGRATIONS, KEEL_STORES } from './migrationRegistry.js';
+import type { KeelStore } from './migrationRegistry.js';
 
 const EVENT_STORE_TABLES = ['events', 'keel_migrations'];
 

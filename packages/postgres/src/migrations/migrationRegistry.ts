@@ -49,6 +49,19 @@ export const KEEL_STORES: readonly KeelStore[] = Object.freeze(
   Object.keys(KEEL_STORE_MIGRATIONS) as KeelStore[],
 );
 
+/**
+ * Every schema step of `@keel/postgres`, in version order (the steps of every {@link KeelStore}):
+ * what `migrate()` applies by default. Append your own steps (versions 1000+) to migrate them
+ * together.
+ * @example
+ * ```ts
+ * await migrate(client, { migrations: [...KEEL_MIGRATIONS, ordersView] });
+ * ```
+ */
+export const KEEL_MIGRATIONS: readonly Migration[] = Object.freeze(
+  KEEL_STORES.flatMap((store) => KEEL_STORE_MIGRATIONS[store]).sort((a, b) => a.version - b.version),
+);
+
 const storeOfVersion = new Map<number, KeelStore>(
   KEEL_STORES.flatMap((store) => KEEL_STORE_MIGRATIONS[store].map((step) => [step.version, store] as const)),
 );
