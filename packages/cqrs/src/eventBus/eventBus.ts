@@ -1,6 +1,7 @@
 import {
   assertOptions,
   disposer,
+  KeyedQueue,
   optionFunction,
   optionInteger,
   optionObject,
@@ -19,7 +20,6 @@ import type { Terminal } from '../internal/compose.js';
 import { callHandler, DispatchContext } from '../internal/context.js';
 import { optionClock, optionLogger, optionMiddleware } from '../internal/optionKinds.js';
 import { traceDispatch, tracePublish } from '../internal/telemetry.js';
-import { KeyedQueue } from '../internal/keyedQueue.js';
 import { InFlight } from '../internal/inFlight.js';
 import { insideDeliveryOf, runInDelivery, someInScope, stampAllFromScope } from '../internal/messageScope.js';
 import { Semaphore } from '../internal/semaphore.js';
