@@ -46,10 +46,11 @@ mkdirSync(join(dir, 'src'), { recursive: true });
 writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
 writeFileSync(
   join(dir, 'tsup.config.ts'),
-  `import { keelPackage } from '../../tools/build/src/tsupPreset.js';
+  `import { defineConfig } from 'tsup';
+import { keelPackage } from '../../tools/build/src/tsupPreset.js';
 
 // Entries come from the package.json exports (their \`@keel/source\` conditions).
-export default keelPackage();
+export default defineConfig(keelPackage());
 `,
 );
 for (const entry of entries) {

@@ -1,4 +1,5 @@
+import { defineConfig } from 'tsup';
 import { keelPackage } from '../../tools/build/src/tsupPreset.js';
 
 // Entries come from the package.json exports (their `@keel/source` conditions).
-export default keelPackage();
+export default defineConfig(keelPackage());
