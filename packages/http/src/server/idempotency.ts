@@ -8,6 +8,7 @@ import {
   optionObject,
   withDefaults,
 } from '@keel/core';
+import { MAX_IDEMPOTENCY_KEY_BYTES } from '@keel/cqrs';
 import type { IdempotencyStore } from '@keel/cqrs';
 import type { HttpMiddleware } from './middleware.js';
 import { readRawBody } from './middleware.js';
@@ -67,6 +68,19 @@ const DEFAULTS = Object.freeze({
   scope: ((): string => '') as (request: { readonly headers: Headers }) => string,
 });
 
+/** The longest `Idempotency-Key` accepted, in UTF-8 bytes (a UUID is 36; Stripe allows 255). */
+const MAX_IDEMPOTENCY_HEADER_BYTES = 255;
+
+/**
+ * The store key of a request's `Idempotency-Key` in its scope; hashed when a long scope would
+ * make it longer than a store accepts, so any scope works on every store.
+ */
+function storeKeyOf(scope: string, key: string): string {
+  const plain = `http:${scope}:${key}`;
+  if (Buffer.byteLength(plain) <= MAX_IDEMPOTENCY_KEY_BYTES) return plain;
+  return `http:sha256:${createHash('sha256').update(`${scope}\n${key}`).digest('base64url')}`;
+}
+
 function problem(status: number, title: string, detail: string): IdempotencyVerdict {
   return { kind: 'problem', problem: new HttpProblem({ status, title, detail }) };
 }
@@ -101,11 +115,17 @@ export function idempotencyCheck(
         `${input.method} ${input.path} needs an Idempotency-Key header; send a unique key per operation.`,
       );
     }
+    if (Buffer.byteLength(key) > MAX_IDEMPOTENCY_HEADER_BYTES)
+      return problem(
+        400,
+        'Idempotency-Key too long',
+        `The Idempotency-Key header has ${Buffer.byteLength(key)} bytes; send at most ${MAX_IDEMPOTENCY_HEADER_BYTES} (a UUID is 36).`,
+      );
     const fingerprint = createHash('sha256')
       .update(`${input.method} ${input.path}\n`)
       .update(input.body)
       .digest('base64url');
-    const storeKey = `http:${settings.scope(input)}:${key}`;
+    const storeKey = storeKeyOf(settings.scope(input), key);
     const claim = await settings.store.claim(storeKey, settings.leaseMs);
     if (claim.status === 'pending')
       return problem(

@@ -122,6 +122,39 @@ describe('idempotencyKey', () => {
     ]);
   });
 
+  it('answers 400 to a key longer than 255 bytes, and keeps one at the limit', async () => {
+    const { handler, runs } = counting();
+    const url = await serve([idempotencyKey({ store: new InMemoryIdempotencyStore() })], handler);
+    const tooLong = await post(url, 'é'.repeat(128), { sku: 'a' }); // 256 bytes
+    expect([tooLong.status, (await json(tooLong)).title, runs()]).toEqual([
+      400,
+      'Idempotency-Key too long',
+      0,
+    ]);
+    const atLimit = 'k'.repeat(255);
+    await post(url, atLimit, { sku: 'a' });
+    const replay = await post(url, atLimit, { sku: 'a' });
+    expect([replay.status, replay.headers.get('idempotent-replayed'), runs()]).toEqual([201, 'true', 1]);
+  });
+
+  it('keeps keys apart under a scope too long for a store key, by hashing scope and key', async () => {
+    const { handler, runs } = counting();
+    const scope = (request: { readonly headers: Headers }) =>
+      `${'tenant-'.repeat(200)}${request.headers.get('x-tenant')}`;
+    const url = await serve([idempotencyKey({ store: new InMemoryIdempotencyStore(), scope })], handler);
+    const send = (tenant: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'k1', 'content-type': 'application/json', 'x-tenant': tenant },
+        body: '{}',
+      });
+    expect((await send('a')).status).toBe(201);
+    const replay = await send('a');
+    expect([replay.status, replay.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
+    expect((await send('b')).status).toBe(201);
+    expect(runs()).toBe(2);
+  });
+
   it('answers 422 to a reused key with a different body', async () => {
     const { handler } = counting();
     const url = await serve([idempotencyKey({ store: new InMemoryIdempotencyStore() })], handler);
