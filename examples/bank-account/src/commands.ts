@@ -1,7 +1,7 @@
-import { disposer, isConcurrencyError } from '@keel/core';
+import { disposer } from '@keel/core';
 import type { Disposer } from '@keel/core';
 import type { CommandBus, CommandFor } from '@keel/cqrs';
-import type { Repository } from '@keel/ddd';
+import type { EventSourcedRepository } from '@keel/eventsourcing';
 import { z } from 'zod';
 import { Account } from './account.js';
 
@@ -54,28 +54,26 @@ export interface AccountCommandOptions {
  * Registers one handler per account command on the bus. Each loads the account, runs the domain
  * method (which checks the rules and raises events) and saves; the repository appends the events
  * and publishes them on the event bus. A version conflict reloads the account and runs the
- * command again.
+ * command again (`EventSourcedRepository.update`, with a short backoff between attempts).
  *
  * @returns A disposer that unregisters every handler.
  */
 export function registerAccountCommandHandlers(
   bus: CommandBus<AccountCommands>,
-  accounts: Repository<Account, string>,
+  accounts: EventSourcedRepository<Account, string>,
   options: AccountCommandOptions = {},
 ): Disposer {
-  const retries = options.maxConflictRetries ?? 3;
+  const maxConflictRetries = options.maxConflictRetries ?? 3;
   const change = async (accountId: string, signal: AbortSignal, act: (account: Account) => void) => {
-    for (let attempt = 0; ; attempt++) {
-      const account = await accounts.get(accountId, { signal });
-      act(account);
-      try {
-        await accounts.save(account, { signal });
-        return account.version;
-      } catch (error) {
-        if (!isConcurrencyError(error) || attempt >= retries) throw error;
-        options.onConflictRetry?.(accountId, attempt + 1);
-      }
-    }
+    const account = await accounts.update(
+      accountId,
+      (loaded, { attempt }) => {
+        if (attempt > 1) options.onConflictRetry?.(accountId, attempt - 1);
+        act(loaded);
+      },
+      { maxConflictRetries, signal },
+    );
+    return account.version;
   };
   const disposers = [
     bus.register('OpenAccount', async (command, context) => {

@@ -79,6 +79,7 @@ export class EventSourcedRepository<
       logger: optionObject(options.logger, 'a Logger', ['debug', 'info', 'warn', 'error']),
       maxConflictRetries: optionInteger(options.maxConflictRetries, { min: 0 }),
       policy: optionObject(options.policy, 'a Policy', ['execute']),
+      clock: optionObject(options.clock, 'a Clock', ['now', 'sleep']),
     });
     const snapshots = options.snapshots as SnapshotOptions<TAggregate> | undefined;
     checkSnapshotOptions(snapshots as SnapshotOptions<never> | undefined);
@@ -243,6 +244,7 @@ export class EventSourcedRepository<
       maxConflictRetries: this.#maxConflictRetries,
       policy: this.#options.policy,
       logger: this.#logger,
+      clock: this.#options.clock,
     });
     const target = {
       find: (key: TId, read: { signal: AbortSignal }) => this.find(key, read),

@@ -1,4 +1,4 @@
-import type { EventPublisher, Logger, Policy } from '@keel/core';
+import type { Clock, EventPublisher, Logger, Policy } from '@keel/core';
 import type { AnyAggregateRoot, EventOf, SnapshotStateOf } from '@keel/ddd';
 import type { SnapshotOptions } from '../snapshots/snapshotPolicy.js';
 
@@ -48,4 +48,10 @@ export interface EventSourcedRepositoryOptions<TAggregate extends AnyAggregateRo
   maxConflictRetries?: number | undefined;
   /** The default of `UpdateOptions.policy` for `update`. @default none */
   policy?: Policy | undefined;
+  /**
+   * Waits the backoff between `update`'s attempts after a conflict (as `conflictRetry()`'s: 10,
+   * 20, 40 … ms, each spread over its upper half, capped at 1 s).
+   * @default systemClock
+   */
+  clock?: Clock | undefined;
 }

@@ -4,6 +4,7 @@ import {
   isConcurrencyError,
   isNotFoundError,
   isValidationError,
+  ManualClock,
 } from '@keel/core';
 import type { LogEntry, Policy } from '@keel/core';
 import { describe, expect, it } from 'vitest';
@@ -188,6 +189,52 @@ describe('EventSourcedRepository.update', () => {
       { signal: controller.signal },
     );
     await expect(update).rejects.toBe(reason);
+    expect(calls).toBe(1);
+    expect(await store.streamVersion('PiggyBank-p-1')).toBe(2);
+  });
+
+  it('waits a growing, jittered backoff on the repository clock between conflicting attempts', async () => {
+    const clock = new ManualClock();
+    const { repository } = await bankRepository({ clock });
+    const startedAt: number[] = [];
+    const update = repository.update(
+      'p-1',
+      async (bank) => {
+        startedAt.push(clock.now());
+        if (startedAt.length < 3) await interfere(repository, 1);
+        bank.addCoin(5);
+      },
+      { maxConflictRetries: 3 },
+    );
+    await clock.runAllAsync();
+    await update;
+    expect(startedAt).toHaveLength(3);
+    const [firstWait, secondWait] = [startedAt[1]! - startedAt[0]!, startedAt[2]! - startedAt[1]!];
+    expect(firstWait).toBeGreaterThanOrEqual(5); // 10 ms spread over [5, 10]
+    expect(firstWait).toBeLessThanOrEqual(10);
+    expect(secondWait).toBeGreaterThanOrEqual(10); // 20 ms spread over [10, 20]
+    expect(secondWait).toBeLessThanOrEqual(20);
+  });
+
+  it('stops waiting the backoff when aborted, with the abort reason and no further attempt', async () => {
+    const clock = new ManualClock();
+    const { repository, store } = await bankRepository({ clock });
+    const controller = new AbortController();
+    const reason = new Error('caller gave up during the backoff');
+    let calls = 0;
+    const update = repository.update(
+      'p-1',
+      async (bank) => {
+        calls++;
+        await interfere(repository);
+        bank.addCoin(5);
+      },
+      { signal: controller.signal },
+    );
+    const outcome = update.catch((caught: unknown) => caught);
+    while (clock.pendingTimers === 0) await Promise.resolve();
+    controller.abort(reason);
+    expect(await outcome).toBe(reason);
     expect(calls).toBe(1);
     expect(await store.streamVersion('PiggyBank-p-1')).toBe(2);
   });

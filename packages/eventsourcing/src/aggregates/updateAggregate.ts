@@ -7,10 +7,12 @@ import {
   optionFunction,
   optionInteger,
   optionObject,
+  systemClock,
   throwIfAborted,
 } from '@keel/core';
-import type { Logger, Policy, TelemetrySpan } from '@keel/core';
+import type { Clock, Logger, Policy, TelemetrySpan } from '@keel/core';
 import type { AnyAggregateRoot } from '@keel/ddd';
+import { CONFLICT_RETRY_DEFAULTS, conflictDelay } from '../decider/conflictRetry.js';
 import { errorTypeOf } from '../internal/telemetry.js';
 
 /** The defaults of {@link UpdateOptions} (and of the repository's `maxConflictRetries`). */
@@ -20,7 +22,9 @@ export const UPDATE_DEFAULTS = Object.freeze({ maxConflictRetries: 3, createIfMi
 export interface UpdateOptions {
   /**
    * How many times to reload the aggregate and run the change again when another writer saved
-   * first (a `ConcurrencyError`). 0 rethrows the first conflict.
+   * first (a `ConcurrencyError`), after an exponential backoff with jitter (10, 20, 40 … ms,
+   * each spread over its upper half, capped at 1 s), so writers that collided do not collide
+   * again in step. 0 rethrows the first conflict.
    * @default the repository's `maxConflictRetries`, else 3
    */
   maxConflictRetries?: number | undefined;
@@ -74,6 +78,7 @@ export interface UpdateSettings {
   readonly createIfMissing: boolean;
   readonly signal: AbortSignal | undefined;
   readonly logger: Logger;
+  readonly clock: Clock;
 }
 
 /**
@@ -84,7 +89,12 @@ export interface UpdateSettings {
 export function updateSettingsOf(
   change: unknown,
   options: UpdateOptions,
-  defaults: { maxConflictRetries: number; policy: Policy | undefined; logger: Logger },
+  defaults: {
+    maxConflictRetries: number;
+    policy: Policy | undefined;
+    logger: Logger;
+    clock?: Clock | undefined;
+  },
 ): UpdateSettings {
   const settings = {
     maxConflictRetries: options.maxConflictRetries ?? defaults.maxConflictRetries,
@@ -92,6 +102,7 @@ export function updateSettingsOf(
     createIfMissing: options.createIfMissing ?? UPDATE_DEFAULTS.createIfMissing,
     signal: options.signal,
     logger: defaults.logger,
+    clock: defaults.clock ?? systemClock,
   };
   assertOptions('update', {
     change: optionFunction(change, true),
@@ -104,8 +115,8 @@ export function updateSettingsOf(
 }
 
 /**
- * Loads the aggregate, applies `change` and saves it; on a `ConcurrencyError` reloads and tries
- * again, up to `maxConflictRetries` times. Any other error (including one from `change`) is
+ * Loads the aggregate, applies `change` and saves it; on a `ConcurrencyError` waits the backoff,
+ * reloads and tries again, up to `maxConflictRetries` times. Any other error (including one from `change`) is
  * rethrown at once, with nothing saved by that attempt.
  */
 export async function updateWithRetries<TAggregate extends AnyAggregateRoot, TId>(
@@ -131,6 +142,7 @@ export async function updateWithRetries<TAggregate extends AnyAggregateRoot, TId
         { aggregateType: empty.aggregateType, aggregateId: empty.idString, attempt: attempt + 1 },
       );
     }
+    await settings.clock.sleep(conflictDelay(CONFLICT_RETRY_DEFAULTS, attempt - 1), settings.signal);
   }
 }
 
