@@ -3,13 +3,8 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@keel/core';
 import type { SqlClient } from '@keel/postgres';
-import {
-  createPostgres,
-  migrate,
-  PostgresProcessStore,
-  PostgresSagaStore,
-  quoteIdentifier,
-} from '@keel/postgres';
+import { createPostgres, migrate, quoteIdentifier } from '@keel/postgres';
+import { PostgresProcessStore, PostgresSagaStore } from '@keel/postgres/saga';
 import type { ProcessStore, SagaStore } from '@keel/saga';
 
 /** Where the sagas live: embedded PGlite (the default) or a PostgreSQL server. */

@@ -72,13 +72,9 @@ export { KEEL_MIGRATIONS } from './migrations/migrationRegistry.js';
 export { KEEL_STORES, KEEL_STORE_MIGRATIONS } from './migrations/migrationRegistry.js';
 export type { KeelStore } from './migrations/migrationRegistry.js';
 
-export { PostgresSagaStore, POSTGRES_SAGA_STORE_DEFAULTS } from './saga/postgresSagaStore.js';
-export type { PostgresSagaStoreOptions } from './saga/postgresSagaStore.js';
-export { PostgresProcessStore, POSTGRES_PROCESS_STORE_DEFAULTS } from './saga/postgresProcessStore.js';
-export type { PostgresProcessStoreOptions } from './saga/postgresProcessStore.js';
-
-export { PostgresIdempotencyStore, POSTGRES_IDEMPOTENCY_DEFAULTS } from './cqrs/postgresIdempotencyStore.js';
-export type { PostgresIdempotencyStoreOptions } from './cqrs/postgresIdempotencyStore.js';
+// The saga and idempotency stores have their own entry points, `@keel/postgres/saga` and
+// `@keel/postgres/cqrs`: this one names nothing of @keel/saga or @keel/cqrs (optional peers), so
+// a service without them loads it and compiles against its declarations.
 
 export { PostgresOutbox, POSTGRES_OUTBOX_DEFAULTS } from './outbox/postgresOutbox.js';
 export type { PostgresOutboxOptions, OutboxEnqueueOptions, OutboxStats } from './outbox/postgresOutbox.js';

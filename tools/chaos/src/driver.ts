@@ -1,7 +1,8 @@
 import { createEvent, newId, systemClock } from '@keel/core';
 import type { SeededRandom } from '@keel/core';
 import { ANY } from '@keel/eventsourcing';
-import { PostgresEventStore, PostgresOutbox, PostgresSagaStore } from '@keel/postgres';
+import { PostgresEventStore, PostgresOutbox } from '@keel/postgres';
+import { PostgresSagaStore } from '@keel/postgres/saga';
 import type { SqlClient } from '@keel/postgres';
 import { ACCOUNT_EVENTS, ACCOUNT_PREFIX } from './projections.js';
 import type { ChaosSagaName } from './sagas.js';

@@ -8,10 +8,10 @@ import {
   PostgresEventStore,
   PostgresOutbox,
   PostgresProjectionCheckpoints,
-  PostgresSagaStore,
   quoteIdentifier,
   sqlSchema,
 } from '@keel/postgres';
+import { PostgresSagaStore } from '@keel/postgres/saga';
 import type { SqlClient } from '@keel/postgres';
 import { serviceAvailable, serviceUrl, uniqueName } from '@keel/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

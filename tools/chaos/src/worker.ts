@@ -13,9 +13,9 @@ import {
   OutboxRelayWorker,
   PostgresEventStore,
   PostgresInbox,
-  PostgresSagaStore,
   ProjectionDaemon,
 } from '@keel/postgres';
+import { PostgresSagaStore } from '@keel/postgres/saga';
 import type { SqlClient } from '@keel/postgres';
 import { SagaOrchestrator, SagaWorker } from '@keel/saga';
 import { connect } from '@nats-io/transport-node';

@@ -1,7 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { withSpan } from '@keel/core';
-import { fromPglite, migrate, PostgresSagaStore } from '@keel/postgres';
+import { fromPglite, migrate } from '@keel/postgres';
+import { PostgresSagaStore } from '@keel/postgres/saga';
 import type { SqlClient } from '@keel/postgres';
 import { CrashingSagaStore, isSimulatedCrashError } from '@keel/saga/testing';
 import { otelTestKit } from '../otelTestKit.fixture.js';

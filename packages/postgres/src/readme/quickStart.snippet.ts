@@ -1,6 +1,7 @@
 import { createEvent, newId } from '@keel/core';
 import { createEventBus } from '@keel/cqrs';
-import { createPostgres, migrate, PostgresOutbox, PostgresSagaStore } from '@keel/postgres';
+import { createPostgres, migrate, PostgresOutbox } from '@keel/postgres';
+import { PostgresSagaStore } from '@keel/postgres/saga';
 import { defineSaga, SagaOrchestrator } from '@keel/saga';
 
 // Embedded PGlite (persisted to dataDir) unless KEEL_PG_URL points at a server.
