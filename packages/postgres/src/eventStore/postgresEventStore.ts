@@ -1,4 +1,4 @@
-import { raceAbort, systemClock, throwIfAborted } from '@keel/core';
+import { NEVER_ABORTED, raceAbort, systemClock, throwIfAborted } from '@keel/core';
 import type { Clock } from '@keel/core';
 import {
   catchUpSubscription,
@@ -161,7 +161,7 @@ export class PostgresEventStore implements EventStore {
   ): Promise<AppendResult> {
     const result = await appendEvents(tx, request);
     if (!result.appended || result.events.length === 0) return result;
-    const projectionSignal = signal ?? NEVER;
+    const projectionSignal = signal ?? NEVER_ABORTED;
     for (const projection of this.#inline) {
       throwIfAborted(signal);
       await this.#telemetry.project(projection.name, () =>
@@ -332,5 +332,3 @@ export class PostgresEventStore implements EventStore {
     return pageSize ?? this.#pageSize; // a read's own pageSize is checked by the read checks
   }
 }
-
-const NEVER = new AbortController().signal;

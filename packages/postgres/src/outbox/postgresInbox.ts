@@ -1,5 +1,6 @@
 import {
   assertOptions,
+  NEVER_ABORTED,
   optionNumber,
   optionObject,
   optionString,
@@ -45,8 +46,6 @@ export interface InboxHandleOptions {
   /** Checked before starting and passed to the handler; an abort before commit rolls back. */
   signal?: AbortSignal;
 }
-
-const NEVER = new AbortController().signal;
 
 /**
  * The idempotent consumer (inbox): records each processed message id, per consumer, in the
@@ -104,7 +103,7 @@ export class PostgresInbox {
     options: InboxHandleOptions = {},
   ): Promise<InboxOutcome<TResult>> {
     throwIfAborted(options.signal);
-    const signal = options.signal ?? NEVER;
+    const signal = options.signal ?? NEVER_ABORTED;
     return tracedInbox(this.#consumer, message, () =>
       this.#client.transaction(
         async (tx): Promise<InboxOutcome<TResult>> => {

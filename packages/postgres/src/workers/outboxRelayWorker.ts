@@ -1,6 +1,7 @@
 import {
   assertOptions,
   createIntervalWorker,
+  NEVER_ABORTED,
   stopDeadlineOf,
   throwIfAborted,
   withDefaults,
@@ -125,7 +126,7 @@ export class OutboxRelayWorker implements Worker {
     throwIfAborted(signal);
     if (this.#status !== 'idle') return;
     this.#status = 'starting';
-    await this.#heartbeat(new AbortController().signal);
+    await this.#heartbeat(NEVER_ABORTED);
     await this.#heartbeats.start();
     await this.#dispatcher.start();
     if (this.#status === 'starting') this.#status = 'running';

@@ -1,6 +1,7 @@
 import {
   assertOptions,
   createIntervalWorker,
+  NEVER_ABORTED,
   newId,
   stopDeadlineOf,
   throwIfAborted,
@@ -161,7 +162,7 @@ export class ProjectionDaemon implements Worker {
     if (this.#status !== 'idle') return;
     this.#status = 'starting';
     this.#starting = (async () => {
-      await this.#heartbeat(new AbortController().signal);
+      await this.#heartbeat(NEVER_ABORTED);
       await this.#loop.start();
       if (this.#status === 'starting') this.#status = 'running';
     })().finally(() => (this.#starting = undefined));
