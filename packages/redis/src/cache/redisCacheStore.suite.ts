@@ -1,8 +1,8 @@
 import { describeCacheStoreContract } from '@keel/scaling/testing';
 import { isSerializationError } from '@keel/core';
 import { afterAll, expect, it } from 'vitest';
-import { realSleep } from '../internal/redisTestKit.js';
-import type { RedisTestKit } from '../internal/redisTestKit.js';
+import { realSleep } from '../internal/redisTestKit.fixture.js';
+import type { RedisTestKit } from '../internal/redisTestKit.fixture.js';
 import { RedisCacheStore } from './redisCacheStore.js';
 
 /**

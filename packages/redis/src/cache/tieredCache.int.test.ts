@@ -2,7 +2,7 @@ import { serviceAvailable } from '@keel/test-services';
 import { afterAll, describe, expect } from 'vitest';
 import type { Redis } from 'ioredis';
 import { it } from 'vitest';
-import { redisTestKit } from '../internal/redisTestKit.js';
+import { redisTestKit } from '../internal/redisTestKit.fixture.js';
 import type { TieredCache } from './tieredCache.js';
 import { describeTieredCache, tieredProcess } from './tieredCache.suite.js';
 

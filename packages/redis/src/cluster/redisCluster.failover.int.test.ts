@@ -7,7 +7,7 @@ import type { TieredCache } from '../cache/tieredCache.js';
 import { clusterSubscriberConnection } from '../internal/clusterSubscriber.js';
 import { RedisCacheStore } from '../cache/redisCacheStore.js';
 import { keySlot } from '../internal/keySlot.js';
-import { realSleep, redisTestKit } from '../internal/redisTestKit.js';
+import { realSleep, redisTestKit } from '../internal/redisTestKit.fixture.js';
 import { RedisLock } from '../lock/redisLock.js';
 import { redisClusterBinaries, startRedisCluster } from './redisCluster.fixture.js';
 import type { RedisClusterFixture } from './redisCluster.fixture.js';

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { describeRedisCacheStore } from '../cache/redisCacheStore.suite.js';
 import { describeTieredCache } from '../cache/tieredCache.suite.js';
 import { keySlot } from '../internal/keySlot.js';
-import { redisTestKit } from '../internal/redisTestKit.js';
+import { redisTestKit } from '../internal/redisTestKit.fixture.js';
 import { describeRedisLock } from '../lock/redisLock.suite.js';
 import { describeRedisRateLimitStore } from '../rateLimit/redisRateLimitStore.suite.js';
 import { startRedisCluster } from './redisCluster.fixture.js';

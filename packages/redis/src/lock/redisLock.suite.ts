@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from 'vitest';
-import { realSleep } from '../internal/redisTestKit.js';
-import type { RedisTestKit } from '../internal/redisTestKit.js';
+import { realSleep } from '../internal/redisTestKit.fixture.js';
+import type { RedisTestKit } from '../internal/redisTestKit.fixture.js';
 import { isLockLostError, isLockNotAcquiredError } from './errors.js';
 import { RedisLock } from './redisLock.js';
 

@@ -1,6 +1,6 @@
 import { serviceAvailable } from '@keel/test-services';
 import { describe } from 'vitest';
-import { redisTestKit } from '../internal/redisTestKit.js';
+import { redisTestKit } from '../internal/redisTestKit.fixture.js';
 import { describeRedisRateLimitStore } from './redisRateLimitStore.suite.js';
 
 const up = await serviceAvailable('redis');

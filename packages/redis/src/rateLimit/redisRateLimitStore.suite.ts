@@ -4,7 +4,7 @@ import { ManualClock } from '@keel/core';
 import fc from 'fast-check';
 import type { RedisClient } from '../internal/client.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RedisTestKit } from '../internal/redisTestKit.js';
+import type { RedisTestKit } from '../internal/redisTestKit.fixture.js';
 import { RedisRateLimitStore } from './redisRateLimitStore.js';
 
 /** A deliberately non-atomic store (GET, compute, SET): the control that proves the race test bites. */
