@@ -1,4 +1,4 @@
-import { abortReason, isKeelError, raceAbort, toError } from '@keel/core';
+import { abortReason, isKeelError, Mutex, raceAbort, toError } from '@keel/core';
 import type { Clock, Logger } from '@keel/core';
 import { ClientClosedError, SqlError } from './errors.js';
 import { quoteIdentifier } from './identifiers.js';
@@ -48,7 +48,7 @@ export class PgNotifications {
   readonly #channels = new Map<string, Set<Registration>>();
   readonly #closing = new AbortController();
   #session: Session | undefined;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #serialized = new Mutex();
   #reconnecting = false;
 
   constructor(connect: ListenConnector, settings: PgNotificationsSettings) {
@@ -116,9 +116,7 @@ export class PgNotifications {
 
   /** Runs connection work one call at a time (a pg connection runs one statement at a time). */
   #serial<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(work, work);
-    this.#tail = result.catch(() => undefined);
-    return result;
+    return this.#serialized.run(work);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { throwIfAborted } from '@keel/core';
+import { Mutex, throwIfAborted } from '@keel/core';
 import { normalizeInt8Columns } from '../internal/normalize.js';
 import { withSavepoint } from '../internal/transactions.js';
 import { ClientClosedError, SqlError } from './errors.js';
@@ -46,7 +46,7 @@ export class PgTransaction implements SqlTransaction {
   readonly #connection: PgRunner;
   #open = true;
   /** A pg connection runs one statement at a time; concurrent callers queue here (pg@9 requires it). */
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #serialized = new Mutex();
 
   constructor(connection: PgRunner) {
     this.#connection = connection;
@@ -77,8 +77,6 @@ export class PgTransaction implements SqlTransaction {
   }
 
   #serial<T>(call: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(call, call);
-    this.#tail = result.catch(() => undefined);
-    return result;
+    return this.#serialized.run(call);
   }
 }
