@@ -1,4 +1,4 @@
-import { abortReason, raceAbort } from '@keel/core';
+import { abortReason, raceAbort, whenAborted } from '@keel/core';
 
 const noop = (): void => {};
 
@@ -64,12 +64,9 @@ export class SharedAttempt {
       this.#callers--;
       if (this.#callers === 0 && !this.#pinned && !this.#settled) this.#controller.abort(abortReason(signal));
     };
-    signal.addEventListener('abort', leave, { once: true });
+    const stopFollowing = whenAborted(signal, leave);
     const waiting = raceAbort(this.#result, signal);
-    void waiting.then(
-      () => signal.removeEventListener('abort', leave),
-      () => signal.removeEventListener('abort', leave),
-    );
+    void waiting.then(stopFollowing, stopFollowing);
     return waiting;
   }
 }

@@ -1,4 +1,4 @@
-import { abortReason } from '@keel/core';
+import { abortReason, whenAborted } from '@keel/core';
 
 /** Counts slots for at most `limit` concurrent holders; waiters are served first come, first served. */
 export class Semaphore {
@@ -30,17 +30,19 @@ export class Semaphore {
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const index = this.#waiters.indexOf(grant);
-        if (index >= 0) this.#waiters.splice(index, 1);
-        reject(abortReason(signal!));
-      };
+      const stopFollowing =
+        signal === undefined
+          ? undefined
+          : whenAborted(signal, () => {
+              const index = this.#waiters.indexOf(grant);
+              if (index >= 0) this.#waiters.splice(index, 1);
+              reject(abortReason(signal));
+            });
       const grant = (): void => {
-        signal?.removeEventListener('abort', onAbort);
+        stopFollowing?.();
         resolve();
       };
       this.#waiters.push(grant);
-      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
