@@ -29,9 +29,9 @@ async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamIn
 }
 
 /**
- * Creates the stream, or adds missing subjects and sets the wanted duplicate window and replicas
- * of an existing one (JetStream copies it to new replicas). Other settings of an existing stream
- * are left alone. Safe when several processes race.
+ * Creates the stream, or adds missing subjects, sets the wanted duplicate window and raises the
+ * replicas of an existing one (JetStream copies it to the new replicas; fewer replicas are never
+ * set). Other settings of an existing stream are left alone. Safe when several processes race.
  */
 export async function upsertStream(
   jsm: JetStreamManager,
@@ -58,17 +58,14 @@ export async function upsertStream(
   }
   const current = existing.config.subjects ?? [];
   const missing = spec.subjects.filter((subject) => !current.includes(subject));
-  const replicas = existing.config.num_replicas || 1;
-  if (
-    missing.length === 0 &&
-    existing.config.duplicate_window === duplicateWindow &&
-    replicas === options.replicas
-  )
-    return;
+  // Replicas are only raised: one process configured with fewer must not shrink a shared stream.
+  const replicas = Math.max(existing.config.num_replicas || 1, options.replicas);
+  const sameReplicas = replicas === (existing.config.num_replicas || 1);
+  if (missing.length === 0 && existing.config.duplicate_window === duplicateWindow && sameReplicas) return;
   await jsm.streams.update(spec.name, {
     subjects: [...current, ...missing],
     duplicate_window: duplicateWindow,
-    num_replicas: options.replicas,
+    num_replicas: replicas,
   });
 }
 

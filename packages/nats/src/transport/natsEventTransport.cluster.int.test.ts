@@ -128,12 +128,15 @@ describe.runIf(unavailable === undefined)('NatsEventTransport on a three-node Je
     expect((error as Error).message).toContain('5 server(s) of the cluster are up');
   });
 
-  it('raises an existing single-replica stream to three replicas', async () => {
+  it('raises an existing single-replica stream to three replicas, and never lowers them', async () => {
     const single = await transport({ replicas: 1 });
     await single.ensureStream();
     expect((await jsm.streams.info(single.options.stream)).config.num_replicas).toBe(1);
     const replicated = await transport({ ...single.options, replicas: 3 });
     await replicated.ensureStream();
+    expect((await jsm.streams.info(single.options.stream)).config.num_replicas).toBe(3);
+    // A process configured with fewer replicas does not shrink the shared stream.
+    await (await transport({ ...single.options, replicas: 1 })).ensureStream();
     expect((await jsm.streams.info(single.options.stream)).config.num_replicas).toBe(3);
   });
 

@@ -59,8 +59,8 @@ export class NatsEventTransport implements EventTransport {
 
   /**
    * Creates the event stream (capturing `<subjectPrefix>.>`) and the dead-letter stream with
-   * `replicas` copies, or adds missing subjects and sets the duplicate window and replicas of
-   * existing ones. Safe to call from every process; retried through a leader election.
+   * `replicas` copies, or adds missing subjects, sets the duplicate window and raises the
+   * replicas of existing ones. Safe to call from every process; retried through a leader election.
    *
    * @throws {NatsSetupError} when JetStream refuses (e.g. another stream captures the subjects).
    */

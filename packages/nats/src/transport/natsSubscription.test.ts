@@ -252,4 +252,22 @@ describe('NatsSubscription ordering', () => {
     await subscription.close();
     expect(started).toEqual([1, 2]);
   });
+
+  it('orders an event by its subject when orderingKey throws, and keeps consuming', async () => {
+    const m = fakeMsg(createEvent('T', {}));
+    const seen: number[] = [];
+    const { subscription } = await run(
+      [m],
+      async (_event, delivery) => void seen.push(delivery.streamSequence),
+      {
+        orderingKey: () => {
+          throw new Error('bad key');
+        },
+      },
+    );
+    await settle();
+    await subscription.close();
+    expect(seen).toEqual([1]);
+    expect(m.calls).toEqual(['ack']);
+  });
 });

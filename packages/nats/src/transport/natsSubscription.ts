@@ -136,7 +136,17 @@ export class NatsSubscription implements TransportSubscription {
    * event bus orders), else its subject, so undecodable and keyless events keep subject order.
    */
   #orderOf(msg: JsMsg, decoded: Decoded): string {
-    const key = 'event' in decoded ? this.#options.orderingKey(decoded.event) : undefined;
+    let key: string | undefined;
+    try {
+      key = 'event' in decoded ? this.#options.orderingKey(decoded.event) : undefined;
+    } catch (error) {
+      // A throwing orderingKey must not stop the pull loop: order that event by its subject.
+      this.#options.logger.warn('NATS orderingKey threw; ordering the event by its subject', {
+        consumer: this.#consumer,
+        subject: msg.subject,
+        error: toError(error).message,
+      });
+    }
     return key === undefined ? `subject:${msg.subject}` : `key:${key}`;
   }
 

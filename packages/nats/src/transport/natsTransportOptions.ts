@@ -72,8 +72,9 @@ export interface NatsEventTransportOptions {
   /**
    * How many servers of a JetStream cluster hold a copy of each stream `ensureStream()` creates
    * (the event stream and the dead-letter stream); 3 survives the loss of any one server. Needs a
-   * cluster of at least that many servers; a single server accepts only 1. Durable consumers
-   * take the stream's replicas.
+   * cluster of at least that many servers; a single server accepts only 1. An existing stream
+   * with fewer replicas is raised to this many, never lowered. Durable consumers take the
+   * stream's replicas.
    * @default 1
    */
   replicas?: number | undefined;
