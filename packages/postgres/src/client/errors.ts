@@ -7,7 +7,6 @@ import { DATABASE_UNREACHABLE_CODE } from './connectionError.js';
 export const POSTGRES_ERROR_CODES = Object.freeze({
   query: 'POSTGRES_QUERY_FAILED',
   invalidIdentifier: 'POSTGRES_INVALID_IDENTIFIER',
-  invalidOption: 'POSTGRES_INVALID_OPTION',
   clientClosed: 'POSTGRES_CLIENT_CLOSED',
   /** The code of core's `SerializationError`, shared by every store. */
   serialization: SERIALIZATION_ERROR_CODE,
@@ -89,21 +88,6 @@ export class InvalidIdentifierError extends KeelError {
   }
 }
 
-/** An option was given a value outside its allowed range. */
-export class PostgresOptionError extends KeelError {
-  /** The option's name. */
-  readonly option: string;
-
-  constructor(option: string, expected: string, actual: unknown) {
-    super(
-      POSTGRES_ERROR_CODES.invalidOption,
-      `Option "${option}" must be ${expected}; got ${describeValue(actual)}.`,
-      { details: { option, expected, actual } },
-    );
-    this.option = option;
-  }
-}
-
 /** A client (or transaction) was used after it was closed (or after the transaction ended). */
 export class ClientClosedError extends KeelError {
   constructor(what: 'client' | 'transaction') {
@@ -143,11 +127,6 @@ export class MissingDriverError extends KeelError {
   }
 }
 
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  return String(value);
-}
-
 /** Whether `value` is a {@link SqlError} (optionally with this SQLSTATE), from any loaded copy. */
 export function isSqlError(value: unknown, sqlState?: string): value is SqlError {
   if (!isKeelError(value, POSTGRES_ERROR_CODES.query)) return false;
@@ -157,11 +136,6 @@ export function isSqlError(value: unknown, sqlState?: string): value is SqlError
 /** Whether `value` is an {@link InvalidIdentifierError}. */
 export function isInvalidIdentifierError(value: unknown): value is InvalidIdentifierError {
   return isKeelError(value, POSTGRES_ERROR_CODES.invalidIdentifier);
-}
-
-/** Whether `value` is a {@link PostgresOptionError}. */
-export function isPostgresOptionError(value: unknown): value is PostgresOptionError {
-  return isKeelError(value, POSTGRES_ERROR_CODES.invalidOption);
 }
 
 /** Whether `value` is a {@link ClientClosedError}. */

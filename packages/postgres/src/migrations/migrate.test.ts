@@ -1,8 +1,8 @@
 import { uniqueName } from '@keel/test-services';
-import { createLogger, isCancelledError } from '@keel/core';
+import { createLogger, isCancelledError, isValidationError } from '@keel/core';
 import type { LogEntry } from '@keel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isMigrationError, isPostgresOptionError, isSqlError, SQL_STATES } from '../client/errors.js';
+import { isMigrationError, isSqlError, SQL_STATES } from '../client/errors.js';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlClient } from '../client/sqlClient.js';
 import { createTestPglite } from '../internal/testDatabase.fixture.js';
@@ -89,7 +89,8 @@ describe('migrate', () => {
     const error = await migrate(client, { schema, migrations: [...KEEL_MIGRATIONS, twice] }).catch(
       (caught: unknown) => caught,
     );
-    expect(isPostgresOptionError(error)).toBe(true);
+    expect(isValidationError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/unique integer versions >= 1 \(got version 1, "again"\)/);
     expect(await tablesOf(schema)).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
-import { assertOptions, noopLogger, optionObject, throwIfAborted } from '@keel/core';
+import { assertOptions, noopLogger, optionObject, optionRule, throwIfAborted } from '@keel/core';
 import type { Logger } from '@keel/core';
-import { MigrationError, PostgresOptionError } from '../client/errors.js';
+import { MigrationError } from '../client/errors.js';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor, SqlTransaction } from '../client/sqlClient.js';
@@ -55,13 +55,13 @@ export interface MigrateResult {
 function checkMigrations(migrations: readonly Migration[]): Migration[] {
   const seen = new Set<number>();
   for (const step of migrations) {
-    if (!Number.isInteger(step.version) || step.version < 1 || seen.has(step.version)) {
-      throw new PostgresOptionError(
-        'migrations',
-        'steps with unique integer versions >= 1',
-        `version ${String(step.version)} (${step.name})`,
-      );
-    }
+    const fine = Number.isInteger(step.version) && step.version >= 1 && !seen.has(step.version);
+    assertOptions('migrate', {
+      migrations: optionRule(
+        fine,
+        `must be steps with unique integer versions >= 1 (got version ${String(step.version)}, "${step.name}").`,
+      ),
+    });
     seen.add(step.version);
   }
   return [...migrations].sort((a, b) => a.version - b.version);
@@ -106,7 +106,7 @@ async function applyStep(tx: SqlTransaction, schema: SqlSchema, step: Migration)
  * @returns The schema and the steps this call applied.
  * @throws {MigrationError} when a step fails (nothing of this call is applied).
  * @throws {InvalidIdentifierError} when `schema` is not a plain lowercase identifier.
- * @throws {PostgresOptionError} when two steps share a version.
+ * @throws {ValidationError} when two steps share a version, or a version is not an integer >= 1.
  * @throws {ValidationError} when `logger` is not a logger, or `stores` is empty or names an
  * unknown group.
  * @example
