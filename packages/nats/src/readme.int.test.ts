@@ -4,7 +4,7 @@ import { serviceAvailable, serviceUrl } from '@keel/test-services';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { eventually } from './internal/natsTestKit.js';
+import { eventually } from './internal/natsTestKit.fixture.js';
 
 const up = await serviceAvailable('nats');
 

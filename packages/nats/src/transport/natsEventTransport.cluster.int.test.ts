@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEEL_HEADERS } from '../codec/headers.js';
 import { isNatsSetupError } from '../errors/errors.js';
 import { clusterUnavailableReason, NatsCluster } from '../internal/natsCluster.fixture.js';
-import { deferred, eventually } from '../internal/natsTestKit.js';
+import { deferred, eventually } from '../internal/natsTestKit.fixture.js';
 import { NatsEventTransport } from './natsEventTransport.js';
 import type { NatsEventTransportOptions } from './natsTransportOptions.js';
 

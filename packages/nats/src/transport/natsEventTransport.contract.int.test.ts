@@ -1,7 +1,7 @@
 import { eventTransportContract } from '@keel/cqrs/testing';
 import { serviceAvailable } from '@keel/test-services';
 import { afterAll, describe } from 'vitest';
-import { NatsTestKit } from '../internal/natsTestKit.js';
+import { NatsTestKit } from '../internal/natsTestKit.fixture.js';
 
 const up = await serviceAvailable('nats');
 

@@ -12,7 +12,7 @@ import {
   isNatsSetupError,
   isNatsTransportClosedError,
 } from '../errors/errors.js';
-import { deferred, eventually, NatsTestKit } from '../internal/natsTestKit.js';
+import { deferred, eventually, NatsTestKit } from '../internal/natsTestKit.fixture.js';
 import type { NatsDelivery } from './natsDelivery.js';
 
 const up = await serviceAvailable('nats');

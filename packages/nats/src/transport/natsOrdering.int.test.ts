@@ -4,7 +4,7 @@ import { createEvent } from '@keel/core';
 import type { Message } from '@keel/core';
 import { serviceAvailable } from '@keel/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, NatsTestKit } from '../internal/natsTestKit.js';
+import { eventually, NatsTestKit } from '../internal/natsTestKit.fixture.js';
 
 const up = await serviceAvailable('nats');
 
