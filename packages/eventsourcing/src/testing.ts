@@ -1,18 +1,5 @@
-export { deciderSpec, shapeOf } from './testing/deciderSpec.js';
-export type {
-  DeciderSpecification,
-  DeciderGiven,
-  SpecificationOutcome,
-  ErrorClass,
-} from './testing/deciderSpec.js';
-export { aggregateSpec } from './testing/aggregateSpec.js';
-export {
-  SpecAssertionError,
-  isSpecAssertionError,
-  SPEC_ASSERTION_FAILED,
-} from './testing/specAssertionError.js';
-export type { SpecAssertionErrorOptions } from './testing/specAssertionError.js';
-export type { AggregateSpecification, AggregateGiven, AggregateOutcome } from './testing/aggregateSpec.js';
+// The spec helpers (also alone, without vitest, in `./specs`) and the vitest contract suites.
+export * from './specs.js';
 export { eventStoreContract, numbered } from './testing/eventStoreContract.js';
 export type { StoreFactory } from './testing/eventStoreContract.js';
 export {
