@@ -31,6 +31,9 @@ import { UPDATE_DEFAULTS, updateSettingsOf, updateWithRetries } from './updateAg
 import type { AggregateChange, UpdateOptions } from './updateAggregate.js';
 import type { EventSourcedRepositoryOptions } from './eventSourcedRepositoryOptions.js';
 
+/** The id of the aggregate built at construction to check that it supports configured snapshots. */
+const SNAPSHOT_PROBE_ID = 'keel-snapshot-probe';
+
 /** Where a loaded aggregate's latest usable snapshot is, for the snapshot policy. */
 const snapshotVersions = new WeakMap<object, number>();
 
@@ -64,8 +67,9 @@ export class EventSourcedRepository<
    * @param options See {@link EventSourcedRepositoryOptions}.
    * @throws ValidationError when an option is of the wrong kind or `snapshots.schemaVersion` is
    *   not an integer from 1 to 2^31 - 1.
-   * @throws SnapshotsNotSupportedError (from the first load or save, which first builds an
-   *   aggregate) when `snapshots` is set but the aggregate does not support snapshots.
+   * @throws SnapshotsNotSupportedError when `snapshots` is set but the aggregate does not
+   *   support snapshots: here, from an aggregate built with a probe id; when `create` refuses
+   *   that id, from the first load or save instead.
    */
   constructor(
     store: EventStore,
@@ -92,6 +96,23 @@ export class EventSourcedRepository<
         ? undefined
         : { ...snapshots, onError: snapshotErrorReporter(snapshots as SnapshotOptions<never>, this.#logger) };
     this.#maxConflictRetries = options.maxConflictRetries ?? UPDATE_DEFAULTS.maxConflictRetries;
+    if (this.#snapshots !== undefined) this.#probeSnapshotSupport();
+  }
+
+  /**
+   * Refuses snapshot options at construction when an aggregate built with a probe id cannot be
+   * snapshotted. A factory that refuses the probe id (it validates ids) leaves the check to the
+   * first aggregate built for a load or save.
+   */
+  #probeSnapshotSupport(): void {
+    let probe: TAggregate | undefined;
+    try {
+      probe = this.#create(SNAPSHOT_PROBE_ID as TId);
+    } catch {
+      return;
+    }
+    if (probe?.supportsSnapshots === false) throw new SnapshotsNotSupportedError(probe.aggregateType);
+    if (probe?.supportsSnapshots === true) this.#snapshotsChecked = true;
   }
 
   /** The stream name of the aggregate with `id`. */

@@ -30,7 +30,8 @@ export interface EventSourcedRepositoryOptions<TAggregate extends AnyAggregateRo
   /**
    * Snapshot settings. The aggregate must declare a snapshot type and override
    * `snapshotState()` and `restoreSnapshotState()`: otherwise this option does not compile, and
-   * at run time the first load or save rejects with a `SnapshotsNotSupportedError`. A failed
+   * at run time the constructor throws a `SnapshotsNotSupportedError` (checked on an aggregate
+   * built with a probe id; if the factory refuses that id, the first load or save does). A failed
    * snapshot save is reported to `snapshots.onError`, or else logged as a warning.
    * @default no snapshots
    */

@@ -38,20 +38,46 @@ const snapshotsEvery = (n: number, store: SnapshotStore = new InMemorySnapshotSt
 });
 
 describe('EventSourcedRepository configuration', () => {
-  it('refuses snapshots for an aggregate that cannot be snapshotted on the first load, naming the fix', async () => {
+  it('refuses snapshots for an aggregate that cannot be snapshotted at construction, naming the fix', () => {
+    let caught: unknown;
+    try {
+      new EventSourcedRepository(new InMemoryEventStore(), (id: string) => new Ticker(id), {
+        snapshots: snapshotsEvery(1) as never,
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isSnapshotsNotSupportedError(caught)).toBe(true);
+    expect((caught as Error).message).toContain('override snapshotState() and restoreSnapshotState()');
+  });
+
+  it('accepts snapshots at construction for an aggregate that supports them', () => {
+    const build = () =>
+      new EventSourcedRepository(new InMemoryEventStore(), (id: string) => new PiggyBank(id), {
+        snapshots: snapshotsEvery(1),
+      });
+    expect(build).not.toThrow();
+  });
+
+  /** A factory that validates ids refuses the probe id: the check moves to the first load or save. */
+  const strictTicker = (id: string) => {
+    if (!id.startsWith('t-')) throw new Error(`not a ticker id: ${id}`);
+    return new Ticker(id);
+  };
+
+  it('refuses them on the first load when the factory refuses the probe id', async () => {
     const store = new InMemoryEventStore();
     await store.appendToStream('Ticker-t-1', [{ type: 'Ticked', data: {} }]);
-    const repository = new EventSourcedRepository(store, (id: string) => new Ticker(id), {
+    const repository = new EventSourcedRepository(store, strictTicker, {
       snapshots: snapshotsEvery(1) as never,
     });
     const error = await repository.find('t-1').catch((caught: unknown) => caught);
     expect(isSnapshotsNotSupportedError(error)).toBe(true);
-    expect((error as Error).message).toContain('override snapshotState() and restoreSnapshotState()');
   });
 
-  it('refuses snapshots for an aggregate that cannot be snapshotted on the first save, before appending', async () => {
+  it('refuses them on the first save when the factory refuses the probe id, before appending', async () => {
     const store = new InMemoryEventStore();
-    const repository = new EventSourcedRepository(store, (id: string) => new Ticker(id), {
+    const repository = new EventSourcedRepository(store, strictTicker, {
       snapshots: snapshotsEvery(1) as never,
     });
     const ticker = new Ticker('t-1');
