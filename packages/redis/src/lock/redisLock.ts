@@ -1,4 +1,4 @@
-import { linkedAbortController, newId, raceAbort, throwIfAborted } from '@keel/core';
+import { linkedAbortController, newId, raceAbort, throwIfAborted, whenAborted } from '@keel/core';
 import type { RedisClient } from '../internal/client.js';
 import { runScript } from '../internal/commands.js';
 import { LockNotAcquiredError } from './errors.js';
@@ -122,13 +122,11 @@ export class RedisLock {
   ): Promise<T> {
     const handle = await this.acquire(key, options);
     const linked = linkedAbortController(options?.signal);
-    const onLost = (): void => linked.abort(handle.signal.reason);
-    if (handle.signal.aborted) onLost();
-    else handle.signal.addEventListener('abort', onLost, { once: true });
+    const stopFollowing = whenAborted(handle.signal, () => linked.abort(handle.signal.reason));
     try {
       return await work(handle, linked.signal);
     } finally {
-      handle.signal.removeEventListener('abort', onLost);
+      stopFollowing();
       linked.dispose();
       await this.#releaseQuietly(handle);
     }
