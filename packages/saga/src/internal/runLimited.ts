@@ -1,5 +1,5 @@
 import type { Clock, Policy, Timer } from '@keel/core';
-import { abortReason, linkedAbortController } from '@keel/core';
+import { abortReason, linkedAbortController, whenAborted } from '@keel/core';
 
 /** How a limited call ended when it did not throw the interruption. */
 export type LimitedResult<TResult> =
@@ -43,11 +43,10 @@ export async function runLimited<TResult>(
   if (interrupt.aborted) throw abortReason(interrupt);
   const link = linkedAbortController(interrupt);
   let timer: Timer | undefined;
-  let onAbort: (() => void) | undefined;
+  let stopFollowing: (() => void) | undefined;
   let cutOff = false;
   const stopped = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortReason(link.signal));
-    link.signal.addEventListener('abort', onAbort, { once: true });
+    stopFollowing = whenAborted(link.signal, () => reject(abortReason(link.signal)));
   });
   if (limit !== undefined) {
     const remaining = limit.at - clock.now();
@@ -69,7 +68,7 @@ export async function runLimited<TResult>(
     return { ok: false, error: link.signal.aborted ? abortReason(link.signal) : error, cutOff };
   } finally {
     timer?.cancel();
-    if (onAbort !== undefined) link.signal.removeEventListener('abort', onAbort);
+    stopFollowing?.();
     link.dispose();
   }
 }

@@ -1,4 +1,4 @@
-import { abortReason, linkedAbortController } from '@keel/core';
+import { abortReason, linkedAbortController, whenAborted } from '@keel/core';
 import type { LinkedAbortController } from '@keel/core';
 
 /**
@@ -54,18 +54,17 @@ export class SharedTask<TResult> {
         this.#control.abort(abortReason(signal));
         this.#promise.then(resolve, () => reject(abortReason(signal)));
       };
+      const stopFollowing = whenAborted(signal, leave);
       this.#promise.then(
         (value) => {
-          signal.removeEventListener('abort', leave);
+          stopFollowing();
           if (!left) resolve(value);
         },
         (error: unknown) => {
-          signal.removeEventListener('abort', leave);
+          stopFollowing();
           if (!left) reject(error);
         },
       );
-      if (signal.aborted) leave();
-      else signal.addEventListener('abort', leave, { once: true });
     });
   }
 
