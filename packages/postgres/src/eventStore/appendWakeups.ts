@@ -1,4 +1,4 @@
-import { throwIfAborted } from '@keel/core';
+import { throwIfAborted, whenAborted } from '@keel/core';
 import type { Clock } from '@keel/core';
 import type { AppendWatch } from '@keel/eventsourcing';
 
@@ -34,9 +34,8 @@ export class AppendWakeups {
     throwIfAborted(signal);
     if (this.#generation !== start) return;
     const timer = new AbortController();
-    const stop = (): void => timer.abort();
-    signal.addEventListener('abort', stop, { once: true });
-    let wake: () => void = stop;
+    const stopFollowing = whenAborted(signal, () => timer.abort());
+    let wake: () => void = () => undefined;
     const woken = new Promise<void>((resolve) => (wake = resolve));
     this.#waiters.add(wake);
     try {
@@ -44,7 +43,7 @@ export class AppendWakeups {
       await Promise.race([woken, polled]);
     } finally {
       this.#waiters.delete(wake);
-      signal.removeEventListener('abort', stop);
+      stopFollowing();
       timer.abort();
     }
     throwIfAborted(signal);
