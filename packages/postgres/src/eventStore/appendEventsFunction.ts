@@ -1,0 +1,145 @@
+import type { SqlSchema } from '../client/identifiers.js';
+
+/** The largest position or version a JavaScript number holds exactly (2^53 - 1). */
+export const MAX_POSITION = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The body of `append_events` since migration 102: the whole common append in one call (one
+ * round trip), with no subtransaction around the insert. See `PostgresEventStore` and the
+ * package README for why the global order never skips.
+ *
+ * Outcomes (one row): `appended` (version after, first position, recorded-at in µs),
+ * `recorded` (an id of the batch is already stored: the caller decides retry vs duplicate),
+ * `conflict` (version found; `stale` when a concurrent commit is invisible to this transaction's
+ * snapshot, in REPEATABLE READ or SERIALIZABLE), `empty` (no events: version and settled head).
+ *
+ * What 102 changed against 101, for speed (same outcomes): the insert is `ON CONFLICT DO
+ * NOTHING`, and a short row count means a concurrent append won a row (the rows that went in
+ * are deleted again, the checks re-run, and a retry draws new positions), so a read-committed
+ * append needs no subtransaction (which gave every append a second transaction id); the
+ * transaction id is fixed before the lock; the registers are only written when they rise; and
+ * only the lock section itself is guarded (a cancel inside it must not leave the session lock
+ * held). Snapshot isolations keep a subtransaction around the insert, because there a clash with
+ * an invisible commit is an error, not a skipped row. Fixed on the way: under 101 an `ANY` or
+ * `STREAM_EXISTS` append that lost a race kept the positions it drew first, so its versions
+ * could sit below the winner's in the global order.
+ */
+export function appendEventsFunction(schema: SqlSchema): string {
+  const events = schema.table('events');
+  const seq = (name: string): string => `'${schema.quoted}.${name}'::regclass`;
+  const lockKey = `hashtextextended('keel.events:${schema.name}', 0)`;
+  const insert = `INSERT INTO ${events}
+            (global_position, stream_name, stream_version, event_id, event_type, data, metadata, recorded_at, gate_xid)
+          OVERRIDING SYSTEM VALUE
+          SELECT v_first + u.ord - 1, p_stream, v_version + u.ord, u.id, u.type, u.data::jsonb, u.metadata::jsonb,
+                 to_timestamp(v_us / 1000000.0), v_gate
+          FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u(id, type, data, metadata, ord)
+          ON CONFLICT DO NOTHING;
+          GET DIAGNOSTICS v_rows = ROW_COUNT;`;
+  const version = `SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = p_stream;`;
+  const idsRecorded = `EXISTS (SELECT 1 FROM ${events} e WHERE e.event_id = ANY (p_ids))`;
+  return `
+    CREATE OR REPLACE FUNCTION ${schema.quoted}.append_events(
+      p_stream text, p_expected_kind text, p_expected bigint, p_ids text[], p_types text[],
+      p_data text[], p_metadata text[], p_now_us bigint, p_notify text
+    ) RETURNS TABLE (outcome text, version bigint, first_position bigint, recorded_us bigint, stale boolean)
+    -- Plans are cached per session: one made while the table was tiny would keep scanning it
+    -- whole as it grows. Every statement here has an index path; no scan may be chosen instead.
+    LANGUAGE plpgsql SET enable_seqscan = off SET jit = off AS $fn$
+    DECLARE
+      v_count integer := coalesce(cardinality(p_ids), 0);
+      v_version bigint;
+      v_tried bigint;
+      v_first bigint;
+      v_xid bigint;
+      v_gate bigint;
+      v_last bigint;
+      v_us bigint;
+      v_rows bigint;
+      v_rc boolean := current_setting('transaction_isolation') = 'read committed';
+    BEGIN
+      LOOP
+        ${version}
+        -- Ids after the version (each statement sees the latest commits): a retry of this batch
+        -- that committed meanwhile is found here rather than reported as a version conflict.
+        IF v_count > 0 AND ${idsRecorded} THEN
+          RETURN QUERY SELECT 'recorded'::text, NULL::bigint, NULL::bigint, NULL::bigint, false;
+          RETURN;
+        END IF;
+        IF NOT (p_expected_kind = 'any'
+                OR (p_expected_kind = 'no_stream' AND v_version = 0)
+                OR (p_expected_kind = 'stream_exists' AND v_version > 0)
+                OR (p_expected_kind = 'exact' AND v_version = p_expected)) THEN
+          RETURN QUERY SELECT 'conflict'::text, v_version, NULL::bigint, NULL::bigint, false;
+          RETURN;
+        END IF;
+        IF v_count = 0 THEN
+          RETURN QUERY SELECT 'empty'::text, v_version,
+            (SELECT coalesce(max(e.global_position), 0) FROM ${events} e
+              WHERE e.global_position < ${schema.quoted}.events_settled_bound(1)),
+            NULL::bigint, false;
+          RETURN;
+        END IF;
+        IF v_version = v_tried THEN
+          -- The last insert skipped rows, yet neither the ids nor the stream changed.
+          IF NOT v_rc THEN
+            RETURN QUERY SELECT 'conflict'::text, v_version, NULL::bigint, NULL::bigint, true;
+            RETURN;
+          END IF;
+          RAISE EXCEPTION 'append to % clashed with a row that is neither its ids nor its versions', p_stream
+            USING ERRCODE = 'unique_violation';
+        END IF;
+        -- The short critical section: the transaction id is fixed before positions are drawn,
+        -- and the gate (the highest transaction id of any append that drew a position so far)
+        -- rises with every position. Readers show a row past a hole only when its gate is
+        -- below the oldest running transaction, so every lower position is settled by then.
+        v_xid := pg_current_xact_id()::text::bigint;
+        PERFORM pg_advisory_lock(${lockKey});
+        BEGIN
+          v_last := coalesce(pg_sequence_last_value(${seq('events_gate')}), 0);
+          v_gate := greatest(v_xid, v_last);
+          IF v_gate > v_last THEN PERFORM setval(${seq('events_gate')}, v_gate); END IF;
+          v_last := coalesce(pg_sequence_last_value(${seq('events_clock')}), 0);
+          v_us := greatest(p_now_us, v_last);
+          IF v_us > v_last THEN PERFORM setval(${seq('events_clock')}, v_us); END IF;
+          v_first := nextval(${seq('events_global_position_seq')});
+          IF v_count > 1 AND v_first + v_count - 1 <= ${MAX_POSITION} THEN
+            PERFORM setval(${seq('events_global_position_seq')}, v_first + v_count - 1);
+          END IF;
+        EXCEPTION WHEN OTHERS OR query_canceled THEN
+          PERFORM pg_advisory_unlock(${lockKey});
+          RAISE;
+        END;
+        PERFORM pg_advisory_unlock(${lockKey});
+        IF v_first + v_count - 1 > ${MAX_POSITION} THEN
+          RAISE EXCEPTION 'global position % would pass 2^53 - 1', v_first + v_count - 1 USING ERRCODE = '2200H';
+        END IF;
+        v_tried := v_version;
+        IF v_rc THEN
+          ${insert}
+        ELSE
+          BEGIN
+            ${insert}
+          EXCEPTION WHEN serialization_failure OR unique_violation THEN
+            -- A commit this transaction's snapshot cannot see holds an id or the version.
+            IF ${idsRecorded} THEN
+              RETURN QUERY SELECT 'recorded'::text, NULL::bigint, NULL::bigint, NULL::bigint, true;
+              RETURN;
+            END IF;
+            RETURN QUERY SELECT 'conflict'::text, v_version, NULL::bigint, NULL::bigint, true;
+            RETURN;
+          END;
+        END IF;
+        IF v_rows = v_count THEN
+          IF p_notify IS NOT NULL THEN PERFORM pg_notify(p_notify, ''); END IF;
+          RETURN QUERY SELECT 'appended'::text, v_version + v_count, v_first, v_us, false;
+          RETURN;
+        END IF;
+        -- A concurrent append won a row of the batch: take back the rows that went in and check
+        -- again (ids first). ANY and STREAM_EXISTS then append after it, at positions drawn
+        -- anew: the winner's are lower, and a stream's versions must rise with its positions.
+        DELETE FROM ${events} e WHERE e.global_position BETWEEN v_first AND v_first + v_count - 1;
+      END LOOP;
+    END
+    $fn$;`;
+}
