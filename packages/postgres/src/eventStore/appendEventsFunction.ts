@@ -20,7 +20,9 @@ export const MAX_POSITION = Number.MAX_SAFE_INTEGER;
  * transaction id is fixed before the lock; the registers are only written when they rise; and
  * only the lock section itself is guarded (a cancel inside it must not leave the session lock
  * held). Snapshot isolations keep a subtransaction around the insert, because there a clash with
- * an invisible commit is an error, not a skipped row. Fixed on the way: under 101 an `ANY` or
+ * an invisible commit is an error, not a skipped row. A numbered or `NO_STREAM` append whose
+ * version holds skips the id lookup (a recorded id makes the insert come up short instead), and
+ * the function returns its row through `OUT` parameters rather than a set (no `RETURN QUERY`). Fixed on the way: under 101 an `ANY` or
  * `STREAM_EXISTS` append that lost a race kept the positions it drew first, so its versions
  * could sit below the winner's in the global order.
  */
@@ -39,10 +41,12 @@ export function appendEventsFunction(schema: SqlSchema): string {
   const version = `SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = p_stream;`;
   const idsRecorded = `EXISTS (SELECT 1 FROM ${events} e WHERE e.event_id = ANY (p_ids))`;
   return `
-    CREATE OR REPLACE FUNCTION ${schema.quoted}.append_events(
+    DROP FUNCTION ${schema.quoted}.append_events(text, text, bigint, text[], text[], text[], text[], bigint, text);
+    CREATE FUNCTION ${schema.quoted}.append_events(
       p_stream text, p_expected_kind text, p_expected bigint, p_ids text[], p_types text[],
-      p_data text[], p_metadata text[], p_now_us bigint, p_notify text
-    ) RETURNS TABLE (outcome text, version bigint, first_position bigint, recorded_us bigint, stale boolean)
+      p_data text[], p_metadata text[], p_now_us bigint, p_notify text,
+      OUT outcome text, OUT version bigint, OUT first_position bigint, OUT recorded_us bigint, OUT stale boolean
+    )
     -- Plans are cached per session: one made while the table was tiny would keep scanning it
     -- whole as it grows. Every statement here has an index path; no scan may be chosen instead.
     LANGUAGE plpgsql SET enable_seqscan = off SET jit = off AS $fn$
@@ -56,34 +60,38 @@ export function appendEventsFunction(schema: SqlSchema): string {
       v_last bigint;
       v_us bigint;
       v_rows bigint;
+      v_ok boolean;
       v_rc boolean := current_setting('transaction_isolation') = 'read committed';
     BEGIN
       LOOP
         ${version}
-        -- Ids after the version (each statement sees the latest commits): a retry of this batch
-        -- that committed meanwhile is found here rather than reported as a version conflict.
-        IF v_count > 0 AND ${idsRecorded} THEN
-          RETURN QUERY SELECT 'recorded'::text, NULL::bigint, NULL::bigint, NULL::bigint, false;
-          RETURN;
-        END IF;
-        IF NOT (p_expected_kind = 'any'
+        v_ok := p_expected_kind = 'any'
                 OR (p_expected_kind = 'no_stream' AND v_version = 0)
                 OR (p_expected_kind = 'stream_exists' AND v_version > 0)
-                OR (p_expected_kind = 'exact' AND v_version = p_expected)) THEN
-          RETURN QUERY SELECT 'conflict'::text, v_version, NULL::bigint, NULL::bigint, false;
+                OR (p_expected_kind = 'exact' AND v_version = p_expected);
+        -- Ids before the version verdict, and after reading it (each statement sees the latest
+        -- commits): a retry of this batch that committed meanwhile is found here rather than
+        -- reported as a version conflict. A numbered or NO_STREAM append whose version holds
+        -- skips the lookup: a recorded id then makes its insert come up short, and the next
+        -- turn looks. ANY and STREAM_EXISTS look first, so a retry draws no positions.
+        IF v_count > 0 AND (NOT v_ok OR v_tried IS NOT NULL OR p_expected_kind IN ('any', 'stream_exists'))
+           AND ${idsRecorded} THEN
+          outcome := 'recorded'; stale := false;
+          RETURN;
+        END IF;
+        IF NOT v_ok THEN
+          outcome := 'conflict'; version := v_version; stale := false;
           RETURN;
         END IF;
         IF v_count = 0 THEN
-          RETURN QUERY SELECT 'empty'::text, v_version,
-            (SELECT coalesce(max(e.global_position), 0) FROM ${events} e
-              WHERE e.global_position < ${schema.quoted}.events_settled_bound(1)),
-            NULL::bigint, false;
+          outcome := 'empty'; version := v_version; first_position := (SELECT coalesce(max(e.global_position), 0) FROM ${events} e
+              WHERE e.global_position < ${schema.quoted}.events_settled_bound(1)); stale := false;
           RETURN;
         END IF;
         IF v_version = v_tried THEN
           -- The last insert skipped rows, yet neither the ids nor the stream changed.
           IF NOT v_rc THEN
-            RETURN QUERY SELECT 'conflict'::text, v_version, NULL::bigint, NULL::bigint, true;
+            outcome := 'conflict'; version := v_version; stale := true;
             RETURN;
           END IF;
           RAISE EXCEPTION 'append to % clashed with a row that is neither its ids nor its versions', p_stream
@@ -123,16 +131,16 @@ export function appendEventsFunction(schema: SqlSchema): string {
           EXCEPTION WHEN serialization_failure OR unique_violation THEN
             -- A commit this transaction's snapshot cannot see holds an id or the version.
             IF ${idsRecorded} THEN
-              RETURN QUERY SELECT 'recorded'::text, NULL::bigint, NULL::bigint, NULL::bigint, true;
+              outcome := 'recorded'; stale := true;
               RETURN;
             END IF;
-            RETURN QUERY SELECT 'conflict'::text, v_version, NULL::bigint, NULL::bigint, true;
+            outcome := 'conflict'; version := v_version; stale := true;
             RETURN;
           END;
         END IF;
         IF v_rows = v_count THEN
           IF p_notify IS NOT NULL THEN PERFORM pg_notify(p_notify, ''); END IF;
-          RETURN QUERY SELECT 'appended'::text, v_version + v_count, v_first, v_us, false;
+          outcome := 'appended'; version := v_version + v_count; first_position := v_first; recorded_us := v_us; stale := false;
           RETURN;
         END IF;
         -- A concurrent append won a row of the batch: take back the rows that went in and check
