@@ -4,27 +4,26 @@ import type { SqlSchema } from '../client/identifiers.js';
 export const MAX_POSITION = Number.MAX_SAFE_INTEGER;
 
 /**
- * The body of `append_events` since migration 102: the whole common append in one call (one
- * round trip), with no subtransaction around the insert. See `PostgresEventStore` and the
- * package README for why the global order never skips.
+ * `append_events` since migration 102: the whole common append in one call (one round trip).
+ * See `PostgresEventStore` and the package README for why the global order never skips.
  *
  * Outcomes (one row): `appended` (version after, first position, recorded-at in µs),
  * `recorded` (an id of the batch is already stored: the caller decides retry vs duplicate),
  * `conflict` (version found; `stale` when a concurrent commit is invisible to this transaction's
  * snapshot, in REPEATABLE READ or SERIALIZABLE), `empty` (no events: version and settled head).
  *
- * What 102 changed against 101, for speed (same outcomes): the insert is `ON CONFLICT DO
- * NOTHING`, and a short row count means a concurrent append won a row (the rows that went in
- * are deleted again, the checks re-run, and a retry draws new positions), so a read-committed
- * append needs no subtransaction (which gave every append a second transaction id); the
- * transaction id is fixed before the lock; the registers are only written when they rise; and
- * only the lock section itself is guarded (a cancel inside it must not leave the session lock
- * held). Snapshot isolations keep a subtransaction around the insert, because there a clash with
- * an invisible commit is an error, not a skipped row. A numbered or `NO_STREAM` append whose
- * version holds skips the id lookup (a recorded id makes the insert come up short instead), and
- * the function returns its row through `OUT` parameters rather than a set (no `RETURN QUERY`). Fixed on the way: under 101 an `ANY` or
+ * What 102 changed against 101, for speed (same outcomes): with `p_guarded` false (the store's
+ * own single-statement transaction) the insert runs without a subtransaction, so a clash with a
+ * concurrent append fails the call with `unique_violation` and the caller asks again guarded;
+ * `p_guarded` (any transaction that must survive a clash: the caller's, or one with inline
+ * projections) keeps the subtransaction of 101. A numbered or `NO_STREAM` append whose version
+ * holds skips the id lookup (a recorded id then clashes on insert); the transaction id is fixed
+ * before the lock; the registers are only written when they rise; only the lock section is
+ * guarded (a cancel inside it must not leave the session lock held); the row comes back through
+ * `OUT` parameters, not `RETURN QUERY`. The 9-argument form of 101 stays, guarded, for
+ * processes still running the older code. Fixed on the way: under 101 an `ANY` or
  * `STREAM_EXISTS` append that lost a race kept the positions it drew first, so its versions
- * could sit below the winner's in the global order.
+ * could sit below the winner's in the global order; it now draws new ones.
  */
 export function appendEventsFunction(schema: SqlSchema): string {
   const events = schema.table('events');
@@ -35,16 +34,14 @@ export function appendEventsFunction(schema: SqlSchema): string {
           OVERRIDING SYSTEM VALUE
           SELECT v_first + u.ord - 1, p_stream, v_version + u.ord, u.id, u.type, u.data::jsonb, u.metadata::jsonb,
                  to_timestamp(v_us / 1000000.0), v_gate
-          FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u(id, type, data, metadata, ord)
-          ON CONFLICT DO NOTHING;
-          GET DIAGNOSTICS v_rows = ROW_COUNT;`;
+          FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u(id, type, data, metadata, ord);`;
   const version = `SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = p_stream;`;
   const idsRecorded = `EXISTS (SELECT 1 FROM ${events} e WHERE e.event_id = ANY (p_ids))`;
   return `
     DROP FUNCTION ${schema.quoted}.append_events(text, text, bigint, text[], text[], text[], text[], bigint, text);
     CREATE FUNCTION ${schema.quoted}.append_events(
       p_stream text, p_expected_kind text, p_expected bigint, p_ids text[], p_types text[],
-      p_data text[], p_metadata text[], p_now_us bigint, p_notify text,
+      p_data text[], p_metadata text[], p_now_us bigint, p_notify text, p_guarded boolean,
       OUT outcome text, OUT version bigint, OUT first_position bigint, OUT recorded_us bigint, OUT stale boolean
     )
     -- Plans are cached per session: one made while the table was tiny would keep scanning it
@@ -59,7 +56,6 @@ export function appendEventsFunction(schema: SqlSchema): string {
       v_gate bigint;
       v_last bigint;
       v_us bigint;
-      v_rows bigint;
       v_ok boolean;
       v_rc boolean := current_setting('transaction_isolation') = 'read committed';
     BEGIN
@@ -72,8 +68,8 @@ export function appendEventsFunction(schema: SqlSchema): string {
         -- Ids before the version verdict, and after reading it (each statement sees the latest
         -- commits): a retry of this batch that committed meanwhile is found here rather than
         -- reported as a version conflict. A numbered or NO_STREAM append whose version holds
-        -- skips the lookup: a recorded id then makes its insert come up short, and the next
-        -- turn looks. ANY and STREAM_EXISTS look first, so a retry draws no positions.
+        -- skips the lookup: a recorded id then clashes on insert, and the next turn looks. ANY
+        -- and STREAM_EXISTS look first, so a retry draws no positions.
         IF v_count > 0 AND (NOT v_ok OR v_tried IS NOT NULL OR p_expected_kind IN ('any', 'stream_exists'))
            AND ${idsRecorded} THEN
           outcome := 'recorded'; stale := false;
@@ -89,11 +85,7 @@ export function appendEventsFunction(schema: SqlSchema): string {
           RETURN;
         END IF;
         IF v_version = v_tried THEN
-          -- The last insert skipped rows, yet neither the ids nor the stream changed.
-          IF NOT v_rc THEN
-            outcome := 'conflict'; version := v_version; stale := true;
-            RETURN;
-          END IF;
+          -- The last insert clashed, yet neither the ids nor the stream changed.
           RAISE EXCEPTION 'append to % clashed with a row that is neither its ids nor its versions', p_stream
             USING ERRCODE = 'unique_violation';
         END IF;
@@ -123,31 +115,42 @@ export function appendEventsFunction(schema: SqlSchema): string {
           RAISE EXCEPTION 'global position % would pass 2^53 - 1', v_first + v_count - 1 USING ERRCODE = '2200H';
         END IF;
         v_tried := v_version;
-        IF v_rc THEN
-          ${insert}
-        ELSE
+        IF p_guarded THEN
           BEGIN
             ${insert}
-          EXCEPTION WHEN serialization_failure OR unique_violation THEN
-            -- A commit this transaction's snapshot cannot see holds an id or the version.
+          EXCEPTION WHEN unique_violation OR serialization_failure THEN
+            -- A concurrent append holds an id or the version (in REPEATABLE READ or SERIALIZABLE
+            -- maybe one this snapshot cannot see). Ids first, as before the insert.
             IF ${idsRecorded} THEN
-              outcome := 'recorded'; stale := true;
+              outcome := 'recorded'; stale := NOT v_rc;
               RETURN;
             END IF;
-            outcome := 'conflict'; version := v_version; stale := true;
-            RETURN;
+            -- ANY and STREAM_EXISTS append after the winner (read committed sees it on the next
+            -- turn), at positions drawn anew: a stream's versions must rise with its positions.
+            IF NOT (v_rc AND p_expected_kind IN ('any', 'stream_exists')) THEN
+              ${version}
+              outcome := 'conflict'; version := v_version; stale := NOT v_rc;
+              RETURN;
+            END IF;
+            CONTINUE;
           END;
+        ELSE
+          -- No subtransaction: a clash fails the call (and its transaction), and the caller asks
+          -- again with p_guarded to learn the outcome.
+          ${insert}
         END IF;
-        IF v_rows = v_count THEN
-          IF p_notify IS NOT NULL THEN PERFORM pg_notify(p_notify, ''); END IF;
-          outcome := 'appended'; version := v_version + v_count; first_position := v_first; recorded_us := v_us; stale := false;
-          RETURN;
-        END IF;
-        -- A concurrent append won a row of the batch: take back the rows that went in and check
-        -- again (ids first). ANY and STREAM_EXISTS then append after it, at positions drawn
-        -- anew: the winner's are lower, and a stream's versions must rise with its positions.
-        DELETE FROM ${events} e WHERE e.global_position BETWEEN v_first AND v_first + v_count - 1;
+        IF p_notify IS NOT NULL THEN PERFORM pg_notify(p_notify, ''); END IF;
+        outcome := 'appended'; version := v_version + v_count; first_position := v_first; recorded_us := v_us; stale := false;
+        RETURN;
       END LOOP;
     END
+    $fn$;
+    CREATE FUNCTION ${schema.quoted}.append_events(
+      p_stream text, p_expected_kind text, p_expected bigint, p_ids text[], p_types text[],
+      p_data text[], p_metadata text[], p_now_us bigint, p_notify text,
+      OUT outcome text, OUT version bigint, OUT first_position bigint, OUT recorded_us bigint, OUT stale boolean
+    ) LANGUAGE sql AS $fn$
+      SELECT * FROM ${schema.quoted}.append_events(p_stream, p_expected_kind, p_expected, p_ids, p_types,
+        p_data, p_metadata, p_now_us, p_notify, true)
     $fn$;`;
 }

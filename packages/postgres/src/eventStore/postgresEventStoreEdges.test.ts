@@ -133,18 +133,25 @@ describe('upgrading a schema made with the append function of migration 101', ()
   it('keeps its events, positions, gates and registers, and appends after them', async () => {
     const schema = uniqueName('keel_up102');
     await migrate(client, { schema, migrations: KEEL_MIGRATIONS.filter((step) => step.version !== 102) });
-    const old = new PostgresEventStore(client, { schema });
-    await old.appendToStream('s-1', [
-      { type: 'A', data: {} },
-      { type: 'B', data: {} },
-    ]);
+    // Appends as the store made them under 101: the 9-argument function in its own transaction.
+    const append101 = (executor: SqlExecutor, stream: string, types: string[]) =>
+      executor.query(`SELECT * FROM "${schema}".append_events($1, 'any', NULL, $2, $3, $4, $5, $6, NULL)`, [
+        stream,
+        types.map((type) => `${schema}-${stream}-${type}`),
+        types,
+        types.map(() => '{}'),
+        types.map(() => '{}'),
+        Date.now() * 1000,
+      ]);
+    await append101(client, 's-1', ['A', 'B']);
     // A rolled-back append leaves a hole, as it did under 101.
     await client
       .transaction(async (tx) => {
-        await new PostgresEventStore(tx, { schema }).appendToStream('s-2', [{ type: 'Lost', data: {} }]);
+        await append101(tx, 's-2', ['Lost']);
         throw new Error('roll back');
       })
       .catch(() => undefined);
+    const old = new PostgresEventStore(client, { schema });
     const before = await collect(old.readAll());
     expect((await migrate(client, { schema })).applied.map((step) => step.version)).toEqual([102]);
     const store = new PostgresEventStore(client, { schema });
@@ -160,6 +167,9 @@ describe('upgrading a schema made with the append function of migration 101', ()
     await expect(
       store.appendToStream('s-1', [{ type: 'D', data: {} }], { expectedVersion: 2 }),
     ).rejects.toMatchObject({ expected: 2, actual: 3 });
+    // A process still running the older code appends through the 9-argument form meanwhile.
+    await append101(client, 's-3', ['Older']);
+    expect((await collect(store.readAll({ fromPosition: 5 }))).map((event) => event.type)).toEqual(['Older']);
   });
 });
 
