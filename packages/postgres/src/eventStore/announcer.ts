@@ -45,7 +45,14 @@ export class Announcer {
         if (wait > 0) await this.#clock.sleep(wait);
         this.#pending = false;
         this.#last = this.#clock.now();
-        await this.#client.query('SELECT pg_notify($1, $2)', [this.#channel, '']).catch(() => undefined);
+        // Its own commit need not wait for the disk: a notification is not durable anyway, and
+        // a flush here would hold up the appends' flushes.
+        await this.#client
+          .query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)", [
+            this.#channel,
+            '',
+          ])
+          .catch(() => undefined);
       }
     } finally {
       this.#running = false;
