@@ -49,29 +49,16 @@ function expectedParams(expected: ExpectedVersion): [string, number | null] {
  * Runs one append as a single call of the schema's `append_events` function: the id check,
  * the expected-version check, the short position section and the insert, in one round trip.
  * An id already recorded costs one more query to tell an idempotent retry from a duplicate.
+ * Outside a transaction the call runs unguarded (no subtransaction); when it clashes with a
+ * concurrent append it is asked again, guarded, to learn the outcome (one more round trip).
  */
 export async function appendEvents(executor: SqlExecutor, request: AppendRequest): Promise<AppendResult> {
-  const [kind, version] = expectedParams(request.expected);
   let row: AppendRow | undefined;
   try {
-    const result = await executor.query<AppendRow>(
-      `SELECT * FROM ${request.fn}($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8, $9)`,
-      [
-        request.streamName,
-        kind,
-        version,
-        request.ids,
-        request.events.map((event) => event.type),
-        request.data,
-        request.metadata,
-        Math.round(request.now * 1000),
-        request.notifyChannel ?? null,
-      ],
-    );
-    row = result.rows[0];
+    row = await callAppend(executor, request, executor.inTransaction);
   } catch (error) {
-    if (isSqlError(error) && error.sqlState === '2200H') throw new PositionOutOfRangeError({ cause: error });
-    throw error;
+    if (executor.inTransaction || !isSqlError(error) || error.sqlState !== UNIQUE_VIOLATION) throw error;
+    row = await callAppend(executor, request, true);
   }
   if (row === undefined) throw new Error('append_events returned no row');
   switch (row.outcome) {
@@ -93,6 +80,38 @@ export async function appendEvents(executor: SqlExecutor, request: AppendRequest
       throw conflict(request, toNumber(row.version), row.stale);
     case 'recorded':
       return earlierAppend(executor, request, row.stale);
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** One call of `append_events`; `guarded` keeps a clash from failing the transaction. */
+async function callAppend(
+  executor: SqlExecutor,
+  request: AppendRequest,
+  guarded: boolean,
+): Promise<AppendRow | undefined> {
+  const [kind, version] = expectedParams(request.expected);
+  try {
+    const result = await executor.query<AppendRow>(
+      `SELECT * FROM ${request.fn}($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8, $9, $10)`,
+      [
+        request.streamName,
+        kind,
+        version,
+        request.ids,
+        request.events.map((event) => event.type),
+        request.data,
+        request.metadata,
+        Math.round(request.now * 1000),
+        request.notifyChannel ?? null,
+        guarded,
+      ],
+    );
+    return result.rows[0];
+  } catch (error) {
+    if (isSqlError(error) && error.sqlState === '2200H') throw new PositionOutOfRangeError({ cause: error });
+    throw error;
   }
 }
 

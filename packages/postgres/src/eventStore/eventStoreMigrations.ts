@@ -1,11 +1,12 @@
 import type { SqlSchema } from '../client/identifiers.js';
 import type { Migration } from '../migrations/migration.js';
+import { appendEventsFunction, MAX_POSITION } from './appendEventsFunction.js';
 
-/** The largest position or version a JavaScript number holds exactly (2^53 - 1). */
-export const MAX_POSITION = Number.MAX_SAFE_INTEGER;
+export { MAX_POSITION } from './appendEventsFunction.js';
 
 /**
- * The body of `append_events`: the whole common append in one call (one round trip). See
+ * The body of `append_events` as migration 101 created it (102 replaces it, see
+ * `appendEventsFunction`): the whole common append in one call (one round trip). See
  * `PostgresEventStore` and the package README for why the global order never skips.
  *
  * Outcomes (one row): `appended` (version after, first position, recorded-at in µs),
@@ -142,6 +143,8 @@ function settledBoundFunction(schema: SqlSchema): string {
  * running append could still fill in below (`events_settled_bound`), positions are capped at 2^53 - 1, and `recorded_at` never decreases along the
  * order. Rows written before 101 get gate 0 (they are all committed, so always visible), and
  * rows inserted by an older Keel (without `append_events`) get their own transaction id.
+ * 102 replaces `append_events` with a faster body of the same outcomes (no subtransaction
+ * around a read-committed insert; see `appendEventsFunction`); rows and positions stay.
  */
 export const EVENT_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -176,5 +179,10 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
       CREATE INDEX events_gate_idx ON ${schema.table('events')} (gate_xid);
       ${settledBoundFunction(schema)}
       ${appendFunction(schema)}`,
+  },
+  {
+    version: 102,
+    name: 'events_append_without_subtransaction',
+    sql: (schema) => appendEventsFunction(schema),
   },
 ]);

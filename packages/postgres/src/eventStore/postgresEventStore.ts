@@ -107,7 +107,9 @@ export class PostgresEventStore implements EventStore {
     this.#wakeups = new AppendWakeups(this.#clock, settings.pollIntervalMs);
     this.#telemetry = new EventStoreTelemetry(schema.name, this.#clock);
     this.#announcer =
-      this.#channel === undefined || client.inTransaction ? undefined : new Announcer(client, this.#channel);
+      this.#channel === undefined || client.inTransaction
+        ? undefined
+        : new Announcer(client, this.#channel, this.#clock);
   }
 
   appendToStream(

@@ -101,7 +101,7 @@ describe('PostgresEventStore at the edge of 2^53', () => {
 describe('upgrading a schema made before concurrent appends', () => {
   it('keeps existing events readable at their positions and appends after them', async () => {
     const schema = uniqueName('keel_up');
-    const before = KEEL_MIGRATIONS.filter((step) => step.version !== 101);
+    const before = KEEL_MIGRATIONS.filter((step) => step.version !== 101 && step.version !== 102);
     await migrate(client, { schema, migrations: before });
     // Rows as the store wrote them before migration 101.
     await client.query(
@@ -109,7 +109,7 @@ describe('upgrading a schema made before concurrent appends', () => {
        SELECT 'old', n, 'old-' || n, 'Old', jsonb_build_object('n', n), '{}', now() FROM generate_series(1, 5) AS n`,
     );
     const applied = await migrate(client, { schema });
-    expect(applied.applied.map((step) => step.version)).toEqual([101]);
+    expect(applied.applied.map((step) => step.version)).toEqual([101, 102]);
     const store = new PostgresEventStore(client, { schema });
     const old = await collect(store.readAll());
     expect(old.map((event) => [event.globalPosition, event.streamVersion])).toEqual([
@@ -126,6 +126,50 @@ describe('upgrading a schema made before concurrent appends', () => {
       'Old',
       'New',
     ]);
+  });
+});
+
+describe('upgrading a schema made with the append function of migration 101', () => {
+  it('keeps its events, positions, gates and registers, and appends after them', async () => {
+    const schema = uniqueName('keel_up102');
+    await migrate(client, { schema, migrations: KEEL_MIGRATIONS.filter((step) => step.version !== 102) });
+    // Appends as the store made them under 101: the 9-argument function in its own transaction.
+    const append101 = (executor: SqlExecutor, stream: string, types: string[]) =>
+      executor.query(`SELECT * FROM "${schema}".append_events($1, 'any', NULL, $2, $3, $4, $5, $6, NULL)`, [
+        stream,
+        types.map((type) => `${schema}-${stream}-${type}`),
+        types,
+        types.map(() => '{}'),
+        types.map(() => '{}'),
+        Date.now() * 1000,
+      ]);
+    await append101(client, 's-1', ['A', 'B']);
+    // A rolled-back append leaves a hole, as it did under 101.
+    await client
+      .transaction(async (tx) => {
+        await append101(tx, 's-2', ['Lost']);
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    const old = new PostgresEventStore(client, { schema });
+    const before = await collect(old.readAll());
+    expect((await migrate(client, { schema })).applied.map((step) => step.version)).toEqual([102]);
+    const store = new PostgresEventStore(client, { schema });
+    expect(await collect(store.readAll())).toEqual(before);
+    const next = await store.appendToStream('s-1', [{ type: 'C', data: {} }], { expectedVersion: 2 });
+    expect(next.lastPosition).toBe(4);
+    expect(next.events[0]!.recordedAt.getTime()).toBeGreaterThanOrEqual(before[1]!.recordedAt.getTime());
+    expect((await collect(store.readAll())).map((event) => [event.type, event.globalPosition])).toEqual([
+      ['A', 1],
+      ['B', 2],
+      ['C', 4],
+    ]);
+    await expect(
+      store.appendToStream('s-1', [{ type: 'D', data: {} }], { expectedVersion: 2 }),
+    ).rejects.toMatchObject({ expected: 2, actual: 3 });
+    // A process still running the older code appends through the 9-argument form meanwhile.
+    await append101(client, 's-3', ['Older']);
+    expect((await collect(store.readAll({ fromPosition: 5 }))).map((event) => event.type)).toEqual(['Older']);
   });
 });
 

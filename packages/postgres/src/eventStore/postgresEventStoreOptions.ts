@@ -32,10 +32,11 @@ export interface PostgresEventStoreOptions {
   pollIntervalMs?: number | undefined;
   /**
    * Whether appends send a `NOTIFY` and subscriptions `LISTEN` for them (when the client is a
-   * `SqlClient`, which can listen), so subscribers in other processes wake at once. An append
-   * of the store's own transaction notifies right after its commit (coalesced: at most one
-   * `NOTIFY` in flight per store), because a `NOTIFY` inside a transaction makes commits queue
-   * on PostgreSQL's notification lock; an append in the caller's transaction notifies inside it.
+   * `SqlClient`, which can listen), so subscribers in other processes wake within 10 ms. An
+   * append of the store's own transaction notifies after its commit (coalesced: at most one
+   * `NOTIFY` in flight per store and one per 10 ms, since each is a commit of its own), because a
+   * `NOTIFY` inside a transaction makes commits queue on PostgreSQL's notification lock; an
+   * append in the caller's transaction notifies inside it.
    * @default true
    */
   notify?: boolean | undefined;
