@@ -1,7 +1,7 @@
 import { serviceAvailable } from '@keel/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.fixture.js';
 import { PostgresEventStore } from './postgresEventStore.js';
 
 const up = await serviceAvailable('postgres');

@@ -3,7 +3,7 @@ import { ANY, collect, STREAM_EXISTS } from '@keel/eventsourcing';
 import type { ExpectedVersion, RecordedEvent } from '@keel/eventsourcing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../client/sqlClient.js';
-import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.js';
+import { createTestPg, dropSchemas, freshSchema } from '../internal/testDatabase.fixture.js';
 import { PostgresEventStore } from './postgresEventStore.js';
 
 const up = await serviceAvailable('postgres');
