@@ -9,7 +9,11 @@ export { rendezvousHash, rendezvousRank } from './hashing/rendezvous.js';
 export { ShardRouter, SHARD_ROUTER_DEFAULTS } from './sharding/shardRouter.js';
 export type { NodeChange, ShardRouterOptions } from './sharding/shardRouter.js';
 export type { KeyMove, RebalancePlan } from './sharding/rebalancePlan.js';
-export { NoNodeAvailableError, isNoNodeAvailableError, NO_NODE_AVAILABLE } from './sharding/shardingErrors.js';
+export {
+  NoNodeAvailableError,
+  isNoNodeAvailableError,
+  NO_NODE_AVAILABLE,
+} from './sharding/shardingErrors.js';
 
 export { LoadBalancer } from './balancing/loadBalancer.js';
 export { LOAD_BALANCER_DEFAULTS } from './balancing/loadBalancerOptions.js';
