@@ -1,3 +1,4 @@
+export type { RedisClient } from './internal/client.js';
 export { RedisCacheStore } from './cache/redisCacheStore.js';
 export type { CacheEntryWithTtl } from './cache/redisCacheStore.js';
 export { REDIS_CACHE_STORE_DEFAULTS } from './cache/redisCacheStoreOptions.js';
