@@ -7,6 +7,7 @@ import { DeliveryRecorder } from './deliveryRecorder.js';
 import { defineClosingTests, numbered } from './eventTransportClosingContract.js';
 import type { Open } from './eventTransportClosingContract.js';
 import { eventually } from './eventually.js';
+import { defineValueTests } from './eventTransportValuesContract.js';
 
 /**
  * Builds the transport under test on a channel of its own (for a broker: its own stream,
@@ -17,7 +18,8 @@ export type EventTransportFactory = () => EventTransport | Promise<EventTranspor
 
 /**
  * The behaviour every {@link EventTransport} must have, as a vitest suite: every published event
- * reaches a subscriber unchanged (headers included, so trace context survives), events of one
+ * reaches a subscriber unchanged (headers included, so trace context survives) and as JSON carries
+ * it (a `Date` as its string; BigInt, NaN or a Map refused before anything of the call is sent), events of one
  * type arrive in publish order, concurrent publishes lose and repeat nothing, a failed handler
  * never silently drops its event (the publisher hears of it or it is delivered again), closed
  * subscriptions and transports receive nothing more and abort the signal of handlers still
@@ -44,6 +46,7 @@ export function eventTransportContract(name: string, createTransport: EventTrans
       await Promise.allSettled(opened.splice(0).map((transport) => transport.close()));
     });
     describe('delivery', () => defineDeliveryTests(open));
+    describe('values', () => defineValueTests(open));
     describe('failures', () => defineFailureTests(open));
     describe('closing and cancelling', () => defineClosingTests(open));
   });

@@ -1,4 +1,11 @@
-import { CancelledError, linkedAbortController, raceAbort, throwIfAborted, whenAborted } from '@keel/core';
+import {
+  CancelledError,
+  linkedAbortController,
+  raceAbort,
+  storableCopy,
+  throwIfAborted,
+  whenAborted,
+} from '@keel/core';
 import type { Message, PublishOptions } from '@keel/core';
 import { EventDeliveryError } from '../errors/errors.js';
 import type { EventHandlerFailure } from '../errors/errors.js';
@@ -32,7 +39,10 @@ interface DeliverySignal {
  * {@link EventDeliveryError} listing every failure (the other subscribers and later events
  * still get their events).
  *
- * It behaves like the broker transports where they can be compared: closing a subscription
+ * It behaves like the broker transports where they can be compared: subscribers get a frozen
+ * copy of each event as it would arrive over the wire (JSON: a `Date` becomes its ISO string),
+ * and an event JSON cannot carry faithfully (a BigInt, NaN, a Map …) is refused with core's
+ * `SerializationError` before anything is delivered; closing a subscription
  * aborts the signal of its handlers still running (with a `CancelledError`) and waits for
  * them, so do not await it from inside one of them; after `close()` the transport refuses
  * `publish` and `subscribe` with a {@link TransportClosedError}.
@@ -64,7 +74,7 @@ export class InProcessEventTransport implements EventTransport {
     const { signal } = options;
     throwIfAborted(signal);
     this.#assertOpen('publish');
-    return raceAbort(this.#deliver(events, signal), signal);
+    return raceAbort(this.#deliver(events.map(wireCopy), signal), signal);
   }
 
   /**
@@ -178,3 +188,26 @@ function deliverySignal(subscriber: Subscriber, publisherSignal: AbortSignal | u
 }
 
 function noop(): void {}
+
+/**
+ * The event as a broker would deliver it: its type, data and metadata through storable JSON
+ * (refusing what JSON would lose), frozen like a decoded message.
+ *
+ * @throws {SerializationError} when the event cannot travel as JSON.
+ */
+function wireCopy(event: Message): Message {
+  const copy = storableCopy(
+    { type: event.type, data: event.data, metadata: event.metadata },
+    `event "${event.type}"`,
+  );
+  const { headers, aggregate } = copy.metadata;
+  return Object.freeze({
+    type: copy.type,
+    data: copy.data,
+    metadata: Object.freeze({
+      ...copy.metadata,
+      headers: Object.freeze({ ...headers }),
+      ...(aggregate === undefined ? {} : { aggregate: Object.freeze(aggregate) }),
+    }),
+  });
+}

@@ -1,3 +1,4 @@
+import { toStorableJson } from '@keel/core';
 import type { AggregateRef, Message, Metadata } from '@keel/core';
 import { NatsSerializationError } from '../errors/errors.js';
 
@@ -37,13 +38,16 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export const jsonEventCodec: EventCodec = Object.freeze({
   contentType: 'application/json',
   encode(event: Message): Uint8Array {
-    let text: string;
+    let text: string | undefined;
     try {
-      text = JSON.stringify({ type: event.type, data: event.data, metadata: event.metadata });
+      text = toStorableJson(
+        { type: event.type, data: event.data, metadata: event.metadata },
+        `event "${event.type}"`,
+      );
     } catch (error) {
       throw new NatsSerializationError('encode', (error as Error).message, { cause: error });
     }
-    return encoder.encode(text);
+    return encoder.encode(text!);
   },
   decode(body: Uint8Array): Message {
     let value: unknown;
