@@ -9,6 +9,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: sourceConditions, externalConditions: ['@keel/source'] } },
   test: {
     projects,
+    // Contract suites (`@keel/*/testing`) register through the runner's globals when no runner is
+    // passed, as under Jest, Mocha or Bun.
+    globals: true,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: process.env.CI ? ['default'] : ['default'],

@@ -1,0 +1,8 @@
+/**
+ * `@keel/core/testing`: what the contract suites of every Keel package share, so they run under
+ * any test runner.
+ *
+ * @packageDocumentation
+ */
+export type { ContractOptions, ContractRunner, ContractTest } from './testing/contractRunner.js';
+export { contractRunner } from './testing/contractRunner.js';
