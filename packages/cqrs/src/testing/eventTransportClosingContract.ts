@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import { createEvent, isCancelledError } from '@keel/core';
 import type { Message } from '@keel/core';
-import { expect, it } from 'vitest';
+import type { ContractRunner } from '@keel/core/testing';
 import type { EventTransport, TransportSubscription } from '../transport/eventTransport.js';
 import { isTransportClosedError } from '../transport/transportClosedError.js';
+import { assertRejectsWith } from './contractAssertions.js';
 import { DeliveryRecorder } from './deliveryRecorder.js';
 import { eventually } from './eventually.js';
 
@@ -27,14 +29,25 @@ async function runningHandler(transport: EventTransport) {
   return { subscription, signal: signal!, publishing };
 }
 
-/** Closing subscriptions and transports, and cancelling, for `eventTransportContract`. */
-export function defineClosingTests(open: Open): void {
-  defineCloseTests(open);
-  defineAbortTests(open);
-  defineClosedTransportTests(open);
+/** Asserts the signal of a running handler was aborted with core's `CancelledError`. */
+function assertAbortedWithCancelledError(signal: AbortSignal): void {
+  assert.equal(signal.aborted, true, 'the signal of the running handler was not aborted');
+  const { reason } = signal as { reason: unknown };
+  assert.equal(
+    isCancelledError(reason),
+    true,
+    `expected a CancelledError as the reason, got ${String(reason)}`,
+  );
 }
 
-function defineCloseTests(open: Open): void {
+/** Closing subscriptions and transports, and cancelling, for `eventTransportContract`. */
+export function defineClosingTests(runner: ContractRunner, open: Open): void {
+  defineCloseTests(runner, open);
+  defineAbortTests(runner, open);
+  defineClosedTransportTests(runner, open);
+}
+
+function defineCloseTests({ it }: ContractRunner, open: Open): void {
   it('delivers nothing to a closed subscription, while a newer one gets the events', async () => {
     const transport = await open();
     const closed = new DeliveryRecorder();
@@ -45,22 +58,21 @@ function defineCloseTests(open: Open): void {
     const events = [numbered(1), numbered(2)];
     await transport.publish(events);
     await current.receivedAll(events);
-    expect(closed.received).toEqual([]);
+    assert.deepEqual(closed.ids(), [], 'the closed subscription received events');
   });
 
   it('lets a subscription be closed twice', async () => {
     const transport = await open();
     const subscription = await transport.subscribe(new DeliveryRecorder().handler);
     await subscription.close();
-    await expect(subscription.close()).resolves.toBeUndefined();
+    assert.equal(await subscription.close(), undefined);
   });
 
   it('aborts the signal of a handler still running when its subscription closes, with a CancelledError', async () => {
     const transport = await open();
     const { subscription, signal, publishing } = await runningHandler(transport);
     await subscription.close();
-    expect(signal.aborted).toBe(true);
-    expect(isCancelledError(signal.reason)).toBe(true);
+    assertAbortedWithCancelledError(signal);
     await publishing;
   });
 
@@ -68,18 +80,18 @@ function defineCloseTests(open: Open): void {
     const transport = await open();
     const { signal, publishing } = await runningHandler(transport);
     await transport.close();
-    expect(signal.aborted).toBe(true);
-    expect(isCancelledError(signal.reason)).toBe(true);
+    assertAbortedWithCancelledError(signal);
     await publishing;
   });
 }
 
-function defineAbortTests(open: Open): void {
+function defineAbortTests({ it }: ContractRunner, open: Open): void {
   it('rejects subscribe with the abort reason when the signal is already aborted, and delivers nothing to it', async () => {
     const transport = await open();
     const reason = new Error('gave up');
     const refused = new DeliveryRecorder();
-    await expect(transport.subscribe(refused.handler, { signal: AbortSignal.abort(reason) })).rejects.toBe(
+    await assertRejectsWith(
+      transport.subscribe(refused.handler, { signal: AbortSignal.abort(reason) }),
       reason,
     );
     const current = new DeliveryRecorder();
@@ -87,7 +99,7 @@ function defineAbortTests(open: Open): void {
     const event = numbered(1);
     await transport.publish([event]);
     await current.receivedAll([event]);
-    expect(refused.received).toEqual([]);
+    assert.deepEqual(refused.ids(), [], 'the refused subscription received events');
   });
 
   it('rejects publish with the abort reason when the signal is already aborted, and sends nothing', async () => {
@@ -96,15 +108,15 @@ function defineAbortTests(open: Open): void {
     await transport.subscribe(recorder.handler);
     const reason = new Error('stop');
     const dropped = numbered(1);
-    await expect(transport.publish([dropped], { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await assertRejectsWith(transport.publish([dropped], { signal: AbortSignal.abort(reason) }), reason);
     const sent = numbered(2);
     await transport.publish([sent]);
     await recorder.receivedAll([sent]);
-    expect(recorder.ids()).toEqual([sent.metadata.messageId]);
+    assert.deepEqual(recorder.ids(), [sent.metadata.messageId]);
   });
 }
 
-function defineClosedTransportTests(open: Open): void {
+function defineClosedTransportTests({ it }: ContractRunner, open: Open): void {
   it('stops every subscription when the transport closes, and close can be called again', async () => {
     const transport = await open();
     const recorder = new DeliveryRecorder();
@@ -114,8 +126,8 @@ function defineClosedTransportTests(open: Open): void {
     await recorder.receivedAll([before]);
     await transport.close();
     await transport.publish([numbered(2)]).catch(() => undefined);
-    await expect(transport.close()).resolves.toBeUndefined();
-    expect(recorder.ids()).toEqual([before.metadata.messageId]);
+    assert.equal(await transport.close(), undefined);
+    assert.deepEqual(recorder.ids(), [before.metadata.messageId]);
   });
 
   it('refuses publish after close with a transport-closed error, and delivers nothing', async () => {
@@ -124,8 +136,12 @@ function defineClosedTransportTests(open: Open): void {
     await transport.subscribe(recorder.handler);
     await transport.close();
     const error = await transport.publish([numbered(1)]).catch((caught: unknown) => caught);
-    expect(isTransportClosedError(error)).toBe(true);
-    expect(recorder.received).toEqual([]);
+    assert.equal(
+      isTransportClosedError(error),
+      true,
+      `expected a transport-closed error, got ${String(error)}`,
+    );
+    assert.deepEqual(recorder.ids(), [], 'the subscription of a closed transport received events');
   });
 
   it('refuses subscribe after close with a transport-closed error', async () => {
@@ -134,7 +150,11 @@ function defineClosedTransportTests(open: Open): void {
     const error = await transport
       .subscribe(new DeliveryRecorder().handler)
       .catch((caught: unknown) => caught);
-    expect(isTransportClosedError(error)).toBe(true);
+    assert.equal(
+      isTransportClosedError(error),
+      true,
+      `expected a transport-closed error, got ${String(error)}`,
+    );
   });
 
   it('checks an aborted signal before refusing a closed transport', async () => {
@@ -142,7 +162,7 @@ function defineClosedTransportTests(open: Open): void {
     await transport.close();
     const reason = new Error('stop');
     const signal = AbortSignal.abort(reason);
-    await expect(transport.publish([numbered(1)], { signal })).rejects.toBe(reason);
-    await expect(transport.subscribe(new DeliveryRecorder().handler, { signal })).rejects.toBe(reason);
+    await assertRejectsWith(transport.publish([numbered(1)], { signal }), reason);
+    await assertRejectsWith(transport.subscribe(new DeliveryRecorder().handler, { signal }), reason);
   });
 }

@@ -1,8 +1,11 @@
+import assert from 'node:assert/strict';
 import { createEvent } from '@keel/core';
 import type { Message } from '@keel/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { contractRunner } from '@keel/core/testing';
+import type { ContractOptions, ContractRunner } from '@keel/core/testing';
 import { createEventBus } from '../eventBus/eventBus.js';
 import type { EventTransport, TransportHandler } from '../transport/eventTransport.js';
+import { assertEqualValues } from './contractAssertions.js';
 import { DeliveryRecorder } from './deliveryRecorder.js';
 import { defineClosingTests, numbered } from './eventTransportClosingContract.js';
 import type { Open } from './eventTransportClosingContract.js';
@@ -17,24 +20,41 @@ import { defineValueTests } from './eventTransportValuesContract.js';
 export type EventTransportFactory = () => EventTransport | Promise<EventTransport>;
 
 /**
- * The behaviour every {@link EventTransport} must have, as a vitest suite: every published event
- * reaches a subscriber unchanged (headers included, so trace context survives) and as JSON carries
- * it (a `Date` as its string; BigInt, NaN or a Map refused before anything of the call is sent), events of one
- * type arrive in publish order, concurrent publishes lose and repeat nothing, a failed handler
- * never silently drops its event (the publisher hears of it or it is delivered again), closed
- * subscriptions and transports receive nothing more and abort the signal of handlers still
- * running (with core's `CancelledError`), a closed transport refuses `publish` and `subscribe`
- * with an error `isTransportClosedError` recognises, and an aborted signal is honoured first,
- * before anything is sent or subscribed. Call it from a test file of your transport.
+ * The behaviour every {@link EventTransport} must have, as a test suite for any runner: every
+ * published event reaches a subscriber unchanged (headers included, so trace context survives)
+ * and as JSON carries it (a `Date` as its string; BigInt, NaN or a Map refused before anything of
+ * the call is sent), events of one type arrive in publish order, concurrent publishes lose and
+ * repeat nothing, a failed handler never silently drops its event (the publisher hears of it or
+ * it is delivered again), closed subscriptions and transports receive nothing more and abort the
+ * signal of handlers still running (with core's `CancelledError`), a closed transport refuses
+ * `publish` and `subscribe` with an error `isTransportClosedError` recognises, and an aborted
+ * signal is honoured first, before anything is sent or subscribed. Call it from a test file of
+ * your transport. Its checks use `node:assert`, so it needs no particular test runner.
  *
  * @param name Names the suite.
  * @param createTransport Returns a fresh transport on its own channel.
+ * @param options `runner`: the test functions to register with; by default the global
+ *   `describe`, `it`, `beforeEach` and `afterEach` (Jest, Mocha, Bun, Vitest with `globals: true`).
+ * @throws `ValidationError` from `@keel/core` when no runner is given and the globals are missing.
  * @example
  * ```ts
+ * // With the runner's globals (Jest, Mocha, Bun, Vitest with `globals: true`):
  * eventTransportContract('InProcessEventTransport', () => new InProcessEventTransport());
+ *
+ * // Under node:test (or Vitest without globals), pass the runner's functions:
+ * import { afterEach, beforeEach, describe, it } from 'node:test';
+ * eventTransportContract('InProcessEventTransport', () => new InProcessEventTransport(), {
+ *   runner: { describe, it, beforeEach, afterEach },
+ * });
  * ```
  */
-export function eventTransportContract(name: string, createTransport: EventTransportFactory): void {
+export function eventTransportContract(
+  name: string,
+  createTransport: EventTransportFactory,
+  options?: ContractOptions,
+): void {
+  const runner = contractRunner(options);
+  const { describe, afterEach } = runner;
   describe(`EventTransport contract: ${name}`, () => {
     const opened: EventTransport[] = [];
     const open: Open = async () => {
@@ -45,14 +65,14 @@ export function eventTransportContract(name: string, createTransport: EventTrans
     afterEach(async () => {
       await Promise.allSettled(opened.splice(0).map((transport) => transport.close()));
     });
-    describe('delivery', () => defineDeliveryTests(open));
-    describe('values', () => defineValueTests(open));
-    describe('failures', () => defineFailureTests(open));
-    describe('closing and cancelling', () => defineClosingTests(open));
+    describe('delivery', () => defineDeliveryTests(runner, open));
+    describe('values', () => defineValueTests(runner, open));
+    describe('failures', () => defineFailureTests(runner, open));
+    describe('closing and cancelling', () => defineClosingTests(runner, open));
   });
 }
 
-function defineDeliveryTests(open: Open): void {
+function defineDeliveryTests({ it }: ContractRunner, open: Open): void {
   it('delivers a published event with its type, data and metadata, headers included, unchanged', async () => {
     const transport = await open();
     const recorder = new DeliveryRecorder();
@@ -75,7 +95,10 @@ function defineDeliveryTests(open: Open): void {
     );
     await transport.publish([event]);
     await recorder.receivedAll([event]);
-    expect(recorder.received.map((entry) => entry.event)).toEqual([event]);
+    assertEqualValues(
+      recorder.received.map((entry) => entry.event),
+      [event],
+    );
   });
 
   it('hands every delivery a signal that is not aborted while the subscription is open', async () => {
@@ -86,8 +109,8 @@ function defineDeliveryTests(open: Open): void {
     await transport.publish([event]);
     await recorder.receivedAll([event]);
     const { signal } = recorder.received[0]!.delivery;
-    expect(signal).toBeInstanceOf(AbortSignal);
-    expect(signal.aborted).toBe(false);
+    assert.ok(signal instanceof AbortSignal, `expected an AbortSignal, got ${String(signal)}`);
+    assert.equal(signal.aborted, false, 'the delivery signal is aborted while the subscription is open');
   });
 
   it('delivers the events of one type in the order they were published, within and across calls', async () => {
@@ -99,7 +122,10 @@ function defineDeliveryTests(open: Open): void {
     await transport.publish(first);
     await transport.publish(second);
     await recorder.receivedAll([...first, ...second]);
-    expect(recorder.ids()).toEqual([...first, ...second].map((event) => event.metadata.messageId));
+    assert.deepEqual(
+      recorder.ids(),
+      [...first, ...second].map((event) => event.metadata.messageId),
+    );
   });
 
   it('delivers every event of concurrent publishes exactly once, each call’s events in order', async () => {
@@ -114,10 +140,17 @@ function defineDeliveryTests(open: Open): void {
     await transport.publish([sentinel]);
     await recorder.receivedAll([...batches.flat(), sentinel]);
     for (const event of [...batches.flat(), sentinel])
-      expect(recorder.count(event.metadata.messageId)).toBe(1);
+      assert.equal(
+        recorder.count(event.metadata.messageId),
+        1,
+        `event ${event.type} delivered more or less than once`,
+      );
     for (const batch of batches) {
       const ids = new Set(batch.map((event) => event.metadata.messageId));
-      expect(recorder.ids().filter((id) => ids.has(id))).toEqual([...ids]);
+      assert.deepEqual(
+        recorder.ids().filter((id) => ids.has(id)),
+        [...ids],
+      );
     }
   });
 
@@ -128,7 +161,8 @@ function defineDeliveryTests(open: Open): void {
     const events = ['order.placed', 'Order Placed', 'a*b>c', 'ünï'].map((type) => createEvent(type, {}));
     await transport.publish(events);
     await recorder.receivedAll(events);
-    expect(recorder.received.map(({ event }) => event.type).sort()).toEqual(
+    assert.deepEqual(
+      recorder.received.map(({ event }) => event.type).sort(),
       events.map((event) => event.type).sort(),
     );
   });
@@ -141,7 +175,7 @@ function defineDeliveryTests(open: Open): void {
     const event = numbered(1);
     await transport.publish([event]);
     await recorder.receivedAll([event]);
-    expect(recorder.ids()).toEqual([event.metadata.messageId]);
+    assert.deepEqual(recorder.ids(), [event.metadata.messageId]);
   });
 
   it('carries events from a publishing event bus to the handlers of a consuming one', async () => {
@@ -154,12 +188,12 @@ function defineDeliveryTests(open: Open): void {
     const event = createEvent('Opened', { id: 'a' });
     await producer.publish([event]);
     await eventually('the consuming bus to handle the event', () => seen.length > 0);
-    expect(seen).toEqual([event]);
+    assertEqualValues(seen, [event]);
     await consumer.close();
   });
 }
 
-function defineFailureTests(open: Open): void {
+function defineFailureTests({ it }: ContractRunner, open: Open): void {
   it('never drops an event whose handler failed: the publisher is told or it is delivered again', async () => {
     const transport = await open();
     const failure = new Error('handler failed once');
@@ -174,8 +208,9 @@ function defineFailureTests(open: Open): void {
     await eventually('the failure to be reported or the event redelivered', () => {
       return reported !== undefined || recorder.count(id) >= 2;
     });
-    if (reported !== undefined) expect(reported).toBeInstanceOf(Error);
-    else expect(recorder.ids()).toEqual([id, id]);
+    if (reported !== undefined)
+      assert.ok(reported instanceof Error, `the publisher was told ${String(reported)}, not an Error`);
+    else assert.deepEqual(recorder.ids(), [id, id]);
   });
 
   it('treats a handler that throws synchronously like one that rejects', async () => {
@@ -195,7 +230,7 @@ function defineFailureTests(open: Open): void {
     await eventually('the failure to be reported or the event redelivered, and the next event', () => {
       return (reported !== undefined || redelivered()) && seen.includes(second.metadata.messageId);
     });
-    expect(seen[0]).toBe(first.metadata.messageId);
+    assert.equal(seen[0], first.metadata.messageId);
   });
 
   it('keeps delivering later events after a handler failed', async () => {
@@ -209,6 +244,10 @@ function defineFailureTests(open: Open): void {
     const later = numbered(2);
     await transport.publish([later]).catch(() => undefined);
     await recorder.receivedAll([poison, later]);
-    expect(recorder.count(later.metadata.messageId)).toBe(1);
+    assert.equal(
+      recorder.count(later.metadata.messageId),
+      1,
+      'the event after the failing one was not delivered once',
+    );
   });
 }

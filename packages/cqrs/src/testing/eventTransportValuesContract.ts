@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { createEvent, isKeelError } from '@keel/core';
-import { expect, it } from 'vitest';
+import type { ContractRunner } from '@keel/core/testing';
+import { assertEqualValues } from './contractAssertions.js';
 import { DeliveryRecorder } from './deliveryRecorder.js';
 import type { Open } from './eventTransportClosingContract.js';
 import { numbered } from './eventTransportClosingContract.js';
@@ -9,7 +11,7 @@ const isSerializationFailure = (error: unknown): boolean =>
   isKeelError(error) && error.code.endsWith('SERIALIZATION_FAILED');
 
 /** What a subscriber gets of an event's values, and what a transport refuses: JSON on every transport. */
-export function defineValueTests(open: Open): void {
+export function defineValueTests({ it }: ContractRunner, open: Open): void {
   it('delivers data as JSON carries it: a Date as its ISO string, undefined properties left out', async () => {
     const transport = await open();
     const recorder = new DeliveryRecorder();
@@ -17,7 +19,7 @@ export function defineValueTests(open: Open): void {
     const event = createEvent('Stamped', { at: new Date(0), gone: undefined, list: [1, 'two'] });
     await transport.publish([event]);
     await recorder.receivedAll([event]);
-    expect(recorder.received[0]!.event.data).toEqual({ at: '1970-01-01T00:00:00.000Z', list: [1, 'two'] });
+    assertEqualValues(recorder.received[0]!.event.data, { at: '1970-01-01T00:00:00.000Z', list: [1, 'two'] });
   });
 
   it('hands subscribers a frozen event that is not the publisher’s object', async () => {
@@ -28,9 +30,9 @@ export function defineValueTests(open: Open): void {
     await transport.publish([event]);
     await recorder.receivedAll([event]);
     const { event: received } = recorder.received[0]!;
-    expect(received).not.toBe(event);
-    expect(Object.isFrozen(received)).toBe(true);
-    expect(Object.isFrozen(received.metadata)).toBe(true);
+    assert.notEqual(received, event, 'the subscriber got the publisher’s own object');
+    assert.equal(Object.isFrozen(received), true, 'the delivered event is not frozen');
+    assert.equal(Object.isFrozen(received.metadata), true, 'the delivered event’s metadata is not frozen');
   });
 
   for (const [what, data] of [
@@ -47,11 +49,15 @@ export function defineValueTests(open: Open): void {
         () => undefined,
         (caught: unknown) => caught,
       );
-      expect(isSerializationFailure(error)).toBe(true);
+      assert.equal(
+        isSerializationFailure(error),
+        true,
+        `expected a serialization error, got ${String(error)}`,
+      );
       const after = numbered(2);
       await transport.publish([after]);
       await recorder.receivedAll([after]);
-      expect(recorder.ids()).toEqual([after.metadata.messageId]);
+      assert.deepEqual(recorder.ids(), [after.metadata.messageId]);
     });
   }
 }

@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import { isSerializationError, isValidationError } from '@keel/core';
 import type { ValidationError } from '@keel/core';
-import { expect, it } from 'vitest';
+import type { ContractRunner } from '@keel/core/testing';
 import { MAX_IDEMPOTENCY_KEY_BYTES } from '../idempotency/idempotencyArguments.js';
 import type { IdempotencyStore } from '../idempotency/idempotencyStore.js';
+import { assertEqualValues, assertRejectsWith } from './contractAssertions.js';
 import { claimToken } from './idempotencyContractSetup.js';
 import type { Setup } from './idempotencyContractSetup.js';
 
@@ -33,25 +35,25 @@ function everyMethod(store: IdempotencyStore, key: string): [string, () => Promi
 
 async function issuePaths(call: () => Promise<unknown>): Promise<string[]> {
   const error = await call().catch((caught: unknown) => caught);
-  expect(isValidationError(error), `expected a ValidationError, got ${String(error)}`).toBe(true);
+  assert.equal(isValidationError(error), true, `expected a ValidationError, got ${String(error)}`);
   return (error as ValidationError).issues.map((issue) => issue.path.join('.'));
 }
 
 /** How keys and leases are checked, and in which order, for `idempotencyStoreContract`. */
-export function defineArgumentTests(setup: Setup): void {
-  defineKeyTests(setup);
-  defineLeaseArgumentTests(setup);
-  defineOrderTests(setup);
+export function defineArgumentTests(runner: ContractRunner, setup: Setup): void {
+  defineKeyTests(runner, setup);
+  defineLeaseArgumentTests(runner, setup);
+  defineOrderTests(runner, setup);
 }
 
-function defineKeyTests(setup: Setup): void {
+function defineKeyTests({ it }: ContractRunner, setup: Setup): void {
   it(`accepts keys of exactly ${LIMIT} UTF-8 bytes, multibyte ones included`, async () => {
     const { store } = await setup();
     for (const key of LONGEST_KEYS) {
       const token = await claimToken(store, key);
-      expect(await store.renew(key, token, 500)).toBe(true);
-      expect(await store.complete(key, token, key.length)).toBe(true);
-      expect(await store.claim(key, 500)).toEqual({ status: 'completed', result: key.length });
+      assert.equal(await store.renew(key, token, 500), true);
+      assert.equal(await store.complete(key, token, key.length), true);
+      assertEqualValues(await store.claim(key, 500), { status: 'completed', result: key.length });
     }
   });
 
@@ -59,17 +61,25 @@ function defineKeyTests(setup: Setup): void {
     const { store } = await setup();
     for (const key of TOO_LONG_KEYS) {
       for (const [method, call] of everyMethod(store, key)) {
-        expect(await issuePaths(call), method).toEqual(['key']);
+        assertEqualValues(await issuePaths(call), ['key'], method);
       }
     }
     const error = await store.claim(TOO_LONG_KEYS[0]!, 500).catch((caught: unknown) => caught);
-    expect((error as Error).message).toContain(`${LIMIT + 1}`);
+    const { message } = error as Error;
+    assert.ok(
+      message.includes(`${LIMIT + 1}`),
+      `expected the message to give the key’s ${LIMIT + 1} bytes: ${message}`,
+    );
   });
 
   it('refuses a key that is not a string with a ValidationError', async () => {
     const { store } = await setup();
     for (const key of [42, null, undefined, { id: 'k' }] as unknown[]) {
-      expect(await issuePaths(() => store.claim(key as string, 500))).toEqual(['key']);
+      assertEqualValues(
+        await issuePaths(() => store.claim(key as string, 500)),
+        ['key'],
+        `key ${String(JSON.stringify(key))}`,
+      );
     }
   });
 
@@ -78,64 +88,72 @@ function defineKeyTests(setup: Setup): void {
     for (const key of ['nul\u0000key', 'lone\uD800surrogate']) {
       for (const [method, call] of everyMethod(store, key)) {
         const error = await call().catch((caught: unknown) => caught);
-        expect(isSerializationError(error), method).toBe(true);
+        assert.equal(
+          isSerializationError(error),
+          true,
+          `${method}: expected a SerializationError, got ${String(error)}`,
+        );
       }
     }
   });
 }
 
-function defineLeaseArgumentTests(setup: Setup): void {
+function defineLeaseArgumentTests({ it }: ContractRunner, setup: Setup): void {
   it('refuses a claim whose leaseMs is not a finite number above zero, claiming nothing', async () => {
     const { store } = await setup();
     for (const leaseMs of BAD_LEASES) {
-      expect(await issuePaths(() => store.claim('k', leaseMs as number)), String(leaseMs)).toEqual([
-        'leaseMs',
-      ]);
+      assertEqualValues(
+        await issuePaths(() => store.claim('k', leaseMs as number)),
+        ['leaseMs'],
+        String(leaseMs),
+      );
     }
-    expect((await store.claim('k', 500)).status).toBe('claimed');
+    assert.equal((await store.claim('k', 500)).status, 'claimed');
   });
 
   it('refuses a renew whose leaseMs is not a finite number above zero, leaving the lease as it was', async () => {
     const { store, clock } = await setup();
     const token = await claimToken(store, 'k', 100);
     for (const leaseMs of BAD_LEASES) {
-      expect(await issuePaths(() => store.renew('k', token, leaseMs as number)), String(leaseMs)).toEqual([
-        'leaseMs',
-      ]);
+      assertEqualValues(
+        await issuePaths(() => store.renew('k', token, leaseMs as number)),
+        ['leaseMs'],
+        String(leaseMs),
+      );
     }
     clock.advance(99);
-    expect(await store.claim('k', 500)).toEqual({ status: 'pending' });
+    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
     clock.advance(1);
-    expect((await store.claim('k', 500)).status).toBe('claimed');
+    assert.equal((await store.claim('k', 500)).status, 'claimed');
   });
 
   it('lists a bad key and a bad leaseMs in one ValidationError', async () => {
     const { store } = await setup();
-    expect(await issuePaths(() => store.claim(TOO_LONG_KEYS[0]!, Number.NaN))).toEqual(['key', 'leaseMs']);
+    assertEqualValues(await issuePaths(() => store.claim(TOO_LONG_KEYS[0]!, Number.NaN)), ['key', 'leaseMs']);
   });
 }
 
-function defineOrderTests(setup: Setup): void {
+function defineOrderTests({ it }: ContractRunner, setup: Setup): void {
   it('checks an aborted signal before the arguments: a bad key, lease or result still rejects with the abort reason', async () => {
     const { store } = await setup();
     const token = await claimToken(store, 'k');
     const reason = new Error('stop');
     const aborted = AbortSignal.abort(reason);
     for (const bad of ['nul\u0000key', TOO_LONG_KEYS[0]!]) {
-      await expect(store.claim(bad, 500, aborted)).rejects.toBe(reason);
-      await expect(store.renew(bad, token, 500, aborted)).rejects.toBe(reason);
-      await expect(store.complete(bad, token, 'result', aborted)).rejects.toBe(reason);
-      await expect(store.release(bad, token, aborted)).rejects.toBe(reason);
+      await assertRejectsWith(store.claim(bad, 500, aborted), reason);
+      await assertRejectsWith(store.renew(bad, token, 500, aborted), reason);
+      await assertRejectsWith(store.complete(bad, token, 'result', aborted), reason);
+      await assertRejectsWith(store.release(bad, token, aborted), reason);
     }
-    await expect(store.claim('other', Number.NaN, aborted)).rejects.toBe(reason);
-    await expect(store.renew('k', token, Number.NaN, aborted)).rejects.toBe(reason);
-    await expect(store.complete('k', token, { amount: 1n }, aborted)).rejects.toBe(reason);
-    expect(await store.claim('k', 500)).toEqual({ status: 'pending' });
+    await assertRejectsWith(store.claim('other', Number.NaN, aborted), reason);
+    await assertRejectsWith(store.renew('k', token, Number.NaN, aborted), reason);
+    await assertRejectsWith(store.complete('k', token, { amount: 1n }, aborted), reason);
+    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
   });
 
   it('checks the key before the result: a bad key with a bad result is refused for the key', async () => {
     const { store } = await setup();
     const error = await store.complete(TOO_LONG_KEYS[0]!, 'token', { amount: 1n }).catch((e: unknown) => e);
-    expect(isValidationError(error)).toBe(true);
+    assert.equal(isValidationError(error), true, `expected a ValidationError, got ${String(error)}`);
   });
 }

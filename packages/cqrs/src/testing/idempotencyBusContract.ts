@@ -1,5 +1,6 @@
+import assert from 'node:assert/strict';
 import { createCommand } from '@keel/core';
-import { expect, it } from 'vitest';
+import type { ContractRunner } from '@keel/core/testing';
 import { createCommandBus } from '../commandBus/commandBus.js';
 import { idempotencyMiddleware } from '../idempotency/idempotencyMiddleware.js';
 import type { IdempotencyStore } from '../idempotency/idempotencyStore.js';
@@ -18,15 +19,15 @@ function payingBus(store: IdempotencyStore, runs: { count: number }, work: () =>
 }
 
 /** The store behind the idempotency middleware of several buses, for `idempotencyStoreContract`. */
-export function defineBusTests(setup: Setup): void {
+export function defineBusTests({ it }: ContractRunner, setup: Setup): void {
   it('makes two command buses sharing the store run a repeated command once', async () => {
     const { store } = await setup();
     const runs = { count: 0 };
     const command = createCommand('Pay', { amount: 5 });
     const noWork = async () => {};
-    expect(await payingBus(store, runs, noWork).execute(command)).toBe('receipt 1');
-    expect(await payingBus(store, runs, noWork).execute(command)).toBe('receipt 1');
-    expect(runs.count).toBe(1);
+    assert.equal(await payingBus(store, runs, noWork).execute(command), 'receipt 1');
+    assert.equal(await payingBus(store, runs, noWork).execute(command), 'receipt 1');
+    assert.equal(runs.count, 1, `the handler ran ${runs.count} times`);
   });
 
   it('runs a command once when several buses sharing the store receive it at the same time', async () => {
@@ -47,8 +48,11 @@ export function defineBusTests(setup: Setup): void {
     const command = createCommand('Pay', { amount: 5 });
     const buses = Array.from({ length: 4 }, () => payingBus(counting, runs, work));
     const results = await Promise.all(buses.map((bus) => bus.execute(command)));
-    expect(results).toEqual(Array.from({ length: 4 }, () => 'receipt 1'));
-    expect(runs.count).toBe(1);
+    assert.deepEqual(
+      results,
+      Array.from({ length: 4 }, () => 'receipt 1'),
+    );
+    assert.equal(runs.count, 1, `the handler ran ${runs.count} times`);
   });
 
   it('runs a command again after its first run failed, and replays the successful result', async () => {
@@ -60,10 +64,10 @@ export function defineBusTests(setup: Setup): void {
     };
     const command = createCommand('Pay', { amount: 5 });
     const bus = payingBus(store, runs, work);
-    await expect(bus.execute(command)).rejects.toThrow('first attempt failed');
+    await assert.rejects(bus.execute(command), { message: /first attempt failed/ });
     fail = false;
-    expect(await bus.execute(command)).toBe('receipt 2');
-    expect(await payingBus(store, runs, work).execute(command)).toBe('receipt 2');
-    expect(runs.count).toBe(2);
+    assert.equal(await bus.execute(command), 'receipt 2');
+    assert.equal(await payingBus(store, runs, work).execute(command), 'receipt 2');
+    assert.equal(runs.count, 2, `the handler ran ${runs.count} times`);
   });
 }

@@ -1,22 +1,24 @@
-import { expect, it } from 'vitest';
+import assert from 'node:assert/strict';
+import type { ContractRunner } from '@keel/core/testing';
+import { assertEqualValues } from './contractAssertions.js';
 import { CONTRACT_TTL_MS, claimToken } from './idempotencyContractSetup.js';
 import type { Setup } from './idempotencyContractSetup.js';
 
 /** Lease expiry, takeover, renewal and result expiry, for `idempotencyStoreContract`. */
-export function defineLeaseTests(setup: Setup): void {
-  defineTakeoverTests(setup);
-  defineRenewTests(setup);
-  defineExpiryTests(setup);
+export function defineLeaseTests(runner: ContractRunner, setup: Setup): void {
+  defineTakeoverTests(runner, setup);
+  defineRenewTests(runner, setup);
+  defineExpiryTests(runner, setup);
 }
 
-function defineTakeoverTests(setup: Setup): void {
+function defineTakeoverTests({ it }: ContractRunner, setup: Setup): void {
   it('lets another worker take over a claim whose lease expired', async () => {
     const { store, clock } = await setup();
     await claimToken(store, 'k', 500);
     clock.advance(499);
-    expect(await store.claim('k', 500)).toEqual({ status: 'pending' });
+    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
     clock.advance(1);
-    expect((await store.claim('k', 500)).status).toBe('claimed');
+    assert.equal((await store.claim('k', 500)).status, 'claimed');
   });
 
   it('does not let a holder whose lease expired release the new holder’s claim', async () => {
@@ -24,8 +26,8 @@ function defineTakeoverTests(setup: Setup): void {
     const old = await claimToken(store, 'k', 100);
     clock.advance(100);
     await claimToken(store, 'k', 500);
-    expect(await store.release('k', old)).toBe(false);
-    expect(await store.claim('k', 500)).toEqual({ status: 'pending' });
+    assert.equal(await store.release('k', old), false);
+    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
   });
 
   it('does not let a holder whose lease expired overwrite the new holder’s claim or result', async () => {
@@ -33,19 +35,19 @@ function defineTakeoverTests(setup: Setup): void {
     const old = await claimToken(store, 'k', 100);
     clock.advance(100);
     const current = await claimToken(store, 'k', 500);
-    expect(await store.complete('k', old, 'stale')).toBe(false);
-    expect(await store.claim('k', 500)).toEqual({ status: 'pending' });
-    expect(await store.complete('k', current, 'fresh')).toBe(true);
-    expect(await store.complete('k', old, 'stale')).toBe(false);
-    expect(await store.claim('k', 500)).toEqual({ status: 'completed', result: 'fresh' });
+    assert.equal(await store.complete('k', old, 'stale'), false);
+    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+    assert.equal(await store.complete('k', current, 'fresh'), true);
+    assert.equal(await store.complete('k', old, 'stale'), false);
+    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'fresh' });
   });
 
   it('lets a holder whose lease ran out complete when nobody took over', async () => {
     const { store, clock } = await setup();
     const token = await claimToken(store, 'k', 100);
     clock.advance(1_000);
-    expect(await store.complete('k', token, 'late')).toBe(true);
-    expect(await store.claim('k', 500)).toEqual({ status: 'completed', result: 'late' });
+    assert.equal(await store.complete('k', token, 'late'), true);
+    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'late' });
   });
 
   it('hands an expired claim to exactly one of many concurrent takers', async () => {
@@ -53,8 +55,8 @@ function defineTakeoverTests(setup: Setup): void {
     await claimToken(store, 'k', 100);
     clock.advance(100);
     const claims = await Promise.all(Array.from({ length: 8 }, () => store.claim('k', 500)));
-    expect(claims.filter((claim) => claim.status === 'claimed')).toHaveLength(1);
-    expect(claims.filter((claim) => claim.status === 'pending')).toHaveLength(7);
+    assert.equal(claims.filter((claim) => claim.status === 'claimed').length, 1);
+    assert.equal(claims.filter((claim) => claim.status === 'pending').length, 7);
   });
 
   it('records one result when the old and the new holder complete at the same time', async () => {
@@ -66,21 +68,21 @@ function defineTakeoverTests(setup: Setup): void {
       store.complete('k', old, 'stale'),
       store.complete('k', current, 'fresh'),
     ]);
-    expect([stale, fresh]).toEqual([false, true]);
-    expect(await store.claim('k', 500)).toEqual({ status: 'completed', result: 'fresh' });
+    assert.deepEqual([stale, fresh], [false, true], 'expected only the new holder’s complete to record');
+    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'fresh' });
   });
 }
 
-function defineRenewTests(setup: Setup): void {
+function defineRenewTests({ it }: ContractRunner, setup: Setup): void {
   it('extends the lease on renew, so nobody takes the key over while the holder works', async () => {
     const { store, clock } = await setup();
     const token = await claimToken(store, 'k', 100);
     clock.advance(90);
-    expect(await store.renew('k', token, 100)).toBe(true);
+    assert.equal(await store.renew('k', token, 100), true);
     clock.advance(90);
-    expect(await store.claim('k', 500)).toEqual({ status: 'pending' });
+    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
     clock.advance(10);
-    expect((await store.claim('k', 500)).status).toBe('claimed');
+    assert.equal((await store.claim('k', 500)).status, 'claimed');
   });
 
   it('refuses to renew for a token that lost, completed or released the key', async () => {
@@ -88,36 +90,36 @@ function defineRenewTests(setup: Setup): void {
     const lost = await claimToken(store, 'lost', 100);
     clock.advance(100);
     await claimToken(store, 'lost', 500);
-    expect(await store.renew('lost', lost, 500)).toBe(false);
+    assert.equal(await store.renew('lost', lost, 500), false);
 
     const done = await claimToken(store, 'done');
     await store.complete('done', done, 1);
-    expect(await store.renew('done', done, 500)).toBe(false);
-    expect(await store.claim('done', 500)).toEqual({ status: 'completed', result: 1 });
+    assert.equal(await store.renew('done', done, 500), false);
+    assertEqualValues(await store.claim('done', 500), { status: 'completed', result: 1 });
 
     const released = await claimToken(store, 'released');
     await store.release('released', released);
-    expect(await store.renew('released', released, 500)).toBe(false);
-    expect(await store.renew('never-claimed', 'x', 500)).toBe(false);
+    assert.equal(await store.renew('released', released, 500), false);
+    assert.equal(await store.renew('never-claimed', 'x', 500), false);
   });
 
   it('renews a claim whose lease ran out while nobody took it over', async () => {
     const { store, clock } = await setup();
     const token = await claimToken(store, 'k', 100);
     clock.advance(150);
-    expect(await store.renew('k', token, 100)).toBe(true);
-    expect(await store.claim('k', 500)).toEqual({ status: 'pending' });
+    assert.equal(await store.renew('k', token, 100), true);
+    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
   });
 }
 
-function defineExpiryTests(setup: Setup): void {
+function defineExpiryTests({ it }: ContractRunner, setup: Setup): void {
   it('replays a completed result until the store’s ttl has passed, then lets the key run again', async () => {
     const { store, clock } = await setup();
     await store.complete('k', await claimToken(store, 'k'), 'kept');
     clock.advance(CONTRACT_TTL_MS - 1);
-    expect(await store.claim('k', 500)).toEqual({ status: 'completed', result: 'kept' });
+    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'kept' });
     clock.advance(1);
-    expect((await store.claim('k', 500)).status).toBe('claimed');
+    assert.equal((await store.claim('k', 500)).status, 'claimed');
   });
 
   it('counts the ttl from completion, not from the claim', async () => {
@@ -126,14 +128,14 @@ function defineExpiryTests(setup: Setup): void {
     clock.advance(5_000);
     await store.complete('k', token, 'kept');
     clock.advance(CONTRACT_TTL_MS - 1);
-    expect(await store.claim('k', 500)).toEqual({ status: 'completed', result: 'kept' });
+    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'kept' });
   });
 
   it('lets a new result be recorded over one whose ttl passed', async () => {
     const { store, clock } = await setup();
     await store.complete('k', 'first-token', 'old');
     clock.advance(CONTRACT_TTL_MS);
-    expect(await store.complete('k', 'second-token', 'new')).toBe(true);
-    expect(await store.claim('k', 500)).toEqual({ status: 'completed', result: 'new' });
+    assert.equal(await store.complete('k', 'second-token', 'new'), true);
+    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'new' });
   });
 }

@@ -1,11 +1,13 @@
+import assert from 'node:assert/strict';
 import { isSerializationError } from '@keel/core';
-import { expect, it } from 'vitest';
+import type { ContractRunner } from '@keel/core/testing';
 import type { IdempotencyClaim } from '../idempotency/idempotencyStore.js';
+import { assertEqualValues } from './contractAssertions.js';
 import { claimToken } from './idempotencyContractSetup.js';
 import type { Setup } from './idempotencyContractSetup.js';
 
 /** How results are kept, copied and refused, for `idempotencyStoreContract`. */
-export function defineValueTests(setup: Setup): void {
+export function defineValueTests({ it }: ContractRunner, setup: Setup): void {
   it('hands out copies: changing a stored or returned result changes nothing stored', async () => {
     const { store } = await setup();
     const token = await claimToken(store, 'k');
@@ -14,7 +16,7 @@ export function defineValueTests(setup: Setup): void {
     result.items[0]!.qty = 99;
     const first = (await store.claim('k', 500)) as Extract<IdempotencyClaim, { status: 'completed' }>;
     (first.result as typeof result).items.push({ qty: 2 });
-    expect(await store.claim('k', 500)).toEqual({ status: 'completed', result: { items: [{ qty: 1 }] } });
+    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: { items: [{ qty: 1 }] } });
   });
 
   it('changes values as JSON does: a Date becomes its ISO string, a class instance a plain object', async () => {
@@ -25,11 +27,15 @@ export function defineValueTests(setup: Setup): void {
     const token = await claimToken(store, 'k');
     await store.complete('k', token, { at: new Date(0), receipt: new Receipt(5), skipped: undefined });
     const claim = await store.claim('k', 500);
-    expect(claim).toEqual({
+    assertEqualValues(claim, {
       status: 'completed',
       result: { at: '1970-01-01T00:00:00.000Z', receipt: { amount: 5 } },
     });
-    expect((claim as { result: { receipt: object } }).result.receipt.constructor).toBe(Object);
+    assert.equal(
+      (claim as { result: { receipt: object } }).result.receipt.constructor,
+      Object,
+      'the class instance came back as an instance, not a plain object',
+    );
   });
 
   it('refuses what PostgreSQL cannot hold with a SerializationError before changing anything', async () => {
@@ -45,10 +51,10 @@ export function defineValueTests(setup: Setup): void {
     const token = await claimToken(store, 'k');
     for (const value of refused) {
       const error = await store.complete('k', token, value).catch((caught: unknown) => caught);
-      expect(isSerializationError(error)).toBe(true);
-      expect(await store.claim('k', 500)).toEqual({ status: 'pending' });
+      assert.equal(isSerializationError(error), true, `expected a SerializationError, got ${String(error)}`);
+      assertEqualValues(await store.claim('k', 500), { status: 'pending' });
     }
-    expect(await store.complete('k', token, { ok: true })).toBe(true);
-    expect(await store.claim('k', 500)).toEqual({ status: 'completed', result: { ok: true } });
+    assert.equal(await store.complete('k', token, { ok: true }), true);
+    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: { ok: true } });
   });
 }
