@@ -1,41 +1,45 @@
+import assert from 'node:assert/strict';
 import { isValidationError } from '@keel/core';
-import { describe, expect, it } from 'vitest';
+import type { ContractRunner } from '@keel/core/testing';
 import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import { MAX_EVENT_TYPE_LENGTH, MAX_STREAM_NAME_LENGTH } from '../eventStore/names.js';
 import type { NewEvent } from '../eventStore/recordedEvent.js';
+import { caseLabel, describeError, rejectionOf } from './contractAssert.js';
 import { wideName } from './contractValues.js';
 import type { StoreFactory } from './eventStoreContract.js';
-import { numbered, rejectionOf } from './eventStoreContract.js';
+import { numbered } from './eventStoreContract.js';
 
 /** Asserts `run` rejects with a ValidationError and the store holds no event afterwards. */
 async function expectRefused(store: EventStore, run: () => Promise<unknown>): Promise<void> {
   const error = await rejectionOf(run);
-  expect(isValidationError(error), `expected a ValidationError, got ${String(error)}`).toBe(true);
-  expect(await store.headPosition()).toBe(0);
+  assert.ok(isValidationError(error), `expected a ValidationError, got ${describeError(error)}`);
+  assert.equal(await store.headPosition(), 0, 'the refused call wrote nothing');
 }
 
 /** The input checks every store applies to appends (`checkAppend`), before anything is written. */
-export function appendChecksContract(createStore: StoreFactory<EventStore>): void {
+export function appendChecksContract(
+  createStore: StoreFactory<EventStore>,
+  { describe, it }: ContractRunner,
+): void {
   describe('append input checks', () => {
-    it.each([null, 'ANY', 'any ', 1.5, Number.NaN, -1, Infinity, {}, true])(
-      'refuses the expected version %o with a ValidationError and appends nothing',
-      async (expectedVersion) => {
+    for (const expectedVersion of [null, 'ANY', 'any ', 1.5, Number.NaN, -1, Infinity, {}, true]) {
+      it(`refuses the expected version ${caseLabel(expectedVersion)} with a ValidationError and appends nothing`, async () => {
         const store = await createStore();
         await expectRefused(store, () =>
           store.appendToStream('s-1', numbered(1), { expectedVersion: expectedVersion as never }),
         );
-      },
-    );
+      });
+    }
 
     it('treats an undefined expected version as ANY', async () => {
       const store = await createStore();
       await store.appendToStream('s-1', numbered(1));
       await store.appendToStream('s-1', numbered(1), { expectedVersion: undefined as never });
-      expect(await store.streamVersion('s-1')).toBe(2);
+      assert.equal(await store.streamVersion('s-1'), 2);
     });
 
-    it.each([
+    for (const [what, bad] of [
       ['without a type', { data: {} }],
       ['with an empty type', { type: '', data: {} }],
       ['with a numeric type', { type: 42, data: {} }],
@@ -46,36 +50,37 @@ export function appendChecksContract(createStore: StoreFactory<EventStore>): voi
       ['with a numeric event id', { type: 'T', data: {}, eventId: 7 }],
       ['with null metadata', { type: 'T', data: {}, metadata: null }],
       ['that is null', null],
-    ])(
-      'refuses a batch with an event %s with a ValidationError and appends none of it',
-      async (_what, bad) => {
+    ] as [string, unknown][]) {
+      it(`refuses a batch with an event ${what} with a ValidationError and appends none of it`, async () => {
         const store = await createStore();
         const batch = [...numbered(2), bad, ...numbered(1)] as NewEvent[];
         await expectRefused(store, () => store.appendToStream('s-1', batch));
-      },
-    );
+      });
+    }
 
     it('accepts event types up to the maximum length in any characters', async () => {
       const store = await createStore();
       const type = wideName(MAX_EVENT_TYPE_LENGTH);
       await store.appendToStream('s-1', [{ type, data: {} }]);
       const [event] = await collect(store.readAll({ filter: { eventTypes: [type] } }));
-      expect(event?.type).toBe(type);
+      assert.equal(event?.type, type);
     });
 
-    it.each([
+    for (const [what, streamName] of [
       ['an empty name', ''],
       ['a name over the maximum length', 'x'.repeat(MAX_STREAM_NAME_LENGTH + 1)],
       ['a name with a NUL character', 'order\u00001'],
       ['a name with a lone surrogate', 'order-\uDC00'],
       ['a name that is not a string', 42],
-    ])('refuses %s with a ValidationError on append, read and version', async (_what, streamName) => {
-      const store = await createStore();
-      const name = streamName as string;
-      await expectRefused(store, () => store.appendToStream(name, numbered(1)));
-      await expectRefused(store, () => collect(store.readStream(name)));
-      await expectRefused(store, () => store.streamVersion(name));
-    });
+    ] as [string, unknown][]) {
+      it(`refuses ${what} with a ValidationError on append, read and version`, async () => {
+        const store = await createStore();
+        const name = streamName as string;
+        await expectRefused(store, () => store.appendToStream(name, numbered(1)));
+        await expectRefused(store, () => collect(store.readStream(name)));
+        await expectRefused(store, () => store.streamVersion(name));
+      });
+    }
 
     it('accepts stream names of exactly the maximum length, in any characters', async () => {
       const store = await createStore();
@@ -83,12 +88,15 @@ export function appendChecksContract(createStore: StoreFactory<EventStore>): voi
         await store.appendToStream(streamName, numbered(2), { expectedVersion: 0 });
         await store.appendToStream(streamName, numbered(1), { expectedVersion: 2 });
         const events = await collect(store.readStream(streamName));
-        expect(events.map((event) => [event.streamName === streamName, event.streamVersion])).toEqual([
-          [true, 1],
-          [true, 2],
-          [true, 3],
-        ]);
-        expect(await store.streamVersion(streamName)).toBe(3);
+        assert.deepEqual(
+          events.map((event) => [event.streamName === streamName, event.streamVersion]),
+          [
+            [true, 1],
+            [true, 2],
+            [true, 3],
+          ],
+        );
+        assert.equal(await store.streamVersion(streamName), 3);
       }
     });
   });

@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { isSerializationError, isValidationError } from '@keel/core';
-import { describe, expect, it } from 'vitest';
+import { contractRunner } from '@keel/core/testing';
+import type { ContractOptions } from '@keel/core/testing';
 import type { DeadLetter, DeadLetterStore } from '../projections/deadLetterStore.js';
+import { assertEqual, caseLabel, describeError, rejectionOf } from './contractAssert.js';
 import { NOT_COUNTS, UNSTORABLE_VALUES } from './contractValues.js';
 import type { StoreFactory } from './eventStoreContract.js';
-import { rejectionOf } from './eventStoreContract.js';
 
 const letter = (projection: string, position: number, data: unknown = { position }): DeadLetter => ({
   projection,
@@ -24,14 +26,31 @@ const letter = (projection: string, position: number, data: unknown = { position
 
 /**
  * The behaviour every {@link DeadLetterStore} must have, including the storable-JSON value
- * rules of every Keel store and the shared input checks.
+ * rules of every Keel store and the shared input checks. It asserts with `node:assert` and
+ * runs under any test runner (see `eventStoreContract`).
  *
+ * @param name Shown in the test names.
+ * @param createStore Builds a fresh, empty store per test.
+ * @param options `runner`: the test runner's functions; defaults to the global `describe`, `it`,
+ * `beforeEach` and `afterEach`.
+ * @throws ValidationError when no runner is given and the test functions are not globals.
  * @example
  * ```ts
  * deadLetterStoreContract('InMemoryDeadLetterStore', () => new InMemoryDeadLetterStore());
+ *
+ * // Under node:test (or Vitest without globals):
+ * import { afterEach, beforeEach, describe, it } from 'node:test';
+ * deadLetterStoreContract('InMemoryDeadLetterStore', () => new InMemoryDeadLetterStore(), {
+ *   runner: { describe, it, beforeEach, afterEach },
+ * });
  * ```
  */
-export function deadLetterStoreContract(name: string, createStore: StoreFactory<DeadLetterStore>): void {
+export function deadLetterStoreContract(
+  name: string,
+  createStore: StoreFactory<DeadLetterStore>,
+  options?: ContractOptions,
+): void {
+  const { describe, it } = contractRunner(options);
   describe(`${name} (DeadLetterStore contract)`, () => {
     it('lists the letters of a projection by position with their error and event', async () => {
       const store = await createStore();
@@ -39,48 +58,58 @@ export function deadLetterStoreContract(name: string, createStore: StoreFactory<
       await store.add(letter('balances', 3));
       await store.add(letter('history', 5));
       const listed = await store.list('balances');
-      expect(listed.map((entry) => entry.position)).toEqual([3, 7]);
-      expect(listed[0]).toEqual(letter('balances', 3));
-      expect(await store.list()).toHaveLength(3);
+      assert.deepEqual(
+        listed.map((entry) => entry.position),
+        [3, 7],
+      );
+      assertEqual(listed[0], letter('balances', 3), 'the listed letter differs from the added one');
+      assert.equal((await store.list()).length, 3);
     });
 
     it('removes a letter', async () => {
       const store = await createStore();
       await store.add(letter('balances', 3));
-      expect(await store.remove('balances', 3)).toBe(true);
-      expect(await store.remove('balances', 3)).toBe(false);
-      expect(await store.list('balances')).toEqual([]);
+      assert.equal(await store.remove('balances', 3), true, 'remove reports a removed letter');
+      assert.equal(await store.remove('balances', 3), false, 'remove reports a letter that was not there');
+      assertEqual(await store.list('balances'), [], 'the removed letter is still listed');
     });
 
-    it.each(UNSTORABLE_VALUES)(
-      'refuses an event whose data holds %s with a SerializationError and stores nothing',
-      async (_what, value) => {
+    for (const [what, value] of UNSTORABLE_VALUES) {
+      it(`refuses an event whose data holds ${what} with a SerializationError and stores nothing`, async () => {
         const store = await createStore();
         const error = await rejectionOf(() => store.add(letter('balances', 3, value)));
-        expect(isSerializationError(error)).toBe(true);
-        expect(await store.list()).toEqual([]);
-      },
-    );
+        assert.ok(isSerializationError(error), `expected a SerializationError, got ${describeError(error)}`);
+        assertEqual(await store.list(), [], 'the refused letter was stored');
+      });
+    }
 
     it('lists a Date in the event data as its ISO string, in fresh copies', async () => {
       const store = await createStore();
       await store.add(letter('balances', 3, { at: new Date('2026-03-04T05:06:07.089Z') }));
       const [listed] = await store.list('balances');
-      expect(listed!.event.data).toEqual({ at: '2026-03-04T05:06:07.089Z' });
-      expect(listed!.event.recordedAt).toEqual(new Date('2026-01-02T03:04:05.000Z'));
+      assertEqual(listed!.event.data, { at: '2026-03-04T05:06:07.089Z' }, 'the data reads back as JSON');
+      assertEqual(listed!.event.recordedAt, new Date('2026-01-02T03:04:05.000Z'), 'recordedAt reads back');
       (listed!.event.data as { at: string }).at = 'changed';
       const [again] = await store.list('balances');
-      expect(again!.event.data).toEqual({ at: '2026-03-04T05:06:07.089Z' });
+      assertEqual(
+        again!.event.data,
+        { at: '2026-03-04T05:06:07.089Z' },
+        'mutating a listed letter changed the store',
+      );
     });
 
     it('refuses a position that is not an integer >= 0 with a ValidationError and stores nothing', async () => {
       const store = await createStore();
       for (const position of NOT_COUNTS) {
         const error = await rejectionOf(() => store.add(letter('balances', position as number)));
-        expect(isValidationError(error)).toBe(true);
+        assert.ok(
+          isValidationError(error),
+          `expected a ValidationError for ${caseLabel(position)}, got ${describeError(error)}`,
+        );
       }
-      expect(isValidationError(await rejectionOf(() => store.add(letter('', 1))))).toBe(true);
-      expect(await store.list()).toEqual([]);
+      const unnamed = await rejectionOf(() => store.add(letter('', 1)));
+      assert.ok(isValidationError(unnamed), `expected a ValidationError, got ${describeError(unnamed)}`);
+      assertEqual(await store.list(), [], 'a refused letter was stored');
     });
   });
 }

@@ -1,12 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import assert from 'node:assert/strict';
+import type { ContractRunner } from '@keel/core/testing';
 import { isDuplicateEventError } from '../errors/errors.js';
 import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import { ANY, NO_STREAM, STREAM_EXISTS } from '../eventStore/expectedVersion.js';
 import type { ExpectedVersion } from '../eventStore/expectedVersion.js';
 import type { NewEvent } from '../eventStore/recordedEvent.js';
+import { assertMatches, describeError, rejectionOf } from './contractAssert.js';
 import type { StoreFactory } from './eventStoreContract.js';
-import { numbered, rejectionOf } from './eventStoreContract.js';
+import { numbered } from './eventStoreContract.js';
 
 const id = (n: number): string => `0190a8a0-0000-7000-8000-0000000009${String(n).padStart(2, '0')}`;
 const withIds = (...ns: number[]): NewEvent[] =>
@@ -24,8 +26,8 @@ async function seeded(createStore: StoreFactory<EventStore>) {
 async function expectDuplicate(store: EventStore, run: () => Promise<unknown>): Promise<void> {
   const head = await store.headPosition();
   const error = await rejectionOf(run);
-  expect(isDuplicateEventError(error), `expected a DuplicateEventError, got ${String(error)}`).toBe(true);
-  expect(await store.headPosition()).toBe(head);
+  assert.ok(isDuplicateEventError(error), `expected a DuplicateEventError, got ${describeError(error)}`);
+  assert.equal(await store.headPosition(), head, 'the refused append wrote nothing');
 }
 
 /**
@@ -35,37 +37,43 @@ async function expectDuplicate(store: EventStore, run: () => Promise<unknown>): 
  * for ANY and STREAM_EXISTS) is an idempotent no-op returning the earlier result; anything else
  * is a DuplicateEventError, whatever the expected version says.
  */
-export function duplicateIdsContract(createStore: StoreFactory<EventStore>): void {
+export function duplicateIdsContract(
+  createStore: StoreFactory<EventStore>,
+  { describe, it }: ContractRunner,
+): void {
   describe('duplicate event ids', () => {
-    it.each<[string, ExpectedVersion]>([
+    const reAppends: [string, ExpectedVersion][] = [
       ['the same numbered version', 1],
       ['ANY', ANY],
       ['STREAM_EXISTS', STREAM_EXISTS],
-    ])(
-      'treats a re-append with %s after the stream moved on as a no-op with the earlier result',
-      async (_what, expectedVersion) => {
+    ];
+    for (const [what, expectedVersion] of reAppends) {
+      it(`treats a re-append with ${what} after the stream moved on as a no-op with the earlier result`, async () => {
         const { store, first } = await seeded(createStore);
         await store.appendToStream('s-1', numbered(2));
         const again = await store.appendToStream('s-1', withIds(1, 2), { expectedVersion });
-        expect(again).toMatchObject({
+        assertMatches(again, {
           appended: false,
           nextExpectedVersion: first.nextExpectedVersion,
           lastPosition: first.lastPosition,
         });
-        expect(again.events.map((event) => [event.eventId, event.streamVersion])).toEqual([
-          [id(1), 2],
-          [id(2), 3],
-        ]);
-        expect(await store.streamVersion('s-1')).toBe(5);
-      },
-    );
+        assert.deepEqual(
+          again.events.map((event) => [event.eventId, event.streamVersion]),
+          [
+            [id(1), 2],
+            [id(2), 3],
+          ],
+        );
+        assert.equal(await store.streamVersion('s-1'), 5);
+      });
+    }
 
     it('treats a re-append with NO_STREAM of a batch that opened the stream as a no-op', async () => {
       const store = await createStore();
       await store.appendToStream('s-1', withIds(1, 2), { expectedVersion: NO_STREAM });
       const again = await store.appendToStream('s-1', withIds(1, 2), { expectedVersion: NO_STREAM });
-      expect(again.appended).toBe(false);
-      expect(again.nextExpectedVersion).toBe(2);
+      assert.equal(again.appended, false, 'the re-append reports appended: false');
+      assert.equal(again.nextExpectedVersion, 2);
     });
 
     it('refuses a recorded batch re-appended at another version with a DuplicateEventError, not a ConcurrencyError', async () => {
@@ -83,9 +91,8 @@ export function duplicateIdsContract(createStore: StoreFactory<EventStore>): voi
         await expectDuplicate(store, () => store.appendToStream('s-1', withIds(3, 1), { expectedVersion }));
         await expectDuplicate(store, () => store.appendToStream('s-1', withIds(1, 3), { expectedVersion }));
       }
-      expect((await collect(store.readStream('s-1'))).map((event) => event.eventId).includes(id(3))).toBe(
-        false,
-      );
+      const ids = (await collect(store.readStream('s-1'))).map((event) => event.eventId);
+      assert.equal(ids.includes(id(3)), false, `a refused batch left ${id(3)} behind`);
     });
 
     it('refuses recorded ids in another order or in another stream', async () => {
@@ -103,13 +110,13 @@ export function duplicateIdsContract(createStore: StoreFactory<EventStore>): voi
     it('refuses a batch repeating an id within itself and appends none of it', async () => {
       const store = await createStore();
       await expectDuplicate(store, () => store.appendToStream('s-1', withIds(5, 6, 5)));
-      expect(await store.streamVersion('s-1')).toBe(0);
+      assert.equal(await store.streamVersion('s-1'), 0);
     });
 
     it('names the recorded event in the DuplicateEventError', async () => {
       const { store } = await seeded(createStore);
       const error = await rejectionOf(() => store.appendToStream('s-2', withIds(2)));
-      expect(error).toMatchObject({ eventId: id(2), existingStream: 's-1', existingVersion: 3 });
+      assertMatches(error, { eventId: id(2), existingStream: 's-1', existingVersion: 3 });
     });
   });
 }

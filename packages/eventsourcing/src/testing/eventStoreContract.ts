@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { ConcurrencyError, isConcurrencyError, isValidationError } from '@keel/core';
-import { describe, expect, it } from 'vitest';
+import { contractRunner } from '@keel/core/testing';
+import type { ContractOptions, ContractRunner } from '@keel/core/testing';
 import { isDuplicateEventError } from '../errors/errors.js';
 import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
@@ -7,6 +9,7 @@ import { ANY, NO_STREAM, STREAM_EXISTS } from '../eventStore/expectedVersion.js'
 import type { NewEvent } from '../eventStore/recordedEvent.js';
 import { InMemorySnapshotStore } from '../snapshots/snapshotStore.js';
 import { appendChecksContract } from './appendChecksContract.js';
+import { assertEqual, assertMatches, describeError, rejectionOf } from './contractAssert.js';
 import { duplicateIdsContract } from './duplicateIdsContract.js';
 import { prototypeKeysContract } from './prototypeKeysContract.js';
 import { readChecksContract } from './readChecksContract.js';
@@ -23,16 +26,6 @@ export function numbered(count: number, type = 'Numbered', start = 1): NewEvent[
   return Array.from({ length: count }, (_, index) => ({ type, data: { n: start + index } }));
 }
 
-/** Runs `run` and returns what it rejected with (fails if it resolved). */
-export async function rejectionOf(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but the call resolved');
-}
-
 /**
  * The behaviour every {@link EventStore} must have. Call it at the top level of a test file
  * with a factory that returns a fresh, empty store; the PostgreSQL adapter runs the same suite.
@@ -44,31 +37,49 @@ export async function rejectionOf(run: () => Promise<unknown>): Promise<unknown>
  * `withUpcasting` keeping an explicit schema version, and loaders ignoring a snapshot ahead of
  * its stream (with an `InMemorySnapshotStore`; see `snapshotLoadingContract` for a store pair).
  *
+ * The suite asserts with `node:assert` and registers its tests with the runner given in
+ * `options.runner`, else with the global `describe`, `it`, `beforeEach` and `afterEach` (Jest,
+ * Mocha, Bun, Vitest with `globals: true`), so it runs under any test runner.
+ *
  * @param name Shown in the test names.
  * @param createStore Builds a fresh, empty store per test.
+ * @param options `runner`: the test runner's functions, when they are not globals.
+ * @throws ValidationError when no runner is given and the test functions are not globals.
  * @example
  * ```ts
  * eventStoreContract('InMemoryEventStore', () => new InMemoryEventStore());
+ *
+ * // Under node:test (or Vitest without globals), pass the runner's functions:
+ * import { afterEach, beforeEach, describe, it } from 'node:test';
+ * eventStoreContract('InMemoryEventStore', () => new InMemoryEventStore(), {
+ *   runner: { describe, it, beforeEach, afterEach },
+ * });
  * ```
  */
-export function eventStoreContract(name: string, createStore: StoreFactory<EventStore>): void {
-  describe(`${name} (EventStore contract)`, () => {
-    appendContract(createStore);
-    appendChecksContract(createStore);
-    duplicateIdsContract(createStore);
-    readContract(createStore);
-    readChecksContract(createStore);
-    subscriptionContract(createStore);
-    valuesContract(createStore);
-    prototypeKeysContract(createStore);
+export function eventStoreContract(
+  name: string,
+  createStore: StoreFactory<EventStore>,
+  options?: ContractOptions,
+): void {
+  const runner = contractRunner(options);
+  runner.describe(`${name} (EventStore contract)`, () => {
+    appendContract(createStore, runner);
+    appendChecksContract(createStore, runner);
+    duplicateIdsContract(createStore, runner);
+    readContract(createStore, runner);
+    readChecksContract(createStore, runner);
+    subscriptionContract(createStore, runner);
+    valuesContract(createStore, runner);
+    prototypeKeysContract(createStore, runner);
   });
-  snapshotLoadingContract(`${name} with InMemorySnapshotStore`, async () => ({
-    eventStore: await createStore(),
-    snapshots: new InMemorySnapshotStore(),
-  }));
+  snapshotLoadingContract(
+    `${name} with InMemorySnapshotStore`,
+    async () => ({ eventStore: await createStore(), snapshots: new InMemorySnapshotStore() }),
+    { runner },
+  );
 }
 
-function appendContract(createStore: StoreFactory<EventStore>): void {
+function appendContract(createStore: StoreFactory<EventStore>, { describe, it }: ContractRunner): void {
   describe('appendToStream', () => {
     it('records every field of an appended event', async () => {
       const store = await createStore();
@@ -85,7 +96,7 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
         { expectedVersion: NO_STREAM },
       );
       const [event] = await collect(store.readStream('s-1'));
-      expect(event).toMatchObject({
+      assertMatches(event, {
         streamName: 's-1',
         streamVersion: 1,
         globalPosition: result.lastPosition,
@@ -94,16 +105,16 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
         data: { owner: 'Ada' },
         metadata: { userId: 'u-1' },
       });
-      expect(event!.recordedAt).toBeInstanceOf(Date);
-      expect(Number.isNaN(event!.recordedAt.getTime())).toBe(false);
-      expect(result).toMatchObject({ nextExpectedVersion: 1, appended: true });
+      assert.ok(event!.recordedAt instanceof Date, 'recordedAt is a Date');
+      assert.equal(Number.isNaN(event!.recordedAt.getTime()), false, 'recordedAt is a valid date');
+      assertMatches(result, { nextExpectedVersion: 1, appended: true });
     });
 
     it('gives events without an id a fresh unique one', async () => {
       const store = await createStore();
       await store.appendToStream('s-1', numbered(3));
       const ids = (await collect(store.readStream('s-1'))).map((event) => event.eventId);
-      expect(new Set(ids).size).toBe(3);
+      assert.equal(new Set(ids).size, 3, `expected 3 distinct event ids, got ${ids.join(', ')}`);
     });
 
     it('numbers stream versions from 1 and global positions in increasing order across streams', async () => {
@@ -112,17 +123,21 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
       await store.appendToStream('b', numbered(1));
       await store.appendToStream('a', numbered(1));
       const all = await collect(store.readAll());
-      expect(all.map((event) => [event.streamName, event.streamVersion])).toEqual([
-        ['a', 1],
-        ['a', 2],
-        ['b', 1],
-        ['a', 3],
-      ]);
-      const positions = all.map((event) => event.globalPosition);
-      expect(positions.every((position, index) => index === 0 || position > positions[index - 1]!)).toBe(
-        true,
+      assert.deepEqual(
+        all.map((event) => [event.streamName, event.streamVersion]),
+        [
+          ['a', 1],
+          ['a', 2],
+          ['b', 1],
+          ['a', 3],
+        ],
       );
-      expect(await store.headPosition()).toBe(positions[positions.length - 1]);
+      const positions = all.map((event) => event.globalPosition);
+      assert.ok(
+        positions.every((position, index) => index === 0 || position > positions[index - 1]!),
+        `global positions must increase, got ${positions.join(', ')}`,
+      );
+      assert.equal(await store.headPosition(), positions[positions.length - 1]);
     });
 
     it('rejects NO_STREAM on an existing stream with a ConcurrencyError and appends nothing', async () => {
@@ -131,9 +146,12 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
       const error = await rejectionOf(() =>
         store.appendToStream('s-1', numbered(1), { expectedVersion: NO_STREAM }),
       );
-      expect(error).toBeInstanceOf(ConcurrencyError);
-      expect(error).toMatchObject({ subject: 's-1', expected: NO_STREAM, actual: 2 });
-      expect(await store.streamVersion('s-1')).toBe(2);
+      assert.ok(
+        error instanceof ConcurrencyError,
+        `expected a ConcurrencyError, got ${describeError(error)}`,
+      );
+      assertMatches(error, { subject: 's-1', expected: NO_STREAM, actual: 2 });
+      assert.equal(await store.streamVersion('s-1'), 2);
     });
 
     it('rejects STREAM_EXISTS on an absent stream', async () => {
@@ -141,9 +159,9 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
       const error = await rejectionOf(() =>
         store.appendToStream('s-1', numbered(1), { expectedVersion: STREAM_EXISTS }),
       );
-      expect(isConcurrencyError(error)).toBe(true);
-      expect(error).toMatchObject({ expected: STREAM_EXISTS, actual: NO_STREAM });
-      expect(await store.streamVersion('s-1')).toBe(0);
+      assert.ok(isConcurrencyError(error), `expected a ConcurrencyError, got ${describeError(error)}`);
+      assertMatches(error, { expected: STREAM_EXISTS, actual: NO_STREAM });
+      assert.equal(await store.streamVersion('s-1'), 0);
     });
 
     it('accepts STREAM_EXISTS on a stream with events and ANY on any stream', async () => {
@@ -151,16 +169,17 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
       await store.appendToStream('s-1', numbered(1), { expectedVersion: ANY });
       await store.appendToStream('s-1', numbered(1), { expectedVersion: STREAM_EXISTS });
       await store.appendToStream('s-1', numbered(1), { expectedVersion: ANY });
-      expect(await store.streamVersion('s-1')).toBe(3);
+      assert.equal(await store.streamVersion('s-1'), 3);
     });
 
     it('rejects a wrong exact version with the expected and actual versions', async () => {
       const store = await createStore();
       await store.appendToStream('s-1', numbered(3));
       const error = await rejectionOf(() => store.appendToStream('s-1', numbered(2), { expectedVersion: 1 }));
-      expect(error).toMatchObject({ code: 'CONCURRENCY_CONFLICT', subject: 's-1', expected: 1, actual: 3 });
-      expect((error as Error).message).toContain('s-1');
-      expect(await store.streamVersion('s-1')).toBe(3);
+      assertMatches(error, { code: 'CONCURRENCY_CONFLICT', subject: 's-1', expected: 1, actual: 3 });
+      const message = (error as Error).message;
+      assert.ok(message.includes('s-1'), `the message names the stream: ${message}`);
+      assert.equal(await store.streamVersion('s-1'), 3);
     });
 
     it('treats re-appending the same event ids at the same version as a no-op', async () => {
@@ -172,12 +191,13 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
       await store.appendToStream('s-1', numbered(1));
       const first = await store.appendToStream('s-1', batch, { expectedVersion: 1 });
       const again = await store.appendToStream('s-1', batch, { expectedVersion: 1 });
-      expect(again.appended).toBe(false);
-      expect(again.nextExpectedVersion).toBe(first.nextExpectedVersion);
-      expect(again.events.map((event) => event.globalPosition)).toEqual(
+      assert.equal(again.appended, false, 'the re-append reports appended: false');
+      assert.equal(again.nextExpectedVersion, first.nextExpectedVersion);
+      assert.deepEqual(
+        again.events.map((event) => event.globalPosition),
         first.events.map((event) => event.globalPosition),
       );
-      expect(await store.streamVersion('s-1')).toBe(3);
+      assert.equal(await store.streamVersion('s-1'), 3);
     });
 
     it('treats re-appending the same event ids with ANY as a no-op', async () => {
@@ -185,8 +205,8 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
       const batch = [{ type: 'Once', data: {}, eventId: '0190a8a0-0000-7000-8000-000000000020' }];
       await store.appendToStream('s-1', batch, { expectedVersion: ANY });
       const again = await store.appendToStream('s-1', batch, { expectedVersion: ANY });
-      expect(again.appended).toBe(false);
-      expect(await store.streamVersion('s-1')).toBe(1);
+      assert.equal(again.appended, false, 'the re-append reports appended: false');
+      assert.equal(await store.streamVersion('s-1'), 1);
     });
 
     it('rejects an event id already recorded elsewhere with a DuplicateEventError', async () => {
@@ -194,8 +214,8 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
       const event = { type: 'Once', data: {}, eventId: '0190a8a0-0000-7000-8000-000000000030' };
       await store.appendToStream('s-1', [event]);
       const error = await rejectionOf(() => store.appendToStream('s-2', [event]));
-      expect(isDuplicateEventError(error)).toBe(true);
-      expect(await store.streamVersion('s-2')).toBe(0);
+      assert.ok(isDuplicateEventError(error), `expected a DuplicateEventError, got ${describeError(error)}`);
+      assert.equal(await store.streamVersion('s-2'), 0);
     });
 
     it('appends a batch atomically: a failing batch leaves no event behind', async () => {
@@ -204,8 +224,8 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
       await store.appendToStream('other', [{ type: 'Taken', data: {}, eventId: id }]);
       const batch = [...numbered(3), { type: 'Clash', data: {}, eventId: id }];
       await rejectionOf(() => store.appendToStream('s-1', batch));
-      expect(await collect(store.readStream('s-1'))).toEqual([]);
-      expect(await store.headPosition()).toBe((await collect(store.readAll())).at(-1)!.globalPosition);
+      assertEqual(await collect(store.readStream('s-1')), [], 'the failed batch left events behind');
+      assert.equal(await store.headPosition(), (await collect(store.readAll())).at(-1)!.globalPosition);
     });
 
     it('rejects a negative expected version with a ValidationError', async () => {
@@ -213,8 +233,8 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
       const error = await rejectionOf(() =>
         store.appendToStream('s-1', numbered(1), { expectedVersion: -1 }),
       );
-      expect(isValidationError(error)).toBe(true);
-      expect(await store.streamVersion('s-1')).toBe(0);
+      assert.ok(isValidationError(error), `expected a ValidationError, got ${describeError(error)}`);
+      assert.equal(await store.streamVersion('s-1'), 0);
     });
 
     it('rejects at once when the signal is already aborted', async () => {
@@ -223,8 +243,8 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
       const error = await rejectionOf(() =>
         store.appendToStream('s-1', numbered(1), { signal: AbortSignal.abort(reason) }),
       );
-      expect(error).toBe(reason);
-      expect(await store.streamVersion('s-1')).toBe(0);
+      assert.equal(error, reason, `expected the abort reason, got ${describeError(error)}`);
+      assert.equal(await store.streamVersion('s-1'), 0);
     });
 
     it('lets exactly one of many concurrent appends with the same expected version succeed', async () => {
@@ -236,10 +256,13 @@ function appendContract(createStore: StoreFactory<EventStore>): void {
       const outcomes = await Promise.allSettled(attempts);
       const succeeded = outcomes.filter((outcome) => outcome.status === 'fulfilled');
       const failed = outcomes.filter((outcome) => outcome.status === 'rejected');
-      expect(succeeded).toHaveLength(1);
-      expect(failed.every((outcome) => isConcurrencyError(outcome.reason))).toBe(true);
+      assert.equal(succeeded.length, 1, `expected one append to succeed, ${succeeded.length} did`);
+      assert.ok(
+        failed.every((outcome) => isConcurrencyError(outcome.reason)),
+        'every other append fails with a ConcurrencyError',
+      );
       const versions = (await collect(store.readStream('s-1'))).map((event) => event.streamVersion);
-      expect(versions).toEqual([1, 2, 3]);
+      assert.deepEqual(versions, [1, 2, 3]);
     });
   });
 }

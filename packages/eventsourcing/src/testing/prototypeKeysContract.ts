@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import assert from 'node:assert/strict';
+import type { ContractRunner } from '@keel/core/testing';
 import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { RecordedEvent } from '../eventStore/recordedEvent.js';
 import { defineProjection } from '../projections/projection.js';
 import { createUpcaster } from '../upcasting/upcaster.js';
 import { withUpcasting } from '../upcasting/withUpcasting.js';
+import { assertEqual } from './contractAssert.js';
 import type { StoreFactory } from './eventStoreContract.js';
 
 /** Event types and stream names that are keys of `Object.prototype`. */
@@ -14,7 +16,10 @@ const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'
  * Names that are keys of `Object.prototype` work like any other, in a store and in projections
  * built with `defineProjection` (handlers are looked up as own keys only).
  */
-export function prototypeKeysContract(createStore: StoreFactory<EventStore>): void {
+export function prototypeKeysContract(
+  createStore: StoreFactory<EventStore>,
+  { describe, it }: ContractRunner,
+): void {
   describe('prototype keys as names', () => {
     it('appends, reads and filters events whose types are Object.prototype keys', async () => {
       const store = await createStore();
@@ -27,9 +32,15 @@ export function prototypeKeysContract(createStore: StoreFactory<EventStore>): vo
         { type: 'Plain', data: {} },
       ]);
       const read = await collect(store.readStream('s-1'));
-      expect(read.map((event) => event.type)).toEqual([...PROTOTYPE_KEYS]);
+      assert.deepEqual(
+        read.map((event) => event.type),
+        [...PROTOTYPE_KEYS],
+      );
       const protos = await collect(store.readAll({ filter: { eventTypes: ['__proto__'] } }));
-      expect(protos.map((event) => event.streamName)).toEqual(['s-1', 's-2']);
+      assert.deepEqual(
+        protos.map((event) => event.streamName),
+        ['s-1', 's-2'],
+      );
     });
 
     it('uses Object.prototype keys as stream names', async () => {
@@ -37,9 +48,9 @@ export function prototypeKeysContract(createStore: StoreFactory<EventStore>): vo
       for (const streamName of PROTOTYPE_KEYS)
         await store.appendToStream(streamName, [{ type: 'T', data: {} }]);
       await store.appendToStream('constructor', [{ type: 'T', data: {} }], { expectedVersion: 1 });
-      expect(await store.streamVersion('constructor')).toBe(2);
-      expect(await store.streamVersion('__proto__')).toBe(1);
-      expect(await store.streamVersion('isPrototypeOf')).toBe(0);
+      assert.equal(await store.streamVersion('constructor'), 2);
+      assert.equal(await store.streamVersion('__proto__'), 1);
+      assert.equal(await store.streamVersion('isPrototypeOf'), 0);
     });
 
     it('keeps an own __proto__ key in data as data, without touching any prototype', async () => {
@@ -47,9 +58,16 @@ export function prototypeKeysContract(createStore: StoreFactory<EventStore>): vo
       const data = JSON.parse('{"__proto__": {"polluted": true}, "n": 1}') as object;
       await store.appendToStream('s-1', [{ type: 'T', data }]);
       const [event] = await collect(store.readStream('s-1'));
-      expect(Object.prototype.hasOwnProperty.call(event!.data, '__proto__')).toBe(true);
-      expect((event!.data as { polluted?: boolean }).polluted).toBeUndefined();
-      expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+      assert.ok(
+        Object.prototype.hasOwnProperty.call(event!.data, '__proto__'),
+        'data keeps its own __proto__ key',
+      );
+      assert.equal(
+        (event!.data as { polluted?: boolean }).polluted,
+        undefined,
+        "the __proto__ key became the data's prototype",
+      );
+      assert.equal(({} as { polluted?: boolean }).polluted, undefined, 'Object.prototype was polluted');
     });
 
     it('projects events whose types are Object.prototype keys to their own handlers only', async () => {
@@ -60,7 +78,7 @@ export function prototypeKeysContract(createStore: StoreFactory<EventStore>): vo
         name: 'prototype-keys',
         handlers: { ['__proto__']: handle, constructor: handle, Plain: handle },
       });
-      expect([...(projection.filter?.eventTypes ?? [])].sort()).toEqual([
+      assert.deepEqual([...(projection.filter?.eventTypes ?? [])].sort(), [
         'Plain',
         '__proto__',
         'constructor',
@@ -75,7 +93,7 @@ export function prototypeKeysContract(createStore: StoreFactory<EventStore>): vo
         await projection.handle(event, { signal });
       // An event of a type without its own handler is ignored even when delivered.
       for (const event of await collect(store.readAll())) await projection.handle(event, { signal });
-      expect(seen).toEqual([
+      assert.deepEqual(seen, [
         '__proto__:1',
         'constructor:2',
         'Plain:6',
@@ -97,9 +115,16 @@ export function prototypeKeysContract(createStore: StoreFactory<EventStore>): vo
         { type: 'Deposited', data: { cents: 50 } },
       ]);
       const stored = await collect(raw.readStream('s-1'));
-      expect(stored.map((event) => event.metadata['schemaVersion'])).toEqual([1, 2]);
+      assert.deepEqual(
+        stored.map((event) => event.metadata['schemaVersion']),
+        [1, 2],
+      );
       const upcast = await collect(store.readStream('s-1'));
-      expect(upcast.map((event) => event.data)).toEqual([{ cents: 200 }, { cents: 50 }]);
+      assertEqual(
+        upcast.map((event) => event.data),
+        [{ cents: 200 }, { cents: 50 }],
+        'reads come upcast to the newest shape',
+      );
     });
   });
 }

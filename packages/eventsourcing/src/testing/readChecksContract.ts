@@ -1,10 +1,12 @@
+import assert from 'node:assert/strict';
 import { isValidationError } from '@keel/core';
-import { describe, expect, it } from 'vitest';
+import type { ContractRunner } from '@keel/core/testing';
 import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { RecordedEvent } from '../eventStore/recordedEvent.js';
+import { assertEqual, caseLabel, describeError, rejectionOf } from './contractAssert.js';
 import type { StoreFactory } from './eventStoreContract.js';
-import { numbered, rejectionOf } from './eventStoreContract.js';
+import { numbered } from './eventStoreContract.js';
 
 /** Values no position, version, count or page size may take (besides range-specific ones). */
 const NOT_INTEGERS: readonly unknown[] = [Number.NaN, -1, 1.5, '2', null];
@@ -67,30 +69,46 @@ const cases = Object.entries(READS).flatMap(([option, reads]) =>
  * `null` or non-numeric position, version, count or page size is a ValidationError on every
  * read, never an empty result or a SQL error.
  */
-export function readChecksContract(createStore: StoreFactory<EventStore>): void {
+export function readChecksContract(
+  createStore: StoreFactory<EventStore>,
+  { describe, it }: ContractRunner,
+): void {
   describe('read option checks', () => {
-    it.each(cases)('%s refuses %s %o with a ValidationError', async (_api, option, value, read) => {
-      const store = await createStore();
-      // With an event in the store, a store that skipped the check would deliver it and end the
-      // read or subscription, so the test fails instead of waiting.
-      await store.appendToStream('s-1', numbered(1));
-      const error = await rejectionOf(() => read(store, { [option]: value }));
-      expect(isValidationError(error), `expected a ValidationError, got ${String(error)}`).toBe(true);
-    });
+    for (const [api, option, value, read] of cases) {
+      it(`${api} refuses ${option} ${caseLabel(value)} with a ValidationError`, async () => {
+        const store = await createStore();
+        // With an event in the store, a store that skipped the check would deliver it and end the
+        // read or subscription, so the test fails instead of waiting.
+        await store.appendToStream('s-1', numbered(1));
+        const error = await rejectionOf(() => read(store, { [option]: value }));
+        assert.ok(isValidationError(error), `expected a ValidationError, got ${describeError(error)}`);
+      });
+    }
 
     it('accepts the documented defaults and limits passed explicitly', async () => {
       const store = await createStore();
       await store.appendToStream('s-1', numbered(3));
-      expect(await collect(store.readStream('s-1', { maxCount: Infinity, fromVersion: 0 }))).toHaveLength(3);
-      expect(await collect(store.readStream('s-1', { maxCount: 0 }))).toEqual([]);
-      expect(await collect(store.readAll({ fromPosition: 0, maxCount: Infinity, pageSize: 1 }))).toHaveLength(
+      assert.equal(
+        (await collect(store.readStream('s-1', { maxCount: Infinity, fromVersion: 0 }))).length,
+        3,
+      );
+      assertEqual(await collect(store.readStream('s-1', { maxCount: 0 })), [], 'maxCount 0 reads nothing');
+      assert.equal(
+        (await collect(store.readAll({ fromPosition: 0, maxCount: Infinity, pageSize: 1 }))).length,
         3,
       );
       const last = await collect(
         store.readStream('s-1', { direction: 'backward', fromVersion: 2 ** 53 - 1 }),
       );
-      expect(last.map((event) => event.streamVersion)).toEqual([3, 2, 1]);
-      expect(await collect(store.readAll({ fromPosition: 2 ** 53 - 1 }))).toEqual([]);
+      assert.deepEqual(
+        last.map((event) => event.streamVersion),
+        [3, 2, 1],
+      );
+      assertEqual(
+        await collect(store.readAll({ fromPosition: 2 ** 53 - 1 })),
+        [],
+        'nothing past the last position',
+      );
     });
 
     it('refuses an unknown direction and a malformed filter with a ValidationError', async () => {
@@ -106,7 +124,7 @@ export function readChecksContract(createStore: StoreFactory<EventStore>): void 
       ];
       for (const attempt of attempts) {
         const error = await rejectionOf(attempt);
-        expect(isValidationError(error), `expected a ValidationError, got ${String(error)}`).toBe(true);
+        assert.ok(isValidationError(error), `expected a ValidationError, got ${describeError(error)}`);
       }
     });
   });

@@ -1,10 +1,13 @@
+import assert from 'node:assert/strict';
 import { isSerializationError, isValidationError } from '@keel/core';
-import { describe, expect, it } from 'vitest';
+import { contractRunner } from '@keel/core/testing';
+import type { ContractOptions } from '@keel/core/testing';
 import { MAX_STREAM_NAME_LENGTH } from '../eventStore/names.js';
 import type { Snapshot, SnapshotStore } from '../snapshots/snapshotStore.js';
+import { assertEqual, describeError, rejectionOf } from './contractAssert.js';
 import { Money, UNSTORABLE_VALUES, wideName } from './contractValues.js';
+import { describeValue } from './specEquality.js';
 import type { StoreFactory } from './eventStoreContract.js';
-import { rejectionOf } from './eventStoreContract.js';
 
 const snapshot = (version: number, state: unknown = { balance: version }): Snapshot => ({
   streamName: 'account-1',
@@ -17,24 +20,43 @@ const snapshot = (version: number, state: unknown = { balance: version }): Snaps
 /**
  * The behaviour every {@link SnapshotStore} must have: one newest snapshot per stream, copies
  * in and out, the storable-JSON value rules of every Keel store, and the shared input checks.
+ * It asserts with `node:assert` and runs under any test runner (see `eventStoreContract`).
  *
+ * @param name Shown in the test names.
+ * @param createStore Builds a fresh, empty store per test.
+ * @param options `runner`: the test runner's functions; defaults to the global `describe`, `it`,
+ * `beforeEach` and `afterEach`.
+ * @throws ValidationError when no runner is given and the test functions are not globals.
  * @example
  * ```ts
  * snapshotStoreContract('InMemorySnapshotStore', () => new InMemorySnapshotStore());
+ *
+ * // Under node:test (or Vitest without globals):
+ * import { afterEach, beforeEach, describe, it } from 'node:test';
+ * snapshotStoreContract('InMemorySnapshotStore', () => new InMemorySnapshotStore(), {
+ *   runner: { describe, it, beforeEach, afterEach },
+ * });
  * ```
  */
-export function snapshotStoreContract(name: string, createStore: StoreFactory<SnapshotStore>): void {
+export function snapshotStoreContract(
+  name: string,
+  createStore: StoreFactory<SnapshotStore>,
+  options?: ContractOptions,
+): void {
+  const { describe, it } = contractRunner(options);
   describe(`${name} (SnapshotStore contract)`, () => {
     it('loads undefined for a stream without a snapshot', async () => {
       const store = await createStore();
-      expect(await store.load('account-1')).toBeUndefined();
+      assert.equal(await store.load('account-1'), undefined);
     });
 
     it('loads back what it saved', async () => {
       const store = await createStore();
       await store.save(snapshot(10, { balance: 42, owner: 'Ada', tags: ['vip'] }));
-      expect(await store.load('account-1')).toEqual(
+      assertEqual(
+        await store.load('account-1'),
         snapshot(10, { balance: 42, owner: 'Ada', tags: ['vip'] }),
+        'the loaded snapshot differs from the saved one',
       );
     });
 
@@ -43,15 +65,15 @@ export function snapshotStoreContract(name: string, createStore: StoreFactory<Sn
       await store.save(snapshot(10));
       await store.save(snapshot(20));
       await store.save(snapshot(15));
-      expect((await store.load('account-1'))?.version).toBe(20);
+      assert.equal((await store.load('account-1'))?.version, 20);
     });
 
     it('keeps snapshots of different streams apart', async () => {
       const store = await createStore();
       await store.save(snapshot(10));
       await store.save({ ...snapshot(3), streamName: 'account-2' });
-      expect((await store.load('account-2'))?.version).toBe(3);
-      expect((await store.load('account-1'))?.version).toBe(10);
+      assert.equal((await store.load('account-2'))?.version, 3);
+      assert.equal((await store.load('account-1'))?.version, 10);
     });
 
     it('is not changed by mutating a loaded state', async () => {
@@ -59,7 +81,11 @@ export function snapshotStoreContract(name: string, createStore: StoreFactory<Sn
       await store.save(snapshot(1, { items: [1] }));
       const loaded = await store.load<{ items: number[] }>('account-1');
       loaded!.state.items.push(2);
-      expect((await store.load<{ items: number[] }>('account-1'))!.state.items).toEqual([1]);
+      assertEqual(
+        (await store.load<{ items: number[] }>('account-1'))!.state.items,
+        [1],
+        'the stored state changed',
+      );
     });
 
     it('is not changed by mutating a state after saving it', async () => {
@@ -67,7 +93,11 @@ export function snapshotStoreContract(name: string, createStore: StoreFactory<Sn
       const state = { items: [1] };
       await store.save(snapshot(1, state));
       state.items.push(2);
-      expect((await store.load<{ items: number[] }>('account-1'))!.state.items).toEqual([1]);
+      assertEqual(
+        (await store.load<{ items: number[] }>('account-1'))!.state.items,
+        [1],
+        'the stored state changed',
+      );
     });
 
     it('deletes a snapshot', async () => {
@@ -75,31 +105,35 @@ export function snapshotStoreContract(name: string, createStore: StoreFactory<Sn
       await store.save(snapshot(10));
       await store.delete('account-1');
       await store.delete('account-1');
-      expect(await store.load('account-1')).toBeUndefined();
+      assert.equal(await store.load('account-1'), undefined);
     });
 
-    it.each(UNSTORABLE_VALUES)(
-      'refuses a state with %s with a SerializationError and keeps the stored snapshot',
-      async (_what, value) => {
+    for (const [what, value] of UNSTORABLE_VALUES) {
+      it(`refuses a state with ${what} with a SerializationError and keeps the stored snapshot`, async () => {
         const store = await createStore();
         await store.save(snapshot(1));
         const error = await rejectionOf(() => store.save(snapshot(2, value)));
-        expect(isSerializationError(error)).toBe(true);
-        expect(await store.load('account-1')).toEqual(snapshot(1));
-      },
-    );
+        assert.ok(isSerializationError(error), `expected a SerializationError, got ${describeError(error)}`);
+        assertEqual(await store.load('account-1'), snapshot(1), 'the stored snapshot changed');
+      });
+    }
 
     it('loads a Date in the state as its ISO string and a class instance as a plain object', async () => {
       const store = await createStore();
       const at = new Date('2026-03-04T05:06:07.089Z');
       await store.save(snapshot(1, { at, price: new Money(5, 'EUR'), gone: undefined }));
       const loaded = await store.load<Record<string, unknown>>('account-1');
-      expect(loaded!.state).toEqual({
-        at: '2026-03-04T05:06:07.089Z',
-        price: { amount: 5, currency: 'EUR' },
-      });
-      expect(Object.getPrototypeOf(loaded!.state['price'])).toBe(Object.prototype);
-      expect('gone' in loaded!.state).toBe(false);
+      assertEqual(
+        loaded!.state,
+        { at: '2026-03-04T05:06:07.089Z', price: { amount: 5, currency: 'EUR' } },
+        'the state reads back as JSON',
+      );
+      assert.equal(
+        Object.getPrototypeOf(loaded!.state['price']),
+        Object.prototype,
+        'a class instance reads back as a plain object',
+      );
+      assert.equal('gone' in loaded!.state, false, 'an undefined property is dropped');
     });
 
     it('refuses a snapshot with an out-of-range field with a ValidationError and saves nothing', async () => {
@@ -116,9 +150,13 @@ export function snapshotStoreContract(name: string, createStore: StoreFactory<Sn
         { ...snapshot(1), streamName: 'x'.repeat(MAX_STREAM_NAME_LENGTH + 1) },
       ];
       for (const candidate of bad) {
-        expect(isValidationError(await rejectionOf(() => store.save(candidate)))).toBe(true);
+        const error = await rejectionOf(() => store.save(candidate));
+        assert.ok(
+          isValidationError(error),
+          `expected a ValidationError for ${describeValue(candidate)}, got ${describeError(error)}`,
+        );
       }
-      expect(await store.load('account-1')).toBeUndefined();
+      assert.equal(await store.load('account-1'), undefined);
     });
 
     it('keeps snapshots of stream names up to the maximum length in any characters', async () => {
@@ -126,11 +164,11 @@ export function snapshotStoreContract(name: string, createStore: StoreFactory<Sn
       const streamName = wideName(MAX_STREAM_NAME_LENGTH);
       await store.save({ ...snapshot(4), streamName });
       await store.save({ ...snapshot(2), streamName: wideName(MAX_STREAM_NAME_LENGTH - 1) });
-      expect((await store.load(streamName))?.streamName).toBe(streamName);
-      expect((await store.load(streamName))?.version).toBe(4);
+      assert.equal((await store.load(streamName))?.streamName, streamName);
+      assert.equal((await store.load(streamName))?.version, 4);
       await store.delete(streamName);
-      expect(await store.load(streamName)).toBeUndefined();
-      expect((await store.load(wideName(MAX_STREAM_NAME_LENGTH - 1)))?.version).toBe(2);
+      assert.equal(await store.load(streamName), undefined);
+      assert.equal((await store.load(wideName(MAX_STREAM_NAME_LENGTH - 1)))?.version, 2);
     });
   });
 }

@@ -1,9 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import assert from 'node:assert/strict';
+import type { ContractRunner } from '@keel/core/testing';
 import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { RecordedEvent } from '../eventStore/recordedEvent.js';
+import { describeError, rejectionOf } from './contractAssert.js';
 import type { StoreFactory } from './eventStoreContract.js';
-import { numbered, rejectionOf } from './eventStoreContract.js';
+import { numbered } from './eventStoreContract.js';
 
 /** Yields to the event loop so other async work (appends) can interleave. */
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -29,7 +31,10 @@ async function appendSlowly(store: EventStore, count: number): Promise<void> {
 }
 
 /** The subscription part of the event store contract. */
-export function subscriptionContract(createStore: StoreFactory<EventStore>): void {
+export function subscriptionContract(
+  createStore: StoreFactory<EventStore>,
+  { describe, it }: ContractRunner,
+): void {
   describe('subscriptions', () => {
     it('delivers history then live events with no gap and no repeat while appends race the hand-over', async () => {
       const store = await createStore();
@@ -38,7 +43,10 @@ export function subscriptionContract(createStore: StoreFactory<EventStore>): voi
       await appendSlowly(store, 40);
       const delivered = await subscribed;
       const expected = (await collect(store.readAll())).map((event) => event.globalPosition);
-      expect(delivered.map((event) => event.globalPosition)).toEqual(expected);
+      assert.deepEqual(
+        delivered.map((event) => event.globalPosition),
+        expected,
+      );
     });
 
     it('delivers one stream then its live events in version order while appends race', async () => {
@@ -50,7 +58,10 @@ export function subscriptionContract(createStore: StoreFactory<EventStore>): voi
         await turn();
       }
       const versions = (await subscribed).map((event) => event.streamVersion);
-      expect(versions).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+      assert.deepEqual(
+        versions,
+        Array.from({ length: 21 }, (_, i) => i + 1),
+      );
     });
 
     it('delivers events appended at the very moment it catches up, once each', async () => {
@@ -65,8 +76,11 @@ export function subscriptionContract(createStore: StoreFactory<EventStore>): voi
       });
       const delivered = await take(subscription, 3 + 5 * 2);
       const expected = (await collect(store.readAll())).map((event) => event.globalPosition);
-      expect(delivered.map((event) => event.globalPosition)).toEqual(expected);
-      expect(new Set(delivered.map((event) => event.eventId)).size).toBe(13);
+      assert.deepEqual(
+        delivered.map((event) => event.globalPosition),
+        expected,
+      );
+      assert.equal(new Set(delivered.map((event) => event.eventId)).size, 13, 'each event is delivered once');
     });
 
     it('resumes from a global position', async () => {
@@ -74,7 +88,8 @@ export function subscriptionContract(createStore: StoreFactory<EventStore>): voi
       await store.appendToStream('s-1', numbered(6));
       const all = await collect(store.readAll());
       const resumed = await take(store.subscribeToAll({ fromPosition: all[3]!.globalPosition + 1 }), 2);
-      expect(resumed.map((event) => event.globalPosition)).toEqual(
+      assert.deepEqual(
+        resumed.map((event) => event.globalPosition),
         all.slice(4).map((event) => event.globalPosition),
       );
     });
@@ -83,7 +98,10 @@ export function subscriptionContract(createStore: StoreFactory<EventStore>): voi
       const store = await createStore();
       await store.appendToStream('s-1', numbered(6));
       const resumed = await take(store.subscribeToStream('s-1', { fromVersion: 5 }), 2);
-      expect(resumed.map((event) => event.streamVersion)).toEqual([5, 6]);
+      assert.deepEqual(
+        resumed.map((event) => event.streamVersion),
+        [5, 6],
+      );
     });
 
     it('delivers only events that match the filter, history and live', async () => {
@@ -96,12 +114,10 @@ export function subscriptionContract(createStore: StoreFactory<EventStore>): voi
       await store.appendToStream('account-1', numbered(3, 'Noise'));
       await store.appendToStream('account-2', numbered(2, 'Deposited'));
       const delivered = await subscribed;
-      expect(delivered.map((event) => `${event.streamName}:${event.type}`)).toEqual([
-        'account-1:Deposited',
-        'account-1:Deposited',
-        'account-2:Deposited',
-        'account-2:Deposited',
-      ]);
+      assert.deepEqual(
+        delivered.map((event) => `${event.streamName}:${event.type}`),
+        ['account-1:Deposited', 'account-1:Deposited', 'account-2:Deposited', 'account-2:Deposited'],
+      );
     });
 
     it('reports when it has caught up with the position reached', async () => {
@@ -122,7 +138,7 @@ export function subscriptionContract(createStore: StoreFactory<EventStore>): voi
         }
       });
       await run;
-      expect(caughtUp).toEqual([head]);
+      assert.deepEqual(caughtUp, [head], 'onCaughtUp is called once, with the head position');
     });
 
     it('stops with the abort reason when its signal aborts while waiting for events', async () => {
@@ -145,8 +161,9 @@ export function subscriptionContract(createStore: StoreFactory<EventStore>): voi
       await waiting;
       await turn();
       controller.abort(reason);
-      expect(await run).toBe(reason);
-      expect(seen).toHaveLength(2);
+      const error = await run;
+      assert.equal(error, reason, `expected the abort reason, got ${describeError(error)}`);
+      assert.equal(seen.length, 2);
     });
 
     it('rejects at once when subscribed with an aborted signal', async () => {
@@ -155,7 +172,7 @@ export function subscriptionContract(createStore: StoreFactory<EventStore>): voi
       const error = await rejectionOf(() =>
         take(store.subscribeToAll({ signal: AbortSignal.abort(reason) }), 1),
       );
-      expect(error).toBe(reason);
+      assert.equal(error, reason, `expected the abort reason, got ${describeError(error)}`);
     });
   });
 }

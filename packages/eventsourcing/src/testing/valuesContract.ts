@@ -1,43 +1,46 @@
+import assert from 'node:assert/strict';
 import { isSerializationError } from '@keel/core';
-import { describe, expect, it } from 'vitest';
+import type { ContractRunner } from '@keel/core/testing';
 import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
+import { assertEqual, assertMatches, describeError, rejectionOf } from './contractAssert.js';
 import { Money, UNSTORABLE_VALUES } from './contractValues.js';
 import type { StoreFactory } from './eventStoreContract.js';
-import { numbered, rejectionOf } from './eventStoreContract.js';
+import { numbered } from './eventStoreContract.js';
 
 /**
  * The value rules every store follows (core's `toStorableJson`): what PostgreSQL cannot hold is
  * refused with a SerializationError before anything is written; what JSON changes comes back
  * changed the same way; every read is a fresh copy.
  */
-export function valuesContract(createStore: StoreFactory<EventStore>): void {
+export function valuesContract(
+  createStore: StoreFactory<EventStore>,
+  { describe, it }: ContractRunner,
+): void {
   describe('stored values', () => {
-    it.each(UNSTORABLE_VALUES)(
-      'refuses event data with %s with a SerializationError and appends nothing',
-      async (_what, value) => {
+    for (const [what, value] of UNSTORABLE_VALUES) {
+      it(`refuses event data with ${what} with a SerializationError and appends nothing`, async () => {
         const store = await createStore();
         await store.appendToStream('s-1', numbered(1));
         const error = await rejectionOf(() =>
           store.appendToStream('s-1', [...numbered(1), { type: 'Bad', data: value }]),
         );
-        expect(isSerializationError(error), `expected a SerializationError, got ${String(error)}`).toBe(true);
-        expect(await store.streamVersion('s-1')).toBe(1);
-        expect(await collect(store.readAll())).toHaveLength(1);
-      },
-    );
+        assert.ok(isSerializationError(error), `expected a SerializationError, got ${describeError(error)}`);
+        assert.equal(await store.streamVersion('s-1'), 1);
+        assert.equal((await collect(store.readAll())).length, 1);
+      });
+    }
 
-    it.each(UNSTORABLE_VALUES)(
-      'refuses event metadata with %s with a SerializationError and appends nothing',
-      async (_what, value) => {
+    for (const [what, value] of UNSTORABLE_VALUES) {
+      it(`refuses event metadata with ${what} with a SerializationError and appends nothing`, async () => {
         const store = await createStore();
         const error = await rejectionOf(() =>
           store.appendToStream('s-1', [{ type: 'Bad', data: {}, metadata: value as object }]),
         );
-        expect(isSerializationError(error)).toBe(true);
-        expect(await store.headPosition()).toBe(0);
-      },
-    );
+        assert.ok(isSerializationError(error), `expected a SerializationError, got ${describeError(error)}`);
+        assert.equal(await store.headPosition(), 0);
+      });
+    }
 
     it('reads a Date in data back as its ISO string and a class instance as a plain object', async () => {
       const store = await createStore();
@@ -47,10 +50,14 @@ export function valuesContract(createStore: StoreFactory<EventStore>): void {
       const [read] = await collect(store.readStream('s-1'));
       const [fromAll] = await collect(store.readAll());
       for (const event of [result.events[0]!, read!, fromAll!]) {
-        expect(event.data).toEqual(expected);
-        expect(Object.getPrototypeOf((event.data as { price: object }).price)).toBe(Object.prototype);
-        expect('gone' in (event.data as object)).toBe(false);
-        expect(event.metadata).toMatchObject({ at: '2026-03-04T05:06:07.089Z' });
+        assertEqual(event.data, expected, 'data reads back as JSON');
+        assert.equal(
+          Object.getPrototypeOf((event.data as { price: object }).price),
+          Object.prototype,
+          'a class instance reads back as a plain object',
+        );
+        assert.equal('gone' in (event.data as object), false, 'an undefined property is dropped');
+        assertMatches(event.metadata, { at: '2026-03-04T05:06:07.089Z' });
       }
     });
 
@@ -63,8 +70,8 @@ export function valuesContract(createStore: StoreFactory<EventStore>): void {
       (read!.data as { items: number[] }).items.push(3);
       (read!.metadata['tags'] as string[]).push('b');
       const [again] = await collect(store.readStream('s-1'));
-      expect(again!.data).toEqual({ items: [1] });
-      expect(again!.metadata).toMatchObject({ tags: ['a'] });
+      assertEqual(again!.data, { items: [1] }, 'mutating an event changed the store');
+      assertMatches(again!.metadata, { tags: ['a'] }, 'mutating an event changed the store');
     });
 
     it('keeps recordedAt non-decreasing along the global order under concurrent appends', async () => {
@@ -75,10 +82,17 @@ export function valuesContract(createStore: StoreFactory<EventStore>): void {
         ),
       );
       const all = await collect(store.readAll());
-      expect(all).toHaveLength(60);
+      assert.equal(all.length, 60);
       for (let index = 1; index < all.length; index++) {
-        expect(all[index]!.globalPosition).toBeGreaterThan(all[index - 1]!.globalPosition);
-        expect(all[index]!.recordedAt.getTime()).toBeGreaterThanOrEqual(all[index - 1]!.recordedAt.getTime());
+        const [before, event] = [all[index - 1]!, all[index]!];
+        assert.ok(
+          event.globalPosition > before.globalPosition,
+          `global position ${event.globalPosition} must be above ${before.globalPosition}`,
+        );
+        assert.ok(
+          event.recordedAt.getTime() >= before.recordedAt.getTime(),
+          `recordedAt ${event.recordedAt.toISOString()} (position ${event.globalPosition}) is before ${before.recordedAt.toISOString()}`,
+        );
       }
     });
   });
