@@ -1,4 +1,5 @@
 export { sagaStoreContract, sagaRecordFixture } from './testing/sagaStoreContract.js';
+export type { SagaStoreFactory } from './testing/sagaStoreContract.js';
 export {
   CrashingSagaStore,
   SimulatedCrashError,
@@ -7,3 +8,4 @@ export {
 } from './testing/crashingSagaStore.js';
 export type { CrashPlan } from './testing/crashingSagaStore.js';
 export { processStoreContract } from './testing/processStoreContract.js';
+export type { ProcessStoreFactory } from './testing/processStoreContract.js';

@@ -1,6 +1,12 @@
+import assert from 'node:assert/strict';
 import { createCommand, createEvent, isConcurrencyError, isSerializationError } from '@keel/core';
-import { describe, expect, it } from 'vitest';
+import { contractRunner } from '@keel/core/testing';
+import type { ContractOptions, ContractRunner } from '@keel/core/testing';
 import type { ProcessInstance, ProcessStore } from '../processManager/processStore.js';
+import { assertError } from './contractAssert.js';
+
+/** Makes an empty process store for one test. */
+export type ProcessStoreFactory = () => ProcessStore | Promise<ProcessStore>;
 
 function instanceFixture(correlationId: string, overrides: Partial<ProcessInstance> = {}): ProcessInstance {
   return {
@@ -19,18 +25,37 @@ function instanceFixture(correlationId: string, overrides: Partial<ProcessInstan
 }
 
 /**
- * The behaviour every {@link ProcessStore} must have, as a vitest suite. `createStore` must
- * return an empty store each time.
+ * The behaviour every {@link ProcessStore} must have, as a test suite for any runner. Call it at
+ * the top level of a test file of your store; `createStore` must return an empty store each time.
+ *
+ * It registers its tests with the test runner's global `describe` and `it` (Jest, Mocha, Bun,
+ * Vitest with `globals: true`); under `node:test`, or Vitest without globals, pass the runner's
+ * functions as `options.runner`. Failures are `node:assert` errors, which every runner reports.
+ *
+ * @param name - Names the suite: `ProcessStore contract: <name>`.
+ * @param createStore - Returns a new, empty store for each test.
+ * @param options - `runner`: the test runner's `describe`, `it`, `beforeEach`, `afterEach`.
+ * @throws {ValidationError} (from `@keel/core`) when no runner is given and no globals exist.
  *
  * @example
  * ```ts
+ * // With test globals (Jest, Mocha, Vitest with globals: true):
  * processStoreContract('PostgresProcessStore', async () => new PostgresProcessStore(await freshPool()));
+ *
+ * // Under node:test:
+ * import { afterEach, beforeEach, describe, it } from 'node:test';
+ * processStoreContract('MyProcessStore', () => new MyProcessStore(), {
+ *   runner: { describe, it, beforeEach, afterEach },
+ * });
  * ```
  */
 export function processStoreContract(
   name: string,
-  createStore: () => ProcessStore | Promise<ProcessStore>,
+  createStore: ProcessStoreFactory,
+  options?: ContractOptions,
 ): void {
+  const runner = contractRunner(options);
+  const { describe, it } = runner;
   describe(`ProcessStore contract: ${name}`, () => {
     it('inserts at version 1 and loads state, inbox, pending events and outbox back', async () => {
       const store = await createStore();
@@ -40,29 +65,28 @@ export function processStoreContract(
         instanceFixture('o-1', { handled: [event.metadata.messageId], pending: [event], outbox: [command] }),
         0,
       );
-      expect(saved.version).toBe(1);
-      expect(await store.load('fulfilment', 'o-1')).toEqual(saved);
+      assert.equal(saved.version, 1);
+      assert.deepEqual(await store.load('fulfilment', 'o-1'), saved);
     });
 
     it('returns undefined for an unknown key, and keeps process names apart', async () => {
       const store = await createStore();
       await store.save(instanceFixture('o-1'), 0);
-      expect(await store.load('fulfilment', 'o-2')).toBeUndefined();
-      expect(await store.load('billing', 'o-1')).toBeUndefined();
+      assert.equal(await store.load('fulfilment', 'o-2'), undefined, 'loaded an instance never saved');
+      assert.equal(await store.load('billing', 'o-1'), undefined, 'loaded an instance of another process');
     });
 
     it('rejects an insert of an existing instance and a stale update with a ConcurrencyError', async () => {
       const store = await createStore();
       const first = await store.save(instanceFixture('o-1'), 0);
-      expect(
-        isConcurrencyError(await store.save(instanceFixture('o-1'), 0).catch((error: unknown) => error)),
-      ).toBe(true);
+      const duplicate = await store.save(instanceFixture('o-1'), 0).catch((error: unknown) => error);
+      assertError(duplicate, isConcurrencyError, 'ConcurrencyError');
       await store.save({ ...first, state: { stage: 'paying' } }, 1);
       const stale = await store
         .save({ ...first, state: { stage: 'done' } }, 1)
         .catch((error: unknown) => error);
-      expect(isConcurrencyError(stale)).toBe(true);
-      expect((await store.load('fulfilment', 'o-1'))?.state).toEqual({ stage: 'paying' });
+      assertError(stale, isConcurrencyError, 'ConcurrencyError');
+      assert.deepEqual((await store.load('fulfilment', 'o-1'))?.state, { stage: 'paying' });
     });
 
     it('lets exactly one of two concurrent saves at one version win', async () => {
@@ -71,7 +95,7 @@ export function processStoreContract(
         store.save(instanceFixture('o-1', { state: 'a' }), 0),
         store.save(instanceFixture('o-1', { state: 'b' }), 0),
       ]);
-      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      assert.equal(results.filter((result) => result.status === 'fulfilled').length, 1, 'saves that won');
     });
 
     it('lists the instances of one process that have commands left to send', async () => {
@@ -82,10 +106,13 @@ export function processStoreContract(
       await store.save(instanceFixture('without'), 0);
       await store.save({ ...instanceFixture('other', { outbox: [command] }), processName: 'billing' }, 0);
       const listed = await store.listWithOutbox('fulfilment');
-      expect(listed.map((instance) => instance.correlationId)).toEqual(['older', 'with']);
+      assert.deepEqual(
+        listed.map((instance) => instance.correlationId),
+        ['older', 'with'],
+      );
     });
 
-    describe('values', () => defineProcessValueTests(createStore));
+    describe('values', () => defineProcessValueTests(runner, createStore));
   });
 }
 
@@ -97,17 +124,17 @@ const REFUSED: readonly [string, unknown][] = [
   ['a Set', { tags: new Set(['a']) }],
 ];
 
-function defineProcessValueTests(createStore: () => ProcessStore | Promise<ProcessStore>): void {
+function defineProcessValueTests({ it }: ContractRunner, createStore: ProcessStoreFactory): void {
   for (const [name, state] of REFUSED) {
     it(`refuses a state with ${name} with a SerializationError before anything is written`, async () => {
       const store = await createStore();
       const error = await store.save(instanceFixture('o-1', { state }), 0).catch((caught: unknown) => caught);
-      expect(isSerializationError(error)).toBe(true);
-      expect(await store.load('fulfilment', 'o-1')).toBeUndefined();
+      assertError(error, isSerializationError, 'SerializationError');
+      assert.equal(await store.load('fulfilment', 'o-1'), undefined, 'a refused insert stored the instance');
       const saved = await store.save(instanceFixture('o-1'), 0);
       const update = await store.save({ ...saved, state }, 1).catch((caught: unknown) => caught);
-      expect(isSerializationError(update)).toBe(true);
-      expect(await store.load('fulfilment', 'o-1')).toEqual(saved);
+      assertError(update, isSerializationError, 'SerializationError');
+      assert.deepEqual(await store.load('fulfilment', 'o-1'), saved, 'a refused update changed the instance');
     });
   }
 
@@ -117,8 +144,8 @@ function defineProcessValueTests(createStore: () => ProcessStore | Promise<Proce
     const error = await store
       .save(instanceFixture('o-1', { outbox: [command] }), 0)
       .catch((caught: unknown) => caught);
-    expect(isSerializationError(error)).toBe(true);
-    expect(await store.listWithOutbox('fulfilment')).toEqual([]);
+    assertError(error, isSerializationError, 'SerializationError');
+    assert.deepEqual(await store.listWithOutbox('fulfilment'), [], 'a refused save stored its outbox');
   });
 
   it('gives Dates back as ISO strings and class instances as plain objects', async () => {
@@ -130,7 +157,7 @@ function defineProcessValueTests(createStore: () => ProcessStore | Promise<Proce
     const saved = await store.save(instanceFixture('o-1', { state: { at, stage: new Stage('new') } }), 0);
     const loaded = await store.load('fulfilment', 'o-1');
     for (const seen of [saved, loaded]) {
-      expect(seen?.state).toStrictEqual({ at: '2024-06-01T00:00:00.000Z', stage: { name: 'new' } });
+      assert.deepStrictEqual(seen?.state, { at: '2024-06-01T00:00:00.000Z', stage: { name: 'new' } });
     }
   });
 
@@ -140,6 +167,6 @@ function defineProcessValueTests(createStore: () => ProcessStore | Promise<Proce
     (saved.state as { items: number[] }).items.push(2);
     const loaded = await store.load('fulfilment', 'o-1');
     (loaded?.state as { items: number[] }).items.push(3);
-    expect((await store.load('fulfilment', 'o-1'))?.state).toEqual({ items: [1] });
+    assert.deepEqual((await store.load('fulfilment', 'o-1'))?.state, { items: [1] });
   });
 }

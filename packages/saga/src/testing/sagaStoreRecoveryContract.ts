@@ -1,5 +1,6 @@
+import assert from 'node:assert/strict';
 import { KeelError, ManualClock } from '@keel/core';
-import { expect, it } from 'vitest';
+import type { ContractRunner } from '@keel/core/testing';
 import { defineSaga } from '../definition/defineSaga.js';
 import { SagaOrchestrator } from '../orchestrator/sagaOrchestrator.js';
 import type {
@@ -55,7 +56,7 @@ class PoisonedStore implements SagaStore {
 const saga = defineSaga('contract-recovery').step('work', { run: () => 'done' });
 
 /** Contract cases: `recover()` on this store reaches every unfinished saga, whatever the others do. */
-export function defineRecoveryTests(createStore: Factory): void {
+export function defineRecoveryTests({ it }: ContractRunner, createStore: Factory): void {
   it('recover() reaches every unfinished saga even when the oldest keep failing to resume', async () => {
     const inner = await createStore();
     const poisoned = new Set(['p-1', 'p-2', 'p-3', 'p-4', 'p-5']);
@@ -69,26 +70,29 @@ export function defineRecoveryTests(createStore: Factory): void {
     const orchestrator = new SagaOrchestrator(store, [saga], { ...options, owner: 'first' });
 
     const first = await orchestrator.recover();
-    expect(first.outcomes.map((outcome) => outcome.sagaId).sort()).toEqual(
+    assert.deepEqual(
+      first.outcomes.map((outcome) => outcome.sagaId).sort(),
       ids.filter((id) => id.startsWith('h')),
     );
-    expect(first.interrupted.map((entry) => entry.sagaId).sort()).toEqual([...poisoned]);
-    expect((await inner.list({ status: 'completed' })).map((record) => record.sagaId)).toHaveLength(7);
+    assert.deepEqual(first.interrupted.map((entry) => entry.sagaId).sort(), [...poisoned]);
+    const completed = (await inner.list({ status: 'completed' })).map((record) => record.sagaId);
+    assert.equal(completed.length, 7, `completed sagas: ${completed.join(', ')}`);
 
     // The failing ones are held back for a while, then resumed once the cause is gone.
     const again = await new SagaOrchestrator(store, [saga], { ...options, owner: 'second' }).recover();
-    expect(again.outcomes).toEqual([]);
+    assert.deepEqual(again.outcomes, [], 'sagas held back after failing were resumed at once');
     poisoned.clear();
     await clock.tickAsync(1_000);
     const later = await orchestrator.recover();
-    expect(later.outcomes.map((outcome) => outcome.sagaId).sort()).toEqual([
+    assert.deepEqual(later.outcomes.map((outcome) => outcome.sagaId).sort(), [
       'p-1',
       'p-2',
       'p-3',
       'p-4',
       'p-5',
     ]);
-    expect(await inner.list({ status: ['running', 'compensating'] })).toEqual([]);
+    const unfinished = await inner.list({ status: ['running', 'compensating'] });
+    assert.deepEqual(unfinished, [], 'sagas left unfinished');
     await orchestrator.close();
   });
 }

@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import { isSerializationError } from '@keel/core';
-import { expect, it } from 'vitest';
+import type { ContractRunner } from '@keel/core/testing';
 import type { SagaHistoryEntry, SagaRecord, SagaStore } from '../store/sagaStore.js';
+import { assertError } from './contractAssert.js';
 import { sagaRecordFixture } from './sagaRecordFixture.js';
 
 type Factory = () => SagaStore | Promise<SagaStore>;
@@ -37,17 +39,17 @@ async function refusal(write: Promise<unknown>): Promise<unknown> {
     () => undefined,
     (caught: unknown) => caught,
   );
-  expect(isSerializationError(error)).toBe(true);
+  assertError(error, isSerializationError, 'SerializationError');
   return error;
 }
 
 /** Contract cases: values are refused and changed alike by every saga store. */
-export function defineValueTests(createStore: Factory): void {
+export function defineValueTests({ it }: ContractRunner, createStore: Factory): void {
   for (const [name, input] of REFUSED) {
     it(`refuses an input with ${name} with a SerializationError and stores nothing`, async () => {
       const store = await createStore();
       await refusal(store.create(sagaRecordFixture({ sagaId: 's-1', input })));
-      expect(await store.get('s-1')).toBeUndefined();
+      assert.equal(await store.get('s-1'), undefined, 'a refused create stored the saga');
     });
 
     it(`refuses a step output with ${name} on save and keeps the record as it was`, async () => {
@@ -55,10 +57,10 @@ export function defineValueTests(createStore: Factory): void {
       const { record } = await store.create(sagaRecordFixture({ sagaId: 's-1' }));
       await refusal(store.save({ ...record, history: [...record.history, completed(input)] }, 1));
       const kept = await store.get('s-1');
-      expect(kept?.version).toBe(1);
-      expect(kept?.history).toEqual(record.history);
+      assert.equal(kept?.version, 1, 'a refused save changed the version');
+      assert.deepEqual(kept?.history, record.history);
       // The refused write had no effect: the next write at the same version succeeds.
-      expect((await store.save({ ...record, status: 'compensating' }, 1)).version).toBe(2);
+      assert.equal((await store.save({ ...record, status: 'compensating' }, 1)).version, 2);
     });
   }
 
@@ -67,19 +69,19 @@ export function defineValueTests(createStore: Factory): void {
     const { record } = await store.create(sagaRecordFixture({ sagaId: 's-1' }));
     const error = { name: 'Error', message: 'bad \u0000 byte' };
     await refusal(store.save({ ...record, status: 'compensating', error }, 1));
-    expect((await store.get('s-1'))?.status).toBe('running');
+    assert.equal((await store.get('s-1'))?.status, 'running', 'a refused save changed the status');
   });
 
   it('gives a Date back as its ISO string, from the write and from get', async () => {
     const store = await createStore();
     const at = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6));
     const { record } = await store.create(sagaRecordFixture({ sagaId: 's-1', input: { at } }));
-    expect(record.input).toEqual({ at: '2024-01-02T03:04:05.006Z' });
+    assert.deepEqual(record.input, { at: '2024-01-02T03:04:05.006Z' });
     const saved = await store.save({ ...record, history: [...record.history, completed({ at })] }, 1);
     const stored = await store.get('s-1');
     for (const seen of [saved, stored] as SagaRecord[]) {
-      expect(seen.input).toEqual({ at: '2024-01-02T03:04:05.006Z' });
-      expect(seen.history.at(-1)).toEqual(completed({ at: '2024-01-02T03:04:05.006Z' }));
+      assert.deepEqual(seen.input, { at: '2024-01-02T03:04:05.006Z' });
+      assert.deepEqual(seen.history.at(-1), completed({ at: '2024-01-02T03:04:05.006Z' }));
     }
   });
 
@@ -88,14 +90,14 @@ export function defineValueTests(createStore: Factory): void {
     const input = { price: new Money(5, 'EUR'), gone: undefined, list: [1, undefined] };
     await store.create(sagaRecordFixture({ sagaId: 's-1', input }));
     const stored = (await store.get('s-1'))?.input as Record<string, unknown>;
-    expect(stored).toStrictEqual({ price: { amount: 5, currency: 'EUR' }, list: [1, null] });
-    expect(stored.price).not.toBeInstanceOf(Money);
+    assert.deepStrictEqual(stored, { price: { amount: 5, currency: 'EUR' }, list: [1, null] });
+    assert.ok(!(stored.price instanceof Money), 'a class instance came back as an instance of its class');
   });
 
   it('keeps strings with emoji (surrogate pairs) and other Unicode exactly', async () => {
     const store = await createStore();
     const input = { note: 'café 🚀 \u2028 \uFFFD' };
     await store.create(sagaRecordFixture({ sagaId: 's-1', input }));
-    expect((await store.get('s-1'))?.input).toEqual(input);
+    assert.deepEqual((await store.get('s-1'))?.input, input);
   });
 }
