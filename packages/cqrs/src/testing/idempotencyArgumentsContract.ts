@@ -51,8 +51,16 @@ function defineKeyTests({ it }: ContractRunner, setup: Setup): void {
     const { store } = await setup();
     for (const key of LONGEST_KEYS) {
       const token = await claimToken(store, key);
-      assert.equal(await store.renew(key, token, 500), true);
-      assert.equal(await store.complete(key, token, key.length), true);
+      assert.equal(
+        await store.renew(key, token, 500),
+        true,
+        'renew by the holder of a longest key returned false',
+      );
+      assert.equal(
+        await store.complete(key, token, key.length),
+        true,
+        'complete by the holder of a longest key returned false',
+      );
       assertEqualValues(await store.claim(key, 500), { status: 'completed', result: key.length });
     }
   });

@@ -26,7 +26,11 @@ function defineTakeoverTests({ it }: ContractRunner, setup: Setup): void {
     const old = await claimToken(store, 'k', 100);
     clock.advance(100);
     await claimToken(store, 'k', 500);
-    assert.equal(await store.release('k', old), false);
+    assert.equal(
+      await store.release('k', old),
+      false,
+      'a holder whose lease expired released the new holder’s claim',
+    );
     assertEqualValues(await store.claim('k', 500), { status: 'pending' });
   });
 
@@ -35,10 +39,18 @@ function defineTakeoverTests({ it }: ContractRunner, setup: Setup): void {
     const old = await claimToken(store, 'k', 100);
     clock.advance(100);
     const current = await claimToken(store, 'k', 500);
-    assert.equal(await store.complete('k', old, 'stale'), false);
+    assert.equal(
+      await store.complete('k', old, 'stale'),
+      false,
+      'a holder whose lease expired overwrote the new holder’s claim',
+    );
     assertEqualValues(await store.claim('k', 500), { status: 'pending' });
-    assert.equal(await store.complete('k', current, 'fresh'), true);
-    assert.equal(await store.complete('k', old, 'stale'), false);
+    assert.equal(await store.complete('k', current, 'fresh'), true, 'the new holder could not complete');
+    assert.equal(
+      await store.complete('k', old, 'stale'),
+      false,
+      'a holder whose lease expired overwrote the new holder’s result',
+    );
     assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'fresh' });
   });
 
@@ -46,7 +58,11 @@ function defineTakeoverTests({ it }: ContractRunner, setup: Setup): void {
     const { store, clock } = await setup();
     const token = await claimToken(store, 'k', 100);
     clock.advance(1_000);
-    assert.equal(await store.complete('k', token, 'late'), true);
+    assert.equal(
+      await store.complete('k', token, 'late'),
+      true,
+      'a holder whose lease ran out could not complete though nobody took over',
+    );
     assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'late' });
   });
 
@@ -78,7 +94,7 @@ function defineRenewTests({ it }: ContractRunner, setup: Setup): void {
     const { store, clock } = await setup();
     const token = await claimToken(store, 'k', 100);
     clock.advance(90);
-    assert.equal(await store.renew('k', token, 100), true);
+    assert.equal(await store.renew('k', token, 100), true, 'the holder could not renew its claim');
     clock.advance(90);
     assertEqualValues(await store.claim('k', 500), { status: 'pending' });
     clock.advance(10);
@@ -90,24 +106,32 @@ function defineRenewTests({ it }: ContractRunner, setup: Setup): void {
     const lost = await claimToken(store, 'lost', 100);
     clock.advance(100);
     await claimToken(store, 'lost', 500);
-    assert.equal(await store.renew('lost', lost, 500), false);
+    assert.equal(await store.renew('lost', lost, 500), false, 'a token that lost the key renewed it');
 
     const done = await claimToken(store, 'done');
     await store.complete('done', done, 1);
-    assert.equal(await store.renew('done', done, 500), false);
+    assert.equal(await store.renew('done', done, 500), false, 'a token renewed a key it completed');
     assertEqualValues(await store.claim('done', 500), { status: 'completed', result: 1 });
 
     const released = await claimToken(store, 'released');
     await store.release('released', released);
-    assert.equal(await store.renew('released', released, 500), false);
-    assert.equal(await store.renew('never-claimed', 'x', 500), false);
+    assert.equal(await store.renew('released', released, 500), false, 'a token renewed a key it released');
+    assert.equal(
+      await store.renew('never-claimed', 'x', 500),
+      false,
+      'renew succeeded on a key never claimed',
+    );
   });
 
   it('renews a claim whose lease ran out while nobody took it over', async () => {
     const { store, clock } = await setup();
     const token = await claimToken(store, 'k', 100);
     clock.advance(150);
-    assert.equal(await store.renew('k', token, 100), true);
+    assert.equal(
+      await store.renew('k', token, 100),
+      true,
+      'a claim whose lease ran out was not renewed though nobody took over',
+    );
     assertEqualValues(await store.claim('k', 500), { status: 'pending' });
   });
 }
@@ -135,7 +159,11 @@ function defineExpiryTests({ it }: ContractRunner, setup: Setup): void {
     const { store, clock } = await setup();
     await store.complete('k', 'first-token', 'old');
     clock.advance(CONTRACT_TTL_MS);
-    assert.equal(await store.complete('k', 'second-token', 'new'), true);
+    assert.equal(
+      await store.complete('k', 'second-token', 'new'),
+      true,
+      'no new result was recorded over one whose ttl passed',
+    );
     assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'new' });
   });
 }

@@ -96,7 +96,11 @@ function defineClaimTests({ it }: ContractRunner, setup: Setup): void {
       ['e', 0],
     ] as const) {
       const token = await claimToken(store, key);
-      assert.equal(await store.complete(key, token, result), true);
+      assert.equal(
+        await store.complete(key, token, result),
+        true,
+        `complete of key ${key} by its holder returned false`,
+      );
       assertEqualValues(await store.claim(key, 500), { status: 'completed', result });
     }
   });
@@ -117,7 +121,11 @@ function defineClaimTests({ it }: ContractRunner, setup: Setup): void {
     await assertRejectsWith(store.complete('k', token, 'result', aborted), reason);
     await assertRejectsWith(store.release('k', token, aborted), reason);
     assertEqualValues(await store.claim('k', 500), { status: 'pending' });
-    assert.equal(await store.release('k', token), true);
+    assert.equal(
+      await store.release('k', token),
+      true,
+      'release by the holder after the aborted calls returned false',
+    );
   });
 
   it('refuses a key PostgreSQL cannot hold with a SerializationError', async () => {
@@ -141,23 +149,31 @@ function defineOwnerTests({ it }: ContractRunner, setup: Setup): void {
   it('frees a claim released by its holder, so the next attempt runs', async () => {
     const { store } = await setup();
     const token = await claimToken(store, 'k');
-    assert.equal(await store.release('k', token), true);
+    assert.equal(await store.release('k', token), true, 'release by the holder returned false');
     assert.equal((await store.claim('k', 500)).status, 'claimed');
   });
 
   it('ignores a release with a token that does not hold the key', async () => {
     const { store } = await setup();
     await claimToken(store, 'k');
-    assert.equal(await store.release('k', 'not-the-owner'), false);
+    assert.equal(
+      await store.release('k', 'not-the-owner'),
+      false,
+      'release with a token that does not hold the key returned true',
+    );
     assertEqualValues(await store.claim('k', 500), { status: 'pending' });
   });
 
   it('ignores a complete with a token that does not hold the key', async () => {
     const { store } = await setup();
     const token = await claimToken(store, 'k');
-    assert.equal(await store.complete('k', 'not-the-owner', 'forged'), false);
+    assert.equal(
+      await store.complete('k', 'not-the-owner', 'forged'),
+      false,
+      'complete with a token that does not hold the key returned true',
+    );
     assertEqualValues(await store.claim('k', 500), { status: 'pending' });
-    assert.equal(await store.complete('k', token, 'real'), true);
+    assert.equal(await store.complete('k', token, 'real'), true, 'complete by the holder returned false');
     assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'real' });
   });
 
@@ -165,14 +181,22 @@ function defineOwnerTests({ it }: ContractRunner, setup: Setup): void {
     const { store } = await setup();
     const token = await claimToken(store, 'k');
     await store.complete('k', token, 'done');
-    assert.equal(await store.release('k', token), false);
-    assert.equal(await store.complete('k', token, 'again'), false);
+    assert.equal(await store.release('k', token), false, 'release after complete returned true');
+    assert.equal(
+      await store.complete('k', token, 'again'),
+      false,
+      'a second complete by the holder returned true',
+    );
     assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'done' });
   });
 
   it('records a result when nothing is stored for the key', async () => {
     const { store } = await setup();
-    assert.equal(await store.complete('k', 'any-token', 'kept'), true);
+    assert.equal(
+      await store.complete('k', 'any-token', 'kept'),
+      true,
+      'complete of a key with nothing stored returned false',
+    );
     assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'kept' });
   });
 }

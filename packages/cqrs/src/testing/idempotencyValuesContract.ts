@@ -54,7 +54,11 @@ export function defineValueTests({ it }: ContractRunner, setup: Setup): void {
       assert.equal(isSerializationError(error), true, `expected a SerializationError, got ${String(error)}`);
       assertEqualValues(await store.claim('k', 500), { status: 'pending' });
     }
-    assert.equal(await store.complete('k', token, { ok: true }), true);
+    assert.equal(
+      await store.complete('k', token, { ok: true }),
+      true,
+      'complete by the holder after the refused results returned false',
+    );
     assertEqualValues(await store.claim('k', 500), { status: 'completed', result: { ok: true } });
   });
 }
