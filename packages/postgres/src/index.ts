@@ -49,19 +49,33 @@ export {
   isSerializationError,
   isMigrationError,
   isMissingDriverError,
-} from './client/errors.js';
-export { DatabaseUnreachableError, isDatabaseUnreachableError } from './client/connectionError.js';
-export type { DatabaseTarget } from './client/connectionError.js';
+  DatabaseUnreachableError,
+  isDatabaseUnreachableError,
+  PositionOutOfRangeError,
+  isPositionOutOfRangeError,
+  POSITION_OUT_OF_RANGE_CODE,
+  LeaseLostError,
+  isLeaseLostError,
+  LEASE_LOST_CODE,
+  ReplicaLagError,
+  isReplicaLagError,
+  REPLICA_LAG_CODE,
+} from './errors.js';
+export type { ReplicaLagFacts } from './errors.js';
+export type { DatabaseTarget } from './client/connectionFailure.js';
 
-export { createPostgresWithReplica } from './replicas/createPostgresWithReplica.js';
+export { createPostgresWithReplica } from './client/replicas/createPostgresWithReplica.js';
 export type {
   CreatePostgresWithReplicaOptions,
   PostgresWithReplica,
-} from './replicas/createPostgresWithReplica.js';
-export { primaryLsn, waitForReplay, waitForPosition, REPLICA_WAIT_DEFAULTS } from './replicas/replicaWait.js';
-export type { Lsn, PrimaryLsnOptions, ReplicaWaitOptions } from './replicas/replicaWait.js';
-export { ReplicaLagError, isReplicaLagError, REPLICA_LAG_CODE } from './replicas/replicaLagError.js';
-export type { ReplicaLagFacts } from './replicas/replicaLagError.js';
+} from './client/replicas/createPostgresWithReplica.js';
+export {
+  primaryLsn,
+  waitForReplay,
+  waitForPosition,
+  REPLICA_WAIT_DEFAULTS,
+} from './client/replicas/replicaWait.js';
+export type { Lsn, PrimaryLsnOptions, ReplicaWaitOptions } from './client/replicas/replicaWait.js';
 
 export { migrate, MIGRATE_DEFAULTS } from './migrations/migrate.js';
 export type { MigrateOptions, MigrateResult, AppliedMigration } from './migrations/migrate.js';
@@ -89,56 +103,56 @@ export type {
 } from './outbox/postgresInbox.js';
 
 // --- event sourcing
-export { PostgresEventStore } from './eventStore/postgresEventStore.js';
-export { POSTGRES_EVENT_STORE_DEFAULTS } from './eventStore/postgresEventStoreOptions.js';
-export {
-  PositionOutOfRangeError,
-  isPositionOutOfRangeError,
-  POSITION_OUT_OF_RANGE_CODE,
-} from './eventStore/positionOutOfRangeError.js';
-export { repairEventGates } from './eventStore/repairEventGates.js';
-export type { RepairEventGatesOptions, RepairEventGatesResult } from './eventStore/repairEventGates.js';
-export type { PostgresEventStoreOptions } from './eventStore/postgresEventStoreOptions.js';
+export { PostgresEventStore } from './eventsourcing/eventStore/postgresEventStore.js';
+export { POSTGRES_EVENT_STORE_DEFAULTS } from './eventsourcing/eventStore/postgresEventStoreOptions.js';
+export { repairEventGates } from './eventsourcing/eventStore/repairEventGates.js';
+export type {
+  RepairEventGatesOptions,
+  RepairEventGatesResult,
+} from './eventsourcing/eventStore/repairEventGates.js';
+export type { PostgresEventStoreOptions } from './eventsourcing/eventStore/postgresEventStoreOptions.js';
 export {
   PostgresSnapshotStore,
   POSTGRES_SNAPSHOT_STORE_DEFAULTS,
-} from './snapshots/postgresSnapshotStore.js';
-export type { PostgresSnapshotStoreOptions } from './snapshots/postgresSnapshotStore.js';
+} from './eventsourcing/snapshots/postgresSnapshotStore.js';
+export type { PostgresSnapshotStoreOptions } from './eventsourcing/snapshots/postgresSnapshotStore.js';
 export {
   PostgresCheckpointStore,
   POSTGRES_CHECKPOINT_STORE_DEFAULTS,
-} from './projections/postgresCheckpointStore.js';
-export type { PostgresCheckpointStoreOptions } from './projections/postgresCheckpointStore.js';
+} from './eventsourcing/projections/postgresCheckpointStore.js';
+export type { PostgresCheckpointStoreOptions } from './eventsourcing/projections/postgresCheckpointStore.js';
 export {
   PostgresDeadLetterStore,
   POSTGRES_DEAD_LETTER_STORE_DEFAULTS,
-} from './projections/postgresDeadLetterStore.js';
-export type { PostgresDeadLetterStoreOptions } from './projections/postgresDeadLetterStore.js';
-export { defineInlineProjection } from './projections/inlineProjection.js';
+} from './eventsourcing/projections/postgresDeadLetterStore.js';
+export type { PostgresDeadLetterStoreOptions } from './eventsourcing/projections/postgresDeadLetterStore.js';
+export { defineInlineProjection } from './eventsourcing/projections/inlineProjection.js';
 export type {
   DefineInlineProjectionOptions,
   InlineHandler,
   InlineHandlers,
-} from './projections/inlineProjection.js';
-export { definePostgresProjection } from './projections/postgresProjection.js';
+} from './eventsourcing/projections/inlineProjection.js';
+export { definePostgresProjection } from './eventsourcing/projections/postgresProjection.js';
 export type {
   DefinePostgresProjectionOptions,
   PostgresProjectionContext,
   PostgresProjectionHandler,
   PostgresProjectionHandlers,
-} from './projections/postgresProjection.js';
-export { PostgresProjectionCheckpoints } from './projections/postgresProjectionCheckpoints.js';
-export type { PostgresProjectionCheckpointsOptions } from './projections/postgresProjectionCheckpoints.js';
+} from './eventsourcing/projections/postgresProjection.js';
+export { PostgresProjectionCheckpoints } from './eventsourcing/projections/postgresProjectionCheckpoints.js';
+export type { PostgresProjectionCheckpointsOptions } from './eventsourcing/projections/postgresProjectionCheckpoints.js';
 
 // --- workers
-export { PostgresLeases, POSTGRES_LEASES_DEFAULTS } from './workers/postgresLeases.js';
-export type { Lease, LeaseHolder, PostgresLeasesOptions } from './workers/postgresLeases.js';
-export { LeaseLostError, isLeaseLostError, LEASE_LOST_CODE } from './workers/leaseLostError.js';
-export { ProjectionDaemon } from './workers/projectionDaemon.js';
-export type { DaemonProjectionState } from './workers/projectionDaemon.js';
-export { PROJECTION_DAEMON_DEFAULTS } from './workers/projectionDaemonOptions.js';
-export type { ProjectionDaemonOptions, ProjectionDaemonEntry } from './workers/projectionDaemonOptions.js';
-export type { DaemonRunnerOptions } from './workers/projectionSlot.js';
-export { OutboxRelayWorker } from './workers/outboxRelayWorker.js';
-export { OUTBOX_RELAY_WORKER_DEFAULTS } from './workers/outboxRelayWorkerOptions.js';
-export type { OutboxRelayWorkerOptions } from './workers/outboxRelayWorkerOptions.js';
+export { PostgresLeases, POSTGRES_LEASES_DEFAULTS } from './leases/postgresLeases.js';
+export type { Lease, LeaseHolder, PostgresLeasesOptions } from './leases/postgresLeases.js';
+export { ProjectionDaemon } from './eventsourcing/daemon/projectionDaemon.js';
+export type { DaemonProjectionState } from './eventsourcing/daemon/projectionDaemon.js';
+export { PROJECTION_DAEMON_DEFAULTS } from './eventsourcing/daemon/projectionDaemonOptions.js';
+export type {
+  ProjectionDaemonOptions,
+  ProjectionDaemonEntry,
+} from './eventsourcing/daemon/projectionDaemonOptions.js';
+export type { DaemonRunnerOptions } from './eventsourcing/daemon/projectionSlot.js';
+export { OutboxRelayWorker } from './outbox/outboxRelayWorker.js';
+export { OUTBOX_RELAY_WORKER_DEFAULTS } from './outbox/outboxRelayWorkerOptions.js';
+export type { OutboxRelayWorkerOptions } from './outbox/outboxRelayWorkerOptions.js';

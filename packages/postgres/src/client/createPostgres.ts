@@ -10,8 +10,9 @@ import {
   withDefaults,
 } from '@keel/core';
 import type { Clock, Logger } from '@keel/core';
-import { DatabaseUnreachableError, pgliteTarget, pgTarget } from './connectionError.js';
-import { MissingDriverError } from './errors.js';
+import { DatabaseUnreachableError } from '../errors.js';
+import { pgliteTarget, pgTarget } from './connectionFailure.js';
+import { MissingDriverError } from '../errors.js';
 import { fromPglite } from './pgliteClient.js';
 import type { PgliteLike } from './pgliteClient.js';
 import { fromPgPool } from './pgPoolClient.js';

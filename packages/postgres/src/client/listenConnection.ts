@@ -1,6 +1,6 @@
 import { abortReason, toError } from '@keel/core';
-import { DatabaseUnreachableError } from './connectionError.js';
-import type { DatabaseTarget } from './connectionError.js';
+import { DatabaseUnreachableError } from '../errors.js';
+import type { DatabaseTarget } from './connectionFailure.js';
 import { acquireConnection } from './pgConnection.js';
 import type { PgConnectionLike, PgPoolClientLike } from './pgConnection.js';
 import type { PgNotificationLike } from './pgNotifications.js';

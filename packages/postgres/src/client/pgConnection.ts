@@ -1,6 +1,6 @@
 import { isKeelError, raceAbort, throwIfAborted, toError } from '@keel/core';
-import { DatabaseUnreachableError } from './connectionError.js';
-import { SqlError } from './errors.js';
+import { DatabaseUnreachableError } from '../errors.js';
+import { SqlError } from '../errors.js';
 import type { PgNotificationLike } from './pgNotifications.js';
 import type { PgQueryResultLike } from './pgPoolClient.js';
 

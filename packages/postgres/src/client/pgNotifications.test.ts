@@ -1,7 +1,7 @@
 import { createLogger, ManualClock } from '@keel/core';
 import type { LogEntry } from '@keel/core';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { isClientClosedError, isInvalidIdentifierError, isSqlError } from './errors.js';
+import { isClientClosedError, isInvalidIdentifierError, isSqlError } from '../errors.js';
 import { deferred, driverError, FakeConnector } from './pgFakes.fixture.js';
 import { PgNotifications } from './pgNotifications.js';
 

@@ -1,6 +1,6 @@
 import { abortReason, isKeelError, Mutex, raceAbort, toError } from '@keel/core';
 import type { Clock, Logger } from '@keel/core';
-import { ClientClosedError, SqlError } from './errors.js';
+import { ClientClosedError, SqlError } from '../errors.js';
 import { quoteIdentifier } from './identifiers.js';
 import type { ListenConnection, ListenConnector } from './listenConnection.js';
 import { isConnectionLoss } from './pgConnection.js';

@@ -1,6 +1,6 @@
 import { isValidationError } from '@keel/core';
 import { describe, expect, it } from 'vitest';
-import { isSqlError } from './errors.js';
+import { isSqlError } from '../errors.js';
 import { deferred, driverError, FakePgConnection, FakePgPool } from './pgFakes.fixture.js';
 import { FROM_PG_POOL_DEFAULTS, fromPgPool } from './pgPoolClient.js';
 import type { PgPoolLike } from './pgPoolClient.js';

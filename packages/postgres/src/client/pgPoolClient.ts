@@ -12,9 +12,10 @@ import {
 import type { Clock, Logger } from '@keel/core';
 import type { FieldInfo } from '../internal/normalize.js';
 import { checkBeforeCommit, isolationStatement } from '../internal/transactions.js';
-import { DatabaseUnreachableError, pgTarget } from './connectionError.js';
-import type { DatabaseTarget } from './connectionError.js';
-import { ClientClosedError } from './errors.js';
+import { DatabaseUnreachableError } from '../errors.js';
+import { pgTarget } from './connectionFailure.js';
+import type { DatabaseTarget } from './connectionFailure.js';
+import { ClientClosedError } from '../errors.js';
 import { dedicatedConnector, pooledConnector } from './listenConnection.js';
 import type { ListenConnector, PgClientConstructorLike } from './listenConnection.js';
 import { withPooledConnection } from './pgConnection.js';

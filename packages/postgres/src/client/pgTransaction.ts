@@ -1,7 +1,7 @@
 import { Mutex, throwIfAborted } from '@keel/core';
 import { normalizeInt8Columns } from '../internal/normalize.js';
 import { withSavepoint } from '../internal/transactions.js';
-import { ClientClosedError, SqlError } from './errors.js';
+import { ClientClosedError, SqlError } from '../errors.js';
 import type { PgQueryResultLike } from './pgPoolClient.js';
 import type {
   SqlQueryOptions,

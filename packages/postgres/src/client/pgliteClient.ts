@@ -1,6 +1,6 @@
 import { abortReason, throwIfAborted } from '@keel/core';
 import { checkBeforeCommit, isolationStatement, withSavepoint } from '../internal/transactions.js';
-import { ClientClosedError, SqlError } from './errors.js';
+import { ClientClosedError, SqlError } from '../errors.js';
 import { quoteIdentifier } from './identifiers.js';
 import type {
   SqlClient,

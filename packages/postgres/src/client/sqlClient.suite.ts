@@ -2,7 +2,7 @@ import { isCancelledError } from '@keel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '@keel/test-services';
 import { dropSchemas } from '../internal/testDatabase.fixture.js';
-import { isClientClosedError, isSqlError, SQL_STATES } from './errors.js';
+import { isClientClosedError, isSqlError, SQL_STATES } from '../errors.js';
 import { sqlSchema } from './identifiers.js';
 import type { SqlClient, SqlTransaction } from './sqlClient.js';
 

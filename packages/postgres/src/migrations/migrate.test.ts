@@ -2,7 +2,7 @@ import { uniqueName } from '@keel/test-services';
 import { createLogger, isCancelledError, isValidationError } from '@keel/core';
 import type { LogEntry } from '@keel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isMigrationError, isSqlError, SQL_STATES } from '../client/errors.js';
+import { isMigrationError, isSqlError, SQL_STATES } from '../errors.js';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlClient } from '../client/sqlClient.js';
 import { createTestPglite } from '../internal/testDatabase.fixture.js';

@@ -1,6 +1,6 @@
 import { assertOptions, noopLogger, optionObject, optionRule, throwIfAborted } from '@keel/core';
 import type { Logger } from '@keel/core';
-import { MigrationError } from '../client/errors.js';
+import { MigrationError } from '../errors.js';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor, SqlTransaction } from '../client/sqlClient.js';

@@ -1,10 +1,10 @@
 import { IDEMPOTENCY_MIGRATIONS } from '../cqrs/idempotencyMigrations.js';
-import { EVENT_STORE_MIGRATIONS } from '../eventStore/eventStoreMigrations.js';
+import { EVENT_STORE_MIGRATIONS } from '../eventsourcing/eventStore/eventStoreMigrations.js';
 import { INBOX_MIGRATIONS, OUTBOX_MIGRATIONS } from '../outbox/outboxMigrations.js';
-import { PROJECTION_MIGRATIONS } from '../projections/projectionMigrations.js';
+import { PROJECTION_MIGRATIONS } from '../eventsourcing/projections/projectionMigrations.js';
 import { SAGA_MIGRATIONS } from '../saga/sagaMigrations.js';
-import { SNAPSHOT_MIGRATIONS } from '../snapshots/snapshotMigrations.js';
-import { WORKER_MIGRATIONS } from '../workers/workerMigrations.js';
+import { SNAPSHOT_MIGRATIONS } from '../eventsourcing/snapshots/snapshotMigrations.js';
+import { WORKER_MIGRATIONS } from '../leases/leaseMigrations.js';
 import type { Migration } from './migration.js';
 
 /**

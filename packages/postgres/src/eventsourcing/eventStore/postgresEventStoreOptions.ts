@@ -1,0 +1,87 @@
+import {
+  assertOptions,
+  optionBoolean,
+  optionInteger,
+  optionNumber,
+  optionObject,
+  withDefaults,
+} from '@keel/core';
+import type { Clock } from '@keel/core';
+import type { InlineProjection } from '@keel/eventsourcing';
+import type { SqlExecutor, SqlTransaction } from '../../client/sqlClient.js';
+
+/** Options of {@link PostgresEventStore}. */
+export interface PostgresEventStoreOptions {
+  /** The schema that holds the `events` table (created by `migrate()`). @default 'keel' */
+  schema?: string | undefined;
+  /** The source of `recordedAt` and of the polling timer. @default systemClock */
+  clock?: Clock | undefined;
+  /** Events per page of subscriptions (an integer >= 1). @default 500 */
+  pageSize?: number | undefined;
+  /**
+   * Events per query of `readStream` and `readAll` when the read sets no `pageSize` (an
+   * integer >= 1): a rebuild of most streams is one query, and memory stays bounded for longer
+   * ones. @default 16384
+   */
+  readPageSize?: number | undefined;
+  /**
+   * How often a waiting subscription polls for events appended by other processes, in ms.
+   * Appends of this store object wake it at once, and so do `NOTIFY`s when `listen` is on.
+   * @default 1000
+   */
+  pollIntervalMs?: number | undefined;
+  /**
+   * Whether appends send a `NOTIFY` and subscriptions `LISTEN` for them (when the client is a
+   * `SqlClient`, which can listen), so subscribers in other processes wake within 10 ms. An
+   * append of the store's own transaction notifies after its commit (coalesced: at most one
+   * `NOTIFY` in flight per store and one per 10 ms, since each is a commit of its own), because a
+   * `NOTIFY` inside a transaction makes commits queue on PostgreSQL's notification lock; an
+   * append in the caller's transaction notifies inside it.
+   * @default true
+   */
+  notify?: boolean | undefined;
+  /**
+   * Where reads of the global log go: `readAll`, `subscribeToAll`, `subscribeToStream` and
+   * `headPosition`, e.g. a client on a streaming replica (see `createPostgresWithReplica`).
+   * Appends, `readStream` and `streamVersion` (the write side: loading an aggregate before
+   * appending to it) stay on the store's client, and so does `LISTEN` (a replica cannot LISTEN;
+   * the primary's notifications wake subscriptions, polling covers the replica's lag). A replica
+   * shows what the primary committed a little later, never a gap: use `waitForPosition` to read
+   * your own append there. @default the store's client
+   */
+  readClient?: SqlExecutor | undefined;
+  /**
+   * Projections run inside each append's transaction with the same `tx`: their writes commit
+   * with the events, and if one throws, nothing is appended. @default []
+   */
+  inlineProjections?: readonly InlineProjection<SqlTransaction>[] | undefined;
+}
+
+/** The defaults of {@link PostgresEventStoreOptions}. */
+export const POSTGRES_EVENT_STORE_DEFAULTS = Object.freeze({
+  schema: 'keel',
+  pageSize: 500,
+  readPageSize: 16384,
+  pollIntervalMs: 1000,
+  notify: true,
+});
+
+/** The options with every default applied, checked: one `ValidationError` lists every problem. */
+export function resolveEventStoreOptions(options: PostgresEventStoreOptions | undefined) {
+  const settings = withDefaults(POSTGRES_EVENT_STORE_DEFAULTS, options);
+  assertOptions('PostgresEventStore', {
+    pageSize: optionInteger(settings.pageSize, { min: 1 }),
+    readPageSize: optionInteger(settings.readPageSize, { min: 1 }),
+    pollIntervalMs: optionNumber(settings.pollIntervalMs, { min: 0, exclusiveMin: true }),
+    notify: optionBoolean(settings.notify),
+    readClient: optionObject(settings.readClient, 'an SqlClient', ['query']),
+    clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+    inlineProjections:
+      settings.inlineProjections === undefined ||
+      (Array.isArray(settings.inlineProjections) &&
+        settings.inlineProjections.every((projection) => typeof projection?.apply === 'function'))
+        ? undefined
+        : 'must be an array of inline projections (objects with apply).',
+  });
+  return settings;
+}
