@@ -65,9 +65,19 @@ export {
   optionBoolean,
   optionOneOf,
   optionObject,
+  optionClock,
+  optionLogger,
   optionRule,
 } from './options/options.js';
-export type { OptionProblem, OptionChecks, OptionRange, Defined } from './options/options.js';
+export type {
+  OptionProblem,
+  OptionChecks,
+  OptionRange,
+  Defined,
+  ClockMethod,
+  LoggerMethod,
+  OptionLoggerOptions,
+} from './options/options.js';
 
 export {
   SerializationError,

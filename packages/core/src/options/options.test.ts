@@ -4,7 +4,9 @@ import { isValidationError } from '../errors/errors.js';
 import {
   assertOptions,
   optionFunction,
+  optionClock,
   optionInteger,
+  optionLogger,
   optionNumber,
   optionObject,
   optionOneOf,
@@ -81,5 +83,55 @@ describe('option checks', () => {
     expect(optionOneOf('b', ['a'])).toMatch(/one of "a"/);
     expect(optionObject({ tryAcquire: () => true }, 'a RetryBudget', ['tryAcquire'])).toBeUndefined();
     expect(optionObject({}, 'a RetryBudget', ['tryAcquire'])).toMatch(/must be a RetryBudget/);
+  });
+});
+
+describe('optionClock', () => {
+  const partialClock = { now: () => 0, sleep: async () => {} };
+
+  it('accepts a partial clock that has every method the component uses', () => {
+    expect(optionClock(partialClock, ['now', 'sleep'])).toBeUndefined();
+  });
+
+  it('names the kind and the methods it needs when one is missing', () => {
+    expect(optionClock({ now: () => 0 }, ['now', 'sleep'])).toBe(
+      'must be a Clock (with now, sleep) (got an object).',
+    );
+  });
+
+  it('needs every Clock method by default', () => {
+    expect(optionClock(partialClock)).toBe(
+      'must be a Clock (with now, setTimeout, setInterval, sleep) (got an object).',
+    );
+  });
+
+  it('passes undefined (the default clock) and refuses values of another type', () => {
+    expect(optionClock(undefined)).toBeUndefined();
+    expect(optionClock(null, ['now'])).toBe('must be a Clock (with now) (got null).');
+    expect(optionClock(42, ['now'])).toBe('must be a Clock (with now) (got 42).');
+  });
+});
+
+describe('optionLogger', () => {
+  const noop = (): void => {};
+  const levels = { debug: noop, info: noop, warn: noop, error: noop };
+
+  it('needs debug, info, warn and error by default', () => {
+    expect(optionLogger(levels)).toBeUndefined();
+    expect(optionLogger({ warn: noop, error: noop })).toBe(
+      'must be a Logger (with debug, info, warn, error) (got an object).',
+    );
+  });
+
+  it('accepts a partial logger that has every method the component uses', () => {
+    expect(optionLogger({ warn: noop }, { uses: ['warn'] })).toBeUndefined();
+    expect(optionLogger(levels, { uses: ['info', 'child'] })).toBe(
+      'must be a Logger (with info, child) (got an object).',
+    );
+  });
+
+  it('passes undefined unless the logger is required', () => {
+    expect(optionLogger(undefined)).toBeUndefined();
+    expect(optionLogger(undefined, { required: true })).toBe('is required: a Logger');
   });
 });

@@ -1,5 +1,7 @@
 import { ValidationError } from '../errors/errors.js';
 import type { ValidationIssue } from '../errors/errors.js';
+import type { Clock } from '../clock/clock.js';
+import type { Logger } from '../logger/logger.js';
 
 /** What is wrong with one option, in words (`must be …`), or `undefined` when it is fine. */
 export type OptionProblem = string | undefined;
@@ -178,6 +180,54 @@ export function optionObject(
     (typeof value === 'object' || typeof value === 'function') &&
     methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function');
   return ok ? undefined : `must be ${kind} (with ${methods.join(', ')}) (got ${describeValue(value)}).`;
+}
+
+/** A method of core's `Clock` that a component calls: see {@link optionClock}. */
+export type ClockMethod = keyof Clock;
+
+/** A method of core's `Logger` that a component calls: see {@link optionLogger}. */
+export type LoggerMethod = Exclude<keyof Logger, 'isLevelEnabled'>;
+
+const CLOCK_METHODS: readonly ClockMethod[] = Object.freeze(['now', 'setTimeout', 'setInterval', 'sleep']);
+const LOGGER_METHODS: readonly LoggerMethod[] = Object.freeze(['debug', 'info', 'warn', 'error']);
+
+/**
+ * Checks a `clock` option: a core `Clock`, recognised by the methods the component calls, so a
+ * partial test clock that has them is accepted. `undefined` passes (the component's default clock).
+ *
+ * @param value The option as passed.
+ * @param uses The `Clock` methods the component calls (or hands the clock to code that calls);
+ *   by default every method of `Clock`: now, setTimeout, setInterval, sleep.
+ * @returns The problem, e.g. `must be a Clock (with now, sleep) (got an object).`, or `undefined`.
+ * @example `optionClock(settings.clock, ['now', 'sleep'])`
+ */
+export function optionClock(value: unknown, uses: readonly ClockMethod[] = CLOCK_METHODS): OptionProblem {
+  return optionObject(value, 'a Clock', uses);
+}
+
+/** What {@link optionLogger} checks. */
+export interface OptionLoggerOptions {
+  /**
+   * The `Logger` methods the component calls (or hands the logger to code that calls).
+   * @default ['debug', 'info', 'warn', 'error']
+   */
+  uses?: readonly LoggerMethod[];
+  /** Whether the logger must be given (`undefined` refused). @default false */
+  required?: boolean;
+}
+
+/**
+ * Checks a `logger` option: a core `Logger`, recognised by the methods the component calls.
+ * `undefined` passes unless `required` (the component's default, usually the no-op logger).
+ *
+ * @param value The option as passed.
+ * @param options Which methods are needed and whether the logger is required.
+ * @returns The problem, e.g. `must be a Logger (with warn, error) (got null).`, or `undefined`.
+ * @example `optionLogger(settings.logger, { uses: ['debug', 'info', 'warn', 'error', 'child'] })`
+ */
+export function optionLogger(value: unknown, options: OptionLoggerOptions = {}): OptionProblem {
+  const { uses = LOGGER_METHODS, required = false } = options;
+  return optionObject(value, 'a Logger', uses, required);
 }
 
 /** A relation between options: `ok`, or `message` (e.g. `'must be >= minDelayMs (got 5 < 10).'`). */
