@@ -367,6 +367,44 @@ describe('createIntervalWorker options', () => {
     ]);
   });
 
+  it('accepts a clock and a logger with only the methods it calls', async () => {
+    const clock = new ManualClock();
+    const warnings: string[] = [];
+    const runs: number[] = [];
+    const worker = createIntervalWorker(
+      () => {
+        runs.push(clock.now());
+        if (runs.length === 1) throw new Error('first run fails');
+      },
+      {
+        name: 'w',
+        intervalMs: 100,
+        backoffMs: 50,
+        clock: {
+          now: () => clock.now(),
+          setTimeout: (callback, ms) => clock.setTimeout(callback, ms),
+        } as never,
+        logger: {
+          debug: () => {},
+          warn: (message: string) => void warnings.push(message),
+          error: () => {},
+        } as never,
+      },
+    );
+    await worker.start();
+    await settle();
+    await clock.tickAsync(50);
+    expect(runs).toEqual([0, 50]);
+    expect(warnings).toHaveLength(1);
+    await worker.stop();
+  });
+
+  it('refuses a clock without setTimeout, which it schedules runs with', () => {
+    expect(() => createIntervalWorker(() => {}, { name: 'w', clock: { now: () => 0 } as never })).toThrow(
+      /clock: must be a Clock \(with now, setTimeout\)/,
+    );
+  });
+
   it('requires a name', () => {
     expect(() => createIntervalWorker(() => {}, {} as never)).toThrow(/name: is required/);
   });

@@ -8,7 +8,8 @@ import {
   optionFunction,
   optionInteger,
   optionNumber,
-  optionObject,
+  optionClock,
+  optionLogger,
   optionRule,
   optionString,
   withDefaults,
@@ -111,8 +112,8 @@ export function resolveIntervalWorkerOptions(
     failAfter: optionInteger(merged.failAfter, { min: 1, infinity: true }),
     stallAfterMs: optionNumber(merged.stallAfterMs, { ...positiveMs, max: Number.MAX_VALUE, infinity: true }),
     details: optionFunction(options?.details),
-    clock: optionObject(merged.clock, 'a Clock', ['now', 'setTimeout', 'setInterval', 'sleep']),
-    logger: optionObject(merged.logger, 'a Logger', ['debug', 'info', 'warn', 'error', 'child']),
+    clock: optionClock(merged.clock, ['now', 'setTimeout']),
+    logger: optionLogger(merged.logger, { uses: ['debug', 'warn', 'error'] }),
   });
   return Object.freeze({ ...merged, name: options!.name, details: options?.details });
 }

@@ -131,6 +131,28 @@ describe('runWorkers', () => {
     expect(worker.stopCalls).toEqual([{ deadline: 10_000 }]);
   });
 
+  it('accepts a clock and a logger with only the methods it calls', async () => {
+    const clock = new ManualClock();
+    const messages: string[] = [];
+    const host = runWorkers([new FakeWorker('a')], {
+      clock: {
+        now: () => clock.now(),
+        setTimeout: (callback, ms) => clock.setTimeout(callback, ms),
+      } as never,
+      logger: { info: (message: string) => void messages.push(message), error: () => {} } as never,
+    });
+    await host.whenStarted();
+    expect(host.healthReport().time).toBe(new Date(0).toISOString());
+    await host.stop();
+    expect(messages).toEqual(['Stopping 1 worker(s) within 10000 ms.']);
+  });
+
+  it('refuses a logger without info, which it logs the stop with', () => {
+    expect(() => runWorkers([new FakeWorker('a')], { logger: { error: () => {} } as never })).toThrow(
+      /logger: must be a Logger \(with info, error\)/,
+    );
+  });
+
   it('stops the other workers and reports failed when a worker fails to start', async () => {
     const good = new FakeWorker('good');
     const bad = new FakeWorker('bad', {

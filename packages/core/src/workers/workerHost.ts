@@ -5,7 +5,15 @@ import { CancelledError, TimeoutError } from '../errors/errors.js';
 import type { Disposer } from '../listeners/emitter.js';
 import type { Logger } from '../logger/logger.js';
 import { noopLogger } from '../logger/logger.js';
-import { assertOptions, optionNumber, optionObject, optionRule, withDefaults } from '../options/options.js';
+import {
+  assertOptions,
+  optionClock,
+  optionLogger,
+  optionNumber,
+  optionObject,
+  optionRule,
+  withDefaults,
+} from '../options/options.js';
 import type { OptionProblem } from '../options/options.js';
 import type { HealthReport } from './healthReport.js';
 import { buildHealthReport } from './healthReport.js';
@@ -243,8 +251,8 @@ function resolveHostOptions(workers: unknown, options: WorkerHostOptions | undef
     workers: workersProblem(workers),
     stopDeadlineMs: optionNumber(merged.stopDeadlineMs, { min: 0, infinity: true }),
     stopGraceMs: optionNumber(merged.stopGraceMs, { min: 0, max: MAX_TIMER_MS }),
-    clock: optionObject(merged.clock, 'a Clock', ['now', 'setTimeout', 'setInterval', 'sleep']),
-    logger: optionObject(merged.logger, 'a Logger', ['debug', 'info', 'warn', 'error', 'child']),
+    clock: optionClock(merged.clock, ['now', 'setTimeout']),
+    logger: optionLogger(merged.logger, { uses: ['info', 'error'] }),
   });
   return Object.freeze(merged);
 }
