@@ -1,2 +1,2 @@
-export { describeCacheStoreContract } from './caching/testing/cacheStoreContract.js';
+export { cacheStoreContract, describeCacheStoreContract } from './caching/testing/cacheStoreContract.js';
 export type { CacheStoreContractSubject } from './caching/testing/cacheStoreContract.js';

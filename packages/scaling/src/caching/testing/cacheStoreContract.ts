@@ -1,10 +1,12 @@
+import assert from 'node:assert/strict';
 import { isSerializationError, isValidationError } from '@keel/core';
-import { describe, expect, it } from 'vitest';
+import { contractRunner } from '@keel/core/testing';
+import type { ContractOptions } from '@keel/core/testing';
 import { createCacheAside } from '../cacheAside.js';
 import type { CacheAsideEntry } from '../cacheAside.js';
 import type { CacheStore } from '../cacheStore.js';
 
-/** How {@link describeCacheStoreContract} creates a store and moves its time forward. */
+/** How {@link cacheStoreContract} creates a store and moves its time forward. */
 export interface CacheStoreContractSubject {
   /** A new, empty store of string keys. */
   create(): Promise<CacheStore<string, unknown>> | CacheStore<string, unknown>;
@@ -12,8 +14,14 @@ export interface CacheStoreContractSubject {
   advance(ms: number): Promise<void>;
 }
 
+/** How a caught value reads in a failure message. */
+function described(caught: unknown): string {
+  if (caught === undefined) return 'no error (the call succeeded)';
+  return caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
+}
+
 /**
- * The behaviour every {@link CacheStore} must share, as a vitest suite: run it unchanged against
+ * The behaviour every {@link CacheStore} must share, as a test suite for any runner: run it unchanged against
  * the in-memory store here and against remote stores (e.g. `@keel/redis`) so they stay
  * interchangeable under the caching strategies.
  *
@@ -23,42 +31,62 @@ export interface CacheStoreContractSubject {
  * `SerializationError` before anything is stored, and `undefined` itself (which reads back as
  * "absent") is refused with a `ValidationError`. A `ttl` of `0` or `Infinity` never expires.
  *
+ * Call it at the top level of a test file (or inside a `describe`). It registers its tests with
+ * the test runner's global `describe` and `it` (Jest, Mocha, Bun, Vitest with `globals: true`);
+ * under `node:test`, or Vitest without globals, pass the runner's functions as `options.runner`.
+ * Failures are `node:assert` errors, which every runner reports.
+ *
+ * @param name - Names the suite: `<name> (CacheStore contract)`.
+ * @param subject - Creates an empty store per test and moves its time forward.
+ * @param options - `runner`: the test runner's `describe`, `it`, `beforeEach`, `afterEach`.
+ * @throws {ValidationError} (from `@keel/core`) when no runner is given and no globals exist.
+ *
  * @example
  * ```ts
- * describeCacheStoreContract('MemoryCacheStore', {
+ * // With test globals (Jest, Mocha, Vitest with globals: true):
+ * cacheStoreContract('MemoryCacheStore', {
  *   create: () => new MemoryCacheStore({ clock }),
  *   advance: async (ms) => void clock.advance(ms),
  * });
+ *
+ * // Under node:test:
+ * import { afterEach, beforeEach, describe, it } from 'node:test';
+ * cacheStoreContract('MyCacheStore', subject, { runner: { describe, it, beforeEach, afterEach } });
  * ```
  */
-export function describeCacheStoreContract(name: string, subject: CacheStoreContractSubject): void {
+export function cacheStoreContract(
+  name: string,
+  subject: CacheStoreContractSubject,
+  options?: ContractOptions,
+): void {
+  const { describe, it } = contractRunner(options);
   describe(`${name} (CacheStore contract)`, () => {
     it('returns undefined for a key never stored', async () => {
       const store = await subject.create();
-      expect(await store.get('missing')).toBeUndefined();
+      assert.equal(await store.get('missing'), undefined);
     });
 
     it('returns what was stored, structured values included', async () => {
       const store = await subject.create();
       await store.set('user', { id: 'u1', tags: ['a'], score: 1.5, active: true });
-      expect(await store.get('user')).toEqual({ id: 'u1', tags: ['a'], score: 1.5, active: true });
+      assert.deepEqual(await store.get('user'), { id: 'u1', tags: ['a'], score: 1.5, active: true });
     });
 
     it('replaces a value stored under the same key', async () => {
       const store = await subject.create();
       await store.set('k', 1);
       await store.set('k', 2);
-      expect(await store.get('k')).toBe(2);
+      assert.equal(await store.get('k'), 2);
     });
 
     it('forgets a value once its TTL has passed, and keeps it before', async () => {
       const store = await subject.create();
       await store.set('short', 'x', { ttl: 200 });
       await store.set('long', 'y', { ttl: 60_000 });
-      expect(await store.get('short')).toBe('x');
+      assert.equal(await store.get('short'), 'x', 'a value was gone before its TTL passed');
       await subject.advance(250);
-      expect(await store.get('short')).toBeUndefined();
-      expect(await store.get('long')).toBe('y');
+      assert.equal(await store.get('short'), undefined, 'a value outlived its TTL');
+      assert.equal(await store.get('long'), 'y', 'a value with a longer TTL was gone');
     });
 
     it('reads many keys in the order asked, undefined for the absent ones', async () => {
@@ -67,7 +95,7 @@ export function describeCacheStoreContract(name: string, subject: CacheStoreCont
         { key: 'a', value: 1 },
         { key: 'b', value: 2 },
       ]);
-      expect(await store.getMany(['b', 'nope', 'a'])).toEqual([2, undefined, 1]);
+      assert.deepEqual(await store.getMany(['b', 'nope', 'a']), [2, undefined, 1]);
     });
 
     it('applies a per-entry TTL in setMany over the call TTL', async () => {
@@ -80,15 +108,15 @@ export function describeCacheStoreContract(name: string, subject: CacheStoreCont
         { ttl: 60_000 },
       );
       await subject.advance(250);
-      expect(await store.getMany(['brief', 'default'])).toEqual([undefined, 2]);
+      assert.deepEqual(await store.getMany(['brief', 'default']), [undefined, 2]);
     });
 
     it('delete reports whether the key was present', async () => {
       const store = await subject.create();
       await store.set('k', 1);
-      expect(await store.delete('k')).toBe(true);
-      expect(await store.delete('k')).toBe(false);
-      expect(await store.get('k')).toBeUndefined();
+      assert.equal(await store.delete('k'), true, 'delete of a present key should report true');
+      assert.equal(await store.delete('k'), false, 'delete of an absent key should report false');
+      assert.equal(await store.get('k'), undefined);
     });
 
     it('deleteMany reports how many keys were present', async () => {
@@ -97,7 +125,7 @@ export function describeCacheStoreContract(name: string, subject: CacheStoreCont
         { key: 'a', value: 1 },
         { key: 'b', value: 2 },
       ]);
-      expect(await store.deleteMany(['a', 'b', 'c'])).toBe(2);
+      assert.equal(await store.deleteMany(['a', 'b', 'c']), 2, 'keys deleteMany found present');
     });
 
     it('clear removes every entry', async () => {
@@ -107,15 +135,15 @@ export function describeCacheStoreContract(name: string, subject: CacheStoreCont
         { key: 'b', value: 2 },
       ]);
       await store.clear();
-      expect(await store.getMany(['a', 'b'])).toEqual([undefined, undefined]);
+      assert.deepEqual(await store.getMany(['a', 'b']), [undefined, undefined]);
     });
 
     it('rejects with the reason of an already aborted signal and changes nothing', async () => {
       const store = await subject.create();
       const signal = AbortSignal.abort(new Error('stop'));
-      await expect(store.set('k', 1, { signal })).rejects.toThrow('stop');
-      await expect(store.get('k', { signal })).rejects.toThrow('stop');
-      expect(await store.get('k')).toBeUndefined();
+      await assert.rejects(store.set('k', 1, { signal }), { message: /stop/ });
+      await assert.rejects(store.get('k', { signal }), { message: /stop/ });
+      assert.equal(await store.get('k'), undefined, 'an aborted set stored its value');
     });
 
     it('never expires a value stored with a ttl of 0 or Infinity', async () => {
@@ -124,7 +152,7 @@ export function describeCacheStoreContract(name: string, subject: CacheStoreCont
       await store.set('infinite', 'i', { ttl: Infinity });
       await store.setMany([{ key: 'many', value: 'm', ttl: Infinity }], { ttl: 100 });
       await subject.advance(250);
-      expect(await store.getMany(['zero', 'infinite', 'many'])).toEqual(['z', 'i', 'm']);
+      assert.deepEqual(await store.getMany(['zero', 'infinite', 'many']), ['z', 'i', 'm']);
     });
 
     it('serves a cache-aside entry loaded with ttl Infinity as a hit, also to another reader', async () => {
@@ -133,17 +161,17 @@ export function describeCacheStoreContract(name: string, subject: CacheStoreCont
       const loader = async (key: string) => ({ key, load: ++loads });
       const reader = createCacheAside(store, loader, { ttl: Infinity });
       const otherProcess = createCacheAside(store, loader, { ttl: Infinity });
-      expect(await reader.get('user')).toEqual({ key: 'user', load: 1 });
+      assert.deepEqual(await reader.get('user'), { key: 'user', load: 1 });
       await subject.advance(250);
-      expect(await reader.get('user')).toEqual({ key: 'user', load: 1 });
-      expect(await otherProcess.get('user')).toEqual({ key: 'user', load: 1 });
-      expect(loads).toBe(1);
+      assert.deepEqual(await reader.get('user'), { key: 'user', load: 1 });
+      assert.deepEqual(await otherProcess.get('user'), { key: 'user', load: 1 });
+      assert.equal(loads, 1, 'times the loader ran');
     });
 
     it('hands values back as JSON does: a Date as its ISO string, undefined properties left out', async () => {
       const store = await subject.create();
       await store.set('k', { at: new Date(0), gone: undefined, list: [1, undefined], nested: { n: -0 } });
-      expect(await store.get('k')).toStrictEqual({
+      assert.deepStrictEqual(await store.get('k'), {
         at: '1970-01-01T00:00:00.000Z',
         list: [1, null],
         nested: { n: 0 },
@@ -157,7 +185,7 @@ export function describeCacheStoreContract(name: string, subject: CacheStoreCont
       value.tags.push('changed after set');
       const read = (await store.get('k')) as { tags: string[] };
       read.tags.push('changed after get');
-      expect(await store.get('k')).toEqual({ tags: ['a'] });
+      assert.deepEqual(await store.get('k'), { tags: ['a'] });
     });
 
     it('refuses a value JSON cannot keep with a SerializationError, storing nothing', async () => {
@@ -177,20 +205,41 @@ export function describeCacheStoreContract(name: string, subject: CacheStoreCont
           () => undefined,
           (error: unknown) => error,
         );
-        expect(isSerializationError(refused)).toBe(true);
+        assert.ok(
+          isSerializationError(refused),
+          `Expected a SerializationError but got ${described(refused)}.`,
+        );
       }
       const batch = store.setMany([
         { key: 'fine', value: 1 },
         { key: 'bad', value: { n: Number.NaN } },
       ]);
-      expect(isSerializationError(await batch.catch((error: unknown) => error))).toBe(true);
-      expect(await store.getMany(['k', 'fine', 'bad'])).toEqual(['before', undefined, undefined]);
+      const batchError = await batch.catch((error: unknown) => error);
+      assert.ok(
+        isSerializationError(batchError),
+        `Expected a SerializationError but got ${described(batchError)}.`,
+      );
+      assert.deepEqual(await store.getMany(['k', 'fine', 'bad']), ['before', undefined, undefined]);
     });
 
     it('refuses undefined as a value with a ValidationError: it reads back as "absent"', async () => {
       const store = await subject.create();
       const refused = await store.set('k', undefined).catch((error: unknown) => error);
-      expect(isValidationError(refused)).toBe(true);
+      assert.ok(isValidationError(refused), `Expected a ValidationError but got ${described(refused)}.`);
     });
   });
+}
+
+/**
+ * The former name of {@link cacheStoreContract}, kept so existing callers keep working.
+ *
+ * @deprecated Use {@link cacheStoreContract}, which takes the same arguments (issue 19 names
+ * every contract suite `xContract`).
+ */
+export function describeCacheStoreContract(
+  name: string,
+  subject: CacheStoreContractSubject,
+  options?: ContractOptions,
+): void {
+  cacheStoreContract(name, subject, options);
 }
