@@ -1,4 +1,4 @@
-import { describeCacheStoreContract } from '@keel/scaling/testing';
+import { cacheStoreContract } from '@keel/scaling/testing';
 import { isSerializationError } from '@keel/core';
 import { afterAll, expect, it } from 'vitest';
 import { realSleep } from '../internal/redisTestKit.fixture.js';
@@ -14,7 +14,7 @@ export function describeRedisCacheStore(kit: RedisTestKit): void {
   let stores = 0;
   afterAll(() => kit.cleanup());
 
-  describeCacheStoreContract('RedisCacheStore', {
+  cacheStoreContract('RedisCacheStore', {
     create: () => new RedisCacheStore(client, { prefix: `${kit.prefix}contract${stores++}:` }),
     advance: (ms) => realSleep(ms),
   });

@@ -1,5 +1,5 @@
 import { LruCache } from '@keel/scaling';
-import { describeCacheStoreContract } from '@keel/scaling/testing';
+import { cacheStoreContract } from '@keel/scaling/testing';
 import { isValidationError } from '@keel/core';
 import { afterAll, expect, it } from 'vitest';
 import { realSleep } from '../internal/redisTestKit.fixture.js';
@@ -64,7 +64,7 @@ export function describeTieredCache(kit: RedisTestKit): void {
   const process = (name: string, scope: string) => tieredProcess(kit, caches, name, scope);
 
   let contractStores = 0;
-  describeCacheStoreContract('createTieredCache', {
+  cacheStoreContract('createTieredCache', {
     create: async () => {
       const scope = `contract${contractStores++}`;
       const channel = `${kit.prefix}${scope}:inv`;
