@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors/errors.js';
 
 /** A test body: it may return a promise, which the runner awaits. */
-export type ContractTest = () => unknown;
+export type ContractTest = () => void | Promise<void>;
 
 /**
  * The four functions of a test runner a contract suite needs. Vitest, Jest, Mocha, `node:test`
