@@ -262,7 +262,7 @@ const WRONG_KIND: [string, () => unknown, string][] = [
   ['retry clock that is not a Clock', () => retry({ clock: loose({ now: () => 0 }) }), 'clock'],
   ['retry logger that is not a Logger', () => retry({ logger: loose({}) }), 'logger'],
   ['hedge budget that is not a RetryBudget', () => hedge({ budget: loose(notABudget) }), 'budget'],
-  ['retryBudget clock that is not a Clock', () => retryBudget({ clock: loose(Date) }), 'clock'],
+  ['retryBudget clock that is not a Clock', () => retryBudget({ clock: loose({ now: 0 }) }), 'clock'],
   [
     'circuitBreaker strategy that is not a BreakerStrategy',
     () => circuitBreaker({ strategy: loose({}) }),

@@ -2,7 +2,9 @@ import {
   abortReason,
   assertOptions,
   noopLogger,
+  optionClock,
   optionInteger,
+  optionLogger,
   optionNumber,
   optionString,
   systemClock,
@@ -17,7 +19,6 @@ import { policyEmitter } from '../internal/events.js';
 import { Executor, unwrap } from '../internal/executor.js';
 import type { PolicyOutcome } from '../internal/executor.js';
 import { reportLevel, RESILIENCE_METRICS } from '../internal/telemetry.js';
-import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import { contextFor } from '../internal/signal.js';
 
 /** Options of {@link bulkhead}. */
@@ -74,8 +75,8 @@ export class BulkheadPolicy implements Policy {
       maxConcurrent: optionInteger(maxConcurrent, { min: 1, required: true }),
       maxQueue: optionInteger(settings.maxQueue, { min: 0, infinity: true }),
       queueTimeout: optionNumber(settings.queueTimeout, { min: 0, infinity: true }),
-      clock: optionClock(settings.clock),
-      logger: optionLogger(settings.logger),
+      clock: optionClock(settings.clock, ['now', 'setTimeout']),
+      logger: optionLogger(settings.logger, { uses: ['error'] }),
       name: optionString(settings.name),
     });
     this.#maxConcurrent = maxConcurrent;

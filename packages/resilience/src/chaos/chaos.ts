@@ -2,7 +2,9 @@ import {
   assertOptions,
   describeValue,
   noopLogger,
+  optionClock,
   optionFunction,
+  optionLogger,
   optionRatio,
   optionRule,
   optionString,
@@ -16,7 +18,7 @@ import { ChaosFaultError } from '../errors/errors.js';
 import { policyEmitter } from '../internal/events.js';
 import { Executor, unwrap } from '../internal/executor.js';
 import type { PolicyOutcome } from '../internal/executor.js';
-import { optionClock, optionLogger, optionNumberOr } from '../internal/optionKinds.js';
+import { optionNumberOr } from '../internal/optionKinds.js';
 import { contextFor } from '../internal/signal.js';
 import type { ResiliencePolicy } from '../pipeline/pipeline.js';
 
@@ -94,8 +96,8 @@ function chaosSettings<TInjected>(options: ChaosOptions<TInjected> | undefined) 
       ),
     enabled: optionEnabled(settings.enabled),
     random: optionFunction(settings.random),
-    clock: optionClock(settings.clock),
-    logger: optionLogger(settings.logger),
+    clock: optionClock(settings.clock, ['now', 'sleep']),
+    logger: optionLogger(settings.logger, { uses: ['error'] }),
     name: optionString(settings.name),
   });
   return Object.freeze(settings);

@@ -1,8 +1,10 @@
 import {
   assertOptions,
   noopLogger,
+  optionClock,
   optionFunction,
   optionInteger,
+  optionLogger,
   optionNumber,
   optionObject,
   optionRule,
@@ -13,7 +15,7 @@ import {
 import type { Clock, Logger } from '@keel/core';
 import { isBackoff } from '../backoff/backoff.js';
 import type { Backoff } from '../backoff/backoff.js';
-import { optionClock, optionLogger, optionNumberOr } from '../internal/optionKinds.js';
+import { optionNumberOr } from '../internal/optionKinds.js';
 import { consecutiveFailures } from './breakerStrategy.js';
 import type { BreakerStrategy, TripReason } from './breakerStrategy.js';
 import type { CircuitBreakerSnapshot, CircuitState } from './snapshot.js';
@@ -109,8 +111,8 @@ export function breakerSettings(options: CircuitBreakerOptions | undefined) {
     slowCallDuration: optionNumber(settings.slowCallDuration, { min: 0, infinity: true }),
     handle: optionFunction(settings.handle),
     handleResult: optionFunction(settings.handleResult),
-    clock: optionClock(settings.clock),
-    logger: optionLogger(settings.logger),
+    clock: optionClock(settings.clock, ['now']),
+    logger: optionLogger(settings.logger, { uses: ['error'] }),
     name: optionString(settings.name),
   });
   return Object.freeze(settings);

@@ -1,7 +1,9 @@
 import {
   assertOptions,
   noopLogger,
+  optionClock,
   optionFunction,
+  optionLogger,
   optionString,
   systemClock,
   throwIfAborted,
@@ -11,7 +13,6 @@ import type { Clock, Disposer, Logger, PolicyContext } from '@keel/core';
 import { policyEmitter } from '../internal/events.js';
 import { Executor } from '../internal/executor.js';
 import type { PolicyOutcome } from '../internal/executor.js';
-import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import { errorType } from '../internal/telemetry.js';
 import { contextFor } from '../internal/signal.js';
 import type { ResiliencePolicy } from '../pipeline/pipeline.js';
@@ -65,8 +66,8 @@ export class FallbackPolicy<TFallback> implements ResiliencePolicy<PolicyContext
       handler: optionFunction(handler, true),
       handle: optionFunction(settings.handle),
       handleResult: optionFunction(settings.handleResult),
-      logger: optionLogger(settings.logger),
-      clock: optionClock(settings.clock),
+      logger: optionLogger(settings.logger, { uses: ['error'] }),
+      clock: optionClock(settings.clock, ['now']),
       name: optionString(settings.name),
     });
     this.#handler = handler;

@@ -2,8 +2,10 @@ import {
   abortReason,
   assertOptions,
   noopLogger,
+  optionClock,
   optionFunction,
   optionInteger,
+  optionLogger,
   optionNumber,
   optionString,
   systemClock,
@@ -15,7 +17,7 @@ import type { HedgeSettings } from '../internal/hedgeRace.js';
 import { policyEmitter } from '../internal/events.js';
 import { Executor } from '../internal/executor.js';
 import type { PolicyOutcome } from '../internal/executor.js';
-import { optionBudget, optionClock, optionLogger } from '../internal/optionKinds.js';
+import { optionBudget } from '../internal/optionKinds.js';
 import type { RetryBudget } from '../retry/retryBudget.js';
 
 /** What each hedged attempt receives. */
@@ -82,8 +84,8 @@ export class HedgePolicy implements Policy<HedgeContext> {
       maxHedges: optionInteger(settings.maxHedges, { min: 1, max: 100 }),
       handle: optionFunction(settings.handle),
       budget: optionBudget(settings.budget),
-      clock: optionClock(settings.clock),
-      logger: optionLogger(settings.logger),
+      clock: optionClock(settings.clock, ['now', 'setTimeout']),
+      logger: optionLogger(settings.logger, { uses: ['error'] }),
       name: optionString(settings.name),
     });
     const events = policyEmitter<{ hedge: HedgeEvent }>('hedge', settings.logger);

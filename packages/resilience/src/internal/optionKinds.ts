@@ -1,16 +1,6 @@
 import { describeValue, optionNumber, optionObject } from '@keel/core';
 import type { OptionProblem } from '@keel/core';
 
-/** Checks a `clock` option: a core `Clock`. `undefined` passes (the default clock). */
-export function optionClock(value: unknown): OptionProblem {
-  return optionObject(value, 'a Clock', ['now', 'setTimeout', 'setInterval', 'sleep']);
-}
-
-/** Checks a `logger` option: a core `Logger`. `undefined` passes (the no-op logger). */
-export function optionLogger(value: unknown): OptionProblem {
-  return optionObject(value, 'a Logger', ['debug', 'info', 'warn', 'error']);
-}
-
 /** Checks a `budget` option: a `RetryBudget` from `retryBudget()`. `undefined` passes (no budget). */
 export function optionBudget(value: unknown): OptionProblem {
   return optionObject(value, 'a RetryBudget (from retryBudget())', ['recordCall', 'tryWithdraw']);

@@ -1,7 +1,9 @@
 import {
   assertOptions,
   noopLogger,
+  optionClock,
   optionInteger,
+  optionLogger,
   optionNumber,
   optionObject,
   optionRule,
@@ -19,7 +21,6 @@ import { policyEmitter } from '../internal/events.js';
 import { Executor, unwrap } from '../internal/executor.js';
 import type { PolicyOutcome } from '../internal/executor.js';
 import { RESILIENCE_METRICS } from '../internal/telemetry.js';
-import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import { contextFor } from '../internal/signal.js';
 import { isPromiseLike, PermitQueue } from './permitQueue.js';
 import type { RateLimitAlgorithm, RateLimitDecision } from './rateLimitAlgorithm.js';
@@ -116,8 +117,8 @@ export class RateLimiterPolicy implements Policy {
       store: optionObject(settings.store, 'a RateLimitStore', ['consume']),
       name: optionString(settings.name),
       maxWait: optionNumber(settings.maxWait, { min: 0, infinity: true }),
-      clock: optionClock(settings.clock),
-      logger: optionLogger(settings.logger),
+      clock: optionClock(settings.clock, ['now', 'setTimeout']),
+      logger: optionLogger(settings.logger, { uses: ['error'] }),
     });
     this.#algorithm = algorithm;
     this.#store = settings.store ?? new InMemoryRateLimitStore();

@@ -2,8 +2,10 @@ import {
   abortReason,
   assertOptions,
   noopLogger,
+  optionClock,
   optionFunction,
   optionInteger,
+  optionLogger,
   optionNumber,
   optionString,
   systemClock,
@@ -17,7 +19,7 @@ import { policyEmitter } from '../internal/events.js';
 import { Executor } from '../internal/executor.js';
 import type { PolicyOutcome } from '../internal/executor.js';
 import { errorType } from '../internal/telemetry.js';
-import { optionBackoff, optionBudget, optionClock, optionLogger } from '../internal/optionKinds.js';
+import { optionBackoff, optionBudget } from '../internal/optionKinds.js';
 import { contextFor, INERT_SIGNAL, isInert } from '../internal/signal.js';
 import type { RetryBudget } from './retryBudget.js';
 
@@ -107,8 +109,8 @@ function retrySettings(options: RetryOptions | undefined) {
     retryAfter: optionFunction(settings.retryAfter),
     maxDelay: optionNumber(settings.maxDelay, { min: 0, infinity: true }),
     budget: optionBudget(settings.budget),
-    clock: optionClock(settings.clock),
-    logger: optionLogger(settings.logger),
+    clock: optionClock(settings.clock, ['now', 'sleep']),
+    logger: optionLogger(settings.logger, { uses: ['error'] }),
     name: optionString(settings.name),
   });
   return Object.freeze(settings);

@@ -1,5 +1,6 @@
 import {
   assertOptions,
+  optionClock,
   optionInteger,
   optionNumber,
   optionRatio,
@@ -8,7 +9,6 @@ import {
 } from '@keel/core';
 import type { Clock } from '@keel/core';
 import { BucketedWindow } from '../internal/bucketedWindow.js';
-import { optionClock } from '../internal/optionKinds.js';
 
 /**
  * A shared allowance of extra attempts (retries, hedges): at most `minRetries + ratio × calls`
@@ -80,7 +80,7 @@ export function retryBudget(options?: RetryBudgetOptions): RetryBudget {
     windowMs: optionNumber(settings.windowMs, { min: 0, exclusiveMin: true }),
     minRetries: optionNumber(settings.minRetries, { min: 0 }),
     buckets: optionInteger(settings.buckets, { min: 1 }),
-    clock: optionClock(settings.clock),
+    clock: optionClock(settings.clock, ['now']),
   });
   const window = new BucketedWindow(settings.clock, settings.windowMs, settings.buckets, 2);
   const available = (): number =>

@@ -2,6 +2,8 @@ import {
   abortReason,
   assertOptions,
   noopLogger,
+  optionClock,
+  optionLogger,
   optionNumber,
   optionOneOf,
   optionString,
@@ -15,7 +17,6 @@ import type { Clock, Disposer, Logger, Policy, PolicyContext, Timer } from '@kee
 import { policyEmitter } from '../internal/events.js';
 import { Executor, unwrap } from '../internal/executor.js';
 import type { PolicyOutcome } from '../internal/executor.js';
-import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import { LazyScope } from '../internal/lazyScope.js';
 import { ignoreRejection } from '../internal/signal.js';
 
@@ -74,8 +75,8 @@ export class TimeoutPolicy implements Policy {
       ms: optionNumber(ms, { min: 0, infinity: true, required: true }),
       strategy: optionOneOf(settings.strategy, ['cooperative', 'aggressive']),
       operation: optionString(settings.operation),
-      clock: optionClock(settings.clock),
-      logger: optionLogger(settings.logger),
+      clock: optionClock(settings.clock, ['now', 'setTimeout']),
+      logger: optionLogger(settings.logger, { uses: ['error'] }),
       name: optionString(settings.name),
     });
     this.#ms = ms;
