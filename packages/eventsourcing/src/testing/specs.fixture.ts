@@ -3,9 +3,12 @@
 import { test } from 'node:test';
 import { DomainRuleViolation } from '@keel/ddd';
 import { wallet } from '../decider/wallet.fixture.js';
-// Through the published `./specs` entry: importing vitest outside its runner throws, so this
-// file fails to load if that entry (or anything it imports) pulls vitest in.
-import { deciderSpec, isSpecAssertionError } from '@keel/eventsourcing/specs';
+import { refuseVitest } from './refuseVitest.fixture.js';
+
+// Through the published `./specs` entry, imported once vitest is refused: this file fails to
+// load if that entry (or anything it imports) pulls vitest in.
+refuseVitest();
+const { deciderSpec, isSpecAssertionError } = await import('@keel/eventsourcing/specs');
 
 const spec = deciderSpec(wallet);
 const opened = { type: 'Opened', data: { owner: 'Ada' } } as const;
