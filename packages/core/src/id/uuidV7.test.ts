@@ -115,4 +115,60 @@ describe('UuidV7Generator', () => {
     expect(timeOf(first)).toBe(1_700_000_000_000);
     expect(earlier > first).toBe(true);
   });
+
+  it('stays unique, increasing and version 7 across many batches of random parts', () => {
+    let fills = 0;
+    let reads = 0;
+    const random = seededBytes(21);
+    const generator = new UuidV7Generator({
+      // A new millisecond every 700 ids: batch ends and millisecond starts fall apart.
+      clock: { now: () => 1_700_000_000_000 + Math.floor(reads++ / 700) },
+      randomFill: (bytes) => {
+        fills++;
+        random(bytes);
+      },
+    });
+    const ids = Array.from({ length: 5_000 }, () => generator.next());
+    expect(fills).toBe(5); // 1,024 ids per batch
+    expect(ids.every((id) => V7.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id, index) => index === 0 || id > ids[index - 1]!)).toBe(true);
+  });
+
+  it('takes each id its own random part from the batch, and a new batch once 1,024 are used', () => {
+    let batch = 0;
+    const generator = new UuidV7Generator({
+      clock: new ManualClock(0),
+      randomFill: (bytes) => {
+        batch++;
+        // Random part of id k in a batch: bytes 10k…10k+7; its counter seed: 10k+8, 10k+9.
+        for (let index = 0; index < bytes.length; index++) bytes[index] = index % 10 < 8 ? batch : 0;
+      },
+    });
+    const ids = Array.from({ length: 1_025 }, () => generator.next());
+    expect(ids[0]!.slice(19)).toBe('8101-010101010101');
+    expect(ids[1_023]!.slice(19)).toBe('8101-010101010101');
+    expect(ids[1_024]!.slice(19)).toBe('8202-020202020202');
+  });
+
+  it('keeps the random parts of two generators apart when they draw batches in turn', () => {
+    const zeros = new UuidV7Generator({ clock: new ManualClock(0), randomFill: (bytes) => bytes.fill(0) });
+    const ones = new UuidV7Generator({ clock: new ManualClock(0), randomFill: (bytes) => bytes.fill(0xff) });
+    const pairs = Array.from({ length: 3_000 }, () => [zeros.next(), ones.next()] as const);
+    expect(pairs.every(([zero]) => zero.endsWith('-8000-000000000000'))).toBe(true);
+    expect(pairs.every(([, one]) => one.endsWith('-bfff-ffffffffffff'))).toBe(true);
+  });
 });
+
+/** A seeded byte source (xorshift32): the same ids' random parts on every run. */
+function seededBytes(seed: number): (bytes: Uint8Array) => void {
+  let state = seed;
+  return (bytes) => {
+    for (let index = 0; index < bytes.length; index++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      bytes[index] = state & 0xff;
+    }
+  };
+}

@@ -1,12 +1,15 @@
 import type { Clock } from '../clock/clock.js';
 import { systemClock } from '../clock/clock.js';
+import { renderTails, TAIL_STRIDE } from './uuidTails.js';
 
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
-/** Random bytes drawn at once: 8 per id, so one `getRandomValues` call serves ~2,000 ids. */
-const POOL_SIZE = 16 * 1024;
+/** Ids whose random parts are drawn and rendered at once: one `getRandomValues` call of 10 KiB. */
+const IDS_PER_BATCH = 1024;
 const MAX_COUNTER = 0xfff;
 /** A new millisecond starts the counter at a random value in its lower half, leaving room to count. */
 const SEED_MASK = 0x7ff;
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+/** `7ccc-` (version and counter) for each counter value, rendered the first time it is used. */
+const COUNTER_TEXTS: Array<string | undefined> = new Array<string | undefined>(MAX_COUNTER + 1);
 
 /** Options of {@link UuidV7Generator}. */
 export interface UuidV7GeneratorOptions {
@@ -24,8 +27,9 @@ export interface UuidV7GeneratorOptions {
  * (method 1, "fixed bit-length dedicated counter") and 62 random bits. Ids from one generator
  * are strictly increasing, also within one millisecond and when the clock goes backwards: the
  * generator keeps the last timestamp it used until the clock passes it, and when the counter is
- * exhausted it moves on to the next millisecond, as the RFC allows. Random bytes come from a
- * pooled buffer refilled in batches, so an id costs a few string concatenations.
+ * exhausted it moves on to the next millisecond, as the RFC allows. The random parts of 1,024 ids
+ * are drawn and rendered as text at once, so an id costs a few string joins; the timestamp part
+ * is rendered once per millisecond.
  *
  * @example
  * ```ts
@@ -36,8 +40,12 @@ export interface UuidV7GeneratorOptions {
 export class UuidV7Generator {
   readonly #clock: Pick<Clock, 'now'>;
   readonly #fill: (bytes: Uint8Array) => void;
-  readonly #pool = new Uint8Array(POOL_SIZE);
-  #offset = POOL_SIZE;
+  /** The random parts of the batch, `TAIL_STRIDE` characters per id (see `renderTails`). */
+  #tails = '';
+  /** The counter seed of each id of the batch, used when that id starts a millisecond. */
+  readonly #seeds = new Uint16Array(IDS_PER_BATCH);
+  /** The next id of the batch; the batch is drawn when it reaches the end. */
+  #slot = IDS_PER_BATCH;
   #lastMs = -1;
   #counter = 0;
   /** The first 14 characters (`tttttttt-tttt-`) for `#lastMs`. */
@@ -59,43 +67,31 @@ export class UuidV7Generator {
   next(now: number = this.#clock.now()): string {
     const time = Math.floor(now);
     const ms = time > 0 ? time : 0; // before 1970, or not a number: the epoch, still ordered
-    if (ms > this.#lastMs) this.#startMillisecond(ms);
-    else if (++this.#counter > MAX_COUNTER) this.#startMillisecond(this.#lastMs + 1);
-    if (this.#offset + 8 > POOL_SIZE) this.#refill();
-    const pool = this.#pool;
-    const at = this.#offset;
-    this.#offset = at + 8;
-    const counter = this.#counter;
-    return (
-      this.#prefix +
-      HEX[0x70 | (counter >>> 8)]! +
-      HEX[counter & 0xff]! +
-      '-' +
-      HEX[0x80 | (pool[at]! & 0x3f)]! +
-      HEX[pool[at + 1]!]! +
-      '-' +
-      HEX[pool[at + 2]!]! +
-      HEX[pool[at + 3]!]! +
-      HEX[pool[at + 4]!]! +
-      HEX[pool[at + 5]!]! +
-      HEX[pool[at + 6]!]! +
-      HEX[pool[at + 7]!]!
-    );
+    if (this.#slot === IDS_PER_BATCH) this.#drawBatch();
+    const slot = this.#slot++;
+    if (ms > this.#lastMs) this.#startMillisecond(ms, slot);
+    else if (++this.#counter > MAX_COUNTER) this.#startMillisecond(this.#lastMs + 1, slot);
+    const at = slot * TAIL_STRIDE;
+    const tails = this.#tails;
+    // Pieces under 13 characters: V8 copies them instead of keeping a view of the whole batch.
+    return this.#prefix + counterText(this.#counter) + tails.slice(at, at + 5) + tails.slice(at + 6, at + 18);
   }
 
-  #startMillisecond(ms: number): void {
+  #startMillisecond(ms: number, slot: number): void {
     this.#lastMs = ms;
-    if (this.#offset + 2 > POOL_SIZE) this.#refill();
-    const at = this.#offset;
-    this.#offset = at + 2;
-    this.#counter = ((this.#pool[at]! << 8) | this.#pool[at + 1]!) & SEED_MASK;
-    this.#prefix = timePrefix(this.#lastMs);
+    this.#counter = this.#seeds[slot]! & SEED_MASK;
+    this.#prefix = timePrefix(ms);
   }
 
-  #refill(): void {
-    this.#fill(this.#pool);
-    this.#offset = 0;
+  #drawBatch(): void {
+    this.#tails = renderTails(this.#fill, this.#seeds);
+    this.#slot = 0;
   }
+}
+
+/** `7ccc-` for a 12-bit counter. */
+function counterText(counter: number): string {
+  return (COUNTER_TEXTS[counter] ??= `7${HEX[counter >>> 8]![1]!}${HEX[counter & 0xff]!}-`);
 }
 
 /** `tttttttt-tttt-` for a 48-bit millisecond timestamp. */
