@@ -2,8 +2,10 @@ import {
   assertOptions,
   noopLogger,
   NotFoundError,
+  optionClock,
   optionFunction,
   optionInteger,
+  optionLogger,
   optionObject,
   telemetryEnabled,
   throwIfAborted,
@@ -80,10 +82,10 @@ export class EventSourcedRepository<
       create: optionFunction(create, true),
       streamName: optionFunction(options.streamName),
       publisher: optionObject(options.publisher, 'an EventPublisher', ['publish']),
-      logger: optionObject(options.logger, 'a Logger', ['debug', 'info', 'warn', 'error']),
+      logger: optionLogger(options.logger, { uses: ['debug', 'info', 'warn'] }),
       maxConflictRetries: optionInteger(options.maxConflictRetries, { min: 0 }),
       policy: optionObject(options.policy, 'a Policy', ['execute']),
-      clock: optionObject(options.clock, 'a Clock', ['now', 'sleep']),
+      clock: optionClock(options.clock, ['sleep']),
     });
     const snapshots = options.snapshots as SnapshotOptions<TAggregate> | undefined;
     checkSnapshotOptions(snapshots as SnapshotOptions<never> | undefined);

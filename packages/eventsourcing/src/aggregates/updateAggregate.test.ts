@@ -281,4 +281,28 @@ describe('EventSourcedRepository.update', () => {
     expect(events.map((event) => event.type)).toEqual(['Bought', 'CoinAdded', 'CoinAdded', 'CoinAdded']);
     expect((await repository.get('p-1')).cents).toBe(6);
   });
+
+  it('retries on a clock with only sleep and logs to a logger with only debug, info and warn', async () => {
+    const manual = new ManualClock();
+    const messages: string[] = [];
+    const record = (message: string): void => void messages.push(message);
+    const { repository } = await bankRepository({
+      clock: { sleep: (ms: number, signal?: AbortSignal) => manual.sleep(ms, signal) } as never,
+      logger: { debug: record, info: record, warn: record } as never,
+    });
+    const update = repository.update('p-1', async (bank, { attempt }) => {
+      if (attempt === 1) await interfere(repository);
+      bank.addCoin(5);
+    });
+    await manual.runAllAsync();
+    expect((await update).cents).toBe(105);
+    expect(messages).toHaveLength(1);
+  });
+
+  it('refuses a clock without sleep, which it waits the conflict backoff with', () => {
+    expect(
+      () =>
+        new EventSourcedRepository(new InMemoryEventStore(), create, { clock: { now: () => 0 } as never }),
+    ).toThrow(/clock: must be a Clock \(with sleep\)/);
+  });
 });

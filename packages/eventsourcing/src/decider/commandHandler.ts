@@ -1,6 +1,7 @@
 import {
   assertOptions,
   isConcurrencyError,
+  optionClock,
   optionInteger,
   optionObject,
   optionRule,
@@ -146,7 +147,7 @@ function conflictPolicy<TState>(options: CommandHandlerOptions<TState>): Policy 
         'cannot be combined with conflictRetry: set the retries on that policy instead.',
       ),
     conflictRetry: optionObject(settings.conflictRetry, 'a Policy', ['execute']),
-    clock: optionObject(settings.clock, 'a Clock', ['now', 'sleep']),
+    clock: optionClock(settings.clock, ['sleep']),
   });
   if (settings.conflictRetry !== undefined) return settings.conflictRetry;
   const retries = settings.maxConflictRetries;

@@ -160,6 +160,21 @@ describe('conflict retry options', () => {
     );
   });
 
+  it('waits on a clock that has only sleep, and refuses one without it', async () => {
+    const manual = new ManualClock();
+    const clock = { sleep: (ms: number, signal?: AbortSignal) => manual.sleep(ms, signal) } as never;
+    const racing = racingStore(1);
+    const handle = createCommandHandler(racing, wallet, { maxConflictRetries: 1, clock });
+    await racing.inner.appendToStream('wallet-1', [opened]);
+    const result = handle('wallet-1', deposit);
+    await manual.runAllAsync();
+    expect((await result).state.balance).toBe(11);
+    expect(racing.attempts).toBe(2);
+    expect(() => conflictRetry({ clock: { now: () => 0 } as never })).toThrow(
+      /clock: must be a Clock \(with sleep\)/,
+    );
+  });
+
   it('refuses delays a timer cannot wait and a cap below the first delay', () => {
     expect(() => conflictRetry({ initialDelayMs: -1 })).toThrow(/initialDelayMs/);
     expect(() => conflictRetry({ maxDelayMs: 2 ** 31 })).toThrow(/maxDelayMs/);

@@ -1,10 +1,10 @@
 import {
   assertOptions,
   isConcurrencyError,
+  optionClock,
   optionFunction,
   optionInteger,
   optionNumber,
-  optionObject,
   optionRule,
   signalContext,
   systemClock,
@@ -55,7 +55,7 @@ function conflictRetrySettings(options: ConflictRetryOptions | undefined) {
         !(settings.maxDelayMs < settings.initialDelayMs),
         `must be >= initialDelayMs (got ${settings.maxDelayMs} < ${settings.initialDelayMs}).`,
       ),
-    clock: optionObject(settings.clock, 'a Clock', ['now', 'sleep']),
+    clock: optionClock(settings.clock, ['sleep']),
     random: optionFunction(settings.random),
   });
   return settings;

@@ -3,8 +3,8 @@ import {
   Mutex,
   assertOptions,
   ConcurrencyError,
+  optionClock,
   optionInteger,
-  optionObject,
   optionRule,
   systemClock,
   telemetryEnabled,
@@ -116,7 +116,7 @@ export class InMemoryEventStore implements EventStore {
   constructor(options: InMemoryEventStoreOptions = {}) {
     const settings = withDefaults(DEFAULTS, options);
     assertOptions('InMemoryEventStore', {
-      clock: optionObject(settings.clock, 'a Clock', ['now']),
+      clock: optionClock(settings.clock, ['now']),
       pageSize: optionInteger(settings.pageSize, { min: 1 }),
       inlineProjections: optionRule(
         Array.isArray(settings.inlineProjections) &&

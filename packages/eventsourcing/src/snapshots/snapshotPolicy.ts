@@ -1,5 +1,5 @@
 import type { Clock } from '@keel/core';
-import { assertOptions, optionFunction, optionInteger, optionObject } from '@keel/core';
+import { assertOptions, optionClock, optionFunction, optionInteger, optionObject } from '@keel/core';
 import type { SnapshotStore } from './snapshotStore.js';
 
 /** What a {@link SnapshotPolicy} is told after events were appended to a stream. */
@@ -71,7 +71,7 @@ export function checkSnapshotOptions(options: SnapshotOptions<never> | undefined
   assertOptions('snapshot', {
     store: optionObject(options.store, 'a SnapshotStore', ['load', 'save', 'delete'], true),
     policy: optionFunction(options.policy, true),
-    clock: optionObject(options.clock, 'a Clock', ['now']),
+    clock: optionClock(options.clock, ['now']),
     onError: optionFunction(options.onError),
   });
   snapshotSchemaVersion(options);
