@@ -2,7 +2,6 @@
 // no vitest loaded: spawned by contractsUnderNodeTest.test.ts to prove the suites need no
 // particular test runner.
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { ContractRunner } from '@keel/core/testing';
 import { refuseVitest } from './refuseVitest.fixture.js';
 
 // Through the published entries, imported once vitest is refused: this file fails to load if
@@ -13,9 +12,7 @@ const { InMemoryCheckpointStore, InMemoryDeadLetterStore, InMemoryEventStore, In
 const { checkpointStoreContract, deadLetterStoreContract, eventStoreContract, snapshotStoreContract } =
   await import('@keel/eventsourcing/testing');
 
-// The cast only bridges the types: node:test declares test bodies returning `void | Promise<void>`
-// where ContractRunner's return `unknown`; the functions themselves are passed as they are.
-const runner = { describe, it, beforeEach, afterEach } as unknown as ContractRunner;
+const runner = { describe, it, beforeEach, afterEach };
 
 eventStoreContract('InMemoryEventStore', () => new InMemoryEventStore(), { runner });
 snapshotStoreContract('InMemorySnapshotStore', () => new InMemorySnapshotStore(), { runner });

@@ -2,7 +2,6 @@
 // behind the stored position moves the checkpoint back): spawned by
 // contractsUnderNodeTest.test.ts to prove the suite's assertions fail a store that breaks it.
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { ContractRunner } from '@keel/core/testing';
 import type { CheckpointStore, SignalOptions } from '@keel/eventsourcing';
 import { refuseVitest } from './refuseVitest.fixture.js';
 
@@ -31,6 +30,5 @@ class RewindingCheckpointStore implements CheckpointStore {
   }
 }
 
-// The cast only bridges the types (see contracts.fixture.ts).
-const runner = { describe, it, beforeEach, afterEach } as unknown as ContractRunner;
+const runner = { describe, it, beforeEach, afterEach };
 checkpointStoreContract('RewindingCheckpointStore', () => new RewindingCheckpointStore(), { runner });
