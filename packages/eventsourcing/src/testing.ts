@@ -1,4 +1,4 @@
-// The spec helpers (also alone, without vitest, in `./specs`) and the vitest contract suites.
+// The spec helpers (also alone in `./specs`) and the contract suites, which run under any test runner.
 export * from './specs.js';
 export { eventStoreContract, numbered } from './testing/eventStoreContract.js';
 export type { StoreFactory } from './testing/eventStoreContract.js';
