@@ -1,10 +1,10 @@
 import {
   assertOptions,
   noopLogger,
+  optionClock,
   optionFunction,
   optionInteger,
   optionNumber,
-  optionObject,
   optionRule,
   optionString,
   systemClock,
@@ -125,7 +125,7 @@ export function upstreamSettings(name: string, options: UpstreamOptions | undefi
     timeoutMs: optionNumber(settings.timeoutMs, timing),
     totalTimeoutMs: optionNumber(settings.totalTimeoutMs, timing),
     fetch: optionFunction(settings.fetch),
-    clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+    clock: optionClock(settings.clock, ['now', 'setTimeout', 'sleep']),
     random: optionFunction(settings.random),
     'hedge.delayMs': settings.hedge === false ? undefined : optionNumber(settings.hedge.delayMs, { min: 0 }),
   });
