@@ -1,8 +1,8 @@
 import {
   assertOptions,
+  optionClock,
   optionInteger,
   optionNumber,
-  optionObject,
   optionRule,
   optionString,
   systemClock,
@@ -87,7 +87,7 @@ export class AutoScaler {
         ),
       initialReplicas: optionInteger(initialReplicas, { min: 0 }),
       tolerance: optionNumber(settings.tolerance, { min: 0, max: 1 }),
-      clock: optionObject(settings.clock, 'a Clock', ['now']),
+      clock: optionClock(settings.clock, ['now']),
       name: optionString(settings.name),
       ...behavior.checks,
     });

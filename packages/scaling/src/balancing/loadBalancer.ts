@@ -3,6 +3,7 @@ import {
   assertOptions,
   createEmitter,
   linkedAbortController,
+  optionClock,
   optionFunction,
   optionNumber,
   optionObject,
@@ -85,7 +86,7 @@ export class LoadBalancer<TValue> {
     const outliers = outlierSettings(settings.outlierDetection);
     assertOptions('LoadBalancer', {
       strategy: optionObject(settings.strategy, 'a BalancingStrategy', ['pick']),
-      clock: optionObject(settings.clock, 'a Clock', ['now']),
+      clock: optionClock(settings.clock, ['now']),
       random: optionFunction(settings.random),
       isFailure: optionFunction(settings.isFailure),
       latencyDecayMs: optionNumber(settings.latencyDecayMs, { min: 0, exclusiveMin: true }),

@@ -1,9 +1,9 @@
 import {
   assertOptions,
+  optionClock,
   optionFunction,
   optionInteger,
   optionNumber,
-  optionObject,
   optionRule,
   optionString,
   systemClock,
@@ -60,7 +60,7 @@ export function lruCacheSettings<TKey, TValue>(options: LruCacheOptions<TKey, TV
       ),
     ttl: optionNumber(settings.ttl, { min: 0, infinity: true }),
     onDispose: optionFunction(settings.onDispose),
-    clock: optionObject(settings.clock, 'a Clock', ['now']),
+    clock: optionClock(settings.clock, ['now']),
     name: optionString(settings.name),
   });
   return settings;

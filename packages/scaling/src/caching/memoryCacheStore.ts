@@ -1,5 +1,6 @@
 import {
   assertOptions,
+  optionClock,
   optionInteger,
   optionNumber,
   optionObject,
@@ -60,7 +61,7 @@ export class MemoryCacheStore<TKey = string, TValue = unknown> implements CacheS
       cache: optionObject(settings.cache, 'a Cache', ['get', 'set', 'delete', 'clear']),
       max: optionInteger(settings.max, { min: 1, infinity: true }),
       ttl: optionNumber(settings.ttl, { min: 0, infinity: true }),
-      clock: optionObject(settings.clock, 'a Clock', ['now']),
+      clock: optionClock(settings.clock, ['now']),
     });
     this.cache =
       settings.cache ??

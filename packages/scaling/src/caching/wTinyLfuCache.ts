@@ -1,10 +1,10 @@
 import {
   assertOptions,
   optionBoolean,
+  optionClock,
   optionFunction,
   optionInteger,
   optionNumber,
-  optionObject,
   optionRatio,
   optionString,
   systemClock,
@@ -101,7 +101,7 @@ export class WTinyLfuCache<TKey, TValue> implements Cache<TKey, TValue> {
       doorkeeper: optionBoolean(settings.doorkeeper),
       ttl: optionNumber(settings.ttl, { min: 0, infinity: true }),
       onDispose: optionFunction(settings.onDispose),
-      clock: optionObject(settings.clock, 'a Clock', ['now']),
+      clock: optionClock(settings.clock, ['now']),
       random: optionFunction(settings.random),
       name: optionString(settings.name),
     });

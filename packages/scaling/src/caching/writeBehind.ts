@@ -3,8 +3,10 @@ import {
   assertOptions,
   KeyedQueue,
   noopLogger,
+  optionClock,
   optionFunction,
   optionInteger,
+  optionLogger,
   optionNumber,
   optionObject,
   optionString,
@@ -126,8 +128,8 @@ export function createWriteBehind<TKey, TValue>(
     retryDelay: optionNumber(settings.retryDelay, { min: 0, exclusiveMin: true }),
     maxRetryDelay: optionNumber(settings.maxRetryDelay, { min: 0, infinity: true }),
     onFlushError: optionFunction(settings.onFlushError),
-    logger: optionObject(settings.logger, 'a Logger', ['warn', 'error']),
-    clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+    logger: optionLogger(settings.logger, { uses: ['warn', 'error'] }),
+    clock: optionClock(settings.clock, ['now', 'setTimeout', 'sleep']),
     name: optionString(settings.name),
   });
   return new WriteBehindBuffer(cache, flush, settings);

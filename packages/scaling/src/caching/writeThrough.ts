@@ -4,6 +4,7 @@ import {
   optionFunction,
   KeyedQueue,
   linkedAbortController,
+  optionLogger,
   optionObject,
   raceAbort,
   throwIfAborted,
@@ -64,7 +65,7 @@ export function createWriteThrough<TKey, TValue>(
     cache: optionObject(cache, 'a CacheWriteTarget', ['set', 'delete'], true),
     write: optionFunction(write, true),
     remove: optionFunction(remove),
-    logger: optionObject(logger, 'a Logger', ['warn', 'error']),
+    logger: optionLogger(logger, { uses: ['warn', 'error'] }),
   });
   const queue = new KeyedQueue<TKey>();
 
