@@ -1,4 +1,4 @@
-import { assertOptions, createCommand } from '@keel/core';
+import { assertOptions } from '@keel/core';
 import type { Clock, Disposer, Message, MessageOptions } from '@keel/core';
 import { HandlerBus } from '../internal/handlerBus.js';
 import { optionClock, optionMiddleware } from '../internal/optionKinds.js';
@@ -44,7 +44,6 @@ export interface CommandBusOptions {
  */
 export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
   readonly #bus: HandlerBus;
-  readonly #clock: Clock | undefined;
 
   /**
    * @param options See {@link CommandBusOptions}; an option that is `undefined` keeps its default.
@@ -56,7 +55,6 @@ export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
       clock: optionClock(options.clock),
     });
     this.#bus = new HandlerBus('command', options.middleware ?? [], options.clock);
-    this.#clock = options.clock;
   }
 
   /**
@@ -108,17 +106,10 @@ export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
   send<TType extends TypeOf<TMap>>(
     type: TType,
     data: InputOf<TMap, TType>,
-    options: SendOptions = {},
+    options?: SendOptions,
   ): Promise<ResultFor<TMap, TType>> {
-    const { signal } = options;
-    const clock = options.clock ?? this.#clock;
-    // `options` serves as the message options as it is (the factories ignore `signal`): no copy
-    // per send unless the bus's clock must be added.
-    const messageOptions =
-      clock === options.clock ? options : { causedBy: options.causedBy, metadata: options.metadata, clock };
-    const command = createCommand(type, data, messageOptions);
     // The data is the sender's input; validation middleware turns it into the handler's data.
-    return this.#bus.execute(command, signal) as Promise<ResultFor<TMap, TType>>;
+    return this.#bus.send(type, data, options) as Promise<ResultFor<TMap, TType>>;
   }
 }
 

@@ -79,4 +79,40 @@ describe('compose with inline steps', () => {
     expect((caught[0] as Error).message).toBe('refused');
     expect(seen).toEqual([]);
   });
+
+  it('hands an unfrozen message through inline steps on to the terminal, which freezes it', async () => {
+    const seenByInline: boolean[] = [];
+    const step = withInlineStep(
+      (_context, next) => next(),
+      (context) => {
+        seenByInline.push(Object.isFrozen(context.message));
+        return context.message;
+      },
+    );
+    const unfrozen: Message = { ...createCommand('Test', 7) };
+    const handedOn: unknown[] = [];
+    const run = compose([step, step], (context, message) => {
+      handedOn.push(message);
+      return Promise.resolve(context.message.data);
+    });
+    await expect(run(new DispatchContext('command', unfrozen, undefined), unfrozen)).resolves.toBe(7);
+    expect(seenByInline).toEqual([false, false]);
+    expect(handedOn).toEqual([unfrozen]);
+  });
+
+  it('drops an unfrozen message an inline step replaces, without freezing it', async () => {
+    const replaced: Message = createCommand('Test', 'replaced');
+    const step = withInlineStep(
+      (_context, next) => next({ message: replaced }),
+      () => replaced,
+    );
+    const unfrozen: Message = { ...createCommand('Test', 'original') };
+    const seen: MessageContext[] = [];
+    const run = compose([step], terminal(seen));
+    await expect(run(new DispatchContext('command', unfrozen, undefined), unfrozen)).resolves.toBe(
+      'replaced',
+    );
+    expect(Object.isFrozen(unfrozen)).toBe(false);
+    expect(seen[0]!.message).toBe(replaced);
+  });
 });

@@ -1,11 +1,20 @@
-import { disposer, raceAbort, systemClock, telemetryEnabled, throwIfAborted } from '@keel/core';
-import type { Clock, Disposer, Message, TelemetrySpan } from '@keel/core';
+import {
+  createMessage,
+  createMetadata,
+  disposer,
+  raceAbort,
+  systemClock,
+  telemetryEnabled,
+  throwIfAborted,
+} from '@keel/core';
+import type { Clock, Disposer, Message, MessageOptions, TelemetrySpan } from '@keel/core';
+import type { SendOptions } from '../commandBus/commandBus.js';
 import { DuplicateHandlerError, InvalidOptionError, NoHandlerError } from '../errors/errors.js';
 import type { MessageKind } from '../errors/errors.js';
 import type { Handler } from '../messages/messageMap.js';
 import type { Middleware, MessageContext } from '../middleware/middleware.js';
 import { compose } from './compose.js';
-import type { Terminal } from './compose.js';
+import type { Pipeline } from './compose.js';
 import { callHandler, DispatchContext, spanOf } from './context.js';
 import { stampFromScope } from './messageScope.js';
 import { traceDispatch, traceHandler } from './telemetry.js';
@@ -19,12 +28,18 @@ export class HandlerBus {
   readonly #middleware: Middleware[];
   /** Times dispatches for metrics. */
   readonly #clock: Clock;
-  #pipeline: Terminal;
+  /** The bus's clock option, which stamps the messages `send` builds (`undefined`: the system clock). */
+  readonly #messageClock: Clock | undefined;
+  /** The message options of a `send` without options: none, or the bus's clock. */
+  readonly #plainOptions: MessageOptions | undefined;
+  #pipeline: Pipeline;
 
-  constructor(kind: MessageKind, middleware: readonly Middleware[], clock: Clock = systemClock) {
+  constructor(kind: MessageKind, middleware: readonly Middleware[], clock: Clock | undefined) {
     this.#kind = kind;
     this.#middleware = [...middleware];
-    this.#clock = clock;
+    this.#clock = clock ?? systemClock;
+    this.#messageClock = clock;
+    this.#plainOptions = clock === undefined ? undefined : Object.freeze({ clock });
     this.#pipeline = this.#compose();
   }
 
@@ -53,10 +68,48 @@ export class HandlerBus {
 
   /** Not `async`: one promise less per dispatch; every synchronous throw still becomes a rejection. */
   execute(message: Message, signal: AbortSignal | undefined): Promise<unknown> {
-    if (!telemetryEnabled()) return this.#dispatch(message, signal, undefined);
+    if (!telemetryEnabled()) return this.#dispatch(message, signal, undefined, undefined);
+    return this.#traced(message, signal);
+  }
+
+  /**
+   * Builds a message of `type` with full metadata (as core's `createMessage` does, stamped by the
+   * bus's clock unless `options.clock` is given) and executes it. The envelope is frozen by the
+   * pipeline, before anything but Keel's own inline steps sees it (see {@link executeUnfrozen}).
+   *
+   * @throws {TypeError} synchronously when `type` is not a non-empty string, as `createMessage` does.
+   */
+  send(type: string, data: unknown, options: SendOptions | undefined): Promise<unknown> {
+    const messageOptions = this.#messageOptions(options);
+    if (typeof type !== 'string' || type.length === 0) createMessage(type, data, messageOptions); // throws
+    const message: Message = { type, data, metadata: createMetadata(messageOptions) };
+    return this.executeUnfrozen(message, options?.signal);
+  }
+
+  /** The message options of a `send`: `options` as it is (the factories ignore `signal`), or with the bus's clock. */
+  #messageOptions(options: SendOptions | undefined): MessageOptions | undefined {
+    if (options === undefined) return this.#plainOptions;
+    const clock = this.#messageClock;
+    if (clock === undefined || options.clock !== undefined) return options;
+    return { causedBy: options.causedBy, metadata: options.metadata, clock };
+  }
+
+  /**
+   * {@link execute} for `message` built by the caller for this dispatch alone and not frozen yet
+   * (`send`): the pipeline freezes it before any middleware but Keel's own inline steps sees it,
+   * or drops it unfrozen when one of them replaces it (see {@link Pipeline}).
+   */
+  executeUnfrozen(message: Message, signal: AbortSignal | undefined): Promise<unknown> {
+    if (!telemetryEnabled()) return this.#dispatch(message, signal, undefined, message);
+    return this.#traced(Object.freeze(message), signal);
+  }
+
+  #traced(message: Message, signal: AbortSignal | undefined): Promise<unknown> {
     try {
       const stamped = stampFromScope(message);
-      return traceDispatch(this.#kind, stamped, this.#clock, (span) => this.#dispatch(stamped, signal, span));
+      return traceDispatch(this.#kind, stamped, this.#clock, (span) =>
+        this.#dispatch(stamped, signal, span, undefined),
+      );
     } catch (error) {
       return Promise.reject(error); // A malformed message (no metadata) rejects, as it does untraced.
     }
@@ -66,20 +119,23 @@ export class HandlerBus {
     message: Message,
     signal: AbortSignal | undefined,
     span: TelemetrySpan | undefined,
+    unfrozen: Message | undefined,
   ): Promise<unknown> {
     try {
       throwIfAborted(signal);
       if (!this.#handlers.has(message.type)) throw new NoHandlerError(this.#kind, message.type);
       const stamped = stampFromScope(message);
       const context = new DispatchContext(this.#kind, stamped, signal, undefined, undefined, span);
-      return raceAbort(this.#pipeline(context), signal);
+      // A message stamped from the ambient scope is a frozen copy: the unfrozen one is dropped.
+      return raceAbort(this.#pipeline(context, stamped === unfrozen ? unfrozen : undefined), signal);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  #compose(): Terminal {
-    return compose(this.#middleware, (context: MessageContext) => {
+  #compose(): Pipeline {
+    return compose(this.#middleware, (context: MessageContext, unfrozen?: Message) => {
+      if (unfrozen !== undefined) Object.freeze(unfrozen); // a `send` without middleware
       const handler = this.#handlers.get(context.message.type);
       if (handler === undefined) return Promise.reject(new NoHandlerError(this.#kind, context.message.type));
       if (spanOf(context) === undefined) return callHandler(context, handler);
