@@ -1,5 +1,5 @@
 import { installTelemetry, isUuid, ManualClock, noopLogger } from '@keel/core';
-import type { Message, TelemetryProvider, TelemetrySpan } from '@keel/core';
+import type { Logger, Message, TelemetryProvider, TelemetrySpan } from '@keel/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { correlationMiddleware } from '../middleware/correlationMiddleware.js';
@@ -105,7 +105,7 @@ describe('send builds a frozen message', () => {
     const write = (text: string): void => {
       entries.push(text);
     };
-    const logger = { debug: write, info: write, warn: write, error: write };
+    const logger: Logger = { debug: write, info: write, warn: write, error: write, child: () => logger };
     const { bus, seen } = recordingBus([loggingMiddleware(logger), validationMiddleware<Commands>(schemas)]);
     await bus.send('Deposit', { amount: 5 });
     expect(entries).toEqual(['Handling command Deposit', expect.stringMatching(/^Handled command Deposit/)]);
