@@ -1,5 +1,6 @@
 import {
   assertOptions,
+  optionClock,
   optionObject,
   optionRule,
   systemClock,
@@ -84,7 +85,7 @@ export async function createTieredCache<TValue>(
     ),
     local: optionObject(local, 'a Cache', ['get', 'set', 'delete', 'clear', 'remainingTtl'], true),
     listener: optionObject(listener, 'a RedisInvalidationListener', ['onInvalidate', 'start', 'close'], true),
-    clock: optionObject(clock, 'a Clock', ['now']),
+    clock: optionClock(clock, ['now']),
     'store.invalidationChannel': optionRule(
       store?.invalidationChannel === channel || channel === undefined,
       `must be the listener's channel "${channel}" (got ${String(store?.invalidationChannel)}); give the store that invalidationChannel.`,

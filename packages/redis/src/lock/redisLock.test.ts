@@ -119,6 +119,14 @@ describe('RedisLock', () => {
     expect((error as Error).message).toContain('logger');
   });
 
+  it('needs only warn of its logger, the one level it logs at', () => {
+    const warnOnly = { warn: () => {} } as never;
+    expect(() => new RedisLock({} as Redis, { logger: warnOnly })).not.toThrow();
+    expect(() => new RedisLock({} as Redis, { logger: { info: () => {} } as never })).toThrow(
+      /logger: must be a Logger \(with warn\)/,
+    );
+  });
+
   it('refuses a negative wait', async () => {
     const error: unknown = await new RedisLock(heldClient(1).client)
       .acquire('k', { wait: -1 })

@@ -2,6 +2,8 @@ import {
   assertOptions,
   noopLogger,
   optionBoolean,
+  optionClock,
+  optionLogger,
   optionNumber,
   optionObject,
   optionRule,
@@ -87,12 +89,12 @@ export function resolveLockOptions(options: RedisLockOptions | undefined): Resol
     prefix: optionString(settings.prefix),
     ttl: optionNumber(settings.ttl, positiveFinite),
     retryDelay: optionNumber(settings.retryDelay, positiveFinite),
-    clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+    clock: optionClock(settings.clock, ['now', 'setTimeout', 'sleep']),
     watchdog: optionBoolean(settings.watchdog),
     watchdogInterval:
       optionNumber(settings.watchdogInterval, positiveFinite) ??
       intervalRule(settings.watchdogInterval, settings.ttl),
-    logger: optionObject(settings.logger, 'a Logger', ['debug', 'info', 'warn', 'error']),
+    logger: optionLogger(settings.logger, { uses: ['warn'] }),
   });
   return settings;
 }
