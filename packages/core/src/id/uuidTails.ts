@@ -27,9 +27,15 @@ const VARIANT_PAIRS = Uint16Array.from({ length: 256 }, (_, byte) =>
   pair(HEX_DIGITS.charCodeAt(0x8 | ((byte >>> 4) & 0x3)), HEX_DIGITS.charCodeAt(byte & 0xf)),
 );
 
-let random = new Uint8Array(0);
-let words = new Uint16Array(0);
-let text = new Uint8Array(0);
+interface Scratch {
+  readonly random: Uint8Array;
+  readonly words: Uint16Array;
+  /** `words` as bytes: the text to decode. */
+  readonly text: Uint8Array;
+}
+
+/** Buffers shared by every generator drawing batches of one size: rendering is synchronous. */
+let scratch: Scratch = scratchFor(0);
 let decoder: { decode(bytes: Uint8Array): string } | undefined;
 
 /**
@@ -41,25 +47,29 @@ let decoder: { decode(bytes: Uint8Array): string } | undefined;
  */
 export function renderTails(fill: (bytes: Uint8Array) => void, seeds: Uint16Array): string {
   const ids = seeds.length;
-  if (random.length !== ids * RANDOM_BYTES) {
-    // Scratch buffers shared by every generator of this size: rendering is synchronous.
-    random = new Uint8Array(ids * RANDOM_BYTES);
-    words = new Uint16Array((ids * TAIL_STRIDE) / 2);
-    text = new Uint8Array(words.buffer);
-  }
+  if (scratch.random.length !== ids * RANDOM_BYTES) scratch = scratchFor(ids);
+  // Locals, not the module's bindings: the loop below then compiles to plain loads and stores.
+  const { random, words, text } = scratch;
+  const hex = HEX_PAIRS;
   fill(random);
   for (let id = 0, r = 0, w = 0; id < ids; id++, r += RANDOM_BYTES, w += TAIL_STRIDE / 2) {
     words[w] = VARIANT_PAIRS[random[r]!]!;
-    words[w + 1] = HEX_PAIRS[random[r + 1]!]!;
+    words[w + 1] = hex[random[r + 1]!]!;
     words[w + 2] = DASHES;
-    words[w + 3] = HEX_PAIRS[random[r + 2]!]!;
-    words[w + 4] = HEX_PAIRS[random[r + 3]!]!;
-    words[w + 5] = HEX_PAIRS[random[r + 4]!]!;
-    words[w + 6] = HEX_PAIRS[random[r + 5]!]!;
-    words[w + 7] = HEX_PAIRS[random[r + 6]!]!;
-    words[w + 8] = HEX_PAIRS[random[r + 7]!]!;
+    words[w + 3] = hex[random[r + 2]!]!;
+    words[w + 4] = hex[random[r + 3]!]!;
+    words[w + 5] = hex[random[r + 4]!]!;
+    words[w + 6] = hex[random[r + 5]!]!;
+    words[w + 7] = hex[random[r + 6]!]!;
+    words[w + 8] = hex[random[r + 7]!]!;
     seeds[id] = (random[r + 8]! << 8) | random[r + 9]!;
   }
   decoder ??= new TextDecoder();
   return decoder.decode(text);
+}
+
+/** Buffers to draw and render a batch of `ids` ids in. */
+function scratchFor(ids: number): Scratch {
+  const words = new Uint16Array((ids * TAIL_STRIDE) / 2);
+  return { random: new Uint8Array(ids * RANDOM_BYTES), words, text: new Uint8Array(words.buffer) };
 }
