@@ -107,6 +107,26 @@ describe('SagaOrchestrator options', () => {
     expect(badOptions(thrown(() => new SagaOrchestrator(store, [saga], options)))).toEqual([option]);
   });
 
+  it('runs a saga on a clock without setInterval and a logger with only info, warn and error', async () => {
+    const clock = new ManualClock(0);
+    const partialClock = {
+      now: () => clock.now(),
+      setTimeout: (run: () => void, ms: number) => clock.setTimeout(run, ms),
+      sleep: (ms: number, signal?: AbortSignal) => clock.sleep(ms, signal),
+    };
+    const noop = (): void => {};
+    const orchestrator = new SagaOrchestrator(new InMemorySagaStore(), [saga], {
+      clock: partialClock as never,
+      logger: { info: noop, warn: noop, error: noop } as never,
+    });
+    await expect(orchestrator.start('one', undefined, { sagaId: 's-1' })).resolves.toMatchObject({
+      status: 'completed',
+    });
+    expect(
+      String(thrown(() => new SagaOrchestrator(store, [saga], { clock: { now: () => 0 } as never }))),
+    ).toMatch(/clock: must be a Clock \(with now, setTimeout, sleep\)/);
+  });
+
   it('refuses a store that is not a SagaStore and sagas that are not definitions', () => {
     expect(badOptions(thrown(() => new SagaOrchestrator({} as never, [saga])))).toEqual(['store']);
     expect(badOptions(thrown(() => new SagaOrchestrator(undefined as never, [saga])))).toEqual(['store']);

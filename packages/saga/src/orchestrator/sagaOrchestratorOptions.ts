@@ -3,7 +3,9 @@ import {
   assertOptions,
   newId,
   noopLogger,
+  optionClock,
   optionInteger,
+  optionLogger,
   optionNumber,
   optionObject,
   optionRule,
@@ -77,8 +79,6 @@ export interface ResolvedOrchestratorOptions {
   readonly recoverBackoffMaxMs: number;
 }
 
-const CLOCK_METHODS = ['now', 'setTimeout', 'setInterval', 'sleep'];
-const LOGGER_METHODS = ['debug', 'info', 'warn', 'error', 'child'];
 const positiveMs = { min: 0, exclusiveMin: true, max: MAX_MS } as const;
 
 /**
@@ -96,8 +96,8 @@ export function resolveOrchestratorOptions(
   const leaseProblem = optionNumber(leaseMs, positiveMs);
   const renewEveryMs = options?.renewEveryMs ?? Math.max(1, Math.floor(leaseMs / 3));
   assertOptions('SagaOrchestrator', {
-    clock: optionObject(merged.clock, 'a Clock', CLOCK_METHODS),
-    logger: optionObject(merged.logger, 'a Logger', LOGGER_METHODS),
+    clock: optionClock(merged.clock, ['now', 'setTimeout', 'sleep']),
+    logger: optionLogger(merged.logger, { uses: ['info', 'warn', 'error'] }),
     owner: optionStorableText(merged.owner),
     leaseMs: leaseProblem,
     // Derived from a bad leaseMs it says nothing new; checked against a good one.

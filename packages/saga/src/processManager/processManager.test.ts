@@ -244,6 +244,35 @@ describe('ProcessManager', () => {
     }
   });
 
+  it('logs through child() with a logger that has only debug, error and child', async () => {
+    const messages: string[] = [];
+    const logger = {
+      debug: (message: string) => void messages.push(message),
+      error: (message: string) => void messages.push(message),
+      child: () => logger,
+    };
+    const manager = new ProcessManager(
+      fulfilment,
+      { store: new InMemoryProcessStore(), send: () => {} },
+      { logger: logger as never },
+    );
+    await manager.handle(happyPath('o-1')[0]!);
+    expect(await manager.get('o-1')).toMatchObject({ state: { stage: 'reserving' } });
+    const withoutChild = { debug: () => {}, error: () => {} } as never;
+    expect(
+      String(
+        thrown(
+          () =>
+            new ProcessManager(
+              fulfilment,
+              { store: new InMemoryProcessStore(), send: () => {} },
+              { logger: withoutChild },
+            ),
+        ),
+      ),
+    ).toMatch(/logger: must be a Logger \(with debug, error, child\)/);
+  });
+
   it('refuses missing or wrong ports at construction, not at the first event', () => {
     const store = new InMemoryProcessStore();
     expect(isValidationError(thrown(() => new ProcessManager(fulfilment, { store } as never)))).toBe(true);

@@ -4,8 +4,10 @@ import {
   isConcurrencyError,
   KeyedQueue,
   noopLogger,
+  optionClock,
   optionFunction,
   optionInteger,
+  optionLogger,
   optionObject,
   systemClock,
   telemetryEnabled,
@@ -99,8 +101,9 @@ export class ProcessManager<TState, TEvent extends Message, TCommand extends Mes
       definition: optionObject(definition, 'a process definition', ['correlate', 'initialState'], true),
       store: optionObject(ports?.store, 'a ProcessStore', ['load', 'save', 'listWithOutbox'], true),
       send: optionFunction(ports?.send, true),
-      clock: optionObject(settings.clock, 'a Clock', ['now']),
-      logger: optionObject(settings.logger, 'a Logger', ['debug', 'info', 'warn', 'error', 'child']),
+      clock: optionClock(settings.clock, ['now']),
+      // It logs through child(): the parent must have the levels its child (a logger alike) logs at.
+      logger: optionLogger(settings.logger, { uses: ['debug', 'error', 'child'] }),
       maxConflictRetries: optionInteger(settings.maxConflictRetries, { min: 0, infinity: true }),
     });
     this.#definition = definition;

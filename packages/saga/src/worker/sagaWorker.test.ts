@@ -256,4 +256,21 @@ describe('SagaWorker options', () => {
     const paths = isValidationError(error) ? error.issues.map((issue) => issue.path.join('.')).sort() : [];
     expect(paths).toEqual(['clock', 'maxPasses', 'name', 'orchestrator', 'recoverEveryMs']);
   });
+
+  it('runs on a clock with only now and setTimeout and a logger with only debug, warn and error', async () => {
+    const { clock, orchestrator } = setup(10);
+    const noop = (): void => {};
+    const worker = new SagaWorker(orchestrator, {
+      recoverEveryMs: 1_000,
+      clock: { now: () => clock.now(), setTimeout: (run, ms) => clock.setTimeout(run, ms) } as never,
+      logger: { debug: noop, warn: noop, error: noop } as never,
+    });
+    await worker.start();
+    await clock.tickAsync(1_000);
+    expect(worker.counts.passes).toBe(2);
+    await worker.stop();
+    expect(() => new SagaWorker(orchestrator, { clock: { now: () => 0 } as never })).toThrow(
+      /clock: must be a Clock \(with now, setTimeout\)/,
+    );
+  });
 });

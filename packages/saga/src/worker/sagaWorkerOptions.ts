@@ -2,7 +2,9 @@ import type { Clock, Logger } from '@keel/core';
 import {
   assertOptions,
   noopLogger,
+  optionClock,
   optionInteger,
+  optionLogger,
   optionNumber,
   optionObject,
   optionString,
@@ -68,8 +70,8 @@ export function resolveSagaWorkerOptions(
     name: optionString(merged.name),
     recoverEveryMs: optionNumber(merged.recoverEveryMs, { min: 0, exclusiveMin: true, max: MAX_INTERVAL_MS }),
     maxPasses: optionInteger(merged.maxPasses, { min: 1 }),
-    clock: optionObject(merged.clock, 'a Clock', ['now', 'setTimeout', 'setInterval', 'sleep']),
-    logger: optionObject(merged.logger, 'a Logger', ['debug', 'info', 'warn', 'error', 'child']),
+    clock: optionClock(merged.clock, ['now', 'setTimeout']),
+    logger: optionLogger(merged.logger, { uses: ['debug', 'warn', 'error'] }),
   });
   return Object.freeze(merged);
 }
