@@ -67,3 +67,6 @@ export function uniqueName(prefix: string): string {
   const random = Math.random().toString(36).slice(2, 8);
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${random}`.toLowerCase();
 }
+
+export { runUnderNodeTest } from './nodeTest.js';
+export type { NodeTestReport } from './nodeTest.js';

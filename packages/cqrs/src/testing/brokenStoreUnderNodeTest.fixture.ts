@@ -25,5 +25,5 @@ idempotencyStoreContract(
   'a store that releases for anyone',
   (clock, { ttlMs }) => releasingForAnyone(new InMemoryIdempotencyStore({ clock, ttlMs })),
   // Cast as in contractsUnderNodeTest.fixture.ts: node:test's types do not fit core's yet.
-  { runner: { describe, it, beforeEach, afterEach } as ContractRunner },
+  { runner: { describe, it, beforeEach, afterEach } },
 );

@@ -7,9 +7,7 @@ import type { ContractRunner } from '@keel/core/testing';
 import { InMemoryIdempotencyStore, InProcessEventTransport } from '@keel/cqrs';
 import { eventTransportContract, idempotencyStoreContract } from '@keel/cqrs/testing';
 
-// node:test types a test body as returning `void | Promise<void>` and core's `ContractTest` as
-// returning `unknown`, so TypeScript refuses what runs fine; drop the cast once core's type fits.
-const runner = { describe, it, beforeEach, afterEach } as ContractRunner;
+const runner: ContractRunner = { describe, it, beforeEach, afterEach };
 
 idempotencyStoreContract(
   'InMemoryIdempotencyStore',

@@ -2,11 +2,9 @@
 // no vitest loaded: spawned by contractsUnderNodeTest.test.ts to prove the suites need no
 // particular test runner.
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { refuseVitest } from './refuseVitest.fixture.js';
 
-// Through the published entries, imported once vitest is refused: this file fails to load if
+// Through the published entries; runUnderNodeTest refuses vitest in this process, so this file fails to load if
 // they (or anything they import) pull vitest in.
-refuseVitest();
 const { InMemoryCheckpointStore, InMemoryDeadLetterStore, InMemoryEventStore, InMemorySnapshotStore } =
   await import('@keel/eventsourcing');
 const { checkpointStoreContract, deadLetterStoreContract, eventStoreContract, snapshotStoreContract } =

@@ -3,9 +3,7 @@
 // contractsUnderNodeTest.test.ts to prove the suite's assertions fail a store that breaks it.
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { CheckpointStore, SignalOptions } from '@keel/eventsourcing';
-import { refuseVitest } from './refuseVitest.fixture.js';
 
-refuseVitest();
 const { InMemoryCheckpointStore } = await import('@keel/eventsourcing');
 const { checkpointStoreContract } = await import('@keel/eventsourcing/testing');
 

@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { DomainRuleViolation } from '@keel/ddd';
+import { runUnderNodeTest } from '@keel/test-services';
 import { describe, expect, it } from 'vitest';
 import { wallet } from '../decider/wallet.fixture.js';
 import { deciderSpec } from './deciderSpec.js';
@@ -67,16 +64,10 @@ describe('SpecAssertionError from the spec helpers', () => {
   });
 
   it('runs under node:test with no vitest loaded', async () => {
-    const cli = createRequire(import.meta.url).resolve('tsx/cli');
-    const fixture = fileURLToPath(new URL('./specs.fixture.ts', import.meta.url));
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      cli,
-      '--conditions=@keel/source',
-      '--test',
-      fixture,
-    ]);
-    expect(stdout).toContain('# pass 2');
-    expect(stdout).toContain('# fail 0');
+    const report = await runUnderNodeTest(new URL('./specs.fixture.ts', import.meta.url));
+    expect(report.pass).toBe(2);
+    expect(report.fail).toBe(0);
+    expect(report.failed).toBe(false);
   });
 });
 

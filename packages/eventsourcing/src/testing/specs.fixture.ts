@@ -3,11 +3,9 @@
 import { test } from 'node:test';
 import { DomainRuleViolation } from '@keel/ddd';
 import { wallet } from '../decider/wallet.fixture.js';
-import { refuseVitest } from './refuseVitest.fixture.js';
 
-// Through the published `./specs` entry, imported once vitest is refused: this file fails to
+// Through the published `./specs` entry; runUnderNodeTest refuses vitest in this process, so this file fails to
 // load if that entry (or anything it imports) pulls vitest in.
-refuseVitest();
 const { deciderSpec, isSpecAssertionError } = await import('@keel/eventsourcing/specs');
 
 const spec = deciderSpec(wallet);

@@ -14,7 +14,6 @@ class AnyOwnerRenewsStore extends InMemorySagaStore {
   }
 }
 
-// The cast: see contracts.fixture.ts.
-const runner = { describe, it, beforeEach, afterEach } as ContractRunner;
+const runner: ContractRunner = { describe, it, beforeEach, afterEach };
 
 sagaStoreContract('AnyOwnerRenewsStore', () => new AnyOwnerRenewsStore(), { runner });

@@ -16,8 +16,7 @@ class AlwaysDeletedStore extends MemoryCacheStore<string, unknown> {
   }
 }
 
-// The cast: see contracts.fixture.ts.
-const runner = { describe, it, beforeEach, afterEach } as ContractRunner;
+const runner: ContractRunner = { describe, it, beforeEach, afterEach };
 const clock = new ManualClock();
 
 cacheStoreContract(
