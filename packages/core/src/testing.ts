@@ -6,3 +6,12 @@
  */
 export type { ContractOptions, ContractRunner, ContractTest } from './testing/contractRunner.js';
 export { contractRunner } from './testing/contractRunner.js';
+export {
+  assertEqual,
+  assertMatches,
+  assertRejects,
+  assertRejectsWith,
+  describeError,
+  rejectionOf,
+} from './testing/assertions.js';
+export { valuesEqual, renderValue } from './testing/valuesEqual.js';

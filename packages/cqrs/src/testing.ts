@@ -5,3 +5,4 @@ export type {
 } from './testing/idempotencyContractSetup.js';
 export { eventTransportContract } from './testing/eventTransportContract.js';
 export type { EventTransportFactory } from './testing/eventTransportContract.js';
+export type { ContractOptions, ContractRunner } from '@keel/core/testing';

@@ -1,6 +1,6 @@
-// The spec helpers alone, with no test runner behind them: `@keel/eventsourcing/specs` loads
-// under Jest, Mocha or node:test without vitest installed (`./testing` also loads the vitest
-// contract suites).
+// The spec helpers alone: `@keel/eventsourcing/specs` loads under any test runner (Jest, Mocha,
+// node:test, Vitest) and registers no tests; `./testing` adds the contract suites, which
+// register theirs with the runner's functions.
 export { deciderSpec, shapeOf } from './testing/deciderSpec.js';
 export type {
   DeciderSpecification,

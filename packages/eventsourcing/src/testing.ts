@@ -8,3 +8,4 @@ export {
   deadLetterStoreContract,
 } from './testing/storeContracts.js';
 export { snapshotLoadingContract } from './testing/snapshotLoadingContract.js';
+export type { ContractOptions, ContractRunner } from '@keel/core/testing';

@@ -9,3 +9,4 @@ export {
 export type { CrashPlan } from './testing/crashingSagaStore.js';
 export { processStoreContract } from './testing/processStoreContract.js';
 export type { ProcessStoreFactory } from './testing/processStoreContract.js';
+export type { ContractOptions, ContractRunner } from '@keel/core/testing';

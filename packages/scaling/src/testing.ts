@@ -1,2 +1,3 @@
 export { cacheStoreContract, describeCacheStoreContract } from './caching/testing/cacheStoreContract.js';
 export type { CacheStoreContractSubject } from './caching/testing/cacheStoreContract.js';
+export type { ContractOptions, ContractRunner } from '@keel/core/testing';

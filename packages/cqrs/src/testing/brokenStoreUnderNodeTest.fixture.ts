@@ -3,7 +3,6 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { InMemoryIdempotencyStore } from '@keel/cqrs';
 import type { IdempotencyStore } from '@keel/cqrs';
-import type { ContractRunner } from '@keel/core/testing';
 import { idempotencyStoreContract } from '@keel/cqrs/testing';
 
 /** Breaks the owner-token rule of `release`: it frees a key whatever token it is given. */

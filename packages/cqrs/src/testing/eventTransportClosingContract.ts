@@ -4,7 +4,7 @@ import type { Message } from '@keel/core';
 import type { ContractRunner } from '@keel/core/testing';
 import type { EventTransport, TransportSubscription } from '../transport/eventTransport.js';
 import { isTransportClosedError } from '../transport/transportClosedError.js';
-import { assertRejectsWith } from './contractAssertions.js';
+import { assertRejectsWith } from '@keel/core/testing';
 import { DeliveryRecorder } from './deliveryRecorder.js';
 import { eventually } from './eventually.js';
 

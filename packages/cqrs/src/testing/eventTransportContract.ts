@@ -5,7 +5,7 @@ import { contractRunner } from '@keel/core/testing';
 import type { ContractOptions, ContractRunner } from '@keel/core/testing';
 import { createEventBus } from '../eventBus/eventBus.js';
 import type { EventTransport, TransportHandler } from '../transport/eventTransport.js';
-import { assertEqualValues } from './contractAssertions.js';
+import { assertEqual } from '@keel/core/testing';
 import { DeliveryRecorder } from './deliveryRecorder.js';
 import { defineClosingTests, numbered } from './eventTransportClosingContract.js';
 import type { Open } from './eventTransportClosingContract.js';
@@ -95,7 +95,7 @@ function defineDeliveryTests({ it }: ContractRunner, open: Open): void {
     );
     await transport.publish([event]);
     await recorder.receivedAll([event]);
-    assertEqualValues(
+    assertEqual(
       recorder.received.map((entry) => entry.event),
       [event],
     );
@@ -188,7 +188,7 @@ function defineDeliveryTests({ it }: ContractRunner, open: Open): void {
     const event = createEvent('Opened', { id: 'a' });
     await producer.publish([event]);
     await eventually('the consuming bus to handle the event', () => seen.length > 0);
-    assertEqualValues(seen, [event]);
+    assertEqual(seen, [event]);
     await consumer.close();
   });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createEvent, isKeelError } from '@keel/core';
 import type { ContractRunner } from '@keel/core/testing';
-import { assertEqualValues } from './contractAssertions.js';
+import { assertEqual } from '@keel/core/testing';
 import { DeliveryRecorder } from './deliveryRecorder.js';
 import type { Open } from './eventTransportClosingContract.js';
 import { numbered } from './eventTransportClosingContract.js';
@@ -19,7 +19,7 @@ export function defineValueTests({ it }: ContractRunner, open: Open): void {
     const event = createEvent('Stamped', { at: new Date(0), gone: undefined, list: [1, 'two'] });
     await transport.publish([event]);
     await recorder.receivedAll([event]);
-    assertEqualValues(recorder.received[0]!.event.data, { at: '1970-01-01T00:00:00.000Z', list: [1, 'two'] });
+    assertEqual(recorder.received[0]!.event.data, { at: '1970-01-01T00:00:00.000Z', list: [1, 'two'] });
   });
 
   it('hands subscribers a frozen event that is not the publisher’s object', async () => {

@@ -4,7 +4,7 @@ import type { ValidationError } from '@keel/core';
 import type { ContractRunner } from '@keel/core/testing';
 import { MAX_IDEMPOTENCY_KEY_BYTES } from '../idempotency/idempotencyArguments.js';
 import type { IdempotencyStore } from '../idempotency/idempotencyStore.js';
-import { assertEqualValues, assertRejectsWith } from './contractAssertions.js';
+import { assertEqual, assertRejectsWith } from '@keel/core/testing';
 import { claimToken } from './idempotencyContractSetup.js';
 import type { Setup } from './idempotencyContractSetup.js';
 
@@ -61,7 +61,7 @@ function defineKeyTests({ it }: ContractRunner, setup: Setup): void {
         true,
         'complete by the holder of a longest key returned false',
       );
-      assertEqualValues(await store.claim(key, 500), { status: 'completed', result: key.length });
+      assertEqual(await store.claim(key, 500), { status: 'completed', result: key.length });
     }
   });
 
@@ -69,7 +69,7 @@ function defineKeyTests({ it }: ContractRunner, setup: Setup): void {
     const { store } = await setup();
     for (const key of TOO_LONG_KEYS) {
       for (const [method, call] of everyMethod(store, key)) {
-        assertEqualValues(await issuePaths(call), ['key'], method);
+        assertEqual(await issuePaths(call), ['key'], method);
       }
     }
     const error = await store.claim(TOO_LONG_KEYS[0]!, 500).catch((caught: unknown) => caught);
@@ -83,7 +83,7 @@ function defineKeyTests({ it }: ContractRunner, setup: Setup): void {
   it('refuses a key that is not a string with a ValidationError', async () => {
     const { store } = await setup();
     for (const key of [42, null, undefined, { id: 'k' }] as unknown[]) {
-      assertEqualValues(
+      assertEqual(
         await issuePaths(() => store.claim(key as string, 500)),
         ['key'],
         `key ${String(JSON.stringify(key))}`,
@@ -110,11 +110,7 @@ function defineLeaseArgumentTests({ it }: ContractRunner, setup: Setup): void {
   it('refuses a claim whose leaseMs is not a finite number above zero, claiming nothing', async () => {
     const { store } = await setup();
     for (const leaseMs of BAD_LEASES) {
-      assertEqualValues(
-        await issuePaths(() => store.claim('k', leaseMs as number)),
-        ['leaseMs'],
-        String(leaseMs),
-      );
+      assertEqual(await issuePaths(() => store.claim('k', leaseMs as number)), ['leaseMs'], String(leaseMs));
     }
     assert.equal((await store.claim('k', 500)).status, 'claimed');
   });
@@ -123,21 +119,21 @@ function defineLeaseArgumentTests({ it }: ContractRunner, setup: Setup): void {
     const { store, clock } = await setup();
     const token = await claimToken(store, 'k', 100);
     for (const leaseMs of BAD_LEASES) {
-      assertEqualValues(
+      assertEqual(
         await issuePaths(() => store.renew('k', token, leaseMs as number)),
         ['leaseMs'],
         String(leaseMs),
       );
     }
     clock.advance(99);
-    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+    assertEqual(await store.claim('k', 500), { status: 'pending' });
     clock.advance(1);
     assert.equal((await store.claim('k', 500)).status, 'claimed');
   });
 
   it('lists a bad key and a bad leaseMs in one ValidationError', async () => {
     const { store } = await setup();
-    assertEqualValues(await issuePaths(() => store.claim(TOO_LONG_KEYS[0]!, Number.NaN)), ['key', 'leaseMs']);
+    assertEqual(await issuePaths(() => store.claim(TOO_LONG_KEYS[0]!, Number.NaN)), ['key', 'leaseMs']);
   });
 }
 
@@ -156,7 +152,7 @@ function defineOrderTests({ it }: ContractRunner, setup: Setup): void {
     await assertRejectsWith(store.claim('other', Number.NaN, aborted), reason);
     await assertRejectsWith(store.renew('k', token, Number.NaN, aborted), reason);
     await assertRejectsWith(store.complete('k', token, { amount: 1n }, aborted), reason);
-    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+    assertEqual(await store.claim('k', 500), { status: 'pending' });
   });
 
   it('checks the key before the result: a bad key with a bad result is refused for the key', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ContractRunner } from '@keel/core/testing';
-import { assertEqualValues } from './contractAssertions.js';
+import { assertEqual } from '@keel/core/testing';
 import { CONTRACT_TTL_MS, claimToken } from './idempotencyContractSetup.js';
 import type { Setup } from './idempotencyContractSetup.js';
 
@@ -16,7 +16,7 @@ function defineTakeoverTests({ it }: ContractRunner, setup: Setup): void {
     const { store, clock } = await setup();
     await claimToken(store, 'k', 500);
     clock.advance(499);
-    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+    assertEqual(await store.claim('k', 500), { status: 'pending' });
     clock.advance(1);
     assert.equal((await store.claim('k', 500)).status, 'claimed');
   });
@@ -31,7 +31,7 @@ function defineTakeoverTests({ it }: ContractRunner, setup: Setup): void {
       false,
       'a holder whose lease expired released the new holder’s claim',
     );
-    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+    assertEqual(await store.claim('k', 500), { status: 'pending' });
   });
 
   it('does not let a holder whose lease expired overwrite the new holder’s claim or result', async () => {
@@ -44,14 +44,14 @@ function defineTakeoverTests({ it }: ContractRunner, setup: Setup): void {
       false,
       'a holder whose lease expired overwrote the new holder’s claim',
     );
-    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+    assertEqual(await store.claim('k', 500), { status: 'pending' });
     assert.equal(await store.complete('k', current, 'fresh'), true, 'the new holder could not complete');
     assert.equal(
       await store.complete('k', old, 'stale'),
       false,
       'a holder whose lease expired overwrote the new holder’s result',
     );
-    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'fresh' });
+    assertEqual(await store.claim('k', 500), { status: 'completed', result: 'fresh' });
   });
 
   it('lets a holder whose lease ran out complete when nobody took over', async () => {
@@ -63,7 +63,7 @@ function defineTakeoverTests({ it }: ContractRunner, setup: Setup): void {
       true,
       'a holder whose lease ran out could not complete though nobody took over',
     );
-    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'late' });
+    assertEqual(await store.claim('k', 500), { status: 'completed', result: 'late' });
   });
 
   it('hands an expired claim to exactly one of many concurrent takers', async () => {
@@ -85,7 +85,7 @@ function defineTakeoverTests({ it }: ContractRunner, setup: Setup): void {
       store.complete('k', current, 'fresh'),
     ]);
     assert.deepEqual([stale, fresh], [false, true], 'expected only the new holder’s complete to record');
-    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'fresh' });
+    assertEqual(await store.claim('k', 500), { status: 'completed', result: 'fresh' });
   });
 }
 
@@ -96,7 +96,7 @@ function defineRenewTests({ it }: ContractRunner, setup: Setup): void {
     clock.advance(90);
     assert.equal(await store.renew('k', token, 100), true, 'the holder could not renew its claim');
     clock.advance(90);
-    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+    assertEqual(await store.claim('k', 500), { status: 'pending' });
     clock.advance(10);
     assert.equal((await store.claim('k', 500)).status, 'claimed');
   });
@@ -111,7 +111,7 @@ function defineRenewTests({ it }: ContractRunner, setup: Setup): void {
     const done = await claimToken(store, 'done');
     await store.complete('done', done, 1);
     assert.equal(await store.renew('done', done, 500), false, 'a token renewed a key it completed');
-    assertEqualValues(await store.claim('done', 500), { status: 'completed', result: 1 });
+    assertEqual(await store.claim('done', 500), { status: 'completed', result: 1 });
 
     const released = await claimToken(store, 'released');
     await store.release('released', released);
@@ -132,7 +132,7 @@ function defineRenewTests({ it }: ContractRunner, setup: Setup): void {
       true,
       'a claim whose lease ran out was not renewed though nobody took over',
     );
-    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+    assertEqual(await store.claim('k', 500), { status: 'pending' });
   });
 }
 
@@ -141,7 +141,7 @@ function defineExpiryTests({ it }: ContractRunner, setup: Setup): void {
     const { store, clock } = await setup();
     await store.complete('k', await claimToken(store, 'k'), 'kept');
     clock.advance(CONTRACT_TTL_MS - 1);
-    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'kept' });
+    assertEqual(await store.claim('k', 500), { status: 'completed', result: 'kept' });
     clock.advance(1);
     assert.equal((await store.claim('k', 500)).status, 'claimed');
   });
@@ -152,7 +152,7 @@ function defineExpiryTests({ it }: ContractRunner, setup: Setup): void {
     clock.advance(5_000);
     await store.complete('k', token, 'kept');
     clock.advance(CONTRACT_TTL_MS - 1);
-    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'kept' });
+    assertEqual(await store.claim('k', 500), { status: 'completed', result: 'kept' });
   });
 
   it('lets a new result be recorded over one whose ttl passed', async () => {
@@ -164,6 +164,6 @@ function defineExpiryTests({ it }: ContractRunner, setup: Setup): void {
       true,
       'no new result was recorded over one whose ttl passed',
     );
-    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'new' });
+    assertEqual(await store.claim('k', 500), { status: 'completed', result: 'new' });
   });
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { isSerializationError, ManualClock } from '@keel/core';
 import { contractRunner } from '@keel/core/testing';
 import type { ContractOptions, ContractRunner } from '@keel/core/testing';
-import { assertEqualValues, assertRejectsWith } from './contractAssertions.js';
+import { assertEqual, assertRejectsWith } from '@keel/core/testing';
 import { defineArgumentTests } from './idempotencyArgumentsContract.js';
 import { defineBusTests } from './idempotencyBusContract.js';
 import { CONTRACT_TTL_MS, claimToken } from './idempotencyContractSetup.js';
@@ -70,7 +70,7 @@ function defineClaimTests({ it }: ContractRunner, setup: Setup): void {
     const { token } = first as { token?: unknown };
     assert.equal(typeof token, 'string', `expected a string token, got ${String(token)}`);
     assert.ok((token as string).length > 0, 'the token is empty');
-    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+    assertEqual(await store.claim('k', 500), { status: 'pending' });
   });
 
   it('gives a key to exactly one of many concurrent claimers', async () => {
@@ -101,7 +101,7 @@ function defineClaimTests({ it }: ContractRunner, setup: Setup): void {
         true,
         `complete of key ${key} by its holder returned false`,
       );
-      assertEqualValues(await store.claim(key, 500), { status: 'completed', result });
+      assertEqual(await store.claim(key, 500), { status: 'completed', result });
     }
   });
 
@@ -120,7 +120,7 @@ function defineClaimTests({ it }: ContractRunner, setup: Setup): void {
     await assertRejectsWith(store.renew('k', token, 500, aborted), reason);
     await assertRejectsWith(store.complete('k', token, 'result', aborted), reason);
     await assertRejectsWith(store.release('k', token, aborted), reason);
-    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+    assertEqual(await store.claim('k', 500), { status: 'pending' });
     assert.equal(
       await store.release('k', token),
       true,
@@ -161,7 +161,7 @@ function defineOwnerTests({ it }: ContractRunner, setup: Setup): void {
       false,
       'release with a token that does not hold the key returned true',
     );
-    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+    assertEqual(await store.claim('k', 500), { status: 'pending' });
   });
 
   it('ignores a complete with a token that does not hold the key', async () => {
@@ -172,9 +172,9 @@ function defineOwnerTests({ it }: ContractRunner, setup: Setup): void {
       false,
       'complete with a token that does not hold the key returned true',
     );
-    assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+    assertEqual(await store.claim('k', 500), { status: 'pending' });
     assert.equal(await store.complete('k', token, 'real'), true, 'complete by the holder returned false');
-    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'real' });
+    assertEqual(await store.claim('k', 500), { status: 'completed', result: 'real' });
   });
 
   it('keeps a completed result when its holder releases or completes again', async () => {
@@ -187,7 +187,7 @@ function defineOwnerTests({ it }: ContractRunner, setup: Setup): void {
       false,
       'a second complete by the holder returned true',
     );
-    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'done' });
+    assertEqual(await store.claim('k', 500), { status: 'completed', result: 'done' });
   });
 
   it('records a result when nothing is stored for the key', async () => {
@@ -197,6 +197,6 @@ function defineOwnerTests({ it }: ContractRunner, setup: Setup): void {
       true,
       'complete of a key with nothing stored returned false',
     );
-    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: 'kept' });
+    assertEqual(await store.claim('k', 500), { status: 'completed', result: 'kept' });
   });
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { isSerializationError } from '@keel/core';
 import type { ContractRunner } from '@keel/core/testing';
 import type { IdempotencyClaim } from '../idempotency/idempotencyStore.js';
-import { assertEqualValues } from './contractAssertions.js';
+import { assertEqual } from '@keel/core/testing';
 import { claimToken } from './idempotencyContractSetup.js';
 import type { Setup } from './idempotencyContractSetup.js';
 
@@ -16,7 +16,7 @@ export function defineValueTests({ it }: ContractRunner, setup: Setup): void {
     result.items[0]!.qty = 99;
     const first = (await store.claim('k', 500)) as Extract<IdempotencyClaim, { status: 'completed' }>;
     (first.result as typeof result).items.push({ qty: 2 });
-    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: { items: [{ qty: 1 }] } });
+    assertEqual(await store.claim('k', 500), { status: 'completed', result: { items: [{ qty: 1 }] } });
   });
 
   it('changes values as JSON does: a Date becomes its ISO string, a class instance a plain object', async () => {
@@ -27,7 +27,7 @@ export function defineValueTests({ it }: ContractRunner, setup: Setup): void {
     const token = await claimToken(store, 'k');
     await store.complete('k', token, { at: new Date(0), receipt: new Receipt(5), skipped: undefined });
     const claim = await store.claim('k', 500);
-    assertEqualValues(claim, {
+    assertEqual(claim, {
       status: 'completed',
       result: { at: '1970-01-01T00:00:00.000Z', receipt: { amount: 5 } },
     });
@@ -52,13 +52,13 @@ export function defineValueTests({ it }: ContractRunner, setup: Setup): void {
     for (const value of refused) {
       const error = await store.complete('k', token, value).catch((caught: unknown) => caught);
       assert.equal(isSerializationError(error), true, `expected a SerializationError, got ${String(error)}`);
-      assertEqualValues(await store.claim('k', 500), { status: 'pending' });
+      assertEqual(await store.claim('k', 500), { status: 'pending' });
     }
     assert.equal(
       await store.complete('k', token, { ok: true }),
       true,
       'complete by the holder after the refused results returned false',
     );
-    assertEqualValues(await store.claim('k', 500), { status: 'completed', result: { ok: true } });
+    assertEqual(await store.claim('k', 500), { status: 'completed', result: { ok: true } });
   });
 }

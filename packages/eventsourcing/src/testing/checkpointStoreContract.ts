@@ -3,7 +3,8 @@ import { isValidationError } from '@keel/core';
 import { contractRunner } from '@keel/core/testing';
 import type { ContractOptions } from '@keel/core/testing';
 import type { CheckpointStore } from '../projections/checkpointStore.js';
-import { caseLabel, describeError, rejectionOf } from './contractAssert.js';
+import { describeError, rejectionOf } from '@keel/core/testing';
+import { caseLabel } from './caseLabel.js';
 import { NOT_COUNTS } from './contractValues.js';
 import type { StoreFactory } from './eventStoreContract.js';
 

@@ -3,7 +3,8 @@ import { isSerializationError, isValidationError } from '@keel/core';
 import { contractRunner } from '@keel/core/testing';
 import type { ContractOptions } from '@keel/core/testing';
 import type { DeadLetter, DeadLetterStore } from '../projections/deadLetterStore.js';
-import { assertEqual, caseLabel, describeError, rejectionOf } from './contractAssert.js';
+import { assertEqual, describeError, rejectionOf } from '@keel/core/testing';
+import { caseLabel } from './caseLabel.js';
 import { NOT_COUNTS, UNSTORABLE_VALUES } from './contractValues.js';
 import type { StoreFactory } from './eventStoreContract.js';
 

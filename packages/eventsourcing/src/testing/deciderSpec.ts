@@ -1,7 +1,7 @@
 import { decidedEvents } from '../decider/decider.js';
 import type { DecidedEvent, Decider } from '../decider/decider.js';
 import { SpecAssertionError } from './specAssertionError.js';
-import { describeValue, specEqual } from './specEquality.js';
+import { renderValue, valuesEqual } from '@keel/core/testing';
 
 /** A constructor of errors, for `thenThrows`. */
 export type ErrorClass<TError extends Error = Error> = abstract new (...args: any[]) => TError;
@@ -47,9 +47,9 @@ export function shapeOf(
  * (compared as vitest's `toEqual` does).
  */
 export function assertEqual(what: string, actual: unknown, expected: unknown): void {
-  if (specEqual(actual, expected)) return;
+  if (valuesEqual(actual, expected)) return;
   throw new SpecAssertionError(
-    `Expected ${what} to be ${describeValue(expected)} but got ${describeValue(actual)}.`,
+    `Expected ${what} to be ${renderValue(expected)} but got ${renderValue(actual)}.`,
     { expected, actual },
   );
 }
@@ -78,13 +78,13 @@ export function assertThrows<TError extends Error>(
     );
   }
   throw new SpecAssertionError(
-    `Expected ${errorType.name} to be thrown but it succeeded with ${describeValue(returned)}.`,
+    `Expected ${errorType.name} to be thrown but it succeeded with ${renderValue(returned)}.`,
     { expected: errorType.name, actual: returned },
   );
 }
 
 function describeThrown(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
+  return error instanceof Error ? `${error.name}: ${error.message}` : renderValue(error);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { EventStore } from '../eventStore/eventStore.js';
 import { ANY, NO_STREAM, STREAM_EXISTS } from '../eventStore/expectedVersion.js';
 import type { ExpectedVersion } from '../eventStore/expectedVersion.js';
 import type { NewEvent } from '../eventStore/recordedEvent.js';
-import { assertMatches, describeError, rejectionOf } from './contractAssert.js';
+import { assertMatches, describeError, rejectionOf } from '@keel/core/testing';
 import type { StoreFactory } from './eventStoreContract.js';
 import { numbered } from './eventStoreContract.js';
 

@@ -9,7 +9,7 @@ import { ANY, NO_STREAM, STREAM_EXISTS } from '../eventStore/expectedVersion.js'
 import type { NewEvent } from '../eventStore/recordedEvent.js';
 import { InMemorySnapshotStore } from '../snapshots/snapshotStore.js';
 import { appendChecksContract } from './appendChecksContract.js';
-import { assertEqual, assertMatches, describeError, rejectionOf } from './contractAssert.js';
+import { assertEqual, assertMatches, describeError, rejectionOf } from '@keel/core/testing';
 import { duplicateIdsContract } from './duplicateIdsContract.js';
 import { prototypeKeysContract } from './prototypeKeysContract.js';
 import { readChecksContract } from './readChecksContract.js';

@@ -6,7 +6,7 @@ import type { RecordedEvent } from '../eventStore/recordedEvent.js';
 import { defineProjection } from '../projections/projection.js';
 import { createUpcaster } from '../upcasting/upcaster.js';
 import { withUpcasting } from '../upcasting/withUpcasting.js';
-import { assertEqual } from './contractAssert.js';
+import { assertEqual } from '@keel/core/testing';
 import type { StoreFactory } from './eventStoreContract.js';
 
 /** Event types and stream names that are keys of `Object.prototype`. */

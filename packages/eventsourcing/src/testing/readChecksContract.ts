@@ -4,7 +4,8 @@ import type { ContractRunner } from '@keel/core/testing';
 import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { RecordedEvent } from '../eventStore/recordedEvent.js';
-import { assertEqual, caseLabel, describeError, rejectionOf } from './contractAssert.js';
+import { assertEqual, describeError, rejectionOf } from '@keel/core/testing';
+import { caseLabel } from './caseLabel.js';
 import type { StoreFactory } from './eventStoreContract.js';
 import { numbered } from './eventStoreContract.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { ContractRunner } from '@keel/core/testing';
 import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
-import { assertEqual, describeError, rejectionOf } from './contractAssert.js';
+import { assertEqual, describeError, rejectionOf } from '@keel/core/testing';
 import type { StoreFactory } from './eventStoreContract.js';
 import { numbered } from './eventStoreContract.js';
 

@@ -12,7 +12,7 @@ import type { RecordedEvent } from '../eventStore/recordedEvent.js';
 import { aggregateStream } from '../snapshots/aggregateStream.js';
 import { everyNEvents } from '../snapshots/snapshotPolicy.js';
 import type { SnapshotStore } from '../snapshots/snapshotStore.js';
-import { assertMatches } from './contractAssert.js';
+import { assertMatches } from '@keel/core/testing';
 import type { StoreFactory } from './eventStoreContract.js';
 
 type TallyEvents = { Added: { n: number } };

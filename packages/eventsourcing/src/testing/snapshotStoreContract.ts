@@ -4,9 +4,9 @@ import { contractRunner } from '@keel/core/testing';
 import type { ContractOptions } from '@keel/core/testing';
 import { MAX_STREAM_NAME_LENGTH } from '../eventStore/names.js';
 import type { Snapshot, SnapshotStore } from '../snapshots/snapshotStore.js';
-import { assertEqual, describeError, rejectionOf } from './contractAssert.js';
+import { assertEqual, describeError, rejectionOf } from '@keel/core/testing';
 import { Money, UNSTORABLE_VALUES, wideName } from './contractValues.js';
-import { describeValue } from './specEquality.js';
+import { renderValue } from '@keel/core/testing';
 import type { StoreFactory } from './eventStoreContract.js';
 
 const snapshot = (version: number, state: unknown = { balance: version }): Snapshot => ({
@@ -153,7 +153,7 @@ export function snapshotStoreContract(
         const error = await rejectionOf(() => store.save(candidate));
         assert.ok(
           isValidationError(error),
-          `expected a ValidationError for ${describeValue(candidate)}, got ${describeError(error)}`,
+          `expected a ValidationError for ${renderValue(candidate)}, got ${describeError(error)}`,
         );
       }
       assert.equal(await store.load('account-1'), undefined);

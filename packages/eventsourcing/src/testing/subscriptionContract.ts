@@ -3,7 +3,7 @@ import type { ContractRunner } from '@keel/core/testing';
 import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { RecordedEvent } from '../eventStore/recordedEvent.js';
-import { describeError, rejectionOf } from './contractAssert.js';
+import { describeError, rejectionOf } from '@keel/core/testing';
 import type { StoreFactory } from './eventStoreContract.js';
 import { numbered } from './eventStoreContract.js';
 

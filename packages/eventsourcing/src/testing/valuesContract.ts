@@ -3,7 +3,7 @@ import { isSerializationError } from '@keel/core';
 import type { ContractRunner } from '@keel/core/testing';
 import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
-import { assertEqual, assertMatches, describeError, rejectionOf } from './contractAssert.js';
+import { assertEqual, assertMatches, describeError, rejectionOf } from '@keel/core/testing';
 import { Money, UNSTORABLE_VALUES } from './contractValues.js';
 import type { StoreFactory } from './eventStoreContract.js';
 import { numbered } from './eventStoreContract.js';

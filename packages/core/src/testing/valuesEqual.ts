@@ -1,10 +1,11 @@
 /**
- * Equality as the specifications compare values, the same as vitest's `toEqual`: primitives by
+ * Equality as Keel's spec helpers and contract suites compare values, the same as vitest's
+ * `toEqual` and Jest's `toEqual`: primitives by
  * `Object.is`, dates by time, regular expressions by source and flags, maps and sets by
  * content, arrays element by element, other objects by their own enumerable properties (class
  * and prototype ignored), with properties whose value is `undefined` treated as absent.
  */
-export function specEqual(a: unknown, b: unknown): boolean {
+export function valuesEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (a instanceof Date || b instanceof Date) {
@@ -18,7 +19,7 @@ export function specEqual(a: unknown, b: unknown): boolean {
       Array.isArray(a) &&
       Array.isArray(b) &&
       a.length === b.length &&
-      a.every((item: unknown, index) => specEqual(item, b[index]))
+      a.every((item: unknown, index) => valuesEqual(item, b[index]))
     );
   }
   return objectsEqual(a as Record<string, unknown>, b as Record<string, unknown>);
@@ -31,27 +32,30 @@ function definedKeys(value: Record<string, unknown>): string[] {
 function objectsEqual(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
   const keys = definedKeys(a);
   if (keys.length !== definedKeys(b).length) return false;
-  return keys.every((key) => specEqual(a[key], b[key]));
+  return keys.every((key) => valuesEqual(a[key], b[key]));
 }
 
 function mapsEqual(a: Map<unknown, unknown>, b: Map<unknown, unknown>): boolean {
   if (a.size !== b.size) return false;
-  return [...a].every(([key, value]) => b.has(key) && specEqual(value, b.get(key)));
+  return [...a].every(([key, value]) => b.has(key) && valuesEqual(value, b.get(key)));
 }
 
 function setsEqual(a: Set<unknown>, b: Set<unknown>): boolean {
   if (a.size !== b.size) return false;
   const rest = [...b];
   return [...a].every((item) => {
-    const index = rest.findIndex((other) => specEqual(item, other));
+    const index = rest.findIndex((other) => valuesEqual(item, other));
     if (index === -1) return false;
     rest.splice(index, 1);
     return true;
   });
 }
 
-/** A readable one-line form of `value` for failure messages (BigInts and cycles included). */
-export function describeValue(value: unknown): string {
+/**
+ * A readable one-line form of `value` for failure messages: JSON, with BigInts as `12n` and
+ * cycles as `[Circular]`; `String(value)` for what JSON cannot show.
+ */
+export function renderValue(value: unknown): string {
   const seen = new WeakSet<object>();
   try {
     const text = JSON.stringify(value, (_key, item: unknown) => {

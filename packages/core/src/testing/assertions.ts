@@ -1,18 +1,18 @@
-// Assertions the contract suites share, on `node:assert`, so a suite needs no particular test
-// runner. Where `node:assert`'s deep equality is stricter than the suites mean (it compares
-// prototypes and keeps `undefined` properties), these compare as the spec helpers do.
+// Assertions the contract suites of every package share, on `node:assert`, so a suite needs no
+// particular test runner. Where `node:assert`'s deep equality is stricter than the suites mean
+// (it compares prototypes and keeps `undefined` properties), these compare as `toEqual` does.
 import assert from 'node:assert/strict';
-import { describeValue, specEqual } from './specEquality.js';
+import { renderValue, valuesEqual } from './valuesEqual.js';
 
 /**
- * Asserts `actual` equals `expected` as vitest's `toEqual` compares (see `specEqual`): structure,
+ * Asserts `actual` equals `expected` as vitest's `toEqual` compares (see `valuesEqual`): structure,
  * not class; properties holding `undefined` count as absent. Throws an `AssertionError` carrying
  * both values, which runners show as a diff.
  */
 export function assertEqual(actual: unknown, expected: unknown, message?: string): void {
-  if (specEqual(actual, expected)) return;
+  if (valuesEqual(actual, expected)) return;
   throw new assert.AssertionError({
-    message: `${message ?? 'Expected the values to be equal'}: got ${describeValue(actual)}, expected ${describeValue(expected)}.`,
+    message: `${message ?? 'Expected the values to be equal'}: got ${renderValue(actual)}, expected ${renderValue(expected)}.`,
     actual,
     expected,
     operator: 'deepEqual',
@@ -25,9 +25,9 @@ export function assertEqual(actual: unknown, expected: unknown, message?: string
  */
 export function assertMatches(actual: unknown, expected: object, message?: string): void {
   const listed = pickListed(actual, expected);
-  if (specEqual(listed, expected)) return;
+  if (valuesEqual(listed, expected)) return;
   throw new assert.AssertionError({
-    message: `${message ?? 'Expected the value to hold the listed properties'}: got ${describeValue(listed)}, expected ${describeValue(expected)}.`,
+    message: `${message ?? 'Expected the value to hold the listed properties'}: got ${renderValue(listed)}, expected ${renderValue(expected)}.`,
     actual: listed,
     expected,
     operator: 'deepEqual',
@@ -73,17 +73,21 @@ export async function rejectionOf(run: () => Promise<unknown>): Promise<unknown>
   throw new assert.AssertionError({ message: 'Expected a rejection, but the call resolved.' });
 }
 
-/** An error's name and message (or the value) for a failure message. */
+/**
+ * How a caught value reads in a failure message: an error's name, its `code` when it has one,
+ * and its message; any other value rendered as {@link renderValue} does.
+ */
 export function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
+  if (error === undefined) return 'undefined (no error)';
+  if (!(error instanceof Error)) return renderValue(error);
+  const code = (error as { code?: unknown }).code;
+  return `${error.name}${typeof code === 'string' ? ` (${code})` : ''}: ${error.message}`;
 }
 
-/**
- * A test-case value in a test name, as vitest's `%o` prints it: strings quoted, numbers as
- * JavaScript writes them (`NaN`, `-Infinity`), objects as JSON.
- */
-export function caseLabel(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) return String(value);
-  return describeValue(value);
+/** Asserts `promise` rejects with `reason` itself (the same object), not a copy or a wrapper. */
+export async function assertRejectsWith(promise: Promise<unknown>, reason: unknown): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.equal(error, reason, `expected a rejection with ${String(reason)} itself, got ${String(error)}`);
+    return true;
+  });
 }
