@@ -1,14 +1,19 @@
-// Runs every eventsourcing contract suite against the in-memory stores under node:test, with
-// no vitest loaded: spawned by contractsUnderNodeTest.test.ts to prove the suites need no
-// particular test runner.
+// Runs every eventsourcing contract suite against the in-memory stores under node:test:
+// spawned by contractsUnderNodeTest.test.ts (through runUnderNodeTest, which refuses any import
+// of vitest in that process) to prove the suites need no particular test runner.
 import { afterEach, beforeEach, describe, it } from 'node:test';
-
-// Through the published entries; runUnderNodeTest refuses vitest in this process, so this file fails to load if
-// they (or anything they import) pull vitest in.
-const { InMemoryCheckpointStore, InMemoryDeadLetterStore, InMemoryEventStore, InMemorySnapshotStore } =
-  await import('@keel/eventsourcing');
-const { checkpointStoreContract, deadLetterStoreContract, eventStoreContract, snapshotStoreContract } =
-  await import('@keel/eventsourcing/testing');
+import {
+  InMemoryCheckpointStore,
+  InMemoryDeadLetterStore,
+  InMemoryEventStore,
+  InMemorySnapshotStore,
+} from '@keel/eventsourcing';
+import {
+  checkpointStoreContract,
+  deadLetterStoreContract,
+  eventStoreContract,
+  snapshotStoreContract,
+} from '@keel/eventsourcing/testing';
 
 const runner = { describe, it, beforeEach, afterEach };
 

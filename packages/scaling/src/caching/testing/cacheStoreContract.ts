@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { isSerializationError, isValidationError } from '@keel/core';
-import { contractRunner } from '@keel/core/testing';
+import { contractRunner, describeError } from '@keel/core/testing';
 import type { ContractOptions } from '@keel/core/testing';
 import { createCacheAside } from '../cacheAside.js';
 import type { CacheAsideEntry } from '../cacheAside.js';
@@ -12,12 +12,6 @@ export interface CacheStoreContractSubject {
   create(): Promise<CacheStore<string, unknown>> | CacheStore<string, unknown>;
   /** Lets `ms` milliseconds pass for the store's TTLs (advance a manual clock, or sleep for a remote store). */
   advance(ms: number): Promise<void>;
-}
-
-/** How a caught value reads in a failure message. */
-function described(caught: unknown): string {
-  if (caught === undefined) return 'no error (the call succeeded)';
-  return caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
 }
 
 /**
@@ -207,7 +201,7 @@ export function cacheStoreContract(
         );
         assert.ok(
           isSerializationError(refused),
-          `Expected a SerializationError but got ${described(refused)}.`,
+          `Expected a SerializationError but got ${describeError(refused)}.`,
         );
       }
       const batch = store.setMany([
@@ -217,7 +211,7 @@ export function cacheStoreContract(
       const batchError = await batch.catch((error: unknown) => error);
       assert.ok(
         isSerializationError(batchError),
-        `Expected a SerializationError but got ${described(batchError)}.`,
+        `Expected a SerializationError but got ${describeError(batchError)}.`,
       );
       assert.deepEqual(await store.getMany(['k', 'fine', 'bad']), ['before', undefined, undefined]);
     });
@@ -225,7 +219,7 @@ export function cacheStoreContract(
     it('refuses undefined as a value with a ValidationError: it reads back as "absent"', async () => {
       const store = await subject.create();
       const refused = await store.set('k', undefined).catch((error: unknown) => error);
-      assert.ok(isValidationError(refused), `Expected a ValidationError but got ${described(refused)}.`);
+      assert.ok(isValidationError(refused), `Expected a ValidationError but got ${describeError(refused)}.`);
     });
   });
 }
