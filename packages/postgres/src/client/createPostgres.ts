@@ -3,8 +3,9 @@ import { dirname } from 'node:path';
 import {
   assertOptions,
   noopLogger,
+  optionClock,
   optionInteger,
-  optionObject,
+  optionLogger,
   optionString,
   systemClock,
   withDefaults,
@@ -72,8 +73,8 @@ function settingsOf(options: CreatePostgresOptions | undefined) {
     url: settings.url === '' ? undefined : optionString(settings.url),
     dataDir: settings.dataDir === '' ? undefined : optionString(settings.dataDir),
     maxConnections: optionInteger(settings.maxConnections, { min: 1 }),
-    logger: optionObject(settings.logger, 'a Logger', ['debug', 'info', 'warn', 'error']),
-    clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+    logger: optionLogger(settings.logger, { uses: ['debug', 'info', 'warn', 'error'] }),
+    clock: optionClock(settings.clock, ['sleep']),
   });
   return settings;
 }

@@ -26,6 +26,14 @@ describe('fromPgPool options', () => {
       expect(message).toContain(option);
   });
 
+  it('needs only sleep of its clock (to wait before listening again)', async () => {
+    const client = fromPgPool(asPool(new FakePgPool()), { clock: { sleep: async () => {} } as never });
+    await client.close();
+    expect(() => fromPgPool(asPool(new FakePgPool()), { clock: { now: () => 0 } as never })).toThrow(
+      /clock: must be a Clock \(with sleep\)/,
+    );
+  });
+
   it('refuses a missing pool and a maximum delay below the first one', () => {
     expect(() => fromPgPool(undefined as never)).toThrowError(
       expect.objectContaining({ code: 'VALIDATION_FAILED' }),

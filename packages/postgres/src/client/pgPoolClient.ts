@@ -2,6 +2,8 @@ import {
   assertOptions,
   noopLogger,
   optionBoolean,
+  optionClock,
+  optionLogger,
   optionNumber,
   optionObject,
   optionRule,
@@ -90,8 +92,8 @@ function settingsOf(pool: PgPoolLike, options: FromPgPoolOptions | undefined) {
   assertOptions('fromPgPool', {
     pool: optionObject(pool, 'a pg Pool', ['connect', 'end'], true),
     ownsPool: optionBoolean(settings.ownsPool),
-    clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
-    logger: optionObject(settings.logger, 'a Logger', ['debug', 'info', 'warn', 'error']),
+    clock: optionClock(settings.clock, ['sleep']),
+    logger: optionLogger(settings.logger, { uses: ['debug', 'info', 'warn', 'error'] }),
     reconnectDelayMs: optionNumber(settings.reconnectDelayMs, { min: 0, exclusiveMin: true }),
     maxReconnectDelayMs:
       optionNumber(settings.maxReconnectDelayMs, { min: 0, exclusiveMin: true }) ??

@@ -1,8 +1,8 @@
 import {
   assertOptions,
   newId,
+  optionClock,
   optionNumber,
-  optionObject,
   optionString,
   systemClock,
   throwIfAborted,
@@ -72,7 +72,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     const settings = withDefaults(POSTGRES_IDEMPOTENCY_DEFAULTS, options);
     assertOptions('PostgresIdempotencyStore', {
       schema: optionString(settings.schema),
-      clock: optionObject(settings.clock, 'a Clock', ['now']),
+      clock: optionClock(settings.clock, ['now']),
       ttlMs: optionNumber(settings.ttlMs, { min: 0, exclusiveMin: true, infinity: true }),
     });
     this.#client = client;

@@ -29,6 +29,18 @@ describe('PostgresLeases options', () => {
     expect((caught as Error).message).toMatch(/schema/);
   });
 
+  it('takes leases on a clock with only now, the one method it reads', async () => {
+    const leases = new PostgresLeases(client, {
+      schema: await freshSchema(client),
+      ttlMs: 100,
+      clock: { now: () => 5_000 } as Clock,
+    });
+    expect((await leases.tryAcquire('p', 'a'))?.expiresAt).toBe(5_100);
+    expect(() => new PostgresLeases(client, { clock: { sleep: () => {} } as never })).toThrow(
+      /clock: must be a Clock \(with now\)/,
+    );
+  });
+
   it('keeps the default ttl when ttlMs is undefined', () => {
     expect(new PostgresLeases(client, { ttlMs: undefined, schema: undefined }).ttlMs).toBe(30_000);
   });

@@ -1,7 +1,7 @@
 import {
   assertOptions,
+  optionClock,
   optionInteger,
-  optionObject,
   optionString,
   systemClock,
   throwIfAborted,
@@ -90,7 +90,7 @@ export class PostgresLeases {
     assertOptions('PostgresLeases', {
       schema: optionString(settings.schema),
       ttlMs: optionInteger(settings.ttlMs, { min: 1 }),
-      clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+      clock: optionClock(settings.clock, ['now']),
     });
     this.#client = client;
     this.#table = sqlSchema(settings.schema).table('worker_leases');

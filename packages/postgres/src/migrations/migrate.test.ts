@@ -58,6 +58,20 @@ describe('migrate', () => {
     await expect(migrate(client, { logger: {} as never })).rejects.toThrow('logger');
   });
 
+  it('logs to a logger with only debug and info, the levels it reports at', async () => {
+    const schema = uniqueName('keel_m');
+    const lines: string[] = [];
+    const logger = {
+      debug: (line: string) => void lines.push(line),
+      info: (line: string) => void lines.push(line),
+    };
+    await migrate(client, { schema, migrations: KEEL_MIGRATIONS.slice(0, 1), logger: logger as never });
+    expect(lines).toHaveLength(3);
+    await expect(migrate(client, { logger: { info: () => {} } as never })).rejects.toThrow(
+      /logger: must be a Logger \(with debug, info\)/,
+    );
+  });
+
   it('applies only the steps that are new since the last call', async () => {
     const schema = uniqueName('keel_m');
     await migrate(client, { schema });

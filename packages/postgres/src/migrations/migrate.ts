@@ -1,4 +1,4 @@
-import { assertOptions, noopLogger, optionObject, optionRule, throwIfAborted } from '@keel/core';
+import { assertOptions, noopLogger, optionLogger, optionRule, throwIfAborted } from '@keel/core';
 import type { Logger } from '@keel/core';
 import { MigrationError } from '../errors.js';
 import { sqlSchema } from '../client/identifiers.js';
@@ -119,7 +119,7 @@ async function applyStep(tx: SqlTransaction, schema: SqlSchema, step: Migration)
 export async function migrate(client: SqlExecutor, options: MigrateOptions = {}): Promise<MigrateResult> {
   throwIfAborted(options.signal);
   assertOptions('migrate', {
-    logger: optionObject(options.logger, 'a Logger', ['debug', 'info', 'warn', 'error']),
+    logger: optionLogger(options.logger, { uses: ['debug', 'info'] }),
     stores: storesProblem(options.stores),
   });
   const logger = options.logger ?? noopLogger;

@@ -2,7 +2,9 @@ import {
   assertOptions,
   linkedAbortController,
   newId,
+  optionClock,
   optionInteger,
+  optionLogger,
   optionNumber,
   optionObject,
   optionString,
@@ -87,8 +89,8 @@ export class OutboxRelay {
       baseDelayMs: optionNumber(settings.baseDelayMs, { min: 0 }),
       maxDelayMs: optionNumber(settings.maxDelayMs, { min: 0 }),
       maxAttempts: optionInteger(settings.maxAttempts, { min: 1, infinity: true }),
-      clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
-      logger: optionObject(settings.logger, 'a Logger', ['warn', 'error']),
+      clock: optionClock(settings.clock, ['now', 'setTimeout', 'sleep']),
+      logger: optionLogger(settings.logger, { uses: ['warn', 'error'] }),
     });
     this.#client = client;
     this.#publisher = publisher;

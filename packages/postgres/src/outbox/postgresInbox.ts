@@ -1,8 +1,8 @@
 import {
   assertOptions,
   NEVER_ABORTED,
+  optionClock,
   optionNumber,
-  optionObject,
   optionString,
   systemClock,
   throwIfAborted,
@@ -75,7 +75,7 @@ export class PostgresInbox {
     assertOptions('PostgresInbox', {
       consumer: optionText(consumer, true),
       schema: optionString(schema),
-      clock: optionObject(clock, 'a Clock', ['now']),
+      clock: optionClock(clock, ['now']),
     });
     this.#client = client;
     this.#consumer = consumer;

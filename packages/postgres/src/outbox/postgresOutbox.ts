@@ -1,7 +1,7 @@
 import {
   assertOptions,
+  optionClock,
   optionNumber,
-  optionObject,
   optionString,
   systemClock,
   throwIfAborted,
@@ -91,7 +91,7 @@ export class PostgresOutbox {
     const { schema, clock } = withDefaults(POSTGRES_OUTBOX_DEFAULTS, options);
     assertOptions('PostgresOutbox', {
       schema: optionString(schema),
-      clock: optionObject(clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+      clock: optionClock(clock, ['now', 'setTimeout', 'sleep']),
     });
     this.#client = client;
     this.#schema = schema;

@@ -68,6 +68,26 @@ describe('waitForReplay', () => {
     expect(replica.asked).toBe(5); // at 0, 30, 60, 90 and 100 ms
   });
 
+  it('waits on a clock with only now and sleep, and refuses one without sleep', async () => {
+    const clock = new ManualClock();
+    const replica = laggingReplica('0/3000100');
+    const partial = {
+      now: () => clock.now(),
+      sleep: (ms: number, signal?: AbortSignal) => clock.sleep(ms, signal),
+    };
+    const waiting = waitForReplay(asExecutor(replica), '0/3000148', {
+      clock: partial as never,
+      timeoutMs: 100,
+      pollIntervalMs: 30,
+    }).catch((e: unknown) => e);
+    await clock.runAllAsync();
+    expect(isReplicaLagError(await waiting)).toBe(true);
+    expect(replica.asked).toBe(5);
+    await expect(
+      waitForReplay(asExecutor(replica), '0/3000148', { clock: { now: () => 0 } as never }),
+    ).rejects.toThrow(/clock: must be a Clock \(with now, sleep\)/);
+  });
+
   it('rejects with the abort reason when the signal aborts during a wait', async () => {
     const clock = new ManualClock();
     const controller = new AbortController();

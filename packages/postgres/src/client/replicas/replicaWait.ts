@@ -1,8 +1,8 @@
 import {
   assertOptions,
+  optionClock,
   optionInteger,
   optionNumber,
-  optionObject,
   optionRule,
   systemClock,
   throwIfAborted,
@@ -40,7 +40,7 @@ export function replicaWaitSettings(subject: string, options: ReplicaWaitOptions
   assertOptions(subject, {
     timeoutMs: optionNumber(settings.timeoutMs, { min: 0 }),
     pollIntervalMs: optionNumber(settings.pollIntervalMs, { min: 0, exclusiveMin: true }),
-    clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+    clock: optionClock(settings.clock, ['now', 'sleep']),
     ...extra,
   });
   return settings;

@@ -52,6 +52,21 @@ describe('ProjectionDaemon options', () => {
     }
   });
 
+  it('needs a clock with now and setTimeout and a logger with debug, info, warn, error and child', () => {
+    const noop = (): void => {};
+    const logger = { debug: noop, info: noop, warn: noop, error: noop, child: () => logger };
+    const clock = { now: () => 0, setTimeout: () => ({ cancel: noop }) };
+    expect(
+      () => new ProjectionDaemon(client, store(), [projection('p')], { clock: clock as never, logger }),
+    ).not.toThrow();
+    const withoutDebug = { info: noop, warn: noop, error: noop, child: () => logger };
+    expect(
+      refusal(
+        () => new ProjectionDaemon(client, store(), [projection('p')], { logger: withoutDebug as never }),
+      ),
+    ).toMatch(/logger: must be a Logger \(with debug, info, warn, error, child\)/);
+  });
+
   it('refuses a heartbeat that is not below the lease ttl', () => {
     expect(
       refusal(

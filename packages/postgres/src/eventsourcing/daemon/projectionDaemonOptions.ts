@@ -1,6 +1,8 @@
 import {
   noopLogger,
+  optionClock,
   optionInteger,
+  optionLogger,
   optionObject,
   optionOneOf,
   optionRule,
@@ -80,8 +82,8 @@ export function daemonOptionChecks(
       ),
     isolation: optionOneOf(settings.isolation, ['read committed', 'repeatable read', 'serializable']),
     runner: optionObject(settings.runner, 'an object of runner options', []),
-    clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
-    logger: optionObject(settings.logger, 'a Logger', ['info', 'warn', 'error', 'child']),
+    clock: optionClock(settings.clock, ['now', 'setTimeout']),
+    logger: optionLogger(settings.logger, { uses: ['debug', 'info', 'warn', 'error', 'child'] }),
   };
 }
 
