@@ -1,4 +1,4 @@
-import { abortReason, toError } from '@keel/core';
+import { abortReason, toError, whenAborted } from '@keel/core';
 import { DatabaseUnreachableError } from '../errors.js';
 import type { DatabaseTarget } from './connectionFailure.js';
 import { acquireConnection } from './pgConnection.js';
@@ -70,13 +70,15 @@ export function dedicatedConnector(
   target: DatabaseTarget,
 ): ListenConnector {
   return async (handlers, signal) => {
+    // An abort before the call rejects with its reason without opening a connection at all.
+    if (signal.aborted) throw abortReason(signal);
     const client = new Client(config);
     // Errors after we let go (a second "terminated" error, a failed end) must not crash the process.
     client.on('error', ignore);
     let live = false;
     const detach = attach(client, handlers, () => live);
     const stop = (): void => void client.end().catch(ignore);
-    signal.addEventListener('abort', stop, { once: true });
+    const unfollow = whenAborted(signal, stop);
     try {
       await client.connect();
       if (signal.aborted) throw abortReason(signal);
@@ -85,7 +87,7 @@ export function dedicatedConnector(
       stop();
       throw signal.aborted ? error : new DatabaseUnreachableError(error, target);
     } finally {
-      signal.removeEventListener('abort', stop);
+      unfollow();
     }
     live = true;
     return {
