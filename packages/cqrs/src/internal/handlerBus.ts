@@ -75,7 +75,7 @@ export class HandlerBus {
   /**
    * Builds a message of `type` with full metadata (as core's `createMessage` does, stamped by the
    * bus's clock unless `options.clock` is given) and executes it. The envelope is frozen by the
-   * pipeline, before anything but Keel's own inline steps sees it (see {@link executeUnfrozen}).
+   * pipeline, before anything but Keel's own inline steps sees it (see {@link Pipeline}).
    *
    * @throws {TypeError} synchronously when `type` is not a non-empty string, as `createMessage` does.
    */
@@ -83,7 +83,7 @@ export class HandlerBus {
     const messageOptions = this.#messageOptions(options);
     if (typeof type !== 'string' || type.length === 0) createMessage(type, data, messageOptions); // throws
     const message: Message = { type, data, metadata: createMetadata(messageOptions) };
-    return this.executeUnfrozen(message, options?.signal);
+    return this.#executeUnfrozen(message, options?.signal);
   }
 
   /** The message options of a `send`: `options` as it is (the factories ignore `signal`), or with the bus's clock. */
@@ -99,7 +99,7 @@ export class HandlerBus {
    * (`send`): the pipeline freezes it before any middleware but Keel's own inline steps sees it,
    * or drops it unfrozen when one of them replaces it (see {@link Pipeline}).
    */
-  executeUnfrozen(message: Message, signal: AbortSignal | undefined): Promise<unknown> {
+  #executeUnfrozen(message: Message, signal: AbortSignal | undefined): Promise<unknown> {
     if (!telemetryEnabled()) return this.#dispatch(message, signal, undefined, message);
     return this.#traced(Object.freeze(message), signal);
   }
