@@ -1,4 +1,4 @@
-import { installTelemetry, isUuid, ManualClock, noopLogger } from '@keel/core';
+import { createCommand, installTelemetry, isUuid, ManualClock, noopLogger, toStorableJson } from '@keel/core';
 import type { Logger, Message, TelemetryProvider, TelemetrySpan } from '@keel/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -110,6 +110,18 @@ describe('send builds a frozen message', () => {
     await bus.send('Deposit', { amount: 5 });
     expect(entries).toEqual(['Handling command Deposit', expect.stringMatching(/^Handled command Deposit/)]);
     expect(frozen(seen[0]!)).toBe(true);
+  });
+
+  it('builds a message of the shape createCommand builds, which JSON, structuredClone and storable JSON keep whole', async () => {
+    const { bus, seen } = recordingBus(everyday());
+    await bus.send('Deposit', { amount: 8 });
+    const message = seen[0]!;
+    const made = createCommand('Deposit', { amount: 8 });
+    expect(Object.keys(message)).toEqual(Object.keys(made));
+    expect(Object.keys(message.metadata)).toEqual(Object.keys(made.metadata));
+    expect(JSON.parse(JSON.stringify(message))).toEqual(message);
+    expect(structuredClone(message)).toEqual(message);
+    expect(JSON.parse(toStorableJson(message, 'the command')!)).toEqual({ ...message });
   });
 
   it('hands the handler a frozen message while telemetry is installed', async () => {
