@@ -382,7 +382,7 @@ describe('createIntervalWorker options', () => {
         backoffMs: 50,
         clock: {
           now: () => clock.now(),
-          setTimeout: (callback, ms) => clock.setTimeout(callback, ms),
+          setTimeout: (callback: () => void, ms: number) => clock.setTimeout(callback, ms),
         } as never,
         logger: {
           debug: () => {},

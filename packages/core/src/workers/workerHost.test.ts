@@ -137,7 +137,7 @@ describe('runWorkers', () => {
     const host = runWorkers([new FakeWorker('a')], {
       clock: {
         now: () => clock.now(),
-        setTimeout: (callback, ms) => clock.setTimeout(callback, ms),
+        setTimeout: (callback: () => void, ms: number) => clock.setTimeout(callback, ms),
       } as never,
       logger: { info: (message: string) => void messages.push(message), error: () => {} } as never,
     });

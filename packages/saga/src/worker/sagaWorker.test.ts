@@ -262,7 +262,10 @@ describe('SagaWorker options', () => {
     const noop = (): void => {};
     const worker = new SagaWorker(orchestrator, {
       recoverEveryMs: 1_000,
-      clock: { now: () => clock.now(), setTimeout: (run, ms) => clock.setTimeout(run, ms) } as never,
+      clock: {
+        now: () => clock.now(),
+        setTimeout: (run: () => void, ms: number) => clock.setTimeout(run, ms),
+      } as never,
       logger: { debug: noop, warn: noop, error: noop } as never,
     });
     await worker.start();
