@@ -5,9 +5,9 @@ import {
   isTimeoutError,
   KeelError,
   linkedAbortController,
+  optionClock,
   optionFunction,
   optionNumber,
-  optionObject,
   optionString,
   systemClock,
   TimeoutError,
@@ -98,7 +98,7 @@ export async function runDistributed(options: DistributedOptions = {}): Promise<
     natsUrl: optionString(settings.natsUrl),
     timeoutMs: optionNumber(settings.timeoutMs, { min: 1 }),
     say: optionFunction(settings.say),
-    clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
+    clock: optionClock(settings.clock, ['now', 'setTimeout', 'sleep']),
   });
   const { say, clock, timeoutMs } = settings;
   const deadline = linkedAbortController(options.signal);
