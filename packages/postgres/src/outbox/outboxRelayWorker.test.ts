@@ -41,6 +41,18 @@ describe('OutboxRelayWorker options', () => {
     );
   });
 
+  it('refuses a logger without info, which it logs a taken topic at, naming the worker', () => {
+    const noop = (): void => {};
+    expect(
+      () =>
+        new OutboxRelayWorker(client, publisher, {
+          logger: { debug: noop, warn: noop, error: noop } as never,
+        }),
+    ).toThrow(
+      /Invalid OutboxRelayWorker options[\s\S]*logger: must be a Logger \(with debug, info, warn, error\)/,
+    );
+  });
+
   it('keeps every default when options are undefined', () => {
     const worker = new OutboxRelayWorker(client, publisher, {
       name: undefined,

@@ -1,4 +1,11 @@
-import { optionBoolean, optionInteger, optionRule, optionString } from '@keel/core';
+import {
+  optionBoolean,
+  optionClock,
+  optionInteger,
+  optionLogger,
+  optionRule,
+  optionString,
+} from '@keel/core';
 import type { OptionChecks } from '@keel/core';
 import { OUTBOX_RELAY_DEFAULTS } from './outboxRelayOptions.js';
 import type { OutboxRelayOptions } from './outboxRelayOptions.js';
@@ -37,7 +44,10 @@ export const OUTBOX_RELAY_WORKER_DEFAULTS = Object.freeze({
   heartbeatMs: 10_000,
 });
 
-/** The checks of the worker's own options (the relay checks the rest). */
+/**
+ * The checks of the worker's own options (the relay checks the rest), and of the clock and logger
+ * for everything the worker calls: its relay's, its interval workers' and its own calls.
+ */
 export function relayWorkerChecks(
   settings: OutboxRelayWorkerOptions & typeof OUTBOX_RELAY_WORKER_DEFAULTS,
 ): OptionChecks {
@@ -53,5 +63,7 @@ export function relayWorkerChecks(
         !comparable || heartbeatMs < ownerTtlMs,
         `must be below ownerTtlMs (${ownerTtlMs}), or ownership runs out between renewals (got ${heartbeatMs}).`,
       ),
+    clock: optionClock(settings.clock, ['now', 'setTimeout', 'sleep']),
+    logger: optionLogger(settings.logger, { uses: ['debug', 'info', 'warn', 'error'] }),
   };
 }
