@@ -37,10 +37,16 @@ describe.each([
     expect(issuesOf(() => create({ middleware: [() => Promise.resolve(), 'log' as never] }))).toEqual([
       'middleware',
     ]);
-    expect(issuesOf(() => create({ middleware: {} as never, clock: Date as never }))).toEqual([
+    expect(issuesOf(() => create({ middleware: {} as never, clock: { today: () => 0 } as never }))).toEqual([
       'middleware',
       'clock',
     ]);
+  });
+
+  it('takes any clock with now, the only method a bus reads (it stamps the messages send builds)', async () => {
+    const bus = create({ clock: { now: () => Date.UTC(2026, 0, 1) } as never });
+    bus.register('Ping', (message) => message.metadata.occurredAt);
+    await expect(bus.send('Ping', {})).resolves.toBe('2026-01-01T00:00:00.000Z');
   });
 
   it('refuses a handler that is not a function at registration', () => {

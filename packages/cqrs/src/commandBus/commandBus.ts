@@ -1,7 +1,7 @@
-import { assertOptions } from '@keel/core';
+import { assertOptions, optionClock } from '@keel/core';
 import type { Clock, Disposer, Message, MessageOptions } from '@keel/core';
 import { HandlerBus } from '../internal/handlerBus.js';
-import { optionClock, optionMiddleware } from '../internal/optionKinds.js';
+import { optionMiddleware } from '../internal/optionMiddleware.js';
 import type {
   AnyMessageMap,
   CommandFor,
@@ -52,7 +52,7 @@ export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
   constructor(options: CommandBusOptions = {}) {
     assertOptions('CommandBus', {
       middleware: optionMiddleware(options.middleware),
-      clock: optionClock(options.clock),
+      clock: optionClock(options.clock, ['now']),
     });
     this.#bus = new HandlerBus('command', options.middleware ?? [], options.clock);
   }

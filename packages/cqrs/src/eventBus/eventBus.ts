@@ -2,8 +2,10 @@ import {
   assertOptions,
   disposer,
   KeyedQueue,
+  optionClock,
   optionFunction,
   optionInteger,
+  optionLogger,
   optionObject,
   optionOneOf,
   optionString,
@@ -18,7 +20,7 @@ import type { EventHandlerFailure } from '../errors/errors.js';
 import { compose } from '../internal/compose.js';
 import type { Terminal } from '../internal/compose.js';
 import { callHandler, DispatchContext } from '../internal/context.js';
-import { optionClock, optionLogger, optionMiddleware } from '../internal/optionKinds.js';
+import { optionMiddleware } from '../internal/optionMiddleware.js';
 import { traceDispatch, tracePublish } from '../internal/telemetry.js';
 import { InFlight } from '../internal/inFlight.js';
 import { insideDeliveryOf, runInDelivery, someInScope, stampAllFromScope } from '../internal/messageScope.js';
@@ -98,9 +100,9 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
       delivery: optionOneOf(settings.delivery, DELIVERY_MODES),
       nestedPublishes: optionOneOf(settings.nestedPublishes, NESTED_DETECTIONS),
       onError: optionFunction(settings.onError),
-      logger: optionLogger(settings.logger),
+      logger: optionLogger(settings.logger, { uses: ['error'] }),
       transport: optionObject(settings.transport, 'an EventTransport', ['publish', 'subscribe']),
-      clock: optionClock(settings.clock),
+      clock: optionClock(settings.clock, ['now']),
     });
     this.#clock = settings.clock;
     this.#semaphore = new Semaphore(settings.concurrency);

@@ -3,6 +3,7 @@ import {
   assertOptions,
   isSerializationError,
   linkedAbortController,
+  optionClock,
   optionFunction,
   optionNumber,
   optionObject,
@@ -18,7 +19,6 @@ import type { MessageKind } from '../errors/errors.js';
 import { callsOf, existingSignal, HANDLER_CALLS, spanOf } from '../internal/context.js';
 import type { InternalOverrides } from '../internal/context.js';
 import { HandlerCalls } from '../internal/handlerCalls.js';
-import { optionClock } from '../internal/optionKinds.js';
 import { noteDuplicate } from '../internal/telemetry.js';
 import type { MessageContext, Middleware, Next } from '../middleware/middleware.js';
 import { ClaimLease } from './claimLease.js';
@@ -93,7 +93,7 @@ function resolveSettings(options: IdempotencyMiddlewareOptions): Settings & { ke
       ),
     pollMs: optionNumber(settings.pollMs, positive),
     maxWaitMs: optionNumber(settings.maxWaitMs, { min: 0, infinity: true }),
-    clock: optionClock(settings.clock),
+    clock: optionClock(settings.clock, ['now', 'sleep']),
   });
   const store = settings.store ?? new InMemoryIdempotencyStore({ clock: settings.clock });
   return { ...settings, store, renewEveryMs };

@@ -1,6 +1,7 @@
 import {
   assertOptions,
   newId,
+  optionClock,
   optionInteger,
   optionNumber,
   systemClock,
@@ -8,7 +9,6 @@ import {
   withDefaults,
 } from '@keel/core';
 import type { Clock } from '@keel/core';
-import { optionClock } from '../internal/optionKinds.js';
 import { checkIdempotencyArguments } from './idempotencyArguments.js';
 import type { IdempotencyClaim, IdempotencyStore } from './idempotencyStore.js';
 
@@ -61,7 +61,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   constructor(options: InMemoryIdempotencyStoreOptions = {}) {
     const settings = withDefaults(IN_MEMORY_IDEMPOTENCY_DEFAULTS, options);
     assertOptions('InMemoryIdempotencyStore', {
-      clock: optionClock(settings.clock),
+      clock: optionClock(settings.clock, ['now']),
       ttlMs: optionNumber(settings.ttlMs, { min: 0, exclusiveMin: true, infinity: true }),
       maxEntries: optionInteger(settings.maxEntries, { min: 1, infinity: true }),
     });

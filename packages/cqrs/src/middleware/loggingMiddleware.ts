@@ -2,13 +2,14 @@ import {
   assertOptions,
   isKeelError,
   isLogLevelEnabled,
+  optionClock,
+  optionLogger,
   optionOneOf,
   systemClock,
   withDefaults,
 } from '@keel/core';
 import type { Clock, Logger, LogLevel } from '@keel/core';
 import { withInlineStep } from '../internal/compose.js';
-import { optionClock, optionLogger } from '../internal/optionKinds.js';
 import type { MessageContext, Middleware } from './middleware.js';
 
 /** Options of {@link loggingMiddleware}; an option that is `undefined` keeps its default. */
@@ -41,8 +42,8 @@ const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 export function loggingMiddleware(logger: Logger, options: LoggingMiddlewareOptions = {}): Middleware {
   const { clock, level } = withDefaults(LOGGING_DEFAULTS, options);
   assertOptions('loggingMiddleware', {
-    logger: optionLogger(logger, true),
-    clock: optionClock(clock),
+    logger: optionLogger(logger, { required: true }),
+    clock: optionClock(clock, ['now']),
     level: optionOneOf(level, LEVELS),
   });
   const silent = (): boolean =>

@@ -1,6 +1,7 @@
 import {
   assertOptions,
   linkedAbortController,
+  optionClock,
   optionNumber,
   raceAbort,
   systemClock,
@@ -8,7 +9,6 @@ import {
   withDefaults,
 } from '@keel/core';
 import type { Clock } from '@keel/core';
-import { optionClock } from '../internal/optionKinds.js';
 import type { Middleware } from './middleware.js';
 
 /** Options of {@link timeoutMiddleware}; an option that is `undefined` keeps its default. */
@@ -36,7 +36,7 @@ export function timeoutMiddleware(ms: number, options: TimeoutMiddlewareOptions 
   const { clock } = withDefaults(TIMEOUT_DEFAULTS, options);
   assertOptions('timeoutMiddleware', {
     ms: optionNumber(ms, { min: 0, exclusiveMin: true, required: true }),
-    clock: optionClock(clock),
+    clock: optionClock(clock, ['setTimeout']),
   });
   const timeout: Middleware = async (context, next) => {
     const child = linkedAbortController(context.signal);

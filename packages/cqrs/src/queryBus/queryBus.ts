@@ -1,7 +1,7 @@
-import { assertOptions } from '@keel/core';
+import { assertOptions, optionClock } from '@keel/core';
 import type { Clock, Disposer, Message } from '@keel/core';
 import { HandlerBus } from '../internal/handlerBus.js';
-import { optionClock, optionMiddleware } from '../internal/optionKinds.js';
+import { optionMiddleware } from '../internal/optionMiddleware.js';
 import type {
   AnyMessageMap,
   QueryFor,
@@ -44,7 +44,7 @@ export class QueryBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
   constructor(options: QueryBusOptions = {}) {
     assertOptions('QueryBus', {
       middleware: optionMiddleware(options.middleware),
-      clock: optionClock(options.clock),
+      clock: optionClock(options.clock, ['now']),
     });
     this.#bus = new HandlerBus('query', options.middleware ?? [], options.clock);
   }

@@ -1,15 +1,5 @@
-import { describeValue, optionObject } from '@keel/core';
+import { describeValue } from '@keel/core';
 import type { OptionProblem } from '@keel/core';
-
-/** Checks a `clock` option: a core `Clock`. `undefined` passes (the default clock). */
-export function optionClock(value: unknown): OptionProblem {
-  return optionObject(value, 'a Clock', ['now', 'setTimeout', 'setInterval', 'sleep']);
-}
-
-/** Checks a logger option: a core `Logger`. `undefined` passes unless `required`. */
-export function optionLogger(value: unknown, required = false): OptionProblem {
-  return optionObject(value, 'a Logger', ['debug', 'info', 'warn', 'error'], required);
-}
 
 /** Checks a list of middleware: an array of functions. `undefined` passes (no middleware). */
 export function optionMiddleware(value: unknown): OptionProblem {
