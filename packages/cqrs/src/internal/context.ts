@@ -1,3 +1,4 @@
+import { LazySignalContext } from '@keel/core';
 import type { Message, TelemetrySpan } from '@keel/core';
 import type { MessageKind } from '../errors/errors.js';
 import type { ContextOverrides, MessageContext } from '../middleware/middleware.js';
@@ -12,10 +13,11 @@ export interface InternalOverrides extends ContextOverrides {
 }
 
 /**
- * The context of one dispatch. The signal is created only when someone reads it, so a
- * dispatch without a caller signal pays for no `AbortController` unless a handler needs one.
+ * The context of one dispatch. The signal is created only when someone reads it (core's
+ * {@link LazySignalContext}), so a dispatch without a caller signal pays for no
+ * `AbortController` unless a handler needs one.
  */
-export class DispatchContext implements MessageContext {
+export class DispatchContext extends LazySignalContext implements MessageContext {
   readonly kind: MessageKind;
   readonly message: Message;
   readonly handler: string | undefined;
@@ -23,7 +25,6 @@ export class DispatchContext implements MessageContext {
   readonly calls: HandlerCalls | undefined;
   /** The span of this dispatch (or handler call) when telemetry is on: middleware steps note themselves on it. */
   readonly span: TelemetrySpan | undefined;
-  #signal: AbortSignal | undefined;
 
   constructor(
     kind: MessageKind,
@@ -33,21 +34,12 @@ export class DispatchContext implements MessageContext {
     calls?: HandlerCalls,
     span?: TelemetrySpan,
   ) {
+    super(signal);
     this.kind = kind;
     this.message = message;
     this.handler = handler;
     this.calls = calls;
     this.span = span;
-    this.#signal = signal;
-  }
-
-  get signal(): AbortSignal {
-    return (this.#signal ??= new AbortController().signal);
-  }
-
-  /** The signal if one exists already, without creating one. */
-  peekSignal(): AbortSignal | undefined {
-    return this.#signal;
   }
 }
 
