@@ -4,8 +4,10 @@ import {
   CancelledError,
   noopLogger,
   noopPolicy,
+  optionClock,
   optionFunction,
   optionInteger,
+  optionLogger,
   optionObject,
   optionOneOf,
   optionRule,
@@ -91,6 +93,9 @@ export class ProjectionRunner {
         ),
       policy: optionObject(settings.policy, 'a Policy', ['execute']),
       deadLetters: optionObject(settings.deadLetters, 'a DeadLetterStore', ['add', 'list', 'remove']),
+      clock: optionClock(settings.clock, ['now']),
+      // It logs through child(): the parent must have the levels its child (a logger alike) logs at.
+      logger: optionLogger(settings.logger, { uses: ['warn', 'error', 'child'] }),
       'projection.handle': optionFunction(projection.handle, true),
       'projection.handleBatch': optionFunction(projection.handleBatch),
     });

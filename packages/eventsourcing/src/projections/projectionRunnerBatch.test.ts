@@ -325,6 +325,32 @@ describe('ProjectionRunner batches', () => {
     ).not.toThrow();
     expect(() => new ProjectionRunner(store, { name: 'no handler' } as Projection)).toThrow(/handle/);
   });
+
+  it('refuses a clock without now and a logger without child with a ValidationError, not at first use', () => {
+    const store = new InMemoryEventStore();
+    const projection: Projection = { name: 'p', handle: () => {} };
+    const noop = (): void => {};
+    const logger = { warn: noop, error: noop, child: () => logger };
+    expect(
+      () =>
+        new ProjectionRunner(store, projection, {
+          clock: { now: () => 0 } as never,
+          logger: logger as never,
+        }),
+    ).not.toThrow();
+    let error: unknown;
+    try {
+      new ProjectionRunner(store, projection, {
+        clock: {} as never,
+        logger: { warn: noop, error: noop } as never,
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isValidationError(error)).toBe(true);
+    expect(String(error)).toMatch(/clock: must be a Clock \(with now\)/);
+    expect(String(error)).toMatch(/logger: must be a Logger \(with warn, error, child\)/);
+  });
 });
 
 describe('ProjectionRunner with a transactional checkpoint store', () => {
