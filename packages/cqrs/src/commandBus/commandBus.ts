@@ -1,6 +1,6 @@
 import { assertOptions, optionClock } from '@keel/core';
 import type { Clock, Disposer, Message, MessageOptions } from '@keel/core';
-import { HandlerBus } from '../internal/handlerBus.js';
+import { HandlerBus } from '../dispatch/handlerBus.js';
 import { optionMiddleware } from '../internal/optionMiddleware.js';
 import type {
   AnyMessageMap,

@@ -17,9 +17,9 @@ import {
 import type { Clock, Disposer, EventPublisher, Logger, Message, TelemetrySpan } from '@keel/core';
 import { EventBusClosedError, EventDeliveryError, InvalidOptionError } from '../errors/errors.js';
 import type { EventHandlerFailure } from '../errors/errors.js';
-import { compose } from '../internal/compose.js';
-import type { Terminal } from '../internal/compose.js';
-import { callHandler, DispatchContext } from '../internal/context.js';
+import { compose } from '../dispatch/compose.js';
+import type { Terminal } from '../dispatch/compose.js';
+import { callHandler, DispatchContext } from '../dispatch/dispatchContext.js';
 import { optionMiddleware } from '../internal/optionMiddleware.js';
 import { traceDispatch, tracePublish } from '../internal/telemetry.js';
 import { InFlight } from '../internal/inFlight.js';

@@ -1,6 +1,6 @@
 import type { Clock, Message } from '@keel/core';
-import type { Terminal } from '../internal/compose.js';
-import { callsOf, DispatchContext, existingSignal, spanOf } from '../internal/context.js';
+import type { Terminal } from '../dispatch/compose.js';
+import { callsOf, DispatchContext, existingSignal, spanOf } from '../dispatch/dispatchContext.js';
 import type { InFlight } from '../internal/inFlight.js';
 import type { Semaphore } from '../internal/semaphore.js';
 import { traceHandler } from '../internal/telemetry.js';

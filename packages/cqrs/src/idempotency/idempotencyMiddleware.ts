@@ -16,9 +16,9 @@ import {
 import type { Clock, Message } from '@keel/core';
 import { IdempotencyInProgressError } from '../errors/errors.js';
 import type { MessageKind } from '../errors/errors.js';
-import { callsOf, existingSignal, HANDLER_CALLS, spanOf } from '../internal/context.js';
-import type { InternalOverrides } from '../internal/context.js';
-import { HandlerCalls } from '../internal/handlerCalls.js';
+import { callsOf, existingSignal, HANDLER_CALLS, spanOf } from '../dispatch/dispatchContext.js';
+import type { InternalOverrides } from '../dispatch/dispatchContext.js';
+import { HandlerCalls } from '../dispatch/handlerCalls.js';
 import { noteDuplicate } from '../internal/telemetry.js';
 import type { MessageContext, Middleware, Next } from '../middleware/middleware.js';
 import { ClaimLease } from './claimLease.js';

@@ -1,6 +1,6 @@
 import { assertOptions, optionBoolean, withDefaults } from '@keel/core';
 import type { Message } from '@keel/core';
-import { withInlineStep } from '../internal/compose.js';
+import { withInlineStep } from '../dispatch/compose.js';
 import { runInScope, scopedMessage } from '../internal/messageScope.js';
 import type { Middleware } from './middleware.js';
 

@@ -9,7 +9,7 @@ import {
   withDefaults,
 } from '@keel/core';
 import type { Clock, Logger, LogLevel } from '@keel/core';
-import { withInlineStep } from '../internal/compose.js';
+import { withInlineStep } from '../dispatch/compose.js';
 import type { MessageContext, Middleware } from './middleware.js';
 
 /** Options of {@link loggingMiddleware}; an option that is `undefined` keeps its default. */

@@ -1,6 +1,6 @@
 import { assertOptions, optionObject } from '@keel/core';
 import type { Policy } from '@keel/core';
-import { existingSignal } from '../internal/context.js';
+import { existingSignal } from '../dispatch/dispatchContext.js';
 import type { Middleware } from './middleware.js';
 
 /**

@@ -9,7 +9,7 @@ import {
   withDefaults,
 } from '@keel/core';
 import type { Message, StandardSchemaV1 } from '@keel/core';
-import { withInlineStep } from '../internal/compose.js';
+import { withInlineStep } from '../dispatch/compose.js';
 import type { AnyMessageMap } from '../messages/messageMap.js';
 import type { SchemasFor } from '../messages/schemaMap.js';
 import type { MessageContext, Middleware, Next } from './middleware.js';

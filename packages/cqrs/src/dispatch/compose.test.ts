@@ -3,7 +3,7 @@ import type { Message } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import type { MessageContext, Middleware } from '../middleware/middleware.js';
 import { compose, withInlineStep } from './compose.js';
-import { DispatchContext } from './context.js';
+import { DispatchContext } from './dispatchContext.js';
 
 const terminal = (seen: MessageContext[]) => (context: MessageContext) => {
   seen.push(context);

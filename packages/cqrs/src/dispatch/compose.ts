@@ -1,7 +1,7 @@
 import { telemetryEnabled } from '@keel/core';
 import type { Message } from '@keel/core';
 import type { Middleware, MessageContext, Next } from '../middleware/middleware.js';
-import { spanOf, withMessage, withOverrides } from './context.js';
+import { spanOf, withMessage, withOverrides } from './dispatchContext.js';
 
 /** The innermost step of a pipeline: the handler call. */
 export type Terminal = (context: MessageContext) => Promise<unknown>;

@@ -15,9 +15,9 @@ import type { Handler } from '../messages/messageMap.js';
 import type { Middleware, MessageContext } from '../middleware/middleware.js';
 import { compose } from './compose.js';
 import type { Pipeline } from './compose.js';
-import { callHandler, DispatchContext, spanOf } from './context.js';
-import { stampFromScope } from './messageScope.js';
-import { traceDispatch, traceHandler } from './telemetry.js';
+import { callHandler, DispatchContext, spanOf } from './dispatchContext.js';
+import { stampFromScope } from '../internal/messageScope.js';
+import { traceDispatch, traceHandler } from '../internal/telemetry.js';
 
 type AnyHandler = Handler<Message, unknown>;
 
