@@ -12,8 +12,8 @@ import {
   withDefaults,
 } from '@keel/core';
 import type { Clock, Disposer, Logger, Policy, PolicyContext } from '@keel/core';
-import { HedgeRace } from '../internal/hedgeRace.js';
-import type { HedgeSettings } from '../internal/hedgeRace.js';
+import { HedgeRace } from './hedgeRace.js';
+import type { HedgeSettings } from './hedgeRace.js';
 import { policyEmitter } from '../internal/events.js';
 import { Executor } from '../internal/executor.js';
 import type { PolicyOutcome } from '../internal/executor.js';

@@ -1,7 +1,7 @@
 import { abortReason, CancelledError, whenAborted } from '@keel/core';
 import type { Clock, PolicyContext, Timer } from '@keel/core';
 import type { RetryBudget } from '../retry/retryBudget.js';
-import type { Executor, PolicyOutcome } from './executor.js';
+import type { Executor, PolicyOutcome } from '../internal/executor.js';
 
 /** What a hedged attempt receives (mirrors the public `HedgeContext`). */
 interface AttemptContext extends PolicyContext {
