@@ -201,8 +201,8 @@ const LOGGER_METHODS: readonly LoggerMethod[] = Object.freeze(['debug', 'info', 
  * @returns The problem, e.g. `must be a Clock (with now, sleep) (got an object).`, or `undefined`.
  * @example `optionClock(settings.clock, ['now', 'sleep'])`
  */
-export function optionClock(value: unknown, uses: readonly ClockMethod[] = CLOCK_METHODS): OptionProblem {
-  return optionObject(value, 'a Clock', uses);
+export function optionClock(value: unknown, uses?: readonly ClockMethod[]): OptionProblem {
+  return optionObject(value, 'a Clock', uses ?? CLOCK_METHODS);
 }
 
 /** What {@link optionLogger} checks. */
@@ -211,9 +211,9 @@ export interface OptionLoggerOptions {
    * The `Logger` methods the component calls (or hands the logger to code that calls).
    * @default ['debug', 'info', 'warn', 'error']
    */
-  uses?: readonly LoggerMethod[];
+  uses?: readonly LoggerMethod[] | undefined;
   /** Whether the logger must be given (`undefined` refused). @default false */
-  required?: boolean;
+  required?: boolean | undefined;
 }
 
 /**
