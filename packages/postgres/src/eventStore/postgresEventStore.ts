@@ -32,8 +32,8 @@ import type {
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlClient, SqlExecutor, SqlTransaction, SqlUnlisten } from '../client/sqlClient.js';
 import { toNumber } from '../internal/normalize.js';
-import { appendEvents, serializeBatch, streamVersionIn } from './appendEvents.js';
-import type { AppendRequest } from './appendEvents.js';
+import { appendEvents, appendStatement, serializeBatch, streamVersionIn } from './appendEvents.js';
+import type { AppendRequest, AppendStatement } from './appendEvents.js';
 import { AppendWakeups } from './appendWakeups.js';
 import {
   allPageQuery,
@@ -77,7 +77,7 @@ export class PostgresEventStore implements EventStore {
   readonly #reader: SqlExecutor;
   readonly #table: string;
   readonly #schema: string;
-  readonly #fn: string;
+  readonly #statement: AppendStatement;
   readonly #channel: string | undefined;
   readonly #clock: Clock;
   readonly #pageSize: number;
@@ -98,7 +98,7 @@ export class PostgresEventStore implements EventStore {
     this.#reader = settings.readClient ?? client;
     this.#table = schema.table('events');
     this.#schema = schema.quoted;
-    this.#fn = `${schema.quoted}.append_events`;
+    this.#statement = appendStatement(schema);
     this.#channel = settings.notify ? `keel_events_${schema.name}`.slice(0, 63) : undefined;
     this.#clock = settings.clock ?? systemClock;
     this.#pageSize = settings.pageSize;
@@ -131,13 +131,15 @@ export class PostgresEventStore implements EventStore {
     const expected = checkAppend(streamName, options.expectedVersion, events);
     const ids = events.map((event) => eventIdOf(event));
     checkRecordedIds(streamName, ids, expected, []); // refuses an id repeated in the batch
+    const { data, metadata } = serializeBatch(streamName, events);
     const request: AppendRequest = {
       table: this.#table,
-      fn: this.#fn,
+      statement: this.#statement,
       streamName,
       events,
       ids,
-      ...serializeBatch(streamName, events),
+      data,
+      metadata,
       expected,
       now: this.#clock.now(),
       notifyChannel: this.#client.inTransaction ? this.#channel : undefined,
