@@ -198,7 +198,7 @@ async function earlierAppend(
     request.expected,
     rows.map(toRecordedEvent),
   );
-  if (earlier === undefined) throw new Error('append_events reported recorded ids that are not there');
+  if (earlier === undefined) throw new Error('append_to_stream reported recorded ids that are not there');
   const last = earlier[earlier.length - 1]!;
   return {
     nextExpectedVersion: last.streamVersion,

@@ -142,10 +142,13 @@ export type AppendOutcome =
 
 /** Parses the text `append_to_stream` returns (see {@link appendToStreamFunction}). */
 export function parseAppendOutcome(text: string): AppendOutcome {
-  const [outcome, a, b, c] = text.split(' ');
+  const parts = text.split(' ');
+  const outcome = parts[0];
+  const a = parts[1];
+  const b = parts[2];
   switch (outcome) {
     case 'appended':
-      return { outcome, version: Number(a), first: Number(b), recordedUs: Number(c) };
+      return { outcome, version: Number(a), first: Number(b), recordedUs: Number(parts[3]) };
     case 'recorded':
       return { outcome, stale: a === 't' };
     case 'conflict':

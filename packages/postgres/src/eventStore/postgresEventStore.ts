@@ -55,7 +55,7 @@ const LAST_VERSION = Number.MAX_SAFE_INTEGER;
  * An {@link EventStore} on PostgreSQL or PGlite, in the `events` table of `migrate()`.
  *
  * Appends to different streams run and commit concurrently; an append is one call of the
- * schema's `append_events` function (one round trip). The global order still never skips: each
+ * schema's `append_to_stream` function (one round trip, a statement prepared once per connection). The global order still never skips: each
  * append draws its positions in a short critical section (an advisory lock held for microseconds,
  * not until commit) that also fixes its transaction id and stamps the rows with a gate, the
  * highest transaction id of every append that has drawn a position so far. Readers of the global
