@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeelError } from '../errors/keelError.js';
 import { isSerializationError, storableCopy, toStorableJson } from './storableJson.js';
@@ -64,5 +65,96 @@ describe('toStorableJson', () => {
     const copy = storableCopy(input, 'x');
     copy.list.push(3);
     expect(input.list).toEqual([1, 2]);
+  });
+
+  describe('flat plain objects (the fast path)', () => {
+    it.each([
+      ['NaN', { a: 1, n: Number.NaN }, 'n', /NaN/],
+      ['Infinity', { i: -Infinity }, 'i', /-Infinity/],
+      ['a BigInt', { n: 2n }, 'n', /BigInt/],
+      ['a Map', { m: new Map() }, 'm', /Map/],
+      ['a NUL in a string', { s: 'a\u0000' }, 's', /NUL/],
+      ['a NUL in a key', { '\u0000': 'x' }, '\u0000', /key that contains a NUL/],
+      ['a lone surrogate', { s: 'x\uDC00' }, 's', /surrogate/],
+      ['a lone surrogate in a key', { '\uD800': 1 }, '\uD800', /key that contains a lone/],
+      ['a symbol', { s: Symbol('x') }, 's', /symbol/],
+    ])('still refuses %s', (_name, value, path, problem) => {
+      const error = refusal(value);
+      expect(error.path).toBe(path);
+      expect(error.message).toMatch(problem);
+    });
+
+    it('writes what JSON.stringify writes: -0 as 0, undefined properties left out, escapes, key order', () => {
+      const value = {
+        b: -0,
+        a: 1e21,
+        2: 'q"\n\t\u001f',
+        1: true,
+        gone: undefined,
+        none: null,
+        pair: '\uD83D\uDE00',
+      };
+      expect(toStorableJson(value, 'x')).toBe(JSON.stringify(value));
+      expect(toStorableJson(Object.assign(Object.create(null) as object, { a: 1 }), 'x')).toBe('{"a":1}');
+      expect(toStorableJson({}, 'x')).toBe('{}');
+    });
+
+    it('keeps the general rules for arrays and class instances', () => {
+      class Point {
+        constructor(readonly x: number) {}
+      }
+      expect(toStorableJson([1, undefined, -0], 'x')).toBe('[1,null,0]');
+      expect(toStorableJson({ p: new Point(-0) }, 'x')).toBe('{"p":{"x":0}}');
+      expect(toStorableJson(new Point(2), 'x')).toBe('{"x":2}');
+    });
+
+    it('reads each property once, as JSON.stringify does', () => {
+      let reads = 0;
+      const value = {
+        get n(): number {
+          reads += 1;
+          return reads === 1 ? 1 : Number.NaN;
+        },
+      };
+      expect(toStorableJson(value, 'x')).toBe('{"n":1}');
+      expect(reads).toBe(1);
+    });
+
+    it('refuses exactly the flat objects with a non-finite number, a NUL or a lone surrogate, and otherwise writes JSON.stringify', () => {
+      const unit = fc.oneof(
+        fc.constantFrom('a', 'é', '"', '\\', '\n', '\u0000', '\uD800', '\uDC00', '\uD83D\uDE00'),
+        fc.string({ maxLength: 3 }),
+      );
+      const text = fc.string({ unit, maxLength: 4 });
+      const item = fc.oneof(text, fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined));
+      const bad = (s: string): boolean =>
+        s.includes('\u0000') ||
+        /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+      fc.assert(
+        fc.property(fc.dictionary(text, item, { maxKeys: 5 }), (value) => {
+          const refused =
+            Object.keys(value).some(bad) ||
+            Object.values(value).some(
+              (v) => (typeof v === 'number' && !Number.isFinite(v)) || (typeof v === 'string' && bad(v)),
+            );
+          if (refused) expect(() => toStorableJson(value, 'x')).toThrow(/Could not store x/);
+          else expect(toStorableJson(value, 'x')).toBe(JSON.stringify(value));
+        }),
+        { seed: 11, numRuns: 2000 },
+      );
+    });
+  });
+
+  it('builds the description only when it refuses', () => {
+    let built = 0;
+    const what = (): string => {
+      built += 1;
+      return 'the lazy thing';
+    };
+    expect(toStorableJson({ a: 1 }, what)).toBe('{"a":1}');
+    expect(toStorableJson({ a: [1] }, what)).toBe('{"a":[1]}');
+    expect(built).toBe(0);
+    expect(() => toStorableJson({ a: [Number.NaN] }, what)).toThrow(/the lazy thing/);
+    expect(built).toBe(1);
   });
 });

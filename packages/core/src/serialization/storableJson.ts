@@ -43,6 +43,50 @@ const REFUSED_OBJECTS: readonly [new (...args: never[]) => unknown, string][] = 
   [Error, ERROR_PROBLEM],
 ];
 
+/** A character the fast path leaves to the general one: NUL, or any surrogate (paired or not). */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what it looks for
+const NOT_PLAIN = /[\u0000\uD800-\uDFFF]/;
+
+/**
+ * The JSON text of a plain object (prototype `Object.prototype` or `null`) whose values are all
+ * strings without NUL or surrogates, finite numbers, booleans, `null` or `undefined`, with keys
+ * free of those characters too: exactly what `JSON.stringify` writes for it, each property read
+ * once. `undefined` for any other value, which the general path then accepts or refuses.
+ */
+function flatObjectJson(value: object): string | undefined {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return undefined;
+  // An inherited toJSON (a patched Object.prototype) would change what JSON writes.
+  if ((value as { toJSON?: unknown }).toJSON !== undefined) return undefined;
+  const record = value as Record<string, unknown>;
+  let text = '';
+  for (const key of Object.keys(record)) {
+    if (NOT_PLAIN.test(key)) return undefined;
+    const item = record[key];
+    let json: string;
+    switch (typeof item) {
+      case 'string':
+        if (NOT_PLAIN.test(item)) return undefined;
+        json = JSON.stringify(item);
+        break;
+      case 'number':
+        if (!Number.isFinite(item)) return undefined;
+        json = String(item); // JSON's number text, -0 included ("0")
+        break;
+      case 'boolean':
+        json = item ? 'true' : 'false';
+        break;
+      case 'undefined':
+        continue; // JSON leaves the property out
+      default:
+        if (item !== null) return undefined;
+        json = 'null';
+    }
+    text += `${text === '' ? '' : ','}${JSON.stringify(key)}:${json}`;
+  }
+  return `{${text}}`;
+}
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Why `raw` (before `toJSON`) becoming `value` cannot be stored, or `undefined` when it can. */
@@ -116,10 +160,10 @@ function locate(value: unknown, path: PropertyKey[], seen: Set<unknown>): Refuse
   return undefined;
 }
 
-function refuse(value: unknown, what: string, cause?: unknown): never {
+function refuse(value: unknown, what: string | (() => string), cause?: unknown): never {
   const found = locate(value, [], new Set()) ?? new Refused([], 'cannot be written as JSON');
   throw new SerializationError(
-    what,
+    typeof what === 'string' ? what : what(),
     formatJsonPath(found.path),
     found.problem,
     cause === undefined ? {} : { cause },
@@ -138,8 +182,12 @@ function refuse(value: unknown, what: string, cause?: unknown): never {
  *   enumerable properties (a plain object on read), object properties that are `undefined`
  *   are left out, `undefined` array items become `null`, and `-0` becomes `0`.
  *
+ * A flat plain object of strings, finite numbers, booleans and `null` (the usual event payload)
+ * takes a fast path with the same output; anything else takes the general one.
+ *
  * @param value The value to store; `undefined` itself returns `undefined` (stored as "no value").
- * @param what What is being stored, for the error message.
+ * @param what What is being stored, for the error message (or a function that says it, called
+ *   only when the value is refused).
  * @returns The JSON text, or `undefined` for `undefined`.
  * @throws {SerializationError} when the value cannot be stored.
  * @example
@@ -147,8 +195,12 @@ function refuse(value: unknown, what: string, cause?: unknown): never {
  * toStorableJson({ at: new Date(0) }, 'the order'); // '{"at":"1970-01-01T00:00:00.000Z"}'
  * ```
  */
-export function toStorableJson(value: unknown, what: string): string | undefined {
+export function toStorableJson(value: unknown, what: string | (() => string)): string | undefined {
   if (value === undefined) return undefined;
+  if (typeof value === 'object' && value !== null) {
+    const flat = flatObjectJson(value);
+    if (flat !== undefined) return flat;
+  }
   let failed = false;
   let text: string | undefined;
   try {

@@ -148,7 +148,7 @@ class PgPoolClient implements SqlClient {
   ): Promise<SqlResult<TRow>> {
     this.#check(options?.signal);
     return withPooledConnection(this.#connect, options?.signal, (connection) =>
-      runStatement<TRow>(connection, sql, params),
+      runStatement<TRow>(connection, sql, params, options?.name),
     );
   }
 

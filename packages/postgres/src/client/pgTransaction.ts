@@ -14,15 +14,28 @@ import type {
 /** Anything that runs a `pg` statement: a connection or a pool. */
 export type PgRunner = { query(sql: string, params?: unknown[]): Promise<PgQueryResultLike> };
 
-/** Runs one statement and normalizes its rows; a failure becomes an {@link SqlError}. */
+/** What a `pg` connection (or pool) also accepts: a statement prepared under `name`. */
+interface PgNamedRunner {
+  query(config: { name: string; text: string; values: unknown[] | undefined }): Promise<PgQueryResultLike>;
+}
+
+/**
+ * Runs one statement and normalizes its rows; a failure becomes an {@link SqlError}. With a
+ * `name`, the statement is prepared under it once per connection (pg's `{ name, text, values }`).
+ */
 export async function runStatement<TRow extends object>(
   runner: PgRunner,
   sql: string,
   params: readonly unknown[] | undefined,
+  name?: string,
 ): Promise<SqlResult<TRow>> {
   let result: PgQueryResultLike;
+  const values = params === undefined ? undefined : [...params];
   try {
-    result = await runner.query(sql, params === undefined ? undefined : [...params]);
+    result =
+      name === undefined
+        ? await runner.query(sql, values)
+        : await (runner as unknown as PgNamedRunner).query({ name, text: sql, values });
   } catch (error) {
     throw new SqlError(error, sql);
   }
@@ -63,7 +76,7 @@ export class PgTransaction implements SqlTransaction {
   ): Promise<SqlResult<TRow>> {
     throwIfAborted(options?.signal);
     if (!this.#open) throw new ClientClosedError('transaction');
-    return this.#serial(() => runStatement<TRow>(this.#connection, sql, params));
+    return this.#serial(() => runStatement<TRow>(this.#connection, sql, params, options?.name));
   }
 
   async exec(script: string, options?: SqlQueryOptions): Promise<void> {

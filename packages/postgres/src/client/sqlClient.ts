@@ -20,6 +20,14 @@ export interface SqlQueryOptions {
    * connection (the statement is then never sent). A running statement is not interrupted.
    */
   signal?: AbortSignal | undefined;
+  /**
+   * Prepares the statement once per connection under this name and runs the prepared one from
+   * then on (on `pg`; PGlite ignores it), saving the server its parse and plan on every call.
+   * Only for a hot statement whose SQL never changes under that name; names that share their
+   * first 63 bytes clash. Not with a pooler that cannot keep prepared statements (PgBouncer
+   * before 1.21 in transaction mode). Only {@link SqlExecutor.query} reads it.
+   */
+  name?: string | undefined;
 }
 
 /** The isolation level of a transaction. */

@@ -36,7 +36,7 @@ describe.runIf(available)('a primary restart under a writer and a replica subscr
   const waitingOnLock = async (): Promise<number> =>
     (
       await db.primary.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%append_events%'",
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND (query LIKE '%append_to_stream%' OR query LIKE '%append_events%')",
       )
     ).rows[0]!.n;
 

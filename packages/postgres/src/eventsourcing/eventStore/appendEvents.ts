@@ -1,20 +1,49 @@
-import { ConcurrencyError } from '@keel/core';
+import { ConcurrencyError, toStorableJson } from '@keel/core';
 import { ANY, checkRecordedIds, NO_STREAM, STREAM_EXISTS } from '@keel/eventsourcing';
 import type { AppendResult, ExpectedVersion, NewEvent, RecordedEvent } from '@keel/eventsourcing';
-import { isSqlError } from '../../errors.js';
+import { isSqlError, PositionOutOfRangeError } from '../../errors.js';
 import type { SqlExecutor } from '../../client/sqlClient.js';
-import { toJsonParam } from '../../internal/json.js';
 import { toNumber } from '../../internal/normalize.js';
-import { PositionOutOfRangeError } from '../../errors.js';
+import type { SqlSchema } from '../../client/identifiers.js';
+import { parseAppendOutcome } from './appendToStreamFunction.js';
+import type { AppendOutcome } from './appendToStreamFunction.js';
 import { EVENT_COLUMNS, toRecordedEvent } from './eventRows.js';
 import type { EventRow } from './eventRows.js';
+
+/** The SQL of one append call and the name it is prepared under on each connection. */
+export interface AppendStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * The append statement of a schema: a call of its `append_to_stream` (migration 103), prepared
+ * once per connection under a name of its own (a schema name too long for PostgreSQL's 63-byte
+ * statement names is shortened with a hash, so two schemas never share one).
+ */
+export function appendStatement(schema: SqlSchema): AppendStatement {
+  const full = `keel_append_to_stream_${schema.name}`;
+  return {
+    name: full.length <= 63 ? full : `${full.slice(0, 54)}_${fnv1a(schema.name)}`,
+    text: `SELECT ${schema.quoted}.append_to_stream($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8, $9, $10) AS r`,
+  };
+}
+
+/** A 32-bit FNV-1a hash as 8 hex digits. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
 
 /** What one append sends: the batch already checked and serialized. */
 export interface AppendRequest {
   /** The quoted, qualified `events` table. */
   readonly table: string;
-  /** The quoted, qualified `append_events` function. */
-  readonly fn: string;
+  /** The schema's append statement. */
+  readonly statement: AppendStatement;
   readonly streamName: string;
   readonly events: readonly NewEvent[];
   readonly ids: readonly string[];
@@ -29,86 +58,70 @@ export interface AppendRequest {
   readonly notifyChannel: string | undefined;
 }
 
-interface AppendRow {
-  readonly outcome: 'appended' | 'recorded' | 'conflict' | 'empty';
-  readonly version: unknown;
-  readonly first_position: unknown;
-  readonly recorded_us: unknown;
-  readonly stale: boolean;
-}
-
-/** The `(kind, number)` pair `append_events` takes for an expected version. */
-function expectedParams(expected: ExpectedVersion): [string, number | null] {
-  if (typeof expected === 'number') return ['exact', expected];
-  if (expected === NO_STREAM) return ['no_stream', null];
-  if (expected === STREAM_EXISTS) return ['stream_exists', null];
-  return [ANY, null];
-}
-
 /**
- * Runs one append as a single call of the schema's `append_events` function: the id check,
+ * Runs one append as a single call of the schema's `append_to_stream` function: the id check,
  * the expected-version check, the short position section and the insert, in one round trip.
  * An id already recorded costs one more query to tell an idempotent retry from a duplicate.
  * Outside a transaction the call runs unguarded (no subtransaction); when it clashes with a
  * concurrent append it is asked again, guarded, to learn the outcome (one more round trip).
  */
 export async function appendEvents(executor: SqlExecutor, request: AppendRequest): Promise<AppendResult> {
-  let row: AppendRow | undefined;
+  let answer: AppendOutcome;
   try {
-    row = await callAppend(executor, request, executor.inTransaction);
+    answer = await callAppend(executor, request, executor.inTransaction);
   } catch (error) {
     if (executor.inTransaction || !isSqlError(error) || error.sqlState !== UNIQUE_VIOLATION) throw error;
-    row = await callAppend(executor, request, true);
+    answer = await callAppend(executor, request, true);
   }
-  if (row === undefined) throw new Error('append_events returned no row');
-  switch (row.outcome) {
+  switch (answer.outcome) {
     case 'appended':
-      return appended(
-        request,
-        toNumber(row.first_position),
-        toNumber(row.version),
-        toNumber(row.recorded_us),
-      );
+      return appended(request, answer.first, answer.version, answer.recordedUs);
     case 'empty':
-      return {
-        nextExpectedVersion: toNumber(row.version),
-        lastPosition: toNumber(row.first_position),
-        events: [],
-        appended: true,
-      };
+      return { nextExpectedVersion: answer.version, lastPosition: answer.head, events: [], appended: true };
     case 'conflict':
-      throw conflict(request, toNumber(row.version), row.stale);
+      throw conflict(request, answer.version, answer.stale);
     case 'recorded':
-      return earlierAppend(executor, request, row.stale);
+      return earlierAppend(executor, request, answer.stale);
   }
 }
 
 const UNIQUE_VIOLATION = '23505';
 
-/** One call of `append_events`; `guarded` keeps a clash from failing the transaction. */
+/** One call of `append_to_stream`; `guarded` keeps a clash from failing the transaction. */
 async function callAppend(
   executor: SqlExecutor,
   request: AppendRequest,
   guarded: boolean,
-): Promise<AppendRow | undefined> {
-  const [kind, version] = expectedParams(request.expected);
+): Promise<AppendOutcome> {
+  const { expected, events } = request;
+  const types = new Array<string>(events.length);
+  for (let index = 0; index < events.length; index++) types[index] = events[index]!.type;
   try {
-    const result = await executor.query<AppendRow>(
-      `SELECT * FROM ${request.fn}($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8, $9, $10)`,
+    const { rows } = await executor.query<{ r: string }>(
+      request.statement.text,
       [
         request.streamName,
-        kind,
-        version,
+        typeof expected === 'number'
+          ? 'exact'
+          : expected === NO_STREAM
+            ? 'no_stream'
+            : expected === STREAM_EXISTS
+              ? 'stream_exists'
+              : ANY,
+        typeof expected === 'number' ? expected : null,
         request.ids,
-        request.events.map((event) => event.type),
+        types,
         request.data,
         request.metadata,
         Math.round(request.now * 1000),
         request.notifyChannel ?? null,
         guarded,
       ],
+      { name: request.statement.name },
     );
-    return result.rows[0];
+    const text = rows[0]?.r;
+    if (text === undefined) throw new Error('append_to_stream returned no row');
+    return parseAppendOutcome(text);
   } catch (error) {
     if (isSqlError(error) && error.sqlState === '2200H') throw new PositionOutOfRangeError({ cause: error });
     throw error;
@@ -122,23 +135,23 @@ function appended(
   recordedUs: number,
 ): AppendResult {
   const recordedAt = new Date(Math.floor(recordedUs / 1000));
-  const startVersion = lastVersion - request.events.length + 1;
-  const events = request.events.map((event, index): RecordedEvent => ({
-    streamName: request.streamName,
-    streamVersion: startVersion + index,
-    globalPosition: first + index,
-    eventId: request.ids[index]!,
-    type: event.type,
-    data: parseJson(request.data[index] ?? null),
-    metadata: parseJson(request.metadata[index] ?? '{}') as RecordedEvent['metadata'],
-    recordedAt,
-  }));
-  return {
-    nextExpectedVersion: lastVersion,
-    lastPosition: first + events.length - 1,
-    events,
-    appended: true,
-  };
+  const count = request.events.length;
+  const startVersion = lastVersion - count + 1;
+  const events = new Array<RecordedEvent>(count);
+  for (let index = 0; index < count; index++) {
+    events[index] = {
+      streamName: request.streamName,
+      streamVersion: startVersion + index,
+      globalPosition: first + index,
+      eventId: request.ids[index]!,
+      type: request.events[index]!.type,
+      // A parse of the stored JSON: the same value a read returns, never the caller's object.
+      data: parseJson(request.data[index] ?? null),
+      metadata: JSON.parse(request.metadata[index] ?? '{}') as RecordedEvent['metadata'],
+      recordedAt,
+    };
+  }
+  return { nextExpectedVersion: lastVersion, lastPosition: first + count - 1, events, appended: true };
 }
 
 function parseJson(text: string | null): unknown {
@@ -184,7 +197,7 @@ async function earlierAppend(
     request.expected,
     rows.map(toRecordedEvent),
   );
-  if (earlier === undefined) throw new Error('append_events reported recorded ids that are not there');
+  if (earlier === undefined) throw new Error('append_to_stream reported recorded ids that are not there');
   const last = earlier[earlier.length - 1]!;
   return {
     nextExpectedVersion: last.streamVersion,
@@ -199,13 +212,22 @@ export function serializeBatch(
   streamName: string,
   events: readonly NewEvent[],
 ): { data: (string | null)[]; metadata: string[] } {
-  const what = (index: number): string => `event ${index + 1} of the append to "${streamName}"`;
-  return {
-    data: events.map((event, index) => toJsonParam(event.data, `the data of ${what(index)}`)),
-    metadata: events.map(
-      (event, index) => toJsonParam(event.metadata ?? {}, `the metadata of ${what(index)}`) ?? '{}',
-    ),
-  };
+  const data = new Array<string | null>(events.length);
+  const metadata = new Array<string>(events.length);
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index]!;
+    // The descriptions are only built when a value is refused.
+    data[index] = toStorableJson(event.data, () => `the data of ${eventOf(streamName, index)}`) ?? null;
+    metadata[index] =
+      event.metadata === undefined || event.metadata === null
+        ? '{}'
+        : (toStorableJson(event.metadata, () => `the metadata of ${eventOf(streamName, index)}`) ?? '{}');
+  }
+  return { data, metadata };
+}
+
+function eventOf(streamName: string, index: number): string {
+  return `event ${index + 1} of the append to "${streamName}"`;
 }
 
 /** The current version of a stream (0 when it has no events). */

@@ -1,6 +1,7 @@
 import type { SqlSchema } from '../../client/identifiers.js';
 import type { Migration } from '../../migrations/migration.js';
 import { appendEventsFunction, MAX_POSITION } from './appendEventsFunction.js';
+import { appendToStreamFunction } from './appendToStreamFunction.js';
 
 export { MAX_POSITION } from './appendEventsFunction.js';
 
@@ -145,6 +146,8 @@ function settledBoundFunction(schema: SqlSchema): string {
  * rows inserted by an older Keel (without `append_events`) get their own transaction id.
  * 102 replaces `append_events` with a faster body of the same outcomes (no subtransaction
  * around a read-committed insert; see `appendEventsFunction`); rows and positions stay.
+ * 103 adds `append_to_stream`, the same outcomes with a leaner body and a one-value result (see
+ * `appendToStreamFunction`); `append_events` stays for processes still running the older code.
  */
 export const EVENT_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -184,5 +187,10 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
     version: 102,
     name: 'events_append_without_subtransaction',
     sql: (schema) => appendEventsFunction(schema),
+  },
+  {
+    version: 103,
+    name: 'events_append_to_stream',
+    sql: (schema) => appendToStreamFunction(schema),
   },
 ]);

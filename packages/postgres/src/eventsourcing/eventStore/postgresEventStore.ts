@@ -32,8 +32,8 @@ import type {
 import { sqlSchema } from '../../client/identifiers.js';
 import type { SqlClient, SqlExecutor, SqlTransaction, SqlUnlisten } from '../../client/sqlClient.js';
 import { toNumber } from '../../internal/normalize.js';
-import { appendEvents, serializeBatch, streamVersionIn } from './appendEvents.js';
-import type { AppendRequest } from './appendEvents.js';
+import { appendEvents, appendStatement, serializeBatch, streamVersionIn } from './appendEvents.js';
+import type { AppendRequest, AppendStatement } from './appendEvents.js';
 import { AppendWakeups } from './appendWakeups.js';
 import {
   allPageQuery,
@@ -55,7 +55,7 @@ const LAST_VERSION = Number.MAX_SAFE_INTEGER;
  * An {@link EventStore} on PostgreSQL or PGlite, in the `events` table of `migrate()`.
  *
  * Appends to different streams run and commit concurrently; an append is one call of the
- * schema's `append_events` function (one round trip). The global order still never skips: each
+ * schema's `append_to_stream` function (one round trip, a statement prepared once per connection). The global order still never skips: each
  * append draws its positions in a short critical section (an advisory lock held for microseconds,
  * not until commit) that also fixes its transaction id and stamps the rows with a gate, the
  * highest transaction id of every append that has drawn a position so far. Readers of the global
@@ -77,7 +77,7 @@ export class PostgresEventStore implements EventStore {
   readonly #reader: SqlExecutor;
   readonly #table: string;
   readonly #schema: string;
-  readonly #fn: string;
+  readonly #statement: AppendStatement;
   readonly #channel: string | undefined;
   readonly #clock: Clock;
   readonly #pageSize: number;
@@ -98,7 +98,7 @@ export class PostgresEventStore implements EventStore {
     this.#reader = settings.readClient ?? client;
     this.#table = schema.table('events');
     this.#schema = schema.quoted;
-    this.#fn = `${schema.quoted}.append_events`;
+    this.#statement = appendStatement(schema);
     this.#channel = settings.notify ? `keel_events_${schema.name}`.slice(0, 63) : undefined;
     this.#clock = settings.clock ?? systemClock;
     this.#pageSize = settings.pageSize;
@@ -131,13 +131,15 @@ export class PostgresEventStore implements EventStore {
     const expected = checkAppend(streamName, options.expectedVersion, events);
     const ids = events.map((event) => eventIdOf(event));
     checkRecordedIds(streamName, ids, expected, []); // refuses an id repeated in the batch
+    const { data, metadata } = serializeBatch(streamName, events);
     const request: AppendRequest = {
       table: this.#table,
-      fn: this.#fn,
+      statement: this.#statement,
       streamName,
       events,
       ids,
-      ...serializeBatch(streamName, events),
+      data,
+      metadata,
       expected,
       now: this.#clock.now(),
       notifyChannel: this.#client.inTransaction ? this.#channel : undefined,
