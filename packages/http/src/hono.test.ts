@@ -19,6 +19,11 @@ import {
 } from './hono.js';
 
 describe('@keel/http/hono', () => {
+  it('refuses a correlation clock without now', () => {
+    expect(() => correlation({ clock: {} as never })).toThrow(/clock: must be a Clock \(with now\)/);
+    expect(() => correlation({ clock: new ManualClock(0) })).not.toThrow();
+  });
+
   it('runs rate limit, idempotency, validation and correlation in a real Hono app', async () => {
     const app = new Hono();
     let orders = 0;

@@ -1,4 +1,12 @@
-import { parseAsync, recordMetric, systemClock, telemetryEnabled, withSpan } from '@keel/core';
+import {
+  assertOptions,
+  optionClock,
+  parseAsync,
+  recordMetric,
+  systemClock,
+  telemetryEnabled,
+  withSpan,
+} from '@keel/core';
 import type { Clock } from '@keel/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { JWTPayload } from 'jose';
@@ -135,6 +143,7 @@ export function validate(schemas: RequestSchemas): MiddlewareHandler {
  * client propagates), in a SERVER span continuing the caller's `traceparent`.
  */
 export function correlation(options: { clock?: Clock | undefined } = {}): MiddlewareHandler {
+  assertOptions('correlation', { clock: optionClock(options.clock, ['now']) });
   const clock = options.clock ?? systemClock;
   return async (c, next) => {
     const correlationId = correlationIdOf(c.req.header(CORRELATION_ID_HEADER));

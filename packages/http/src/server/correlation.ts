@@ -1,6 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import {
+  assertOptions,
   newId,
+  optionClock,
+  optionFunction,
   recordMetric,
   systemClock,
   telemetryEnabled,
@@ -54,8 +57,14 @@ function serverAttributes(req: IncomingMessage, route: string | undefined): Attr
  * client propagates; runs the rest of the chain in a SERVER span `{method} {route}` that
  * continues the caller's `traceparent`, returns `traceresponse`, sets
  * `http.response.status_code` (a 5xx marks it failed) and records `http.server.request.duration`.
+ *
+ * @throws {ValidationError} when `route` is not a function or `clock` has no `now`.
  */
 export function correlation(options: CorrelationOptions = {}): HttpMiddleware {
+  assertOptions('correlation', {
+    route: optionFunction(options.route),
+    clock: optionClock(options.clock, ['now']),
+  });
   const clock = options.clock ?? systemClock;
   return (req, res, next) => {
     const correlationId = correlationIdOf(req.headers[CORRELATION_ID_HEADER]);

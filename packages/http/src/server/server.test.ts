@@ -233,6 +233,13 @@ describe('validate', () => {
 });
 
 describe('correlation', () => {
+  it('refuses a route that is not a function and a clock without now, naming both', () => {
+    expect(() =>
+      correlation({ route: 'orders' as never, clock: { sleep: () => undefined } as never }),
+    ).toThrow(/Invalid correlation options \(2 problems\): route: .*; clock: must be a Clock \(with now\)/);
+    expect(() => correlation({ route: undefined, clock: undefined })).not.toThrow();
+  });
+
   it('keeps the caller correlation id and echoes it', async () => {
     const url = await serve(
       [correlation()],
