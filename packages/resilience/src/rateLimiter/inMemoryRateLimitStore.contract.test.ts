@@ -1,0 +1,4 @@
+import { rateLimitStoreContract } from '../testing/rateLimitStoreContract.js';
+import { InMemoryRateLimitStore } from './rateLimitStore.js';
+
+rateLimitStoreContract('InMemoryRateLimitStore', () => new InMemoryRateLimitStore());
