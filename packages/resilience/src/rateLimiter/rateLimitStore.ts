@@ -46,13 +46,18 @@ export class InMemoryRateLimitStore implements RateLimitStore {
     return this.#states.size;
   }
 
-  /** Applies `algorithm` to `key`'s state synchronously and stores the new state. */
+  /**
+   * Applies `algorithm` to `key`'s state synchronously and stores the new state. State is kept
+   * per algorithm kind and key, as a shared store keeps it: two limiters that use one key with
+   * different algorithms never read each other's state.
+   */
   consume(key: string, algorithm: RateLimitAlgorithm, permits: number, now: number): RateLimitDecision {
-    const previous = this.#states.get(key);
+    const slot = `${algorithm.kind}:${key}`;
+    const previous = this.#states.get(slot);
     const { decision, state } = algorithm.consume(previous, permits, now);
     // Re-insert to mark the key as most recently used.
-    this.#states.delete(key);
-    this.#states.set(key, state);
+    this.#states.delete(slot);
+    this.#states.set(slot, state);
     if (this.#states.size > this.#maxKeys) this.#states.delete(this.#states.keys().next().value!);
     return decision;
   }

@@ -15,10 +15,10 @@ class NonAtomicStore implements RateLimitStore {
     permits: number,
     now: number,
   ): Promise<RateLimitDecision> {
-    const previous = this.#states.get(key);
+    const previous = this.#states.get(`${algorithm.kind}:${key}`);
     await Promise.resolve();
     const { decision, state } = algorithm.consume(previous, permits, now);
-    this.#states.set(key, state);
+    this.#states.set(`${algorithm.kind}:${key}`, state);
     return decision;
   }
 }

@@ -7,11 +7,13 @@ import { rateLimitStoreContract } from '@keel/resilience/testing';
 
 /** Right for every key but the names a plain object inherits (`constructor`, `__proto__` …). */
 class PlainObjectStore implements RateLimitStore {
-  readonly #states: Record<string, unknown> = {};
+  readonly #kinds = new Map<string, Record<string, unknown>>();
 
   consume(key: string, algorithm: RateLimitAlgorithm, permits: number, now: number): RateLimitDecision {
-    const { decision, state } = algorithm.consume(this.#states[key], permits, now);
-    this.#states[key] = state;
+    let states = this.#kinds.get(algorithm.kind);
+    if (states === undefined) this.#kinds.set(algorithm.kind, (states = {}));
+    const { decision, state } = algorithm.consume(states[key], permits, now);
+    states[key] = state;
     return decision;
   }
 }

@@ -55,6 +55,25 @@ export function defineKeyTests({ it }: ContractRunner, createStore: RateLimitSto
     }
   });
 
+  it('keeps the state of one key apart for each algorithm', async () => {
+    const store = await createStore();
+    // Every shipped algorithm on the same key, one after another: each starts from a full
+    // allowance, as if the key were new, and spends exactly its own limit.
+    for (const { fixed } of SHIPPED_ALGORITHMS) {
+      const spent = await assertSameDecisions(
+        store,
+        fixed,
+        roundRobin(['shared'], fixed.maxPermits + 1),
+        'the same key under several algorithms, ',
+      );
+      assert.equal(
+        spent.at(-1)?.allowed,
+        false,
+        `"shared" was granted more than ${fixed.maxPermits} permits`,
+      );
+    }
+  });
+
   it('treats the names of Object.prototype (__proto__, constructor …) as ordinary keys', async () => {
     for (const { fixed } of SHIPPED_ALGORITHMS) {
       const store = await createStore();
