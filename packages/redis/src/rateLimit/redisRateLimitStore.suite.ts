@@ -1,3 +1,4 @@
+import { rateLimitStoreContract } from '@keel/resilience/testing';
 import { gcra, InMemoryRateLimitStore, rateLimiter, slidingWindow, tokenBucket } from '@keel/resilience';
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitStore } from '@keel/resilience';
 import { ManualClock } from '@keel/core';
@@ -85,7 +86,7 @@ async function alternate(
 
 /**
  * The {@link RedisRateLimitStore} tests every target must pass (single server, cluster): the
- * same decisions as the in-memory store for every algorithm, atomicity under concurrent
+ * `RateLimitStore` contract, the same decisions as the in-memory store for every algorithm, atomicity under concurrent
  * callers (with non-atomic controls that show the tests can fail) and skewed clocks. Call
  * inside a `describe`.
  */
@@ -93,7 +94,14 @@ export function describeRedisRateLimitStore(kit: RedisTestKit): void {
   const client = kit.connect();
   const other = kit.connect();
   let keys = 0;
+  let stores = 0;
   afterAll(() => kit.cleanup());
+
+  // The RateLimitStore contract, with a prefix per store: every test starts with no keys.
+  rateLimitStoreContract(
+    'RedisRateLimitStore',
+    () => new RedisRateLimitStore(client, { prefix: `${kit.prefix}contract${stores++}:` }),
+  );
 
   const algorithms: [string, fc.Arbitrary<RateLimitAlgorithm>][] = [
     [
