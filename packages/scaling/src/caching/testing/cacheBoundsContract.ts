@@ -52,7 +52,7 @@ class Tracker {
   }
 }
 
-/** One random operation on `cache`; returns what the tracker must know about it. */
+/** One random operation on the subject's cache, then the checks every step must pass. */
 function randomStep(
   random: SeededRandom,
   subject: Subject,
@@ -92,7 +92,8 @@ function randomStep(
   tracker.checkSize(step);
 }
 
-function runRandomly(setup: Setup, max: number, seed: number, ttl: boolean): Tracker {
+/** Runs {@link STEPS} seeded random operations, then checks what is left against the values not disposed. */
+function runRandomly(setup: Setup, max: number, seed: number, ttl: boolean): void {
   const subject = setup(ttl ? { max, ttl: 100 } : { max });
   const tracker = new Tracker(subject, max);
   const random = seededRandom(seed);
@@ -105,7 +106,6 @@ function runRandomly(setup: Setup, max: number, seed: number, ttl: boolean): Tra
     tracker.alive,
     'after purgeStale, the values listed are not the values not disposed',
   );
-  return tracker;
 }
 
 /** The same operations, with or without `peek` and `has` calls between them. */
