@@ -5,11 +5,12 @@
  *
  * @example
  * ```ts
+ * import { seededRandom } from '@keel/core';
  * import { LruCache, WTinyLfuCache } from '@keel/scaling';
  * import { cacheContract } from '@keel/scaling/testing';
  *
  * cacheContract('LruCache', (settings) => new LruCache(settings));
- * cacheContract('WTinyLfuCache', (settings) => new WTinyLfuCache(settings));
+ * cacheContract('WTinyLfuCache', (settings) => new WTinyLfuCache({ ...settings, random: seededRandom(1) }));
  * ```
  *
  * @packageDocumentation

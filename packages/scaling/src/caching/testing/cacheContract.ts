@@ -18,7 +18,10 @@ import { defineTtlTests } from './cacheTtlContract.js';
  * reason (`set`, `delete`, `clear`, `evict`, `expire`); TTLs (`0` and `Infinity` never expire, a
  * set's ttl overrides the cache's, `remainingTtl`, `purgeStale`); the stats counters;
  * `keys`/`values`/`entries` listing the same live entries; and a negative or NaN ttl refused with
- * core's `ValidationError`. It does not check which entry a policy chooses to evict.
+ * core's `ValidationError`. It does not check which entry a policy chooses to evict, but one
+ * test runs the same operations on two caches from the factory and expects the same result, so
+ * a policy that draws random numbers must get them seeded from the factory (core's
+ * `seededRandom`, as below).
  *
  * Call it at the top level of a test file (or inside a `describe`). It registers its tests with
  * the test runner's global `describe` and `it` (Jest, Mocha, Bun, Vitest with `globals: true`);
@@ -38,7 +41,7 @@ import { defineTtlTests } from './cacheTtlContract.js';
  *
  * // Under node:test:
  * import { afterEach, beforeEach, describe, it } from 'node:test';
- * cacheContract('WTinyLfuCache', (settings) => new WTinyLfuCache(settings), {
+ * cacheContract('WTinyLfuCache', (settings) => new WTinyLfuCache({ ...settings, random: seededRandom(1) }), {
  *   runner: { describe, it, beforeEach, afterEach },
  * });
  * ```
