@@ -6,7 +6,10 @@ export type DisposeReason =
   | 'expire'
   /** Removed by `delete()`. */
   | 'delete'
-  /** Replaced by a later `set()` of the same key. */
+  /**
+   * Replaced by a later `set()` of the same key with a different value (also when the old value
+   * had expired but was not purged yet). Setting the value a key already holds disposes nothing.
+   */
   | 'set'
   /** Removed by `clear()`. */
   | 'clear';
