@@ -39,6 +39,7 @@ import {
   allPageQuery,
   EVENT_COLUMNS,
   eventIdOf,
+  isEmptyFilter,
   settledBound,
   signalOption,
   toRecordedEvent,
@@ -240,7 +241,7 @@ export class PostgresEventStore implements EventStore {
       ),
       cursorOf: (event) => event.globalPosition,
       // Only a filtered subscription gains from skipping to the head; others save the query.
-      ...(filter === undefined ? {} : { head: (signal: AbortSignal) => this.headPosition({ signal }) }),
+      ...(isEmptyFilter(filter) ? {} : { head: (signal: AbortSignal) => this.headPosition({ signal }) }),
     };
     return this.#subscribe(source, { ...options, from: options.fromPosition ?? 0, pageSize });
   }
