@@ -238,7 +238,10 @@ describe('ProjectionRunner', () => {
       },
     });
     runner.start();
-    await new Promise((resolve) => setImmediate(resolve));
+    // A few turns of the event loop: the runner reads, then hands the batch over.
+    for (let turn = 0; turn < 10 && handlerSignal === undefined; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     const stopped = runner.stop();
     expect(handlerSignal?.aborted).toBe(true);
     release();

@@ -15,6 +15,16 @@ export interface ReadAheadBatch {
 type Entry = { readonly event: RecordedEvent } | { readonly caughtUp: number };
 
 /**
+ * Lets every promise callback queued so far run (one turn of the event loop), so a source that
+ * is handing out the events it already read finishes before the batch is taken (as core's
+ * interval worker yields between runs). No clock: it waits for no time, only for work already
+ * queued; without `setImmediate` it does not wait.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : resolve()));
+}
+
+/**
  * Reads events ahead of the runner, at most one batch beyond the one being handled, and hands
  * out what arrived in the meantime as the next batch. Against a SQL store the next page is thus
  * fetched while the current batch is handled; a source of pages (`readAllPages`) makes every
@@ -69,6 +79,7 @@ export class ReadAhead {
       if (this.#ended) return undefined;
       await new Promise<void>((resolve) => (this.#wakeConsumer = resolve));
     }
+    if (this.#filling()) await yieldToEventLoop();
     const events: RecordedEvent[] = [];
     let caughtUp: number | undefined;
     while (this.#queue.length > 0 && events.length < this.#batchSize) {
@@ -112,6 +123,19 @@ export class ReadAhead {
       this.#ended = true;
       this.#wake('consumer');
     }
+  }
+
+  /**
+   * Whether the queue holds less than a batch that the source may still be adding to without
+   * waiting: a subscription yields the events of a page it just read one at a time, through
+   * promise callbacks, and the first of them wakes the consumer. Handing that one over alone
+   * would cost a transaction of its own (under load, every page split into a batch of one event
+   * and one of the rest). A caught-up mark says the source has nothing more for now.
+   */
+  #filling(): boolean {
+    return (
+      !this.#ended && this.#buffered < this.#batchSize && !this.#queue.some((entry) => 'caughtUp' in entry)
+    );
   }
 
   #push(entry: Entry): void {
