@@ -82,16 +82,22 @@ export async function measureProjectionLag(): Promise<void> {
     const started = performance.now();
     const until = started + LAG_MS;
     const samples: LagSample[] = [];
-    const writing = write(writerStore, until);
+    // What the runner had done the moment the last writer finished.
+    const writing = write(writerStore, until).then((appended) => ({
+      appended,
+      writeSeconds: (performance.now() - started) / 1000,
+      positionAtStop: runner.position,
+      handledAtStop: handled,
+    }));
     while (performance.now() < until) {
-      await sleep(SAMPLE_MS);
+      // Never past `until`: the drain below is timed from when the writers stop.
+      await sleep(Math.max(0, Math.min(SAMPLE_MS, until - performance.now())));
+      // The position first: read after the head query, it could pass that head (a negative lag).
+      const position = runner.position;
       const head = await writerStore.headPosition();
-      samples.push({ atMs: performance.now() - started, head, position: runner.position });
+      samples.push({ atMs: performance.now() - started, head, position });
     }
-    const appended = await writing;
-    const writeSeconds = (performance.now() - started) / 1000;
-    const positionAtStop = runner.position;
-    const handledAtStop = handled;
+    const { appended, writeSeconds, positionAtStop, handledAtStop } = await writing;
     const headAtStop = await writerStore.headPosition();
     const drainStarted = performance.now();
     await runner.waitUntilCaughtUp();
