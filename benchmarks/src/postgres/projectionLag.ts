@@ -60,6 +60,8 @@ export async function measureProjectionLag(): Promise<void> {
   let handled = 0;
   const projection = definePostgresProjection<BenchEvent>({
     name: 'bench-balances',
+    // BENCH_PG_LAG_FILTER=1 follows by event type, the path a projection with handlers takes.
+    ...(process.env.BENCH_PG_LAG_FILTER === '1' ? { eventTypes: ['Deposited'] as const } : {}),
     handleBatch: async (events, { tx }) => {
       batches++;
       handled += events.length;

@@ -100,7 +100,7 @@ describe.runIf(up)('the prepared append on PostgreSQL', () => {
   it('keeps a schema made by migration 102 appending and reading with the same positions', async () => {
     const schema = uniqueName('keel_t');
     schemas.push(schema);
-    const before = KEEL_MIGRATIONS.filter((step) => step.version !== 103);
+    const before = KEEL_MIGRATIONS.filter((step) => step.version < 103 || step.version > 109);
     await migrate(client, { schema, migrations: before, stores: ['eventStore'] });
     const events = `${sqlSchema(schema).quoted}.append_events`;
     // What a process still running the 102 code sends (the 10-argument form).
@@ -116,7 +116,7 @@ describe.runIf(up)('the prepared append on PostgreSQL', () => {
     const earlier = await collect(store.readAll());
 
     const migrated = await migrate(client, { schema, stores: ['eventStore'] });
-    expect(migrated.applied.map((step) => step.version)).toEqual([103]);
+    expect(migrated.applied.map((step) => step.version)).toEqual([103, 104]);
     expect(await collect(store.readAll())).toEqual(earlier);
 
     const result = await store.appendToStream('x', [{ type: 'New', data: { n: 1 } }], { expectedVersion: 2 });

@@ -101,7 +101,8 @@ describe('PostgresEventStore at the edge of 2^53', () => {
 describe('upgrading a schema made before concurrent appends', () => {
   it('keeps existing events readable at their positions and appends after them', async () => {
     const schema = uniqueName('keel_up');
-    const before = KEEL_MIGRATIONS.filter((step) => step.version !== 101 && step.version !== 102);
+    // Every step but the event store's after 100: the schema as a Keel before 101 made it.
+    const before = KEEL_MIGRATIONS.filter((step) => step.version < 101 || step.version > 109);
     await migrate(client, { schema, migrations: before });
     // Rows as the store wrote them before migration 101.
     await client.query(
@@ -109,7 +110,7 @@ describe('upgrading a schema made before concurrent appends', () => {
        SELECT 'old', n, 'old-' || n, 'Old', jsonb_build_object('n', n), '{}', now() FROM generate_series(1, 5) AS n`,
     );
     const applied = await migrate(client, { schema });
-    expect(applied.applied.map((step) => step.version)).toEqual([101, 102]);
+    expect(applied.applied.map((step) => step.version)).toEqual([101, 102, 103, 104]);
     const store = new PostgresEventStore(client, { schema });
     const old = await collect(store.readAll());
     expect(old.map((event) => [event.globalPosition, event.streamVersion])).toEqual([
