@@ -51,6 +51,7 @@ export { whenAborted } from './errors/whenAborted.js';
 
 export { KeyedQueue } from './concurrency/keyedQueue.js';
 export { Mutex } from './concurrency/mutex.js';
+export { yieldToEventLoop } from './concurrency/yieldToEventLoop.js';
 export { NEVER_ABORTED, LazySignalContext, signalContext } from './concurrency/signals.js';
 
 export {

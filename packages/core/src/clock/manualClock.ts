@@ -1,3 +1,4 @@
+import { yieldToEventLoop } from '../concurrency/yieldToEventLoop.js';
 import type { Clock, Timer } from './clock.js';
 import { assertTimerDelay, sleepWith } from './clock.js';
 
@@ -6,11 +7,6 @@ interface ScheduledTimer {
   dueAt: number;
   readonly intervalMs: number | undefined;
   readonly callback: () => void;
-}
-
-/** Lets every pending promise callback run before the next timer fires. */
-function flushMicrotasks(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -88,11 +84,11 @@ export class ManualClock implements Clock {
   async tickAsync(ms: number): Promise<number> {
     const target = this.#now + assertTimerDelay(ms);
     let ran = 0;
-    await flushMicrotasks();
+    await yieldToEventLoop();
     for (let timer = this.#takeDue(target); timer; timer = this.#takeDue(target)) {
       this.#run(timer);
       ran++;
-      await flushMicrotasks();
+      await yieldToEventLoop();
     }
     this.#now = target;
     return ran;
@@ -104,13 +100,13 @@ export class ManualClock implements Clock {
    */
   async runAllAsync(maxTimers = 10_000): Promise<number> {
     let ran = 0;
-    await flushMicrotasks();
+    await yieldToEventLoop();
     for (let timer = this.#takeDue(Infinity); timer; timer = this.#takeDue(Infinity)) {
       if (ran >= maxTimers)
         throw new RangeError(`Stopped after ${maxTimers} timers; is an interval running?`);
       this.#run(timer);
       ran++;
-      await flushMicrotasks();
+      await yieldToEventLoop();
     }
     return ran;
   }

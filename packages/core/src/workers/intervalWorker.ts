@@ -1,3 +1,4 @@
+import { yieldToEventLoop } from '../concurrency/yieldToEventLoop.js';
 import { CancelledError } from '../errors/errors.js';
 import { throwIfAborted } from '../errors/abort.js';
 import type { IntervalWorkerOptions, ResolvedIntervalWorkerOptions } from './intervalWorkerOptions.js';
@@ -44,11 +45,6 @@ interface RunStats {
   lastSuccessAt: number | undefined;
   runStartedAt: number | undefined;
   nextRunAt: number | undefined;
-}
-
-/** Yields to the event loop between back-to-back runs so timers (a stop deadline) still fire. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : resolve()));
 }
 
 class IntervalLoop implements IntervalWorker {

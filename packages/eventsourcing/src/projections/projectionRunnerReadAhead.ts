@@ -1,4 +1,4 @@
-import { CancelledError, linkedAbortController } from '@keel/core';
+import { CancelledError, linkedAbortController, yieldToEventLoop } from '@keel/core';
 import type { RecordedEvent } from '../eventStore/recordedEvent.js';
 
 /** What {@link ReadAhead.next} hands out: events to handle, then where the source was caught up. */
@@ -13,16 +13,6 @@ export interface ReadAheadBatch {
 }
 
 type Entry = { readonly event: RecordedEvent } | { readonly caughtUp: number };
-
-/**
- * Lets every promise callback queued so far run (one turn of the event loop), so a source that
- * is handing out the events it already read finishes before the batch is taken (as core's
- * interval worker yields between runs). No clock: it waits for no time, only for work already
- * queued; without `setImmediate` it does not wait.
- */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : resolve()));
-}
 
 /**
  * Reads events ahead of the runner, at most one batch beyond the one being handled, and hands
