@@ -7,6 +7,7 @@ import { toNumber } from '../../internal/normalize.js';
 import type { SqlSchema } from '../../client/identifiers.js';
 import { parseAppendOutcome } from './appendToStreamFunction.js';
 import type { AppendOutcome } from './appendToStreamFunction.js';
+import { parseGroupOutcomes } from './appendToStreamsFunction.js';
 import { EVENT_COLUMNS, toRecordedEvent } from './eventRows.js';
 import type { EventRow } from './eventRows.js';
 
@@ -18,15 +19,30 @@ export interface AppendStatement {
 
 /**
  * The append statement of a schema: a call of its `append_to_stream` (migration 103), prepared
- * once per connection under a name of its own (a schema name too long for PostgreSQL's 63-byte
- * statement names is shortened with a hash, so two schemas never share one).
+ * once per connection under a name of its own (see {@link statementName}).
  */
 export function appendStatement(schema: SqlSchema): AppendStatement {
-  const full = `keel_append_to_stream_${schema.name}`;
   return {
-    name: full.length <= 63 ? full : `${full.slice(0, 54)}_${fnv1a(schema.name)}`,
+    name: statementName('keel_append_to_stream', schema),
     text: `SELECT ${schema.quoted}.append_to_stream($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8, $9, $10) AS r`,
   };
+}
+
+/** The grouped append statement of a schema: a call of its `append_to_streams` (migration 105). */
+export function groupStatement(schema: SqlSchema): AppendStatement {
+  return {
+    name: statementName('keel_append_to_streams', schema),
+    text: `SELECT ${schema.quoted}.append_to_streams($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[]) AS r`,
+  };
+}
+
+/**
+ * `<prefix>_<schema>`; a name too long for PostgreSQL's 63-byte statement names is shortened
+ * with a hash of the schema name, so two schemas never share one.
+ */
+function statementName(prefix: string, schema: SqlSchema): string {
+  const full = `${prefix}_${schema.name}`;
+  return full.length <= 63 ? full : `${full.slice(0, 54)}_${fnv1a(schema.name)}`;
 }
 
 /** A 32-bit FNV-1a hash as 8 hex digits. */
@@ -73,13 +89,30 @@ export async function appendEvents(executor: SqlExecutor, request: AppendRequest
     if (executor.inTransaction || !isSqlError(error) || error.sqlState !== UNIQUE_VIOLATION) throw error;
     answer = await callAppend(executor, request, true);
   }
+  return settleAppend(executor, request, answer);
+}
+
+/**
+ * The result of an append from what `append_to_stream` answered for it: the appended events, a
+ * {@link ConcurrencyError}, or (ids already recorded) the earlier append or a duplicate error.
+ */
+export function settleAppend(
+  executor: SqlExecutor,
+  request: AppendRequest,
+  answer: AppendOutcome,
+): Promise<AppendResult> {
   switch (answer.outcome) {
     case 'appended':
-      return appended(request, answer.first, answer.version, answer.recordedUs);
+      return Promise.resolve(appended(request, answer.first, answer.version, answer.recordedUs));
     case 'empty':
-      return { nextExpectedVersion: answer.version, lastPosition: answer.head, events: [], appended: true };
+      return Promise.resolve({
+        nextExpectedVersion: answer.version,
+        lastPosition: answer.head,
+        events: [],
+        appended: true,
+      });
     case 'conflict':
-      throw conflict(request, answer.version, answer.stale);
+      return Promise.reject(conflict(request, answer.version, answer.stale));
     case 'recorded':
       return earlierAppend(executor, request, answer.stale);
   }
@@ -101,13 +134,7 @@ async function callAppend(
       request.statement.text,
       [
         request.streamName,
-        typeof expected === 'number'
-          ? 'exact'
-          : expected === NO_STREAM
-            ? 'no_stream'
-            : expected === STREAM_EXISTS
-              ? 'stream_exists'
-              : ANY,
+        expectedKind(expected),
         typeof expected === 'number' ? expected : null,
         request.ids,
         types,
@@ -126,6 +153,57 @@ async function callAppend(
     if (isSqlError(error) && error.sqlState === '2200H') throw new PositionOutOfRangeError({ cause: error });
     throw error;
   }
+}
+
+/**
+ * Several appends in one call of `append_to_streams` (one transaction); their outcomes in order.
+ * Fails as a whole (nothing committed) on a clash, a long lock wait or a position overflow.
+ */
+export async function callGroup(
+  executor: SqlExecutor,
+  statement: AppendStatement,
+  requests: readonly AppendRequest[],
+): Promise<AppendOutcome[]> {
+  const count = requests.length;
+  const streams = new Array<string>(count);
+  const kinds = new Array<string>(count);
+  const expected = new Array<number | null>(count);
+  const counts = new Array<number>(count);
+  const nowUs = new Array<number>(count);
+  const ids: string[] = [];
+  const types: string[] = [];
+  const data: (string | null)[] = [];
+  const metadata: string[] = [];
+  for (let index = 0; index < count; index++) {
+    const request = requests[index]!;
+    streams[index] = request.streamName;
+    kinds[index] = expectedKind(request.expected);
+    expected[index] = typeof request.expected === 'number' ? request.expected : null;
+    counts[index] = request.events.length;
+    nowUs[index] = Math.round(request.now * 1000);
+    for (let event = 0; event < request.events.length; event++) {
+      ids.push(request.ids[event]!);
+      types.push(request.events[event]!.type);
+      data.push(request.data[event] ?? null);
+      metadata.push(request.metadata[event]!);
+    }
+  }
+  const { rows } = await executor.query<{ r: string }>(
+    statement.text,
+    [streams, kinds, expected, counts, nowUs, ids, types, data, metadata],
+    { name: statement.name },
+  );
+  const text = rows[0]?.r;
+  if (text === undefined) throw new Error('append_to_streams returned no row');
+  return parseGroupOutcomes(text, count);
+}
+
+/** How `append_to_stream` names an expected version's kind. */
+function expectedKind(expected: ExpectedVersion): string {
+  if (typeof expected === 'number') return 'exact';
+  if (expected === NO_STREAM) return 'no_stream';
+  if (expected === STREAM_EXISTS) return 'stream_exists';
+  return ANY;
 }
 
 function appended(

@@ -2,6 +2,7 @@ import type { SqlSchema } from '../../client/identifiers.js';
 import type { Migration } from '../../migrations/migration.js';
 import { appendEventsFunction, MAX_POSITION } from './appendEventsFunction.js';
 import { appendToStreamFunction } from './appendToStreamFunction.js';
+import { appendToStreamsFunction } from './appendToStreamsFunction.js';
 
 export { MAX_POSITION } from './appendEventsFunction.js';
 
@@ -181,6 +182,8 @@ function settledBoundFunction104(schema: SqlSchema): string {
  * `appendToStreamFunction`); `append_events` stays for processes still running the older code.
  * 104 replaces the body of `events_settled_bound` with one that never reads the whole table (see
  * `settledBoundFunction104`); same signature and answers.
+ * 105 adds `append_to_streams`, several appends in one call and one transaction (group commit;
+ * see `appendToStreamsFunction`), each run by `append_to_stream`.
  */
 export const EVENT_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -230,5 +233,10 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
     version: 104,
     name: 'events_settled_bound_by_index',
     sql: (schema) => settledBoundFunction104(schema),
+  },
+  {
+    version: 105,
+    name: 'events_append_to_streams',
+    sql: (schema) => appendToStreamsFunction(schema),
   },
 ]);

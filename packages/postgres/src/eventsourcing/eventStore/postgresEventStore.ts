@@ -32,7 +32,14 @@ import type {
 import { sqlSchema } from '../../client/identifiers.js';
 import type { SqlClient, SqlExecutor, SqlTransaction, SqlUnlisten } from '../../client/sqlClient.js';
 import { toNumber } from '../../internal/normalize.js';
-import { appendEvents, appendStatement, serializeBatch, streamVersionIn } from './appendEvents.js';
+import {
+  appendEvents,
+  appendStatement,
+  groupStatement,
+  serializeBatch,
+  streamVersionIn,
+} from './appendEvents.js';
+import { AppendGroups } from './appendGroups.js';
 import type { AppendRequest, AppendStatement } from './appendEvents.js';
 import { AppendWakeups } from './appendWakeups.js';
 import {
@@ -56,9 +63,11 @@ const LAST_VERSION = Number.MAX_SAFE_INTEGER;
  * An {@link EventStore} on PostgreSQL or PGlite, in the `events` table of `migrate()`.
  *
  * Appends to different streams run and commit concurrently; an append is one call of the
- * schema's `append_to_stream` function (one round trip, a statement prepared once per connection). The global order still never skips: each
- * append draws its positions in a short critical section (an advisory lock held for microseconds,
- * not until commit) that also fixes its transaction id and stamps the rows with a gate, the
+ * schema's `append_to_stream` function (one round trip, a statement prepared once per
+ * connection), and when more than `maxAppendCalls` run at once, the ones waiting share the next
+ * call and its transaction (`append_to_streams`, a group commit; each keeps its own outcome).
+ * The global order still never skips: each append draws its positions in a short critical
+ * section (an advisory lock held for microseconds, not until commit) that also fixes its transaction id and stamps the rows with a gate, the
  * highest transaction id of every append that has drawn a position so far. Readers of the global
  * order (`readAll`, subscriptions, projection runners) only see rows whose gate is below the
  * oldest running transaction, so when they see position N every lower position is committed and
@@ -86,6 +95,7 @@ export class PostgresEventStore implements EventStore {
   readonly #inline: readonly InlineProjection<SqlTransaction>[];
   readonly #wakeups: AppendWakeups;
   readonly #announcer: Announcer | undefined;
+  readonly #groups: AppendGroups | undefined;
   readonly #telemetry: EventStoreTelemetry;
 
   /**
@@ -111,6 +121,10 @@ export class PostgresEventStore implements EventStore {
       this.#channel === undefined || client.inTransaction
         ? undefined
         : new Announcer(client, this.#channel, this.#clock);
+    this.#groups =
+      client.inTransaction || this.#inline.length > 0
+        ? undefined
+        : new AppendGroups(client, groupStatement(schema), settings.maxAppendCalls);
   }
 
   appendToStream(
@@ -145,18 +159,26 @@ export class PostgresEventStore implements EventStore {
       now: this.#clock.now(),
       notifyChannel: this.#client.inTransaction ? this.#channel : undefined,
     };
-    const result =
-      this.#inline.length === 0
-        ? await appendEvents(this.#client, request)
-        : await this.#client.transaction(
-            (tx) => this.#appendWithProjections(tx, request, options.signal),
-            signalOption(options.signal),
-          );
+    const result = await this.#send(request, options.signal);
     if (result.appended && result.events.length > 0) {
       this.#wakeups.notify();
       this.#announcer?.announce();
     }
     return result;
+  }
+
+  /**
+   * Sends an append: with the next group when the store owns its transactions (an empty append
+   * only reads the head, so it goes alone), in a transaction of its own with the inline
+   * projections, or as one call in the caller's transaction.
+   */
+  #send(request: AppendRequest, signal: AbortSignal | undefined): Promise<AppendResult> {
+    if (this.#groups !== undefined && request.events.length > 0) return this.#groups.append(request, signal);
+    if (this.#inline.length === 0) return appendEvents(this.#client, request);
+    return this.#client.transaction(
+      (tx) => this.#appendWithProjections(tx, request, signal),
+      signalOption(signal),
+    );
   }
 
   async #appendWithProjections(

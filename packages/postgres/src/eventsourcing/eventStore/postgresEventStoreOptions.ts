@@ -51,6 +51,19 @@ export interface PostgresEventStoreOptions {
    */
   readClient?: SqlExecutor | undefined;
   /**
+   * Group commit: at most this many appends of this store object run at once (an integer >= 1,
+   * or `Infinity` for no limit); appends that arrive while they run wait, and the next free call
+   * takes all of them, up to 1,000 events, to PostgreSQL in one round trip and one transaction.
+   * Each append keeps its own outcome (expected version, idempotency, errors), as if they had run
+   * one after the other in arrival order; a group that clashes with a concurrent append, or waits
+   * more than 100 ms for a lock, is sent again append by append. With few appends at once nothing
+   * waits; with many (8 writers on a 2-core machine) the store appends about twice as fast as
+   * without a limit. Appends in a caller's transaction or with inline projections are never
+   * grouped. An append waiting for its group stops at its signal's abort.
+   * @default 2
+   */
+  maxAppendCalls?: number | undefined;
+  /**
    * Projections run inside each append's transaction with the same `tx`: their writes commit
    * with the events, and if one throws, nothing is appended. @default []
    */
@@ -64,6 +77,7 @@ export const POSTGRES_EVENT_STORE_DEFAULTS = Object.freeze({
   readPageSize: 16384,
   pollIntervalMs: 1000,
   notify: true,
+  maxAppendCalls: 2,
 });
 
 /** The options with every default applied, checked: one `ValidationError` lists every problem. */
@@ -74,6 +88,7 @@ export function resolveEventStoreOptions(options: PostgresEventStoreOptions | un
     readPageSize: optionInteger(settings.readPageSize, { min: 1 }),
     pollIntervalMs: optionNumber(settings.pollIntervalMs, { min: 0, exclusiveMin: true }),
     notify: optionBoolean(settings.notify),
+    maxAppendCalls: optionInteger(settings.maxAppendCalls, { min: 1, infinity: true }),
     readClient: optionObject(settings.readClient, 'an SqlClient', ['query']),
     clock: optionObject(settings.clock, 'a Clock', ['now', 'setTimeout', 'sleep']),
     inlineProjections:

@@ -1,0 +1,141 @@
+import { NO_STREAM } from '@keel/eventsourcing';
+import { describe, expect, it } from 'vitest';
+import type { SqlExecutor, SqlQueryOptions } from '../../client/sqlClient.js';
+import { SqlError } from '../../errors.js';
+import type { AppendRequest } from './appendEvents.js';
+import { AppendGroups, MAX_GROUP_EVENTS } from './appendGroups.js';
+
+const ONE = { name: 'keel_append_to_stream_t', text: 'one' };
+const GROUP = { name: 'keel_append_to_streams_t', text: 'group' };
+
+/** A server that appends everything, or fails grouped calls with `groupFailure`. */
+function fakeServer(groupFailure?: string) {
+  const sent: { kind: 'one' | 'group'; streams: string[] }[] = [];
+  let position = 0;
+  const answer = (events: number) => {
+    const first = position + 1;
+    position += events;
+    return `appended ${events} ${first} 1000`;
+  };
+  const executor: SqlExecutor = {
+    dialect: 'postgres',
+    inTransaction: false,
+    async query(_sql: string, params?: readonly unknown[], options?: SqlQueryOptions) {
+      await Promise.resolve();
+      if (options?.name === GROUP.name) {
+        const streams = params![0] as string[];
+        const counts = params![3] as number[];
+        sent.push({ kind: 'group', streams });
+        if (groupFailure !== undefined)
+          throw new SqlError({ code: groupFailure, message: 'refused' }, 'group');
+        return { rows: [{ r: counts.map(answer).join(',') }], rowCount: 1 } as never;
+      }
+      const ids = params![3] as string[];
+      sent.push({ kind: 'one', streams: [params![0] as string] });
+      return { rows: [{ r: answer(ids.length) }], rowCount: 1 } as never;
+    },
+    exec: async () => undefined,
+    transaction: () => Promise.reject(new Error('not used')),
+  };
+  return { executor, sent };
+}
+
+function request(stream: string, events = 1): AppendRequest {
+  return {
+    table: 't.events',
+    statement: ONE,
+    streamName: stream,
+    events: Array.from({ length: events }, () => ({ type: 'T', data: {} })),
+    ids: Array.from({ length: events }, (_, n) => `${stream}-${n}`),
+    data: Array.from({ length: events }, () => '{}'),
+    metadata: Array.from({ length: events }, () => '{}'),
+    expected: NO_STREAM,
+    now: 1,
+    notifyChannel: undefined,
+  };
+}
+
+describe('AppendGroups', () => {
+  it('sends an append at once while a call is free, and groups the ones that wait', async () => {
+    const { executor, sent } = fakeServer();
+    const groups = new AppendGroups(executor, GROUP, 2);
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd', 'e'].map((s) => groups.append(request(s), undefined)),
+    );
+    expect(sent).toEqual([
+      { kind: 'one', streams: ['a'] },
+      { kind: 'one', streams: ['b'] },
+      { kind: 'group', streams: ['c', 'd', 'e'] },
+    ]);
+    expect(results.map((result) => result.lastPosition).sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it.each(['23505', '40001', '55P03', '40P01', '2200H'])(
+    'sends a group that failed with %s again append by append',
+    async (code) => {
+      const { executor, sent } = fakeServer(code);
+      const groups = new AppendGroups(executor, GROUP, 1);
+      const results = await Promise.all(['a', 'b', 'c'].map((s) => groups.append(request(s), undefined)));
+      expect(sent.map((call) => call.kind)).toEqual(['one', 'group', 'one', 'one']);
+      expect(results.every((result) => result.appended)).toBe(true);
+    },
+  );
+
+  it('rejects every append of a group with a failure that is not a clash, and goes on', async () => {
+    const { executor, sent } = fakeServer('08006');
+    const groups = new AppendGroups(executor, GROUP, 1);
+    const outcomes = await Promise.allSettled(
+      ['a', 'b', 'c'].map((s) => groups.append(request(s), undefined)),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    const [, b, c] = outcomes as PromiseRejectedResult[];
+    expect(b!.reason).toBeInstanceOf(SqlError);
+    expect(c!.reason).toBe(b!.reason);
+    expect((await groups.append(request('d'), undefined)).appended).toBe(true);
+    expect(sent.map((call) => call.kind)).toEqual(['one', 'group', 'one']);
+  });
+
+  it(`keeps a group within ${MAX_GROUP_EVENTS} events; a larger append goes alone`, async () => {
+    const { executor, sent } = fakeServer();
+    const groups = new AppendGroups(executor, GROUP, 1);
+    await Promise.all([
+      groups.append(request('first'), undefined),
+      groups.append(request('a', 600), undefined),
+      groups.append(request('b', 400), undefined),
+      groups.append(request('c', 1), undefined),
+      groups.append(request('big', MAX_GROUP_EVENTS + 500), undefined),
+      groups.append(request('d', 1), undefined),
+    ]);
+    expect(sent).toEqual([
+      { kind: 'one', streams: ['first'] },
+      { kind: 'group', streams: ['a', 'b'] },
+      { kind: 'one', streams: ['c'] },
+      { kind: 'one', streams: ['big'] },
+      { kind: 'one', streams: ['d'] },
+    ]);
+  });
+
+  it('drops an aborted waiting append without sending it, and rejects with the reason', async () => {
+    const { executor, sent } = fakeServer();
+    const groups = new AppendGroups(executor, GROUP, 1);
+    const controller = new AbortController();
+    const first = groups.append(request('first'), undefined);
+    const aborted = groups.append(request('aborted'), controller.signal);
+    const kept = groups.append(request('kept'), undefined);
+    controller.abort(new Error('gave up'));
+    await expect(aborted).rejects.toThrow('gave up');
+    await Promise.all([first, kept]);
+    expect(sent.flatMap((call) => call.streams)).toEqual(['first', 'kept']);
+  });
+
+  it('ignores an abort once the append was sent', async () => {
+    const { executor } = fakeServer();
+    const groups = new AppendGroups(executor, GROUP, 1);
+    const controller = new AbortController();
+    const first = groups.append(request('first'), undefined);
+    const sentOne = groups.append(request('sent'), controller.signal);
+    await first;
+    controller.abort(new Error('too late'));
+    expect((await sentOne).appended).toBe(true);
+  });
+});

@@ -1,0 +1,125 @@
+import { abortReason, whenAborted } from '@keel/core';
+import type { AppendResult } from '@keel/eventsourcing';
+import { isSqlError } from '../../errors.js';
+import type { SqlExecutor } from '../../client/sqlClient.js';
+import { appendEvents, callGroup, settleAppend } from './appendEvents.js';
+import type { AppendRequest, AppendStatement } from './appendEvents.js';
+
+/** The most events one grouped call carries; a larger append goes alone. */
+export const MAX_GROUP_EVENTS = 1000;
+
+/**
+ * Errors after which a grouped call is sent again append by append (nothing of it committed):
+ * a clash with a concurrent append (23505, or 40001 where the server's default isolation is
+ * stricter), a lock wait past the group's `lock_timeout` (55P03), a deadlock (40P01), and a
+ * position past 2^53 - 1 (2200H). Each append then meets its own outcome: a clash is asked
+ * again guarded, a wait lasts as long as the lock, only the append that passes 2^53 - 1 fails.
+ */
+const ALONE_AFTER = new Set(['23505', '40001', '55P03', '40P01', '2200H']);
+
+interface Waiting {
+  readonly request: AppendRequest;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+  stopFollowing: () => void;
+}
+
+/**
+ * Group commit for the appends of one store object outside a caller's transaction: at most
+ * `maxCalls` append calls run at once; appends that arrive while they do wait, and the next free
+ * call takes all of them (up to {@link MAX_GROUP_EVENTS} events) to `append_to_streams`, one
+ * transaction. When few appends run at once nothing waits and each is its own call; when many
+ * do, they share round trips, transactions and commits, which is what lets a busy store keep up
+ * on a small machine. An append waiting for a call can be aborted by its signal (nothing of it
+ * is sent); once sent, it runs to its outcome.
+ */
+export class AppendGroups {
+  readonly #executor: SqlExecutor;
+  readonly #statement: AppendStatement;
+  readonly #maxCalls: number;
+  #running = 0;
+  #waiting: Waiting[] = [];
+
+  constructor(executor: SqlExecutor, statement: AppendStatement, maxCalls: number) {
+    this.#executor = executor;
+    this.#statement = statement;
+    this.#maxCalls = maxCalls;
+  }
+
+  /** Appends now when a call is free, else with the next group. */
+  append(request: AppendRequest, signal: AbortSignal | undefined): Promise<AppendResult> {
+    // A call frees up and takes everything waiting in the same turn, so nothing waits while one is free.
+    if (this.#running < this.#maxCalls) return this.#alone(request);
+    return new Promise<AppendResult>((resolve, reject) => {
+      const waiting: Waiting = { request, resolve, reject, stopFollowing: noop };
+      this.#waiting.push(waiting);
+      if (signal === undefined) return;
+      waiting.stopFollowing = whenAborted(signal, () => {
+        const index = this.#waiting.indexOf(waiting);
+        if (index < 0) return; // already sent: it runs to its outcome
+        this.#waiting.splice(index, 1);
+        reject(abortReason(signal));
+      });
+    });
+  }
+
+  async #alone(request: AppendRequest): Promise<AppendResult> {
+    this.#running++;
+    try {
+      return await appendEvents(this.#executor, request);
+    } finally {
+      this.#running--;
+      this.#next();
+    }
+  }
+
+  #next(): void {
+    while (this.#running < this.#maxCalls && this.#waiting.length > 0) {
+      const group = this.#take();
+      for (const waiting of group) waiting.stopFollowing();
+      if (group.length === 1) {
+        const [only] = group as [Waiting];
+        this.#alone(only.request).then(only.resolve, only.reject);
+      } else void this.#together(group);
+    }
+  }
+
+  /** The longest run of waiting appends, oldest first, within {@link MAX_GROUP_EVENTS} (at least one). */
+  #take(): Waiting[] {
+    let events = this.#waiting[0]!.request.events.length;
+    let count = 1;
+    while (count < this.#waiting.length) {
+      const next = this.#waiting[count]!.request.events.length;
+      if (events + next > MAX_GROUP_EVENTS) break;
+      events += next;
+      count++;
+    }
+    return this.#waiting.splice(0, count);
+  }
+
+  async #together(group: readonly Waiting[]): Promise<void> {
+    const requests = group.map((waiting) => waiting.request);
+    this.#running++;
+    let outcomes;
+    try {
+      outcomes = await callGroup(this.#executor, this.#statement, requests);
+    } catch (error) {
+      // The call is over either way: free it before the appends go one by one.
+      this.#running--;
+      this.#next();
+      const alone = isSqlError(error) && error.sqlState !== undefined && ALONE_AFTER.has(error.sqlState);
+      for (const waiting of group) {
+        if (alone) appendEvents(this.#executor, waiting.request).then(waiting.resolve, waiting.reject);
+        else waiting.reject(error);
+      }
+      return;
+    }
+    this.#running--;
+    this.#next();
+    group.forEach((waiting, index) => {
+      settleAppend(this.#executor, waiting.request, outcomes[index]!).then(waiting.resolve, waiting.reject);
+    });
+  }
+}
+
+function noop(): void {}
