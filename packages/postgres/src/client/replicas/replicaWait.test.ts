@@ -4,7 +4,7 @@ import type { SqlClient, SqlExecutor } from '../sqlClient.js';
 import { createTestPglite } from '../../internal/testDatabase.fixture.js';
 import { createPostgresWithReplica } from './createPostgresWithReplica.js';
 import { isReplicaLagError } from '../../errors.js';
-import { primaryLsn, waitForPosition, waitForReplay } from './replicaWait.js';
+import { primaryLsn, recordEnd, waitForPosition, waitForReplay } from './replicaWait.js';
 
 /** A replica that answers the replay query with a fixed position and counts the questions. */
 function laggingReplica(replayed: string, host: string | null = '10.0.0.8') {
@@ -35,6 +35,18 @@ describe('waitForReplay', () => {
     expect(lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
     expect(await primaryLsn(pglite, { unflushedCommits: true })).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
     await expect(waitForReplay(pglite, lsn, { timeoutMs: 0 })).resolves.toBeUndefined();
+  });
+
+  it.each([
+    ['0/3092018', '0/3092000'], // just past a page header: the last record ended on the boundary
+    ['0/3000028', '0/3000000'], // just past the long header of a segment's first page
+    ['0/3092100', '0/3092100'],
+    ['0/3002000', '0/3002000'], // a page boundary itself
+  ])('takes %s as the end of the last record at %s', async (insert, end) => {
+    const { rows } = await pglite.query<{ lsn: string }>(
+      `SELECT (${recordEnd(`'${insert}'::pg_lsn`)})::text AS lsn`,
+    );
+    expect(rows[0]!.lsn).toBe(end);
   });
 
   it('refuses a value that is not a WAL position, and out-of-range options, without asking the server', async () => {

@@ -110,11 +110,25 @@ export async function primaryLsn(primary: SqlExecutor, options: PrimaryLsnOption
         ? 'pg_current_wal_insert_lsn()'
         : 'pg_current_wal_flush_lsn()';
   const { rows } = await primary.query<{ lsn: string }>(
-    `SELECT (${which})::text AS lsn`,
+    `SELECT (${recordEnd(which)})::text AS lsn`,
     [],
     signal === undefined ? {} : { signal },
   );
   return String(rows[0]?.lsn);
+}
+
+/**
+ * The SQL of `lsn` (an SQL expression) moved back to the end of the last record when it points
+ * just past a WAL page header: the insert position right after a record that ends on a page
+ * boundary is where the next record will start, past the header of the next page (24 bytes, or
+ * 40 on the first page of a segment), but a replica that replayed everything stops at the
+ * boundary, so a wait for the header's end would last until something else is written.
+ */
+export function recordEnd(lsn: string): string {
+  return `(SELECT CASE WHEN w.b % w.seg = 40 THEN w.l - 40 WHEN w.b % w.blk = 24 THEN w.l - 24 ELSE w.l END
+    FROM (SELECT v.l, pg_wal_lsn_diff(v.l, '0/0') AS b, current_setting('wal_block_size')::numeric AS blk,
+            (SELECT setting::numeric FROM pg_settings WHERE name = 'wal_segment_size') AS seg
+          FROM (SELECT ${lsn} AS l) v) w)`;
 }
 
 interface ReplayRow {
