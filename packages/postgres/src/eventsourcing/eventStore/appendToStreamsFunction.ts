@@ -32,7 +32,9 @@ export function appendToStreamsFunction(schema: SqlSchema): string {
       p_streams text[], p_kinds text[], p_expected bigint[], p_counts integer[], p_now_us bigint[],
       p_ids text[], p_types text[], p_data text[], p_metadata text[]
     ) RETURNS text
-    LANGUAGE plpgsql SET lock_timeout = '${GROUP_LOCK_TIMEOUT_MS}ms' AS $fn$
+    -- As in append_to_stream: plans are cached per session, and one made while the table was
+    -- tiny must not keep scanning it whole as it grows.
+    LANGUAGE plpgsql SET lock_timeout = '${GROUP_LOCK_TIMEOUT_MS}ms' SET enable_seqscan = off SET jit = off AS $fn$
     DECLARE
       v_outcomes text[] := '{}';
       v_from integer := 1;
