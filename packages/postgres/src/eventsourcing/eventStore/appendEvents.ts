@@ -32,7 +32,7 @@ export function appendStatement(schema: SqlSchema): AppendStatement {
 export function groupStatement(schema: SqlSchema): AppendStatement {
   return {
     name: statementName('keel_append_to_streams', schema),
-    text: `SELECT ${schema.quoted}.append_to_streams($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[]) AS r`,
+    text: `SELECT ${schema.quoted}.append_to_streams($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::bigint[], $6::integer[], $7::text[], $8::text[], $9::text[], $10::text[]) AS r`,
   };
 }
 
@@ -156,8 +156,9 @@ async function callAppend(
 }
 
 /**
- * Several appends in one call of `append_to_streams` (one transaction); their outcomes in order.
- * Fails as a whole (nothing committed) on a clash, a long lock wait or a position overflow.
+ * Several appends, to different streams and with no event id in common, in one call of
+ * `append_to_streams` (one transaction); their outcomes in order. Fails as a whole (nothing
+ * committed) on a clash, a long lock wait or a position overflow.
  */
 export async function callGroup(
   executor: SqlExecutor,
@@ -170,6 +171,7 @@ export async function callGroup(
   const expected = new Array<number | null>(count);
   const counts = new Array<number>(count);
   const nowUs = new Array<number>(count);
+  const members: number[] = [];
   const ids: string[] = [];
   const types: string[] = [];
   const data: (string | null)[] = [];
@@ -182,6 +184,7 @@ export async function callGroup(
     counts[index] = request.events.length;
     nowUs[index] = Math.round(request.now * 1000);
     for (let event = 0; event < request.events.length; event++) {
+      members.push(index + 1);
       ids.push(request.ids[event]!);
       types.push(request.events[event]!.type);
       data.push(request.data[event] ?? null);
@@ -190,7 +193,7 @@ export async function callGroup(
   }
   const { rows } = await executor.query<{ r: string }>(
     statement.text,
-    [streams, kinds, expected, counts, nowUs, ids, types, data, metadata],
+    [streams, kinds, expected, counts, nowUs, members, ids, types, data, metadata],
     { name: statement.name },
   );
   const text = rows[0]?.r;

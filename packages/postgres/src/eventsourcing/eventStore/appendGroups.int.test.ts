@@ -10,6 +10,8 @@ import {
   dropSchemas,
   freshSchema,
 } from '../../internal/testDatabase.fixture.js';
+import { isPositionOutOfRangeError } from '../../errors.js';
+import { MAX_POSITION } from './appendEventsFunction.js';
 import { PostgresEventStore } from './postgresEventStore.js';
 
 const up = await serviceAvailable('postgres');
@@ -91,11 +93,12 @@ describe.each(engines)('PostgresEventStore group commit on $name', ({ open, runs
   });
 
   it.runIf(runs)(
-    'gives every append of one group its own outcome, as if run one after the other',
+    'gives every waiting append its own outcome, as if run one after the other in arrival order',
     async () => {
       const { store, calls } = await fresh(1);
       await store.appendToStream('elsewhere', [event(0, 'id-taken')], { expectedVersion: NO_STREAM });
-      // The first append takes the only call; the rest wait and go together.
+      // The first append takes the only call; the rest wait. Appends to 'a' go one per call, in
+      // order; the others share a call with the last of them.
       const first = store.appendToStream('first', [event(1)], { expectedVersion: NO_STREAM });
       const outcomes = await Promise.allSettled([
         store.appendToStream('a', [event(2, 'a-1')], { expectedVersion: NO_STREAM }),
@@ -127,6 +130,28 @@ describe.each(engines)('PostgresEventStore group commit on $name', ({ open, runs
       expect(all.map((e) => e.globalPosition)).toEqual(all.map((_, index) => index + 1));
     },
   );
+
+  it.runIf(runs)('fails only the append that would pass 2^53 - 1 when its group does', async () => {
+    const { store, calls } = await fresh(1);
+    const schema = schemas[schemas.length - 1]!;
+    await client.query(`SELECT setval('"${schema}".events_global_position_seq', $1)`, [MAX_POSITION - 4]);
+    const two = [event(1), event(2)];
+    const first = store.appendToStream('first', [event(0)], { expectedVersion: NO_STREAM });
+    const outcomes = await Promise.allSettled([
+      store.appendToStream('x', two, { expectedVersion: NO_STREAM }),
+      store.appendToStream('y', two, { expectedVersion: NO_STREAM }),
+    ]);
+    expect((await first).lastPosition).toBe(MAX_POSITION - 3);
+    expect(calls('keel_append_to_streams')).toBe(1);
+    // The group drew MAX - 2 and gave it back as a hole; one by one, one append still fits.
+    const appended = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(appended.map((outcome) => outcome.value.lastPosition)).toEqual([MAX_POSITION]);
+    expect(refused).toHaveLength(1);
+    expect(isPositionOutOfRangeError(refused[0]!.reason)).toBe(true);
+    const all = await collect(store.readAll());
+    expect(all.map((e) => e.globalPosition)).toEqual([MAX_POSITION - 3, MAX_POSITION - 1, MAX_POSITION]);
+  });
 
   it.runIf(runs)('stops an append waiting for its group at its signal, sending nothing of it', async () => {
     const { store } = await fresh(1);

@@ -115,6 +115,21 @@ describe('AppendGroups', () => {
     ]);
   });
 
+  it('puts a second append to a stream, or one sharing an event id, in a later call, after the first', async () => {
+    const { executor, sent } = fakeServer();
+    const groups = new AppendGroups(executor, GROUP, 1);
+    const shared = { ...request('c'), ids: ['a-0'] };
+    await Promise.all([
+      groups.append(request('first'), undefined),
+      groups.append(request('a'), undefined),
+      groups.append(request('b'), undefined),
+      groups.append(request('a'), undefined),
+      groups.append(request('d'), undefined),
+      groups.append(shared, undefined),
+    ]);
+    expect(sent.map((call) => call.streams)).toEqual([['first'], ['a', 'b'], ['a', 'd'], ['c']]);
+  });
+
   it('drops an aborted waiting append without sending it, and rejects with the reason', async () => {
     const { executor, sent } = fakeServer();
     const groups = new AppendGroups(executor, GROUP, 1);

@@ -27,8 +27,8 @@ interface Waiting {
 /**
  * Group commit for the appends of one store object outside a caller's transaction: at most
  * `maxCalls` append calls run at once; appends that arrive while they do wait, and the next free
- * call takes all of them (up to {@link MAX_GROUP_EVENTS} events) to `append_to_streams`, one
- * transaction. When few appends run at once nothing waits and each is its own call; when many
+ * call takes them (up to {@link MAX_GROUP_EVENTS} events, one append per stream) to
+ * `append_to_streams`, one transaction. When few appends run at once nothing waits and each is its own call; when many
  * do, they share round trips, transactions and commits, which is what lets a busy store keep up
  * on a small machine. An append waiting for a call can be aborted by its signal (nothing of it
  * is sent); once sent, it runs to its outcome.
@@ -84,15 +84,25 @@ export class AppendGroups {
     }
   }
 
-  /** The longest run of waiting appends, oldest first, within {@link MAX_GROUP_EVENTS} (at least one). */
+  /**
+   * The longest run of waiting appends, oldest first, within {@link MAX_GROUP_EVENTS} events (at
+   * least one), to different streams and with no event id in common: a grouped append does not
+   * see the group's own rows, so a second append to a stream (or a retry of an append) waits for
+   * the next call, after the first.
+   */
   #take(): Waiting[] {
-    let events = this.#waiting[0]!.request.events.length;
+    const first = this.#waiting[0]!.request;
+    let events = first.events.length;
+    const streams = new Set([first.streamName]);
+    const ids = new Set(first.ids);
     let count = 1;
-    while (count < this.#waiting.length) {
-      const next = this.#waiting[count]!.request.events.length;
-      if (events + next > MAX_GROUP_EVENTS) break;
-      events += next;
-      count++;
+    for (; count < this.#waiting.length; count++) {
+      const next = this.#waiting[count]!.request;
+      if (events + next.events.length > MAX_GROUP_EVENTS || streams.has(next.streamName)) break;
+      if (next.ids.some((id) => ids.has(id))) break;
+      events += next.events.length;
+      streams.add(next.streamName);
+      for (const id of next.ids) ids.add(id);
     }
     return this.#waiting.splice(0, count);
   }
