@@ -8,6 +8,9 @@ import type { SqlExecutor } from '../../client/sqlClient.js';
  */
 export const NOTIFY_INTERVAL_MS = 10;
 
+/** One notification, committed without waiting for the disk; prepared once per connection. */
+const NOTIFY_SQL = "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)";
+
 /**
  * Sends `NOTIFY channel` after appends commit, coalesced and rate-limited: at most one in
  * flight, at most one per {@link NOTIFY_INTERVAL_MS}, and always one after the last append that
@@ -48,10 +51,7 @@ export class Announcer {
         // Its own commit need not wait for the disk: a notification is not durable anyway, and
         // a flush here would hold up the appends' flushes.
         await this.#client
-          .query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)", [
-            this.#channel,
-            '',
-          ])
+          .query(NOTIFY_SQL, [this.#channel, ''], { name: 'keel_events_notify' })
           .catch(() => undefined);
       }
     } finally {

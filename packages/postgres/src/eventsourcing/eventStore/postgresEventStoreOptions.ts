@@ -53,13 +53,13 @@ export interface PostgresEventStoreOptions {
   /**
    * Group commit: at most this many appends of this store object run at once (an integer >= 1,
    * or `Infinity` for no limit); appends that arrive while they run wait, and the next free call
-   * takes all of them, up to 1,000 events, to PostgreSQL in one round trip and one transaction.
-   * Each append keeps its own outcome (expected version, idempotency, errors), as if they had run
-   * one after the other in arrival order; a group that clashes with a concurrent append, or waits
-   * more than 100 ms for a lock, is sent again append by append. With few appends at once nothing
-   * waits; with many (8 writers on a 2-core machine) the store appends about twice as fast as
-   * without a limit. Appends in a caller's transaction or with inline projections are never
-   * grouped. An append waiting for its group stops at its signal's abort.
+   * takes them (up to 1,000 events, one append per stream) to PostgreSQL in one round trip, one
+   * transaction and one commit. Each append keeps its own outcome (expected version,
+   * idempotency, errors), as if they had run one after the other in arrival order; a group that
+   * clashes with a concurrent append, or waits more than 100 ms for a lock, is sent again append
+   * by append. With few appends at once nothing waits; with many, the store spends less per
+   * append. Appends in a caller's transaction or with inline projections are never grouped. An
+   * append waiting for its group stops at its signal's abort.
    * @default 2
    */
   maxAppendCalls?: number | undefined;
