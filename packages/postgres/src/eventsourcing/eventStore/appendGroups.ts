@@ -28,9 +28,9 @@ interface Waiting {
  * Group commit for the appends of one store object outside a caller's transaction: at most
  * `maxCalls` append calls run at once; appends that arrive while they do wait, and the next free
  * call takes them (up to {@link MAX_GROUP_EVENTS} events, one append per stream) to
- * `append_to_streams`, one transaction. When few appends run at once nothing waits and each is its own call; when many
- * do, they share round trips, transactions and commits, which is what lets a busy store keep up
- * on a small machine. An append waiting for a call can be aborted by its signal (nothing of it
+ * `append_to_streams`, one transaction. When few appends run at once nothing waits and each
+ * is its own call; when many do, they share round trips, critical sections, inserts and
+ * commits, which is what lets a busy store keep up on a small machine. An append waiting for a call can be aborted by its signal (nothing of it
  * is sent); once sent, it runs to its outcome.
  */
 export class AppendGroups {

@@ -183,7 +183,7 @@ function settledBoundFunction104(schema: SqlSchema): string {
  * 104 replaces the body of `events_settled_bound` with one that never reads the whole table (see
  * `settledBoundFunction104`); same signature and answers.
  * 105 adds `append_to_streams`, several appends in one call and one transaction (group commit;
- * see `appendToStreamsFunction`), each run by `append_to_stream`.
+ * see `appendToStreamsFunction`), with the outcomes `append_to_stream` gives each.
  */
 export const EVENT_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
