@@ -4,6 +4,7 @@ import { isSqlError } from '../../errors.js';
 import type { SqlExecutor } from '../../client/sqlClient.js';
 import { appendEvents, callGroup, settleAppend } from './appendEvents.js';
 import type { AppendRequest, AppendStatement } from './appendEvents.js';
+import type { Announcer } from './announcer.js';
 
 /** The most events one grouped call carries; a larger append goes alone. */
 export const MAX_GROUP_EVENTS = 1000;
@@ -30,20 +31,31 @@ interface Waiting {
  * call takes them (up to {@link MAX_GROUP_EVENTS} events, one append per stream) to
  * `append_to_streams`, one transaction. When few appends run at once nothing waits and each
  * is its own call; when many do, they share round trips, critical sections, inserts and
- * commits, which is what lets a busy store keep up on a small machine. An append waiting for a call can be aborted by its signal (nothing of it
- * is sent); once sent, it runs to its outcome.
+ * commits, which is what lets a busy store keep up on a small machine. An append waiting for a
+ * call can be aborted by its signal (nothing of it is sent); once sent, it runs to its outcome.
+ *
+ * With an `announcer`, every append that commits is followed by a notification: an append sent
+ * alone may carry it in its own transaction (see {@link Announcer.sending}); the others are
+ * announced once they commit.
  */
 export class AppendGroups {
   readonly #executor: SqlExecutor;
   readonly #statement: AppendStatement;
   readonly #maxCalls: number;
+  readonly #announcer: Announcer | undefined;
   #running = 0;
   #waiting: Waiting[] = [];
 
-  constructor(executor: SqlExecutor, statement: AppendStatement, maxCalls: number) {
+  constructor(
+    executor: SqlExecutor,
+    statement: AppendStatement,
+    maxCalls: number,
+    announcer?: Announcer | undefined,
+  ) {
     this.#executor = executor;
     this.#statement = statement;
     this.#maxCalls = maxCalls;
+    this.#announcer = announcer;
   }
 
   /** Appends now when a call is free, else with the next group. */
@@ -66,10 +78,28 @@ export class AppendGroups {
   async #alone(request: AppendRequest): Promise<AppendResult> {
     this.#running++;
     try {
-      return await appendEvents(this.#executor, request);
+      return await this.#announced(request);
     } finally {
       this.#running--;
       this.#next();
+    }
+  }
+
+  /** One append in a call of its own, carrying or followed by its notification. */
+  async #announced(request: AppendRequest): Promise<AppendResult> {
+    const announcer = this.#announcer;
+    if (announcer === undefined) return appendEvents(this.#executor, request);
+    const notice = announcer.sending();
+    let committed = false;
+    try {
+      const result = await appendEvents(
+        this.#executor,
+        notice.channel === undefined ? request : { ...request, notifyChannel: notice.channel },
+      );
+      committed = result.appended && result.events.length > 0;
+      return result;
+    } finally {
+      announcer.settled(notice, committed);
     }
   }
 
@@ -119,13 +149,14 @@ export class AppendGroups {
       this.#next();
       const alone = isSqlError(error) && error.sqlState !== undefined && ALONE_AFTER.has(error.sqlState);
       for (const waiting of group) {
-        if (alone) appendEvents(this.#executor, waiting.request).then(waiting.resolve, waiting.reject);
+        if (alone) this.#announced(waiting.request).then(waiting.resolve, waiting.reject);
         else waiting.reject(error);
       }
       return;
     }
     this.#running--;
     this.#next();
+    if (outcomes.some((outcome) => outcome.outcome === 'appended')) this.#announcer?.announce();
     group.forEach((waiting, index) => {
       settleAppend(this.#executor, waiting.request, outcomes[index]!).then(waiting.resolve, waiting.reject);
     });

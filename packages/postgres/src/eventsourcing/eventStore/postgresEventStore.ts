@@ -124,7 +124,7 @@ export class PostgresEventStore implements EventStore {
     this.#groups =
       client.inTransaction || this.#inline.length > 0
         ? undefined
-        : new AppendGroups(client, groupStatement(schema), settings.maxAppendCalls);
+        : new AppendGroups(client, groupStatement(schema), settings.maxAppendCalls, this.#announcer);
   }
 
   appendToStream(
@@ -162,7 +162,9 @@ export class PostgresEventStore implements EventStore {
     const result = await this.#send(request, options.signal);
     if (result.appended && result.events.length > 0) {
       this.#wakeups.notify();
-      this.#announcer?.announce();
+      // The groups notify for the appends they send (carried in an append's own transaction when
+      // they can); an append with inline projections is announced here, after its commit.
+      if (this.#groups === undefined) this.#announcer?.announce();
     }
     return result;
   }

@@ -32,10 +32,11 @@ export interface PostgresEventStoreOptions {
   pollIntervalMs?: number | undefined;
   /**
    * Whether appends send a `NOTIFY` and subscriptions `LISTEN` for them (when the client is a
-   * `SqlClient`, which can listen), so subscribers in other processes wake within 10 ms. An
-   * append of the store's own transaction notifies after its commit (coalesced: at most one
-   * `NOTIFY` in flight per store and one per 10 ms, since each is a commit of its own), because a
-   * `NOTIFY` inside a transaction makes commits queue on PostgreSQL's notification lock; an
+   * `SqlClient`, which can listen), so subscribers in other processes wake within 10 to 20 ms.
+   * The appends of the store's own transactions notify at most about once per 10 ms: an append
+   * sent 10 ms or more after the last notification carries one in its own transaction, and the
+   * appends committed without one get a `NOTIFY` of their own once no append in flight can carry
+   * it (a `NOTIFY` in every append would make commits queue on PostgreSQL's notification lock). An
    * append in the caller's transaction notifies inside it.
    * @default true
    */
