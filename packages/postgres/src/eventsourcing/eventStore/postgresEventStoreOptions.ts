@@ -53,9 +53,10 @@ export interface PostgresEventStoreOptions {
   readClient?: SqlExecutor | undefined;
   /**
    * Group commit: at most this many appends of this store object run at once (an integer >= 1,
-   * or `Infinity` for no limit); appends that arrive while they run wait, and the next free call
-   * takes them (up to 1,000 events, one append per stream) to PostgreSQL in one round trip, one
-   * transaction and one commit. Each append keeps its own outcome (expected version,
+   * or `Infinity` for no limit); an append is sent at once when nothing runs, and appends that
+   * arrive while calls run wait: at the event loop's next turn the free calls take them, each its
+   * fair share of the appends sent and waiting (up to 1,000 events, one append per stream), to
+   * PostgreSQL in one round trip, one transaction and one commit. Each append keeps its own outcome (expected version,
    * idempotency, errors), as if they had run one after the other in arrival order; a group that
    * clashes with a concurrent append, or waits more than 100 ms for a lock, is sent again append
    * by append. With few appends at once nothing waits; with many, the store spends less per
