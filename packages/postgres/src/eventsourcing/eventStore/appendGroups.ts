@@ -1,4 +1,4 @@
-import { abortReason, whenAborted } from '@keel/core';
+import { abortReason, whenAborted, yieldToEventLoop } from '@keel/core';
 import type { AppendResult } from '@keel/eventsourcing';
 import { isSqlError } from '../../errors.js';
 import type { SqlExecutor } from '../../client/sqlClient.js';
@@ -120,7 +120,7 @@ export class AppendGroups {
   #schedule(): void {
     if (this.#scheduled || this.#waiting.length === 0) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    void yieldToEventLoop().then(() => {
       this.#scheduled = false;
       this.#dispatch();
     });
