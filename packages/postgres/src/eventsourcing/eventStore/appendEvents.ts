@@ -28,11 +28,14 @@ export function appendStatement(schema: SqlSchema): AppendStatement {
   };
 }
 
-/** The grouped append statement of a schema: a call of its `append_to_streams` (migration 105). */
+/**
+ * The grouped append statement of a schema: a call of its `append_to_streams` in the form of
+ * migration 106, which may notify a channel in its own transaction.
+ */
 export function groupStatement(schema: SqlSchema): AppendStatement {
   return {
     name: statementName('keel_append_to_streams', schema),
-    text: `SELECT ${schema.quoted}.append_to_streams($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::bigint[], $6::integer[], $7::text[], $8::text[], $9::text[], $10::text[]) AS r`,
+    text: `SELECT ${schema.quoted}.append_to_streams($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::bigint[], $6::integer[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text) AS r`,
   };
 }
 
@@ -157,13 +160,15 @@ async function callAppend(
 
 /**
  * Several appends, to different streams and with no event id in common, in one call of
- * `append_to_streams` (one transaction); their outcomes in order. Fails as a whole (nothing
+ * `append_to_streams` (one transaction); their outcomes in order. With a `notifyChannel`, the
+ * call notifies it in the same transaction when it appends anything. Fails as a whole (nothing
  * committed) on a clash, a long lock wait or a position overflow.
  */
 export async function callGroup(
   executor: SqlExecutor,
   statement: AppendStatement,
   requests: readonly AppendRequest[],
+  notifyChannel?: string | undefined,
 ): Promise<AppendOutcome[]> {
   const count = requests.length;
   const streams = new Array<string>(count);
@@ -193,7 +198,7 @@ export async function callGroup(
   }
   const { rows } = await executor.query<{ r: string }>(
     statement.text,
-    [streams, kinds, expected, counts, nowUs, members, ids, types, data, metadata],
+    [streams, kinds, expected, counts, nowUs, members, ids, types, data, metadata, notifyChannel ?? null],
     { name: statement.name },
   );
   const text = rows[0]?.r;

@@ -1,9 +1,11 @@
+import { ManualClock } from '@keel/core';
 import { NO_STREAM } from '@keel/eventsourcing';
 import { describe, expect, it } from 'vitest';
 import type { SqlExecutor, SqlQueryOptions } from '../../client/sqlClient.js';
 import { SqlError } from '../../errors.js';
 import type { AppendRequest } from './appendEvents.js';
 import { AppendGroups, MAX_GROUP_EVENTS } from './appendGroups.js';
+import { Announcer, NOTIFY_INTERVAL_MS } from './announcer.js';
 
 const ONE = { name: 'keel_append_to_stream_t', text: 'one' };
 const GROUP = { name: 'keel_append_to_streams_t', text: 'group' };
@@ -14,6 +16,8 @@ const GROUP = { name: 'keel_append_to_streams_t', text: 'group' };
  */
 function fakeServer(groupFailure?: string, latencyMs = 0) {
   const sent: { kind: 'one' | 'group'; streams: string[] }[] = [];
+  /** The channel each call was asked to notify, in the order of `sent`. */
+  const channels: unknown[] = [];
   let position = 0;
   const answer = (events: number) => {
     const first = position + 1;
@@ -28,6 +32,7 @@ function fakeServer(groupFailure?: string, latencyMs = 0) {
       const group = options?.name === GROUP.name;
       const streams = group ? (params![0] as string[]) : [params![0] as string];
       sent.push({ kind: group ? 'group' : 'one', streams });
+      channels.push(params![group ? 10 : 8] ?? undefined);
       await (latencyMs > 0 ? new Promise((resolve) => setTimeout(resolve, latencyMs)) : Promise.resolve());
       if (group) {
         if (groupFailure !== undefined)
@@ -40,8 +45,23 @@ function fakeServer(groupFailure?: string, latencyMs = 0) {
     exec: async () => undefined,
     transaction: () => Promise.reject(new Error('not used')),
   };
-  return { executor, sent };
+  return { executor, sent, channels };
 }
+
+/** An announcer on a manual clock whose NOTIFY statements of its own are counted. */
+function announcing() {
+  const clock = new ManualClock();
+  const standalone: unknown[] = [];
+  const executor = {
+    query: async (_sql: string, params?: readonly unknown[]) => {
+      standalone.push(params?.[0]);
+      return { rows: [], rowCount: 0 };
+    },
+  } as unknown as SqlExecutor;
+  return { clock, standalone, announcer: new Announcer(executor, 'ch', clock) };
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function request(stream: string, events = 1): AppendRequest {
   return {
@@ -199,5 +219,54 @@ describe('AppendGroups', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(sent.flatMap((call) => call.streams)).toEqual(['first', 'second']);
     await Promise.all([first, second]);
+  });
+
+  describe('with an announcer', () => {
+    it('lets a group carry the notification in its own call when one is due', async () => {
+      const { executor, sent, channels } = fakeServer();
+      const { clock, standalone, announcer } = announcing();
+      const groups = new AppendGroups(executor, GROUP, 1, announcer);
+      const first = groups.append(request('first'), undefined); // carries the first notification
+      const rest = ['a', 'b', 'c'].map((s) => groups.append(request(s), undefined));
+      clock.advance(NOTIFY_INTERVAL_MS); // the group leaves an interval later: it carries the next
+      await Promise.all([first, ...rest]);
+      expect(sent.map((call) => call.kind)).toEqual(['one', 'group']);
+      expect(channels).toEqual(['ch', 'ch']);
+      await clock.tickAsync(NOTIFY_INTERVAL_MS * 5);
+      await settle();
+      expect(standalone).toEqual([]);
+    });
+
+    it('announces a group that committed without carrying it: a NOTIFY of its own follows', async () => {
+      const { executor, sent, channels } = fakeServer();
+      const { clock, standalone, announcer } = announcing();
+      const groups = new AppendGroups(executor, GROUP, 1, announcer);
+      await Promise.all(['first', 'a', 'b'].map((s) => groups.append(request(s), undefined)));
+      expect(sent.map((call) => call.kind)).toEqual(['one', 'group']);
+      expect(channels).toEqual(['ch', undefined]); // within the interval of the first
+      await settle();
+      expect(standalone).toEqual([]);
+      await clock.tickAsync(NOTIFY_INTERVAL_MS);
+      await settle();
+      expect(standalone).toEqual(['ch']);
+    });
+
+    it('passes the notification on when a group carrying it commits nothing and goes append by append', async () => {
+      const { executor, sent, channels } = fakeServer('23505');
+      const { clock, standalone, announcer } = announcing();
+      const groups = new AppendGroups(executor, GROUP, 1, announcer);
+      const first = groups.append(request('first'), undefined);
+      const rest = ['a', 'b'].map((s) => groups.append(request(s), undefined));
+      clock.advance(NOTIFY_INTERVAL_MS);
+      await Promise.all([first, ...rest]);
+      expect(sent.map((call) => call.kind)).toEqual(['one', 'group', 'one', 'one']);
+      // The group notified nobody, so the first append after it carries the notification.
+      expect(channels).toEqual(['ch', 'ch', 'ch', undefined]);
+      await settle();
+      expect(standalone).toEqual([]);
+      await clock.tickAsync(NOTIFY_INTERVAL_MS); // the last append committed without one
+      await settle();
+      expect(standalone).toEqual(['ch']);
+    });
   });
 });

@@ -34,9 +34,9 @@ interface Waiting {
  * commits, which is what lets a busy store keep up on a small machine. An append waiting for a
  * call can be aborted by its signal (nothing of it is sent); once sent, it runs to its outcome.
  *
- * With an `announcer`, every append that commits is followed by a notification: an append sent
- * alone may carry it in its own transaction (see {@link Announcer.sending}); the others are
- * announced once they commit.
+ * With an `announcer`, every append that commits is followed by a notification: a call, of one
+ * append or of a group, may carry it in its own transaction (see {@link Announcer.sending}); the
+ * others are announced once they commit.
  */
 export class AppendGroups {
   readonly #executor: SqlExecutor;
@@ -168,15 +168,18 @@ export class AppendGroups {
     return this.#waiting.splice(0, count);
   }
 
+  /** Several appends in one call, carrying or followed by the notification as one append is. */
   async #together(group: readonly Waiting[]): Promise<void> {
     const requests = group.map((waiting) => waiting.request);
     this.#running++;
     this.#sent += group.length;
+    const notice = this.#announcer?.sending();
     let outcomes;
     try {
-      outcomes = await callGroup(this.#executor, this.#statement, requests);
+      outcomes = await callGroup(this.#executor, this.#statement, requests, notice?.channel);
     } catch (error) {
       // The call is over either way: free it before the appends go one by one.
+      if (notice !== undefined) this.#announcer!.settled(notice, false);
       this.#running--;
       this.#sent -= group.length;
       this.#schedule();
@@ -187,10 +190,15 @@ export class AppendGroups {
       }
       return;
     }
+    if (notice !== undefined) {
+      this.#announcer!.settled(
+        notice,
+        outcomes.some((outcome) => outcome.outcome === 'appended'),
+      );
+    }
     this.#running--;
     this.#sent -= group.length;
     this.#schedule();
-    if (outcomes.some((outcome) => outcome.outcome === 'appended')) this.#announcer?.announce();
     group.forEach((waiting, index) => {
       settleAppend(this.#executor, waiting.request, outcomes[index]!).then(waiting.resolve, waiting.reject);
     });

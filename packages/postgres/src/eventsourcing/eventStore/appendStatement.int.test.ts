@@ -116,7 +116,7 @@ describe.runIf(up)('the prepared append on PostgreSQL', () => {
     const earlier = await collect(store.readAll());
 
     const migrated = await migrate(client, { schema, stores: ['eventStore'] });
-    expect(migrated.applied.map((step) => step.version)).toEqual([103, 104, 105]);
+    expect(migrated.applied.map((step) => step.version)).toEqual([103, 104, 105, 106]);
     expect(await collect(store.readAll())).toEqual(earlier);
 
     const result = await store.appendToStream('x', [{ type: 'New', data: { n: 1 } }], { expectedVersion: 2 });
@@ -128,6 +128,13 @@ describe.runIf(up)('the prepared append on PostgreSQL', () => {
       ['y', ['old-5'], ['Old'], ['{}'], ['{}'], Date.now() * 1000],
     );
     await store.appendToStream('y', [{ type: 'New', data: { n: 2 } }], { expectedVersion: 2 });
+    // A process running the 105 code groups appends through the 10-argument append_to_streams.
+    const grouped = await client.query<{ r: string }>(
+      `SELECT ${sqlSchema(schema).quoted}.append_to_streams($1::text[], $2::text[], $3::bigint[], $4::integer[],
+         $5::bigint[], $6::integer[], $7::text[], $8::text[], $9::text[], $10::text[]) AS r`,
+      [['z'], ['no_stream'], [null], [1], [Date.now() * 1000], [1], ['old-6'], ['Old'], ['{}'], ['{}']],
+    );
+    expect(grouped.rows[0]!.r).toMatch(/^appended 1 8 /);
 
     const all = await collect(store.readAll());
     expect(all.slice(0, 3)).toEqual(earlier);
@@ -141,6 +148,7 @@ describe.runIf(up)('the prepared append on PostgreSQL', () => {
       [5, 'x', 4, 'Old'],
       [6, 'y', 2, 'Old'],
       [7, 'y', 3, 'New'],
+      [8, 'z', 1, 'Old'],
     ]);
     expect(await store.streamVersion('x')).toBe(4);
   });

@@ -30,15 +30,23 @@ export const GROUP_LOCK_TIMEOUT_MS = 100;
  * A clash with a concurrent append, a lock wait longer than {@link GROUP_LOCK_TIMEOUT_MS}, a
  * deadlock or a position past 2^53 - 1 fails the whole call, nothing of it commits, and the
  * caller sends the appends one by one, where each learns its own outcome.
+ *
+ * With `notify` (migration 106) the function takes one more argument, `p_notify`: a channel the
+ * call notifies when it inserts, in its own transaction, as `append_to_stream` does, so that a
+ * group can carry the store's notification instead of a `NOTIFY` of its own. It is an overload
+ * of 105's form, which stays for processes still running the older code.
  */
-export function appendToStreamsFunction(schema: SqlSchema): string {
+export function appendToStreamsFunction(schema: SqlSchema, notify = false): string {
   const events = schema.table('events');
   const seq = (name: string): string => `'${schema.quoted}.${name}'::regclass`;
   const lockKey = `hashtextextended('keel.events:${schema.name}', 0)`;
+  const notifies = notify
+    ? `\n      IF p_notify IS NOT NULL THEN PERFORM pg_notify(p_notify, ''); END IF;`
+    : '';
   return `
     CREATE FUNCTION ${schema.quoted}.append_to_streams(
       p_streams text[], p_kinds text[], p_expected bigint[], p_counts integer[], p_now_us bigint[],
-      p_members integer[], p_ids text[], p_types text[], p_data text[], p_metadata text[]
+      p_members integer[], p_ids text[], p_types text[], p_data text[], p_metadata text[]${notify ? ', p_notify text' : ''}
     ) RETURNS text
     -- As in append_to_stream: plans are cached per session, and one made while the table was
     -- tiny must not keep scanning it whole as it grows.
@@ -116,7 +124,7 @@ export function appendToStreamsFunction(schema: SqlSchema): string {
         SELECT v_first + v_offset[u.m] + (u.ord - v_start[u.m]), p_streams[u.m], v_base[u.m] + (u.ord - v_start[u.m]) + 1,
                u.id, u.type, u.data::jsonb, u.metadata::jsonb, v_at, v_gate
         FROM unnest(p_ids, p_types, p_data, p_metadata, p_members) WITH ORDINALITY AS u(id, type, data, metadata, m, ord)
-        WHERE v_base[u.m] IS NOT NULL;
+        WHERE v_base[u.m] IS NOT NULL;${notifies}
       FOR i IN 1 .. v_count LOOP
         IF v_base[i] IS NOT NULL THEN
           v_outcomes[i] := 'appended ' || (v_base[i] + p_counts[i]) || ' ' || (v_first + v_offset[i]) || ' ' || v_us;

@@ -184,6 +184,9 @@ function settledBoundFunction104(schema: SqlSchema): string {
  * `settledBoundFunction104`); same signature and answers.
  * 105 adds `append_to_streams`, several appends in one call and one transaction (group commit;
  * see `appendToStreamsFunction`), with the outcomes `append_to_stream` gives each.
+ * 106 adds a form of `append_to_streams` that notifies a channel in its own transaction, so a
+ * group commit carries the store's notification as a single append does; 105's form stays for
+ * processes still running the older code.
  */
 export const EVENT_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -238,5 +241,10 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = Object.freeze([
     version: 105,
     name: 'events_append_to_streams',
     sql: (schema) => appendToStreamsFunction(schema),
+  },
+  {
+    version: 106,
+    name: 'events_append_to_streams_notify',
+    sql: (schema) => appendToStreamsFunction(schema, true),
   },
 ]);
