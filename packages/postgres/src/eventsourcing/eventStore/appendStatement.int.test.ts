@@ -117,6 +117,21 @@ describe.runIf(up)('the prepared append on PostgreSQL', () => {
 
     const migrated = await migrate(client, { schema, stores: ['eventStore'] });
     expect(migrated.applied.map((step) => step.version)).toEqual([103, 104, 105, 106]);
+    // 106: the append functions plan their statements once per session, on their indexes.
+    const { rows: settings } = await client.query<{ args: number; config: string[] }>(
+      `SELECT pronargs AS args, proconfig AS config FROM pg_proc
+       WHERE pronamespace = $1::regnamespace AND proname IN ('append_to_stream', 'append_to_streams')
+       ORDER BY proname, pronargs`,
+      [schema],
+    );
+    expect(
+      settings.map((row) => [row.args, row.config.includes('plan_cache_mode=force_generic_plan')]),
+    ).toEqual([
+      [10, true],
+      [10, false],
+      [11, true],
+    ]);
+    for (const row of settings) expect(row.config).toContain('enable_seqscan=off');
     expect(await collect(store.readAll())).toEqual(earlier);
 
     const result = await store.appendToStream('x', [{ type: 'New', data: { n: 1 } }], { expectedVersion: 2 });

@@ -17,8 +17,14 @@ import { MAX_POSITION } from './appendEventsFunction.js';
  *
  * Outcomes: `appended <version> <first position> <recorded µs>`, `recorded <stale>`,
  * `conflict <version> <stale>`, `empty <version> <settled head>`; `stale` is `t` or `f`.
+ *
+ * Migration 106 replaces the body (`revision` 106) with one that costs the server less per call,
+ * same signature and outcomes: see {@link LEAN_PLANS}; the version is read with one `LIMIT 1`
+ * probe of the stream's index (no aggregate over an init plan); and the id lookup, which the
+ * common append skips, is no longer part of the condition that decides to skip it (a condition
+ * with a subquery runs as a query of its own on every call, even when it is not needed).
  */
-export function appendToStreamFunction(schema: SqlSchema): string {
+export function appendToStreamFunction(schema: SqlSchema, revision: 103 | 106 = 103): string {
   const events = schema.table('events');
   const seq = (name: string): string => `'${schema.quoted}.${name}'::regclass`;
   const lockKey = `hashtextextended('keel.events:${schema.name}', 0)`;
@@ -27,16 +33,31 @@ export function appendToStreamFunction(schema: SqlSchema): string {
           OVERRIDING SYSTEM VALUE
           SELECT v_first + u.ord - 1, p_stream, v_version + u.ord, u.id, u.type, u.data::jsonb, u.metadata::jsonb, v_at, v_gate
           FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u(id, type, data, metadata, ord);`;
-  const version = `SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = p_stream;`;
+  const lean = revision >= 106;
+  const version = lean
+    ? `SELECT e.stream_version INTO v_version FROM ${events} e WHERE e.stream_name = p_stream
+          ORDER BY e.stream_version DESC LIMIT 1;
+        v_version := coalesce(v_version, 0);`
+    : `SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = p_stream;`;
   const idsRecorded = `EXISTS (SELECT 1 FROM ${events} e WHERE e.event_id = ANY (p_ids))`;
+  const idsFirst = lean
+    ? `IF v_count > 0 AND (NOT v_ok OR v_tried IS NOT NULL OR p_expected_kind IN ('any', 'stream_exists')) THEN
+          IF ${idsRecorded} THEN
+            RETURN 'recorded f';
+          END IF;
+        END IF;`
+    : `IF v_count > 0 AND (NOT v_ok OR v_tried IS NOT NULL OR p_expected_kind IN ('any', 'stream_exists'))
+           AND ${idsRecorded} THEN
+          RETURN 'recorded f';
+        END IF;`;
   return `
-    CREATE FUNCTION ${schema.quoted}.append_to_stream(
+    CREATE${lean ? ' OR REPLACE' : ''} FUNCTION ${schema.quoted}.append_to_stream(
       p_stream text, p_expected_kind text, p_expected bigint, p_ids text[], p_types text[],
       p_data text[], p_metadata text[], p_now_us bigint, p_notify text, p_guarded boolean
     ) RETURNS text
     -- Plans are cached per session: one made while the table was tiny would keep scanning it
     -- whole as it grows. Every statement here has an index path; no scan may be chosen instead.
-    LANGUAGE plpgsql SET enable_seqscan = off SET jit = off AS $fn$
+    LANGUAGE plpgsql SET enable_seqscan = off SET jit = off${lean ? LEAN_PLANS : ''} AS $fn$
     DECLARE
       v_count integer := coalesce(cardinality(p_ids), 0);
       v_version bigint;
@@ -60,10 +81,7 @@ export function appendToStreamFunction(schema: SqlSchema): string {
         -- Ids before the version verdict, and after reading it (as in 102): a numbered or
         -- NO_STREAM append whose version holds skips the lookup (a recorded id then clashes on
         -- insert, and the next turn looks); ANY and STREAM_EXISTS look first.
-        IF v_count > 0 AND (NOT v_ok OR v_tried IS NOT NULL OR p_expected_kind IN ('any', 'stream_exists'))
-           AND ${idsRecorded} THEN
-          RETURN 'recorded f';
-        END IF;
+        ${idsFirst}
         IF NOT v_ok THEN
           RETURN 'conflict ' || v_version || ' f';
         END IF;
@@ -127,6 +145,15 @@ export function appendToStreamFunction(schema: SqlSchema): string {
     END
     $fn$;`;
 }
+
+/**
+ * The setting migration 106 adds to the append functions: every statement in them runs on the
+ * plan made at its first call in a session. A plan made per call costs more than the statement
+ * it plans (the insert's, re-planned on every call because a plan for the actual array looks
+ * cheaper than a generic one); `enable_seqscan = off` already keeps a plan made while the table
+ * was tiny on its indexes.
+ */
+export const LEAN_PLANS = ' SET plan_cache_mode = force_generic_plan';
 
 /** What `append_to_stream` answered, parsed. */
 export type AppendOutcome =

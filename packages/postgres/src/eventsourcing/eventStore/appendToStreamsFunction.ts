@@ -1,6 +1,6 @@
 import type { SqlSchema } from '../../client/identifiers.js';
 import { MAX_POSITION } from './appendEventsFunction.js';
-import { parseAppendOutcome } from './appendToStreamFunction.js';
+import { LEAN_PLANS, parseAppendOutcome } from './appendToStreamFunction.js';
 import type { AppendOutcome } from './appendToStreamFunction.js';
 
 /**
@@ -34,12 +34,18 @@ export const GROUP_LOCK_TIMEOUT_MS = 100;
  * With `notify` (migration 106) the function takes one more argument, `p_notify`: a channel the
  * call notifies when it inserts, in its own transaction, as `append_to_stream` does, so that a
  * group can carry the store's notification instead of a `NOTIFY` of its own. It is an overload
- * of 105's form, which stays for processes still running the older code.
+ * of 105's form, which stays for processes still running the older code, and it reads versions
+ * and plans its statements as 106's `append_to_stream` does (see `appendToStreamFunction`).
  */
 export function appendToStreamsFunction(schema: SqlSchema, notify = false): string {
   const events = schema.table('events');
   const seq = (name: string): string => `'${schema.quoted}.${name}'::regclass`;
   const lockKey = `hashtextextended('keel.events:${schema.name}', 0)`;
+  const version = notify
+    ? `SELECT e.stream_version INTO v_version FROM ${events} e WHERE e.stream_name = p_streams[i]
+            ORDER BY e.stream_version DESC LIMIT 1;
+          v_version := coalesce(v_version, 0);`
+    : `SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = p_streams[i];`;
   const notifies = notify
     ? `\n      IF p_notify IS NOT NULL THEN PERFORM pg_notify(p_notify, ''); END IF;`
     : '';
@@ -50,7 +56,7 @@ export function appendToStreamsFunction(schema: SqlSchema, notify = false): stri
     ) RETURNS text
     -- As in append_to_stream: plans are cached per session, and one made while the table was
     -- tiny must not keep scanning it whole as it grows.
-    LANGUAGE plpgsql SET lock_timeout = '${GROUP_LOCK_TIMEOUT_MS}ms' SET enable_seqscan = off SET jit = off AS $fn$
+    LANGUAGE plpgsql SET lock_timeout = '${GROUP_LOCK_TIMEOUT_MS}ms' SET enable_seqscan = off SET jit = off${notify ? LEAN_PLANS : ''} AS $fn$
     DECLARE
       v_count integer := coalesce(cardinality(p_streams), 0);
       v_outcomes text[] := array_fill(NULL::text, ARRAY[v_count]);
@@ -78,7 +84,7 @@ export function appendToStreamsFunction(schema: SqlSchema, notify = false): stri
       FOR i IN 1 .. v_count LOOP
         v_to := v_from + p_counts[i] - 1;
         v_start[i] := v_from;
-        SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = p_streams[i];
+        ${version}
         IF EXISTS (SELECT 1 FROM ${events} e WHERE e.event_id = ANY (p_ids[v_from:v_to])) THEN
           v_outcomes[i] := 'recorded f';
         ELSIF NOT (p_kinds[i] = 'any'
