@@ -22,7 +22,8 @@ import { MAX_POSITION } from './appendEventsFunction.js';
  * same signature and outcomes: see {@link LEAN_PLANS}; the version is read with one `LIMIT 1`
  * probe of the stream's index (no aggregate over an init plan); and the id lookup, which the
  * common append skips, is no longer part of the condition that decides to skip it (a condition
- * with a subquery runs as a query of its own on every call, even when it is not needed).
+ * with a subquery runs as a statement of its own, planned and started on every call, even when
+ * the lookup is not needed).
  */
 export function appendToStreamFunction(schema: SqlSchema, revision: 103 | 106 = 103): string {
   const events = schema.table('events');
@@ -148,10 +149,11 @@ export function appendToStreamFunction(schema: SqlSchema, revision: 103 | 106 = 
 
 /**
  * The setting migration 106 adds to the append functions: every statement in them runs on the
- * plan made at its first call in a session. A plan made per call costs more than the statement
- * it plans (the insert's, re-planned on every call because a plan for the actual array looks
- * cheaper than a generic one); `enable_seqscan = off` already keeps a plan made while the table
- * was tiny on its indexes.
+ * plan made at its first call in a session. Under the default (`auto`), a statement whose plan
+ * for the actual values looks much cheaper than its generic plan is planned again on every
+ * call: 103's id check was such a statement (with its arguments known, its condition folds to
+ * false, while the generic plan probes the index for ten ids), and planning it cost more than
+ * running it. `enable_seqscan = off` keeps a plan made while the table was tiny on its indexes.
  */
 export const LEAN_PLANS = ' SET plan_cache_mode = force_generic_plan';
 
