@@ -173,13 +173,14 @@ export class AppendGroups {
     const requests = group.map((waiting) => waiting.request);
     this.#running++;
     this.#sent += group.length;
-    const notice = this.#announcer?.sending();
+    const announcer = this.#announcer;
+    const notice = announcer?.sending();
     let outcomes;
     try {
       outcomes = await callGroup(this.#executor, this.#statement, requests, notice?.channel);
     } catch (error) {
       // The call is over either way: free it before the appends go one by one.
-      if (notice !== undefined) this.#announcer!.settled(notice, false);
+      if (notice !== undefined) announcer?.settled(notice, false);
       this.#running--;
       this.#sent -= group.length;
       this.#schedule();
@@ -191,7 +192,7 @@ export class AppendGroups {
       return;
     }
     if (notice !== undefined) {
-      this.#announcer!.settled(
+      announcer?.settled(
         notice,
         outcomes.some((outcome) => outcome.outcome === 'appended'),
       );

@@ -35,11 +35,7 @@ export function appendToStreamFunction(schema: SqlSchema, revision: 103 | 106 = 
           SELECT v_first + u.ord - 1, p_stream, v_version + u.ord, u.id, u.type, u.data::jsonb, u.metadata::jsonb, v_at, v_gate
           FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u(id, type, data, metadata, ord);`;
   const lean = revision >= 106;
-  const version = lean
-    ? `SELECT e.stream_version INTO v_version FROM ${events} e WHERE e.stream_name = p_stream
-          ORDER BY e.stream_version DESC LIMIT 1;
-        v_version := coalesce(v_version, 0);`
-    : `SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = p_stream;`;
+  const version = versionInto(events, 'p_stream', revision);
   const idsRecorded = `EXISTS (SELECT 1 FROM ${events} e WHERE e.event_id = ANY (p_ids))`;
   const idsFirst = lean
     ? `IF v_count > 0 AND (NOT v_ok OR v_tried IS NOT NULL OR p_expected_kind IN ('any', 'stream_exists')) THEN
@@ -156,6 +152,18 @@ export function appendToStreamFunction(schema: SqlSchema, revision: 103 | 106 = 
  * running it. `enable_seqscan = off` keeps a plan made while the table was tiny on its indexes.
  */
 export const LEAN_PLANS = ' SET plan_cache_mode = force_generic_plan';
+
+/**
+ * PL/pgSQL that sets `v_version` to the version of the stream named by `stream` (0 when it has
+ * no events): since 106 one `LIMIT 1` probe of the stream's index, before an aggregate over it.
+ */
+export function versionInto(events: string, stream: string, revision: 103 | 106): string {
+  return revision >= 106
+    ? `SELECT e.stream_version INTO v_version FROM ${events} e WHERE e.stream_name = ${stream}
+          ORDER BY e.stream_version DESC LIMIT 1;
+        v_version := coalesce(v_version, 0);`
+    : `SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = ${stream};`;
+}
 
 /** What `append_to_stream` answered, parsed. */
 export type AppendOutcome =

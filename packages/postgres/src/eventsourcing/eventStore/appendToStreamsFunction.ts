@@ -1,6 +1,6 @@
 import type { SqlSchema } from '../../client/identifiers.js';
 import { MAX_POSITION } from './appendEventsFunction.js';
-import { LEAN_PLANS, parseAppendOutcome } from './appendToStreamFunction.js';
+import { LEAN_PLANS, parseAppendOutcome, versionInto } from './appendToStreamFunction.js';
 import type { AppendOutcome } from './appendToStreamFunction.js';
 
 /**
@@ -41,11 +41,7 @@ export function appendToStreamsFunction(schema: SqlSchema, notify = false): stri
   const events = schema.table('events');
   const seq = (name: string): string => `'${schema.quoted}.${name}'::regclass`;
   const lockKey = `hashtextextended('keel.events:${schema.name}', 0)`;
-  const version = notify
-    ? `SELECT e.stream_version INTO v_version FROM ${events} e WHERE e.stream_name = p_streams[i]
-            ORDER BY e.stream_version DESC LIMIT 1;
-          v_version := coalesce(v_version, 0);`
-    : `SELECT coalesce(max(e.stream_version), 0) INTO v_version FROM ${events} e WHERE e.stream_name = p_streams[i];`;
+  const version = versionInto(events, 'p_streams[i]', notify ? 106 : 103);
   const notifies = notify
     ? `\n      IF p_notify IS NOT NULL THEN PERFORM pg_notify(p_notify, ''); END IF;`
     : '';
