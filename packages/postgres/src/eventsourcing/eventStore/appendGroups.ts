@@ -95,20 +95,35 @@ export class AppendGroups {
   }
 
   /** One append in a call of its own, carrying or followed by its notification. */
-  async #announced(request: AppendRequest): Promise<AppendResult> {
+  #announced(request: AppendRequest): Promise<AppendResult> {
+    return this.#notifying(
+      (channel) =>
+        appendEvents(
+          this.#executor,
+          channel === undefined ? request : { ...request, notifyChannel: channel },
+        ),
+      (result) => result.appended && result.events.length > 0,
+    );
+  }
+
+  /**
+   * Runs one call (of one append or of a group) that carries the notification on the channel it
+   * is given, if any, and tells the announcer when it is over whether it committed events.
+   */
+  async #notifying<T>(
+    call: (channel: string | undefined) => Promise<T>,
+    committed: (result: T) => boolean,
+  ): Promise<T> {
     const announcer = this.#announcer;
-    if (announcer === undefined) return appendEvents(this.#executor, request);
+    if (announcer === undefined) return call(undefined);
     const notice = announcer.sending();
-    let committed = false;
+    let appended = false;
     try {
-      const result = await appendEvents(
-        this.#executor,
-        notice.channel === undefined ? request : { ...request, notifyChannel: notice.channel },
-      );
-      committed = result.appended && result.events.length > 0;
+      const result = await call(notice.channel);
+      appended = committed(result);
       return result;
     } finally {
-      announcer.settled(notice, committed);
+      announcer.settled(notice, appended);
     }
   }
 
@@ -173,14 +188,14 @@ export class AppendGroups {
     const requests = group.map((waiting) => waiting.request);
     this.#running++;
     this.#sent += group.length;
-    const announcer = this.#announcer;
-    const notice = announcer?.sending();
     let outcomes;
     try {
-      outcomes = await callGroup(this.#executor, this.#statement, requests, notice?.channel);
+      outcomes = await this.#notifying(
+        (channel) => callGroup(this.#executor, this.#statement, requests, channel),
+        (answers) => answers.some((answer) => answer.outcome === 'appended'),
+      );
     } catch (error) {
       // The call is over either way: free it before the appends go one by one.
-      if (notice !== undefined) announcer?.settled(notice, false);
       this.#running--;
       this.#sent -= group.length;
       this.#schedule();
@@ -190,12 +205,6 @@ export class AppendGroups {
         else waiting.reject(error);
       }
       return;
-    }
-    if (notice !== undefined) {
-      announcer?.settled(
-        notice,
-        outcomes.some((outcome) => outcome.outcome === 'appended'),
-      );
     }
     this.#running--;
     this.#sent -= group.length;
