@@ -4,7 +4,7 @@ import { record } from '../harness.js';
 import { openContenders } from './contenders.js';
 import type { PgContender } from './contenders.js';
 import type { CommitMode } from './settings.js';
-import { APPEND_MS, COMMIT_MODES, deposits, median, REBUILD_EVENTS, ROUNDS } from './settings.js';
+import { APPEND_MS, COMMIT_MODES, deposits, median, REBUILD_EVENTS, ROUNDS, SLICES } from './settings.js';
 
 /** One append setting: concurrent writers, each on its own stream, and events per append. */
 export interface AppendSetting {
@@ -27,8 +27,14 @@ const keyOf = (mode: CommitMode, setting: AppendSetting, contender: string): str
 
 let runs = 0;
 
-/** `writers` loops appending `batch` events to their own new streams for `ms`; events/s. */
-async function appendFor(contender: PgContender, setting: AppendSetting, ms: number): Promise<number> {
+/** Events appended and the seconds it took. */
+interface Stretch {
+  readonly events: number;
+  readonly seconds: number;
+}
+
+/** `writers` loops appending `batch` events to their own new streams for `ms`. */
+async function appendFor(contender: PgContender, setting: AppendSetting, ms: number): Promise<Stretch> {
   const run = ++runs;
   const batch = deposits(setting.batch);
   let appended = 0;
@@ -45,7 +51,7 @@ async function appendFor(contender: PgContender, setting: AppendSetting, ms: num
       }
     }),
   );
-  return appended / ((performance.now() - started) / 1000);
+  return { events: appended, seconds: (performance.now() - started) / 1000 };
 }
 
 /** Rotates the contenders so none always runs first (or last) in a round. */
@@ -55,8 +61,10 @@ function rotated<T>(items: readonly T[], by: number): T[] {
 }
 
 /**
- * For each commit mode: opens the three contenders, warms them up, then runs `ROUNDS` rounds in
- * which every setting runs every contender once (order rotated), each on an emptied table.
+ * For each commit mode: opens the three contenders, warms them up, then runs `ROUNDS` rounds. In
+ * a round, each setting starts every contender on an emptied table and gives each `APPEND_MS`
+ * in `SLICES` turns, the contenders taking turns slice by slice in an order rotated per slice;
+ * a contender's reading of the round is its events over its time in all its slices.
  */
 export async function measureAppends(): Promise<AppendReadings> {
   const readings: AppendReadings = new Map();
@@ -66,11 +74,19 @@ export async function measureAppends(): Promise<AppendReadings> {
       for (const contender of contenders) await appendFor(contender, { writers: 8, batch: 10 }, 300);
       for (let round = 0; round < ROUNDS; round++) {
         for (const [index, setting] of APPEND_SETTINGS.entries()) {
-          for (const contender of rotated(contenders, round + index)) {
-            await contender.truncate();
-            const rate = await appendFor(contender, setting, APPEND_MS);
-            const key = keyOf(mode, setting, contender.name);
-            readings.set(key, [...(readings.get(key) ?? []), rate]);
+          for (const contender of contenders) await contender.truncate();
+          const totals = new Map(contenders.map((contender) => [contender.name, { events: 0, seconds: 0 }]));
+          for (let slice = 0; slice < SLICES; slice++) {
+            for (const contender of rotated(contenders, round + index + slice)) {
+              const stretch = await appendFor(contender, setting, APPEND_MS / SLICES);
+              const total = totals.get(contender.name)!;
+              total.events += stretch.events;
+              total.seconds += stretch.seconds;
+            }
+          }
+          for (const [name, total] of totals) {
+            const key = keyOf(mode, setting, name);
+            readings.set(key, [...(readings.get(key) ?? []), total.events / total.seconds]);
           }
         }
         console.log(`  ${mode}: round ${round + 1}/${ROUNDS} done`);
@@ -83,30 +99,36 @@ export async function measureAppends(): Promise<AppendReadings> {
 }
 
 const format = (value: number): string => Math.round(value).toLocaleString('en-US');
-const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
+const times = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a');
+
+/** The median over the rounds of `a`'s reading divided by `b`'s reading of the same round. */
+function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((value, round) => value / b[round]!));
+}
 
 /** Records the append tables: medians per contender and the ratios the issue sets targets for. */
 export function recordAppends(readings: AppendReadings): void {
   const rows: string[][] = [];
   for (const mode of COMMIT_MODES) {
     for (const setting of APPEND_SETTINGS) {
-      const of = (name: string) => median(readings.get(keyOf(mode, setting, name)) ?? [0]);
+      const of = (name: string, writers = setting.writers): readonly number[] =>
+        readings.get(keyOf(mode, { writers, batch: setting.batch }, name)) ?? [];
       const keel = of('keel');
-      const keelOne = median(readings.get(keyOf(mode, { writers: 1, batch: setting.batch }, 'keel')) ?? [0]);
       rows.push([
         mode,
         `${setting.writers} x ${setting.batch}`,
-        format(keel),
-        format(of('emmett')),
-        format(of('raw pg floor')),
-        ratio(keel, of('emmett')),
-        ratio(keel, of('raw pg floor')),
-        setting.writers === 1 ? '' : ratio(keel, keelOne),
+        format(median(keel)),
+        format(median(of('emmett'))),
+        format(median(of('raw pg floor'))),
+        times(pairedRatio(keel, of('emmett'))),
+        times(pairedRatio(keel, of('raw pg floor'))),
+        setting.writers === 1 ? '' : times(pairedRatio(keel, of('keel', 1))),
       ]);
     }
   }
   record(
-    `PostgreSQL appends, events per second (medians of ${ROUNDS} interleaved rounds of ${APPEND_MS} ms each)`,
+    `PostgreSQL appends, events per second (medians of ${ROUNDS} rounds of ${APPEND_MS} ms per contender, ` +
+      `interleaved in ${SLICES} slices; ratios: medians of the rounds' ratios)`,
     [
       'commit',
       'writers x batch',

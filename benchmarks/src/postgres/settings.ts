@@ -11,6 +11,12 @@ const quick = process.env.BENCH_QUICK === '1';
 export const APPEND_MS = Number(process.env.BENCH_PG_APPEND_MS ?? (quick ? 400 : 1_500));
 /** How many rounds: every contender runs every setting once per round, interleaved. */
 export const ROUNDS = Number(process.env.BENCH_PG_ROUNDS ?? (quick ? 1 : 3));
+/**
+ * Slices each contender's time of a setting in a round is cut into: the contenders take turns
+ * slice by slice (order rotated per slice), so a change of the machine's speed within the round
+ * falls on all of them alike instead of on whichever ran during it.
+ */
+export const SLICES = Math.max(1, Number(process.env.BENCH_PG_SLICES ?? (quick ? 2 : 6)));
 /** How long the projection-lag benchmark appends, in ms. */
 export const LAG_MS = Number(process.env.BENCH_PG_LAG_MS ?? (quick ? 5_000 : 30_000));
 /** The length of the stream read back by the rebuild benchmark. */

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { measureAppends, measureRebuild, recordAppends } from '../postgres/appendBench.js';
 import { createSchemas, dropSchemas } from '../postgres/contenders.js';
 import { measureProjectionLag } from '../postgres/projectionLag.js';
-import { APPEND_MS, LAG_MS, PG_URL, ROUNDS } from '../postgres/settings.js';
+import { APPEND_MS, LAG_MS, PG_URL, ROUNDS, SLICES } from '../postgres/settings.js';
 
 /** The installed version of a dependency (some do not export their package.json). */
 const versionOf = (name: string): string =>
@@ -42,7 +42,7 @@ export async function run(): Promise<void> {
   console.log(
     `PostgreSQL ${server}; emmett-postgresql ${versionOf('@event-driven-io/emmett-postgresql')}, ` +
       `pongo ${versionOf('@event-driven-io/pongo')}, dumbo ${versionOf('@event-driven-io/dumbo')}, pg ${versionOf('pg')}; ` +
-      `${ROUNDS} round(s) of ${APPEND_MS} ms per append setting, projection lag over ${LAG_MS} ms`,
+      `${ROUNDS} round(s) of ${APPEND_MS} ms per append setting in ${SLICES} slices, projection lag over ${LAG_MS} ms`,
   );
   await dropSchemas();
   try {
