@@ -1,4 +1,4 @@
-import { createCommand, createEvent, ManualClock } from '@keel/core';
+import { createCommand, createEvent, ManualClock, NEVER_ABORTED } from '@keel/core';
 import { describe, expect, it, vi } from 'vitest';
 import { isDuplicateHandlerError, isNoHandlerError, NoHandlerError } from '../errors/errors.js';
 import type { Middleware } from '../middleware/middleware.js';
@@ -72,6 +72,22 @@ describe('CommandBus', () => {
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
     expect(handlerSignal?.aborted).toBe(true);
+  });
+
+  it("gives each handler call a signal of its own, never core's shared never-aborted one", async () => {
+    const bus = createCommandBus<Commands>();
+    const seen: AbortSignal[] = [];
+    bus.register('Deposit', (_command, { signal }) => {
+      seen.push(signal);
+      return 1;
+    });
+    await bus.send('Deposit', { amount: 1 });
+    await bus.send('Deposit', { amount: 1 }, { signal: NEVER_ABORTED });
+    await bus.execute(createCommand('Deposit', { amount: 1 }), { signal: NEVER_ABORTED });
+    expect(seen).toHaveLength(3);
+    expect(seen).not.toContain(NEVER_ABORTED);
+    expect(new Set(seen).size).toBe(3);
+    expect(seen.every((signal) => !signal.aborted)).toBe(true);
   });
 
   it('turns a handler that throws synchronously into a rejection', async () => {
