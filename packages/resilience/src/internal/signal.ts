@@ -1,4 +1,4 @@
-import { LazySignalContext, NEVER_ABORTED } from '@keel/core';
+import { NEVER_ABORTED } from '@keel/core';
 import type { PolicyContext } from '@keel/core';
 
 /**
@@ -13,10 +13,18 @@ export function isInert(context: PolicyContext): boolean {
 }
 
 /**
- * Core's lazy context (a fresh signal of its own, created only when read), marked inert: nobody
- * can abort it, so a pipeline may pass "no signal" down instead.
+ * A lazy context like core's `LazySignalContext` (a fresh signal of its own, created only when
+ * read), marked inert: nobody can abort it, so a pipeline may pass "no signal" down instead. It
+ * does not extend core's class: every call without a signal makes one, and a derived class costs
+ * more to construct.
  */
-export class LazyContext extends LazySignalContext {
+export class LazyContext implements PolicyContext {
+  #signal: AbortSignal | undefined;
+
+  get signal(): AbortSignal {
+    return (this.#signal ??= new AbortController().signal);
+  }
+
   get [INERT_SIGNAL](): boolean {
     return true;
   }
