@@ -39,7 +39,7 @@ import { matchesFilter } from './filter.js';
 import { flattenPages, pageThrough } from './pages.js';
 import { checkRecordedIds, eventIdOf } from './idempotency.js';
 import { checkStreamName } from './names.js';
-import { serializeEvents, toRecordedEvent } from './storedEvent.js';
+import { serializeEvents, storedEventOf, toRecordedEvent } from './storedEvent.js';
 import type { SerializedEvent, StoredEvent } from './storedEvent.js';
 import { AppendNotifier } from '../internal/appendNotifier.js';
 import { traceAppend, tracePage } from '../internal/telemetry.js';
@@ -304,16 +304,15 @@ export class InMemoryEventStore implements EventStore {
   #record(append: PreparedAppend, version: number): StoredEvent[] {
     const recordedAt = Math.max(this.#clock.now(), this.#lastRecordedAt);
     this.#lastRecordedAt = recordedAt;
-    return append.events.map((event, index) => ({
-      streamName: append.streamName,
-      streamVersion: version + index + 1,
-      globalPosition: this.#all.length + index + 1,
-      eventId: append.ids[index]!,
-      type: event.type,
-      data: event.data,
-      metadata: event.metadata,
-      recordedAt,
-    }));
+    return append.events.map((event, index) =>
+      storedEventOf(event, {
+        streamName: append.streamName,
+        streamVersion: version + index + 1,
+        globalPosition: this.#all.length + index + 1,
+        eventId: append.ids[index]!,
+        recordedAt,
+      }),
+    );
   }
 
   async #runInline(recorded: readonly RecordedEvent[], signal: AbortSignal | undefined): Promise<void> {
