@@ -64,8 +64,10 @@ export function valuesContract(
     it('is not changed by mutating appended or read events', async () => {
       const store = await createStore();
       const data = { items: [1] };
-      await store.appendToStream('s-1', [{ type: 'Listed', data, metadata: { tags: ['a'] } }]);
+      const result = await store.appendToStream('s-1', [{ type: 'Listed', data, metadata: { tags: ['a'] } }]);
       data.items.push(2);
+      (result.events[0]!.data as { items: number[] }).items.push(4);
+      (result.events[0]!.metadata['tags'] as string[]).push('c');
       const [read] = await collect(store.readStream('s-1'));
       (read!.data as { items: number[] }).items.push(3);
       (read!.metadata['tags'] as string[]).push('b');
