@@ -2,7 +2,7 @@ export { CommandBus, createCommandBus } from './commandBus/commandBus.js';
 export type { CommandBusOptions, ExecuteOptions, SendOptions } from './commandBus/commandBus.js';
 export { QueryBus, createQueryBus } from './queryBus/queryBus.js';
 export type { QueryBusOptions } from './queryBus/queryBus.js';
-export { EventBus, createEventBus, ALL_EVENTS } from './eventBus/eventBus.js';
+export { EventBus, createEventBus, ALL_EVENTS, NESTED_WAIT_WARNING } from './eventBus/eventBus.js';
 export type { SubscribeOptions, EventPublishOptions, ConsumeOptions } from './eventBus/eventBus.js';
 export { EVENT_BUS_DEFAULTS } from './eventBus/eventBusOptions.js';
 export type { EventBusOptions, DeliveryMode, NestedPublishDetection } from './eventBus/eventBusOptions.js';

@@ -16,6 +16,7 @@ import type { Middleware, MessageContext } from '../middleware/middleware.js';
 import { compose } from './compose.js';
 import type { Pipeline } from './compose.js';
 import { callHandler, DispatchContext, spanOf } from './dispatchContext.js';
+import { causesInFlight } from '../internal/causesInFlight.js';
 import { stampFromScope } from '../internal/messageScope.js';
 import { traceDispatch, traceHandler } from '../internal/telemetry.js';
 
@@ -127,10 +128,32 @@ export class HandlerBus {
       const stamped = stampFromScope(message);
       const context = new DispatchContext(this.#kind, stamped, signal, undefined, undefined, span);
       // A message stamped from the ambient scope is a frozen copy: the unfrozen one is dropped.
-      return raceAbort(this.#pipeline(context, stamped === unfrozen ? unfrozen : undefined), signal);
+      const pipelineUnfrozen = stamped === unfrozen ? unfrozen : undefined;
+      if (stamped.metadata.causationId === undefined)
+        return raceAbort(this.#pipeline(context, pipelineUnfrozen), signal);
+      return raceAbort(this.#runCaused(stamped, context, pipelineUnfrozen), signal);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Runs the pipeline for a message that names a cause, noted as handled until the pipeline
+   * settles (a caller's abort does not end it), so that an event published on the way is known to descend from that
+   * cause (see `causesInFlight`): an event handler that sends a command which changes the event's
+   * own aggregate is then not queued behind its own delivery.
+   */
+  #runCaused(message: Message, context: DispatchContext, unfrozen: Message | undefined): Promise<unknown> {
+    causesInFlight.enter(message);
+    const leave = (): void => causesInFlight.leave(message);
+    let running: Promise<unknown>;
+    try {
+      running = this.#pipeline(context, unfrozen);
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    running.then(leave, leave);
+    return running;
   }
 
   #compose(): Pipeline {

@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { EventDeliveryError } from '../errors/errors.js';
 import { isEventDeliveryError } from '../errors/errors.js';
 import type { Middleware } from '../middleware/middleware.js';
-import { ALL_EVENTS, createEventBus } from './eventBus.js';
+import { ALL_EVENTS, createEventBus, NESTED_WAIT_WARNING, NESTED_WAIT_WARNING_MS } from './eventBus.js';
 import { timeoutMiddleware } from '../middleware/timeoutMiddleware.js';
 import { createCommandBus } from '../commandBus/commandBus.js';
 
@@ -114,28 +114,92 @@ describe('EventBus', () => {
     expect(seen).toEqual(['deposited', 'withdrawn']);
   });
 
-  it('does not deadlock when a handler changes its own stream through a command bus and a repository', async () => {
-    const bus = createEventBus<Events>();
+  /** An event bus and a command bus whose Withdraw handler publishes to the stream it is given. */
+  function accountBuses(options: Parameters<typeof createEventBus>[0], withCauses: boolean) {
+    const bus = createEventBus<Events>(options);
     const commands = createCommandBus<{ Withdraw: { data: { accountId: string } } }>();
     const seen: string[] = [];
-    // The repository raises a new event with no cause: only the delivery scope shows it is nested.
-    commands.register('Withdraw', async ({ data }) => {
+    commands.register('Withdraw', async ({ data }, context) => {
+      await flush(); // as a repository would, after loading and appending
+      const stream = { headers: { streamId: data.accountId } };
       await bus.publish([
         createEvent(
           'Withdrawn',
           { ...data, amount: 1 },
-          { metadata: { headers: { streamId: data.accountId } } },
+          { metadata: stream, ...(withCauses ? { causedBy: context.message } : {}) },
         ),
       ]);
     });
-    bus.subscribe('Deposited', async (event) => {
+    bus.subscribe('Deposited', async (event, context) => {
       seen.push('deposited');
-      await commands.send('Withdraw', { accountId: event.data.accountId });
+      const cause = withCauses ? { causedBy: context.message } : {};
+      await commands.send('Withdraw', { accountId: event.data.accountId }, cause);
       seen.push('withdraw sent');
     });
     bus.subscribe('Withdrawn', () => void seen.push('withdrawn'));
+    return { bus, seen };
+  }
+
+  it('does not deadlock when a handler changes its own stream through a command bus, the causes passed on', async () => {
+    const { bus, seen } = accountBuses({}, true);
     await bus.publish([deposited(1)]);
     expect(seen).toEqual(['deposited', 'withdrawn', 'withdraw sent']);
+  });
+
+  it("does not deadlock through a command bus with no causes passed when the bus opts in to 'detect'", async () => {
+    // The repository raises a new event with no cause: only the delivery scope shows it is nested.
+    const { bus, seen } = accountBuses({ nestedPublishes: 'detect' }, false);
+    await bus.publish([deposited(1)]);
+    expect(seen).toEqual(['deposited', 'withdrawn', 'withdraw sent']);
+  });
+
+  it('warns once per bus, as a process warning, when an awaited publish waits long behind a delivery of its key', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const warnings: unknown[][] = [];
+    const emitWarning = vi.spyOn(process, 'emitWarning').mockImplementation((...args: unknown[]) => {
+      warnings.push(args);
+    });
+    try {
+      // No causes and no detection: the handler's publish waits behind its own delivery.
+      const { bus, seen } = accountBuses({}, false);
+      void bus.publish([deposited(1)]);
+      void bus.publish([deposited(2, 'a-2')]);
+      await vi.waitFor(() => expect(seen).toEqual(['deposited', 'deposited']));
+      await vi.advanceTimersByTimeAsync(NESTED_WAIT_WARNING_MS - 1);
+      expect(warnings).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(warnings).toHaveLength(1);
+      const [text, options] = warnings[0]!;
+      expect(text).toMatch(/Withdrawn \(ordering key "a-[12]"\).*causedBy: context\.message.*'detect'/);
+      expect(options).toEqual({ type: NESTED_WAIT_WARNING, code: 'KEEL_NESTED_PUBLISH_WAIT' });
+      await vi.advanceTimersByTimeAsync(NESTED_WAIT_WARNING_MS * 3);
+      expect(warnings).toHaveLength(1); // the second stuck publish does not warn again
+      expect(seen).toEqual(['deposited', 'deposited']); // and nothing was delivered out of turn
+    } finally {
+      emitWarning.mockRestore();
+      vi.useRealTimers();
+    }
+  });
+
+  it('does not warn of a publish that gets its turn in time', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const emitWarning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const bus = createEventBus<Events>();
+      const gate = deferred();
+      bus.subscribe('Deposited', () => gate.promise);
+      const first = bus.publish([deposited(1)]);
+      const second = bus.publish([deposited(2)]); // queued behind the first, watched
+      await vi.advanceTimersByTimeAsync(NESTED_WAIT_WARNING_MS - 1);
+      gate.resolve();
+      await Promise.all([first, second]);
+      await vi.advanceTimersByTimeAsync(NESTED_WAIT_WARNING_MS * 2);
+      expect(emitWarning).not.toHaveBeenCalled();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      emitWarning.mockRestore();
+      vi.useRealTimers();
+    }
   });
 
   it('still orders a publish from outside behind a delivery of the same stream', async () => {

@@ -49,6 +49,11 @@ export { ALL_EVENTS } from './handlerFanOut.js';
 const DELIVERY_MODES: readonly DeliveryMode[] = ['wait', 'background'];
 const NESTED_DETECTIONS: readonly NestedPublishDetection[] = ['detect', 'caused-by'];
 
+/** How long an awaited publish waits behind an earlier delivery of its key before the bus warns. */
+export const NESTED_WAIT_WARNING_MS = 10_000;
+/** The `type` of the process warning about a publish that may wait for itself. */
+export const NESTED_WAIT_WARNING = 'KeelNestedPublishWarning';
+
 export type { SubscribeOptions, EventPublishOptions, ConsumeOptions } from './eventBusOptions.js';
 
 /**
@@ -83,6 +88,8 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   /** The event pipeline for top-level deliveries, and for nested ones (their handlers take no slot). */
   #pipelines: { readonly top: Terminal; readonly nested: Terminal };
   #count = 0;
+  /** Whether this bus has warned of a publish that may wait for itself. */
+  #warnedWaiting = false;
   /** `closing` from the start of `close()`; only handlers of this bus may still publish then. */
   #state: 'open' | 'closing' | 'closed' = 'open';
 
@@ -277,7 +284,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
       return this.#transport.publish(events, signal === undefined ? {} : { signal });
     if (events.length !== 1) return this.#sendEach(events, signal, inline);
     const event = events[0]!;
-    return this.#deliverOrdered(event, signal, inline && this.#isNested(event));
+    return this.#deliverOrdered(event, signal, inline && this.#isNested(event), inline);
   }
 
   async #sendEach(
@@ -288,7 +295,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     const failures: EventHandlerFailure[] = [];
     for (const event of events) {
       try {
-        await this.#deliverOrdered(event, signal, inline && this.#isNested(event));
+        await this.#deliverOrdered(event, signal, inline && this.#isNested(event), inline);
       } catch (error) {
         failures.push(...EventDeliveryError.failuresOf(event, '(pipeline)', error));
       }
@@ -335,24 +342,62 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     }
   }
 
-  /** Delivers `event` in its turn; rejects with an {@link EventDeliveryError} listing every failure. */
-  #deliverOrdered(event: Message, signal: AbortSignal | undefined, nested: boolean): Promise<void> {
+  /**
+   * Delivers `event` in its turn; rejects with an {@link EventDeliveryError} listing every failure.
+   * `awaited`: a caller waits for this delivery (a publish in wait mode).
+   */
+  #deliverOrdered(
+    event: Message,
+    signal: AbortSignal | undefined,
+    nested: boolean,
+    awaited = false,
+  ): Promise<void> {
     const key = this.#orderingKey(event);
     if (key === undefined || nested) return this.#deliverOne(event, signal, nested);
-    if (!this.#detectNesting) return this.#queue.run(key, () => this.#deliverOne(event, signal, false));
-    return this.#queue.run(key, () =>
-      runInDelivery(this, event.metadata.messageId, () => this.#deliverOne(event, signal, false)),
+    if (this.#detectNesting)
+      return this.#queue.run(key, () =>
+        runInDelivery(this, event.metadata.messageId, () => this.#deliverOne(event, signal, false)),
+      );
+    if (awaited && this.#queue.has(key)) return this.#deliverWatched(key, event, signal);
+    return this.#queue.run(key, () => this.#deliverOne(event, signal, false));
+  }
+
+  /**
+   * Delivers an awaited event queued behind another delivery of its key, warning once per bus
+   * (a process warning) if its turn has not come after {@link NESTED_WAIT_WARNING_MS}: the
+   * likely cause is a handler of the running delivery awaiting this publish without naming its
+   * event as the cause, which waits forever.
+   */
+  #deliverWatched(key: string, event: Message, signal: AbortSignal | undefined): Promise<void> {
+    const timer = setTimeout(() => this.#warnWaiting(key, event), NESTED_WAIT_WARNING_MS);
+    timer.unref?.();
+    const delivered = this.#queue.run(key, () => {
+      clearTimeout(timer);
+      return this.#deliverOne(event, signal, false);
+    });
+    return delivered;
+  }
+
+  #warnWaiting(key: string, event: Message): void {
+    if (this.#warnedWaiting) return;
+    this.#warnedWaiting = true;
+    process.emitWarning(
+      `An awaited publish of ${event.type} (ordering key ${JSON.stringify(key)}) has waited ` +
+        `${NESTED_WAIT_WARNING_MS / 1000} s for an earlier delivery of the same key. If a handler of ` +
+        'that delivery awaits this publish, it waits for itself: name the handled event as the cause ' +
+        'of what the handler sends and publishes ({ causedBy: context.message }), or create the bus ' +
+        "with nestedPublishes: 'detect'. This warning is emitted once per bus.",
+      { type: NESTED_WAIT_WARNING, code: 'KEEL_NESTED_PUBLISH_WAIT' },
     );
   }
 
   #deliverOne(event: Message, signal: AbortSignal | undefined, nested: boolean): Promise<void> {
-    const id = event.metadata.messageId;
-    this.#inFlight.enter(id);
+    this.#inFlight.enter(event);
     // Without bus middleware or telemetry the pipeline is the fan-out itself: it ends the
     // delivery as it settles, with no promise of its own around it.
     if (this.#middleware.length === 0 && !telemetryEnabled())
       return this.#fanOut.run(new DispatchContext('event', event, signal), nested, this.#fanOut.releaseAll);
-    const leave = (): void => this.#inFlight.leave(id);
+    const leave = (): void => this.#inFlight.leave(event);
     const pipeline = nested ? this.#pipelines.nested : this.#pipelines.top;
     let delivered: Promise<unknown>;
     try {

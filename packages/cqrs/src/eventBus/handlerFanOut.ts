@@ -48,7 +48,7 @@ export class HandlerFanOut {
     this.#clock = clock;
     const slot = (): void => semaphore.release();
     this.releaseSlots = { slot, delivery: undefined };
-    this.releaseAll = { slot, delivery: (messageId) => inFlight.leave(messageId) };
+    this.releaseAll = { slot, delivery: (event) => inFlight.leave(event) };
   }
 
   /**

@@ -7,8 +7,8 @@ import type { EventHandlerFailure } from '../errors/errors.js';
 export interface FanOutRelease {
   /** Gives back one concurrency slot. */
   readonly slot: () => void;
-  /** Ends the delivery of the event with this id (its in-flight mark); `undefined` when the caller ends it. */
-  readonly delivery: ((messageId: string) => void) | undefined;
+  /** Ends the delivery of the event (its in-flight mark); `undefined` when the caller ends it. */
+  readonly delivery: ((event: Message) => void) | undefined;
 }
 
 /**
@@ -60,7 +60,7 @@ export class HandlerOutcomes {
   }
 
   #settle(): void {
-    this.#release.delivery?.(this.#event.metadata.messageId);
+    this.#release.delivery?.(this.#event);
     const failures = this.#failures;
     if (failures === undefined) this.#resolve();
     else this.#reject(new EventDeliveryError(failures.filter((failure) => failure !== undefined)));

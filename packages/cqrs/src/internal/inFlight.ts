@@ -1,9 +1,11 @@
 import type { Message } from '@keel/core';
+import { causesInFlight } from './causesInFlight.js';
 
 /**
  * The messages a bus is delivering right now, by message id (counted: the same event may be
  * delivered twice at once). An event whose causation id is among them was published from one
- * of their handlers: a nested publish, which must not wait behind its own cause.
+ * of their handlers, directly or through commands, queries and events handled in between (see
+ * {@link causesInFlight}): a nested publish, which must not wait behind its own cause.
  *
  * Most of the time one delivery runs at a time, so the first id in flight is kept in a field of
  * its own: entering and leaving it touches no map (a `Map` that gains and loses one key per
@@ -15,9 +17,12 @@ export class InFlight {
   #firstCount = 0;
   /** Every other id in flight, with its count. */
   readonly #ids = new Map<string, number>();
+  readonly #has = (id: string): boolean => this.has(id);
 
-  /** Notes that delivery of `id` started. */
-  enter(id: string): void {
+  /** Notes that delivery of `message` started. */
+  enter(message: Message): void {
+    causesInFlight.enter(message);
+    const id = message.metadata.messageId;
     if (this.#first === id) {
       this.#firstCount++;
     } else if (this.#first === undefined && !this.#ids.has(id)) {
@@ -28,8 +33,10 @@ export class InFlight {
     }
   }
 
-  /** Notes that one delivery of `id` ended. */
-  leave(id: string): void {
+  /** Notes that one delivery of `message` ended. */
+  leave(message: Message): void {
+    causesInFlight.leave(message);
+    const id = message.metadata.messageId;
     if (this.#first === id) {
       if (--this.#firstCount === 0) this.#first = undefined;
       return;
@@ -44,9 +51,11 @@ export class InFlight {
     return this.#first === id || this.#ids.has(id);
   }
 
-  /** Whether `message` names as its cause a message being delivered now. */
+  /**
+   * Whether `message` names as its cause a message being delivered now, or a message being
+   * handled now (by any bus) whose causes lead to one.
+   */
   causedByOneOf(message: Message): boolean {
-    const cause = message.metadata.causationId;
-    return cause !== undefined && this.has(cause);
+    return causesInFlight.leadsTo(message, this.#has);
   }
 }
