@@ -202,9 +202,9 @@ function publishContenders(nest: NestEventBus): InterleavedContender[] {
   const keel = createEventBus<{ Deposited: { amount: number } }>();
   for (const name of ['a', 'b', 'c']) keel.subscribe('Deposited', project, { name });
   const event: DomainEvent<'Deposited', { amount: number }> = createEvent('Deposited', { amount: 1 });
-  // Ordered delivery through the per-stream queue; 'caused-by' keeps promise hooks off (the
-  // default 'detect' runs ordered deliveries in an AsyncLocalStorage scope).
-  const ordered = createEventBus<{ Deposited: { amount: number } }>({ nestedPublishes: 'caused-by' });
+  // Ordered delivery through the per-stream queue, with the default nesting detection (by causes:
+  // no AsyncLocalStorage, so promise hooks stay off).
+  const ordered = createEventBus<{ Deposited: { amount: number } }>();
   for (const name of ['a', 'b', 'c']) ordered.subscribe('Deposited', project, { name });
   const streamEvent = createEvent('Deposited', { amount: 1 }, { metadata: { headers: { streamId: 's-1' } } });
   return [

@@ -146,6 +146,32 @@ describe('EventBus', () => {
     expect(seen).toEqual(['deposited', 'withdrawn', 'withdraw sent']);
   });
 
+  it('follows causes through an event of another bus and a command back to the running delivery', async () => {
+    const bus = createEventBus<Events>();
+    const audit = createEventBus<{ Audited: { accountId: string } }>();
+    const commands = createCommandBus<{ Withdraw: { data: { accountId: string } } }>();
+    const seen: string[] = [];
+    bus.subscribe('Deposited', async (event, context) => {
+      await audit.publish([
+        createEvent('Audited', { accountId: event.data.accountId }, { causedBy: context.message }),
+      ]);
+      seen.push('deposited');
+    });
+    audit.subscribe('Audited', async (event, context) => {
+      await commands.send('Withdraw', event.data, { causedBy: context.message });
+    });
+    commands.register('Withdraw', async ({ data }, context) => {
+      await flush();
+      const stream = { headers: { streamId: data.accountId } };
+      await bus.publish([
+        createEvent('Withdrawn', { ...data, amount: 1 }, { metadata: stream, causedBy: context.message }),
+      ]);
+    });
+    bus.subscribe('Withdrawn', () => void seen.push('withdrawn'));
+    await bus.publish([deposited(1)]);
+    expect(seen).toEqual(['withdrawn', 'deposited']);
+  });
+
   it("does not deadlock through a command bus with no causes passed when the bus opts in to 'detect'", async () => {
     // The repository raises a new event with no cause: only the delivery scope shows it is nested.
     const { bus, seen } = accountBuses({ nestedPublishes: 'detect' }, false);
