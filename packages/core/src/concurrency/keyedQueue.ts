@@ -80,14 +80,17 @@ export class KeyedQueue<TKey = string> {
     return result;
   }
 
-  /** Makes `done` the key's tail, dropped once it settles unless a later task took its place. */
+  /**
+   * Makes `done` the key's tail, dropped once it settles unless a later task took its place. The
+   * tail is the reaction that drops it (it never rejects): one promise per task, not two.
+   */
   #follow(key: TKey, done: Promise<unknown>): void {
     const tails = this.#tails;
-    const tail = done.then(noop, noop);
-    tails.set(key, tail);
-    void tail.then(() => {
+    const settle = (): void => {
       if (tails.get(key) === tail) tails.delete(key);
-    });
+    };
+    const tail: Promise<unknown> = done.then(settle, settle);
+    tails.set(key, tail);
   }
 
   #gate(key: TKey): Promise<void> {
@@ -97,5 +100,3 @@ export class KeyedQueue<TKey = string> {
     return promise;
   }
 }
-
-function noop(): void {}
