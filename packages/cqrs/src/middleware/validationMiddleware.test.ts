@@ -42,6 +42,33 @@ describe('validationMiddleware', () => {
     expect(amount).toBe(12);
   });
 
+  it("never takes a schema from the record's prototype (constructor, toString, __proto__)", async () => {
+    const bus = createCommandBus({ middleware: [validationMiddleware(schemas, { requireSchema: true })] });
+    for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      bus.register(type, () => 'ran');
+      for (let call = 0; call < 2; call++) {
+        const error = await bus.send(type, {}).catch((e: unknown) => e);
+        expect(isValidationError(error), type).toBe(true);
+        expect((error as ValidationError).issues[0]!.message).toMatch(/no schema/);
+      }
+    }
+  });
+
+  it('reads the record at each message: schemas added, replaced or removed later count', async () => {
+    const record: Record<string, z.ZodType> = {};
+    const bus = createCommandBus({ middleware: [validationMiddleware(record, { requireSchema: true })] });
+    bus.register('Ping', (command) => command.data);
+    await expect(bus.send('Ping', 1)).rejects.toThrow(/no schema/);
+    record['Ping'] = z.number();
+    await expect(bus.send('Ping', 1)).resolves.toBe(1);
+    await expect(bus.send('Ping', 2)).resolves.toBe(2); // the remembered lookup
+    record['Ping'] = z.string();
+    await expect(bus.send('Ping', 3)).rejects.toSatisfy(isValidationError);
+    await expect(bus.send('Ping', 'four')).resolves.toBe('four');
+    delete record['Ping'];
+    await expect(bus.send('Ping', 'five')).rejects.toThrow(/no schema/);
+  });
+
   it('lets types without a schema through unless a schema is required', async () => {
     const open = createCommandBus<Commands>({ middleware: [validationMiddleware(schemas)] });
     open.register('Ping', () => 'pong');

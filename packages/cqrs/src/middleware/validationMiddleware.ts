@@ -64,10 +64,7 @@ export function validationMiddleware<TMap = AnyMessageMap>(
     requireSchema: optionBoolean(requireSchema),
   });
   const byType = schemas as SchemaSource;
-  const schemaOf =
-    typeof byType === 'function'
-      ? byType
-      : (message: Message) => (Object.hasOwn(byType, message.type) ? byType[message.type] : undefined);
+  const schemaOf = typeof byType === 'function' ? byType : ownSchemaOf(byType);
   const validation: Middleware = (context, next) => {
     const { message } = context;
     const schema = schemaOf(message);
@@ -93,6 +90,27 @@ export function validationMiddleware<TMap = AnyMessageMap>(
 }
 
 /** The error for a message whose type has no schema, when one is required. */
+/**
+ * Looks a message's schema up among the record's own keys (never `constructor` or `toString`
+ * from its prototype). The last type found is remembered with its schema and taken again while
+ * the record still holds that schema under it: `Object.hasOwn` costs several times the lookup,
+ * and a bus mostly sees one type after another of a few.
+ */
+function ownSchemaOf(
+  byType: Readonly<Partial<Record<string, StandardSchemaV1>>>,
+): (message: Message) => StandardSchemaV1 | undefined {
+  let lastType: string | undefined;
+  let lastSchema: StandardSchemaV1 | undefined;
+  return ({ type }) => {
+    const schema = byType[type];
+    if (type === lastType && schema === lastSchema) return schema;
+    if (!Object.hasOwn(byType, type)) return undefined;
+    lastType = type;
+    lastSchema = schema;
+    return schema;
+  };
+}
+
 function missingSchema(context: MessageContext): ValidationError {
   const issues = [{ path: [], message: 'no schema is registered for this type' }];
   return new ValidationError(issues, { subject: subjectOf(context) });
