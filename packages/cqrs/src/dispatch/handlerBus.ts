@@ -139,9 +139,9 @@ export class HandlerBus {
 
   /**
    * Runs the pipeline for a message that names a cause, noted as handled until the pipeline
-   * settles (a caller's abort does not end it), so that an event published on the way is known to descend from that
-   * cause (see `causesInFlight`): an event handler that sends a command which changes the event's
-   * own aggregate is then not queued behind its own delivery.
+   * settles (a caller's abort does not end it), so that an event published on the way is known
+   * to descend from that cause (see `causesInFlight`): an event handler that sends a command
+   * which changes the event's own aggregate is then not queued behind its own delivery.
    */
   #runCaused(message: Message, context: DispatchContext, unfrozen: Message | undefined): Promise<unknown> {
     causesInFlight.enter(message);

@@ -371,11 +371,10 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   #deliverWatched(key: string, event: Message, signal: AbortSignal | undefined): Promise<void> {
     const timer = setTimeout(() => this.#warnWaiting(key, event), NESTED_WAIT_WARNING_MS);
     timer.unref?.();
-    const delivered = this.#queue.run(key, () => {
+    return this.#queue.run(key, () => {
       clearTimeout(timer);
       return this.#deliverOne(event, signal, false);
     });
-    return delivered;
   }
 
   #warnWaiting(key: string, event: Message): void {
