@@ -95,13 +95,17 @@ describe('messages', () => {
     expect(query.type).toBe('GetBalance');
   });
 
-  it('reads the system clock once per message: the id carries the millisecond of occurredAt', () => {
+  it.each([
+    ['a message that starts a flow', undefined],
+    ['a message with a cause', { causedBy: createEvent('Opened', {}) }],
+    ['a message with metadata of its own', { metadata: { tenantId: 't-1', headers: { user: 'u' } } }],
+  ])('reads the system clock once for %s: the id carries the millisecond of occurredAt', (_, options) => {
     // Each reading a millisecond later (and later than any id made so far in this file), so two
     // readings would put different times in the id and in occurredAt.
     let reading = Date.now() + 60_000;
     const now = vi.spyOn(Date, 'now').mockImplementation(() => ++reading);
     try {
-      const { metadata } = createCommand('Ping', {});
+      const { metadata } = createCommand('Ping', {}, options);
       expect(now).toHaveBeenCalledTimes(1);
       expect(parseInt(metadata.messageId.replace(/-/g, '').slice(0, 12), 16)).toBe(
         Date.parse(metadata.occurredAt),
@@ -109,5 +113,48 @@ describe('messages', () => {
     } finally {
       now.mockRestore();
     }
+  });
+
+  it('freezes a caused message, its metadata and headers, with its fields in the order of Metadata', () => {
+    const cause = createEvent('Opened', {}, { metadata: { tenantId: 't-1' } });
+    const aggregate = { type: 'Order', id: '42', stream: 'Order-42', version: 3 };
+    for (const options of [
+      { causedBy: cause },
+      { causedBy: cause, metadata: { aggregate, headers: { a: 'b' } } },
+    ]) {
+      const message = createCommand('Ping', {}, options);
+      expect(Object.isFrozen(message.metadata)).toBe(true);
+      expect(Object.isFrozen(message.metadata.headers)).toBe(true);
+      expect(Object.keys(message.metadata)).toEqual(
+        [
+          'messageId',
+          'correlationId',
+          'causationId',
+          'occurredAt',
+          'tenantId',
+          'headers',
+          'aggregate',
+        ].filter((key) => key in message.metadata),
+      );
+      expect(message.metadata).toMatchObject({
+        correlationId: cause.metadata.correlationId,
+        causationId: cause.metadata.messageId,
+        tenantId: 't-1',
+      });
+    }
+  });
+
+  it('takes an explicit id and time as given, reading no clock for them', () => {
+    const clock = new ManualClock(new Date('2026-03-04T05:06:07.000Z'));
+    const read = vi.spyOn(clock, 'now');
+    const metadata = createMetadata({
+      clock,
+      metadata: { messageId: 'm-1', occurredAt: '2026-01-01T00:00:00.000Z' },
+    });
+    expect(metadata).toMatchObject({ messageId: 'm-1', occurredAt: '2026-01-01T00:00:00.000Z' });
+    expect(read).not.toHaveBeenCalled();
+    expect(createMetadata({ clock, metadata: { messageId: 'm-2' } }).occurredAt).toBe(
+      '2026-03-04T05:06:07.000Z',
+    );
   });
 });

@@ -104,24 +104,43 @@ export function createMetadata(options?: MessageOptions): Metadata {
   const plain = options === undefined || (options.causedBy === undefined && options.metadata === undefined);
   if (plain && !telemetryEnabled()) return freshMetadata(options?.clock ?? systemClock);
   const { causedBy, metadata = {}, clock = systemClock } = options ?? {};
-  const messageId = metadata.messageId ?? newId();
   const parent = causedBy?.metadata;
+  // One reading of the system clock stamps both the id and the time, as for a plain message.
+  let { messageId, occurredAt } = metadata;
+  const reads = occurredAt === undefined || (messageId === undefined && clock === systemClock);
+  const now = reads ? clock.now() : Number.NaN;
+  messageId ??= clock === systemClock ? newIdAt(now) : newId();
+  occurredAt ??= isoTime(now);
   const causationId = metadata.causationId ?? parent?.messageId;
   const tenantId = metadata.tenantId ?? parent?.tenantId;
-  // Trace context rides along: the active span's, else the cause's, so one trace links a flow.
-  const traced = telemetryEnabled() || parent?.headers?.[TRACEPARENT] !== undefined;
-  const headers = traced
-    ? { ...traceHeaders(parent?.headers), ...metadata.headers }
-    : { ...metadata.headers };
-  return Object.freeze({
+  // Built field by field, in the order of the interface: spreads of optional fields cost more.
+  const result: Mutable<Metadata> = {
     messageId,
     correlationId: metadata.correlationId ?? parent?.correlationId ?? messageId,
-    ...(causationId === undefined ? {} : { causationId }),
-    occurredAt: metadata.occurredAt ?? isoTime(clock.now()),
-    ...(tenantId === undefined ? {} : { tenantId }),
-    headers: Object.freeze(headers),
-    ...(metadata.aggregate === undefined ? {} : { aggregate: Object.freeze({ ...metadata.aggregate }) }),
-  });
+  } as Mutable<Metadata>;
+  if (causationId !== undefined) result.causationId = causationId;
+  result.occurredAt = occurredAt;
+  if (tenantId !== undefined) result.tenantId = tenantId;
+  result.headers = headersOf(parent, metadata.headers);
+  if (metadata.aggregate !== undefined) result.aggregate = Object.freeze({ ...metadata.aggregate });
+  return Object.freeze(result);
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The headers of a new message: W3C trace context (the active span's when telemetry is
+ * installed, else the one the cause carried) under the given headers, frozen; the shared empty
+ * headers when there is neither.
+ */
+function headersOf(
+  parent: Metadata | undefined,
+  given: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> {
+  // Trace context rides along: the active span's, else the cause's, so one trace links a flow.
+  if (telemetryEnabled() || parent?.headers?.[TRACEPARENT] !== undefined)
+    return Object.freeze({ ...traceHeaders(parent?.headers), ...given });
+  return given === undefined ? NO_HEADERS : Object.freeze({ ...given });
 }
 
 /** The metadata of a message that starts a flow, untraced: the hot path of `send` and `createEvent`. */
