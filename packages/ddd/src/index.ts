@@ -47,6 +47,7 @@ export type {
 export { Specification, specification, where, allOf, anyOf, not } from './specification/specification.js';
 export type { SpecificationNode, ComparisonOperator } from './specification/specification.js';
 export { InMemoryRepository } from './repository/inMemoryRepository.js';
+export { eventsCausedBy } from './repository/savedEvents.js';
 export type { InMemoryRepositoryOptions, EventPublisherCallback } from './repository/inMemoryRepository.js';
 
 export { ValueObject } from './valueObject/valueObject.js';

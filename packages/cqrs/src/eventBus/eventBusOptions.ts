@@ -46,7 +46,8 @@ export interface EventBusOptions {
    * - `'caused-by'`: by the causes the messages carry. An event is nested when its cause is the
    *   running delivery's event, or a command, query or event being handled now (by any bus of
    *   the process) whose own cause leads back to it: pass `causedBy: context.message` to what a
-   *   handler sends or publishes, and `causedBy: command` to the events a command handler raises.
+   *   handler sends or publishes, and `causedBy: command` to the repository's `save` (or to the
+   *   events a command handler raises).
    *   With `correlationMiddleware({ ambient: true })` on the buses, causes are stamped for you.
    *   An awaited publish from inside a handler whose event names no such cause, with the key of
    *   the running delivery, waits for itself; the bus emits a process warning

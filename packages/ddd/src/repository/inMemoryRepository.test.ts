@@ -1,4 +1,10 @@
-import { isConcurrencyError, isNotFoundError, isValidationError } from '@keel/core';
+import {
+  createCommand,
+  createEvent,
+  isConcurrencyError,
+  isNotFoundError,
+  isValidationError,
+} from '@keel/core';
 import type { Message } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -310,5 +316,62 @@ describe('InMemoryRepository', () => {
     await expect(repository.count(big)).resolves.toBe(0);
     await repository.save(loaded);
     await expect(repository.count(big)).resolves.toBe(1);
+  });
+
+  describe('save with a cause', () => {
+    const command = createCommand(
+      'OpenCounter',
+      {},
+      { metadata: { tenantId: 't-1', correlationId: 'flow-1' } },
+    );
+
+    it('stores and publishes the events that name no cause as caused by it', async () => {
+      const { repository, published } = setup();
+      const counter = Counter.open('c-1', 'visits');
+      counter.increment(2);
+      const raised = counter.uncommittedEvents;
+      await repository.save(counter, { causedBy: command });
+      const events = published[0]!;
+      expect(events.map((event) => event.metadata.messageId)).toEqual(
+        raised.map((e) => e.metadata.messageId),
+      );
+      for (const event of events) {
+        expect(event.metadata).toMatchObject({
+          correlationId: 'flow-1',
+          causationId: command.metadata.messageId,
+          tenantId: 't-1',
+          aggregate: { id: 'c-1' },
+        });
+        expect(Object.isFrozen(event) && Object.isFrozen(event.metadata)).toBe(true);
+      }
+      expect((await repository.get('c-1')).total).toBe(2);
+    });
+
+    it('keeps an event that names a cause of its own as it is', async () => {
+      const { repository, published } = setup();
+      const counter = Counter.open('c-1', 'visits');
+      const other = createEvent('Elsewhere', {});
+      (
+        counter as unknown as { raise(type: string, data: unknown, options: { causedBy: Message }): void }
+      ).raise('Incremented', { by: 1 }, { causedBy: other });
+      const own = counter.uncommittedEvents[1]!;
+      await repository.save(counter, { causedBy: command });
+      expect(published[0]![1]).toBe(own);
+      expect(published[0]![0]!.metadata.causationId).toBe(command.metadata.messageId);
+    });
+
+    it.each([{}, { metadata: {} }, { metadata: { messageId: 'm-1' } }, null])(
+      'refuses a cause that is not a message (%j) with a ValidationError, storing and publishing nothing',
+      async (cause) => {
+        const { repository, published } = setup();
+        const error = await catchRejection(
+          repository.save(Counter.open('c-1', 'visits'), { causedBy: cause as never }),
+        );
+        expect(isValidationError(error)).toBe(true);
+        expect((error as Error).message).toMatch(/causedBy/);
+        await expect(repository.find('c-1')).resolves.toBeUndefined();
+        expect(published).toEqual([]);
+      },
+    );
   });
 });

@@ -5,6 +5,7 @@ import { EventPublicationError } from '../errors/dddErrors.js';
 import { idToString } from '../internal/structural.js';
 import type { Specification } from '../specification/specification.js';
 import type { DeleteOptions, QueryableRepository, RepositoryReadOptions, SaveOptions } from './repository.js';
+import { eventsCausedBy } from './savedEvents.js';
 
 /** A function that receives saved events; the callback form of a core `EventPublisher`. */
 export type EventPublisherCallback<TEvent> = (
@@ -104,8 +105,9 @@ export class InMemoryRepository<
   }
 
   /**
-   * Stores the aggregate's uncommitted events, marks it committed, then publishes the events.
-   * An aggregate without uncommitted events is only checked for staleness.
+   * Stores the aggregate's uncommitted events (as caused by `options.causedBy` when given, see
+   * {@link SaveOptions.causedBy}), marks it committed, then publishes the events. An aggregate
+   * without uncommitted events is only checked for staleness.
    *
    * @throws {ConcurrencyError} when the stored version is not `aggregate.persistedVersion`;
    * nothing is stored or published.
@@ -123,7 +125,10 @@ export class InMemoryRepository<
         actual,
       });
     }
-    const events = aggregate.uncommittedEvents as readonly EventOf<TAggregate>[];
+    const events = eventsCausedBy(
+      aggregate.uncommittedEvents as readonly EventOf<TAggregate>[],
+      options.causedBy,
+    );
     if (events.length === 0) return;
     this.#write(key, aggregate.id as TId, record, events);
     aggregate.markCommitted();

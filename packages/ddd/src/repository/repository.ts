@@ -1,3 +1,4 @@
+import type { Message } from '@keel/core';
 import type { AnyAggregateRoot, IdOf } from '../aggregate/aggregateTypes.js';
 import type { Specification } from '../specification/specification.js';
 
@@ -11,6 +12,16 @@ export interface RepositoryReadOptions {
 export interface SaveOptions {
   /** Stops waiting when aborted (checked before anything is written). */
   signal?: AbortSignal;
+  /**
+   * The message this change answers, usually the command being handled. The events of the save
+   * that name no cause of their own are stored and published as caused by it: its correlation
+   * id, its id as their causation id, its tenant when they name none. This is how an event bus
+   * that tells nested publishes by their causes (the default of `@keel/cqrs`) knows that the
+   * events a command handler saves belong to the delivery of the event whose handler sent the
+   * command, so they are not queued behind it.
+   * @default undefined (events keep the causes they were raised with)
+   */
+  causedBy?: Pick<Message, 'metadata'> | undefined;
 }
 
 /** Options of {@link Repository.delete}. */

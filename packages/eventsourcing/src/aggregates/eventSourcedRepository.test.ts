@@ -1,4 +1,11 @@
-import { ConcurrencyError, eventPublisher, isNotFoundError } from '@keel/core';
+import {
+  ConcurrencyError,
+  createCommand,
+  eventPublisher,
+  isNotFoundError,
+  isValidationError,
+} from '@keel/core';
+import type { Message } from '@keel/core';
 import { DomainRuleViolation, isEventPublicationError } from '@keel/ddd';
 import { describe, expect, it } from 'vitest';
 import { isDeleteNotSupportedError } from '../errors/errors.js';
@@ -62,6 +69,34 @@ describe('EventSourcedRepository', () => {
     );
     await savedBank(new InMemoryEventStore(), 1, { publisher });
     expect(published).toEqual(['Bought', 'CoinAdded']);
+  });
+
+  it('stores and publishes the events of a save with a cause as caused by it, and refuses a cause that is not a message', async () => {
+    const published: Message[] = [];
+    const publisher = eventPublisher(async (events) => void published.push(...events));
+    const store = new InMemoryEventStore();
+    const repository = new EventSourcedRepository(store, create, { publisher });
+    const command = createCommand('BuyBank', {}, { metadata: { tenantId: 't-1' } });
+    const bank = PiggyBank.buy('p-1', 'Ada');
+    bank.addCoin(1);
+    await repository.save(bank, { causedBy: command });
+    const stored = await collect(store.readStream('PiggyBank-p-1'));
+    const expected = {
+      correlationId: command.metadata.correlationId,
+      causationId: command.metadata.messageId,
+      tenantId: 't-1',
+    };
+    for (const event of stored) expect(event.metadata).toMatchObject(expected);
+    expect(published.map((event) => event.metadata)).toMatchObject([expected, expected]);
+    expect(published.map((event) => event.metadata.aggregate?.stream)).toEqual([
+      'PiggyBank-p-1',
+      'PiggyBank-p-1',
+    ]);
+    const other = PiggyBank.buy('p-2', 'Grace');
+    const error = await repository.save(other, { causedBy: {} as never }).catch((caught: unknown) => caught);
+    expect(isValidationError(error)).toBe(true);
+    expect(await store.streamVersion('PiggyBank-p-2')).toBe(0);
+    expect(published).toHaveLength(2);
   });
 
   it('reports a failing publisher with EventPublicationError while the events stay stored', async () => {

@@ -12,7 +12,7 @@ import {
   withSpan,
 } from '@keel/core';
 import type { Logger, TelemetrySpan } from '@keel/core';
-import { EventPublicationError } from '@keel/ddd';
+import { EventPublicationError, eventsCausedBy } from '@keel/ddd';
 import type {
   AggregateFactory,
   AnyAggregateRoot,
@@ -202,8 +202,9 @@ export class EventSourcedRepository<
   }
 
   /**
-   * Appends the aggregate's uncommitted events, marks it committed, takes a snapshot when the
-   * policy says so, then publishes the events.
+   * Appends the aggregate's uncommitted events (as caused by `options.causedBy` when given: see
+   * `SaveOptions` of `@keel/ddd`), marks it committed, takes a snapshot when the policy says so,
+   * then publishes the events.
    *
    * @throws ConcurrencyError when the stream is not at `aggregate.persistedVersion`; nothing is stored.
    * @throws EventPublicationError (from `@keel/ddd`) when publishing fails; the events are stored.
@@ -222,7 +223,10 @@ export class EventSourcedRepository<
   async #save(aggregate: TAggregate, options: SaveOptions): Promise<void> {
     throwIfAborted(options.signal);
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-    const raised = aggregate.uncommittedEvents as readonly EventOf<TAggregate>[];
+    const raised = eventsCausedBy(
+      aggregate.uncommittedEvents as readonly EventOf<TAggregate>[],
+      options.causedBy,
+    );
     if (raised.length === 0) return;
     const streamName = this.streamNameOf(aggregate.id as TId);
     const events = raised.map((event) => inStream(event, streamName));
