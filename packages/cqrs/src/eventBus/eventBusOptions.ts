@@ -50,8 +50,8 @@ export interface EventBusOptions {
    *   events a command handler raises).
    *   With `correlationMiddleware({ ambient: true })` on the buses, causes are stamped for you.
    *   An awaited publish from inside a handler whose event names no such cause, with the key of
-   *   the running delivery, waits for itself; the bus emits a process warning
-   *   (`KeelNestedPublishWarning`) when a publish has waited that long behind one delivery.
+   *   the running delivery, waits for itself; once an awaited publish has waited 10 s behind a
+   *   delivery of its key, the bus emits a `KeelNestedPublishWarning` process warning (once).
    * - `'detect'`: also anything awaited from inside an ordered delivery's handlers, however deep,
    *   causes or not: ordered deliveries run in an `AsyncLocalStorage` scope. This switches on
    *   async_hooks promise hooks once the first ordered event is delivered, which makes every

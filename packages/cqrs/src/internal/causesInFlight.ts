@@ -53,7 +53,7 @@ export class CausesInFlight {
     let cause = message.metadata.causationId;
     for (let hop = 0; cause !== undefined && hop < MAX_HOPS; hop++) {
       if (isRunning(cause)) return true;
-      cause = this.#entries.size === 0 ? undefined : this.causeOf(cause);
+      cause = this.causeOf(cause);
     }
     return false;
   }
