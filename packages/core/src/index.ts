@@ -53,6 +53,7 @@ export { KeyedQueue } from './concurrency/keyedQueue.js';
 export { Mutex } from './concurrency/mutex.js';
 export { yieldToEventLoop } from './concurrency/yieldToEventLoop.js';
 export { NEVER_ABORTED, LazySignalContext, signalContext } from './concurrency/signals.js';
+export { processWide } from './processWide/processWide.js';
 
 export {
   withDefaults,

@@ -1,4 +1,4 @@
-import { describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import type { Brand } from './newId.js';
 import { isUuid, newId } from './newId.js';
 
@@ -26,5 +26,18 @@ describe('newId', () => {
     type CustomerId = Brand<string, 'CustomerId'>;
     expectTypeOf<OrderId>().not.toEqualTypeOf<CustomerId>();
     expectTypeOf<OrderId>().toExtend<string>();
+  });
+});
+
+describe('newId across loaded copies of the package', () => {
+  it('keeps ids strictly increasing when two copies make them in turn', async () => {
+    // A second copy, as when an app loads both the ESM and the CommonJS build of @keel/core.
+    vi.resetModules();
+    const copy = await import('./newId.js');
+    vi.resetModules();
+    expect(copy.newId).not.toBe(newId);
+    const ids = Array.from({ length: 10_000 }, (_, index) => (index % 2 === 0 ? newId() : copy.newId()));
+    const outOfOrder = ids.filter((id, index) => index > 0 && id <= ids[index - 1]!);
+    expect(outOfOrder).toEqual([]);
   });
 });

@@ -1,12 +1,16 @@
+import { processWide } from '../processWide/processWide.js';
 import { UuidV7Generator } from './uuidV7.js';
 
-/** Shared by every package in the process, so ids sort in creation order across all of them. */
-const ids = new UuidV7Generator();
+/**
+ * Shared by every package in the process, so ids sort in creation order across all of them,
+ * and by every loaded copy of @keel/core (ESM and CommonJS builds side by side, two versions).
+ */
+const ids = processWide('@keel/core/ids@1', () => new UuidV7Generator());
 
 /**
  * A new UUID v7: unique, and ordered by creation time, so ids sort in the order they were made
  * and index well in databases. Ids made in this process are strictly increasing, also within one
- * millisecond (see {@link UuidV7Generator}; make your own one to read time from a test clock).
+ * millisecond and across loaded copies of @keel/core (see {@link UuidV7Generator}; make your own one to read time from a test clock).
  *
  * @example
  * ```ts

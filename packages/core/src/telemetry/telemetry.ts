@@ -1,5 +1,6 @@
 import { isKeelError } from '../errors/keelError.js';
 import { disposer } from '../listeners/emitter.js';
+import { processWide } from '../processWide/processWide.js';
 import type { Disposer } from '../listeners/emitter.js';
 
 /** A value of a span or metric attribute, as OpenTelemetry accepts it. */
@@ -107,10 +108,7 @@ interface TelemetrySlot {
 }
 
 // One slot per process, shared by every loaded copy of @keel/core.
-const SLOT_KEY = Symbol.for('@keel/core/telemetry');
-const slot: TelemetrySlot =
-  ((globalThis as Record<symbol, unknown>)[SLOT_KEY] as TelemetrySlot | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[SLOT_KEY] = { provider: undefined } as TelemetrySlot);
+const slot = processWide<TelemetrySlot>('@keel/core/telemetry', () => ({ provider: undefined }));
 
 const NOOP_SPAN: TelemetrySpan = Object.freeze({
   recording: false,

@@ -1,3 +1,4 @@
+import { processWide } from '@keel/core';
 import type { Message } from '@keel/core';
 
 /** How far back a bus follows causes: further than any real flow, short enough if ids loop. */
@@ -64,5 +65,9 @@ export class CausesInFlight {
   }
 }
 
-/** The registry shared by every bus of this copy of the package. */
-export const causesInFlight = new CausesInFlight();
+/**
+ * The registry shared by every bus of the process, also across loaded copies of the package (its
+ * ESM and CommonJS builds side by side): a command handled by one copy's bus and an event
+ * published on another's are still known to be one flow.
+ */
+export const causesInFlight = processWide('@keel/cqrs/causes-in-flight@1', () => new CausesInFlight());

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { processWide } from '@keel/core';
 import type { Message } from '@keel/core';
 
 /** One level of ambient correlation: the message being handled, inside its parent's handler. */
@@ -10,9 +11,11 @@ interface Scope {
 /**
  * The messages whose handlers are running, innermost first, as entered by
  * `correlationMiddleware({ ambient: true })`. Nothing else enters it: reading an
- * `AsyncLocalStorage` that was never entered costs little and leaves promise hooks off.
+ * `AsyncLocalStorage` that was never entered costs little and leaves promise hooks off. One per
+ * process, shared by every loaded copy of the package, so a bus of one copy sees the scope a
+ * bus of another entered.
  */
-const messageScope = new AsyncLocalStorage<Scope>();
+const messageScope = processWide('@keel/cqrs/message-scope@1', () => new AsyncLocalStorage<Scope>());
 
 /** Runs `fn` with `message` as the innermost message in scope. */
 export function runInScope<T>(message: Message, fn: () => T): T {
@@ -72,7 +75,8 @@ interface DeliveryScope {
 /**
  * The ordered deliveries whose handlers are running, innermost first. Entered only for events
  * with an ordering key (unless a bus opts out), so that an awaited publish from inside their
- * handlers, direct or through a command and a repository, is known to be nested.
+ * handlers, direct or through a command and a repository, is known to be nested. Only the bus
+ * that enters it reads it (for its own deliveries), so each copy of the package may keep its own.
  */
 const deliveryScope = new AsyncLocalStorage<DeliveryScope>();
 

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { processWide } from '@keel/core';
 import type { TraceCarrier } from '@keel/core';
 
 /**
@@ -14,7 +15,11 @@ export interface RequestContext {
   principal?: Readonly<Record<string, unknown>> | undefined;
 }
 
-const storage = new AsyncLocalStorage<RequestContext>();
+/**
+ * One per process, shared by every loaded copy of the package: the server middleware of one
+ * copy and an upstream client of another still see the same request.
+ */
+const storage = processWide('@keel/http/request-context@1', () => new AsyncLocalStorage<RequestContext>());
 
 /** The header carrying the correlation id between services. */
 export const CORRELATION_ID_HEADER = 'x-correlation-id';
