@@ -121,7 +121,28 @@ try {
     console.error('ESM and CJS builds export different names.');
     failed++;
   }
-  const total = names.length * 2 + 1;
+  // An app that both imports and requires Keel loads both builds: what core keeps once per
+  // process (the id generator) must be shared by them, or ids interleave out of order.
+  let dualChecks = 0;
+  if (tarballs.has('@keel/core')) {
+    dualChecks = 1;
+    writeFileSync(
+      join(app, 'dual.mjs'),
+      `import { createRequire } from 'node:module';
+import * as esm from '@keel/core';
+const cjs = createRequire(import.meta.url)('@keel/core');
+if (esm.newId === cjs.newId) throw new Error('expected two loaded copies of @keel/core');
+let previous = '';
+for (let i = 0; i < 10000; i++) {
+  const id = (i % 2 === 0 ? esm : cjs).newId();
+  if (id <= previous) throw new Error('ids out of order across the ESM and CJS builds: ' + previous + ' then ' + id);
+  previous = id;
+}
+console.log('import + require @keel/core: ids in creation order across both builds');`,
+    );
+    if (spawnSync(process.execPath, ['dual.mjs'], { cwd: app, stdio: 'inherit' }).status !== 0) failed++;
+  }
+  const total = names.length * 2 + 1 + dualChecks;
   console.log(`\npack-install: ${total - failed} passed, ${failed} failed`);
   if (failed > 0) process.exit(1);
 } finally {
