@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConcurrencyError, isConcurrencyError, isValidationError } from '@keel/core';
+import { isConcurrencyError, isValidationError } from '@keel/core';
 import { contractRunner } from '@keel/core/testing';
 import type { ContractOptions, ContractRunner } from '@keel/core/testing';
 import { isDuplicateEventError } from '../errors/errors.js';
@@ -146,10 +146,7 @@ function appendContract(createStore: StoreFactory<EventStore>, { describe, it }:
       const error = await rejectionOf(() =>
         store.appendToStream('s-1', numbered(1), { expectedVersion: NO_STREAM }),
       );
-      assert.ok(
-        error instanceof ConcurrencyError,
-        `expected a ConcurrencyError, got ${describeError(error)}`,
-      );
+      assert.ok(isConcurrencyError(error), `expected a ConcurrencyError, got ${describeError(error)}`);
       assertMatches(error, { subject: 's-1', expected: NO_STREAM, actual: 2 });
       assert.equal(await store.streamVersion('s-1'), 2);
     });
