@@ -2,6 +2,7 @@ import type { Clock } from '../clock/clock.js';
 import { systemClock } from '../clock/clock.js';
 import { newId, newIdAt } from '../id/newId.js';
 import { telemetryEnabled, traceHeaders, TRACEPARENT } from '../telemetry/telemetry.js';
+import { assertMessageOptions } from './messageOptions.js';
 
 /**
  * The aggregate an event comes from, and the stream it is recorded in. Repositories set it on
@@ -99,8 +100,15 @@ function isoTime(ms: number): string {
  * `causedBy` (or the new id when there is none), and `occurredAt` from the clock. The headers
  * carry W3C trace context (`traceparent`, `tracestate`): the active span's when telemetry is
  * installed, else the one `causedBy` carried; headers given in `metadata` win.
+ *
+ * @throws {ValidationError} when an option is of the wrong kind (nothing is built): `causedBy`
+ *   that is not a message (metadata with a `messageId`), metadata ids that are not non-empty
+ *   strings, a `tenantId` that is not a string, an `occurredAt` that is not a date, headers with
+ *   values that are not strings, an `aggregate` without its strings and version, a `clock`
+ *   without `now`.
  */
 export function createMetadata(options?: MessageOptions): Metadata {
+  if (options !== undefined) assertMessageOptions(options);
   const plain = options === undefined || (options.causedBy === undefined && options.metadata === undefined);
   if (plain && !telemetryEnabled()) return freshMetadata(options?.clock ?? systemClock);
   const { causedBy, metadata = {}, clock = systemClock } = options ?? {};
@@ -116,7 +124,8 @@ export function createMetadata(options?: MessageOptions): Metadata {
   // Built field by field, in the order of the interface: spreads of optional fields cost more.
   const result: Mutable<Metadata> = {
     messageId,
-    correlationId: metadata.correlationId ?? parent?.correlationId ?? messageId,
+    // A cause without a correlation id starts its flow: its own id is the flow's.
+    correlationId: metadata.correlationId ?? parent?.correlationId ?? parent?.messageId ?? messageId,
   } as Mutable<Metadata>;
   if (causationId !== undefined) result.causationId = causationId;
   result.occurredAt = occurredAt;
@@ -160,6 +169,8 @@ function freshMetadata(clock: Clock): Metadata {
 /**
  * Creates a message of any kind with full metadata.
  *
+ * @throws {TypeError} when `type` is not a non-empty string.
+ * @throws {ValidationError} when an option is of the wrong kind (see {@link createMetadata}).
  * @example
  * ```ts
  * const placed = createMessage('OrderPlaced', { orderId: 'o-1' }, { causedBy: placeOrder });

@@ -98,6 +98,9 @@ export class CommandBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
   /**
    * Builds a command with full metadata (`createCommand`) and executes it.
    *
+   * @throws {TypeError} at once when `type` is not a non-empty string, as `createCommand` does.
+   * @throws {ValidationError} (a rejection) when an option is of the wrong kind, e.g. a `causedBy`
+   *   that is not a message; nothing is dispatched.
    * @example
    * ```ts
    * await commands.send('Deposit', { amount: 5 }, { causedBy: previousEvent });

@@ -1,4 +1,12 @@
-import { createCommand, installTelemetry, isUuid, ManualClock, noopLogger, toStorableJson } from '@keel/core';
+import {
+  createCommand,
+  installTelemetry,
+  isUuid,
+  isValidationError,
+  ManualClock,
+  noopLogger,
+  toStorableJson,
+} from '@keel/core';
 import type { Logger, Message, TelemetryProvider, TelemetrySpan } from '@keel/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -134,6 +142,16 @@ describe('send builds a frozen message', () => {
   it('refuses invalid data before any handler runs, with the validation error', async () => {
     const { bus, seen } = recordingBus(everyday());
     await expect(bus.send('Deposit', { amount: 'seven' } as never)).rejects.toThrow(/Deposit command/);
+    expect(seen).toEqual([]);
+  });
+
+  it('rejects options of the wrong kind with a ValidationError before any handler runs', async () => {
+    const { bus, seen } = recordingBus(everyday());
+    const sent = bus.send('Deposit', { amount: 1 }, { causedBy: { metadata: {} } as never });
+    await expect(sent).rejects.toSatisfy(isValidationError);
+    await expect(
+      bus.send('Deposit', { amount: 1 }, { metadata: { headers: { n: 1 } } } as never),
+    ).rejects.toThrow(/metadata\.headers/);
     expect(seen).toEqual([]);
   });
 

@@ -79,11 +79,18 @@ export class HandlerBus {
    * pipeline, before anything but Keel's own inline steps sees it (see {@link Pipeline}).
    *
    * @throws {TypeError} synchronously when `type` is not a non-empty string, as `createMessage` does.
+   *   Options of the wrong kind (a `causedBy` that is not a message …) reject with core's
+   *   `ValidationError` instead.
    */
   send(type: string, data: unknown, options: SendOptions | undefined): Promise<unknown> {
     const messageOptions = this.#messageOptions(options);
     if (typeof type !== 'string' || type.length === 0) createMessage(type, data, messageOptions); // throws
-    const message: Message = { type, data, metadata: createMetadata(messageOptions) };
+    let message: Message;
+    try {
+      message = { type, data, metadata: createMetadata(messageOptions) };
+    } catch (error) {
+      return Promise.reject(error); // options of the wrong kind: a ValidationError, like a bad command
+    }
     return this.#executeUnfrozen(message, options?.signal);
   }
 

@@ -90,6 +90,9 @@ export class QueryBus<TMap extends MessageMap<TMap> = AnyMessageMap> {
   /**
    * Builds a query with full metadata (`createQuery`) and executes it.
    *
+   * @throws {TypeError} at once when `type` is not a non-empty string, as `createQuery` does.
+   * @throws {ValidationError} (a rejection) when an option is of the wrong kind, e.g. a `causedBy`
+   *   that is not a message; nothing is dispatched.
    * @example
    * ```ts
    * await queries.send('Balance', { accountId: 'a-1' }, { signal });
