@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { abortReason, linkedAbortController, raceAbort, throwIfAborted } from './abort.js';
-import { isCancelledError } from './errors.js';
+import { whenAborted } from './whenAborted.js';
+import { isCancelledError, isValidationError } from './errors.js';
 
 /** Counts the abort listeners currently registered on a signal. */
 function listenerCount(signal: AbortSignal): number {
@@ -88,5 +89,58 @@ describe('raceAbort', () => {
       await raceAbort(Promise.reject(new Error('x')), controller.signal).catch(() => {});
     }
     expect(listenerCount(controller.signal)).toBe(before);
+  });
+});
+
+describe('what is not a signal', () => {
+  const notSignals: Array<[string, unknown]> = [
+    ['null', null],
+    ['a number', 5],
+    ['a string', 'abort'],
+    ['an object without aborted', {}],
+    ['an object that cannot be listened to', { aborted: false }],
+  ];
+
+  it.each(notSignals)(
+    'is refused by throwIfAborted, raceAbort, whenAborted and linkedAbortController: %s',
+    async (_, value) => {
+      const signal = value as AbortSignal;
+      const refused = (error: unknown): boolean =>
+        isValidationError(error) && /signal: must be an AbortSignal/.test((error as Error).message);
+      let caught: unknown;
+      try {
+        throwIfAborted(signal);
+        // `{ aborted: false }` can be checked, not followed: only what listens refuses it.
+        expect(value).toEqual({ aborted: false });
+      } catch (error) {
+        caught = error;
+        expect(refused(error)).toBe(true);
+      }
+      let ran = false;
+      const work = Promise.resolve().then(() => (ran = true));
+      await expect(raceAbort(work, signal)).rejects.toSatisfy(refused);
+      expect(() => whenAborted(signal, () => {})).toThrow(/must be an AbortSignal/);
+      expect(() => linkedAbortController(signal)).toThrow(/must be an AbortSignal/);
+      await work;
+      expect(ran).toBe(true); // the work itself is not touched
+      expect(caught === undefined).toBe(value !== null && typeof value === 'object' && 'aborted' in value);
+    },
+  );
+
+  it('takes a polyfilled signal, or an already aborted stand-in, for what it is', async () => {
+    // What an abort-controller polyfill or another realm hands over: not this realm's class.
+    class PolyfilledSignal extends EventTarget {
+      aborted = false;
+      reason: unknown = undefined;
+    }
+    const polyfilled = new PolyfilledSignal();
+    const waited = raceAbort(new Promise<never>(() => {}), polyfilled as unknown as AbortSignal);
+    polyfilled.aborted = true;
+    polyfilled.reason = new Error('from the polyfill');
+    polyfilled.dispatchEvent(new Event('abort'));
+    await expect(waited).rejects.toThrow('from the polyfill');
+    const standIn = { aborted: true, reason: new Error('stood in') } as unknown as AbortSignal;
+    expect(() => throwIfAborted(standIn)).toThrow('stood in');
+    await expect(raceAbort(Promise.resolve(1), standIn)).rejects.toThrow('stood in');
   });
 });

@@ -1,6 +1,6 @@
 import { NEVER_ABORTED } from '../concurrency/signals.js';
 import { CancelledError } from './errors.js';
-import { whenAborted } from './whenAborted.js';
+import { isAbortSignal, notASignal, whenAborted } from './whenAborted.js';
 
 /**
  * The reason an aborted signal carries, or a {@link CancelledError} when it carries none.
@@ -10,9 +10,19 @@ export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new CancelledError();
 }
 
-/** Throws the signal's abort reason if it is already aborted; does nothing otherwise. */
+/**
+ * Throws the signal's abort reason if it is already aborted; does nothing otherwise (nor without
+ * a signal). Every Keel API that takes a signal calls it first, so it also refuses what is not a
+ * signal before anything starts.
+ *
+ * @throws The signal's abort reason when it is aborted.
+ * @throws {ValidationError} when `signal` is neither `undefined` nor an `AbortSignal`.
+ */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortReason(signal);
+  if (signal === undefined) return;
+  const aborted = (signal as { aborted?: unknown } | null)?.aborted;
+  if (aborted === true) throw abortReason(signal);
+  if (aborted !== false) throw notASignal(signal);
 }
 
 /** A child abort controller tied to an optional parent signal; see {@link linkedAbortController}. */
@@ -36,13 +46,14 @@ export interface LinkedAbortController {
  * const child = linkedAbortController(callerSignal);
  * try { await work(child.signal); } finally { child.dispose(); }
  * ```
+ * @throws {ValidationError} when `parent` is neither `undefined` nor an `AbortSignal`.
  */
 export function linkedAbortController(parent?: AbortSignal): LinkedAbortController {
   const controller = new AbortController();
   const abort = (reason?: unknown): void => controller.abort(reason);
   if (parent === undefined || parent === NEVER_ABORTED)
     return { signal: controller.signal, abort, dispose: noop };
-  if (parent.aborted) {
+  if ((parent as AbortSignal | null)?.aborted === true) {
     controller.abort(parent.reason);
     return { signal: controller.signal, abort: noop, dispose: noop };
   }
@@ -61,10 +72,12 @@ export function linkedAbortController(parent?: AbortSignal): LinkedAbortControll
  * ```ts
  * const reply = await raceAbort(client.get(key), signal);
  * ```
+ * A `signal` that is not an `AbortSignal` rejects with a `ValidationError`.
  */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined || signal === NEVER_ABORTED) return promise;
-  if (signal.aborted) return Promise.reject(abortReason(signal));
+  if ((signal as AbortSignal | null)?.aborted === true) return Promise.reject(abortReason(signal));
+  if (!isAbortSignal(signal)) return Promise.reject(notASignal(signal));
   return new Promise<T>((resolve, reject) => {
     const stop = whenAborted(signal, () => reject(abortReason(signal)));
     promise.then(

@@ -1,3 +1,6 @@
+import { ValidationError } from './errors.js';
+import { describeValue } from '../options/options.js';
+
 /** One follower of a signal: a node of its followers' list. */
 interface Follower {
   readonly callback: () => void;
@@ -33,6 +36,7 @@ const followersOf = new WeakMap<AbortSignal, Followers>();
  * @param signal - The signal to follow.
  * @param callback - Called at most once, with no arguments; read `signal.reason` for the reason.
  * @returns A disposer; call it in `finally`. Calling it twice, or after the abort, is harmless.
+ * @throws {ValidationError} when `signal` is not an `AbortSignal`.
  *
  * @example
  * ```ts
@@ -41,10 +45,11 @@ const followersOf = new WeakMap<AbortSignal, Followers>();
  * ```
  */
 export function whenAborted(signal: AbortSignal, callback: () => void): () => void {
-  if (signal.aborted) {
+  if ((signal as AbortSignal | null)?.aborted === true) {
     callback();
     return noop;
   }
+  if (!isAbortSignal(signal)) throw notASignal(signal);
   let followers = followersOf.get(signal);
   if (followers === undefined) {
     followers = followersFor(signal);
@@ -95,3 +100,26 @@ function unlink(list: Followers, follower: Follower): void {
 }
 
 function noop(): void {}
+
+/**
+ * Whether `value` is an `AbortSignal`: recognised by `aborted` and `addEventListener`, so that
+ * signals of another realm (a VM context, a test environment) pass too. Internal to core.
+ */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { aborted?: unknown }).aborted === 'boolean' &&
+    typeof (value as { addEventListener?: unknown }).addEventListener === 'function'
+  );
+}
+
+/** The error for a `signal` option that is not an `AbortSignal`. Internal to core. */
+export function notASignal(value: unknown): ValidationError {
+  return new ValidationError(
+    [{ path: ['signal'], message: `must be an AbortSignal (got ${describeValue(value)}).` }],
+    {
+      subject: 'options',
+    },
+  );
+}
