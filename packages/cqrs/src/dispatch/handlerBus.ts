@@ -17,6 +17,7 @@ import { compose } from './compose.js';
 import type { Pipeline } from './compose.js';
 import { callHandler, DispatchContext, spanOf } from './dispatchContext.js';
 import { causesInFlight } from '../internal/causesInFlight.js';
+import { isMessageShaped, notAMessage } from '../internal/messageShape.js';
 import { stampFromScope } from '../internal/messageScope.js';
 import { traceDispatch, traceHandler } from '../internal/telemetry.js';
 
@@ -69,6 +70,7 @@ export class HandlerBus {
 
   /** Not `async`: one promise less per dispatch; every synchronous throw still becomes a rejection. */
   execute(message: Message, signal: AbortSignal | undefined): Promise<unknown> {
+    if (!isMessageShaped(message)) return Promise.reject(notAMessage(this.#kind, message));
     if (!telemetryEnabled()) return this.#dispatch(message, signal, undefined, undefined);
     return this.#traced(message, signal);
   }
@@ -119,7 +121,7 @@ export class HandlerBus {
         this.#dispatch(stamped, signal, span, undefined),
       );
     } catch (error) {
-      return Promise.reject(error); // A malformed message (no metadata) rejects, as it does untraced.
+      return Promise.reject(error);
     }
   }
 

@@ -24,6 +24,7 @@ import { optionMiddleware } from '../internal/optionMiddleware.js';
 import { traceDispatch, tracePublish } from '../internal/telemetry.js';
 import { InFlight } from '../internal/inFlight.js';
 import { insideDeliveryOf, runInDelivery, someInScope, stampAllFromScope } from '../internal/messageScope.js';
+import { assertEvents } from '../internal/messageShape.js';
 import { Semaphore } from '../internal/semaphore.js';
 import { HandlerFanOut } from './handlerFanOut.js';
 import type { ALL_EVENTS, Subscription } from './handlerFanOut.js';
@@ -197,7 +198,8 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
    * @throws {EventDeliveryError} listing every failure, after every event was delivered (wait mode).
    * @throws {EventBusClosedError} once `close()` was called (while it drains, handlers may
    *   still publish events caused by the event they handle).
-   * @throws {ValidationError} when `options.delivery` is not `'wait'` or `'background'`.
+   * @throws {ValidationError} when `events` is not an array of messages (each with a `type` and
+   *   `metadata`: nothing is delivered), or `options.delivery` is not `'wait'` or `'background'`.
    * @throws The signal's abort reason when `options.signal` aborts before delivery ends.
    */
   publish(events: readonly AnyEventOf<TMap>[], options?: EventPublishOptions): Promise<void> {
@@ -205,6 +207,7 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
       const signal = options?.signal;
       const delivery = options?.delivery;
       throwIfAborted(signal);
+      assertEvents(events);
       const stamped = stampAllFromScope(events as readonly Message[]);
       this.#assertOpen('publish', stamped);
       if (delivery !== undefined)
