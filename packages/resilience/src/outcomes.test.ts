@@ -117,3 +117,33 @@ describe('policy outcomes', () => {
     expect(outcomes).toMatchObject([{ outcome: 'failure', duration: 30 }]);
   });
 });
+
+describe('a caller that gives up', () => {
+  const CANCELLABLE: readonly [string, Factory][] = [
+    ...POLICIES.map(([kind, , make]): [string, Factory] => [kind, make]),
+    ['timeout (cooperative)', (name) => timeout(1_000, { name, clock, strategy: 'cooperative' })],
+    ['timeout (aggressive)', (name) => timeout(1_000, { name, clock, strategy: 'aggressive' })],
+  ];
+
+  it.each(CANCELLABLE)(
+    '%s rejects with the abort reason, not the error the call throws as it stops',
+    async (_, make) => {
+      const policy = make(undefined);
+      const controller = new AbortController();
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const call = policy.execute(
+        ({ signal }) =>
+          new Promise((_resolve, reject) => {
+            signal.addEventListener('abort', () => reject(new Error('stopped on the way out')));
+            started();
+          }),
+        controller.signal,
+      );
+      await running;
+      const reason = new Error('caller gave up');
+      controller.abort(reason);
+      await expect(call).rejects.toBe(reason);
+    },
+  );
+});

@@ -132,7 +132,8 @@ export class BulkheadPolicy implements Policy {
       result = await fn(context);
     } catch (error) {
       this.#executor.failed(error, context, signal, startedAt);
-      throw error;
+      // A caller that gave up gets its own reason, not whatever the call threw on the way out.
+      throw signal?.aborted === true ? abortReason(signal) : error;
     } finally {
       this.#release();
     }

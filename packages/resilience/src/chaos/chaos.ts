@@ -160,7 +160,7 @@ export class ChaosPolicy<TInjected = never> implements ResiliencePolicy<PolicyCo
         return this.#options.result!(context);
       }
     }
-    return unwrap(await this.#executor.run(fn, context, signal));
+    return unwrap(await this.#executor.run(fn, context, signal), signal);
   }
 
   #inject(kind: ChaosEvent['kind']): void {

@@ -268,3 +268,85 @@ async function runStep(breaker: CircuitBreakerPolicy, clock: ManualClock, step: 
   if (step === 'slow') await clock.tickAsync(6);
   await call;
 }
+
+describe('circuitBreaker: predicates and listeners that misbehave', () => {
+  it('a `handle` that throws on a probe surfaces its error and frees the slot: the circuit never sticks half-open', async () => {
+    const clock = new ManualClock();
+    const breaker = circuitBreaker({
+      clock,
+      strategy: consecutiveFailures(1),
+      breakDuration: 1_000,
+      handle: (error) => (error as { status: number }).status >= 500,
+    });
+    await breaker.execute(() => Promise.reject({ status: 503 })).catch(() => {});
+    clock.advance(1_000);
+    const probe = await breaker.execute(() => Promise.reject(null)).catch((e: unknown) => e);
+    expect(probe).toBeInstanceOf(TypeError); // the predicate's own bug, reading `status` of null
+    expect(breaker.state).toBe('half-open');
+    await expect(breaker.execute(ok)).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('a `handleResult` that throws is a bug surfaced, not a failure counted: the circuit stays closed', async () => {
+    const breaker = circuitBreaker({
+      strategy: consecutiveFailures(1),
+      handleResult: () => {
+        throw new Error('predicate bug');
+      },
+    });
+    await expect(breaker.execute(ok)).rejects.toThrow('predicate bug');
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('a `handleResult` that throws on a probe frees the slot for the next one', async () => {
+    const clock = new ManualClock();
+    let buggy = true;
+    const breaker = circuitBreaker({
+      clock,
+      strategy: consecutiveFailures(1),
+      breakDuration: 10,
+      handleResult: () => {
+        if (buggy) throw new Error('predicate bug');
+        return false;
+      },
+    });
+    await failTimes(breaker, 1);
+    clock.advance(10);
+    await expect(breaker.execute(ok)).rejects.toThrow('predicate bug');
+    buggy = false;
+    await expect(breaker.execute(ok)).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('refuses the call when a half-open listener isolates the circuit, and admits it as closed when one resets it', async () => {
+    const clock = new ManualClock();
+    const breaker = circuitBreaker({ clock, strategy: consecutiveFailures(1), breakDuration: 10 });
+    await failTimes(breaker, 1);
+    clock.advance(10);
+    const stop = breaker.onHalfOpen(() => breaker.isolate());
+    let ran = false;
+    const error = await refusal(breaker.execute(() => (ran = true)));
+    expect(error.reason).toBe('isolated');
+    expect(ran).toBe(false);
+    expect(breaker.state).toBe('isolated');
+    stop();
+
+    breaker.reset();
+    await failTimes(breaker, 1);
+    clock.advance(10);
+    breaker.onHalfOpen(() => breaker.reset());
+    await expect(breaker.execute(ok)).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('refuses with a BrokenCircuitError, not a RangeError, when the break ends past any date', async () => {
+    const breaker = circuitBreaker({
+      strategy: consecutiveFailures(1),
+      breakDuration: Number.MAX_SAFE_INTEGER,
+    });
+    await failTimes(breaker, 1);
+    const error = await refusal(breaker.execute(ok));
+    expect(error.reason).toBe('open');
+    expect(error.message).toMatch(/lets a probe through in \d+ ms\.$/);
+  });
+});

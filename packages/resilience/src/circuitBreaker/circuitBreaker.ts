@@ -1,4 +1,4 @@
-import { throwIfAborted } from '@keel/core';
+import { abortReason, throwIfAborted } from '@keel/core';
 import type { Clock, Disposer, Policy, PolicyContext } from '@keel/core';
 import type { BackoffSequence } from '../backoff/backoff.js';
 import { BrokenCircuitError } from '../errors/errors.js';
@@ -151,14 +151,28 @@ export class CircuitBreakerPolicy implements Policy {
     const admittedIn = this.#admit();
     const context = contextFor(signal);
     const startedAt = this.#executor.begin();
+    let result: TResult | undefined;
+    let failure: unknown;
+    let threw = false;
+    try {
+      result = await fn(context);
+    } catch (error) {
+      failure = error;
+      threw = true;
+    }
     let settled: PolicyOutcome<TResult>;
     try {
-      const result = await fn(context);
-      settled = this.#executor.succeeded(result, context, startedAt);
-    } catch (error) {
-      settled = this.#executor.failed(error, context, signal, startedAt);
+      settled = threw
+        ? this.#executor.failed(failure, context, signal, startedAt)
+        : this.#executor.succeeded(result as TResult, context, startedAt);
+    } catch (predicateError) {
+      // A `handle` or `handleResult` that throws is a bug to surface, not an outcome of the
+      // call: it is not counted, and a probe frees its slot so the circuit cannot stick half-open.
+      this.#uncounted(admittedIn);
+      throw predicateError;
     }
     this.#settle(admittedIn, settled);
+    if (settled.outcome === 'aborted') throw abortReason(signal!);
     if ('error' in settled) throw settled.error;
     return settled.result;
   }
@@ -168,8 +182,11 @@ export class CircuitBreakerPolicy implements Policy {
     let current = this.#current;
     if (current.state === 'closed') return current;
     if (current.state === 'open' && breakIsOver(current, this.#clock.now())) {
-      current = this.#enter(toHalfOpen(current));
+      this.#enter(toHalfOpen(current));
       this.#events.emit('halfOpen', { at: this.#clock.now() });
+      // A listener may have isolated or reset the circuit: admit by the state it left.
+      current = this.#current;
+      if (current.state === 'closed') return current;
     }
     if (current.state !== 'half-open') throw this.#refusal(current);
     if (current.admitted >= this.#options.halfOpenProbes) throw this.#refusal(current);
@@ -205,6 +222,11 @@ export class CircuitBreakerPolicy implements Policy {
     const failed = outcome !== 'success';
     const trip = admittedIn.window.record(failed, slow);
     if (trip !== undefined) this.#open(trip, failed ? outcome : undefined);
+  }
+
+  /** Forgets a call admitted in `admittedIn` without counting it: a probe frees its slot. */
+  #uncounted(admittedIn: BreakerState): void {
+    if (admittedIn === this.#current && admittedIn.state === 'half-open') admittedIn.admitted--;
   }
 
   #settleProbe(probing: HalfOpenState, outcome: Outcome, slow: boolean): void {

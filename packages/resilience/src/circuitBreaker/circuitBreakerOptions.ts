@@ -32,7 +32,11 @@ export interface CircuitBreakerOptions {
   successThreshold?: number | undefined;
   /** A call taking at least this many ms counts as slow (and a slow probe as failed); `Infinity` is off. @default off */
   slowCallDuration?: number | undefined;
-  /** Which errors count as failures; others pass through uncounted. An aborted caller is never counted. @default every error */
+  /**
+   * Which errors count as failures; others pass through uncounted. An aborted caller is never
+   * counted. A `handle` (or `handleResult`) that throws is a bug surfaced: the call rejects with
+   * its error and is not counted, and a half-open probe frees its slot. @default every error
+   */
   handle?: ((error: unknown) => boolean) | undefined;
   /** Which results count as failures (e.g. HTTP 5xx). @default none */
   handleResult?: ((result: unknown) => boolean) | undefined;

@@ -28,7 +28,13 @@ function brokenMessage(info: BrokenCircuitInfo): string {
   if (info.reason === 'half-open-busy') {
     return 'The circuit is half-open and every probe slot is taken; retry once the probes settle.';
   }
-  return `The circuit is open; it lets a probe through in ${info.retryAfter} ms (at ${new Date(info.openUntil!).toISOString()}).`;
+  return `The circuit is open; it lets a probe through in ${info.retryAfter} ms${atTime(info.openUntil)}.`;
+}
+
+/** ` (at 2026-…Z)`, or nothing for a time no date can show (a break of ~275,000 years or more). */
+function atTime(ms: number | undefined): string {
+  const date = new Date(ms ?? Number.NaN);
+  return Number.isNaN(date.getTime()) ? '' : ` (at ${date.toISOString()})`;
 }
 
 /**

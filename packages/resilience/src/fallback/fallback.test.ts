@@ -36,14 +36,14 @@ describe('fallback', () => {
     });
   });
 
-  it('does not substitute when the caller aborted', async () => {
+  it('does not substitute when the caller aborted, and rejects with the abort reason', async () => {
     const controller = new AbortController();
     const policy = fallback('spare');
     const done = policy.execute(async () => {
       controller.abort(new Error('gone'));
       throw new Error('aborted work');
     }, controller.signal);
-    await expect(done).rejects.toThrow('aborted work');
+    await expect(done).rejects.toThrow('gone');
   });
 
   it('emits onFallback with the replaced outcome', async () => {

@@ -1,4 +1,5 @@
 import {
+  abortReason,
   assertOptions,
   noopLogger,
   optionClock,
@@ -104,6 +105,8 @@ export class FallbackPolicy<TFallback> implements ResiliencePolicy<PolicyContext
     const context = contextFor(signal);
     const settled = await this.#executor.run(fn, context, signal);
     if (settled.outcome === 'success') return settled.result;
+    // A caller that gave up gets its own reason, not whatever the call threw on the way out.
+    if (settled.outcome === 'aborted') throw abortReason(signal!);
     if (settled.outcome !== 'failure') throw (settled as { error: unknown }).error;
     return this.#substitute(
       'error' in settled ? { error: settled.error } : { result: settled.result },

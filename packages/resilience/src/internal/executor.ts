@@ -1,4 +1,4 @@
-import { disposer, recordMetric, telemetryEnabled } from '@keel/core';
+import { abortReason, disposer, recordMetric, telemetryEnabled } from '@keel/core';
 import type { Attributes, Clock, Disposer, Logger, PolicyContext } from '@keel/core';
 import { policyEmitter } from './events.js';
 import { errorType, reportPolicyEvent, RESILIENCE_METRICS } from './telemetry.js';
@@ -222,8 +222,12 @@ function settleNow<TValue>(settle: () => TValue): Promise<TValue> {
   }
 }
 
-/** The call's result, or its error thrown. */
-export function unwrap<TResult>(outcome: PolicyOutcome<TResult>): TResult {
+/**
+ * The call's result, or its error thrown; the abort reason of `signal` instead when the caller
+ * gave up (an `aborted` outcome), whatever the call threw on the way out.
+ */
+export function unwrap<TResult>(outcome: PolicyOutcome<TResult>, signal?: AbortSignal): TResult {
+  if (outcome.outcome === 'aborted' && signal !== undefined) throw abortReason(signal);
   if ('error' in outcome) throw outcome.error;
   return outcome.result;
 }

@@ -211,7 +211,7 @@ export class RateLimiterPolicy implements Policy {
   ): Promise<TResult> {
     if (signal === undefined) await this.acquire(key);
     else await this.acquire(key, { signal });
-    return unwrap(await this.#executor.run(fn, contextFor(signal), signal));
+    return unwrap(await this.#executor.run(fn, contextFor(signal), signal), signal);
   }
 
   /** A core `Policy` limiting calls under `key`. */

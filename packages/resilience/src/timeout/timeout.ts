@@ -118,7 +118,10 @@ export class TimeoutPolicy implements Policy {
   ): Promise<TResult> {
     throwIfAborted(signal);
     const scope = new LazyScope(signal);
-    return unwrap(await this.#executor.run((context) => this.#limit(fn, context, signal), scope, signal));
+    return unwrap(
+      await this.#executor.run((context) => this.#limit(fn, context, signal), scope, signal),
+      signal,
+    );
   }
 
   /** Runs `fn` in `scope` under the time limit; a call that ran out of time throws a `TimeoutError`. */
@@ -152,7 +155,8 @@ export class TimeoutPolicy implements Policy {
           ? error
           : new TimeoutError(this.#ms, { operation: this.#operation, cause: error });
       }
-      throw error;
+      // A caller that gave up gets its own reason, not whatever the call threw on the way out.
+      throw signal?.aborted === true ? abortReason(signal) : error;
     } finally {
       timer?.cancel();
       scope.dispose();
