@@ -62,6 +62,21 @@ describe('LoadBalancer', () => {
     expect(lb.stats()[0]).toMatchObject({ requests: 1, failures: 0 });
   });
 
+  it('ends the request and rejects with the error isFailure throws', async () => {
+    const lb = new LoadBalancer(endpoints('a'), {
+      ...options(),
+      isFailure: () => {
+        throw new Error('classifier bug');
+      },
+    });
+    const run = lb.execute(() => Promise.reject(new Error('404')));
+    const drained = lb.whenDrained('a');
+    await expect(run).rejects.toThrow('classifier bug');
+    expect(lb.inFlight).toBe(0);
+    expect(lb.stats()[0]).toMatchObject({ requests: 0, failures: 0, inFlight: 0 });
+    await expect(drained).resolves.toBeUndefined();
+  });
+
   it('releases without an outcome when the caller aborts', async () => {
     const clock = new ManualClock();
     const lb = new LoadBalancer(endpoints('a'), options(clock));

@@ -20,7 +20,7 @@ import { EndpointState } from './endpointState.js';
 import { NoEndpointAvailableError } from './balancingErrors.js';
 import { createLease } from './lease.js';
 import type { Lease, LeaseOutcome } from './lease.js';
-import { outlierSettings } from './outlierDetection.js';
+import { ejectionCap, outlierSettings } from './outlierDetection.js';
 import type { OutlierDetectionSettings } from './outlierDetection.js';
 import { LOAD_BALANCER_DEFAULTS } from './loadBalancerOptions.js';
 import type {
@@ -79,7 +79,8 @@ export class LoadBalancer<TValue> {
    * @param options Strategy, clock, randomness, outlier detection and latency settings; an
    *   option left out or `undefined` keeps its default.
    * @throws {ValidationError} When an option or a weight is out of range, an option is of the
-   *   wrong kind, or two endpoints share an id.
+   *   wrong kind, two endpoints share an id, or the strategy refuses the endpoints (e.g.
+   *   `consistentHashAffinity()` when its ring would exceed `HASH_RING_LIMITS.maxPoints`).
    */
   constructor(endpoints: Iterable<Endpoint<TValue>> = [], options: LoadBalancerOptions = {}) {
     const settings = withDefaults(SETTINGS_DEFAULTS, options);
@@ -104,8 +105,8 @@ export class LoadBalancer<TValue> {
     this.#meter = new BalancerMeter(settings.name);
     const initial = [...endpoints];
     checkEndpoints(initial, new Set());
-    for (const endpoint of initial) this.#put(endpoint);
-    this.#changed();
+    for (const endpoint of initial) this.#active.set(endpoint.id, this.#newState(endpoint));
+    this.#changed([...this.#active.values()]);
   }
 
   /** The strategy's name. */
@@ -131,45 +132,61 @@ export class LoadBalancer<TValue> {
    * comes back with its in-flight requests. To change the value or weight of an endpoint in
    * rotation, use {@link LoadBalancer.update}.
    *
-   * @throws {ValidationError} When an endpoint with the same id is already in rotation, or the
-   *   id or weight is invalid.
+   * A refused endpoint changes nothing.
+   *
+   * @throws {ValidationError} When an endpoint with the same id is already in rotation, the id
+   *   or weight is invalid, or the strategy refuses it (e.g. `consistentHashAffinity()` when
+   *   its ring would exceed `HASH_RING_LIMITS.maxPoints`).
    */
   add(endpoint: Endpoint<TValue>): this {
     checkEndpoints([endpoint], new Set(this.#active.keys()));
-    this.#put(endpoint);
-    this.#changed();
+    // Re-adding a draining endpoint revives its record, in-flight requests included.
+    const state = this.#draining.get(endpoint.id) ?? this.#newState(endpoint);
+    this.#reconfigure(state, endpoint, [...this.#active.values(), state]);
+    this.#draining.delete(endpoint.id);
+    state.removed = false;
+    this.#active.set(endpoint.id, state);
+    // A revived endpoint may still be ejected.
+    this.#liftExcessEjections();
     return this;
   }
 
   /**
    * Replaces the value and weight of the endpoint in rotation with the same id, keeping its
-   * in-flight count, latency estimate and ejection state (a weight left out becomes 1).
+   * in-flight count, latency estimate and ejection state (a weight left out becomes 1). A
+   * refused update changes nothing.
    *
    * @throws {NotFoundError} When no endpoint with that id is in rotation.
-   * @throws {ValidationError} When the weight is invalid.
+   * @throws {ValidationError} When the weight is invalid, or the strategy refuses it (e.g.
+   *   `consistentHashAffinity()` when its ring would exceed `HASH_RING_LIMITS.maxPoints`).
    */
   update(endpoint: Endpoint<TValue>): this {
     checkEndpoints([endpoint], new Set());
     const state = this.#active.get(endpoint.id);
     if (state === undefined) throw new NotFoundError('endpoint', endpoint.id);
-    state.value = endpoint.value;
-    state.weight = endpoint.weight ?? 1;
-    this.#changed();
+    this.#reconfigure(state, endpoint, [...this.#active.values()]);
     return this;
   }
 
   /**
    * Takes an endpoint out of rotation. Its requests in flight keep being tracked until they
    * end (see {@link LoadBalancer.whenDrained}). Returns whether it was configured.
+   *
+   * The endpoints left keep the ejection bound: if more of them are ejected than
+   * `maxEjectedFraction` allows, or all of them, those due back soonest return to rotation at
+   * once (`onRestored` is told). So while the balancer has endpoints, one can always be picked.
+   *
+   * @throws When the strategy refuses the smaller set of endpoints; nothing is removed then.
    */
   remove(id: string): boolean {
     const state = this.#active.get(id);
     if (state === undefined) return false;
+    this.#changed([...this.#active.values()].filter((other) => other !== state));
     this.#active.delete(id);
     this.#meter.forget(id);
     state.removed = true;
     if (state.inFlight > 0) this.#draining.set(id, state);
-    this.#changed();
+    this.#liftExcessEjections();
     return true;
   }
 
@@ -245,7 +262,10 @@ export class LoadBalancer<TValue> {
   /**
    * Runs `fn` against a chosen endpoint, tracking it as in flight and recording its latency and
    * outcome. Errors are rethrown; those `isFailure` accepts count against the endpoint, and an
-   * abort through `signal` counts as neither success nor failure.
+   * abort through `signal` counts as neither success nor failure. The request always stops
+   * being in flight when `fn` settles: if `isFailure` itself throws, the outcome counts as
+   * neither and `execute` rejects with what `isFailure` threw (a bug in the classifier), not
+   * with `fn`'s error.
    *
    * @throws {NoEndpointAvailableError} When no endpoint is available.
    */
@@ -262,40 +282,69 @@ export class LoadBalancer<TValue> {
       lease.success();
       return result;
     } catch (error) {
-      if (options.signal?.aborted) lease.release();
-      else if (this.#isFailure(error)) lease.failure(error);
-      else lease.success();
+      this.#endAfterError(lease, error, options.signal);
       throw error;
     } finally {
       call.dispose();
     }
   }
 
-  #put(endpoint: Endpoint<TValue>): void {
-    const weight = endpoint.weight ?? 1;
-    const existing = this.#active.get(endpoint.id) ?? this.#draining.get(endpoint.id);
-    if (existing !== undefined) {
-      // Re-adding a draining endpoint revives its record, in-flight requests included.
-      this.#draining.delete(endpoint.id);
-      existing.removed = false;
-      existing.value = endpoint.value;
-      existing.weight = weight;
-      this.#active.set(endpoint.id, existing);
+  /** Ends the lease of a call whose `fn` threw, releasing it even when `isFailure` throws. */
+  #endAfterError(lease: Lease<TValue>, error: unknown, signal: AbortSignal | undefined): void {
+    if (signal?.aborted) {
+      lease.release();
       return;
     }
-    const state = new EndpointState(
+    let failed: boolean;
+    try {
+      failed = this.#isFailure(error);
+    } catch (classifierError) {
+      lease.release();
+      throw classifierError;
+    }
+    if (failed) lease.failure(error);
+    else lease.success();
+  }
+
+  #newState(endpoint: Endpoint<TValue>): EndpointState<TValue> {
+    return new EndpointState(
       endpoint.id,
       endpoint.value,
-      weight,
+      endpoint.weight ?? 1,
       this.#clock,
       this.#decayMs,
       this.#initialLatencyMs,
     );
-    this.#active.set(endpoint.id, state);
   }
 
-  #changed(): void {
-    this.#strategy.onEndpointsChanged?.([...this.#active.values()]);
+  /**
+   * Gives `state` the endpoint's value and weight and tells the strategy the endpoints will be
+   * `next`. If the strategy refuses them (throws), the old value and weight come back first, so
+   * a refused change changes nothing.
+   */
+  #reconfigure(
+    state: EndpointState<TValue>,
+    endpoint: Endpoint<TValue>,
+    next: EndpointState<TValue>[],
+  ): void {
+    const { value, weight } = state;
+    state.value = endpoint.value;
+    state.weight = endpoint.weight ?? 1;
+    try {
+      this.#changed(next);
+    } catch (error) {
+      state.value = value;
+      state.weight = weight;
+      throw error;
+    }
+  }
+
+  /**
+   * Tells the strategy which endpoints are in rotation, before the balancer's own records change:
+   * the strategy may refuse them by throwing.
+   */
+  #changed(next: readonly EndpointState<TValue>[]): void {
+    this.#strategy.onEndpointsChanged?.(next);
   }
 
   #candidates(): EndpointState<TValue>[] {
@@ -310,11 +359,29 @@ export class LoadBalancer<TValue> {
     const now = this.#clock.now();
     for (const state of this.#active.values()) {
       const until = state.outlier.ejectedUntil;
-      if (until !== undefined && until <= now) {
-        state.outlier.restore();
-        this.#events.emit('restored', { id: state.id });
-      }
+      if (until !== undefined && until <= now) this.#restore(state, until);
     }
+  }
+
+  #restore(state: EndpointState<TValue>, at: number): void {
+    state.outlier.restore(at);
+    this.#events.emit('restored', { id: state.id });
+  }
+
+  /**
+   * Brings ejected endpoints back early, those due back soonest first, until no more are ejected
+   * than the endpoints in rotation allow (see {@link ejectionCap}): a removal, or a draining
+   * ejected endpoint added again, never leaves only ejected endpoints in rotation.
+   */
+  #liftExcessEjections(): void {
+    if (this.#outliers === undefined) return;
+    this.#restoreDue();
+    const ejected = [...this.#active.values()].filter((state) => state.outlier.ejectedUntil !== undefined);
+    const excess = ejected.length - ejectionCap(this.#active.size, this.#outliers);
+    if (excess <= 0) return;
+    ejected.sort((a, b) => a.outlier.ejectedUntil! - b.outlier.ejectedUntil!);
+    const now = this.#clock.now();
+    for (const state of ejected.slice(0, excess)) this.#restore(state, now);
   }
 
   #end(state: EndpointState<TValue>, startedAt: number, outcome: LeaseOutcome): void {
@@ -337,9 +404,7 @@ export class LoadBalancer<TValue> {
   #mayEject(): boolean {
     let ejected = 0;
     for (const state of this.#active.values()) if (state.outlier.ejectedUntil !== undefined) ejected++;
-    const total = this.#active.size;
-    const cap = Math.max(1, Math.floor(this.#outliers!.maxEjectedFraction * total));
-    return ejected < cap && total - ejected > 1;
+    return ejected < ejectionCap(this.#active.size, this.#outliers!);
   }
 }
 

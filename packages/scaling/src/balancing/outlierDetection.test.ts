@@ -126,6 +126,55 @@ describe('outlier detection', () => {
     expect(ejected.map((event) => event.id)).toEqual(['e0']);
   });
 
+  it('brings the last endpoint back into rotation when the healthy one is removed', () => {
+    const { lb, send } = setup(2);
+    const restored: string[] = [];
+    lb.onRestored(({ id }) => restored.push(id));
+    send('e0', 5, false);
+    expect(lb.stats()[0]!.ejected).toBe(true);
+    lb.remove('e1');
+    expect(restored).toEqual(['e0']);
+    expect(lb.stats()).toMatchObject([{ id: 'e0', ejected: false }]);
+    expect(lb.acquire().endpoint.id).toBe('e0');
+  });
+
+  it('keeps at most maxEjectedFraction of the endpoints left ejected, restoring those due back first', () => {
+    const { clock, lb, ejected, send } = setup(4, { outlierDetection: { maxEjectedFraction: 0.5 } });
+    const restored: string[] = [];
+    lb.onRestored(({ id }) => restored.push(id));
+    send('e0', 5, false);
+    clock.advance(1_000);
+    send('e1', 5, false);
+    expect(ejected.map((event) => event.id)).toEqual(['e0', 'e1']);
+    lb.remove('e2');
+    lb.remove('e3');
+    // Two endpoints left allow one ejection: e0, due back first, returns; e1 stays out.
+    expect(restored).toEqual(['e0']);
+    expect(lb.stats().map((s) => [s.id, s.ejected])).toEqual([
+      ['e0', false],
+      ['e1', true],
+    ]);
+    const picked = Array.from({ length: 4 }, () => {
+      const lease = lb.acquire();
+      lease.release();
+      return lease.endpoint.id;
+    });
+    expect(picked).toEqual(['e0', 'e0', 'e0', 'e0']);
+  });
+
+  it('brings a draining ejected endpoint into rotation when it is added back alone', () => {
+    const { lb, send } = setup(2);
+    // Round robin leases one request on each endpoint; the one on e0 stays in flight.
+    const leases = [lb.acquire(), lb.acquire()];
+    leases.find((lease) => lease.endpoint.id === 'e1')!.release();
+    send('e0', 5, false);
+    lb.remove('e0'); // still ejected, and draining while its first request is in flight
+    lb.remove('e1');
+    lb.add({ id: 'e0', value: 0 });
+    expect(lb.stats()).toMatchObject([{ id: 'e0', ejected: false, inFlight: 1 }]);
+    expect(lb.acquire().endpoint.id).toBe('e0');
+  });
+
   it('never ejects when outlier detection is off', () => {
     const { ejected, send } = setup(2, { outlierDetection: false });
     send('e0', 50, false);

@@ -24,7 +24,9 @@ export interface OutlierDetectionOptions {
   maxEjectionMs?: number | undefined;
   /**
    * Largest fraction of endpoints ejected at once; at least one endpoint may always be
-   * ejected, and the last endpoint in rotation never is.
+   * ejected, and the last endpoint in rotation never is. The bound also holds after
+   * `remove()`: when too few endpoints are left for their ejections, those due back soonest
+   * return to rotation at once.
    * @default 0.1
    */
   maxEjectedFraction?: number | undefined;
@@ -87,6 +89,15 @@ export function outlierSettings(option: unknown): {
   };
 }
 
+/**
+ * How many of `total` endpoints in rotation may be ejected at once: `maxEjectedFraction` of
+ * them, at least one, but never all (none of a single endpoint).
+ */
+export function ejectionCap(total: number, settings: OutlierDetectionSettings): number {
+  const allowed = Math.max(1, Math.floor(settings.maxEjectedFraction * total));
+  return Math.max(0, Math.min(allowed, total - 1));
+}
+
 /** Why an endpoint was ejected. */
 export type EjectionReason = 'consecutive-failures' | 'failure-rate';
 
@@ -133,9 +144,12 @@ export class OutlierState {
     return this.ejectedUntil;
   }
 
-  /** Brings the endpoint back with fresh counters. */
-  restore(): void {
-    this.lastEjectionEnd = this.ejectedUntil ?? 0;
+  /**
+   * Brings the endpoint back with fresh counters. `at` is when its ejection ended: its planned
+   * end, or now when it comes back early; healthy time for the decay counts from there.
+   */
+  restore(at: number = this.ejectedUntil ?? 0): void {
+    this.lastEjectionEnd = at;
     this.ejectedUntil = undefined;
     this.consecutiveFailures = 0;
     this.windowRequests = 0;

@@ -169,6 +169,38 @@ describe('consistentHashAffinity', () => {
     expect(lb.stats().map((s) => s.inFlight)).toEqual([2, 2, 2, 2]);
   });
 
+  it('refuses to add an endpoint that would overgrow the ring, and changes nothing', () => {
+    const lb = new LoadBalancer(endpoints('a', 'b'), { ...quiet, strategy: consistentHashAffinity() });
+    const keys = Array.from({ length: 50 }, (_, i) => `key-${i}`);
+    const before = keys.map((key) => picks(lb, 1, key)[0]);
+    expect(() => lb.add({ id: 'c', value: 'c', weight: 1e6 })).toThrow(/points/);
+    expect(lb.size).toBe(2);
+    expect(lb.endpoints().map((e) => e.id)).toEqual(['a', 'b']);
+    expect(keys.map((key) => picks(lb, 1, key)[0])).toEqual(before);
+  });
+
+  it('refuses to add back a draining endpoint with a weight that would overgrow the ring, leaving it draining', () => {
+    const lb = new LoadBalancer(endpoints('a', 'b'), { ...quiet, strategy: consistentHashAffinity() });
+    const lease = lb.acquire({ key: 'k' });
+    lb.remove(lease.endpoint.id);
+    expect(() => lb.add({ id: lease.endpoint.id, value: 'other', weight: 1e6 })).toThrow(/points/);
+    expect(lb.size).toBe(1);
+    expect(lb.stats()[1]).toMatchObject({ id: lease.endpoint.id, weight: 1, draining: true, inFlight: 1 });
+    expect(lease.endpoint.value).toBe(lease.endpoint.id);
+  });
+
+  it('refuses to update an endpoint to a weight that would overgrow the ring, and changes nothing', () => {
+    const lb = new LoadBalancer(endpoints('a', 'b'), { ...quiet, strategy: consistentHashAffinity() });
+    const keys = Array.from({ length: 50 }, (_, i) => `key-${i}`);
+    const before = keys.map((key) => picks(lb, 1, key)[0]);
+    expect(() => lb.update({ id: 'a', value: 'a2', weight: 1e6 })).toThrow(/points/);
+    expect(lb.endpoints().map((e) => [e.id, e.value, e.weight])).toEqual([
+      ['a', 'a', 1],
+      ['b', 'b', 1],
+    ]);
+    expect(keys.map((key) => picks(lb, 1, key)[0])).toEqual(before);
+  });
+
   it('moves only the removed endpoint’s keys when an endpoint leaves', () => {
     const lb = new LoadBalancer(endpoints('a', 'b', 'c', 'd'), {
       ...quiet,

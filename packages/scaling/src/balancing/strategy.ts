@@ -20,6 +20,10 @@ export interface BalancingStrategy {
    * refuse the request.
    */
   pick(candidates: readonly EndpointView[], context: PickContext): EndpointView | undefined;
-  /** Told the full list of endpoints (in rotation or not) whenever it changes. */
+  /**
+   * Told the full list of endpoints (ejected ones included) whenever it changes, before the
+   * balancer applies the change. Throwing refuses the change: the balancer then leaves its
+   * endpoints as they were and rethrows, so a strategy that throws must keep its previous state.
+   */
   onEndpointsChanged?(endpoints: readonly EndpointView[]): void;
 }

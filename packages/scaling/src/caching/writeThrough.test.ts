@@ -60,6 +60,18 @@ describe('createWriteThrough', () => {
     expect(await cache.get('a')).toBeUndefined();
   });
 
+  it('delete rejects and drops the cached value when the source removal fails', async () => {
+    const cache = new MemoryCacheStore<string, number>();
+    await cache.set('a', 1);
+    const writes = createWriteThrough<string, number>(cache, async () => {}, {
+      remove: async () => {
+        throw new Error('timeout after commit');
+      },
+    });
+    await expect(writes.delete('a')).rejects.toThrow('timeout after commit');
+    expect(await cache.get('a')).toBeUndefined();
+  });
+
   it('gives the writer a signal that follows the caller’s, and rejects at once when it is already aborted', async () => {
     const cache = new MemoryCacheStore<string, number>();
     const write = vi.fn(async () => {});

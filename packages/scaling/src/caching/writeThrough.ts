@@ -35,7 +35,11 @@ export const WRITE_THROUGH_DEFAULTS = Object.freeze({ logger: noopLogger });
 export interface WriteThrough<TKey, TValue> {
   /** Writes `value` to the source, then to the cache; rejects (and invalidates the cache) if the source write fails. */
   set(key: TKey, value: TValue, options?: CacheStoreOptions): Promise<void>;
-  /** Removes `key` from the source (when `remove` is given), then from the cache. */
+  /**
+   * Removes `key` from the source (when `remove` is given), then from the cache. If the source
+   * removal fails, the cached key is still dropped (the source may or may not have deleted it)
+   * and the removal's error is rethrown.
+   */
   delete(key: TKey, options?: CacheStoreOptions): Promise<void>;
 }
 
@@ -116,8 +120,12 @@ export function createWriteThrough<TKey, TValue>(
     },
     async delete(key, callOptions) {
       return inTurn(key, callOptions?.signal, async (signal) => {
-        await remove?.(key, { signal });
-        await cache.delete(key).catch((error: unknown) => invalidate(key, error));
+        try {
+          await remove?.(key, { signal });
+        } finally {
+          // Even when `remove` fails the source may have deleted the key: never serve it from the cache.
+          await cache.delete(key).catch((error: unknown) => invalidate(key, error));
+        }
       });
     },
   };

@@ -2,6 +2,7 @@ import { isValidationError } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HASH_RING_LIMITS, HashRing } from './hashRing.js';
+import { murmur3 } from './murmur3.js';
 
 const KEYS = Array.from({ length: 5_000 }, (_, index) => `key-${index}`);
 const nodeIds = fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 2, maxLength: 12 });
@@ -166,6 +167,24 @@ describe('HashRing', () => {
     expect(() => ring.add('c', { id: 'd', weight: 0 })).toThrow(/weight/);
     expect(ring.nodes()).toEqual(['a', 'b']);
     expect(ring.positions()).toEqual(before);
+  });
+
+  it('routes every key to the owner of its hash when the hash returns signed 32-bit values', () => {
+    const ring = new HashRing(['a', 'b', 'c', 'd'], { hash: (key) => murmur3(key) | 0 });
+    for (const key of KEYS) expect(ring.get(key)).toBe(ring.ownerOfHash(ring.hashOf(key)));
+  });
+
+  it('places keys and points of a signed or wider hash where their unsigned 32-bit value does', () => {
+    const unsigned = new HashRing(['a', 'b', 'c', 'd']);
+    const signed = new HashRing(['a', 'b', 'c', 'd'], { hash: (key) => murmur3(key) | 0 });
+    const wider = new HashRing(['a', 'b', 'c', 'd'], { hash: (key) => murmur3(key) + 2 ** 32 });
+    for (const ring of [signed, wider]) {
+      expect(ring.positions()).toEqual(unsigned.positions());
+      for (const key of KEYS.slice(0, 1_000)) {
+        expect(ring.get(key)).toBe(unsigned.get(key));
+        expect([...ring.walk(key)]).toEqual([...unsigned.walk(key)]);
+      }
+    }
   });
 
   it('breaks ties between colliding points by node id, whatever the insertion order', () => {

@@ -26,7 +26,12 @@ export interface HashRingOptions {
    * @default 160
    */
   virtualNodes?: number | undefined;
-  /** The 32-bit hash of keys and points. @default murmur3 */
+  /**
+   * The 32-bit hash of keys and points. Its result is read as an unsigned 32-bit position
+   * (modulo 2^32, as `>>> 0` does), so a hash that returns signed values (`murmur3(key) | 0`)
+   * or larger integers places keys and points alike.
+   * @default murmur3
+   */
   hash?: ((key: string) => number) | undefined;
 }
 
@@ -135,7 +140,7 @@ export class HashRing {
   /** The node that owns `key`, or `undefined` when the ring is empty. */
   get(key: string): string | undefined {
     if (this.#points.length === 0) return undefined;
-    return this.#ownerAt(this.#indexOf(this.#hash(key)));
+    return this.#ownerAt(this.#indexOf(this.hashOf(key)));
   }
 
   /** The node that owns a 32-bit hash position, or `undefined` when the ring is empty. */
@@ -144,7 +149,11 @@ export class HashRing {
     return this.#ownerAt(this.#indexOf(hash >>> 0));
   }
 
-  /** The hash of `key` with this ring's hash function. */
+  /**
+   * The position of `key` on the ring: this ring's hash of it as an unsigned 32-bit integer.
+   * Every key and point is placed through this one conversion, so `ownerOfHash(hashOf(key))`
+   * is always `get(key)`.
+   */
   hashOf(key: string): number {
     return this.#hash(key) >>> 0;
   }
@@ -177,7 +186,7 @@ export class HashRing {
     const count = this.#points.length;
     if (count === 0) return;
     const seen = new Set<number>();
-    const start = this.#indexOf(this.#hash(key));
+    const start = this.#indexOf(this.hashOf(key));
     for (let step = 0; step < count && seen.size < this.#ids.length; step++) {
       const rank = this.#ranks[(start + step) % count]!;
       if (seen.has(rank)) continue;
@@ -207,7 +216,7 @@ export class HashRing {
     return this.#ids[this.#ranks[index]!]!;
   }
 
-  /** Index of the first point at or after `hash`, wrapping to 0. */
+  /** Index of the first point at or after `hash` (an unsigned 32-bit position), wrapping to 0. */
   #indexOf(hash: number): number {
     const points = this.#points;
     const bucket = hash >>> BUCKET_SHIFT;
@@ -265,7 +274,7 @@ export class HashRing {
     this.#ids.forEach((id, rank) => {
       const count = this.#pointsOf(this.#weights.get(id)!);
       for (let replica = 0; replica < count; replica++, at++) {
-        const position = this.#hash(`${id}#${replica}`) >>> 0;
+        const position = this.hashOf(`${id}#${replica}`);
         keys[at] = packed ? position * 2 ** RANK_BITS + rank : position;
         ranks[at] = rank;
       }

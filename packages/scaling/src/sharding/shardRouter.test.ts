@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { murmur3 } from '../hashing/murmur3.js';
 import { isNoNodeAvailableError } from './shardingErrors.js';
 import { ShardRouter } from './shardRouter.js';
 
@@ -78,6 +79,14 @@ describe('ShardRouter', () => {
     const router = new ShardRouter(['a', 'b']);
     router.planRebalance({ add: ['c'], remove: ['a'] });
     expect(router.nodes()).toEqual(['a', 'b']);
+  });
+
+  it('routes keys as ownership() shares them out when the hash returns signed values', () => {
+    const unsigned = new ShardRouter(['a', 'b', 'c']);
+    const signed = new ShardRouter(['a', 'b', 'c'], { hash: (key) => murmur3(key) | 0 });
+    // Same points, so the same ownership: every key must then go where the unsigned router sends it.
+    expect(signed.ownership()).toEqual(unsigned.ownership());
+    for (const key of KEYS) expect(signed.route(key)).toBe(unsigned.route(key));
   });
 
   it('rejects a replication factor of zero', () => {

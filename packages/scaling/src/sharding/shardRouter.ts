@@ -12,7 +12,11 @@ export interface ShardRouterOptions {
   replicationFactor?: number | undefined;
   /** Ring points per unit of node weight, from 1 to 100_000. @default 160 */
   virtualNodes?: number | undefined;
-  /** The 32-bit hash of keys and points. @default murmur3 */
+  /**
+   * The 32-bit hash of keys and points, read as an unsigned position (modulo 2^32), so signed
+   * results (`murmur3(key) | 0`) work too (see `HashRing`).
+   * @default murmur3
+   */
   hash?: ((key: string) => number) | undefined;
 }
 
