@@ -85,6 +85,47 @@ describe('UuidV7Generator', () => {
     expect([...ids].sort()).toEqual(ids);
   });
 
+  it.each([
+    ['Infinity', Infinity],
+    ['2^48', 2 ** 48],
+    ['2^60', 2 ** 60],
+  ])('keeps its time and counts on when the clock reads %s, then follows the clock again', (_, reading) => {
+    const later = 1_700_000_000_000;
+    let calls = 0;
+    const generator = new UuidV7Generator({ clock: { now: () => (++calls <= 10_001 ? reading : later) } });
+    const ids = Array.from({ length: 10_000 }, () => generator.next());
+    expect(ids.every((id) => V7.test(id))).toBe(true);
+    expect(ids.every((id, index) => index === 0 || id > ids[index - 1]!)).toBe(true);
+    expect(timeOf(ids.at(-1)!)).toBeLessThan(10); // counted on from the epoch, 4,096 ids at most a millisecond
+    const stillOut = generator.next();
+    const recovered = generator.next();
+    expect(stillOut > ids.at(-1)!).toBe(true);
+    expect(recovered > stillOut).toBe(true);
+    expect(timeOf(recovered)).toBe(later);
+  });
+
+  it('does not let a clock reading past 48 bits move the time of a running generator', () => {
+    const start = 1_700_000_000_000;
+    const generator = new UuidV7Generator({ clock: scriptedClock([start, Infinity, 2 ** 48, start + 1]) });
+    const ids = [generator.next(), generator.next(), generator.next(), generator.next()];
+    expect(ids.map(timeOf)).toEqual([start, start, start, start + 1]);
+    expect([...new Set(ids)].sort()).toEqual(ids);
+  });
+
+  it('throws a RangeError, instead of wrapping around, once the last 48-bit millisecond is used up', () => {
+    const last = 2 ** 48 - 1;
+    const generator = new UuidV7Generator({ clock: new ManualClock(last) });
+    const ids: string[] = [];
+    const fill = (): void => {
+      for (let index = 0; index <= 0xfff; index++) ids.push(generator.next());
+    };
+    expect(fill).toThrow(RangeError);
+    expect(ids.length).toBeGreaterThan(0x800); // a counter seed is at most 0x7ff
+    expect(ids.every((id) => V7.test(id) && id.startsWith('ffffffff-ffff-'))).toBe(true);
+    expect(ids.at(-1)!.slice(14, 18)).toBe('7fff');
+    expect(() => generator.next()).toThrow(/48-bit/);
+  });
+
   it('draws random bytes in batches, not once per id', () => {
     let fills = 0;
     const generator = new UuidV7Generator({

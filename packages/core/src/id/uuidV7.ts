@@ -5,6 +5,8 @@ import { renderTails, TAIL_STRIDE } from './uuidTails.js';
 /** Ids whose random parts are drawn and rendered at once: one `getRandomValues` call of 10 KiB. */
 const IDS_PER_BATCH = 1024;
 const MAX_COUNTER = 0xfff;
+/** The last millisecond a 48-bit timestamp can carry (2^48 - 1, in the year 10889). */
+const MAX_MS = 0xffff_ffff_ffff;
 /** A new millisecond starts the counter at a random value in its lower half, leaving room to count. */
 const SEED_MASK = 0x7ff;
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
@@ -27,7 +29,10 @@ export interface UuidV7GeneratorOptions {
  * (method 1, "fixed bit-length dedicated counter") and 62 random bits. Ids from one generator
  * are strictly increasing, also within one millisecond and when the clock goes backwards: the
  * generator keeps the last timestamp it used until the clock passes it, and when the counter is
- * exhausted it moves on to the next millisecond, as the RFC allows. The random parts of 1,024 ids
+ * exhausted it moves on to the next millisecond, as the RFC allows. A clock reading that is not a
+ * number of milliseconds in [0, 2^48) (before 1970, `NaN`, `Infinity`, past the year 10889) does
+ * not move the time: the generator keeps its last timestamp (the epoch at first) and counts on,
+ * until the clock reads a later valid time again. The random parts of 1,024 ids
  * are drawn and rendered as text at once, so an id costs a few string joins; the timestamp part
  * is rendered once per millisecond.
  *
@@ -63,14 +68,20 @@ export class UuidV7Generator {
    * @param now The current time in milliseconds, when the caller has just read it from this
    *   generator's clock (e.g. to stamp the same message): saves a second clock read.
    *   @default the generator's clock
+   * @throws {RangeError} when the counter of the last millisecond a UUID v7 can carry
+   *   (2^48 - 1) is exhausted: there is no greater id to make.
    */
   next(now: number = this.#clock.now()): string {
     const time = Math.floor(now);
-    const ms = time > 0 ? time : 0; // before 1970, or not a number: the epoch, still ordered
+    // Before 1970, not a number, or past 48 bits: the epoch, which never moves the time forward.
+    const ms = time > 0 && time <= MAX_MS ? time : 0;
     if (this.#slot === IDS_PER_BATCH) this.#drawBatch();
-    const slot = this.#slot++;
+    const slot = this.#slot;
     if (ms > this.#lastMs) this.#startMillisecond(ms, slot);
-    else if (++this.#counter > MAX_COUNTER) this.#startMillisecond(this.#lastMs + 1, slot);
+    else if (this.#counter < MAX_COUNTER) this.#counter++;
+    else if (this.#lastMs < MAX_MS) this.#startMillisecond(this.#lastMs + 1, slot);
+    else throw exhausted();
+    this.#slot = slot + 1;
     const at = slot * TAIL_STRIDE;
     const tails = this.#tails;
     // Pieces under 13 characters: V8 copies them instead of keeping a view of the whole batch.
@@ -87,6 +98,13 @@ export class UuidV7Generator {
     this.#tails = renderTails(this.#fill, this.#seeds);
     this.#slot = 0;
   }
+}
+
+function exhausted(): RangeError {
+  return new RangeError(
+    `No UUID v7 is left after the last millisecond a 48-bit timestamp carries (${MAX_MS}): ` +
+      'every counter value was used. Check the clock the generator reads.',
+  );
 }
 
 /** `7ccc-` for a 12-bit counter. */

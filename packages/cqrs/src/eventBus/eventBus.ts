@@ -27,6 +27,8 @@ import { insideDeliveryOf, runInDelivery, someInScope, stampAllFromScope } from 
 import { assertEvents } from '../internal/messageShape.js';
 import { Semaphore } from '../internal/semaphore.js';
 import { HandlerFanOut } from './handlerFanOut.js';
+import { NestedWaitWarnings } from './nestedWaitWarnings.js';
+import { subscriptionName } from './subscriptionName.js';
 import type { ALL_EVENTS, Subscription } from './handlerFanOut.js';
 import type { AnyEventMap, AnyEventOf, EventFor, EventMap, Handler, TypeOf } from '../messages/messageMap.js';
 import type { Middleware } from '../middleware/middleware.js';
@@ -50,10 +52,12 @@ export { ALL_EVENTS } from './handlerFanOut.js';
 const DELIVERY_MODES: readonly DeliveryMode[] = ['wait', 'background'];
 const NESTED_DETECTIONS: readonly NestedPublishDetection[] = ['detect', 'caused-by'];
 
-/** How long an awaited publish waits behind an earlier delivery of its key before the bus warns. */
-export const NESTED_WAIT_WARNING_MS = 10_000;
-/** The `type` of the process warning about a publish that may wait for itself. */
-export const NESTED_WAIT_WARNING = 'KeelNestedPublishWarning';
+/** Where a multi-event publish delivers an event: in its ordering key's queue, nested, or unkeyed. */
+type Turn = string | typeof NESTED | undefined;
+/** The {@link Turn} of an event published from a handler of a delivery still running. */
+const NESTED: unique symbol = Symbol('nested');
+
+export { NESTED_WAIT_WARNING, NESTED_WAIT_WARNING_MS } from './nestedWaitWarnings.js';
 
 export type { SubscribeOptions, EventPublishOptions, ConsumeOptions } from './eventBusOptions.js';
 
@@ -86,11 +90,10 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   readonly #consumers = new Set<TransportSubscription>();
   readonly #inFlight = new InFlight();
   readonly #fanOut: HandlerFanOut;
-  /** The event pipeline for top-level deliveries, and for nested ones (their handlers take no slot). */
-  #pipelines: { readonly top: Terminal; readonly nested: Terminal };
+  /** The event pipelines: see {@link EventPipelines}. */
+  #pipelines: EventPipelines;
   #count = 0;
-  /** Whether this bus has warned of a publish that may wait for itself. */
-  #warnedWaiting = false;
+  readonly #warnings = new NestedWaitWarnings();
   /** `closing` from the start of `close()`; only handlers of this bus may still publish then. */
   #state: 'open' | 'closing' | 'closed' = 'open';
 
@@ -114,7 +117,13 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     });
     this.#clock = settings.clock;
     this.#semaphore = new Semaphore(settings.concurrency);
-    this.#fanOut = new HandlerFanOut(this.#subscriptions, this.#semaphore, this.#inFlight, this.#clock);
+    this.#fanOut = new HandlerFanOut(
+      this.#subscriptions,
+      this.#semaphore,
+      this.#inFlight,
+      this.#clock,
+      this.#warnings,
+    );
     this.#middleware = [...settings.middleware];
     this.#handlerMiddleware = [...settings.handlerMiddleware];
     this.#orderingKey = settings.orderingKey;
@@ -128,7 +137,13 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
   /**
    * Subscribes `handler` to events of `type`, or to every event with {@link ALL_EVENTS}.
    *
-   * @returns A disposer that unsubscribes it.
+   * Every handler an event reaches has its own name (see {@link SubscribeOptions.name}): a
+   * default name already taken gets a ` #2`, ` #3`… suffix.
+   *
+   * @returns A disposer that unsubscribes it (its name is then free again).
+   * @throws {InvalidOptionError} when `options.name` is already the name of another handler of
+   *   `type` (or of a wildcard handler; for a wildcard subscription, of any handler): nothing is
+   *   subscribed.
    */
   subscribe<TType extends TypeOf<TMap>>(
     type: TType,
@@ -148,8 +163,9 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
       throw new InvalidOptionError('handler', `a function handling "${type}" events`, typeof handler);
     }
     assertOptions('EventBus.subscribe', { name: optionString(options.name) });
+    const fallback = handler.name || `${type} handler #${this.#count + 1}`;
+    const name = subscriptionName(this.#subscriptions, type, options.name, fallback);
     this.#count++;
-    const name = options.name ?? (handler.name || `${type} handler #${this.#count}`);
     const entry: Subscription = { name, handler: handler as Handler<Message, unknown>, pipeline: undefined! };
     entry.pipeline = this.#composeHandler(entry);
     const list = this.#subscriptions.get(type) ?? [];
@@ -190,10 +206,20 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
    * still wait their turn behind earlier events with the same ordering key, also when a
    * handler publishes them.
    *
+   * Events of one call that follow each other in `events` with the same ordering key are
+   * delivered in one turn of that key's queue, one after another (an event's handlers start
+   * once the previous event's finished): no event of that key from another publish comes
+   * between them, in either delivery mode. The turn of a later key in `events` is only queued
+   * for once the earlier events were delivered, so `[a1, b1, a2]` takes two turns of key `a`,
+   * and another publish's event of `a` may come between `a1` and `a2`. A nested event (below)
+   * takes no turn and ends the run of its key.
+   *
    * A handler that publishes to its own bus and awaits it marks the new events as caused by the
    * event it handles (`createEvent(type, data, { causedBy: context.message })`, or ambient
    * correlation does it): such nested events skip the ordering queue and concurrency slots their
-   * cause holds, so the handler cannot wait for itself.
+   * cause holds, so the handler cannot wait for itself. An awaited publish that has waited
+   * {@link NESTED_WAIT_WARNING_MS} behind a delivery of its key or for a concurrency slot makes
+   * the bus emit a {@link NESTED_WAIT_WARNING} process warning (once per bus and kind).
    *
    * @throws {EventDeliveryError} listing every failure, after every event was delivered (wait mode).
    * @throws {EventBusClosedError} once `close()` was called (while it drains, handlers may
@@ -290,20 +316,57 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     return this.#deliverOrdered(event, signal, inline && this.#isNested(event), inline);
   }
 
+  /**
+   * Delivers `events` one after another, collecting every failure. Consecutive events with the
+   * same ordering key take one turn of its queue together; the next key's turn is queued for only
+   * once that turn ended, since queueing every turn up front deadlocks when a handler awaits a
+   * publish of a later event's key.
+   */
   async #sendEach(
     events: readonly Message[],
     signal: AbortSignal | undefined,
     inline: boolean,
   ): Promise<void> {
     const failures: EventHandlerFailure[] = [];
-    for (const event of events) {
+    const at = { index: -1, turn: undefined as Turn };
+    /** Moves to the next event and finds its turn; an ordering key that throws fails that event. */
+    const advance = (): void => {
+      for (at.index++; at.index < events.length; at.index++) {
+        try {
+          at.turn = this.#turnOf(events[at.index]!, inline);
+          return;
+        } catch (error) {
+          failures.push(...EventDeliveryError.failuresOf(events[at.index]!, '(pipeline)', error));
+        }
+      }
+    };
+    const deliverNext = async (nested: boolean): Promise<void> => {
+      const event = events[at.index]!;
       try {
-        await this.#deliverOrdered(event, signal, inline && this.#isNested(event), inline);
+        await (nested
+          ? this.#deliverOne(event, signal, true, inline)
+          : this.#deliverInScope(event, signal, inline));
       } catch (error) {
         failures.push(...EventDeliveryError.failuresOf(event, '(pipeline)', error));
       }
+      advance();
+    };
+    advance();
+    while (at.index < events.length) {
+      const key = at.turn;
+      if (typeof key !== 'string') await deliverNext(key === NESTED);
+      else
+        await this.#inTurn(key, events[at.index]!, inline, async () => {
+          do await deliverNext(false);
+          while (at.index < events.length && at.turn === key);
+        });
     }
     throwFailures(failures);
+  }
+
+  /** The {@link Turn} of `event` in a publish; `inline`: the publisher waits (see `#send`). */
+  #turnOf(event: Message, inline: boolean): Turn {
+    return inline && this.#isNested(event) ? NESTED : this.#orderingKey(event);
   }
 
   #assertOpen(operation: string, events?: readonly Message[]): void {
@@ -356,51 +419,65 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     awaited = false,
   ): Promise<void> {
     const key = this.#orderingKey(event);
-    if (key === undefined || nested) return this.#deliverOne(event, signal, nested);
-    if (this.#detectNesting)
-      return this.#queue.run(key, () =>
-        runInDelivery(this, event.metadata.messageId, () => this.#deliverOne(event, signal, false)),
-      );
-    if (awaited && this.#queue.has(key)) return this.#deliverWatched(key, event, signal);
-    return this.#queue.run(key, () => this.#deliverOne(event, signal, false));
+    if (nested) return this.#deliverOne(event, signal, true, awaited);
+    if (key === undefined) return this.#deliverInScope(event, signal, awaited);
+    if (this.#detectNesting) return this.#queue.run(key, () => this.#deliverInScope(event, signal, awaited));
+    if (awaited && this.#queue.has(key))
+      return this.#runWatched(key, event, () => this.#deliverOne(event, signal, false, awaited));
+    return this.#queue.run(key, () => this.#deliverOne(event, signal, false, awaited));
+  }
+
+  /** Runs `task`, the delivery of `event` and maybe of the events after it, in a turn of `key`. */
+  #inTurn(key: string, event: Message, awaited: boolean, task: () => Promise<void>): Promise<void> {
+    if (!this.#detectNesting && awaited && this.#queue.has(key)) return this.#runWatched(key, event, task);
+    return this.#queue.run(key, task);
   }
 
   /**
-   * Delivers an awaited event queued behind another delivery of its key, warning once per bus
-   * (a process warning) if its turn has not come after {@link NESTED_WAIT_WARNING_MS}: the
-   * likely cause is a handler of the running delivery awaiting this publish without naming its
-   * event as the cause, which waits forever.
+   * Runs `task`, an awaited delivery of `event` queued behind another delivery of its key,
+   * warning once per bus (a process warning) if its turn has not come after
+   * {@link NESTED_WAIT_WARNING_MS}: the likely cause is a handler of the running delivery
+   * awaiting this publish without naming its event as the cause, which waits forever.
    */
-  #deliverWatched(key: string, event: Message, signal: AbortSignal | undefined): Promise<void> {
-    const timer = setTimeout(() => this.#warnWaiting(key, event), NESTED_WAIT_WARNING_MS);
-    timer.unref?.();
+  #runWatched(key: string, event: Message, task: () => Promise<void>): Promise<void> {
+    const watch = this.#warnings.watchQueue(key, event);
     return this.#queue.run(key, () => {
-      clearTimeout(timer);
-      return this.#deliverOne(event, signal, false);
+      clearTimeout(watch);
+      return task();
     });
   }
 
-  #warnWaiting(key: string, event: Message): void {
-    if (this.#warnedWaiting) return;
-    this.#warnedWaiting = true;
-    process.emitWarning(
-      `An awaited publish of ${event.type} (ordering key ${JSON.stringify(key)}) has waited ` +
-        `${NESTED_WAIT_WARNING_MS / 1000} s for an earlier delivery of the same key. If a handler of ` +
-        'that delivery awaits this publish, it waits for itself: name the handled event as the cause ' +
-        'of what the handler sends and publishes ({ causedBy: context.message }), or create the bus ' +
-        "with nestedPublishes: 'detect'. This warning is emitted once per bus.",
-      { type: NESTED_WAIT_WARNING, code: 'KEEL_NESTED_PUBLISH_WAIT' },
+  /**
+   * Delivers `event` (not nested); with `nestedPublishes: 'detect'`, inside the delivery scope
+   * that marks what its handlers publish and await as nested.
+   */
+  #deliverInScope(event: Message, signal: AbortSignal | undefined, awaited: boolean): Promise<void> {
+    if (!this.#detectNesting) return this.#deliverOne(event, signal, false, awaited);
+    return runInDelivery(this, event.metadata.messageId, () =>
+      this.#deliverOne(event, signal, false, awaited),
     );
   }
 
-  #deliverOne(event: Message, signal: AbortSignal | undefined, nested: boolean): Promise<void> {
+  /** `awaited`: a caller waits for this delivery, so a long wait for a slot is warned of. */
+  #deliverOne(
+    event: Message,
+    signal: AbortSignal | undefined,
+    nested: boolean,
+    awaited: boolean,
+  ): Promise<void> {
     this.#inFlight.enter(event);
     // Without bus middleware or telemetry the pipeline is the fan-out itself: it ends the
     // delivery as it settles, with no promise of its own around it.
     if (this.#middleware.length === 0 && !telemetryEnabled())
-      return this.#fanOut.run(new DispatchContext('event', event, signal), nested, this.#fanOut.releaseAll);
+      return this.#fanOut.run(
+        new DispatchContext('event', event, signal),
+        nested,
+        this.#fanOut.releaseAll,
+        awaited,
+      );
     const leave = (): void => this.#inFlight.leave(event);
-    const pipeline = nested ? this.#pipelines.nested : this.#pipelines.top;
+    const pipelines = this.#pipelines;
+    const pipeline = nested ? pipelines.nested : awaited ? pipelines.awaited : pipelines.top;
     let delivered: Promise<unknown>;
     try {
       delivered = !telemetryEnabled()
@@ -419,10 +496,12 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     return new DispatchContext('event', event, signal, undefined, undefined, span);
   }
 
-  #composeEventPipelines(): { readonly top: Terminal; readonly nested: Terminal } {
+  #composeEventPipelines(): EventPipelines {
+    const fanOut = this.#fanOut;
     return {
-      top: compose(this.#middleware, (context) => this.#fanOut.run(context, false)),
-      nested: compose(this.#middleware, (context) => this.#fanOut.run(context, true)),
+      top: compose(this.#middleware, (context) => fanOut.run(context, false)),
+      awaited: compose(this.#middleware, (context) => fanOut.run(context, false, fanOut.releaseSlots, true)),
+      nested: compose(this.#middleware, (context) => fanOut.run(context, true)),
     };
   }
 
@@ -430,6 +509,16 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
     const { handler } = entry;
     return compose(this.#handlerMiddleware, (context) => callHandler(context, handler));
   }
+}
+
+/**
+ * The event pipelines of a bus: for deliveries nobody waits for, for awaited ones (a handler
+ * that waits long for a slot is warned of), and for nested ones (their handlers take no slot).
+ */
+interface EventPipelines {
+  readonly top: Terminal;
+  readonly awaited: Terminal;
+  readonly nested: Terminal;
 }
 
 /** Throws one {@link EventDeliveryError} listing `failures`, if there are any. */

@@ -25,9 +25,15 @@ export interface EventBusOptions {
    */
   handlerMiddleware?: readonly Middleware[] | undefined;
   /**
-   * The most handler calls running at once on this bus (an integer >= 1, or Infinity). Handlers
-   * that publish to the same bus and await it (wait mode) do not take a second slot, so nesting
-   * cannot deadlock; what they publish in background mode queues like any other publish.
+   * The most handler calls running at once on this bus (an integer >= 1, or Infinity). A
+   * handler that publishes to the same bus and awaits it (wait mode) takes no second slot for
+   * what it publishes only when the bus knows the publish is nested (see
+   * {@link EventBusOptions.nestedPublishes}: the new events name the handled event as their
+   * cause, or ambient correlation or `'detect'` applies); then nesting cannot deadlock. Other
+   * awaited publishes need a free slot like any publish, and wait forever when every slot is
+   * held by handlers awaiting them: once such a publish has waited 10 s for a slot, the bus
+   * emits a `KeelNestedPublishWarning` process warning (code `KEEL_NESTED_PUBLISH_SLOT_WAIT`,
+   * once per bus). What handlers publish in background mode queues like any other publish.
    * @default 16
    */
   concurrency?: number | undefined;
@@ -52,10 +58,10 @@ export interface EventBusOptions {
    *   An awaited publish from inside a handler whose event names no such cause, with the key of
    *   the running delivery, waits for itself; once an awaited publish has waited 10 s behind a
    *   delivery of its key, the bus emits a `KeelNestedPublishWarning` process warning (once).
-   * - `'detect'`: also anything awaited from inside an ordered delivery's handlers, however deep,
-   *   causes or not: ordered deliveries run in an `AsyncLocalStorage` scope. This switches on
-   *   async_hooks promise hooks once the first ordered event is delivered, which makes every
-   *   `await` in the process slower (about twice the cost on Node 20).
+   * - `'detect'`: also anything awaited from inside a delivery's handlers, however deep, causes
+   *   or not: deliveries (with an ordering key or without) run in an `AsyncLocalStorage` scope.
+   *   This switches on async_hooks promise hooks once the first event is delivered, which makes
+   *   every `await` in the process slower (about twice the cost on Node 20).
    * @default 'caused-by'
    */
   nestedPublishes?: NestedPublishDetection | undefined;
@@ -100,7 +106,16 @@ export const EVENT_BUS_DEFAULTS = Object.freeze({
 
 /** Options of `EventBus.subscribe`. */
 export interface SubscribeOptions {
-  /** Names the handler in failure reports and logs. @default the function's name, else `<type> handler #<n>` */
+  /**
+   * Names the handler in failure reports and logs, and keys its idempotency records
+   * (`event:<id>:<name>` with `idempotencyMiddleware` as handler middleware). No two handlers
+   * that one event reaches (those of its type and the wildcard ones) share a name: a name given
+   * here that another subscription has is refused with an `InvalidOptionError`, and a default
+   * name that is taken gets a ` #2`, ` #3`… suffix in subscription order. With a persistent
+   * idempotency store, give explicit names: defaults depend on function names and subscription
+   * order, which may change between deployments and would key records differently.
+   * @default the function's name (`bound handle` for `obj.handle.bind(obj)`), else `<type> handler #<n>`
+   */
   name?: string | undefined;
 }
 

@@ -6,6 +6,7 @@ import type { Semaphore } from '../internal/semaphore.js';
 import { traceHandler } from '../internal/telemetry.js';
 import type { Handler } from '../messages/messageMap.js';
 import type { MessageContext } from '../middleware/middleware.js';
+import type { NestedWaitWarnings } from './nestedWaitWarnings.js';
 import { HandlerOutcomes } from './handlerOutcomes.js';
 import type { FanOutRelease } from './handlerOutcomes.js';
 
@@ -31,6 +32,7 @@ export class HandlerFanOut {
   readonly #subscriptions: ReadonlyMap<string, readonly Subscription[]>;
   readonly #semaphore: Semaphore;
   readonly #clock: Clock;
+  readonly #warnings: NestedWaitWarnings;
   /** What a fan-out gives back as it settles: the slots its handlers held. */
   readonly releaseSlots: FanOutRelease;
   /** The slots, and the in-flight mark of the delivery, for a fan-out that ends its delivery. */
@@ -42,10 +44,12 @@ export class HandlerFanOut {
     semaphore: Semaphore,
     inFlight: InFlight,
     clock: Clock,
+    warnings: NestedWaitWarnings,
   ) {
     this.#subscriptions = subscriptions;
     this.#semaphore = semaphore;
     this.#clock = clock;
+    this.#warnings = warnings;
     const slot = (): void => semaphore.release();
     this.releaseSlots = { slot, delivery: undefined };
     this.releaseAll = { slot, delivery: (event) => inFlight.leave(event) };
@@ -54,8 +58,10 @@ export class HandlerFanOut {
   /**
    * Runs every handler of the event (typed first, then wildcard), each in a concurrency slot
    * unless nested; rejects with one {@link EventDeliveryError} listing every failure.
+   * `awaited`: a caller waits for this delivery, so a handler that waits long for a slot may be
+   * waiting for itself (the bus then warns).
    */
-  run(context: MessageContext, nested: boolean, release = this.releaseSlots): Promise<void> {
+  run(context: MessageContext, nested: boolean, release = this.releaseSlots, awaited = false): Promise<void> {
     const { type } = context.message;
     const typed = this.#subscriptions.get(type) ?? NO_SUBSCRIPTIONS;
     const wildcard = (type !== ALL_EVENTS && this.#subscriptions.get(ALL_EVENTS)) || NO_SUBSCRIPTIONS;
@@ -69,9 +75,9 @@ export class HandlerFanOut {
       );
       const signal = existingSignal(context);
       for (let index = 0; index < typed.length; index++)
-        this.#runHandler(typed[index]!, index, context, signal, nested, outcomes);
+        this.#runHandler(typed[index]!, index, context, signal, nested, outcomes, awaited);
       for (let index = 0; index < wildcard.length; index++)
-        this.#runHandler(wildcard[index]!, typed.length + index, context, signal, nested, outcomes);
+        this.#runHandler(wildcard[index]!, typed.length + index, context, signal, nested, outcomes, awaited);
     });
   }
 
@@ -83,6 +89,7 @@ export class HandlerFanOut {
     signal: AbortSignal | undefined,
     nested: boolean,
     outcomes: HandlerOutcomes,
+    awaited: boolean,
   ): void {
     if (nested || this.#semaphore.tryAcquire()) {
       const inSlot = !nested;
@@ -93,14 +100,20 @@ export class HandlerFanOut {
       return;
     }
     const release = this.releaseSlots.slot;
+    // Timed only here, where a slot is awaited: a handler that got one at once costs no timer.
+    const watch = awaited ? this.#warnings.watchSlot(context.message) : undefined;
     this.#semaphore
       .acquire(signal)
       .then(() => {
+        clearTimeout(watch);
         const running = this.#callHandler(entry, context, signal);
         running.then(release, release);
         return running;
       })
-      .then(outcomes.succeeded, (error: unknown) => outcomes.failed(index, entry.name, error, false));
+      .then(outcomes.succeeded, (error: unknown) => {
+        clearTimeout(watch);
+        outcomes.failed(index, entry.name, error, false);
+      });
   }
 
   #callHandler(

@@ -65,7 +65,7 @@ export function stampAllFromScope<TMessage extends Message>(
   return messages.map((message) => stampFromScope(message));
 }
 
-/** One ordered delivery in progress, inside the deliveries whose handlers led to it. */
+/** One delivery in progress, inside the deliveries whose handlers led to it. */
 interface DeliveryScope {
   readonly bus: object;
   readonly messageId: string;
@@ -73,14 +73,14 @@ interface DeliveryScope {
 }
 
 /**
- * The ordered deliveries whose handlers are running, innermost first. Entered only for events
- * with an ordering key (unless a bus opts out), so that an awaited publish from inside their
- * handlers, direct or through a command and a repository, is known to be nested. Only the bus
- * that enters it reads it (for its own deliveries), so each copy of the package may keep its own.
+ * The deliveries whose handlers are running, innermost first. Entered only by a bus created with
+ * `nestedPublishes: 'detect'`, so that an awaited publish from inside their handlers, direct or
+ * through a command and a repository, is known to be nested. Only the bus that enters it reads
+ * it (for its own deliveries), so each copy of the package may keep its own.
  */
 const deliveryScope = new AsyncLocalStorage<DeliveryScope>();
 
-/** Runs `fn` (an ordered delivery of message `messageId` on `bus`) inside the delivery scope. */
+/** Runs `fn` (a delivery of message `messageId` on `bus`) inside the delivery scope. */
 export function runInDelivery<T>(bus: object, messageId: string, fn: () => T): T {
   return deliveryScope.run({ bus, messageId, parent: deliveryScope.getStore() }, fn);
 }
