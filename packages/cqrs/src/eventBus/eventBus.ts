@@ -216,10 +216,14 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
    *
    * A handler that publishes to its own bus and awaits it marks the new events as caused by the
    * event it handles (`createEvent(type, data, { causedBy: context.message })`, or ambient
-   * correlation does it): such nested events skip the ordering queue and concurrency slots their
-   * cause holds, so the handler cannot wait for itself. An awaited publish that has waited
-   * {@link NESTED_WAIT_WARNING_MS} behind a delivery of its key or for a concurrency slot makes
-   * the bus emit a {@link NESTED_WAIT_WARNING} process warning (once per bus and kind).
+   * correlation does it): such nested events skip the ordering queues and take no concurrency
+   * slot, so the handler cannot wait for itself. They skip every key's queue, not only the one
+   * their cause holds: a nested event of another key is delivered at once, also while an
+   * unrelated delivery of that key is running. Waiting there instead could deadlock two flows
+   * that cross (an event of `a` whose handler changes `b`, while one of `b` changes `a`). An
+   * awaited publish that has waited {@link NESTED_WAIT_WARNING_MS} behind a delivery of its key
+   * or for a concurrency slot makes the bus emit a {@link NESTED_WAIT_WARNING} process warning
+   * (once per bus and kind).
    *
    * @throws {EventDeliveryError} listing every failure, after every event was delivered (wait mode).
    * @throws {EventBusClosedError} once `close()` was called (while it drains, handlers may
