@@ -148,7 +148,7 @@ return {allowed, remaining, retry}
  * interval, tolerance, burst.
  */
 export const GCRA_SCRIPT: ScriptDefinition = Object.freeze({
-  name: 'keelRateLimitGcraV2',
+  name: 'keelRateLimitGcraV3',
   keys: 1,
   lua: `${PRELUDE}
 local interval = tonumber(ARGV[3])
@@ -159,7 +159,7 @@ local function measure(tat, t)
   local base = t
   if tat ~= nil then base = math.max(tat, t) end
   local needed = base - t + interval * permits
-  local slack = EPSILON * (burst + 1) * math.max(math.abs(base), tolerance)
+  local slack = math.min(EPSILON * (burst + 1) * math.max(math.abs(base), tolerance), interval / 2)
   return base, needed, slack
 end
 local base, needed, slack = measure(tonumber(redis.call('GET', KEYS[1]) or ''), now)

@@ -17,7 +17,9 @@ export interface GcraOptions {
  * the theoretical arrival time is an absolute time in ms (about 1.7e12, kept to about 0.0002 ms),
  * which rounds each time an interval is added. The slack covers that rounding for every permit
  * of a burst, so a full burst is granted at one instant (at epoch times, under 0.004 ms for a
- * burst of 10: far below the millisecond a decision is ever asked about).
+ * burst of 10: far below the millisecond a decision is ever asked about). It never reaches half
+ * an interval: with thousands of permits per ms-scale period, a slack of whole intervals would
+ * grant permits beyond the burst.
  */
 const TIME_SLACK = Number.EPSILON;
 
@@ -28,8 +30,8 @@ const TIME_SLACK = Number.EPSILON;
  * The arithmetic, which every store (e.g. the Redis script) repeats step by step, with
  * `interval = periodMs / limit` and `tolerance = interval × burst`: `base = max(tat, now)` (a new
  * key: `now`); `needed = (base − now) + interval × permits`; granted when
- * `needed <= tolerance + slack` with `slack = 2^-52 × (burst + 1) × max(|base|, tolerance)`,
- * storing `base + interval × permits`; a refusal stores `base`; `remaining =
+ * `needed <= tolerance + slack` with `slack = min(2^-52 × (burst + 1) × max(|base|, tolerance),
+ * interval / 2)`, storing `base + interval × permits`; a refusal stores `base`; `remaining =
  * max(floor((tolerance − needed + slack) / interval), 0)` (on a refusal, with `needed` for 0
  * permits); a refusal's `retryAfter` is the smallest whole `d >= 1` for which the same rule
  * grants at `now + d` on the stored state.
@@ -51,7 +53,9 @@ export function gcra(options: GcraOptions): RateLimitAlgorithm<number> {
   const { limit, periodMs, burst = limit } = options;
   const interval = periodMs / limit;
   const tolerance = interval * burst;
-  const slackFor = (base: number): number => TIME_SLACK * (burst + 1) * Math.max(Math.abs(base), tolerance);
+  const halfInterval = interval / 2;
+  const slackFor = (base: number): number =>
+    Math.min(TIME_SLACK * (burst + 1) * Math.max(Math.abs(base), tolerance), halfInterval);
   /** The time budget used by `permits` at `now`, and the slack of that comparison. */
   const measure = (tat: number | undefined, permits: number, now: number) => {
     const base = tat === undefined ? now : Math.max(tat, now);

@@ -102,6 +102,28 @@ describe('rate-limit algorithms: retryAfter is exact', () => {
     }
   });
 
+  it('gcra: never grants more than the burst at one instant, however many permits a period has', () => {
+    // 1,024 per ms: the interval (2^-10 ms) adds to epoch times without rounding, so every
+    // permit over the burst would come from the comparison's slack alone.
+    for (const [limit, periodMs] of [
+      [1_024, 1],
+      [4_096, 4],
+      [1 << 20, 1_024],
+    ] as const) {
+      const algorithm = gcra({ limit, periodMs });
+      for (const now of [0, EPOCH, EPOCH + 17]) {
+        let state: number | undefined;
+        let granted = 0;
+        for (let i = 0; i < limit + 50; i++) {
+          const step = algorithm.consume(state, 1, now);
+          if (step.decision.allowed) granted++;
+          state = step.state;
+        }
+        expect(granted, `${limit} per ${periodMs} ms at ${now}`).toBe(limit);
+      }
+    }
+  });
+
   it('firstGrantDelay finds the first granted ms from any estimate', () => {
     fc.assert(
       fc.property(

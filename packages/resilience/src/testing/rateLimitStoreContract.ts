@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { seededRandom } from '@keel/core';
 import { assertEqual, contractRunner } from '@keel/core/testing';
 import type { ContractOptions, ContractRunner } from '@keel/core/testing';
+import { gcra } from '../rateLimiter/gcra.js';
 import type { RateLimitStore } from '../rateLimiter/rateLimitStore.js';
 import { defineKeyTests } from './rateLimitKeysContract.js';
 import {
@@ -171,4 +172,15 @@ function defineAlgorithmTests(
       'the next call after the race',
     );
   });
+
+  if (shipped.name === 'GCRA') {
+    it('grants a gcra burst of thousands of permits per ms exactly, as the algorithm does', async () => {
+      const store = await createStore();
+      // 1,024 permits per ms: a comparison slack of whole intervals would grant over the burst.
+      const busy = gcra({ limit: 1_024, periodMs: 1 });
+      const decisions = await assertSameDecisions(store, busy, roundRobin(['busy'], 1_100), 'high rate, ');
+      const granted = decisions.filter((decision) => decision.allowed).length;
+      assert.equal(granted, 1_024, `${granted} permits were granted at one instant from a burst of 1,024`);
+    });
+  }
 }
