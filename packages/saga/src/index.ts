@@ -43,6 +43,7 @@ export { SAGA_WORKER_DEFAULTS } from './worker/sagaWorkerOptions.js';
 export type { SagaWorkerOptions } from './worker/sagaWorkerOptions.js';
 
 export { InMemorySagaStore } from './store/inMemorySagaStore.js';
+export { assertLeaseTimes } from './store/leaseTimes.js';
 export { UNFINISHED_SAGA_STATUSES, isFinalSagaStatus } from './store/sagaStore.js';
 export type {
   SagaStore,

@@ -36,6 +36,61 @@ describe('toStorableJson', () => {
     expect(error.message).toContain('the thing');
   });
 
+  describe('values that throw while being written', () => {
+    const boom = new Error('boom');
+    const thrower = () => {
+      throw boom;
+    };
+    it.each([
+      ['a toJSON that throws', { out: { toJSON: thrower } }, 'out'],
+      ['a toJSON that throws, in an array', [1, { toJSON: thrower }], '[1]'],
+      [
+        'a getter that throws (a flat plain object)',
+        {
+          a: 1,
+          get b(): unknown {
+            return thrower();
+          },
+        },
+        'b',
+      ],
+      [
+        'a getter that throws, nested',
+        {
+          x: [
+            {
+              get y(): unknown {
+                return thrower();
+              },
+            },
+          ],
+        },
+        'x[0].y',
+      ],
+    ])('refuses %s with a SerializationError whose cause is what was thrown', (_name, value, path) => {
+      const error = refusal(value);
+      expect(error.cause).toBe(boom);
+      expect(error.path).toBe(path);
+      expect(error.message).toContain('the thing');
+    });
+
+    it('refuses a Proxy whose every trap throws', () => {
+      const hostile = new Proxy(
+        {},
+        {
+          get: thrower,
+          has: thrower,
+          ownKeys: thrower,
+          getPrototypeOf: thrower,
+          getOwnPropertyDescriptor: thrower,
+        },
+      );
+      expect(refusal({ p: hostile }).cause).toBe(boom);
+      expect(refusal(hostile).cause).toBe(boom);
+      expect(() => storableCopy([hostile], 'the thing')).toThrow(expect.objectContaining({ cause: boom }));
+    });
+  });
+
   it('refuses a cycle', () => {
     const value: Record<string, unknown> = { a: 1 };
     value['self'] = value;

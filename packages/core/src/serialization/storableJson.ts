@@ -117,10 +117,13 @@ function problemOf(raw: unknown, value: unknown): string | undefined {
   }
 }
 
+const THREW_PROBLEM = 'threw an error while being read or converted (its toJSON or a getter); see the cause';
+
 class Refused {
   constructor(
     readonly path: readonly PropertyKey[],
     readonly problem: string,
+    readonly cause?: unknown,
   ) {}
 }
 
@@ -131,26 +134,43 @@ function formatJsonPath(path: readonly PropertyKey[]): string {
     .join('');
 }
 
-/** Finds the path of the first refused node (only called once a problem is known). */
-function locate(value: unknown, path: PropertyKey[], seen: Set<unknown>): Refused | undefined {
-  const json =
-    value !== null &&
+/** What JSON writes for `value` (its `toJSON` result, if it has one), at `path`. */
+function jsonOf(value: unknown, path: readonly PropertyKey[]): unknown {
+  return value !== null &&
     typeof value === 'object' &&
     typeof (value as { toJSON?: unknown }).toJSON === 'function'
-      ? (value as { toJSON: (key: string) => unknown }).toJSON(String(path.at(-1) ?? ''))
-      : value;
-  const problem = problemOf(value, json);
-  if (problem !== undefined) return new Refused(path, problem);
-  if (json === null || typeof json !== 'object') return undefined;
-  if (seen.has(json)) return new Refused(path, 'refers back to itself (a cycle)');
+    ? (value as { toJSON: (key: string) => unknown }).toJSON(String(path.at(-1) ?? ''))
+    : value;
+}
+
+/**
+ * Finds the path of the first refused node (only called once a problem is known). A node whose
+ * reading throws (a throwing `toJSON` or getter, a hostile Proxy) is the refused one.
+ */
+function locate(value: unknown, path: PropertyKey[], seen: Set<unknown>): Refused | undefined {
+  let json: unknown;
+  let keys: PropertyKey[];
+  try {
+    json = jsonOf(value, path);
+    const problem = problemOf(value, json);
+    if (problem !== undefined) return new Refused(path, problem);
+    if (json === null || typeof json !== 'object') return undefined;
+    if (seen.has(json)) return new Refused(path, 'refers back to itself (a cycle)');
+    keys = Array.isArray(json) ? Array.from(json, (_item, index) => index) : Object.keys(json);
+  } catch (error) {
+    return new Refused(path, THREW_PROBLEM, error);
+  }
   seen.add(json);
-  const entries: [PropertyKey, unknown][] = Array.isArray(json)
-    ? json.map((item, index) => [index, item])
-    : Object.entries(json);
-  for (const [key, item] of entries) {
+  for (const key of keys) {
     if (typeof key === 'string') {
       const keyProblem = problemOf(key, key);
       if (keyProblem !== undefined) return new Refused([...path, key], `has a key that ${keyProblem}`);
+    }
+    let item: unknown;
+    try {
+      item = (json as Record<PropertyKey, unknown>)[key];
+    } catch (error) {
+      return new Refused([...path, key], THREW_PROBLEM, error);
     }
     if (item === undefined && !Array.isArray(json)) continue;
     const found = locate(item, [...path, key], seen);
@@ -161,12 +181,20 @@ function locate(value: unknown, path: PropertyKey[], seen: Set<unknown>): Refuse
 }
 
 function refuse(value: unknown, what: string | (() => string), cause?: unknown): never {
-  const found = locate(value, [], new Set()) ?? new Refused([], 'cannot be written as JSON');
+  let found: Refused | undefined;
+  try {
+    found = locate(value, [], new Set());
+  } catch (error) {
+    // Reading the value again threw somewhere locate does not guard (e.g. a Proxy's traps).
+    found = new Refused([], THREW_PROBLEM, cause ?? error);
+  }
+  found ??= new Refused([], cause === undefined ? 'cannot be written as JSON' : THREW_PROBLEM);
+  const reason = found.cause ?? cause;
   throw new SerializationError(
     typeof what === 'string' ? what : what(),
     formatJsonPath(found.path),
     found.problem,
-    cause === undefined ? {} : { cause },
+    reason === undefined ? {} : { cause: reason },
   );
 }
 
@@ -181,6 +209,9 @@ function refuse(value: unknown, what: string | (() => string), cause?: unknown):
  *   `toJSON` returns (a Date becomes its ISO string), other class instances as their own
  *   enumerable properties (a plain object on read), object properties that are `undefined`
  *   are left out, `undefined` array items become `null`, and `-0` becomes `0`.
+ *
+ * A value that throws while being written (its `toJSON`, a getter, a Proxy trap) is refused too,
+ * with the thrown value as the error's `cause`.
  *
  * A flat plain object of strings, finite numbers, booleans and `null` (the usual event payload)
  * takes a fast path with the same output; anything else takes the general one.
@@ -197,13 +228,12 @@ function refuse(value: unknown, what: string | (() => string), cause?: unknown):
  */
 export function toStorableJson(value: unknown, what: string | (() => string)): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'object' && value !== null) {
-    const flat = flatObjectJson(value);
-    if (flat !== undefined) return flat;
-  }
   let failed = false;
   let text: string | undefined;
   try {
+    // A throwing getter, toJSON or Proxy trap anywhere below becomes a SerializationError.
+    const flat = typeof value === 'object' && value !== null ? flatObjectJson(value) : undefined;
+    if (flat !== undefined) return flat;
     text = JSON.stringify(value, function check(this: Record<string, unknown>, key: string, json: unknown) {
       if (!failed && (problemOf(this[key], json) !== undefined || problemOf(key, key) !== undefined))
         failed = true;

@@ -6,6 +6,7 @@ import {
   optionString,
   withDefaults,
 } from '@keel/core';
+import { assertLeaseTimes } from '@keel/saga';
 import type {
   SagaClaimRequest,
   SagaCreateResult,
@@ -73,6 +74,8 @@ export class PostgresSagaStore implements SagaStore {
 
   /** Inserts `record` at version 1 unless the id exists; see {@link SagaStore.create}. */
   async create(record: SagaRecord): Promise<SagaCreateResult> {
+    if (record.lease !== undefined)
+      assertLeaseTimes(`lease of saga "${record.sagaId}"`, { until: record.lease.until });
     const { rows } = await this.#client.query<SagaRow>(
       `INSERT INTO ${this.#table} (${SAGA_COLUMNS})
        VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12)
@@ -133,6 +136,7 @@ export class PostgresSagaStore implements SagaStore {
     until: number,
     now: number,
   ): Promise<SagaRecord | undefined> {
+    assertLeaseTimes(`lease of saga "${sagaId}"`, { until, now });
     const { rows } = await this.#client.query<SagaRow>(
       `UPDATE ${this.#table}
        SET lease_owner = $4, lease_until = $2, version = version + 1
@@ -144,6 +148,7 @@ export class PostgresSagaStore implements SagaStore {
 
   /** Extends `owner`'s lease; see {@link SagaStore.renewLease}. */
   async renewLease(sagaId: string, owner: string, until: number): Promise<boolean> {
+    assertLeaseTimes(`lease of saga "${sagaId}"`, { until });
     const { rowCount } = await this.#client.query(
       `UPDATE ${this.#table} SET lease_until = $3 WHERE saga_id = $1 AND lease_owner = $2`,
       [sagaId, owner, until],
@@ -164,6 +169,7 @@ export class PostgresSagaStore implements SagaStore {
    * given, skipping rows others are claiming; returns them in that order.
    */
   async claimUnfinished(request: SagaClaimRequest): Promise<SagaRecord[]> {
+    assertLeaseTimes('claim of unfinished sagas', { until: request.until, now: request.now });
     if (request.limit <= 0 || request.sagaNames?.length === 0) return [];
     const params: unknown[] = [request.owner, request.until, request.now, limitParam(request.limit)];
     const conditions = [UNFINISHED, LEASE_FREE];

@@ -12,6 +12,11 @@ export type LimitedResult<TResult> =
        * request whose answer came too late), so its outcome is unknown.
        */
       readonly cutOff: boolean;
+      /**
+       * The call failed because the limit was reached, whenever that was: while it ran (see
+       * `cutOff`) or already before it was made.
+       */
+      readonly expired: boolean;
     };
 
 /** A time limit and the error it fails with. */
@@ -45,16 +50,20 @@ export async function runLimited<TResult>(
   let timer: Timer | undefined;
   let stopFollowing: (() => void) | undefined;
   let cutOff = false;
+  let expired = false;
   const stopped = new Promise<never>((_, reject) => {
     stopFollowing = whenAborted(link.signal, () => reject(abortReason(link.signal)));
   });
   if (limit !== undefined) {
     const remaining = limit.at - clock.now();
     // Past the limit already, the call is never made, so nothing can have taken effect.
-    if (remaining <= 0) link.abort(limit.error());
-    else
+    if (remaining <= 0) {
+      expired = true;
+      link.abort(limit.error());
+    } else
       timer = clock.setTimeout(() => {
         cutOff = true;
+        expired = true;
         link.abort(limit.error());
       }, remaining);
   }
@@ -65,7 +74,7 @@ export async function runLimited<TResult>(
     return { ok: true, value };
   } catch (error) {
     if (interrupt.aborted) throw abortReason(interrupt);
-    return { ok: false, error: link.signal.aborted ? abortReason(link.signal) : error, cutOff };
+    return { ok: false, error: link.signal.aborted ? abortReason(link.signal) : error, cutOff, expired };
   } finally {
     timer?.cancel();
     stopFollowing?.();

@@ -1,5 +1,5 @@
 import type { AnySagaDefinition, SagaStep } from '../definition/defineSaga.js';
-import type { SagaHistoryEntry, SagaRecord } from '../store/sagaStore.js';
+import type { SagaErrorInfo, SagaHistoryEntry, SagaRecord } from '../store/sagaStore.js';
 
 type Entry<TType extends SagaHistoryEntry['type']> = Extract<SagaHistoryEntry, { type: TType }>;
 
@@ -81,4 +81,15 @@ export function storedTimeoutAt(record: SagaRecord, step: string): number | unde
   return entriesOf(record, 'stepStarted').find(
     (entry) => entry.step === step && entry.timeoutAt !== undefined,
   )?.timeoutAt;
+}
+
+/**
+ * Why the saga compensates: the error of its last step failure or exceeded deadline, which stays
+ * the saga's error once compensated, whatever compensations failed and were resumed meanwhile.
+ */
+export function compensationCauseOf(record: SagaRecord): SagaErrorInfo | undefined {
+  const entry = record.history.findLast(
+    (each) => each.type === 'stepFailed' || each.type === 'deadlineExceeded',
+  );
+  return entry !== undefined && 'error' in entry ? entry.error : undefined;
 }

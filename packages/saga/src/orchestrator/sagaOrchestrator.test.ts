@@ -211,6 +211,20 @@ describe('SagaOrchestrator: compensation', () => {
       's-1/create',
     ]);
   });
+
+  it('reports the step failure that was compensated, not the compensation failure, once a resume compensates', async () => {
+    const { orchestrator, services } = setup();
+    services.payments.failAlways = true;
+    services.inventory.failUndoNext = 1;
+    await orchestrator.start('order', input, { sagaId: 's-1' });
+    const stepFailure = { code: 'SERVICE_DOWN', message: 'payments refused s-1/pay.' };
+    expect(await orchestrator.resume('s-1')).toMatchObject({ status: 'compensated', error: stepFailure });
+    expect(await orchestrator.status('s-1')).toMatchObject({ status: 'compensated', error: stepFailure });
+    const history = (await orchestrator.get('s-1'))?.history ?? [];
+    expect(history.find((entry) => entry.type === 'compensationFailed')).toMatchObject({
+      error: { message: 'inventory could not undo s-1/reserve.' },
+    });
+  });
 });
 
 describe('SagaOrchestrator: timeouts and deadlines', () => {

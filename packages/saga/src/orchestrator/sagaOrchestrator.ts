@@ -11,6 +11,7 @@ import type { AnySagaDefinition, SagaContextOf, SagaInputOf } from '../definitio
 import { SagaConfigError, SagaIdConflictError, UnknownSagaError } from '../errors/errors.js';
 import type { LeasedRunDeps, LeasedRunOptions } from './leasedRun.js';
 import { releaseLease, runLeased } from './leasedRun.js';
+import { compensationCauseOf } from './history.js';
 import { newSagaRecord } from './newSagaRecord.js';
 import type { SharedTask } from '../internal/sharedTask.js';
 import { TaskScope } from '../internal/taskScope.js';
@@ -18,6 +19,7 @@ import { countSaga, SAGA_RECOVERIES, SAGA_STARTS } from '../telemetry/telemetry.
 import { inStartSpan } from './sagaTelemetry.js';
 import type { SagaClaimCursor, SagaQuery, SagaRecord, SagaStore } from '../store/sagaStore.js';
 import { isFinalSagaStatus } from '../store/sagaStore.js';
+import { recoverBackoff } from './recoverBackoff.js';
 import type { SagaRecoveryReport } from './recoverPass.js';
 import { recoverPass } from './recoverPass.js';
 import { SagaEventSource } from './sagaEventSource.js';
@@ -314,16 +316,26 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
     return this.#resumeOrWait(definition, stored, signal);
   }
 
-  /** Moves a `failed` saga back to compensating (once, whoever else tries), then resumes it. */
+  /**
+   * Moves a `failed` saga back to compensating (once, whoever else tries), its error the step
+   * failure it compensates again (the compensation failure stays in its history), then resumes it.
+   */
   async #resumeFailed(sagaId: string, signal: AbortSignal): Promise<SagaOutcome> {
     let record = await this.#require(sagaId);
     const definition = this.#definition(record.sagaName);
     if (record.status === 'failed') {
       const at = this.#options.clock.now();
       const history = [...record.history, { type: 'compensationResumed' as const, at }];
+      const error = compensationCauseOf(record) ?? record.error;
       try {
         record = await this.#store.save(
-          { ...record, status: 'compensating', history, updatedAt: at },
+          {
+            ...record,
+            status: 'compensating',
+            history,
+            updatedAt: at,
+            ...(error === undefined ? {} : { error }),
+          },
           record.version,
         );
       } catch (error) {
@@ -383,7 +395,7 @@ export class SagaOrchestrator<TSaga extends AnySagaDefinition = AnySagaDefinitio
     const holdAfter = (): number => {
       const failures = (this.#failures.get(record.sagaId) ?? 0) + 1;
       this.#failures.set(record.sagaId, failures);
-      return Math.min(recoverBackoffMaxMs, recoverBackoffMs * 2 ** (failures - 1));
+      return recoverBackoff(failures, recoverBackoffMs, recoverBackoffMaxMs);
     };
     return this.#execute(definition, record, { holdAfter, drain }).join(signal);
   }

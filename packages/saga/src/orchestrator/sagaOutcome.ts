@@ -1,4 +1,4 @@
-import { contextOf } from './history.js';
+import { compensationCauseOf, contextOf } from './history.js';
 import type { SagaErrorInfo, SagaLease, SagaRecord, SagaStatus } from '../store/sagaStore.js';
 
 /** How a saga ended, as `start` and `recover` report it. */
@@ -15,6 +15,7 @@ export type SagaOutcome<TContext = Record<string, unknown>> =
       readonly sagaName: string;
       /** A step failed (or the deadline passed) and every completed step was compensated. */
       readonly status: 'compensated';
+      /** That step failure (or exceeded deadline), also when a failed compensation was resumed. */
       readonly error: SagaErrorInfo;
     }
   | {
@@ -51,7 +52,11 @@ export function outcomeOf(record: SagaRecord): SagaOutcome {
   const error = record.error ?? { name: 'Error', message: 'No error was recorded.' };
   if (record.status === 'completed')
     return { sagaId, sagaName, status: 'completed', context: contextOf(record) };
-  if (record.status === 'compensated') return { sagaId, sagaName, status: 'compensated', error };
+  if (record.status === 'compensated') {
+    // The step failure that was compensated, also for a record stored while a resumed
+    // compensation still kept the compensation failure as its error.
+    return { sagaId, sagaName, status: 'compensated', error: compensationCauseOf(record) ?? error };
+  }
   return { sagaId, sagaName, status: 'failed', error };
 }
 

@@ -22,7 +22,7 @@ import { errorInfo } from './errorInfo.js';
 import { contextBefore, effectOf, nextCompensation, nextStep, startsOf, storedTimeoutAt } from './history.js';
 import type { Limit } from '../internal/runLimited.js';
 import { runLimited } from '../internal/runLimited.js';
-import type { StepOperation } from './sagaTelemetry.js';
+import type { StepFailure, StepOperation } from './sagaTelemetry.js';
 import { errorType } from '../telemetry/telemetry.js';
 import {
   countRetries,
@@ -150,11 +150,17 @@ export class SagaRun {
         { ...this.#limited(step.retry), limit },
       );
       const at = this.#deps.clock.now();
-      if (result.ok) return this.#completeStep(step, attempt, result.value, at);
+      if (result.ok) {
+        await this.#completeStep(step, attempt, result.value, at);
+        return undefined;
+      }
       if (limit !== undefined && at >= limit.at)
         span.addEvent('timeout', { 'error.type': errorType(result.error) });
-      await this.#failStep(step, attempt, result.error, at, result.cutOff);
-      return result.error;
+      // An earlier attempt started before a crash may have taken effect: when this one ends by
+      // running out of time (however late it began), the step's outcome is unknown too.
+      const outcomeUnknown = result.cutOff || (started > 0 && result.expired);
+      await this.#failStep(step, attempt, result.error, at, outcomeUnknown);
+      return { cause: result.error };
     });
   }
 
@@ -162,7 +168,7 @@ export class SagaRun {
     operation: StepOperation,
     step: string,
     attempt: number,
-    fn: (span: TelemetrySpan) => Promise<unknown>,
+    fn: (span: TelemetrySpan) => Promise<StepFailure | undefined>,
   ): Promise<void> {
     return inStepSpan(operation, step, attempt, () => this.#record, fn);
   }
@@ -255,7 +261,7 @@ export class SagaRun {
         return undefined;
       }
       await this.#failCompensation(step, attempt, result.error, at);
-      return result.error;
+      return { cause: result.error };
     });
   }
 

@@ -122,7 +122,12 @@ function markStepSpan(span: TelemetrySpan, record: SagaRecord, cause: unknown): 
   if (entry === undefined || !('error' in entry)) return;
   const unknown = entry.type === 'stepFailed' && entry.outcomeUnknown === true;
   span.setAttributes({ 'keel.outcome': 'failed', 'keel.saga.outcome_unknown': unknown });
-  span.fail(cause ?? errorFromInfo(entry.error));
+  try {
+    span.fail(cause ?? errorFromInfo(entry.error));
+  } catch {
+    // The thrown value could not be read (a hostile Proxy): fail the span with what was stored.
+    span.fail(errorFromInfo(entry.error));
+  }
 }
 
 /** Records a saga that just stored its final status: its outcome and its duration. */
@@ -176,16 +181,24 @@ export function inSagaSpan(
 }
 
 /**
+ * What failed a step call. Boxed, as a thrown value itself may be a thenable or a Proxy that
+ * throws when a promise resolution looks for `then`.
+ */
+export interface StepFailure {
+  readonly cause: unknown;
+}
+
+/**
  * Runs a step call (`fn`) in a `saga step <step>` or `saga compensate <step>` span when
  * telemetry is on (else with an inert span), then marks it by what `current()` stored last;
- * `fn` resolves with the error that failed the call, if any.
+ * `fn` resolves with what failed the call, if anything did.
  */
 export async function inStepSpan(
   operation: StepOperation,
   step: string,
   attempt: number,
   current: () => SagaRecord,
-  fn: (span: TelemetrySpan) => Promise<unknown>,
+  fn: (span: TelemetrySpan) => Promise<StepFailure | undefined>,
 ): Promise<void> {
   if (!telemetryEnabled()) {
     await fn(INERT_SPAN);
@@ -193,8 +206,8 @@ export async function inStepSpan(
   }
   const name = operation === 'run' ? `saga step ${step}` : `saga compensate ${step}`;
   await withSpan(name, stepSpanOptions(current(), step, attempt), async (span) => {
-    const cause = await fn(span);
-    markStepSpan(span, current(), cause);
+    const failure = await fn(span);
+    markStepSpan(span, current(), failure?.cause);
   });
 }
 

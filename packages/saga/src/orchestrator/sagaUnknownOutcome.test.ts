@@ -2,7 +2,7 @@ import { isSerializationError, ManualClock } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { defineSaga } from '../definition/defineSaga.js';
 import { InMemorySagaStore } from '../store/inMemorySagaStore.js';
-import type { SagaHistoryEntry } from '../store/sagaStore.js';
+import type { SagaHistoryEntry, SagaRecord } from '../store/sagaStore.js';
 import { CrashingSagaStore } from '../testing/crashingSagaStore.js';
 import { SagaOrchestrator } from './sagaOrchestrator.js';
 
@@ -42,6 +42,20 @@ function paymentSaga(clock: ManualClock, options: { timeoutMs?: number; deadline
     .step('ship', { run: () => 'shipped' });
   if (options.deadlineMs !== undefined) saga = saga.deadline(options.deadlineMs);
   return { saga, undone, charges };
+}
+
+/** A store where writing a start of `slowStart` (once set) takes `ms` on the clock, as a slow database would. */
+class SlowStartStore extends InMemorySagaStore {
+  slowStart: { readonly step: string; readonly ms: number } | undefined;
+  constructor(readonly clock: ManualClock) {
+    super();
+  }
+  override async save(record: SagaRecord, expectedVersion: number): Promise<SagaRecord> {
+    const last = record.history[record.history.length - 1];
+    if (last?.type === 'stepStarted' && last.step === this.slowStart?.step)
+      this.clock.advance(this.slowStart.ms);
+    return super.save(record, expectedVersion);
+  }
 }
 
 const failedEntry = (history: readonly SagaHistoryEntry[] | undefined) =>
@@ -131,6 +145,59 @@ describe('SagaOrchestrator: steps whose outcome is unknown', () => {
     expect(undone).toEqual([]);
   });
 
+  it('compensates a step started before a crash whose time ran out while its next start was being stored', async () => {
+    const clock = new ManualClock(0);
+    const store = new SlowStartStore(clock);
+    const { saga, undone, charges } = paymentSaga(clock, { timeoutMs: 3_000 });
+    const { doomed } = await crashDuringCharge(clock, store, saga);
+    await doomed.close();
+    await clock.tickAsync(1_500);
+    store.slowStart = { step: 'charge', ms: 2_000 };
+    const report = await new SagaOrchestrator(store, [saga], { clock, owner: 'next' }).recover();
+    expect(report.outcomes).toMatchObject([{ status: 'compensated', error: { code: 'TIMEOUT' } }]);
+    expect(charges).toEqual(['p/charge']);
+    expect(undone.map((undo) => [undo.step, undo.outcome])).toEqual([
+      ['charge', 'unknown'],
+      ['reserve', 'completed'],
+    ]);
+    expect(failedEntry((await store.get('p'))?.history)).toMatchObject({
+      step: 'charge',
+      outcomeUnknown: true,
+    });
+  });
+
+  it('compensates a step started before a crash whose deadline passed while its next start was being stored', async () => {
+    const clock = new ManualClock(0);
+    const store = new SlowStartStore(clock);
+    const { saga, undone, charges } = paymentSaga(clock, { deadlineMs: 3_000 });
+    const { doomed } = await crashDuringCharge(clock, store, saga);
+    await doomed.close();
+    await clock.tickAsync(1_500);
+    store.slowStart = { step: 'charge', ms: 2_000 };
+    const report = await new SagaOrchestrator(store, [saga], { clock, owner: 'next' }).recover();
+    expect(report.outcomes).toMatchObject([
+      { status: 'compensated', error: { code: 'SAGA_DEADLINE_EXCEEDED' } },
+    ]);
+    expect(charges).toEqual(['p/charge']);
+    expect(undone.map((undo) => [undo.step, undo.outcome])).toEqual([
+      ['charge', 'unknown'],
+      ['reserve', 'completed'],
+    ]);
+  });
+
+  it('does not compensate a step whose first start ran out of time before it was called', async () => {
+    const clock = new ManualClock(0);
+    const store = new SlowStartStore(clock);
+    const { saga, undone, charges } = paymentSaga(clock, { timeoutMs: 1_000 });
+    store.slowStart = { step: 'charge', ms: 2_000 };
+    const outcome = await new SagaOrchestrator(store, [saga], { clock }).start('pay', undefined, {
+      sagaId: 'p',
+    });
+    expect(outcome).toMatchObject({ status: 'compensated', error: { code: 'TIMEOUT' } });
+    expect(charges).toEqual([]);
+    expect(undone.map((undo) => undo.step)).toEqual(['reserve']);
+  });
+
   it('compensates a step cut off by its timeout while it ran, as it may have taken effect', async () => {
     const clock = new ManualClock(0);
     const { saga, undone } = paymentSaga(clock, { timeoutMs: 500 });
@@ -175,6 +242,22 @@ describe('SagaOrchestrator: step outputs a store cannot hold', () => {
     ['a BigInt', { amount: 10n }],
     ['a NUL character', { note: 'a\u0000b' }],
     ['a lone surrogate', '\uD800'],
+    [
+      'a toJSON that throws',
+      {
+        toJSON() {
+          throw new Error('boom');
+        },
+      },
+    ],
+    [
+      'a getter that throws',
+      {
+        get total(): number {
+          throw new Error('boom');
+        },
+      },
+    ],
     [
       'a cycle',
       (() => {

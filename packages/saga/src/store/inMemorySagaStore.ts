@@ -1,4 +1,5 @@
 import { ConcurrencyError, NotFoundError, storableCopy } from '@keel/core';
+import { assertLeaseTimes } from './leaseTimes.js';
 import type {
   SagaClaimCursor,
   SagaClaimRequest,
@@ -60,7 +61,8 @@ function leaseIsFree(record: SagaRecord, now: number): boolean {
  * A {@link SagaStore} in memory, for tests and prototypes. It accepts, refuses and changes
  * values exactly as the PostgreSQL store does: input, history and error go through core's
  * `storableCopy` on every write (a NUL character, a lone surrogate or a BigInt is refused with a
- * `SerializationError` before anything changes; a `Date` comes back as its ISO string), records
+ * `SerializationError` before anything changes; a `Date` comes back as its ISO string), a lease
+ * time that is not a finite number is refused with a `ValidationError`, records
  * are copied out on every read, and every call yields once so concurrent callers interleave as
  * they would against a server.
  *
@@ -73,6 +75,8 @@ export class InMemorySagaStore implements SagaStore {
   readonly #records = new Map<string, SagaRecord>();
 
   async create(record: SagaRecord): Promise<SagaCreateResult> {
+    if (record.lease !== undefined)
+      assertLeaseTimes(`lease of saga "${record.sagaId}"`, { until: record.lease.until });
     const stored: SagaRecord = { ...storable(record), version: 1 };
     await tick();
     const existing = this.#records.get(record.sagaId);
@@ -117,6 +121,7 @@ export class InMemorySagaStore implements SagaStore {
     until: number,
     now: number,
   ): Promise<SagaRecord | undefined> {
+    assertLeaseTimes(`lease of saga "${sagaId}"`, { until, now });
     await tick();
     const current = this.#records.get(sagaId);
     if (current === undefined || isFinalSagaStatus(current.status) || !leaseIsFree(current, now))
@@ -125,6 +130,7 @@ export class InMemorySagaStore implements SagaStore {
   }
 
   async renewLease(sagaId: string, owner: string, until: number): Promise<boolean> {
+    assertLeaseTimes(`lease of saga "${sagaId}"`, { until });
     await tick();
     const current = this.#records.get(sagaId);
     if (current?.lease?.owner !== owner) return false;
@@ -141,6 +147,7 @@ export class InMemorySagaStore implements SagaStore {
   }
 
   async claimUnfinished(request: SagaClaimRequest): Promise<SagaRecord[]> {
+    assertLeaseTimes('claim of unfinished sagas', { until: request.until, now: request.now });
     await tick();
     const names = request.sagaNames === undefined ? undefined : new Set(request.sagaNames);
     const { after } = request;

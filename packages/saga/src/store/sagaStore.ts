@@ -156,8 +156,9 @@ export interface SagaClaimRequest {
  * Values are kept as JSON that PostgreSQL's `jsonb` can hold, by the rules of core's
  * `toStorableJson`: a value it refuses (NUL characters, lone surrogates, BigInt, …) is refused
  * with a `SerializationError` before anything is written, and a value JSON changes (a `Date`
- * becomes its ISO string) comes back changed. Run `sagaStoreContract` from `@keel/saga/testing`
- * against an implementation.
+ * becomes its ISO string) comes back changed. Lease times (`until`, `now`) must be finite
+ * numbers: a store rejects any other, changing nothing, since a lease until NaN would never
+ * expire. Run `sagaStoreContract` from `@keel/saga/testing` against an implementation.
  */
 export interface SagaStore {
   /**

@@ -80,8 +80,17 @@ export const INERT_SPAN: TelemetrySpan = Object.freeze({
   fail: () => {},
 });
 
-/** `error.type` of a failure (core's {@link errorTypeOf}). */
-export const errorType = errorTypeOf;
+/**
+ * `error.type` of a failure (core's {@link errorTypeOf}); `_OTHER` when reading the thrown value
+ * throws (a hostile Proxy), so describing a failure never fails.
+ */
+export function errorType(error: unknown): string {
+  try {
+    return errorTypeOf(error);
+  } catch {
+    return '_OTHER';
+  }
+}
 
 /** An error rebuilt from its stored description, to mark a span failed with it. */
 export function errorFromInfo(info: SagaErrorInfo): Error {

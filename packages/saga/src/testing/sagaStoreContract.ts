@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isConcurrencyError, isNotFoundError } from '@keel/core';
+import { isConcurrencyError, isNotFoundError, isValidationError } from '@keel/core';
 import { contractRunner } from '@keel/core/testing';
 import type { ContractOptions, ContractRunner } from '@keel/core/testing';
 import type { SagaStore } from '../store/sagaStore.js';
@@ -219,6 +219,28 @@ function defineLeaseTests({ it }: ContractRunner, createStore: Factory): void {
     assert.equal(await store.renewLease('s-1', 'a', 8_000), true, 'refused to renew for its owner');
     assert.deepEqual((await store.get('s-1'))?.lease, { owner: 'a', until: 8_000 });
     assert.equal(await store.renewLease('missing', 'a', 8_000), false, 'renewed a missing saga');
+  });
+
+  it('refuses a lease time that is not a finite number and keeps the lease as it was', async () => {
+    const store = await createStore();
+    await store.create(sagaRecordFixture({ sagaId: 's-1', lease: { owner: 'a', until: 5_000 } }));
+    await store.create(sagaRecordFixture({ sagaId: 's-2' }));
+    for (const until of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      const refusals = await Promise.allSettled([
+        store.renewLease('s-1', 'a', until),
+        store.tryAcquireLease('s-2', 'b', until, 1_000),
+        store.claimUnfinished({ owner: 'b', until, now: 1_000, limit: 10 }),
+      ]);
+      for (const [index, refusal] of refusals.entries()) {
+        assert.equal(refusal.status, 'rejected', `lease call ${index} accepted until = ${until}`);
+        assert.ok(
+          isValidationError((refusal as PromiseRejectedResult).reason),
+          `lease call ${index} refused until = ${until} with something other than a ValidationError`,
+        );
+      }
+    }
+    assert.deepEqual((await store.get('s-1'))?.lease, { owner: 'a', until: 5_000 });
+    assert.equal((await store.get('s-2'))?.lease, undefined, 'a refused lease time leased the saga');
   });
 
   it('releases a lease only for its owner', async () => {
