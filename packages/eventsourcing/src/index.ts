@@ -42,6 +42,7 @@ export { catchUpSubscription } from './eventStore/catchUpSubscription.js';
 export type { CatchUpSource, CatchUpOptions, AppendWatch } from './eventStore/catchUpSubscription.js';
 export { matchesFilter } from './eventStore/filter.js';
 export { checkAppend } from './eventStore/checkAppend.js';
+export { checkOptionsObject } from './eventStore/checkOptions.js';
 export {
   checkReadStreamOptions,
   checkReadAllOptions,

@@ -69,11 +69,18 @@ export interface HandleOptions {
 
 /** What a {@link CommandHandler} returns. */
 export interface CommandResult<TState, TEvent extends DecidedEvent> {
-  /** The state after the new events. */
+  /**
+   * The state after the new events. After an idempotent retry (the store found the decided
+   * events already recorded), the stream's state with those events in it, folded once: as of
+   * the later of the version loaded and the last recorded event.
+   */
   readonly state: TState;
-  /** The events recorded (empty when the command decided nothing). */
+  /**
+   * The events recorded (empty when the command decided nothing); after an idempotent retry,
+   * the events recorded earlier.
+   */
   readonly events: readonly RecordedEvent<TEvent['type'], TEvent['data']>[];
-  /** The stream's version after the append. */
+  /** The stream's version after the append: the version `state` is at. */
   readonly nextExpectedVersion: number;
 }
 
@@ -88,7 +95,9 @@ export type CommandHandler<TCommand, TState, TEvent extends DecidedEvent> = (
  * Creates the command handler of a {@link Decider}: it loads the stream's state (from a
  * snapshot when configured), calls `decide`, and appends the events expecting the version it
  * loaded. With `maxConflictRetries` (or any `conflictRetry` policy), a conflict reloads the
- * state and decides again after a backoff.
+ * state and decides again after a backoff. When the store finds the decided events already
+ * recorded (a retry after a lost acknowledgement, `appended: false`), the result is the
+ * stream's true state and version with those events counted once, and no snapshot is taken.
  *
  * @param store The event store.
  * @param decider The decider.
@@ -215,12 +224,47 @@ async function decideAndAppend<TCommand, TState, TEvent extends DecidedEvent>(
     events.map((event) => withMetadata(event, handle)),
     { expectedVersion: handle.expectedVersion ?? loaded.version, ...signalOption },
   );
+  if (!result.appended) return alreadyRecorded(store, evolve, streamName, loaded, result, signalOption);
   const state = result.events.reduce(evolve, loaded.state);
   await snapshotIfDue(snapshots, { streamName, ...stateAfter(result, loaded), state }, signalOption);
   return {
     state,
     events: result.events as CommandResult<TState, TEvent>['events'],
     nextExpectedVersion: result.nextExpectedVersion,
+  };
+}
+
+/**
+ * The result of an append the store found already recorded: the loaded state may be before, at
+ * or after the recorded events (the caller's expected version, or `ANY`, need not be the version
+ * loaded), so they are folded only past the loaded version, and any gap between is read first.
+ * No snapshot is taken: the retry appended nothing.
+ */
+async function alreadyRecorded<TState, TEvent extends DecidedEvent>(
+  store: EventStore,
+  evolve: (state: TState, event: RecordedEvent) => TState,
+  streamName: string,
+  loaded: { state: TState; version: number },
+  result: AppendResult,
+  signalOption: { signal?: AbortSignal },
+): Promise<CommandResult<TState, TEvent>> {
+  let { state, version } = loaded;
+  const unseen = result.events.filter((event) => event.streamVersion > version);
+  const last = unseen[unseen.length - 1]?.streamVersion ?? version;
+  if (unseen[0]?.streamVersion === version + 1) {
+    for (const event of unseen) state = evolve(state, event);
+    version = last;
+  } else if (last > version) {
+    const gap = { fromVersion: version + 1, maxCount: last - version, ...signalOption };
+    for await (const page of store.readStreamPages(streamName, gap)) {
+      for (const event of page) state = evolve(state, event);
+      version = page[page.length - 1]?.streamVersion ?? version;
+    }
+  }
+  return {
+    state,
+    events: result.events as CommandResult<TState, TEvent>['events'],
+    nextExpectedVersion: version,
   };
 }
 

@@ -5,21 +5,10 @@ import {
   optionInteger,
   optionObject,
   optionOneOf,
-  ValidationError,
 } from '@keel/core';
 import type { OptionChecks, OptionProblem } from '@keel/core';
+import { checkOptionsObject } from './checkOptions.js';
 import { MAX_EVENT_TYPE_LENGTH, streamNameProblem, textProblem } from './names.js';
-
-/** The option bag as a record, or a thrown ValidationError when it is not an object. */
-function optionsOf(subject: string, options: unknown): Readonly<Record<string, unknown>> {
-  if (options === undefined) return {};
-  if (typeof options === 'object' && options !== null && !Array.isArray(options))
-    return options as Record<string, unknown>;
-  throw new ValidationError(
-    [{ path: [], message: `must be an object or undefined (got ${describeValue(options)}).` }],
-    { subject: `${subject} options` },
-  );
-}
 
 /** A stream version or global position to start from: an integer from 0 to 2^53 - 1. */
 const start = (value: unknown): OptionProblem => optionInteger(value, { min: 0 });
@@ -82,7 +71,7 @@ function filterChecks(filter: unknown): OptionChecks {
  * ```
  */
 export function checkReadStreamOptions(streamName: unknown, options: unknown): void {
-  const bag = optionsOf('readStream', options);
+  const bag = checkOptionsObject(options, 'readStream');
   assertOptions('readStream', {
     streamName: streamNameProblem(streamName),
     direction: optionOneOf(bag['direction'], ['forward', 'backward']),
@@ -103,7 +92,7 @@ export function checkReadStreamOptions(streamName: unknown, options: unknown): v
  * @throws ValidationError listing every problem.
  */
 export function checkReadAllOptions(options: unknown): void {
-  const bag = optionsOf('readAll', options);
+  const bag = checkOptionsObject(options, 'readAll');
   assertOptions('readAll', {
     fromPosition: start(bag['fromPosition']),
     maxCount: maxCount(bag['maxCount']),
@@ -123,7 +112,7 @@ export function checkReadAllOptions(options: unknown): void {
  * @throws ValidationError listing every problem.
  */
 export function checkSubscribeToStreamOptions(streamName: unknown, options: unknown): void {
-  const bag = optionsOf('subscribeToStream', options);
+  const bag = checkOptionsObject(options, 'subscribeToStream');
   assertOptions('subscribeToStream', {
     streamName: streamNameProblem(streamName),
     fromVersion: start(bag['fromVersion']),
@@ -141,7 +130,7 @@ export function checkSubscribeToStreamOptions(streamName: unknown, options: unkn
  * @throws ValidationError listing every problem.
  */
 export function checkSubscribeToAllOptions(options: unknown): void {
-  const bag = optionsOf('subscribeToAll', options);
+  const bag = checkOptionsObject(options, 'subscribeToAll');
   assertOptions('subscribeToAll', {
     fromPosition: start(bag['fromPosition']),
     pageSize: pageSize(bag['pageSize']),

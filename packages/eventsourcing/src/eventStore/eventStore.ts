@@ -113,10 +113,12 @@ export interface EventStore {
    * Appends `events` to `streamName` atomically (all or none).
    *
    * Checks, in this order, before anything is written:
-   * 1. the input (`checkAppend`): a stream name of 1 to `MAX_STREAM_NAME_LENGTH` UTF-16
-   *    code units without NUL or lone surrogates; an `expectedVersion` that is `undefined`
-   *    (meaning `ANY`), an integer >= 0, `NO_STREAM`, `STREAM_EXISTS` or `ANY` (`null` is
-   *    refused); events that each have a non-empty string `type`;
+   * 1. the input (`checkOptionsObject`, `checkAppend`): `options` that are `undefined` or an
+   *    object (`null` is refused); a stream name of 1 to `MAX_STREAM_NAME_LENGTH` UTF-16 code
+   *    units without NUL or lone surrogates; an `expectedVersion` that is `undefined` (meaning
+   *    `ANY`), an integer from 0 to 2^53 - 1, `NO_STREAM`, `STREAM_EXISTS` or `ANY` (`null` is
+   *    refused); an array of events without holes, each an object with a non-empty string
+   *    `type` and `metadata` that is absent or a plain object;
    * 2. the values: data and metadata must be storable JSON (core's `toStorableJson`); a `Date`
    *    is stored as its ISO string, a class instance as a plain object;
    * 3. the duplicate-id rule, before the expected version: when any event id of the batch is
@@ -143,7 +145,7 @@ export interface EventStore {
    * Reads one stream forward or backward, page by page. An absent stream reads as empty.
    *
    * @throws ValidationError when the stream name or an option is refused
-   *   (`checkReadStreamOptions`): positions, counts and page sizes that are NaN, negative,
+   *   (`checkReadStreamOptions`): options that are not `undefined` or an object (`null`), positions, counts and page sizes that are NaN, negative,
    *   fractional or not numbers are refused by every store, never read as an empty result.
    */
   readStream(streamName: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
@@ -160,9 +162,18 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   /** Like {@link EventStore.readAll}, one non-empty array per page. */
   readAllPages(options?: ReadAllOptions): AsyncIterable<readonly RecordedEvent[]>;
-  /** The stream's current version: the version of its last event, 0 when it has none. */
+  /**
+   * The stream's current version: the version of its last event, 0 when it has none.
+   *
+   * @throws ValidationError when the stream name is refused, or `options` is not `undefined`
+   *   or an object (`checkOptionsObject`).
+   */
   streamVersion(streamName: string, options?: SignalOptions): Promise<number>;
-  /** The global position of the last recorded event, 0 when the store is empty. */
+  /**
+   * The global position of the last recorded event, 0 when the store is empty.
+   *
+   * @throws ValidationError when `options` is not `undefined` or an object (`checkOptionsObject`).
+   */
   headPosition(options?: SignalOptions): Promise<number>;
   /**
    * Delivers every event of the store from a position, then live events as they are

@@ -12,7 +12,8 @@ export const ANY = 'any' as const;
 
 /**
  * What an append expects the stream's current version to be. A number is the exact version
- * (the count of events in the stream, so `0` means empty); otherwise one of the sentinels
+ * (the count of events in the stream, so `0` means empty), an integer from 0 to 2^53 - 1;
+ * otherwise one of the sentinels
  * {@link NO_STREAM}, {@link STREAM_EXISTS} or {@link ANY}.
  */
 export type ExpectedVersion = number | typeof NO_STREAM | typeof STREAM_EXISTS | typeof ANY;
@@ -38,13 +39,15 @@ export function matchesExpectedVersion(expected: ExpectedVersion, current: numbe
 }
 
 /**
- * Whether `value` is a valid {@link ExpectedVersion}: a sentinel or an integer >= 0.
+ * Whether `value` is a valid {@link ExpectedVersion}: a sentinel or an integer from 0 to
+ * 2^53 - 1 (`Number.MAX_SAFE_INTEGER`, the highest version any store can hold or compare
+ * exactly; reads refuse a higher `fromVersion` too).
  */
 export function isExpectedVersion(value: unknown): value is ExpectedVersion {
   return (
     value === ANY ||
     value === NO_STREAM ||
     value === STREAM_EXISTS ||
-    (typeof value === 'number' && Number.isInteger(value) && value >= 0)
+    (Number.isSafeInteger(value) && (value as number) >= 0)
   );
 }

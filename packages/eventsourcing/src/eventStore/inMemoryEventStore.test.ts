@@ -32,7 +32,7 @@ describe('InMemoryEventStore', () => {
     expect(isValidationError(error)).toBe(true);
     expect((error as Error).message).toMatch(
       new RegExp(
-        `streamName: must be a non-empty string of at most ${MAX_STREAM_NAME_LENGTH} characters.*expectedVersion: must be an integer >= 0`,
+        `streamName: must be a non-empty string of at most ${MAX_STREAM_NAME_LENGTH} characters.*expectedVersion: must be an integer from 0 to 2\\^53 - 1`,
       ),
     );
   });

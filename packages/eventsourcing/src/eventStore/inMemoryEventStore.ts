@@ -28,6 +28,7 @@ import type {
 } from './eventStore.js';
 import { matchesExpectedVersion, NO_STREAM } from './expectedVersion.js';
 import { checkAppend } from './checkAppend.js';
+import { checkOptionsObject } from './checkOptions.js';
 import {
   checkReadAllOptions,
   checkReadStreamOptions,
@@ -136,7 +137,9 @@ export class InMemoryEventStore implements EventStore {
     options: AppendOptions = {},
   ): Promise<AppendResult> {
     if (!telemetryEnabled()) return this.#appendToStream(streamName, events, options);
-    return traceAppend(streamName, events, options.expectedVersion, () =>
+    // Options that are not an object are refused inside, as a rejection like every other check.
+    const { expectedVersion } = (options as AppendOptions | null) ?? {};
+    return traceAppend(streamName, events, expectedVersion, () =>
       this.#appendToStream(streamName, events, options),
     );
   }
@@ -146,6 +149,7 @@ export class InMemoryEventStore implements EventStore {
     events: readonly NewEvent[],
     options: AppendOptions,
   ): Promise<AppendResult> {
+    checkOptionsObject(options, 'appendToStream');
     throwIfAborted(options.signal);
     const expected = checkAppend(streamName, options.expectedVersion, events);
     const prepared: PreparedAppend = {
@@ -223,12 +227,14 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async streamVersion(streamName: string, options: SignalOptions = {}): Promise<number> {
+    checkOptionsObject(options, 'streamVersion');
     throwIfAborted(options.signal);
     checkStreamName(streamName);
     return this.#streams.get(streamName)?.length ?? 0;
   }
 
   async headPosition(options: SignalOptions = {}): Promise<number> {
+    checkOptionsObject(options, 'headPosition');
     throwIfAborted(options.signal);
     return this.#all.length;
   }
@@ -336,13 +342,29 @@ export class InMemoryEventStore implements EventStore {
     }
   }
 
+  /**
+   * Adds a batch to the log, all or nothing: should any write throw (a `Map` at its size
+   * limit …), the writes before it are undone, so no reader ever sees part of a batch.
+   */
   #commit(streamName: string, stream: StoredEvent[], stored: readonly StoredEvent[]): void {
-    if (stream.length === 0) this.#streams.set(streamName, stream);
-    for (const event of stored) {
-      stream.push(event);
-      this.#all.push(event);
-      this.#ids.set(event.eventId, event);
+    const streamLength = stream.length;
+    const allLength = this.#all.length;
+    let indexed = 0;
+    try {
+      for (; indexed < stored.length; indexed++) {
+        const event = stored[indexed]!;
+        this.#ids.set(event.eventId, event);
+        stream.push(event);
+        this.#all.push(event);
+      }
+    } catch (error) {
+      for (let index = 0; index <= indexed && index < stored.length; index++)
+        this.#ids.delete(stored[index]?.eventId as string);
+      stream.length = streamLength;
+      this.#all.length = allLength;
+      throw error;
     }
+    if (streamLength === 0) this.#streams.set(streamName, stream);
     this.#notifier.notify();
   }
 }

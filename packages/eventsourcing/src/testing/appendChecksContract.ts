@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isValidationError } from '@keel/core';
+import { isConcurrencyError, isValidationError } from '@keel/core';
 import type { ContractRunner } from '@keel/core/testing';
 import { collect } from '../eventStore/collect.js';
 import type { EventStore } from '../eventStore/eventStore.js';
@@ -7,7 +7,8 @@ import { MAX_EVENT_TYPE_LENGTH, MAX_STREAM_NAME_LENGTH } from '../eventStore/nam
 import type { NewEvent } from '../eventStore/recordedEvent.js';
 import { describeError, rejectionOf } from '@keel/core/testing';
 import { caseLabel } from './caseLabel.js';
-import { wideName } from './contractValues.js';
+import { Money, wideName } from './contractValues.js';
+import { NO_STREAM } from '../eventStore/expectedVersion.js';
 import type { StoreFactory } from './eventStoreContract.js';
 import { numbered } from './eventStoreContract.js';
 
@@ -18,18 +19,57 @@ async function expectRefused(store: EventStore, run: () => Promise<unknown>): Pr
   assert.equal(await store.headPosition(), 0, 'the refused call wrote nothing');
 }
 
+/** An array of `length` slots holding an event at each of `filled` and holes (`[e1, , e3]`) elsewhere. */
+function withHoles(length: number, filled: readonly number[]): NewEvent[] {
+  const batch = new Array<NewEvent>(length);
+  for (const index of filled) batch[index] = { type: 'Numbered', data: { n: index + 1 } };
+  return batch;
+}
+
 /** The input checks every store applies to appends (`checkAppend`), before anything is written. */
 export function appendChecksContract(
   createStore: StoreFactory<EventStore>,
   { describe, it }: ContractRunner,
 ): void {
   describe('append input checks', () => {
-    for (const expectedVersion of [null, 'ANY', 'any ', 1.5, Number.NaN, -1, Infinity, {}, true]) {
+    const beyondSafe = [2 ** 53, 2 ** 63, 1e300];
+    for (const expectedVersion of [
+      null,
+      'ANY',
+      'any ',
+      1.5,
+      Number.NaN,
+      -1,
+      Infinity,
+      {},
+      true,
+      ...beyondSafe,
+    ]) {
       it(`refuses the expected version ${caseLabel(expectedVersion)} with a ValidationError and appends nothing`, async () => {
         const store = await createStore();
         await expectRefused(store, () =>
           store.appendToStream('s-1', numbered(1), { expectedVersion: expectedVersion as never }),
         );
+      });
+    }
+
+    it('takes 2^53 - 1 as an expected version like any other number', async () => {
+      const store = await createStore();
+      const error = await rejectionOf(() =>
+        store.appendToStream('s-1', numbered(1), { expectedVersion: Number.MAX_SAFE_INTEGER }),
+      );
+      assert.ok(isConcurrencyError(error), `expected a ConcurrencyError, got ${describeError(error)}`);
+      assert.equal(await store.headPosition(), 0);
+    });
+
+    for (const options of [null, 5, 'any', []]) {
+      it(`refuses the append options ${caseLabel(options)} with a ValidationError and appends nothing`, async () => {
+        const store = await createStore();
+        let pending: Promise<unknown> | undefined;
+        assert.doesNotThrow(() => {
+          pending = store.appendToStream('s-1', numbered(1), options as never);
+        }, 'the options are refused with a rejection, not a synchronous throw');
+        await expectRefused(store, () => pending!);
       });
     }
 
@@ -50,6 +90,9 @@ export function appendChecksContract(
       ['with an empty event id', { type: 'T', data: {}, eventId: '' }],
       ['with a numeric event id', { type: 'T', data: {}, eventId: 7 }],
       ['with null metadata', { type: 'T', data: {}, metadata: null }],
+      ['with Date metadata', { type: 'T', data: {}, metadata: new Date(0) }],
+      ['with boxed-string metadata', { type: 'T', data: {}, metadata: new String('hi') }],
+      ['with class-instance metadata', { type: 'T', data: {}, metadata: new Money(1, 'EUR') }],
       ['that is null', null],
     ] as [string, unknown][]) {
       it(`refuses a batch with an event ${what} with a ValidationError and appends none of it`, async () => {
@@ -58,6 +101,32 @@ export function appendChecksContract(
         await expectRefused(store, () => store.appendToStream('s-1', batch));
       });
     }
+
+    for (const [what, batch] of [
+      ['a hole between events', withHoles(3, [0, 2])],
+      ['only a hole', withHoles(1, [])],
+      ['a hole at the end', withHoles(3, [0, 1])],
+    ] as [string, NewEvent[]][]) {
+      it(`refuses a batch with ${what} with a ValidationError, writes none of it and stays readable`, async () => {
+        const store = await createStore();
+        await store.appendToStream('other', numbered(1));
+        const error = await rejectionOf(() => store.appendToStream('s-1', batch));
+        assert.ok(isValidationError(error), `expected a ValidationError, got ${describeError(error)}`);
+        assert.equal(await store.streamVersion('s-1'), 0);
+        assert.equal(await store.headPosition(), 1, 'the refused batch wrote nothing');
+        assert.equal((await collect(store.readAll())).length, 1);
+        await store.appendToStream('s-1', numbered(1), { expectedVersion: NO_STREAM });
+        assert.equal((await collect(store.readStream('s-1'))).length, 1);
+      });
+    }
+
+    it('accepts metadata with a null prototype', async () => {
+      const store = await createStore();
+      const metadata = Object.assign(Object.create(null) as Record<string, unknown>, { userId: 'u-1' });
+      await store.appendToStream('s-1', [{ type: 'T', data: {}, metadata }]);
+      const [event] = await collect(store.readStream('s-1'));
+      assert.equal(event?.metadata['userId'], 'u-1');
+    });
 
     it('accepts event types up to the maximum length in any characters', async () => {
       const store = await createStore();

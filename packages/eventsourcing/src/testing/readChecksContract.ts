@@ -112,6 +112,28 @@ export function readChecksContract(
       );
     });
 
+    it('refuses null options with a ValidationError on every read and query', async () => {
+      const store = await createStore();
+      await store.appendToStream('s-1', numbered(1));
+      const attempts: (() => Promise<unknown>)[] = [
+        () => collect(store.readStream('s-1', null as never)),
+        () => collect(store.readStreamPages('s-1', null as never)),
+        () => collect(store.readAll(null as never)),
+        () => collect(store.readAllPages(null as never)),
+        () => first(store.subscribeToStream('s-1', null as never)),
+        () => first(store.subscribeToAll(null as never)),
+        () => store.streamVersion('s-1', null as never),
+        () => store.headPosition(null as never),
+      ];
+      for (const [index, attempt] of attempts.entries()) {
+        const error = await rejectionOf(attempt);
+        assert.ok(
+          isValidationError(error),
+          `call ${index}: expected a ValidationError, got ${describeError(error)}`,
+        );
+      }
+    });
+
     it('refuses an unknown direction and a malformed filter with a ValidationError', async () => {
       const store = await createStore();
       await store.appendToStream('s-1', numbered(1));

@@ -3,6 +3,7 @@ import type { Clock } from '@keel/core';
 import {
   catchUpSubscription,
   checkAppend,
+  checkOptionsObject,
   checkReadAllOptions,
   checkRecordedIds,
   checkReadStreamOptions,
@@ -132,7 +133,9 @@ export class PostgresEventStore implements EventStore {
     events: readonly NewEvent[],
     options: AppendOptions = {},
   ): Promise<AppendResult> {
-    return this.#telemetry.append(streamName, events, options.expectedVersion, () =>
+    // Options that are not an object are refused inside, as a rejection like every other check.
+    const { expectedVersion } = (options as AppendOptions | null) ?? {};
+    return this.#telemetry.append(streamName, events, expectedVersion, () =>
       this.#append(streamName, events, options),
     );
   }
@@ -142,6 +145,7 @@ export class PostgresEventStore implements EventStore {
     events: readonly NewEvent[],
     options: AppendOptions,
   ): Promise<AppendResult> {
+    checkOptionsObject(options, 'appendToStream');
     throwIfAborted(options.signal);
     const expected = checkAppend(streamName, options.expectedVersion, events);
     const ids = events.map((event) => eventIdOf(event));
@@ -204,8 +208,8 @@ export class PostgresEventStore implements EventStore {
     streamName: string,
     options: ReadStreamOptions = {},
   ): AsyncGenerator<RecordedEvent[]> {
-    throwIfAborted(options.signal);
     checkReadStreamOptions(streamName, options);
+    throwIfAborted(options.signal);
     const backward = options.direction === 'backward';
     const page = (from: number, limit: number) =>
       this.#streamPage(this.#client, streamName, from, limit, backward, options.signal);
@@ -223,8 +227,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   async *readAllPages(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent[]> {
-    throwIfAborted(options.signal);
     checkReadAllOptions(options);
+    throwIfAborted(options.signal);
     const page = (from: number, limit: number) => this.#allPage(from, limit, options.filter, options.signal);
     yield* pageThrough(this.#telemetry.pages('read_all', undefined, page), {
       from: options.fromPosition ?? 0,
@@ -240,12 +244,14 @@ export class PostgresEventStore implements EventStore {
   }
 
   async streamVersion(streamName: string, options: SignalOptions = {}): Promise<number> {
+    checkOptionsObject(options, 'streamVersion');
     throwIfAborted(options.signal);
     checkStreamName(streamName);
     return streamVersionIn(this.#client, this.#table, streamName);
   }
 
   async headPosition(options: SignalOptions = {}): Promise<number> {
+    checkOptionsObject(options, 'headPosition');
     throwIfAborted(options.signal);
     const { rows } = await this.#reader.query<{ head: unknown }>(
       `SELECT max(global_position) AS head FROM ${this.#table} WHERE global_position < ${settledBound(this.#schema, '1')}`,
