@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { ManualClock } from '@keel/core';
@@ -67,5 +69,34 @@ describe('@keel/http/hono', () => {
     });
     const none = await app.request('/me');
     expect([await ada.text(), mallory.status, none.status]).toEqual(['ada', 403, 401]);
+  });
+});
+
+describe('@keel/http/hono rateLimit over node:http', () => {
+  it('limits by the socket address by default, whatever X-Forwarded-For says', async () => {
+    const app = new Hono();
+    app.use(rateLimit({ algorithm: tokenBucket({ capacity: 2, refillPerSecond: 0.001 }) }));
+    app.get('/', (c) => c.text('ok'));
+    // Serves the app the way @hono/node-server does: node's request as c.env.incoming.
+    const server = createServer((incoming, outgoing) => {
+      const request = new Request(`http://127.0.0.1${incoming.url ?? '/'}`, {
+        headers: incoming.headers as Record<string, string>,
+      });
+      void Promise.resolve(app.fetch(request, { incoming, outgoing })).then(async (response) => {
+        outgoing.writeHead(response.status, Object.fromEntries(response.headers));
+        outgoing.end(Buffer.from(await response.arrayBuffer()));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const statuses = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push((await fetch(url, { headers: { 'x-forwarded-for': `10.0.0.${i}` } })).status);
+      expect(statuses).toEqual([200, 200, 429]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -40,15 +40,30 @@ function guarded(handler: MiddlewareHandler): MiddlewareHandler {
   };
 }
 
+/** The key every request shares when the client's address is unknown. */
+const UNKNOWN_CLIENT = 'unknown';
+
+/**
+ * The client's socket address on `@hono/node-server`, which passes node's request as
+ * `c.env.incoming`; {@link UNKNOWN_CLIENT} elsewhere. Never a header a client could forge.
+ */
+function remoteAddressOf(c: Context): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? UNKNOWN_CLIENT;
+}
+
 /**
  * Hono middleware limiting requests per key with the IETF `RateLimit` headers; 429 problem
  * details with `Retry-After` once the quota is used up (see `rateLimitCheck`).
+ *
+ * Without `key`, requests are limited per socket remote address as `@hono/node-server` exposes
+ * it (`c.env.incoming.socket.remoteAddress`), never per `X-Forwarded-For`, which any client can
+ * forge. Where that address is not available (other runtimes, `app.request()` in tests) every
+ * request shares one key, `'unknown'`: pass `key` there, e.g. from Hono's `getConnInfo(c)` for
+ * your runtime, or from the address your trusted proxy appends.
  */
 export function rateLimit(options: RateLimitOptions<Context>): MiddlewareHandler {
-  const check = rateLimitCheck<Context>({
-    ...options,
-    key: options.key ?? ((c) => c.req.header('x-forwarded-for') ?? 'unknown'),
-  });
+  const check = rateLimitCheck<Context>({ ...options, key: options.key ?? remoteAddressOf });
   return guarded(async (c, next) => {
     const verdict = await check(c);
     if (!verdict.allowed) throw rateLimitedProblem(verdict.headers);
@@ -61,7 +76,7 @@ export function rateLimit(options: RateLimitOptions<Context>): MiddlewareHandler
 export function idempotencyKey(options: IdempotencyKeyOptions): MiddlewareHandler {
   const check = idempotencyCheck(options);
   return guarded(async (c, next) => {
-    const body = new Uint8Array(await c.req.arrayBuffer());
+    const body = async () => new Uint8Array(await c.req.arrayBuffer());
     const path = new URL(c.req.url).pathname + new URL(c.req.url).search;
     const verdict = await check({ method: c.req.method, path, headers: c.req.raw.headers, body });
     if (verdict.kind === 'pass') return next();

@@ -54,7 +54,11 @@ export interface IdempotencyInput {
   readonly method: string;
   readonly path: string;
   readonly headers: Headers;
-  readonly body: Uint8Array;
+  /**
+   * The body, or a function reading it: the check calls it only for a request it handles
+   * (method in `methods` with an `Idempotency-Key`), so other requests keep their body unread.
+   */
+  readonly body: Uint8Array | (() => Promise<Uint8Array>);
 }
 
 interface Stored extends StoredResponse {
@@ -121,9 +125,10 @@ export function idempotencyCheck(
         'Idempotency-Key too long',
         `The Idempotency-Key header has ${Buffer.byteLength(key)} bytes; send at most ${MAX_IDEMPOTENCY_HEADER_BYTES} (a UUID is 36).`,
       );
+    const body = typeof input.body === 'function' ? await input.body() : input.body;
     const fingerprint = createHash('sha256')
       .update(`${input.method} ${input.path}\n`)
-      .update(input.body)
+      .update(body)
       .digest('base64url');
     const storeKey = storeKeyOf(settings.scope(input), key);
     const claim = await settings.store.claim(storeKey, settings.leaseMs);
@@ -194,7 +199,8 @@ function capture(res: ServerResponse): () => StoredResponse {
 
 /**
  * `node:http` middleware handling the `Idempotency-Key` header (see {@link idempotencyCheck}).
- * A replayed answer carries `idempotent-replayed: true`.
+ * A replayed answer carries `idempotent-replayed: true`. The body is read only for a request it
+ * handles; any other passes on with its body unread.
  *
  * @example
  * ```ts
@@ -205,7 +211,7 @@ export function idempotencyKey(options: IdempotencyKeyOptions): HttpMiddleware {
   const check = idempotencyCheck(options);
   return async (req, res, next) => {
     const headers = new Headers(req.headers as Record<string, string>);
-    const body = await readRawBody(req);
+    const body = () => readRawBody(req);
     const path = req.url ?? '/';
     const verdict = await check({ method: req.method ?? 'GET', path, headers, body });
     if (verdict.kind === 'pass') return next();

@@ -15,13 +15,24 @@ export type HttpMiddleware = (
 /** The last step of a chain: the route handler. */
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
-/** Sends `error` as problem details, unless the response has already started. */
+/**
+ * Sends `error` as problem details, unless the response has already started. When the request
+ * body was not read to its end (a 413 stops reading), the answer carries `Connection: close` and
+ * the connection closes after it, so a keep-alive client is not left waiting on it.
+ */
 export function sendError(res: ServerResponse, error: unknown): void {
   if (res.headersSent) {
     res.destroy(error instanceof Error ? error : undefined);
     return;
   }
   const { status, headers, body } = problemResponse(problemFor(error));
+  const req = (res as { req?: IncomingMessage }).req;
+  // A body reader that gave up (readRawBody past its limit) destroyed the request stream: the
+  // rest of the body is still on its way and the connection cannot carry another request.
+  if (req !== undefined && req.destroyed && !req.complete) {
+    res.writeHead(status, { ...headers, connection: 'close' }).end(body);
+    return;
+  }
   res.writeHead(status, headers).end(body);
 }
 

@@ -5,12 +5,14 @@ import { CORRELATION_ID_HEADER, currentRequestContext } from '../context/request
 import { errorTypeOfThrown, HTTP_CLIENT_DURATION, markStatusFailed } from '../internal/telemetry.js';
 import type { PooledEndpoint } from './endpointPools.js';
 import { isUpstreamStatusError, UpstreamStatusError } from './errors.js';
-import { UpstreamResponse } from './upstreamResponse.js';
+import { endpointUrl, isNetworkFailure } from './outgoingRequest.js';
+import { bodyWasDecoded, UpstreamResponse } from './upstreamResponse.js';
 
 /** One call's fixed parts, shared by its attempts. */
 export interface PreparedCall {
   readonly upstream: string;
   readonly method: string;
+  /** Origin-relative path and query (checked to start with `/`). */
   readonly path: string;
   readonly headers: Headers;
   readonly body: Uint8Array | string | undefined;
@@ -62,9 +64,10 @@ function clientAttributes(
 /**
  * Sends one attempt of `call` to an endpoint leased from the balancer, in a CLIENT span, and
  * reads the body within the attempt; an answer with a retry status is thrown as an
- * {@link UpstreamStatusError}. Feeds the lease: a failure status or a slow answer counts
- * against the endpoint, a timeout too; an attempt aborted for another reason (a hedge that lost,
- * the caller leaving) counts as neither.
+ * {@link UpstreamStatusError}. Redirects are not followed: a 3xx is the answer. Feeds the lease:
+ * a failure status or a slow answer counts against the endpoint, a timeout or a network failure
+ * too; an attempt aborted for another reason (a hedge that lost, the caller leaving) or a
+ * request fetch refused counts as neither.
  */
 export async function sendAttempt(
   deps: AttemptDeps,
@@ -74,7 +77,13 @@ export async function sendAttempt(
   const resend = call.sent++;
   const lease = deps.acquire(call.headers, call.key);
   const endpoint = lease.endpoint.value;
-  const url = new URL(call.path, endpoint.url);
+  let url: URL;
+  try {
+    url = endpointUrl(endpoint.origin, call.path);
+  } catch (error) {
+    lease.release();
+    throw error;
+  }
   const started = deps.clock.now();
   let status: number | undefined;
   let errorType: string | undefined;
@@ -101,7 +110,8 @@ export async function sendAttempt(
     if (isUpstreamStatusError(error)) throw error;
     errorType ??= errorTypeOfThrown(error);
     if (signal.aborted && !isTimeoutError(signal.reason)) lease.release();
-    else lease.failure(error);
+    else if (isTimeoutError(error) || isNetworkFailure(error)) lease.failure(error);
+    else lease.release();
     throw error;
   } finally {
     if (telemetryEnabled())
@@ -121,10 +131,23 @@ async function exchange(
   signal: AbortSignal,
   span: TelemetrySpan,
 ) {
-  const init: RequestInit = { method: call.method, headers: attemptHeaders(call), signal };
+  // Redirects pass through to the caller (as a proxy does): following them would send the call
+  // to another host, turn a POST into a GET and credit the wrong endpoint.
+  const init: RequestInit = {
+    method: call.method,
+    headers: attemptHeaders(call),
+    signal,
+    redirect: 'manual',
+  };
   if (call.body !== undefined) init.body = call.body;
   const response = await deps.fetch(url, init);
   span.setAttributes({ 'http.response.status_code': response.status });
   const body = new Uint8Array(await response.arrayBuffer());
-  return { status: response.status, statusText: response.statusText, headers: response.headers, body };
+  return {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+    body,
+    decoded: bodyWasDecoded(call.method, response.status, response.headers),
+  };
 }

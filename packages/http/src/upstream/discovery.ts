@@ -45,11 +45,12 @@ export class Discovery {
   /** Runs discovery once. @throws UpstreamDiscoveryError when the function fails. */
   async refresh(signal?: AbortSignal): Promise<void> {
     throwIfAborted(signal);
-    let endpoints: readonly UpstreamEndpoint[];
     try {
-      endpoints = await this.#settings.discover!(signal ?? this.#stop.signal);
+      const endpoints = await this.#settings.discover!(signal ?? this.#stop.signal);
       if (!Array.isArray(endpoints))
         throw new TypeError(`discover returned ${typeof endpoints}, not an array`);
+      // Inside the try: a list with a bad URL is refused whole and reported like a failure.
+      this.#sink.apply(endpoints as readonly UpstreamEndpoint[]);
     } catch (cause) {
       if (signal?.aborted) throw cause;
       const error = new UpstreamDiscoveryError(this.#name, cause);
@@ -57,12 +58,12 @@ export class Discovery {
       this.#sink.failed(error);
       throw error;
     }
-    this.#sink.apply(endpoints);
   }
 
   async #poll(): Promise<void> {
     const signal = this.#stop.signal;
-    await this.#first;
+    // close() must not wait on a first round whose discover function ignores the signal.
+    await raceAbort(this.#first, signal).catch(() => {});
     while (!signal.aborted) {
       try {
         await this.#settings.clock.sleep(this.#settings.discoveryIntervalMs, signal);

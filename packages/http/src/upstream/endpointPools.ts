@@ -3,7 +3,10 @@ import type { Lease, LoadBalancerOptions } from '@keel/scaling';
 
 /** One endpoint of an upstream service. */
 export interface UpstreamEndpoint {
-  /** The base URL requests are sent to, e.g. `http://10.0.0.7:8080`. */
+  /**
+   * Where requests are sent, an absolute http(s) URL without credentials, e.g.
+   * `http://10.0.0.7:8080`; only its origin is used (a call's path replaces any path here).
+   */
   readonly url: string;
   /** A stable id, unique within the upstream. @default the url */
   readonly id?: string | undefined;
@@ -16,6 +19,8 @@ export interface UpstreamEndpoint {
 /** The value a pool's balancer hands out for an endpoint. */
 export interface PooledEndpoint {
   readonly url: string;
+  /** The origin requests go to (scheme, host and port of `url`). */
+  readonly origin: string;
   readonly version: string;
 }
 
@@ -89,7 +94,8 @@ export class EndpointPools {
     }
     const present = new Set(pool.endpoints().map((view) => view.id));
     for (const [id, endpoint] of byId) {
-      const entry = { id, value: { url: endpoint.url, version }, weight: endpoint.weight };
+      const value = { url: endpoint.url, origin: new URL(endpoint.url).origin, version };
+      const entry = { id, value, weight: endpoint.weight };
       if (present.has(id)) pool.update(entry);
       else pool.add(entry);
     }

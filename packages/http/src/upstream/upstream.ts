@@ -8,6 +8,13 @@ import { Discovery } from './discovery.js';
 import { EndpointPools } from './endpointPools.js';
 import type { UpstreamEndpoint } from './endpointPools.js';
 import { isUpstreamStatusError } from './errors.js';
+import {
+  checkBody,
+  checkedHeaders,
+  checkMethodAndPath,
+  checkEndpoints,
+  dropHopByHop,
+} from './outgoingRequest.js';
 import { buildPolicies } from './upstreamPolicies.js';
 import type { UpstreamPolicies } from './upstreamPolicies.js';
 import { upstreamSettings } from './upstreamOptions.js';
@@ -16,13 +23,21 @@ import type { UpstreamResponse } from './upstreamResponse.js';
 
 /** One call to an upstream. */
 export interface UpstreamRequest {
-  /** Path and query, resolved against the endpoint's URL, e.g. `/orders?user=ada`. */
+  /**
+   * Path and query, e.g. `/orders?user=ada`: it must start with `/` and is appended to the
+   * chosen endpoint's origin as it is, so the request always goes to that endpoint (`//other/x`
+   * is a path there, not another host). An absolute URL is refused with a ValidationError.
+   */
   readonly path: string;
-  /** @default 'GET' */
+  /** Any method but CONNECT, TRACE and TRACK (fetch cannot send them: a ValidationError). @default 'GET' */
   readonly method?: string | undefined;
-  /** Headers of this call (over the upstream's `headers`). */
+  /**
+   * Headers of this call (over the upstream's `headers`). Hop-by-hop headers (`Connection` and
+   * those it names, `Keep-Alive`, `Proxy-Authorization`, `Proxy-Authenticate`, `TE`, `Trailer`,
+   * `Transfer-Encoding`, `Upgrade`) are dropped, as a proxy does.
+   */
   readonly headers?: Readonly<Record<string, string>> | Headers | undefined;
-  /** A raw body. */
+  /** A raw body; none on GET or HEAD (an empty one is dropped, another is a ValidationError). */
   readonly body?: string | Uint8Array | undefined;
   /** A JSON body (sets `content-type: application/json` unless given). */
   readonly json?: unknown;
@@ -102,8 +117,12 @@ export class Upstream implements AsyncDisposable {
     return this.#events.on('event', listener);
   }
 
-  /** Replaces the endpoints (push-style discovery: a watch on a registry calls this). */
+  /**
+   * Replaces the endpoints (push-style discovery: a watch on a registry calls this).
+   * @throws ValidationError when an endpoint URL is not an absolute http(s) URL (nothing changes).
+   */
   setEndpoints(endpoints: readonly UpstreamEndpoint[]): void {
+    checkEndpoints(this.name, endpoints);
     this.#pools.reconcile(endpoints);
     this.#events.emit('event', { kind: 'discovered', endpoints: endpoints.length });
   }
@@ -127,22 +146,30 @@ export class Upstream implements AsyncDisposable {
    *
    * @returns The first answer that is not a retry status, or the last answer when retries run
    *   out (a 503 after three attempts is returned, not thrown, as `fetch` would).
-   * @throws {TimeoutError} when the last attempt or the whole call ran out of time.
+   *   A redirect (3xx) is returned as it is, not followed.
+   * @throws {ValidationError} before anything is sent, when fetch could not send the request
+   *   (a path that does not start with `/`, a TRACE, a body on GET); it is not retried and counts
+   *   against no endpoint.
+   * @throws {TimeoutError} when the last attempt or the whole call (the wait for the first
+   *   discovery included) ran out of time.
    * @throws {NoEndpointAvailableError} when no endpoint is in rotation.
    * @throws The abort reason when `request.signal` aborts; a network error (`TypeError`) when
    *   the last attempt could not connect.
    */
   async request(request: UpstreamRequest): Promise<UpstreamResponse> {
     throwIfAborted(request.signal);
-    await this.#discovery?.ready(request.signal);
     const call = this.#prepare(request);
     const policy = this.#policyFor(call, request.idempotent);
+    const discovery = this.#discovery;
     return withSpan(
       `upstream ${this.name}`,
       { attributes: { 'keel.upstream.name': this.name } },
       async () => {
         try {
-          return await policy.execute(({ signal }) => sendAttempt(this.#deps, call, signal), request.signal);
+          return await this.#policies.call.execute(async ({ signal }) => {
+            await discovery?.ready(signal);
+            return policy.execute(({ signal: attempt }) => sendAttempt(this.#deps, call, attempt), signal);
+          }, request.signal);
         } catch (error) {
           if (!isUpstreamStatusError(error)) throw error;
           error.response.attempts = call.sent;
@@ -166,15 +193,19 @@ export class Upstream implements AsyncDisposable {
     this.#events.emit('event', event);
   }
 
+  /** Checks and normalises a call before any endpoint is leased. @throws ValidationError */
   #prepare(request: UpstreamRequest): PreparedCall {
-    const headers = new Headers(this.#settings.headers);
-    for (const [name, value] of new Headers(request.headers)) headers.set(name, value);
+    const method = (request.method ?? 'GET').toUpperCase();
+    checkMethodAndPath(this.name, method, request.path);
+    const headers = checkedHeaders(this.name, this.#settings.headers);
+    for (const [name, value] of checkedHeaders(this.name, request.headers)) headers.set(name, value);
+    dropHopByHop(headers);
     let body = request.body;
     if (request.json !== undefined) {
       body = JSON.stringify(request.json);
       if (!headers.has('content-type')) headers.set('content-type', 'application/json');
     }
-    const method = (request.method ?? 'GET').toUpperCase();
+    body = checkBody(this.name, method, body);
     return { upstream: this.name, method, path: request.path, headers, body, key: request.key, sent: 0 };
   }
 

@@ -14,6 +14,7 @@ import type { Clock, Logger } from '@keel/core';
 import type { Backoff, ResiliencePolicy, RetryBudget } from '@keel/resilience';
 import type { BalancingStrategy, OutlierDetectionOptions } from '@keel/scaling';
 import type { UpstreamEndpoint, VersionRouting } from './endpointPools.js';
+import { endpointOrigin } from './outgoingRequest.js';
 
 /** Hedging of reads: extra attempts on other endpoints when the first is slow. */
 export interface UpstreamHedgeOptions {
@@ -25,7 +26,10 @@ export interface UpstreamHedgeOptions {
 
 /** Options of {@link createUpstream}; an option left out or `undefined` keeps its default. */
 export interface UpstreamOptions {
-  /** The endpoints, when they are known up front. @default none (then `discover` is required) */
+  /**
+   * The endpoints, when they are known up front; each URL must be an absolute http(s) URL.
+   * @default none (then `discover` is required)
+   */
   endpoints?: readonly UpstreamEndpoint[] | undefined;
   /**
    * Finds the endpoints (a DNS SRV lookup, a Kubernetes endpoints list …); called at once and
@@ -109,11 +113,18 @@ export const UPSTREAM_DEFAULTS = Object.freeze({
 export function upstreamSettings(name: string, options: UpstreamOptions | undefined) {
   const settings = withDefaults(UPSTREAM_DEFAULTS, options);
   const timing = { min: 0, exclusiveMin: true, infinity: true };
+  const badUrls = Array.isArray(settings.endpoints)
+    ? settings.endpoints.filter((endpoint) => endpointOrigin(endpoint?.url) === undefined).map((e) => e?.url)
+    : [];
   assertOptions(`upstream "${name}"`, {
     name: optionString(name, true),
     endpoints: optionRule(
       settings.endpoints !== undefined || settings.discover !== undefined,
       'must be given when there is no discover function (an upstream needs endpoints from somewhere).',
+    ),
+    'endpoints.url': optionRule(
+      badUrls.length === 0,
+      `must each be an absolute http(s) URL without credentials, e.g. "http://10.0.0.7:8080" (got ${badUrls.map((url) => JSON.stringify(url)).join(', ')}).`,
     ),
     discover: optionFunction(settings.discover),
     discoveryIntervalMs: optionNumber(settings.discoveryIntervalMs, { min: 1 }),

@@ -11,12 +11,15 @@ import {
 } from '@keel/resilience';
 import type { ResiliencePolicy, RetryBudget, RetryOptions } from '@keel/resilience';
 import { isUpstreamStatusError } from './errors.js';
+import { isNetworkFailure } from './outgoingRequest.js';
 import { retryAfterMs } from './retryAfter.js';
 import type { UpstreamEvent } from './upstream.js';
 import type { UpstreamSettings } from './upstreamOptions.js';
 
-/** The three pipelines of an upstream, chosen per call by method. */
+/** The pipelines of an upstream: one around every call, and three inside it chosen by method. */
 export interface UpstreamPolicies {
+  /** Call policies → overall timeout: around the whole call, the wait for discovery included. */
+  readonly call: ResiliencePolicy<any, never>;
   /** Reads: retried, and hedged when hedging is on. */
   readonly read: ResiliencePolicy<any, never>;
   /** Idempotent writes (and calls marked idempotent): retried, never hedged. */
@@ -38,7 +41,8 @@ function connectionRefused(error: unknown): boolean {
 /** Whether an attempt's failure is worth another attempt of an idempotent call. */
 function transient(error: unknown): boolean {
   if (isBrokenCircuitError(error)) return false;
-  return isUpstreamStatusError(error) || isTimeoutError(error) || error instanceof TypeError;
+  // A request fetch refused (a TypeError without a network cause) fails the same way every time.
+  return isUpstreamStatusError(error) || isTimeoutError(error) || isNetworkFailure(error);
 }
 
 function retryPolicy(
@@ -65,8 +69,8 @@ function retryPolicy(
 }
 
 /**
- * Builds the pipelines of upstream `name`: call policies → overall timeout → retry → (hedge) →
- * attempt policies → per-try timeout.
+ * Builds the pipelines of upstream `name`: call policies → overall timeout, then inside it
+ * retry → (hedge) → attempt policies → per-try timeout.
  */
 export function buildPolicies(
   name: string,
@@ -97,8 +101,9 @@ export function buildPolicies(
         ];
   const outer = settings.callPolicies;
   return {
-    read: pipeline(...outer, total, retrying, ...hedging, ...inner) as ResiliencePolicy<any, never>,
-    idempotent: pipeline(...outer, total, retrying, ...inner) as ResiliencePolicy<any, never>,
-    unsafe: pipeline(...outer, total, refusedOnly, ...inner) as ResiliencePolicy<any, never>,
+    call: pipeline(...outer, total) as ResiliencePolicy<any, never>,
+    read: pipeline(retrying, ...hedging, ...inner) as ResiliencePolicy<any, never>,
+    idempotent: pipeline(retrying, ...inner) as ResiliencePolicy<any, never>,
+    unsafe: pipeline(refusedOnly, ...inner) as ResiliencePolicy<any, never>,
   };
 }
