@@ -103,7 +103,12 @@ export abstract class AggregateRoot<TId, TEvents extends EventMap, TSnapshot = n
     return this.#uncommitted.length > 0;
   }
 
-  /** The id as a string, as it appears in events (`aggregateId`) and stream names. */
+  /**
+   * The id as a string, as it appears in events (`aggregateId`) and stream names: strings as
+   * they are, numbers with `String`, value-object ids as key-sorted JSON of their props
+   * (`{"code":"A1","region":"EU"}`), with tokens JSON never prints where JSON would merge
+   * values (`NaN`, `Infinity`, `undefined`, `12n`), so unequal ids never share a string.
+   */
   get idString(): string {
     return idToString(this.id);
   }

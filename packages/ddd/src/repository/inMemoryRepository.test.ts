@@ -37,6 +37,28 @@ async function seeded(total = 0) {
   return ctx;
 }
 
+class Money extends ValueObject<{ amount: number; currency: string }> {
+  get amount(): number {
+    return this.props.amount;
+  }
+}
+class Slot extends ValueObject<{ n: number | null; x?: number | undefined }> {}
+type HolderEvents = { Priced: { price: Money } };
+class Holder extends AggregateRoot<Slot, HolderEvents> {
+  readonly aggregateType = 'Holder';
+  price: Money | undefined;
+  protected readonly handlers: EventHandlers<HolderEvents> = {
+    Priced: ({ price }) => {
+      this.price = price;
+    },
+  };
+  static priced(id: Slot, amount: number): Holder {
+    const holder = new Holder(id);
+    holder.raise('Priced', { price: new Money({ amount, currency: 'EUR' }) });
+    return holder;
+  }
+}
+
 describe('InMemoryRepository', () => {
   it('saves an aggregate and loads an equal fresh instance', async () => {
     const { repository } = await seeded(3);
@@ -294,6 +316,41 @@ describe('InMemoryRepository', () => {
     expect(loaded.units).toBe(3);
     expect(loaded.uncommittedEvents).toEqual([]);
     expect(stock.idString).toBe('{"code":"A1","region":"EU"}');
+  });
+
+  it('finds an aggregate saved under a -0 id by the equal id with 0', async () => {
+    const repository = new InMemoryRepository((id: Slot) => new Holder(id));
+    await repository.save(Holder.priced(new Slot({ n: -0 }), 5));
+    expect((await repository.find(new Slot({ n: 0 })))?.price?.amount).toBe(5);
+  });
+
+  it('never lets ids that are not equal share a record', async () => {
+    const repository = new InMemoryRepository((id: Slot) => new Holder(id));
+    const ids = [
+      new Slot({ n: Number.NaN }),
+      new Slot({ n: null }),
+      new Slot({ n: 1, x: undefined }),
+      new Slot({ n: 1 }),
+    ];
+    for (const [index, id] of ids.entries()) {
+      await repository.find(id).then((found) => expect(found).toBeUndefined());
+      await repository.save(Holder.priced(id, index));
+    }
+    expect(repository.size).toBe(ids.length);
+    for (const [index, id] of ids.entries()) {
+      const loaded = await repository.get(id);
+      expect([loaded.price?.amount, loaded.id.equals(id)]).toEqual([index, true]);
+    }
+  });
+
+  it('queries a value-object field by an equal value object on freshly loaded aggregates', async () => {
+    const repository = new InMemoryRepository((id: Slot) => new Holder(id));
+    await repository.save(Holder.priced(new Slot({ n: 1 }), 5));
+    await repository.save(Holder.priced(new Slot({ n: 2 }), 6));
+    const five = new Money({ amount: 5, currency: 'EUR' });
+    const found = await repository.query(where<Holder, 'price'>('price', 'eq', five));
+    expect(found.map((holder) => holder.id.props.n)).toEqual([1]);
+    await expect(repository.count(where<Holder, 'price'>('price', 'ne', five))).resolves.toBe(1);
   });
 
   it('rejects options that cannot work at construction', () => {

@@ -39,6 +39,10 @@ interface StoredAggregate<TAggregate extends AnyAggregateRoot, TId> {
  * `create(id)`, so a loaded aggregate shares nothing with the stored one or with other loads.
  * That relies on the `AggregateRoot` contract: all state changes go through event handlers.
  *
+ * Aggregates are keyed by `idString`, so an id finds exactly the aggregates saved under an
+ * equal id: value-object ids by structure (`-0` and `0` meet, `NaN` and `null` do not, nor a
+ * prop set to `undefined` and a missing one), within the limits described on `idString`.
+ *
  * Check and write happen in one synchronous step, so of two concurrent saves of the same
  * loaded version exactly one succeeds; the other rejects with `ConcurrencyError` and changes
  * nothing.

@@ -2,6 +2,7 @@ import { isValidationError } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { catchError } from '../internal/catchError.fixture.js';
+import { ValueObject } from '../valueObject/valueObject.js';
 import { allOf, anyOf, not, specification, where } from './specification.js';
 
 type Order = { total: number; status: 'placed' | 'confirmed' | 'cancelled'; country: string };
@@ -70,6 +71,28 @@ describe('Specification', () => {
     expect(where<Order, 'total'>('total', 'lte', 10).isSatisfiedBy(o)).toBe(true);
     expect(where<Order, 'total'>('total', 'ne', 10).isSatisfiedBy(o)).toBe(false);
     expect(where<Order, 'status'>('status', 'in', ['placed', 'confirmed']).isSatisfiedBy(o)).toBe(true);
+  });
+
+  it('compares eq, ne and in by structure: value objects by equals, dates by time, -0 as 0', () => {
+    class Money extends ValueObject<{ amount: number; currency: string }> {}
+    type Item = { price: Money; at: Date; tags: string[]; weight: number };
+    const item: Item = {
+      price: new Money({ amount: 5, currency: 'EUR' }),
+      at: new Date(1000),
+      tags: ['a', 'b'],
+      weight: -0,
+    };
+    const five = () => new Money({ amount: 5, currency: 'EUR' });
+    expect(where<Item, 'price'>('price', 'eq', five()).isSatisfiedBy(item)).toBe(true);
+    expect(where<Item, 'price'>('price', 'ne', five()).isSatisfiedBy(item)).toBe(false);
+    expect(
+      where<Item, 'price'>('price', 'in', [five().with({ amount: 6 }), five()]).isSatisfiedBy(item),
+    ).toBe(true);
+    expect(where<Item, 'price'>('price', 'eq', five().with({ amount: 6 })).isSatisfiedBy(item)).toBe(false);
+    expect(where<Item, 'at'>('at', 'eq', new Date(1000)).isSatisfiedBy(item)).toBe(true);
+    expect(where<Item, 'tags'>('tags', 'eq', ['a', 'b']).isSatisfiedBy(item)).toBe(true);
+    expect(where<Item, 'weight'>('weight', 'eq', 0).isSatisfiedBy(item)).toBe(true);
+    expect(where<Item, 'weight'>('weight', 'in', [0]).isSatisfiedBy(item)).toBe(true);
   });
 
   it('filters candidates in order', () => {

@@ -1,4 +1,5 @@
 import { ValidationError } from '@keel/core';
+import { deepEqual } from '../internal/structural.js';
 
 /** The comparison operators of {@link where} specifications. */
 export type ComparisonOperator = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in';
@@ -117,17 +118,23 @@ export function specification<T>(
 }
 
 const COMPARE: Readonly<Record<ComparisonOperator, (a: unknown, b: unknown) => boolean>> = Object.freeze({
-  eq: (a, b) => Object.is(a, b),
-  ne: (a, b) => !Object.is(a, b),
+  eq: (a, b) => deepEqual(a, b),
+  ne: (a, b) => !deepEqual(a, b),
   gt: (a, b) => (a as number) > (b as number),
   gte: (a, b) => (a as number) >= (b as number),
   lt: (a, b) => (a as number) < (b as number),
   lte: (a, b) => (a as number) <= (b as number),
-  in: (a, b) => (b as readonly unknown[]).some((item) => Object.is(a, item)),
+  in: (a, b) => (b as readonly unknown[]).some((item) => deepEqual(a, item)),
 });
 
 /**
  * A comparison of one field (or getter) with a value: the most translatable leaf.
+ *
+ * `eq`, `ne` and `in` compare by structure, as value objects do: value objects through their
+ * `equals`, dates by time, plain arrays and objects by content, other primitives by
+ * `SameValueZero` (`-0` equals `0`, `NaN` equals `NaN`). So `where('price', 'eq', new Money(…))`
+ * matches an equal `Money` on a freshly loaded aggregate, as a database comparing the stored
+ * values would. `gt`, `gte`, `lt` and `lte` use JavaScript's `>` and `<`.
  *
  * @param field - The property to read from the candidate.
  * @param op - The operator; `in` takes an array of allowed values.

@@ -47,6 +47,14 @@ describe('ValueObject', () => {
     ).toBe(false);
   });
 
+  it('is equal to an instance whose amount is -0 where the other has 0, as after a JSON round trip', () => {
+    const negativeZero = new Money({ amount: -1 * 0, currency: 'EUR' });
+    const zero = new Money({ amount: 0, currency: 'EUR' });
+    expect(negativeZero.equals(zero)).toBe(true);
+    expect(zero.equals(negativeZero)).toBe(true);
+    expect(new Tag({ name: 'x' }).equals(new Tag({ name: 'y' }))).toBe(false);
+  });
+
   it('compares nested arrays, objects and value objects by structure', () => {
     expect(basket().equals(basket())).toBe(true);
     expect(basket().equals(basket([{ sku: 'a', quantity: 2 }]))).toBe(false);

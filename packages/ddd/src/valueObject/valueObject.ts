@@ -35,7 +35,8 @@ type ValueObjectConstructor<TProps> = new (props: TProps) => ValueObject<TProps>
  *   for a zod or other Standard Schema); the constructor throws a `ValidationError` listing all
  *   of them. Validation runs again for every {@link with} copy.
  * - **Equal by structure**: {@link equals} compares class and props deeply (nested value
- *   objects through their own `equals`, dates by time).
+ *   objects through their own `equals`, dates by time, numbers by `SameValueZero`: `-0`
+ *   equals `0` and `NaN` equals `NaN`; a prop set to `undefined` differs from a missing one).
  *
  * Subclass constructors must accept the props as their only argument (the inherited
  * constructor does), because {@link with} builds copies through it. Maps, sets and class
@@ -81,7 +82,8 @@ export abstract class ValueObject<TProps> {
   }
 
   /**
-   * Whether `other` is a value object of the same class with structurally equal props.
+   * Whether `other` is a value object of the same class with structurally equal props
+   * (`-0` equals `0`, `NaN` equals `NaN`, dates by time, nested value objects by `equals`).
    *
    * @param other - Any value; non-value-objects are never equal.
    */
