@@ -34,13 +34,16 @@ export class NatsOptionError extends KeelError {
   }
 }
 
-/** An event mapped to a subject NATS cannot carry (empty token, wildcard, whitespace) or outside the stream. */
+/**
+ * An event mapped to a subject NATS cannot carry (empty token, wildcard, whitespace, longer than
+ * 1024 UTF-8 bytes) or outside the stream; raised by `publish()` before anything is sent.
+ */
 export class NatsInvalidSubjectError extends KeelError {
-  /** The rejected subject. */
+  /** The rejected subject, in full. */
   readonly subject: string;
 
   constructor(subject: string, reason: string, options: KeelErrorOptions = {}) {
-    super(NATS_ERROR_CODES.invalidSubject, `Subject "${subject}" cannot be used: ${reason}.`, {
+    super(NATS_ERROR_CODES.invalidSubject, `Subject "${abbreviate(subject)}" cannot be used: ${reason}.`, {
       ...options,
       details: { ...options.details, subject },
     });
@@ -175,6 +178,11 @@ export function isNatsTransportClosedError(value: unknown): value is NatsTranspo
 /** Whether `value` is a {@link NatsDeliveryLimitError}, from any loaded copy of this package. */
 export function isNatsDeliveryLimitError(value: unknown): value is NatsDeliveryLimitError {
   return isKeelError(value, NATS_ERROR_CODES.deliveryLimit);
+}
+
+/** A subject short enough to quote in a message: a long one keeps its start. */
+function abbreviate(subject: string): string {
+  return subject.length > 120 ? `${subject.slice(0, 100)}… (${subject.length} characters)` : subject;
 }
 
 function describe(value: unknown): string {

@@ -29,6 +29,16 @@ describe('isTransientJetStreamError', () => {
     ];
     expect(final.map(isTransientJetStreamError)).toEqual([false, false, false, false]);
   });
+
+  it('treats a request the server refused as final, though the client reports a RequestError', () => {
+    const refused = [
+      named('RequestError', { cause: named('PermissionViolationError') }),
+      named('RequestError', { cause: named('ProtocolError') }),
+      named('RequestError', { cause: named('InvalidArgumentError') }),
+    ];
+    expect(refused.map(isTransientJetStreamError)).toEqual([false, false, false]);
+    expect(isTransientJetStreamError(named('RequestError', { cause: named('NoResponders') }))).toBe(true);
+  });
 });
 
 describe('retryTransient', () => {

@@ -10,18 +10,39 @@ export const MAX_RETRY_DELAY_MS = 1_000;
 const TRANSIENT_STATUSES = new Set([503]);
 /** Client errors raised while no server confirmed a request, though one may have carried it out. */
 const TRANSIENT_NAMES = new Set(['TimeoutError', 'JetStreamNotEnabled', 'RequestError', 'ConnectionError']);
+/**
+ * Errors meaning the server or the client refused the message itself: sending it again fails the
+ * same way. The client wraps a server's refusal of a request (e.g. a publish permissions
+ * violation) in a `RequestError` whose `cause` is one of these.
+ */
+const REFUSED_NAMES = new Set([
+  'PermissionViolationError',
+  'AuthorizationError',
+  'UserAuthenticationExpiredError',
+  'ProtocolError',
+  'InvalidArgumentError',
+  'InvalidSubjectError',
+]);
 
 /**
  * Whether a failed JetStream request may succeed if sent again: a timeout, no responders (no
  * stream leader answered), a lost connection, or a 503 from the JetStream API, all of which a
  * leader election causes. Errors that would fail again the same way (a closed connection, a
- * rejected message or configuration) are not.
+ * message or configuration the server refused, such as a permissions violation, even when the
+ * client reports it as a `RequestError`) are not.
  */
 export function isTransientJetStreamError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const { name, status } = error as { name?: unknown; status?: unknown };
+  const { name, status, cause } = error as { name?: unknown; status?: unknown; cause?: unknown };
   if (typeof status === 'number' && TRANSIENT_STATUSES.has(status)) return true;
-  return typeof name === 'string' && TRANSIENT_NAMES.has(name);
+  if (typeof name !== 'string' || !TRANSIENT_NAMES.has(name)) return false;
+  return !isRefusal(cause);
+}
+
+function isRefusal(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name } = error as { name?: unknown };
+  return typeof name === 'string' && REFUSED_NAMES.has(name);
 }
 
 /** How {@link retryTransient} retries. */

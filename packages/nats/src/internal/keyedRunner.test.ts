@@ -13,42 +13,57 @@ describe('KeyedRunner', () => {
     const runner = new KeyedRunner(4);
     const log: string[] = [];
     const first = gate();
-    await runner.admit('a', async () => {
+    runner.admit('a', async () => {
       await first.promise;
       log.push('a1');
     });
-    await runner.admit('a', async () => void log.push('a2'));
-    await runner.admit('b', async () => void log.push('b1'));
-    await Promise.resolve();
-    await Promise.resolve();
+    runner.admit('a', async () => void log.push('a2'));
+    runner.admit('b', async () => void log.push('b1'));
+    for (let i = 0; i < 5; i++) await Promise.resolve();
     expect(log).toEqual(['b1']);
     first.open();
     await runner.idle();
     expect(log).toEqual(['b1', 'a1', 'a2']);
   });
 
-  it('waits for a free slot before admitting more than the limit', async () => {
+  it('admits at once but starts a task only when a slot is free', async () => {
     const runner = new KeyedRunner(1);
     const first = gate();
-    await runner.admit('a', () => first.promise);
-    let admitted = false;
-    const second = runner.admit('b', async () => {}).then(() => (admitted = true));
-    await Promise.resolve();
-    expect(admitted).toBe(false);
+    const log: string[] = [];
+    runner.admit('a', () => first.promise);
+    runner.admit('b', async () => void log.push('b'));
+    expect(runner.size).toBe(2);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(log).toEqual([]);
     first.open();
-    await second;
-    expect(admitted).toBe(true);
     await runner.idle();
+    expect(log).toEqual(['b']);
+    expect(runner.size).toBe(0);
+  });
+
+  it('resolves below(max) once fewer than max admitted tasks are unfinished', async () => {
+    const runner = new KeyedRunner(4);
+    const first = gate();
+    runner.admit('a', () => first.promise);
+    runner.admit('b', async () => {});
+    await runner.below(2);
+    expect(runner.size).toBe(1);
+    let below = false;
+    const waiting = runner.below(1).then(() => (below = true));
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(below).toBe(false);
+    first.open();
+    await waiting;
     expect(runner.size).toBe(0);
   });
 
   it('keeps a failing task from blocking the later tasks of its key', async () => {
     const runner = new KeyedRunner(2);
     const log: number[] = [];
-    await runner.admit('a', async () => {
+    runner.admit('a', async () => {
       throw new Error('boom');
     });
-    await runner.admit('a', async () => void log.push(2));
+    runner.admit('a', async () => void log.push(2));
     await runner.idle();
     expect(log).toEqual([2]);
   });
@@ -64,7 +79,7 @@ describe('KeyedRunner', () => {
           let peak = 0;
           const seen = new Map<string, number[]>();
           for (const [index, [key, ticks]] of tasks.entries()) {
-            await runner.admit(key, async () => {
+            runner.admit(key, async () => {
               running++;
               peak = Math.max(peak, running);
               for (let i = 0; i < ticks; i++) await Promise.resolve();

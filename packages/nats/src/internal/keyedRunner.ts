@@ -1,42 +1,73 @@
 /**
  * Runs tasks with at most `limit` at once, tasks of one key strictly one after another in the
- * order they were admitted. `admit` waits for a free slot, which gives the caller back-pressure.
+ * order they were admitted. `admit` never waits: a task waits for the earlier tasks of its key,
+ * then for a free slot; callers bound how many tasks they admit with `below`.
  */
 export class KeyedRunner {
   readonly #limit: number;
   readonly #tails = new Map<string, Promise<void>>();
-  readonly #running = new Set<Promise<void>>();
-  readonly #waiters: (() => void)[] = [];
+  readonly #admitted = new Set<Promise<void>>();
+  readonly #slotWaiters: (() => void)[] = [];
+  readonly #finishWaiters: (() => void)[] = [];
+  #active = 0;
 
   constructor(limit: number) {
     this.#limit = limit;
   }
 
-  /** Tasks admitted and not finished yet. */
+  /** Tasks admitted and not finished yet (waiting or running). */
   get size(): number {
-    return this.#running.size;
+    return this.#admitted.size;
   }
 
   /**
-   * Waits for a free slot, then schedules `task` after the earlier tasks of `key`. Resolves once
-   * admitted (not when the task ends). A task's rejection is swallowed: tasks handle their errors.
+   * Schedules `task` after the earlier tasks of `key`; it starts once a slot is free. A task's
+   * rejection is swallowed: tasks handle their errors.
    */
-  async admit(key: string, task: () => Promise<void>): Promise<void> {
-    while (this.#running.size >= this.#limit)
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  admit(key: string, task: () => Promise<void>): void {
     const previous = this.#tails.get(key) ?? Promise.resolve();
-    const run = previous.then(task).catch(() => undefined);
+    const run = previous
+      .then(() => this.#acquire())
+      .then(async () => {
+        try {
+          await task();
+        } finally {
+          this.#release();
+        }
+      })
+      .catch(() => undefined);
     this.#tails.set(key, run);
-    this.#running.add(run);
+    this.#admitted.add(run);
     void run.finally(() => {
-      this.#running.delete(run);
+      this.#admitted.delete(run);
       if (this.#tails.get(key) === run) this.#tails.delete(key);
-      this.#waiters.shift()?.();
+      for (const wake of this.#finishWaiters.splice(0)) wake();
     });
+  }
+
+  /** Resolves once fewer than `max` admitted tasks are unfinished. */
+  async below(max: number): Promise<void> {
+    while (this.#admitted.size >= max)
+      await new Promise<void>((resolve) => this.#finishWaiters.push(resolve));
   }
 
   /** Resolves when every admitted task has finished. */
   async idle(): Promise<void> {
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    while (this.#admitted.size > 0) await Promise.allSettled([...this.#admitted]);
+  }
+
+  async #acquire(): Promise<void> {
+    if (this.#active < this.#limit) {
+      this.#active++;
+      return;
+    }
+    // #release hands its slot straight to the first waiter, so #active stays counted.
+    await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#slotWaiters.shift();
+    if (next === undefined) this.#active--;
+    else next();
   }
 }

@@ -156,6 +156,65 @@ describe('NatsSubscription', () => {
     expect(m.calls).toEqual(['working', 'working', 'working', 'ack']);
   });
 
+  it('marks an event waiting for a concurrency slot in progress until it is settled', async () => {
+    const clock = new ManualClock();
+    const slow = fakeMsg(createEvent('T', {}), 1, 1, 'p.one');
+    const waiting = fakeMsg(createEvent('U', {}), 1, 2, 'p.two');
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const handled: number[] = [];
+    const { subscription } = await run(
+      [slow, waiting],
+      async (_event, delivery) => {
+        handled.push(delivery.streamSequence);
+        if (delivery.streamSequence === 1) await gate;
+      },
+      { clock, ackWaitMs: 1_000, concurrency: 1 },
+    );
+    await settle();
+    await clock.tickAsync(1_600);
+    expect(handled).toEqual([1]);
+    expect(waiting.calls).toEqual(['working', 'working', 'working']);
+    finish();
+    await settle();
+    await clock.tickAsync(2_000);
+    await subscription.close();
+    expect(handled).toEqual([1, 2]);
+    expect(waiting.calls).toEqual(['working', 'working', 'working', 'ack']);
+  });
+
+  it('skips a redelivered copy of an event it already holds instead of handling it twice', async () => {
+    const original = fakeMsg(createEvent('T', {}), 1, 7);
+    const copy = fakeMsg(createEvent('T', {}), 2, 7);
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const handled: number[] = [];
+    const { subscription } = await run([original, copy], async (_event, delivery) => {
+      handled.push(delivery.deliveryCount);
+      await gate;
+    });
+    await settle();
+    finish();
+    await settle();
+    await subscription.close();
+    expect(handled).toEqual([1]);
+    expect(original.calls).toEqual(['ack']);
+    expect(copy.calls).toEqual(['working']);
+  });
+
+  it('handles an event once when an older copy of it arrives after the newer one', async () => {
+    const original = fakeMsg(createEvent('T', {}), 2, 7);
+    const stale = fakeMsg(createEvent('T', {}), 1, 7);
+    const handled: number[] = [];
+    const { subscription } = await run([original, stale], async (_event, delivery) => {
+      handled.push(delivery.deliveryCount);
+    });
+    await settle();
+    await subscription.close();
+    expect(handled).toEqual([2]);
+    expect(stale.calls.filter((call) => call !== 'working')).toEqual([]);
+  });
+
   it('aborts the handler signal on close and hands the interrupted event back at once', async () => {
     const m = fakeMsg(createEvent('T', {}));
     let seen: AbortSignal | undefined;

@@ -10,6 +10,7 @@ import { deadLetterHeaderValues, keptHeaders, oneLine } from '../internal/deadLe
 import { KeyedRunner } from '../internal/keyedRunner.js';
 import { tracedDelivery } from '../internal/telemetry.js';
 import type { DeliveryTrace } from '../internal/telemetry.js';
+import { HeldDeliveries } from './heldDeliveries.js';
 import type { NatsDelivery, NatsHandler } from './natsDelivery.js';
 import { redeliveryDelay } from './natsTransportOptions.js';
 import type { ResolvedNatsOptions } from './natsTransportOptions.js';
@@ -42,6 +43,9 @@ export class NatsSubscription implements TransportSubscription {
   readonly #consumer: string;
   readonly #messages: ConsumerMessages;
   readonly #runner: KeyedRunner;
+  readonly #held: HeldDeliveries;
+  /** The most events held at once: `prefetch`, and never fewer than `concurrency`. */
+  readonly #capacity: number;
   readonly #controller = new AbortController();
   readonly #handBack: JsMsg[] = [];
   readonly #loop: Promise<void>;
@@ -56,6 +60,8 @@ export class NatsSubscription implements TransportSubscription {
     this.#consumer = setup.name;
     this.#messages = messages;
     this.#runner = new KeyedRunner(setup.options.concurrency);
+    this.#capacity = Math.max(setup.options.prefetch, setup.options.concurrency);
+    this.#held = new HeldDeliveries(Math.max(1_000, 4 * this.#capacity));
     this.#loop = this.#pump();
     void this.#watchStatus();
   }
@@ -98,8 +104,8 @@ export class NatsSubscription implements TransportSubscription {
           this.#handBack.push(msg);
           continue;
         }
-        const decoded = this.#tryDecode(msg);
-        await this.#runner.admit(this.#orderOf(msg, decoded), () => this.#process(msg, decoded));
+        this.#admit(msg);
+        await this.#runner.below(this.#capacity);
       }
     } catch (error) {
       this.#options.logger.error('NATS consumer stopped pulling', {
@@ -107,6 +113,38 @@ export class NatsSubscription implements TransportSubscription {
         error: toError(error).message,
       });
     }
+  }
+
+  /**
+   * Holds a new event until it is settled, marking it in progress all along, so JetStream does not
+   * redeliver it while it waits for its ordering key or a concurrency slot; a copy of an event
+   * already held is not queued again.
+   */
+  #admit(msg: JsMsg): void {
+    const kind = this.#held.receive(msg.seq, msg.info.deliveryCount);
+    if (kind !== 'new') return this.#skipCopy(msg, kind);
+    const decoded = this.#tryDecode(msg);
+    const heartbeat = this.#startHeartbeat(msg);
+    this.#runner.admit(this.#orderOf(msg, decoded), async () => {
+      try {
+        await this.#process(msg, decoded);
+      } finally {
+        heartbeat?.cancel();
+        this.#held.release(msg.seq);
+      }
+    });
+  }
+
+  #skipCopy(msg: JsMsg, kind: 'held' | 'settled'): void {
+    // The held copy's heartbeat, ack or nak settles the event (JetStream matches them by stream
+    // sequence); reporting progress now keeps this copy from coming back before the next heartbeat.
+    if (kind === 'held' && this.#options.heartbeat) msg.working();
+    this.#options.logger.debug('NATS redelivered an event this subscription already has; skipped the copy', {
+      consumer: this.#consumer,
+      seq: msg.seq,
+      deliveryCount: msg.info.deliveryCount,
+      copyOf: kind,
+    });
   }
 
   async #watchStatus(): Promise<void> {
@@ -167,6 +205,8 @@ export class NatsSubscription implements TransportSubscription {
     const { event } = decoded;
     const { deliveryCount } = msg.info;
     const { maxDeliver } = this.#options;
+    // Copies of held events are skipped, so this delivery follows earlier ones that were handed
+    // out and never settled: their process crashed, or their handler outlived ackWaitMs.
     if (deliveryCount > maxDeliver) {
       return this.#deadLetter(
         msg,
@@ -203,14 +243,11 @@ export class NatsSubscription implements TransportSubscription {
   }
 
   async #handle(msg: JsMsg, event: Message): Promise<{ error: unknown } | undefined> {
-    const heartbeat = this.#startHeartbeat(msg);
     try {
       await this.#handler(event, this.#deliveryOf(msg));
       return undefined;
     } catch (error) {
       return { error };
-    } finally {
-      heartbeat?.cancel();
     }
   }
 

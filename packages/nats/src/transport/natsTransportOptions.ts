@@ -4,7 +4,13 @@ import { EVENT_BUS_DEFAULTS } from '@keel/cqrs';
 import { jsonEventCodec } from '../codec/jsonEventCodec.js';
 import type { EventCodec } from '../codec/jsonEventCodec.js';
 import { NatsOptionError } from '../errors/errors.js';
-import { checkName, checkSubject, subjectToken } from '../internal/subjects.js';
+import {
+  checkName,
+  checkSubject,
+  MAX_SUBJECT_BYTES,
+  subjectToken,
+  utf8Length,
+} from '../internal/subjects.js';
 
 /** Where a new durable consumer starts: every stored event, or only events published after it was created. */
 export type NatsDeliverPolicy = 'all' | 'new';
@@ -19,7 +25,9 @@ export interface NatsEventTransportOptions {
   /** Every event subject starts with `<subjectPrefix>.`; the stream captures `<subjectPrefix>.>`. @default 'keel.events' */
   subjectPrefix?: string | undefined;
   /**
-   * The subject of each event; it must be under `subjectPrefix`. A subscription orders events by
+   * The subject of each event; it must be under `subjectPrefix`, a literal subject and at most
+   * 1024 UTF-8 bytes long (a NATS server drops the connection on a longer protocol line), else
+   * `publish()` throws `NatsInvalidSubjectError` before sending anything. A subscription orders events by
    * `orderingKey`, and events without one by subject.
    * @default `<subjectPrefix>.<type>` (whitespace, `.`, `*`, `>` in the type become `_`)
    */
@@ -33,7 +41,7 @@ export interface NatsEventTransportOptions {
   filterSubjects?: readonly string[] | undefined;
   /** Where a new consumer starts (ignored for an existing one). @default 'all' */
   deliverPolicy?: NatsDeliverPolicy | undefined;
-  /** How long JetStream waits for an ack before redelivering (handlers in progress send heartbeats). @default 30_000 */
+  /** How long JetStream waits for an ack or a heartbeat before redelivering (see `heartbeat`). @default 30_000 */
   ackWaitMs?: number | undefined;
   /**
    * How many times an event is delivered before it is dead-lettered: a handler failing on the
@@ -59,11 +67,24 @@ export interface NatsEventTransportOptions {
    * @default `metadata.aggregate.stream`, else the `streamId` header, else the `aggregateId` header (the event bus's default)
    */
   orderingKey?: ((event: Message) => string | undefined) | undefined;
-  /** Events pulled ahead of the handlers; they wait in memory while their `ackWaitMs` runs. @default 10 */
+  /**
+   * The most events a subscription holds at once (being handled, or waiting for their ordering key
+   * or a free `concurrency` slot), never fewer than `concurrency`; it pulls more as they settle.
+   * A held event is marked in progress every `ackWaitMs / 2` (with `heartbeat`) from arrival until
+   * it is acked, naked or dead-lettered, so waiting does not make JetStream redeliver it, and a copy
+   * JetStream sends anyway is not handled twice. While the subscription is full, the NATS client
+   * may buffer up to `prefetch` more events that are not yet marked: keep `prefetch` small
+   * compared with the events handled per `ackWaitMs`.
+   * @default 10
+   */
   prefetch?: number | undefined;
   /** The most events delivered but not yet acknowledged, across subscribers of the consumer. @default 1_000 */
   maxAckPending?: number | undefined;
-  /** Whether a handler still running tells JetStream so every `ackWaitMs / 2`, preventing a redelivery. @default true */
+  /**
+   * Whether the subscription tells JetStream every `ackWaitMs / 2` that an event it holds (handled
+   * or waiting its turn) is still in progress, preventing a redelivery.
+   * @default true
+   */
   heartbeat?: boolean | undefined;
   /** JetStream's de-duplication window for message ids (set by `ensureStream()`). @default 120_000 */
   duplicateWindowMs?: number | undefined;
@@ -216,9 +237,15 @@ function resolveFilters(value: readonly string[] | undefined, prefix: string): r
   if (
     !Array.isArray(value) ||
     value.length === 0 ||
-    value.some((subject) => typeof subject !== 'string' || subject === '')
+    value.some(
+      (subject) => typeof subject !== 'string' || subject === '' || utf8Length(subject) > MAX_SUBJECT_BYTES,
+    )
   ) {
-    throw new NatsOptionError('filterSubjects', 'a non-empty array of subjects', value);
+    throw new NatsOptionError(
+      'filterSubjects',
+      `a non-empty array of subjects of at most ${MAX_SUBJECT_BYTES} UTF-8 bytes each`,
+      value,
+    );
   }
   return Object.freeze([...value]);
 }
