@@ -1,5 +1,5 @@
 import { cacheStoreContract } from '@keel/scaling/testing';
-import { isSerializationError } from '@keel/core';
+import { isSerializationError, isValidationError } from '@keel/core';
 import { afterAll, expect, it } from 'vitest';
 import { realSleep } from '../internal/redisTestKit.fixture.js';
 import type { RedisTestKit } from '../internal/redisTestKit.fixture.js';
@@ -114,6 +114,36 @@ export function describeRedisCacheStore(kit: RedisTestKit): void {
     await forever.set('k', 'v');
     expect(await client.pttl(`${kit.prefix}inf2:k`)).toBe(-1);
     expect(await forever.get('k')).toBe('v');
+  });
+
+  it('stores a value whose TTL is beyond Number.MAX_SAFE_INTEGER ms without expiry', async () => {
+    const store = new RedisCacheStore(client, { prefix: `${kit.prefix}huge:` });
+    await store.setMany([
+      { key: 'safe', value: 1, ttl: Number.MAX_SAFE_INTEGER },
+      { key: 'huge', value: 2, ttl: 1e21 },
+      { key: 'max', value: 3, ttl: Number.MAX_VALUE },
+    ]);
+    expect(await client.pttl(`${kit.prefix}huge:safe`)).toBeGreaterThan(Number.MAX_SAFE_INTEGER - 60_000);
+    expect(await client.pttl(`${kit.prefix}huge:huge`)).toBe(-1);
+    expect(await store.getManyWithTtl(['huge', 'max'])).toEqual([
+      { value: 2, ttl: Infinity },
+      { value: 3, ttl: Infinity },
+    ]);
+    const forever = new RedisCacheStore(client, { prefix: `${kit.prefix}huge2:`, ttl: 1e20 });
+    await forever.set('k', 'v');
+    expect(await client.pttl(`${kit.prefix}huge2:k`)).toBe(-1);
+  });
+
+  it('sends nothing for a batch with a key holding a lone surrogate', async () => {
+    const store = new RedisCacheStore(client, { prefix: `${kit.prefix}lone:` });
+    const error: unknown = await store
+      .setMany([
+        { key: 'fine', value: 1 },
+        { key: 'k\uD800', value: 2 },
+      ])
+      .catch((e: unknown) => e);
+    expect(isValidationError(error)).toBe(true);
+    expect(await kit.keys(`${kit.prefix}lone:*`)).toEqual([]);
   });
 
   it('reads values with the TTL Redis keeps them for', async () => {

@@ -7,6 +7,7 @@ import { runScript } from '../internal/commands.js';
 import type { ScriptDefinition } from '../internal/commands.js';
 import { execPipeline } from '../internal/pipeline.js';
 import { unlinkMatching } from '../internal/scanKeys.js';
+import { assertWellFormedKey } from '../internal/wellFormedKey.js';
 import { encodeInvalidation } from './invalidationMessage.js';
 import { escapeGlob, optionTtl, pxFor, resolveCacheStoreOptions } from './redisCacheStoreOptions.js';
 import type { RedisCacheStoreOptions, ResolvedCacheStoreOptions } from './redisCacheStoreOptions.js';
@@ -53,6 +54,11 @@ return out
  * the cluster; a batch is split into one command per hash slot (so none fails with CROSSSLOT),
  * `clear` scans every master, and invalidations go over the cluster's pub/sub. A batch is then
  * atomic per slot, not as a whole.
+ *
+ * Keys must be well-formed UTF-16: ioredis sends them as UTF-8, where every lone surrogate
+ * becomes U+FFFD, so a key holding one is refused with a `ValidationError` (as `MemoryCacheStore`
+ * refuses it). A `ttl` beyond `Number.MAX_SAFE_INTEGER` ms (about 285,000 years) is stored
+ * without expiry, like `Infinity`.
  *
  * The client is borrowed: the store never closes it.
  *
@@ -175,7 +181,8 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
   /**
    * Stores `value` under `key` with the call's TTL or the store's default.
    *
-   * @throws ValidationError when `ttl` is negative or the value cannot be serialized.
+   * @throws ValidationError when `ttl` is negative, the key holds a lone surrogate or the value
+   * cannot be serialized.
    */
   async set(key: string, value: TValue, options?: CacheStoreSetOptions): Promise<void> {
     await this.setMany([{ key, value }], options);
@@ -183,9 +190,11 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
 
   /**
    * Stores several entries in one pipeline (one per hash slot on a cluster); an entry's `ttl`
-   * overrides the call's. Every value is serialized before anything is sent.
+   * overrides the call's. Every key, TTL and value is checked before anything is sent, so a
+   * refused entry stores nothing.
    *
-   * @throws ValidationError when a `ttl` is negative or a value cannot be serialized.
+   * @throws ValidationError when a `ttl` is negative, a key holds a lone surrogate or a value
+   * cannot be serialized.
    */
   async setMany(
     entries: readonly CacheStoreEntry<string, TValue>[],
@@ -258,7 +267,9 @@ export class RedisCacheStore<TValue = unknown> implements CacheStore<string, TVa
     }
   }
 
+  /** The Redis key of `key`, refusing a key ioredis would change (a lone surrogate). */
   #key(key: string): string {
+    assertWellFormedKey(key, 'cache key');
     return this.#options.prefix + key;
   }
 

@@ -78,6 +78,13 @@ describe('RedisCacheStore options', () => {
     expect(pxFor(1500.5)).toBe(1501);
   });
 
+  it('store a TTL beyond Number.MAX_SAFE_INTEGER ms without expiry, never as a PX Redis refuses', () => {
+    expect(pxFor(Number.MAX_SAFE_INTEGER)).toBe(Number.MAX_SAFE_INTEGER);
+    for (const ttl of [Number.MAX_SAFE_INTEGER + 2, 1e20, 1e21, Number.MAX_VALUE]) {
+      expect(pxFor(ttl)).toBeUndefined();
+    }
+  });
+
   it('escape glob characters of a prefix for SCAN MATCH', () => {
     expect(escapeGlob('a*b?[c]\\')).toBe('a\\*b\\?\\[c\\]\\\\');
   });

@@ -15,7 +15,10 @@ import type { Serializer } from './serializer.js';
 export interface RedisCacheStoreOptions<TValue = unknown> {
   /** Prepended to every key, so several stores share one database; `clear` removes only these. @default 'keel:cache:' */
   prefix?: string;
-  /** Default time to live in ms; `0` or `Infinity` mean never expire. @default 0 */
+  /**
+   * Default time to live in ms; `0`, `Infinity` or anything beyond `Number.MAX_SAFE_INTEGER`
+   * mean never expire. @default 0
+   */
   ttl?: number;
   /** Turns values into stored strings and back. @default jsonSerializer */
   serializer?: Serializer<TValue>;
@@ -87,8 +90,13 @@ export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
-/** The PX argument for a TTL in ms, or `undefined` for "never expire". */
+/**
+ * The PX argument for a TTL in ms, or `undefined` for "never expire": `0`, `Infinity`, and any
+ * TTL beyond `Number.MAX_SAFE_INTEGER` ms (about 285,000 years). Redis refuses a PX that does
+ * not fit its 64-bit expiry time, and a number from 1e21 up would even be sent as `1e+21`; such a
+ * TTL never expires in `MemoryCacheStore` either.
+ */
 export function pxFor(ttl: number): number | undefined {
-  if (ttl === 0 || ttl === Infinity) return undefined;
+  if (ttl === 0 || ttl > Number.MAX_SAFE_INTEGER) return undefined;
   return Math.max(1, Math.ceil(ttl));
 }

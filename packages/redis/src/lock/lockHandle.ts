@@ -90,7 +90,8 @@ export class LockHandle implements AsyncDisposable {
    *
    * @param ttl The new TTL in ms. @default the TTL it was acquired with
    * @throws LockLostError when this owner no longer holds the lock (and `signal` aborts with it).
-   * @throws ValidationError when `ttl` is not a finite number > 0.
+   * @throws ValidationError when `ttl` is not a number > 0 and at most `Number.MAX_SAFE_INTEGER`
+   * (checked before anything is sent).
    */
   async extend(ttl: number = this.#ttl): Promise<void> {
     assertTtl('LockHandle extend', ttl);

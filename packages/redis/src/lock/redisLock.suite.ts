@@ -1,3 +1,4 @@
+import { isValidationError } from '@keel/core';
 import { afterAll, expect, it } from 'vitest';
 import { realSleep } from '../internal/redisTestKit.fixture.js';
 import type { RedisTestKit } from '../internal/redisTestKit.fixture.js';
@@ -78,6 +79,42 @@ export function describeRedisLock(kit: RedisTestKit): void {
       .acquire('extended')
       .catch((e: unknown) => e);
     expect(isLockNotAcquiredError(error)).toBe(true);
+    expect(await lock.release()).toBe(true);
+  });
+
+  it('takes a lock on an empty key or one starting with }, its token key in the same slot', async () => {
+    const locks = locksOn();
+    for (const key of ['', '}x']) {
+      const first = await locks.acquire(key, { ttl: 5_000 });
+      // One server keeps the names every version used; a cluster needs a non-empty hash tag.
+      const name = kit.cluster ? `${kit.prefix}{~}${key}~` : `${kit.prefix}{${key}}`;
+      expect(await clientA.get(name)).toBe(first.owner);
+      expect(Number(await clientA.get(`${name}:fence`))).toBe(first.token);
+      expect(await first.release()).toBe(true);
+      const second = await locks.acquire(key, { ttl: 5_000 });
+      expect(second.token).toBeGreaterThan(first.token);
+      expect(await second.release()).toBe(true);
+    }
+  });
+
+  it('refuses a key with a lone surrogate rather than share one Redis key with other such keys', async () => {
+    const locks = locksOn();
+    for (const key of ['s\uD800', 's\uDFFF']) {
+      const error: unknown = await locks.acquire(key, { ttl: 5_000 }).catch((e: unknown) => e);
+      expect(isValidationError(error), `acquire ${JSON.stringify(key)}`).toBe(true);
+    }
+    expect(await kit.keys(`${kit.prefix}{s*`)).toEqual([]);
+  });
+
+  it('refuses a TTL Redis cannot hold with a ValidationError, on acquire and extend', async () => {
+    const locks = locksOn();
+    const refused: unknown = await locks.acquire('huge', { ttl: 1e20 }).catch((e: unknown) => e);
+    expect(isValidationError(refused)).toBe(true);
+    const lock = await locks.acquire('huge', { ttl: Number.MAX_SAFE_INTEGER });
+    expect(await clientA.pttl(`${kit.prefix}{huge}`)).toBeGreaterThan(Number.MAX_SAFE_INTEGER - 60_000);
+    const error: unknown = await lock.extend(Number.MAX_VALUE).catch((e: unknown) => e);
+    expect(isValidationError(error)).toBe(true);
+    expect(lock.held).toBe(true);
     expect(await lock.release()).toBe(true);
   });
 

@@ -127,6 +127,59 @@ describe('RedisLock', () => {
     );
   });
 
+  it('refuses a lock TTL beyond Number.MAX_SAFE_INTEGER with a ValidationError before sending anything', async () => {
+    const fake = fakeLockRedis();
+    expect(() => new RedisLock(fake.client, { ttl: 1e20 })).toThrow(/ttl/);
+    const locks = new RedisLock(fake.client);
+    for (const ttl of [Number.MAX_SAFE_INTEGER + 2, 1e20, Number.MAX_VALUE]) {
+      const error: unknown = await locks.acquire('k', { ttl }).catch((e: unknown) => e);
+      expect(isValidationError(error), `acquire with ttl ${ttl}`).toBe(true);
+    }
+    expect(fake.count('keelLockAcquireV2')).toBe(0);
+    const lock = await locks.acquire('k', { ttl: Number.MAX_SAFE_INTEGER });
+    expect(fake.calls[0]!.args[3]).toBe(Number.MAX_SAFE_INTEGER);
+    const error: unknown = await lock.extend(1e20).catch((e: unknown) => e);
+    expect(isValidationError(error)).toBe(true);
+    expect(fake.count('keelLockExtend')).toBe(0);
+    expect(lock.held).toBe(true);
+    await lock.release();
+  });
+
+  it('refuses a key holding a lone surrogate, which Redis would merge with others, before sending anything', async () => {
+    const fake = fakeLockRedis();
+    const locks = new RedisLock(fake.client, { prefix: 'p:' });
+    for (const key of ['s\uD800', 's\uDFFF', '\uDC00\uD800']) {
+      const error: unknown = await locks.acquire(key).catch((e: unknown) => e);
+      expect(isValidationError(error), `acquire ${JSON.stringify(key)}`).toBe(true);
+      await expect(locks.using(key, () => 1)).rejects.toThrow(/lone UTF-16 surrogate/);
+    }
+    expect(fake.count('keelLockAcquireV2')).toBe(0);
+    const paired = await locks.acquire('s\uD83D\uDE00');
+    expect(fake.calls[0]!.args[0]).toBe('p:{s\uD83D\uDE00}');
+    await paired.release();
+  });
+
+  it('names the lock of an empty key <prefix>{~}~ on a cluster client, and keeps <prefix>{} on one server', async () => {
+    const single = fakeLockRedis();
+    await (await new RedisLock(single.client, { prefix: 'p:' }).acquire('')).release();
+    expect(single.calls[0]!.args.slice(0, 2)).toEqual(['p:{}', 'p:{}:fence']);
+    const cluster = fakeLockRedis();
+    Object.assign(cluster.client, { isCluster: true });
+    const locks = new RedisLock(cluster.client, { prefix: 'p:' });
+    await (await locks.acquire('')).release();
+    await (await locks.acquire('}x')).release();
+    await (await locks.acquire('x')).release();
+    const acquired = cluster.calls.filter((call) => call.name === 'keelLockAcquireV2');
+    expect(acquired.map((call) => call.args.slice(0, 2))).toEqual([
+      ['p:{~}~', 'p:{~}~:fence'],
+      ['p:{~}}x~', 'p:{~}}x~:fence'],
+      ['p:{x}', 'p:{x}:fence'],
+    ]);
+    expect(
+      cluster.calls.filter((call) => call.name === 'keelLockRelease').map((call) => call.args[0]),
+    ).toEqual(['p:{~}~', 'p:{~}}x~', 'p:{x}']);
+  });
+
   it('refuses a negative wait', async () => {
     const error: unknown = await new RedisLock(heldClient(1).client)
       .acquire('k', { wait: -1 })

@@ -1,8 +1,11 @@
 import { linkedAbortController, newId, raceAbort, throwIfAborted, whenAborted } from '@keel/core';
+import { isClusterClient } from '../internal/client.js';
 import type { RedisClient } from '../internal/client.js';
 import { runScript } from '../internal/commands.js';
+import { assertWellFormedKey } from '../internal/wellFormedKey.js';
 import { LockNotAcquiredError } from './errors.js';
 import { LockHandle } from './lockHandle.js';
+import { lockKeyOf } from './lockKey.js';
 import { ACQUIRE_SCRIPT, RELEASE_SCRIPT } from './lockScripts.js';
 import { resolveAcquireOptions, resolveLockOptions } from './redisLockOptions.js';
 import type { LockAcquireOptions, RedisLockOptions, ResolvedLockOptions } from './redisLockOptions.js';
@@ -11,7 +14,10 @@ import type { LockAcquireOptions, RedisLockOptions, ResolvedLockOptions } from '
  * A distributed lock on one Redis server or a Redis Cluster: `SET NX PX` and the next fencing
  * token in one Lua script; release and extend compare the owner id inside Lua so only the owner
  * can. The lock key `<prefix>{<key>}` and its token key `<prefix>{<key>}:fence` share a hash
- * tag, so they live in one cluster slot. A token is `max(last + 1, server time in µs)`: it is
+ * tag, so they live in one cluster slot (on a cluster, a key that is empty or starts with `}`,
+ * whose tag would be empty, is stored as `<prefix>{~}<key>~` instead). A key must be well-formed
+ * UTF-16: ioredis would turn a lone surrogate into U+FFFD and merge distinct locks, so one is
+ * refused with a `ValidationError`. A token is `max(last + 1, server time in µs)`: it is
  * greater than every earlier token for the key, even after a failover promoted a replica that
  * had not yet received the last one (or a restart lost it), as long as the nodes' clocks differ
  * by less than a failover takes.
@@ -54,13 +60,15 @@ export class RedisLock {
    * @returns A handle with the fencing token and a `signal` that aborts when the lock is lost;
    * release it (or `await using` it).
    * @throws LockNotAcquiredError when it is still held by another owner after `wait`.
-   * @throws ValidationError when `ttl`, `wait` or `watchdog` is out of range.
+   * @throws ValidationError when `ttl` (a number of ms > 0, at most `Number.MAX_SAFE_INTEGER`),
+   * `wait` or `watchdog` is out of range, or `key` holds a lone UTF-16 surrogate.
    */
   async acquire(key: string, options?: LockAcquireOptions): Promise<LockHandle> {
     throwIfAborted(options?.signal);
     const { ttl, wait, watchdog, signal } = resolveAcquireOptions(this.#settings, options);
+    assertWellFormedKey(key, 'lock key');
     const { clock, retryDelay } = this.#settings;
-    const redisKey = `${this.#settings.prefix}{${key}}`;
+    const redisKey = lockKeyOf(this.#settings.prefix, key, isClusterClient(this.#client));
     const owner = newId();
     const deadline = clock.now() + wait;
     for (;;) {
@@ -113,6 +121,7 @@ export class RedisLock {
    * lock then expires on its TTL).
    *
    * @throws LockNotAcquiredError when the lock could not be taken within `wait`.
+   * @throws ValidationError when an option is out of range or `key` holds a lone surrogate.
    * @throws the work's own error.
    */
   async using<T>(

@@ -17,7 +17,10 @@ import type { Clock, Logger } from '@keel/core';
 export interface RedisLockOptions {
   /** Prepended to every lock key. @default 'keel:lock:' */
   prefix?: string;
-  /** Default time to live of a lock in ms (its lease); a finite number > 0. @default 30_000 */
+  /**
+   * Default time to live of a lock in ms (its lease); a number > 0, at most
+   * `Number.MAX_SAFE_INTEGER` (about 285,000 years). @default 30_000
+   */
   ttl?: number;
   /** Pause between attempts while waiting for a held lock, in ms. @default 50 */
   retryDelay?: number;
@@ -62,7 +65,10 @@ export const REDIS_LOCK_DEFAULTS: Readonly<Omit<ResolvedLockOptions, 'watchdogIn
 
 /** Options of {@link RedisLock.acquire} and {@link RedisLock.using}. */
 export interface LockAcquireOptions {
-  /** How long the lock lives unless extended, in ms. @default the lock's `ttl` */
+  /**
+   * How long the lock lives unless extended, in ms: > 0 and at most `Number.MAX_SAFE_INTEGER`
+   * (Redis refuses a `PX` past its 64-bit expiry time). @default the lock's `ttl`
+   */
   ttl?: number;
   /**
    * How long to keep trying while another owner holds it, in ms; `0` tries once, `Infinity`
@@ -77,6 +83,8 @@ export interface LockAcquireOptions {
 }
 
 const positiveFinite = { min: 0, exclusiveMin: true } as const;
+/** A lock TTL: an exact number of ms, so the `PX` sent is one Redis takes (never `1e+21`). */
+const lockTtl = { ...positiveFinite, max: Number.MAX_SAFE_INTEGER } as const;
 
 /**
  * Merges and checks {@link RedisLockOptions}: absent or `undefined` options keep their default.
@@ -87,7 +95,7 @@ export function resolveLockOptions(options: RedisLockOptions | undefined): Resol
   const settings = withDefaults(REDIS_LOCK_DEFAULTS, options);
   assertOptions('RedisLock', {
     prefix: optionString(settings.prefix),
-    ttl: optionNumber(settings.ttl, positiveFinite),
+    ttl: optionNumber(settings.ttl, lockTtl),
     retryDelay: optionNumber(settings.retryDelay, positiveFinite),
     clock: optionClock(settings.clock, ['now', 'setTimeout', 'sleep']),
     watchdog: optionBoolean(settings.watchdog),
@@ -123,7 +131,7 @@ export function resolveAcquireOptions(
   };
   const settings = withDefaults(defaults, options);
   assertOptions('RedisLock acquire', {
-    ttl: optionNumber(settings.ttl, positiveFinite),
+    ttl: optionNumber(settings.ttl, lockTtl),
     wait: optionNumber(settings.wait, { min: 0, infinity: true }),
     watchdog:
       optionBoolean(settings.watchdog) ??
@@ -140,7 +148,7 @@ function intervalRule(interval: number | undefined, ttl: number): string | undef
   );
 }
 
-/** Throws a `ValidationError` unless `ttl` is a finite number of ms > 0. */
+/** Throws a `ValidationError` unless `ttl` is a number of ms > 0 and at most `Number.MAX_SAFE_INTEGER`. */
 export function assertTtl(subject: string, ttl: unknown): void {
-  assertOptions(subject, { ttl: optionNumber(ttl, { ...positiveFinite, required: true }) });
+  assertOptions(subject, { ttl: optionNumber(ttl, { ...lockTtl, required: true }) });
 }

@@ -6,7 +6,10 @@ export interface CacheStoreOptions {
 
 /** Options of {@link CacheStore.set} and {@link CacheStore.setMany}. */
 export interface CacheStoreSetOptions extends CacheStoreOptions {
-  /** Time to live in ms; leave it out for the store's default; `0` or `Infinity` mean never expire. */
+  /**
+   * Time to live in ms; leave it out for the store's default; `0`, `Infinity` or more than
+   * `Number.MAX_SAFE_INTEGER` mean never expire.
+   */
   ttl?: number | undefined;
 }
 
@@ -23,8 +26,10 @@ export interface CacheStoreEntry<TKey, TValue> {
  * `createWriteThrough`, `createWriteBehind`) are written against. `MemoryCacheStore` implements
  * it in process; `@keel/redis` implements it over Redis so several processes share one cache.
  *
- * `undefined` means "absent", so a store never holds `undefined` as a value. Every method
- * checks its signal before starting and rejects with the signal's reason.
+ * `undefined` means "absent", so a store never holds `undefined` as a value. A string key that
+ * is not well-formed UTF-16 (a lone surrogate) is refused with a `ValidationError`, since a store
+ * keeping keys as UTF-8 would merge such keys. Every method checks its signal before starting
+ * and rejects with the signal's reason.
  */
 export interface CacheStore<TKey = string, TValue = unknown> {
   /** The value of `key`, or `undefined` when it is absent or expired. */

@@ -38,7 +38,10 @@ export const MEMORY_CACHE_STORE_DEFAULTS = Object.freeze({ max: 10_000, ttl: 0 }
  * and copied with core's `storableCopy` on write, and copied again on read. So it accepts,
  * refuses (with a `SerializationError`, before any effect) and changes values like every other
  * store — a `Date` comes back as its ISO string, `Infinity` or a `Map` is refused — and a caller
- * mutating a value it stored or read never changes what the store holds.
+ * mutating a value it stored or read never changes what the store holds. A string key that is
+ * not well-formed UTF-16 (it holds a lone surrogate) is refused with a `ValidationError` by every
+ * method, as a remote store must refuse it; a `ttl` too large to hold (beyond
+ * `Number.MAX_SAFE_INTEGER` ms) never expires, like `Infinity`.
  *
  * @example
  * ```ts
@@ -70,16 +73,19 @@ export class MemoryCacheStore<TKey = string, TValue = unknown> implements CacheS
 
   async get(key: TKey, options?: CacheStoreOptions): Promise<TValue | undefined> {
     throwIfAborted(options?.signal);
+    checkKey(key);
     return copyOut(this.cache.get(key));
   }
 
   async getMany(keys: readonly TKey[], options?: CacheStoreOptions): Promise<(TValue | undefined)[]> {
     throwIfAborted(options?.signal);
+    keys.forEach(checkKey);
     return keys.map((key) => copyOut(this.cache.get(key)));
   }
 
   async set(key: TKey, value: TValue, options?: CacheStoreSetOptions): Promise<void> {
     throwIfAborted(options?.signal);
+    checkKey(key);
     const ttl = ttlOf(options?.ttl);
     const copy = copyIn(value, key);
     this.cache.set(key, copy, ttl);
@@ -92,7 +98,7 @@ export class MemoryCacheStore<TKey = string, TValue = unknown> implements CacheS
     throwIfAborted(options?.signal);
     // Every entry is checked before any is stored: a refused value stores nothing.
     const prepared = entries.map((entry) => ({
-      key: entry.key,
+      key: checkKey(entry.key),
       value: copyIn(entry.value, entry.key),
       ttl: ttlOf(entry.ttl ?? options?.ttl),
     }));
@@ -101,11 +107,13 @@ export class MemoryCacheStore<TKey = string, TValue = unknown> implements CacheS
 
   async delete(key: TKey, options?: CacheStoreOptions): Promise<boolean> {
     throwIfAborted(options?.signal);
+    checkKey(key);
     return this.cache.delete(key);
   }
 
   async deleteMany(keys: readonly TKey[], options?: CacheStoreOptions): Promise<number> {
     throwIfAborted(options?.signal);
+    keys.forEach(checkKey);
     let removed = 0;
     for (const key of keys) if (this.cache.delete(key)) removed++;
     return removed;
@@ -115,6 +123,22 @@ export class MemoryCacheStore<TKey = string, TValue = unknown> implements CacheS
     throwIfAborted(options?.signal);
     this.cache.clear();
   }
+}
+
+/** A lone UTF-16 surrogate (a code point of category Cs once paired halves are joined). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * Refuses a string key that is not well-formed UTF-16, as every remote store must: Redis (and
+ * any store keeping keys as UTF-8) would turn each lone surrogate into U+FFFD, so two such keys
+ * would share one entry there.
+ */
+function checkKey<TKey>(key: TKey): TKey {
+  if (typeof key === 'string' && LONE_SURROGATE.test(key)) {
+    const message = `${JSON.stringify(key)} contains a lone UTF-16 surrogate, which is not valid Unicode (Redis, and any store keeping keys as UTF-8, would turn it into U+FFFD, the same as other such keys); use a well-formed string.`;
+    throw new ValidationError([{ path: [], message }], { subject: 'cache key' });
+  }
+  return key;
 }
 
 /** The copy a store keeps: checked and changed as JSON would (`SerializationError` otherwise). */

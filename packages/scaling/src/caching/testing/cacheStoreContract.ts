@@ -23,7 +23,10 @@ export interface CacheStoreContractSubject {
  * JSON changes comes back changed (a `Date` as its ISO string, `undefined` properties left out),
  * what JSON would lose (NaN, ±Infinity, BigInt, Map, functions, cycles …) is refused with a
  * `SerializationError` before anything is stored, and `undefined` itself (which reads back as
- * "absent") is refused with a `ValidationError`. A `ttl` of `0` or `Infinity` never expires.
+ * "absent") is refused with a `ValidationError`. A `ttl` of `0` or `Infinity` never expires, and
+ * neither does a finite one too large to hold (beyond `Number.MAX_SAFE_INTEGER` ms). A string key
+ * that is not well-formed UTF-16 (a lone surrogate) is refused with a `ValidationError`: a store
+ * keeping keys as UTF-8 would merge such keys.
  *
  * Call it at the top level of a test file (or inside a `describe`). It registers its tests with
  * the test runner's global `describe` and `it` (Jest, Mocha, Bun, Vitest with `globals: true`);
@@ -147,6 +150,60 @@ export function cacheStoreContract(
       await store.setMany([{ key: 'many', value: 'm', ttl: Infinity }], { ttl: 100 });
       await subject.advance(250);
       assert.deepEqual(await store.getMany(['zero', 'infinite', 'many']), ['z', 'i', 'm']);
+    });
+
+    it('never expires a value whose ttl is finite but too large to hold, and stores a whole batch with it', async () => {
+      const store = await subject.create();
+      await store.set('huge', 'h', { ttl: 1e20 });
+      await store.set('largest', 'l', { ttl: Number.MAX_VALUE });
+      await store.setMany([
+        { key: 'brief', value: 'b', ttl: 60_000 },
+        { key: 'beyond', value: 'x', ttl: Number.MAX_SAFE_INTEGER + 2 },
+      ]);
+      await store.setMany([{ key: 'call', value: 'c' }], { ttl: 1e300 });
+      await subject.advance(250);
+      assert.deepEqual(await store.getMany(['huge', 'largest', 'brief', 'beyond', 'call']), [
+        'h',
+        'l',
+        'b',
+        'x',
+        'c',
+      ]);
+    });
+
+    it('refuses a key that is not well-formed UTF-16 with a ValidationError in every method', async () => {
+      const store = await subject.create();
+      // Keys that differ only in lone surrogates would share one entry in a store that keeps
+      // keys as UTF-8 (Redis keeps each as U+FFFD), so no store takes them.
+      const [high, low] = ['k\uD800', 'k\uDFFF'];
+      const calls: [string, () => Promise<unknown>][] = [
+        ['set', () => store.set(high, 1)],
+        [
+          'setMany',
+          () =>
+            store.setMany([
+              { key: 'fine', value: 1 },
+              { key: low, value: 2 },
+            ]),
+        ],
+        ['get', () => store.get(low)],
+        ['getMany', () => store.getMany(['fine', high])],
+        ['delete', () => store.delete(high)],
+        ['deleteMany', () => store.deleteMany(['fine', low])],
+      ];
+      for (const [method, call] of calls) {
+        const refused = await call().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        assert.ok(
+          isValidationError(refused),
+          `Expected ${method} to refuse a lone surrogate key with a ValidationError but got ${describeError(refused)}.`,
+        );
+      }
+      assert.deepEqual(await store.getMany(['fine', 'k\uD83D\uDE00']), [undefined, undefined]);
+      await store.set('k\uD83D\uDE00', 'paired surrogates are fine');
+      assert.equal(await store.get('k\uD83D\uDE00'), 'paired surrogates are fine');
     });
 
     it('serves a cache-aside entry loaded with ttl Infinity as a hit, also to another reader', async () => {
