@@ -9,3 +9,8 @@ export function describeFailure(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return text.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATES, '\uFFFD');
 }
+
+/** The `last_error` of a publish cut off because it outlived the relay's lease on the message. */
+export function leaseOutlived(leaseMs: number): string {
+  return `The publish outlived the relay's lease (leaseMs ${leaseMs}) and was cut off; counted as a failed attempt. Raise leaseMs above the longest publish.`;
+}

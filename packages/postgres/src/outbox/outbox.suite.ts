@@ -1,7 +1,8 @@
 import { createEvent, eventPublisher, isValidationError, ManualClock } from '@keel/core';
-import type { Message, ValidationError } from '@keel/core';
+import type { Message, PublishOptions, ValidationError } from '@keel/core';
 import { describe, expect, it, vi } from 'vitest';
 import type { SqlClient, SqlExecutor } from '../client/sqlClient.js';
+import { sqlSchema } from '../client/identifiers.js';
 import { PostgresInbox } from './postgresInbox.js';
 import { PostgresOutbox } from './postgresOutbox.js';
 
@@ -138,6 +139,38 @@ function defineRetryTests(setup: Setup): void {
     clock.advance(1_000_000);
     expect((await relay.dispatchOnce()).claimed).toBe(0);
     expect(await outbox.stats()).toEqual({ pending: 0, dispatched: 0, failed: 1 });
+  });
+
+  it('counts a publish cut off by the lease as a failed attempt, and fails it after maxAttempts', async () => {
+    const { client, schema, outbox, clock } = await setup();
+    const tried: string[] = [];
+    let entered = () => {};
+    const hanging = eventPublisher(
+      ([event]: readonly Message[], options?: PublishOptions) =>
+        new Promise<void>((_, reject) => {
+          tried.push(event!.metadata.messageId);
+          options?.signal?.addEventListener('abort', () => reject(options.signal!.reason as Error));
+          entered();
+        }),
+    );
+    const batch = events(2);
+    await outbox.enqueue(client, batch);
+    const relay = outbox.createRelay(hanging, { leaseMs: 200, maxAttempts: 2, baseDelayMs: 0 });
+    const round = async () => {
+      const started = new Promise<void>((resolve) => (entered = resolve));
+      const result = relay.dispatchOnce();
+      await started;
+      clock.advance(200);
+      return result;
+    };
+    expect(await round()).toEqual({ claimed: 2, published: 0, retried: 1, failed: 0 });
+    const { rows } = await client.query<{ attempts: number; last_error: string }>(
+      `SELECT attempts, last_error FROM ${sqlSchema(schema).table('outbox')} ORDER BY position LIMIT 1`,
+    );
+    expect(rows[0]).toMatchObject({ attempts: 1, last_error: expect.stringContaining('outlived') as string });
+    expect(await round()).toEqual({ claimed: 2, published: 0, retried: 0, failed: 1 });
+    expect(await round()).toEqual({ claimed: 1, published: 0, retried: 1, failed: 0 });
+    expect(tried).toEqual([batch[0], batch[0], batch[1]].map((event) => event!.metadata.messageId));
   });
 }
 

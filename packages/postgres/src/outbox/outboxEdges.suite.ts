@@ -155,6 +155,56 @@ function defineOptionTests(setup: Setup): void {
     await expect(outbox.purgeDispatched(Number.NaN)).rejects.toSatisfy(isValidationError);
   });
 
+  it('refuses fractional and huge millisecond options with a ValidationError before any query', async () => {
+    const { client, outbox, publisher, rows } = await setup();
+    for (const delayMs of [0.5, 1e300]) {
+      const error = await outbox.enqueue(client, [happened({})], { delayMs }).catch((e: unknown) => e);
+      expect((error as ValidationError).issues.map((issue) => issue.path.join('.'))).toEqual(['delayMs']);
+    }
+    expect(await rows()).toBe(0);
+    const bad = [
+      { leaseMs: 0.5 },
+      { leaseMs: 1_500.5 },
+      { leaseMs: 1e300 },
+      { pollIntervalMs: 0.5 },
+      { baseDelayMs: 1.5 },
+      { maxDelayMs: 1e300 },
+    ];
+    for (const options of bad) {
+      const error = (() => {
+        try {
+          outbox.createRelay(publisher, options);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect((error as ValidationError).issues.map((issue) => issue.path.join('.'))).toEqual(
+        Object.keys(options),
+      );
+    }
+    await expect(outbox.purgeDispatched(0.5)).rejects.toSatisfy(isValidationError);
+    await expect(outbox.purgeDispatched(1e300)).rejects.toSatisfy(isValidationError);
+  });
+
+  it('writes whole-ms times when the clock reads a fraction: a failed message is freed with its attempt', async () => {
+    const { client, schema, outbox, clock } = await setup();
+    let calls = 0;
+    const failing = eventPublisher(async () => {
+      if (++calls === 1) throw new Error('down');
+    });
+    clock.advance(0.5);
+    await outbox.enqueue(client, [happened({})]);
+    const relay = outbox.createRelay(failing, { baseDelayMs: 3 });
+    expect(await relay.dispatchOnce()).toEqual({ claimed: 1, published: 0, retried: 1, failed: 0 });
+    const { rows: stored } = await client.query<{ attempts: number; locked_by: string | null }>(
+      `SELECT attempts, locked_by FROM ${sqlSchema(schema).table('outbox')}`,
+    );
+    expect(stored).toEqual([{ attempts: 1, locked_by: null }]);
+    clock.advance(3);
+    expect(await relay.dispatchOnce()).toMatchObject({ claimed: 1, published: 1 });
+  });
+
   it('gives a relay the outbox clock when its clock option is undefined', async () => {
     const { client, outbox, publisher, published, clock } = await setup();
     await outbox.enqueue(client, [happened({})], { delayMs: 1_000 });

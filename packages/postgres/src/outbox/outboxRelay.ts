@@ -5,29 +5,24 @@ import {
   optionClock,
   optionInteger,
   optionLogger,
-  optionNumber,
   optionObject,
   optionString,
   throwIfAborted,
   TimeoutError,
   withDefaults,
 } from '@keel/core';
-import type { Clock, EventPublisher, Logger, Message } from '@keel/core';
+import type { Clock, EventPublisher, Logger } from '@keel/core';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
-import { toNumber } from '../internal/normalize.js';
 import { outboxBackoff } from './outboxBackoff.js';
-import { describeFailure } from './describeFailure.js';
+import { describeFailure, leaseOutlived } from './describeFailure.js';
+import { OutboxClaims } from './outboxClaims.js';
+import type { ClaimedRow } from './outboxClaims.js';
+import { optionMs } from './optionMs.js';
 import { optionText } from './optionText.js';
 import { OUTBOX_RELAY_DEFAULTS } from './outboxRelayOptions.js';
 import type { OutboxDispatchResult, OutboxRelayOptions } from './outboxRelayOptions.js';
 import { RelayTelemetry } from './outboxTelemetry.js';
-
-interface ClaimedRow {
-  readonly position: number | string;
-  readonly message: Message;
-  readonly attempts: number;
-}
 
 /** The checked options a relay runs with. */
 interface RelaySettings {
@@ -43,14 +38,16 @@ interface RelaySettings {
 
 interface Failure {
   readonly row: ClaimedRow;
-  readonly error: unknown;
+  /** What went wrong, as kept in `last_error`. */
+  readonly reason: string;
 }
 
 /**
  * Publishes outbox messages: each round reserves the oldest due messages of its topic with a
  * lease (`FOR UPDATE SKIP LOCKED`, so concurrent relays never take the same ones), publishes
- * them in order, marks them dispatched, and reschedules failures with exponential backoff.
- * Delivery is at least once: a relay that dies after publishing but before marking leaves
+ * them in order, marks them dispatched, and reschedules failures with exponential backoff
+ * (a failed message does not hold back the others). A publish still running when the lease
+ * runs out is cut off and counts as a failed attempt. Delivery is at least once: a relay that dies after publishing but before marking leaves
  * the messages to be published again when the lease expires, so consumers should dedupe
  * (see {@link PostgresInbox}). Create one with {@link PostgresOutbox.createRelay}.
  *
@@ -64,9 +61,9 @@ interface Failure {
  * ```
  */
 export class OutboxRelay {
-  readonly #client: SqlExecutor;
+  readonly #claims: OutboxClaims;
+  readonly #ordered: boolean;
   readonly #publisher: EventPublisher;
-  readonly #table: string;
   readonly #settings: RelaySettings;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -74,27 +71,41 @@ export class OutboxRelay {
   #running: { controller: AbortController; loop: Promise<void> } | undefined;
   #wake: AbortController | undefined;
 
-  constructor(client: SqlExecutor, publisher: EventPublisher, options: OutboxRelayOptions = {}) {
+  /**
+   * @param client The client the outbox lives on (a pool, or PGlite).
+   * @param publisher Where messages go: a cqrs `EventBus`, an `EventTransport`, any `EventPublisher`.
+   * @param options See {@link OutboxRelayOptions}.
+   * @param ordered Internal, set by the exclusive {@link OutboxRelayWorker}: a failed message (or
+   *   one another relay still holds) blocks the later messages of the topic until it is published
+   *   or marked failed.
+   * @internal
+   */
+  constructor(
+    client: SqlExecutor,
+    publisher: EventPublisher,
+    options: OutboxRelayOptions = {},
+    ordered = false,
+  ) {
     const settings = withDefaults(OUTBOX_RELAY_DEFAULTS, options);
     const relayId = settings.relayId ?? newId();
-    const positive = { min: 0, exclusiveMin: true };
     assertOptions('OutboxRelay', {
       publisher: optionObject(publisher, 'an EventPublisher', ['publish'], true),
       schema: optionString(settings.schema),
       topic: optionText(settings.topic),
       relayId: optionText(relayId),
       batchSize: optionInteger(settings.batchSize, { min: 1 }),
-      pollIntervalMs: optionNumber(settings.pollIntervalMs, positive),
-      leaseMs: optionNumber(settings.leaseMs, positive),
-      baseDelayMs: optionNumber(settings.baseDelayMs, { min: 0 }),
-      maxDelayMs: optionNumber(settings.maxDelayMs, { min: 0 }),
+      pollIntervalMs: optionMs(settings.pollIntervalMs, 1),
+      leaseMs: optionMs(settings.leaseMs, 1),
+      baseDelayMs: optionMs(settings.baseDelayMs, 0),
+      maxDelayMs: optionMs(settings.maxDelayMs, 0),
       maxAttempts: optionInteger(settings.maxAttempts, { min: 1, infinity: true }),
       clock: optionClock(settings.clock, ['now', 'setTimeout', 'sleep']),
       logger: optionLogger(settings.logger, { uses: ['warn', 'error'] }),
     });
-    this.#client = client;
     this.#publisher = publisher;
-    this.#table = sqlSchema(settings.schema).table('outbox');
+    const table = sqlSchema(settings.schema).table('outbox');
+    this.#claims = new OutboxClaims(client, table, settings.topic, relayId, ordered);
+    this.#ordered = ordered;
     this.#clock = settings.clock;
     this.#logger = settings.logger;
     this.#settings = {
@@ -110,7 +121,7 @@ export class OutboxRelay {
     const { topic, pollIntervalMs: measureEveryMs } = settings;
     this.#telemetry = new RelayTelemetry({
       client,
-      table: this.#table,
+      table,
       topic,
       clock: this.#clock,
       measureEveryMs,
@@ -129,24 +140,30 @@ export class OutboxRelay {
 
   /**
    * Runs one round: claims up to `batchSize` due messages, publishes them in order, marks the
-   * published ones and reschedules the failed ones.
+   * published ones and reschedules the failed ones. A publish still running when the lease
+   * (`leaseMs`, from the claim) runs out is aborted and counts as a failed attempt; the
+   * messages after it are released for the next round.
    *
    * @param signal Stops publishing: the published messages are marked, the rest released,
    *   and the call rejects with the abort reason.
    */
   async dispatchOnce(signal?: AbortSignal): Promise<OutboxDispatchResult> {
     throwIfAborted(signal);
-    const claimedAt = this.#clock.now();
-    const rows = await this.#claim(claimedAt);
+    const claimedAt = this.#now();
+    const rows = await this.#claims.claim(
+      claimedAt,
+      claimedAt + this.#settings.leaseMs,
+      this.#settings.batchSize,
+    );
     if (rows.length === 0) {
       const idle = { claimed: 0, published: 0, retried: 0, failed: 0 };
       await this.#telemetry.round(idle);
       return idle;
     }
     const { published, failures, untouched } = await this.#publishAll(rows, claimedAt, signal);
-    await this.#markDispatched(published);
+    await this.#claims.markDispatched(published, this.#now());
     const failed = await this.#recordFailures(failures);
-    await this.#release(untouched);
+    await this.#claims.release(untouched);
     const result = {
       claimed: rows.length,
       published: published.length,
@@ -213,25 +230,9 @@ export class OutboxRelay {
     }
   }
 
-  async #claim(now: number): Promise<ClaimedRow[]> {
-    const { rows } = await this.#client.query<ClaimedRow>(
-      `UPDATE ${this.#table} AS o SET locked_by = $1, locked_until = $2
-       FROM (SELECT position FROM ${this.#table}
-             WHERE topic = $3 AND dispatched_at IS NULL AND failed_at IS NULL AND available_at <= $4
-               AND (locked_until IS NULL OR locked_until <= $4)
-             ORDER BY position LIMIT $5
-             FOR UPDATE SKIP LOCKED) AS due
-       WHERE o.position = due.position
-       RETURNING o.position, o.message, o.attempts`,
-      [
-        this.#settings.relayId,
-        now + this.#settings.leaseMs,
-        this.#settings.topic,
-        now,
-        this.#settings.batchSize,
-      ],
-    );
-    return rows.sort((a, b) => toNumber(a.position) - toNumber(b.position));
+  /** The clock's time in whole ms, as the `bigint` columns keep it. */
+  #now(): number {
+    return Math.floor(this.#clock.now());
   }
 
   async #publishAll(
@@ -256,8 +257,15 @@ export class OutboxRelay {
           );
           published.push(row);
         } catch (error) {
-          if (lease.signal.aborted) break;
-          failures.push({ row, error });
+          // Stopping: the message was not at fault, so it goes back untouched.
+          if (signal?.aborted === true) break;
+          const cutOff = lease.signal.aborted;
+          failures.push({
+            row,
+            reason: cutOff ? leaseOutlived(this.#settings.leaseMs) : describeFailure(error),
+          });
+          // Ordered, a failed message holds back the rest; past the lease, the rest may be taken over.
+          if (this.#ordered || cutOff) break;
         }
       }
     } finally {
@@ -268,35 +276,20 @@ export class OutboxRelay {
     return { published, failures, untouched: rows.filter((row) => !done.has(row)) };
   }
 
-  async #markDispatched(rows: readonly ClaimedRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.#client.query(
-      `UPDATE ${this.#table} SET dispatched_at = $1, locked_by = NULL, locked_until = NULL
-       WHERE position = ANY($2::bigint[]) AND locked_by = $3`,
-      [this.#clock.now(), rows.map((row) => row.position), this.#settings.relayId],
-    );
-  }
-
   async #recordFailures(failures: readonly Failure[]): Promise<number> {
     let failed = 0;
-    for (const { row, error } of failures) {
+    for (const { row, reason } of failures) {
       const attempts = row.attempts + 1;
       const givesUp = attempts >= this.#settings.maxAttempts;
-      const now = this.#clock.now();
+      const now = this.#now();
+      // Whole ms from whole-ms options: the write cannot fail on the bigint columns.
       const delay = outboxBackoff(attempts, this.#settings.baseDelayMs, this.#settings.maxDelayMs);
-      await this.#client.query(
-        `UPDATE ${this.#table}
-         SET attempts = $1, available_at = $2, failed_at = $3, last_error = $4, locked_by = NULL, locked_until = NULL
-         WHERE position = $5 AND locked_by = $6`,
-        [
-          attempts,
-          now + delay,
-          givesUp ? now : null,
-          describeFailure(error),
-          row.position,
-          this.#settings.relayId,
-        ],
-      );
+      await this.#claims.recordFailure(row, {
+        attempts,
+        availableAt: now + delay,
+        failedAt: givesUp ? now : null,
+        lastError: reason,
+      });
       if (givesUp) failed++;
       this.#logger.warn(
         givesUp ? 'Outbox message failed for good.' : 'Outbox message publish failed; will retry.',
@@ -304,19 +297,10 @@ export class OutboxRelay {
           messageId: row.message.metadata.messageId,
           attempts,
           retryInMs: givesUp ? undefined : delay,
-          error: describeFailure(error),
+          error: reason,
         },
       );
     }
     return failed;
-  }
-
-  async #release(rows: readonly ClaimedRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.#client.query(
-      `UPDATE ${this.#table} SET locked_by = NULL, locked_until = NULL
-       WHERE position = ANY($1::bigint[]) AND locked_by = $2`,
-      [rows.map((row) => row.position), this.#settings.relayId],
-    );
   }
 }

@@ -1,7 +1,11 @@
 import { noopLogger, systemClock } from '@keel/core';
 import type { Clock, Logger } from '@keel/core';
 
-/** Options of {@link OutboxRelay}; an option that is `undefined` keeps its default. */
+/**
+ * Options of {@link OutboxRelay}; an option that is `undefined` keeps its default. Durations are
+ * whole milliseconds (integers) up to 2^52, as the outbox stores every time; others are refused
+ * with a `ValidationError` at construction.
+ */
 export interface OutboxRelayOptions {
   /** The schema that holds the `outbox` table. @default 'keel' */
   schema?: string | undefined;
@@ -11,17 +15,18 @@ export interface OutboxRelayOptions {
   relayId?: string | undefined;
   /** The most messages claimed per round. @default 100 */
   batchSize?: number | undefined;
-  /** How long `start()` waits between rounds that found less than a full batch, in ms. @default 1_000 */
+  /** How long `start()` waits between rounds that found less than a full batch, in ms (>= 1). @default 1_000 */
   pollIntervalMs?: number | undefined;
   /**
-   * How long claimed messages stay reserved for this relay, in ms; publishing stops when it
-   * runs out (another relay may then take them over), so keep it well above a publish time.
+   * How long claimed messages stay reserved for this relay, in ms (>= 1); publishing stops when
+   * it runs out (another relay may then take them over): the publish in flight is aborted and
+   * counts as a failed attempt, so keep it well above a publish time.
    * @default 30_000
    */
   leaseMs?: number | undefined;
-  /** The delay before the first retry of a failed message, doubled on each failure, in ms. @default 1_000 */
+  /** The delay before the first retry of a failed message, doubled on each failure, in ms (>= 0). @default 1_000 */
   baseDelayMs?: number | undefined;
-  /** The longest delay between retries, in ms. @default 60_000 */
+  /** The longest delay between retries, in ms (>= 0). @default 60_000 */
   maxDelayMs?: number | undefined;
   /** After this many failed attempts a message is marked failed and no longer retried. @default Infinity */
   maxAttempts?: number | undefined;

@@ -9,17 +9,19 @@ const up = await serviceAvailable('postgres');
 describe.runIf(up)('outbox relay worker on a real PostgreSQL server', () => {
   const schemas: string[] = [];
   let client: SqlClient;
+  let peer: SqlClient;
   beforeAll(() => {
     client = createTestPg(8);
+    peer = createTestPg(4);
   });
   afterAll(async () => {
     await dropSchemas(client, schemas);
-    await client.close();
+    await Promise.all([client.close(), peer.close()]);
   });
 
   outboxRelayWorkerBehaviour('on PostgreSQL', async () => {
     const schema = await freshSchema(client);
     schemas.push(schema);
-    return { client, schema };
+    return { client, schema, peer };
   });
 });

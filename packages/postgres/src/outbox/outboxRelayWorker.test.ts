@@ -41,6 +41,41 @@ describe('OutboxRelayWorker options', () => {
     );
   });
 
+  it('refuses an exclusive ownership that could run out before its claims, naming leaseMs', () => {
+    expect(
+      () => new OutboxRelayWorker(client, publisher, { ownerTtlMs: 500, heartbeatMs: 100, leaseMs: 3_000 }),
+    ).toThrow(/ownerTtlMs: must be at least leaseMs \(3000\) when exclusive/);
+    // Left to its default, ownership follows a longer lease instead of refusing it.
+    expect(new OutboxRelayWorker(client, publisher, { leaseMs: 60_000 }).name).toBe('outbox-relay:default');
+    expect(
+      new OutboxRelayWorker(client, publisher, {
+        exclusive: false,
+        ownerTtlMs: 500,
+        heartbeatMs: 100,
+        leaseMs: 3_000,
+      }).name,
+    ).toBe('outbox-relay:default');
+    expect(
+      new OutboxRelayWorker(client, publisher, { ownerTtlMs: 3_000, heartbeatMs: 1_000, leaseMs: 3_000 })
+        .name,
+    ).toBe('outbox-relay:default');
+  });
+
+  it('refuses fractional and huge millisecond options', () => {
+    for (const options of [
+      { ownerTtlMs: 1_000.5 },
+      { heartbeatMs: 0.5 },
+      { ownerTtlMs: 1e300 },
+      { heartbeatMs: 2 ** 31, ownerTtlMs: 2 ** 40 },
+      { pollIntervalMs: 2 ** 31 },
+      { leaseMs: 0.5 },
+    ]) {
+      expect(() => new OutboxRelayWorker(client, publisher, options)).toThrow(
+        new RegExp(`${Object.keys(options)[0]!}: must be an integer`),
+      );
+    }
+  });
+
   it('refuses a logger without info, which it logs a taken topic at, naming the worker', () => {
     const noop = (): void => {};
     expect(

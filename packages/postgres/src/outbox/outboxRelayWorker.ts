@@ -38,9 +38,13 @@ interface Backlog {
  * `pollIntervalMs` (at once while full batches keep coming, or on `wake()`), and by default
  * only while it owns the topic's lease (`outbox:<topic>` in `worker_leases`), so one relay per
  * topic publishes at a time, in order, and a standby relay takes over within
- * `ownerTtlMs + heartbeatMs` when the owner dies. A relay that loses ownership mid-round may
- * finish publishing the messages it had claimed (their own claims keep two relays from taking
- * the same message); delivery is at least once either way, so consumers dedupe with an inbox.
+ * `ownerTtlMs + heartbeatMs` when the owner dies. In order means: a message whose publish
+ * failed holds back the later messages of its topic until a retry publishes it or it is marked
+ * failed after `maxAttempts` (then the rest go on), and a new owner first waits for the
+ * messages the previous owner still holds (until their `leaseMs` claim runs out) and publishes
+ * them before any later one. A relay that loses ownership mid-round may finish publishing the
+ * messages it had claimed (their own claims keep two relays from taking the same message);
+ * delivery is at least once either way, so consumers dedupe with an inbox.
  * Health reports ownership, the backlog and the age of the oldest unpublished message.
  *
  * @throws {ValidationError} at construction when an option is refused (relay options included).
@@ -80,10 +84,10 @@ export class OutboxRelayWorker implements Worker {
    * @param options See {@link OutboxRelayWorkerOptions}.
    */
   constructor(client: SqlExecutor, publisher: EventPublisher, options: OutboxRelayWorkerOptions = {}) {
-    const settings = withDefaults(OUTBOX_RELAY_WORKER_DEFAULTS, options);
+    const settings = ownershipOutlastingClaims(withDefaults(OUTBOX_RELAY_WORKER_DEFAULTS, options), options);
     assertOptions('OutboxRelayWorker', relayWorkerChecks(settings));
     const { name, exclusive, ownerTtlMs, heartbeatMs, ...relayOptions } = settings;
-    this.#relay = new OutboxRelay(client, publisher, relayOptions);
+    this.#relay = new OutboxRelay(client, publisher, relayOptions, exclusive);
     this.name = name ?? `outbox-relay:${settings.topic}`;
     this.#client = client;
     this.#table = sqlSchema(settings.schema).table('outbox');
@@ -212,7 +216,9 @@ export class OutboxRelayWorker implements Worker {
     if (stopping.aborted || !this.#owns()) return undefined;
     const result = await this.#relay.dispatchOnce(signal);
     this.#published += result.published;
-    return { more: result.claimed >= this.#batchSize && !stopping.aborted };
+    // A message marked failed for good unblocks the ones after it (ordered): go on at once.
+    const more = result.claimed >= this.#batchSize || result.failed > 0;
+    return { more: more && !stopping.aborted };
   }
 
   /** Renews or takes ownership, then refreshes the backlog; never throws. */
@@ -270,4 +276,17 @@ export class OutboxRelayWorker implements Worker {
       failed: toNumber(row?.failed ?? 0),
     };
   }
+}
+
+/**
+ * The settings with `ownerTtlMs`, when left to its default, raised to `leaseMs`: ownership must
+ * outlast the claims its owner makes, and a longer `leaseMs` alone should not be refused.
+ */
+function ownershipOutlastingClaims<TSettings extends { ownerTtlMs: number; leaseMs: number }>(
+  settings: TSettings,
+  options: OutboxRelayWorkerOptions,
+): TSettings {
+  if (options.ownerTtlMs !== undefined || !Number.isInteger(settings.leaseMs)) return settings;
+  if (settings.leaseMs <= settings.ownerTtlMs) return settings;
+  return { ...settings, ownerTtlMs: settings.leaseMs };
 }

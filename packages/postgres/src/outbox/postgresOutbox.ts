@@ -1,7 +1,6 @@
 import {
   assertOptions,
   optionClock,
-  optionNumber,
   optionString,
   systemClock,
   throwIfAborted,
@@ -11,6 +10,7 @@ import type { Clock, EventPublisher, Message } from '@keel/core';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
 import { toNumber } from '../internal/normalize.js';
+import { optionMs } from './optionMs.js';
 import { optionText } from './optionText.js';
 import { outboxRows } from './outboxRows.js';
 import type { OutboxRow } from './outboxRows.js';
@@ -41,7 +41,11 @@ export const POSTGRES_OUTBOX_DEFAULTS = Object.freeze({
 export interface OutboxEnqueueOptions {
   /** The topic: each relay publishes one topic, so different topics can go to different transports. @default 'default' */
   topic?: string | undefined;
-  /** Holds the messages back for this many ms (finite, >= 0) before a relay may publish them. @default 0 */
+  /**
+   * Holds the messages back for this many ms (whole ms from 0 to 2^52) before a relay may
+   * publish them. A delayed message does not hold back later ones, even for an exclusive relay.
+   * @default 0
+   */
   delayMs?: number | undefined;
   /** Checked before writing. */
   signal?: AbortSignal | undefined;
@@ -120,7 +124,7 @@ export class PostgresOutbox {
     const { topic, delayMs } = withDefaults(POSTGRES_OUTBOX_DEFAULTS, options);
     assertOptions('PostgresOutbox.enqueue', {
       topic: optionText(topic),
-      delayMs: optionNumber(delayMs, { min: 0 }),
+      delayMs: optionMs(delayMs, 0),
     });
     return tracedEnqueue(this.#schema, topic, messages, (stamped) =>
       this.#enqueue(tx, stamped, topic, delayMs),
@@ -135,7 +139,7 @@ export class PostgresOutbox {
   ): Promise<void> {
     const rows = outboxRows(messages);
     if (rows.length === 0) return;
-    const now = this.#clock.now();
+    const now = Math.floor(this.#clock.now());
     const shared = [topic, now, now + delayMs];
     if (rows.length <= ENQUEUE_CHUNK) return this.#insert(tx, rows, shared);
     // Several statements: keep them atomic even when `tx` is a plain client.
@@ -193,14 +197,14 @@ export class PostgresOutbox {
   /**
    * Deletes messages that were dispatched more than `olderThanMs` ago.
    * @returns How many were deleted.
-   * @throws {ValidationError} when `olderThanMs` is not a finite number >= 0.
+   * @throws {ValidationError} when `olderThanMs` is not whole ms from 0 to 2^52.
    */
   async purgeDispatched(olderThanMs: number, signal?: AbortSignal): Promise<number> {
     throwIfAborted(signal);
     assertOptions('PostgresOutbox.purgeDispatched', {
-      olderThanMs: optionNumber(olderThanMs, { min: 0, required: true }),
+      olderThanMs: optionMs(olderThanMs, 0, undefined, true),
     });
-    const cutoff = this.#clock.now() - olderThanMs;
+    const cutoff = Math.floor(this.#clock.now()) - olderThanMs;
     const { rowCount } = await this.#client.query(
       `DELETE FROM ${this.#table} WHERE dispatched_at IS NOT NULL AND dispatched_at <= $1`,
       [cutoff],
