@@ -1,5 +1,5 @@
 import { NEVER_ABORTED } from '../concurrency/signals.js';
-import { abortReason } from '../errors/abort.js';
+import { abortReason, signalRefusal } from '../errors/abort.js';
 import { whenAborted } from '../errors/whenAborted.js';
 
 /** A scheduled callback; cancel it to stop it from running. */
@@ -26,11 +26,17 @@ export interface Clock {
   now(): number;
   /** Runs `callback` once after `ms` milliseconds. */
   setTimeout(callback: () => void, ms: number, options?: TimerOptions): Timer;
-  /** Runs `callback` every `ms` milliseconds until cancelled. */
+  /**
+   * Runs `callback` every `ms` milliseconds until cancelled, however long `ms` is (the system
+   * clock chains intervals longer than its platform's timers allow).
+   * @throws {RangeError} when `ms` is not a finite number > 0.
+   */
   setInterval(callback: () => void, ms: number, options?: TimerOptions): Timer;
   /**
    * Resolves after `ms` milliseconds. Rejects with the signal's reason as soon as `signal`
-   * aborts (at once if it already has), and leaves no timer or listener behind.
+   * aborts (at once if it already has), and leaves no timer or listener behind. Never throws: a
+   * delay that is not a finite number >= 0 rejects with a `RangeError`, a `signal` that is not
+   * an `AbortSignal` with a `ValidationError`, and neither schedules anything.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
@@ -41,7 +47,9 @@ export interface Clock {
  * one `abort` listener (see {@link whenAborted}).
  */
 export function sleepWith(clock: Pick<Clock, 'setTimeout'>, ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  // Checked before the timer is set: a bad or aborted signal leaves nothing scheduled.
+  const refusal = signalRefusal(signal);
+  if (refusal !== undefined) return Promise.reject(refusal);
   return new Promise<void>((resolve, reject) => {
     let elapsed = false;
     let unfollow = noop;
@@ -86,18 +94,47 @@ function systemTimeout(callback: () => void, ms: number, options?: TimerOptions)
   };
 }
 
+/**
+ * An interval longer than the platform's timers allow (Node would clamp it to 1 ms): a chain of
+ * timeouts of `ms` each, the next set before the callback runs so the callback can cancel it.
+ */
+function longInterval(callback: () => void, ms: number, options?: TimerOptions): Timer {
+  let cancelled = false;
+  let current: Timer;
+  const arm = (): void => {
+    current = systemTimeout(
+      () => {
+        if (cancelled) return;
+        arm();
+        callback();
+      },
+      ms,
+      options,
+    );
+  };
+  arm();
+  return {
+    cancel: () => {
+      cancelled = true;
+      current.cancel();
+    },
+  };
+}
+
 /** The real clock: `Date.now()` and the platform's timers. */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
   setTimeout: systemTimeout,
   setInterval(callback: () => void, ms: number, options?: TimerOptions): Timer {
     if (checkDelay(ms) === 0) throw new RangeError('An interval must be longer than 0 ms.');
-    const handle = globalThis.setInterval(callback, Math.min(ms, MAX_TIMER_MS));
+    if (ms > MAX_TIMER_MS) return longInterval(callback, ms, options);
+    const handle = globalThis.setInterval(callback, ms);
     if (options?.keepAlive === false) handle.unref?.();
     return { cancel: () => globalThis.clearInterval(handle) };
   },
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return sleepWith(systemClock, checkDelay(ms), signal);
+    // A bad delay makes setTimeout throw inside sleepWith's executor: a rejection, as documented.
+    return sleepWith(systemClock, ms, signal);
   },
 });
 

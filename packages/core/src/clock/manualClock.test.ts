@@ -85,6 +85,22 @@ describe('ManualClock', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('rejects a sleep given a signal that is not an AbortSignal, and schedules nothing', async () => {
+    const clock = new ManualClock();
+    for (const bad of [null, {}, { aborted: false }]) {
+      await expect(clock.sleep(1000, bad as AbortSignal)).rejects.toThrow(/signal: must be an AbortSignal/);
+    }
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('rejects, never throws, a sleep of a negative or NaN delay', async () => {
+    const clock = new ManualClock();
+    let sleeps: Promise<void>[] = [];
+    expect(() => (sleeps = [clock.sleep(-1), clock.sleep(Number.NaN)])).not.toThrow();
+    for (const sleep of sleeps) await expect(sleep).rejects.toThrow(RangeError);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('rejects a sleep as soon as its signal aborts and leaves no timer behind', async () => {
     const clock = new ManualClock();
     const controller = new AbortController();
@@ -133,6 +149,24 @@ describe('ManualClock', () => {
     expect(() => clock.setTimeout(() => {}, Number.NaN)).toThrow(RangeError);
     expect(() => clock.advance(Number.POSITIVE_INFINITY)).toThrow(RangeError);
     expect(() => clock.setInterval(() => {}, 0)).toThrow(RangeError);
+  });
+
+  it('never moves time back when a timer advances the clock during advance', () => {
+    const clock = new ManualClock(0);
+    clock.setTimeout(() => clock.advance(100), 5);
+    clock.advance(10);
+    expect(clock.now()).toBe(105);
+  });
+
+  it('never moves time back when two tickAsync calls overlap', async () => {
+    const clock = new ManualClock(0);
+    for (const delay of [1, 2, 3]) clock.setTimeout(() => {}, delay);
+    const seen: number[] = [];
+    const short = clock.tickAsync(3).then(() => seen.push(clock.now()));
+    const long = clock.tickAsync(10).then(() => seen.push(clock.now()));
+    await Promise.all([short, long]);
+    expect(clock.now()).toBe(10);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
   });
 
   it('refuses to move time backwards', () => {

@@ -12,7 +12,9 @@ interface ScheduledTimer {
 /**
  * A clock for tests whose time moves only when told to. Advancing it runs every due timer in
  * time order (ties in the order they were scheduled), including timers that those timers
- * schedule, and sets `now()` to each timer's due time while it runs.
+ * schedule, and sets `now()` to each timer's due time while it runs. Time never moves back:
+ * when a timer advances the clock itself, or two `tickAsync` calls overlap, `now()` ends at the
+ * furthest time reached.
  *
  * Use {@link ManualClock.advance} for synchronous code and {@link ManualClock.tickAsync} when
  * the code under test awaits between timers (e.g. a retry loop awaiting `sleep`).
@@ -59,7 +61,8 @@ export class ManualClock implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return sleepWith(this, assertTimerDelay(ms), signal);
+    // A bad delay makes setTimeout throw inside sleepWith's executor: a rejection, as documented.
+    return sleepWith(this, ms, signal);
   }
 
   /**
@@ -73,7 +76,8 @@ export class ManualClock implements Clock {
       this.#run(timer);
       ran++;
     }
-    this.#now = target;
+    // A timer may have moved time past the target (a nested advance): time never goes back.
+    this.#now = Math.max(this.#now, target);
     return ran;
   }
 
@@ -90,7 +94,8 @@ export class ManualClock implements Clock {
       ran++;
       await yieldToEventLoop();
     }
-    this.#now = target;
+    // An overlapping advance or tickAsync may have moved time past the target: it never goes back.
+    this.#now = Math.max(this.#now, target);
     return ran;
   }
 

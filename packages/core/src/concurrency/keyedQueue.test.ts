@@ -1,5 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { isValidationError } from '../errors/errors.js';
 import { KeyedQueue } from './keyedQueue.js';
 
 /** A promise with its resolve and reject exposed. */
@@ -201,5 +202,57 @@ describe('KeyedQueue', () => {
     expect(all).toHaveLength(300);
     expect(new Set(all).size).toBe(300);
     for (const order of seen.values()) expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  describe('given a signal that is not an AbortSignal', () => {
+    const notSignals: Array<[string, unknown]> = [
+      ['null', null],
+      ['an empty object', {}],
+      ['an object that cannot be listened to', { aborted: false }],
+    ];
+    const refused = (error: unknown): boolean =>
+      isValidationError(error) && /signal: must be an AbortSignal/.test((error as Error).message);
+
+    it.each(notSignals)('rejects on an idle key without running the task: %s', async (_, value) => {
+      const queue = new KeyedQueue();
+      let ran = false;
+      const result = queue.run('k', () => (ran = true), value as AbortSignal);
+      await expect(result).rejects.toSatisfy(refused);
+      expect(ran).toBe(false);
+      expect(queue.has('k')).toBe(false);
+    });
+
+    it.each(notSignals)(
+      'rejects on a busy key, never throws, and the queue goes on: %s',
+      async (_, value) => {
+        const queue = new KeyedQueue();
+        const first = deferred();
+        const busy = queue.run('k', () => first.promise);
+        let result: Promise<unknown> | undefined;
+        expect(() => (result = queue.run('k', () => 'never runs', value as AbortSignal))).not.toThrow();
+        await expect(result).rejects.toSatisfy(refused);
+        first.resolve();
+        await busy;
+        await expect(queue.run('k', () => 'next')).resolves.toBe('next');
+        await flush();
+        expect(queue.size).toBe(0);
+      },
+    );
+
+    it.each(notSignals)(
+      'leaves the key free when called from inside a starting task: %s',
+      async (_, value) => {
+        const queue = new KeyedQueue();
+        let nested: Promise<unknown> | undefined;
+        await queue.run('k', () => {
+          nested = queue.run('k', () => 'never runs', value as AbortSignal);
+          return 1;
+        });
+        await expect(nested).rejects.toSatisfy(refused);
+        await flush();
+        expect(queue.has('k')).toBe(false);
+        await expect(queue.run('k', () => 'later')).resolves.toBe('later');
+      },
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { abortReason } from '../errors/abort.js';
+import { signalRefusal } from '../errors/abort.js';
 import { NEVER_ABORTED } from './signals.js';
 import { abortableTurn, startTask } from './serialTurn.js';
 
@@ -40,11 +40,16 @@ export class KeyedQueue<TKey = string> {
    * @param task - Its result or rejection (a synchronous throw included) settles the returned promise.
    * @param signal - Stops the wait: when it aborts before the task's turn, the promise rejects at
    *   once with the abort reason and the task never runs; later tasks keep their order. Once the
-   *   task has started, it runs to the end (pass the signal into the task to stop it).
+   *   task has started, it runs to the end (pass the signal into the task to stop it). A value
+   *   that is not an `AbortSignal` rejects the promise with a `ValidationError` and queues nothing.
    * @returns The task's outcome.
    */
   run<T>(key: TKey, task: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
-    if (signal?.aborted === true) return Promise.reject(abortReason(signal));
+    if (signal !== undefined) {
+      // Checked before anything is queued: a bad signal rejects once and leaves no trace.
+      const refusal = signalRefusal(signal);
+      if (refusal !== undefined) return Promise.reject(refusal);
+    }
     let previous = this.#tails.get(key);
     if (previous === undefined) return this.#startNow(key, task);
     if (previous === STARTING) previous = this.#gate(key);

@@ -64,4 +64,16 @@ describe('Mutex', () => {
     expect(ran).toBe(false);
     expect(mutex.locked).toBe(false);
   });
+
+  it('rejects a signal that is not an AbortSignal without throwing, and stays usable', async () => {
+    const mutex = new Mutex();
+    let release!: () => void;
+    const busy = mutex.run(() => new Promise<void>((resolve) => (release = resolve)));
+    let result: Promise<unknown> | undefined;
+    expect(() => (result = mutex.run(() => 'never runs', {} as AbortSignal))).not.toThrow();
+    await expect(result).rejects.toThrow(/signal: must be an AbortSignal/);
+    release();
+    await busy;
+    await expect(mutex.run(() => 'next')).resolves.toBe('next');
+  });
 });

@@ -20,7 +20,8 @@ export class Mutex {
    *
    * @param task - Its result or rejection (a synchronous throw included) settles the returned promise.
    * @param signal - When it aborts before the task's turn, the promise rejects at once with the
-   *   abort reason and the task never runs; once started, the task runs to the end.
+   *   abort reason and the task never runs; once started, the task runs to the end. A value that
+   *   is not an `AbortSignal` rejects the promise with a `ValidationError` and queues nothing.
    * @returns The task's outcome.
    */
   run<T>(task: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {

@@ -25,6 +25,18 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (aborted !== false) throw notASignal(signal);
 }
 
+/**
+ * Why a wait that will follow `signal` must not start: its abort reason when it has aborted, a
+ * `ValidationError` when it is not a signal that can be followed, else `undefined`. Callers
+ * return it as a rejection before they schedule anything, so a bad signal never throws
+ * synchronously nor leaves a timer or a queue entry behind. Internal to core.
+ */
+export function signalRefusal(signal: AbortSignal | undefined): unknown {
+  if (signal === undefined || signal === NEVER_ABORTED) return undefined;
+  if ((signal as AbortSignal | null)?.aborted === true) return abortReason(signal);
+  return isAbortSignal(signal) ? undefined : notASignal(signal);
+}
+
 /** A child abort controller tied to an optional parent signal; see {@link linkedAbortController}. */
 export interface LinkedAbortController {
   /** The child signal: aborted by {@link abort} or when the parent aborts. */

@@ -1,4 +1,6 @@
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { WorkerStopError } from '../workers/workerErrors.js';
 import { NotFoundError, ValidationError } from './errors.js';
 import { KeelError } from './keelError.js';
 
@@ -10,6 +12,44 @@ describe('KeelError.toJSON', () => {
       message: 'Order "o-1" was not found.',
       code: 'NOT_FOUND',
       details: { kind: 'Order', id: 'o-1' },
+    });
+  });
+
+  it('writes each error of an AggregateError cause, as WorkerStopError has when several workers fail', () => {
+    const error = new WorkerStopError([
+      { name: 'a', error: new Error('a failed') },
+      { name: 'b', error: new KeelError('B_DOWN', 'b failed') },
+    ]);
+    expect(error.toJSON().cause).toEqual({
+      name: 'AggregateError',
+      message: '',
+      errors: [
+        { name: 'Error', message: 'a failed' },
+        { name: 'KeelError', message: 'b failed', code: 'B_DOWN', details: {} },
+      ],
+    });
+  });
+
+  it('writes the errors of an AggregateError given as it is, non-errors made safe', () => {
+    const aggregate = new AggregateError([new RangeError('r'), 5n, 'text'], 'several');
+    const json = JSON.parse(JSON.stringify(new KeelError('X', 'x', { cause: aggregate }))) as {
+      cause: unknown;
+    };
+    expect(json.cause).toEqual({
+      name: 'AggregateError',
+      message: 'several',
+      errors: [{ name: 'RangeError', message: 'r' }, '5', 'text'],
+    });
+  });
+
+  it('writes a cause made in another realm (a vm context) as an error, not {}', () => {
+    const foreign: unknown = runInNewContext(
+      'Object.assign(new TypeError("from another realm"), { code: "E_VM" })',
+    );
+    expect(new KeelError('X', 'outer', { cause: foreign }).toJSON().cause).toEqual({
+      name: 'TypeError',
+      message: 'from another realm',
+      code: 'E_VM',
     });
   });
 

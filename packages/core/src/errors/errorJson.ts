@@ -9,6 +9,11 @@ export interface ErrorJson {
   /** A Keel error's structured details, made safe for JSON. */
   readonly details?: Readonly<Record<string, unknown>>;
   /**
+   * The errors an `AggregateError` gathers (as `WorkerStartError` and `WorkerStopError` causes
+   * do when several workers fail), each in the same form when it is an error.
+   */
+  readonly errors?: readonly unknown[];
+  /**
    * The cause, in the same form when it is an error, else the value made safe for JSON;
    * `'[Circular]'` where the chain refers back to an error already written.
    */
@@ -21,7 +26,20 @@ const MAX_DEPTH = 10;
 const KEEL_ERROR = Symbol.for('@keel/error');
 
 /**
- * Writes any error as {@link ErrorJson}: never throws, follows `cause` recursively, writes
+ * Whether `value` is an `Error`, of this realm or another one (a `vm` context, a test
+ * environment), where `instanceof Error` is false: recognised by its internal error slot, which
+ * `Object.prototype.toString` reports. Internal to core.
+ */
+export function isErrorObject(value: unknown): value is Error {
+  if (value instanceof Error) return true;
+  return (
+    typeof value === 'object' && value !== null && Object.prototype.toString.call(value) === '[object Error]'
+  );
+}
+
+/**
+ * Writes any error as {@link ErrorJson}: never throws, follows `cause` and an `AggregateError`'s
+ * `errors` recursively, writes
  * cycles as `'[Circular]'` and values JSON cannot hold (BigInt, functions, symbols) as strings
  * or not at all. The stack is left out, so the result can be logged or returned as it is.
  */
@@ -32,7 +50,7 @@ export function errorToJson(error: Error): ErrorJson {
 function writeError(error: Error, ancestors: Set<object>, depth: number): ErrorJson {
   ancestors.add(error);
   try {
-    const fields = error as Error & { code?: unknown; details?: unknown; cause?: unknown };
+    const fields = error as Error & { code?: unknown; details?: unknown; cause?: unknown; errors?: unknown };
     const json: { -readonly [K in keyof ErrorJson]: ErrorJson[K] } = {
       name: safeString(fields.name, 'Error'),
       message: safeString(fields.message, ''),
@@ -40,6 +58,9 @@ function writeError(error: Error, ancestors: Set<object>, depth: number): ErrorJ
     if (typeof fields.code === 'string' || typeof fields.code === 'number') json.code = fields.code;
     if ((error as unknown as Record<symbol, unknown>)[KEEL_ERROR] === true && isRecord(fields.details))
       json.details = writeValue(fields.details, ancestors, depth + 1) as Record<string, unknown>;
+    const aggregate = error instanceof AggregateError || json.name === 'AggregateError';
+    if (aggregate && Array.isArray(fields.errors))
+      json.errors = fields.errors.map((item: unknown) => writeValue(item, ancestors, depth + 1) ?? null);
     if (fields.cause !== undefined) json.cause = writeValue(fields.cause, ancestors, depth + 1);
     return json;
   } catch {
@@ -73,7 +94,7 @@ function writeObject(value: object | null, ancestors: Set<object>, depth: number
   if (value === null) return null;
   if (ancestors.has(value)) return '[Circular]';
   if (depth > MAX_DEPTH) return '[Truncated]';
-  if (value instanceof Error) return writeError(value, ancestors, depth);
+  if (isErrorObject(value)) return writeError(value, ancestors, depth);
   ancestors.add(value);
   try {
     const toJSON = (value as { toJSON?: unknown }).toJSON;

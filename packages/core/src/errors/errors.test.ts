@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import {
   CancelledError,
@@ -106,5 +107,10 @@ describe('toError', () => {
     expect(isKeelError(wrapped, 'UNKNOWN_ERROR')).toBe(true);
     expect(wrapped.message).toContain('"boom"');
     expect(wrapped.cause).toBe('boom');
+  });
+
+  it('passes an error of another realm (a vm context) through instead of wrapping it', () => {
+    const foreign: unknown = runInNewContext('new TypeError("from another realm")');
+    expect(toError(foreign)).toBe(foreign);
   });
 });

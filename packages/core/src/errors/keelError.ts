@@ -1,4 +1,4 @@
-import { errorToJson } from './errorJson.js';
+import { errorToJson, isErrorObject } from './errorJson.js';
 import type { ErrorJson } from './errorJson.js';
 
 /** The brand every Keel error carries, shared by all loaded copies of `@keel/core`. */
@@ -44,8 +44,9 @@ export class KeelError extends Error {
 
   /**
    * The error as JSON, so `JSON.stringify(error)` and structured loggers keep what matters:
-   * `name`, `message`, `code`, `details` and the `cause` chain (errors in the same form, other
-   * values made safe for JSON; cycles written as `'[Circular]'`). The stack is left out.
+   * `name`, `message`, `code`, `details` and the `cause` chain (errors in the same form, those
+   * of another realm included, with each of an `AggregateError`'s `errors`; other values made
+   * safe for JSON; cycles written as `'[Circular]'`). The stack is left out.
    *
    * @example
    * ```ts
@@ -71,11 +72,12 @@ export function isKeelError(value: unknown, code?: string): value is KeelError {
 }
 
 /**
- * Turns any thrown value into an `Error`: errors pass through, anything else is wrapped in a
- * `KeelError` with code `UNKNOWN_ERROR` and the value as `cause`.
+ * Turns any thrown value into an `Error`: errors pass through (those of another realm, such as a
+ * `vm` context, included), anything else is wrapped in a `KeelError` with code `UNKNOWN_ERROR`
+ * and the value as `cause`.
  */
 export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
+  if (isErrorObject(value)) return value;
   return new KeelError('UNKNOWN_ERROR', `A non-error value was thrown: ${describe(value)}`, { cause: value });
 }
 

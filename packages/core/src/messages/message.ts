@@ -102,10 +102,10 @@ function isoTime(ms: number): string {
  * installed, else the one `causedBy` carried; headers given in `metadata` win.
  *
  * @throws {ValidationError} when an option is of the wrong kind (nothing is built): `causedBy`
- *   that is not a message (metadata with a `messageId`), metadata ids that are not non-empty
- *   strings, a `tenantId` that is not a string, an `occurredAt` that is not a date, headers with
- *   values that are not strings, an `aggregate` without its strings and version, a `clock`
- *   without `now`.
+ *   that is not a message (metadata with a `messageId`) or whose headers are not an object of
+ *   strings, metadata ids that are not non-empty strings, a `tenantId` that is not a string, an
+ *   `occurredAt` that is not a date, headers with values that are not strings, an `aggregate`
+ *   without its strings and version, a `clock` without `now`.
  */
 export function createMetadata(options?: MessageOptions): Metadata {
   if (options !== undefined) assertMessageOptions(options);

@@ -39,6 +39,34 @@ describe('message options', () => {
     expect(paths(error)).toEqual(['causedBy.metadata.correlationId', 'causedBy.metadata.tenantId']);
   });
 
+  it.each([
+    ['a numeric traceparent', { traceparent: 123 }, '"traceparent": 123'],
+    ['a header that is not text', { user: { id: 1 } }, '"user": an object'],
+    ['not an object', 'traceparent=00-abc', '"traceparent=00-abc"'],
+    ['null', null, 'null'],
+  ])('refuses a cause whose headers hold %s, as given headers are refused', (_, headers, got) => {
+    const causedBy = { metadata: { messageId: 'm-1', headers } };
+    const error = refusal(() => createEvent('E', {}, { causedBy } as unknown as MessageOptions));
+    expect(paths(error)).toEqual(['causedBy.metadata.headers']);
+    expect(error.issues[0]?.message).toContain(got);
+    const direct = refusal(() =>
+      createEvent('E', {}, { metadata: { headers } } as unknown as MessageOptions),
+    );
+    expect(direct.issues[0]?.message).toBe(error.issues[0]?.message);
+  });
+
+  it('carries a cause whose headers are all text, or absent', () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const traced = createEvent(
+      'E',
+      {},
+      { causedBy: { metadata: { messageId: 'm-1', headers: { traceparent } } } as never },
+    );
+    expect(traced.metadata.headers).toEqual({ traceparent });
+    const bare = createEvent('E', {}, { causedBy: { metadata: { messageId: 'm-1' } } as never });
+    expect(bare.metadata.headers).toEqual({});
+  });
+
   it('lists every bad metadata field at once', () => {
     const metadata = {
       messageId: 1,

@@ -32,14 +32,17 @@ function refusal(issues: readonly ValidationIssue[]): ValidationError {
   return new ValidationError(issues, { subject: 'message options' });
 }
 
-/** A cause is a message: metadata with a message id (and, when it has them, a correlation id and tenant of text). */
+/**
+ * A cause is a message: metadata with a message id (and, when it has them, a correlation id and
+ * tenant of text, and headers that are an object of strings, since its trace context is copied).
+ */
 function causeIssues(causedBy: unknown): ValidationIssue[] | undefined {
   const metadata = isObject(causedBy) ? causedBy['metadata'] : undefined;
   if (!isObject(metadata) || !isId(metadata['messageId'])) {
     const message = `must be a message: an object whose metadata has a messageId (got ${describeCause(causedBy)}).`;
     return [{ path: ['causedBy'], message }];
   }
-  const { correlationId, tenantId } = metadata;
+  const { correlationId, tenantId, headers } = metadata;
   let issues: ValidationIssue[] | undefined;
   if (correlationId !== undefined && !isId(correlationId)) {
     const message = `must be a non-empty string (got ${describeValue(correlationId)}).`;
@@ -48,6 +51,11 @@ function causeIssues(causedBy: unknown): ValidationIssue[] | undefined {
   if (tenantId !== undefined && typeof tenantId !== 'string') {
     const message = `must be a string (got ${describeValue(tenantId)}).`;
     (issues ??= []).push({ path: ['causedBy', 'metadata', 'tenantId'], message });
+  }
+  const bad = headers === undefined ? undefined : badHeader(headers);
+  if (bad !== undefined) {
+    const message = `must be an object of string values (got ${bad}).`;
+    (issues ??= []).push({ path: ['causedBy', 'metadata', 'headers'], message });
   }
   return issues;
 }

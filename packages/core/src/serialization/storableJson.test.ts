@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { KeelError } from '../errors/keelError.js';
 import { isSerializationError, storableCopy, toStorableJson } from './storableJson.js';
@@ -34,6 +35,53 @@ describe('toStorableJson', () => {
     expect(error.path).toBe(path);
     expect(error.message).toMatch(problem);
     expect(error.message).toContain('the thing');
+  });
+
+  it.each([
+    ['a boxed string with a NUL', { s: new String('a\u0000b') }, 's', /NUL/],
+    ['a boxed string with a lone surrogate', [new String('\uD800')], '[0]', /surrogate/],
+    ['a boxed NaN', { n: new Number(Number.NaN) }, 'n', /NaN/],
+    ['a boxed Infinity at the root', new Number(Infinity), '(root)', /Infinity/],
+    ['a boxed BigInt', { n: Object(1n) as unknown }, 'n', /BigInt/],
+    ['a boxed symbol', { s: Object(Symbol('s')) as unknown }, 's', /symbol/],
+    ['a SharedArrayBuffer', { b: new SharedArrayBuffer(4) }, 'b', /binary/],
+    ['a DataView', { b: new DataView(new ArrayBuffer(4)) }, 'b', /binary/],
+  ])('refuses %s, as the value JSON would write', (_name, value, path, problem) => {
+    const error = refusal(value);
+    expect(error.path).toBe(path);
+    expect(error.message).toMatch(problem);
+  });
+
+  it('stores valid boxed primitives as the primitives JSON writes for them', () => {
+    const value = { s: new String('a'), n: new Number(1.5), b: new Boolean(false), e: new String('😀') };
+    expect(toStorableJson(value, 'x')).toBe('{"s":"a","n":1.5,"b":false,"e":"😀"}');
+  });
+
+  it('points at the bad value, not inside a valid boxed string, when something else is refused', () => {
+    expect(refusal({ a: new String('😀'), b: Number.NaN }).path).toBe('b');
+  });
+
+  it.each([
+    ['a Map', 'new Map([["a", 1]])', /is a Map/],
+    ['a Set', 'new Set([1])', /is a Set/],
+    ['an Error', 'new TypeError("x")', /is an Error/],
+    ['a RegExp', '/a/g', /RegExp/],
+    ['a Promise', 'Promise.resolve(1)', /Promise/],
+    ['an ArrayBuffer', 'new ArrayBuffer(2)', /binary/],
+    ['a typed array', 'new Uint8Array(2)', /binary/],
+    ['an invalid Date', 'new Date(NaN)', /invalid Date/],
+    ['a boxed string with a NUL', 'new String("a\\u0000b")', /NUL/],
+  ])('refuses %s made in another realm (a vm context)', (_name, source, problem) => {
+    const value: unknown = runInNewContext(source);
+    const error = refusal({ v: value });
+    expect(error.path).toBe('v');
+    expect(error.message).toMatch(problem);
+    expect(() => storableCopy({ v: value }, 'x')).toThrow(problem);
+  });
+
+  it('stores plain objects, arrays and Dates made in another realm as JSON does', () => {
+    const value: unknown = runInNewContext('({ a: [1, { b: "c" }], d: new Date(0) })');
+    expect(toStorableJson(value, 'x')).toBe('{"a":[1,{"b":"c"}],"d":"1970-01-01T00:00:00.000Z"}');
   });
 
   describe('values that throw while being written', () => {

@@ -1,5 +1,6 @@
 import { isKeelError, KeelError } from '../errors/keelError.js';
 import type { KeelErrorOptions } from '../errors/keelError.js';
+import { isBoxedPrimitive, problemOf } from './storableProblems.js';
 
 /** The stable code of {@link SerializationError}. */
 export const SERIALIZATION_ERROR_CODE = 'SERIALIZATION_FAILED';
@@ -29,19 +30,6 @@ export class SerializationError extends KeelError {
 export function isSerializationError(value: unknown): value is SerializationError {
   return isKeelError(value, SERIALIZATION_ERROR_CODE);
 }
-
-const ERROR_PROBLEM = 'is an Error (JSON would store {}); store its message';
-
-const REFUSED_OBJECTS: readonly [new (...args: never[]) => unknown, string][] = [
-  [Map, 'is a Map (JSON would store {}); convert it with Object.fromEntries or [...map]'],
-  [Set, 'is a Set (JSON would store {}); convert it to an array'],
-  [WeakMap, 'is a WeakMap'],
-  [WeakSet, 'is a WeakSet'],
-  [RegExp, 'is a RegExp (JSON would store {}); store its source as a string'],
-  [ArrayBuffer, 'is binary data; encode it as a base64 string'],
-  [Promise, 'is a Promise; await it first'],
-  [Error, ERROR_PROBLEM],
-];
 
 /** A character the fast path leaves to the general one: NUL, or any surrogate (paired or not). */
 // eslint-disable-next-line no-control-regex -- NUL is exactly what it looks for
@@ -87,36 +75,6 @@ function flatObjectJson(value: object): string | undefined {
   return `{${text}}`;
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** Why `raw` (before `toJSON`) becoming `value` cannot be stored, or `undefined` when it can. */
-function problemOf(raw: unknown, value: unknown): string | undefined {
-  // Checked before `toJSON`: a KeelError has one (for logs), but stored data must stay plain.
-  if (raw instanceof Error) return ERROR_PROBLEM;
-  switch (typeof value) {
-    case 'string':
-      if (value.includes('\u0000'))
-        return 'contains a NUL character (\\u0000), which PostgreSQL cannot store';
-      if (LONE_SURROGATE.test(value)) return 'contains a lone UTF-16 surrogate, which is not valid Unicode';
-      return undefined;
-    case 'number':
-      return Number.isFinite(value) ? undefined : `is ${value} (JSON would store null)`;
-    case 'bigint':
-      return 'is a BigInt; store it as a string';
-    case 'function':
-      return 'is a function (JSON would drop it)';
-    case 'symbol':
-      return 'is a symbol (JSON would drop it)';
-    case 'object':
-      if (value === null) return raw instanceof Date ? 'is an invalid Date' : undefined;
-      if (ArrayBuffer.isView(value)) return 'is binary data; encode it as a base64 string';
-      for (const [type, problem] of REFUSED_OBJECTS) if (value instanceof type) return problem;
-      return undefined;
-    default:
-      return undefined;
-  }
-}
-
 const THREW_PROBLEM = 'threw an error while being read or converted (its toJSON or a getter); see the cause';
 
 class Refused {
@@ -154,7 +112,7 @@ function locate(value: unknown, path: PropertyKey[], seen: Set<unknown>): Refuse
     json = jsonOf(value, path);
     const problem = problemOf(value, json);
     if (problem !== undefined) return new Refused(path, problem);
-    if (json === null || typeof json !== 'object') return undefined;
+    if (json === null || typeof json !== 'object' || isBoxedPrimitive(json)) return undefined;
     if (seen.has(json)) return new Refused(path, 'refers back to itself (a cycle)');
     keys = Array.isArray(json) ? Array.from(json, (_item, index) => index) : Object.keys(json);
   } catch (error) {
@@ -204,7 +162,10 @@ function refuse(value: unknown, what: string | (() => string), cause?: unknown):
  *
  * - refused (a {@link SerializationError} naming the path): strings or keys with a NUL
  *   character or a lone surrogate, BigInt, NaN and ±Infinity, functions, symbols, cycles,
- *   invalid Dates, Map, Set, WeakMap, WeakSet, RegExp, Error, Promise and binary data;
+ *   invalid Dates, Map, Set, WeakMap, WeakSet, RegExp, Error, Promise and binary data
+ *   (ArrayBuffer, SharedArrayBuffer, typed arrays, DataView), whichever realm made them (a `vm`
+ *   context included); a boxed primitive (`new String(…)`, `new Number(…)`) is checked as the
+ *   primitive JSON writes for it;
  * - changed as JSON changes them: a `Date` (or anything with `toJSON`) is stored as what
  *   `toJSON` returns (a Date becomes its ISO string), other class instances as their own
  *   enumerable properties (a plain object on read), object properties that are `undefined`

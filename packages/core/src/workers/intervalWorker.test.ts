@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock/manualClock.js';
 import { isValidationError } from '../errors/errors.js';
+import { createLogger } from '../logger/logger.js';
+import type { Logger } from '../logger/logger.js';
 import { createIntervalWorker } from './intervalWorker.js';
 import type { IntervalTaskContext } from './intervalWorker.js';
 import { isWorkerStartError } from './workerErrors.js';
@@ -221,6 +223,117 @@ describe('createIntervalWorker', () => {
     expect(worker.health().details).toMatchObject({ depth: 7, runs: 0 });
     depth = -1;
     expect(worker.health().details).toMatchObject({ detailsError: 'no gauge', runs: 0 });
+  });
+});
+
+describe('IntervalWorker when logging or its loop fails', () => {
+  /** Collects the unhandled rejections raised while `body` runs. */
+  async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
+    const seen: unknown[] = [];
+    const listener = (reason: unknown): void => void seen.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      await body();
+      await settle();
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+    return seen;
+  }
+
+  it('keeps running failed runs when its logger throws, and lets nothing escape', async () => {
+    const clock = new ManualClock();
+    const throwing = (): never => {
+      throw new Error('log transport down');
+    };
+    const logger = { debug: throwing, info: throwing, warn: throwing, error: throwing } as unknown as Logger;
+    const runsAt: number[] = [];
+    const worker = createIntervalWorker(
+      () => {
+        runsAt.push(clock.now());
+        throw new Error('database down');
+      },
+      { name: 'w', intervalMs: 10, backoffMs: 100, backoffMaxMs: 100, failAfter: 4, clock, logger },
+    );
+    const unhandled = await unhandledDuring(async () => {
+      await worker.start();
+      await clock.tickAsync(1_000);
+    });
+    expect(unhandled).toEqual([]);
+    // The fourth failure reaches failAfter: giving up is logged through the throwing error() too.
+    expect(runsAt).toEqual([0, 100, 200, 300]);
+    expect(worker.health()).toMatchObject({ status: 'failed', healthy: false, error: 'database down' });
+    await worker.stop();
+  });
+
+  it('keeps running when a createLogger sink cannot stringify the error (a BigInt field)', async () => {
+    const clock = new ManualClock();
+    const lines: string[] = [];
+    const logger = createLogger((entry) => void lines.push(JSON.stringify(entry)), { level: 'debug' });
+    let runs = 0;
+    const worker = createIntervalWorker(
+      () => {
+        runs++;
+        throw Object.assign(new Error('row conflict'), { rowId: 42n });
+      },
+      { name: 'w', intervalMs: 10, backoffMs: 100, backoffMaxMs: 100, clock, logger },
+    );
+    const unhandled = await unhandledDuring(async () => {
+      await worker.start();
+      await clock.tickAsync(300);
+    });
+    expect(unhandled).toEqual([]);
+    expect(runs).toBe(4);
+    expect(lines).toEqual([]);
+    expect(worker.health()).toMatchObject({ status: 'running', healthy: true, ready: false });
+    await worker.stop();
+    expect(worker.health().status).toBe('stopped');
+  });
+
+  it('reports failed and unhealthy, not running, when its loop dies outside a run', async () => {
+    const clock = new ManualClock();
+    let scheduled = 0;
+    const brokenClock = {
+      now: () => clock.now(),
+      setTimeout: (callback: () => void, ms: number) => {
+        if (++scheduled === 2) throw new Error('timer wheel broken');
+        return clock.setTimeout(callback, ms);
+      },
+    };
+    let runs = 0;
+    const worker = createIntervalWorker(() => void runs++, {
+      name: 'w',
+      intervalMs: 100,
+      clock: brokenClock as never,
+    });
+    const unhandled = await unhandledDuring(async () => {
+      await worker.start();
+      await clock.tickAsync(100);
+    });
+    expect(unhandled).toEqual([]);
+    expect(runs).toBe(2);
+    expect(worker.health()).toMatchObject({
+      status: 'failed',
+      healthy: false,
+      ready: false,
+      error: "The worker's loop failed: timer wheel broken",
+    });
+    await expect(worker.stop()).resolves.toBeUndefined();
+    expect(worker.health().status).toBe('failed');
+  });
+
+  it('reports a thrown value that cannot be made a string without its health() throwing', async () => {
+    const clock = new ManualClock();
+    const worker = createIntervalWorker(
+      () => {
+        throw Object.create(null) as unknown;
+      },
+      { name: 'w', clock },
+    );
+    await worker.start();
+    await settle();
+    expect(worker.health()).toMatchObject({ healthy: true, ready: false, error: '[object Object]' });
+    await worker.stop();
   });
 });
 

@@ -3,6 +3,7 @@ import { CancelledError } from '../errors/errors.js';
 import { throwIfAborted } from '../errors/abort.js';
 import type { IntervalWorkerOptions, ResolvedIntervalWorkerOptions } from './intervalWorkerOptions.js';
 import { resolveIntervalWorkerOptions } from './intervalWorkerOptions.js';
+import { logSafely } from './logSafely.js';
 import { settleWithin } from './settleWithin.js';
 import { stopDeadlineOf } from './stopDeadline.js';
 import type { Worker, WorkerHealth, WorkerStatus, WorkerStopOptions } from './worker.js';
@@ -47,6 +48,9 @@ interface RunStats {
   nextRunAt: number | undefined;
 }
 
+/** Marks that the loop has not died: `undefined` could be what it died of. */
+const NO_ERROR: unique symbol = Symbol('no error');
+
 class IntervalLoop implements IntervalWorker {
   readonly name: string;
   readonly #task: IntervalTask;
@@ -68,6 +72,8 @@ class IntervalLoop implements IntervalWorker {
   #stopped: Promise<void> | undefined;
   #endWait: (() => void) | undefined;
   #wakeRequested = false;
+  /** Why the loop itself died (not a run: those are counted in the stats), if it did. */
+  #loopError: unknown = NO_ERROR;
 
   constructor(task: IntervalTask, options: ResolvedIntervalWorkerOptions) {
     this.name = options.name;
@@ -89,7 +95,9 @@ class IntervalLoop implements IntervalWorker {
       return Promise.reject(new WorkerStartError([{ name: this.name, error }], error.message));
     }
     this.#status = 'running';
-    this.#loop = this.#runLoop();
+    // The loop guards its own steps; should it die anyway, the worker says so, never as an
+    // unhandled rejection that would crash the process while health still said "running".
+    this.#loop = this.#runLoop().catch((error: unknown) => this.#died(error));
     return Promise.resolve();
   }
 
@@ -121,9 +129,11 @@ class IntervalLoop implements IntervalWorker {
     const stalled = stalledFor > this.#options.stallAfterMs;
     const error = stalled
       ? `Run ${runs} has been running for ${stalledFor} ms, longer than stallAfterMs (${this.#options.stallAfterMs} ms); it may be stuck.`
-      : consecutiveFailures > 0
-        ? errorText(lastError)
-        : undefined;
+      : this.#loopError !== NO_ERROR
+        ? `The worker's loop failed: ${errorText(this.#loopError)}`
+        : consecutiveFailures > 0
+          ? errorText(lastError)
+          : undefined;
     return {
       name: this.name,
       status: this.#status,
@@ -207,7 +217,7 @@ class IntervalLoop implements IntervalWorker {
     const { logger, backoffMs, backoffMaxMs, failAfter } = this.#options;
     if (this.#stopping.signal.aborted) {
       // Work cut short by stop() is not a failure of the worker.
-      logger.debug(`Worker "${this.name}" run ${run} ended while stopping.`, { error });
+      logSafely(logger, 'debug', `Worker "${this.name}" run ${run} ended while stopping.`, { error });
       return 0;
     }
     const stats = this.#stats;
@@ -216,18 +226,35 @@ class IntervalLoop implements IntervalWorker {
     stats.lastError = error;
     if (consecutive >= failAfter) {
       this.#status = 'failed';
-      logger.error(
+      logSafely(
+        logger,
+        'error',
         `Worker "${this.name}" gave up after ${consecutive} consecutive failed runs (failAfter ${failAfter}); restart the process once the cause is fixed.`,
         { error },
       );
       return 0;
     }
     const delay = backoffMs === 0 ? 0 : Math.min(backoffMaxMs, backoffMs * 2 ** (consecutive - 1));
-    logger.warn(
+    logSafely(
+      logger,
+      'warn',
       `Worker "${this.name}" run ${run} failed (${consecutive} in a row); retrying in ${delay} ms.`,
       { error },
     );
     return delay;
+  }
+
+  #died(error: unknown): void {
+    this.#stats.runStartedAt = undefined;
+    this.#loopError = error;
+    if (this.#stopping.signal.aborted) return;
+    this.#status = 'failed';
+    logSafely(
+      this.#options.logger,
+      'error',
+      `Worker "${this.name}" stopped running: its loop failed (${errorText(error)}); restart the process.`,
+      { error },
+    );
   }
 
   async #stop(deadline: number): Promise<void> {
@@ -246,8 +273,13 @@ class IntervalLoop implements IntervalWorker {
   }
 }
 
+/** A line of text for `error`; never throws, as health() must not (`String(Object.create(null))` would). */
 function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
 }
 
 /**
@@ -255,7 +287,9 @@ function errorText(error: unknown): string {
  * the start of the next, so runs never overlap), right away when the task reports `{ more: true }`
  * or someone calls `wake()`, and after a doubling backoff when it fails. Its health reports
  * runs, failures, the last error and the time of the next run; a run that outlasts
- * `stallAfterMs` makes it unhealthy. `stop({ deadline })` aborts the `stopping` signal at once
+ * `stallAfterMs` makes it unhealthy. Logging never stops it (what the logger throws is
+ * ignored), and should its loop fail outside a run (a clock that throws), it reports `failed`
+ * and unhealthy rather than an unhandled rejection. `stop({ deadline })` aborts the `stopping` signal at once
  * (take no new work), waits up to `deadline` for the current run, then aborts its `signal`.
  * This is the loop under Keel's saga, projection and outbox workers.
  *

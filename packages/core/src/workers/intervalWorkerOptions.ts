@@ -52,7 +52,11 @@ export interface IntervalWorkerOptions {
   details?: (() => Readonly<Record<string, unknown>>) | undefined;
   /** Source of time and timers. @default systemClock */
   clock?: Clock | undefined;
-  /** Where failed runs are logged (`warn`) and a give-up (`error`). @default noopLogger */
+  /**
+   * Where failed runs are logged (`warn`) and a give-up (`error`). What the logger throws is
+   * ignored: logging never stops the worker.
+   * @default noopLogger
+   */
   logger?: Logger | undefined;
 }
 

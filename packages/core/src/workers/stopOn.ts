@@ -9,6 +9,7 @@ import {
   optionObject,
   optionRule,
 } from '../options/options.js';
+import { logSafely } from './logSafely.js';
 import type { WorkerStopOptions } from './worker.js';
 
 /** The part of Node's `process` that {@link WorkerHost.stopOn} uses; inject a fake in tests. */
@@ -78,7 +79,7 @@ export function stopOnSignals(
   });
   const source = target!;
   const onSignal = (signal: string): void => {
-    logger.info(`Received ${signal}; stopping the workers.`, { signal });
+    logSafely(logger, 'info', `Received ${signal}; stopping the workers.`, { signal });
     void stopThenCleanUp(stop, options?.deadline, options?.onStopped, logger, signal).then((clean) => {
       if (exit) source.exit?.(clean ? 0 : 1);
     });
@@ -97,20 +98,23 @@ async function stopThenCleanUp(
   logger: Logger,
   signal: string,
 ): Promise<boolean> {
+  let clean = true;
   let failure: unknown;
   try {
     await stop({ deadline });
-    logger.info('Workers stopped.', { signal });
   } catch (error) {
+    clean = false;
     failure = error;
-    logger.error('Workers did not stop cleanly.', { signal, error });
   }
-  if (onStopped === undefined) return failure === undefined;
+  // Logged outside the try: a logger that throws must not turn a clean stop into a failed one.
+  if (clean) logSafely(logger, 'info', 'Workers stopped.', { signal });
+  else logSafely(logger, 'error', 'Workers did not stop cleanly.', { signal, error: failure });
+  if (onStopped === undefined) return clean;
   try {
     await onStopped(failure);
-    return failure === undefined;
+    return clean;
   } catch (error) {
-    logger.error('The clean-up after stopping the workers failed.', { signal, error });
+    logSafely(logger, 'error', 'The clean-up after stopping the workers failed.', { signal, error });
     return false;
   }
 }

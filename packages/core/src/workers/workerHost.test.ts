@@ -70,6 +70,23 @@ function fakeProcess(): SignalSource & { emit(signal: string): void; count(): nu
   };
 }
 
+/** A logger every method of which throws, as one whose transport is down does. */
+const throwingLogger = {
+  debug: () => {
+    throw new Error('log transport down');
+  },
+  info: () => {
+    throw new Error('log transport down');
+  },
+  warn: () => {
+    throw new Error('log transport down');
+  },
+  error: () => {
+    throw new Error('log transport down');
+  },
+  child: () => throwingLogger,
+};
+
 describe('runWorkers', () => {
   it('starts every worker and reports running, live and ready', async () => {
     const a = new FakeWorker('a');
@@ -175,6 +192,18 @@ describe('runWorkers', () => {
     await expect(host.stop()).resolves.toBeUndefined();
   });
 
+  it('still stops the others and rejects with a WorkerStartError when its logger throws', async () => {
+    const good = new FakeWorker('good');
+    const bad = new FakeWorker('bad', {
+      start: () => Promise.reject(new Error('cannot reach the database')),
+    });
+    const host = runWorkers([good, bad], { clock: new ManualClock(), logger: throwingLogger });
+    const error: unknown = await host.whenStarted().catch((caught: unknown) => caught);
+    expect(isWorkerStartError(error)).toBe(true);
+    expect(good.status).toBe('stopped');
+    expect(host.status).toBe('failed');
+  });
+
   it('reports not live when a worker turns unhealthy', async () => {
     const worker = new FakeWorker('a');
     const host = runWorkers([worker, new FakeWorker('b')], { clock: new ManualClock() });
@@ -229,6 +258,15 @@ describe('WorkerHost.stop', () => {
     await first;
     await host[Symbol.asyncDispose]();
     expect(worker.stopCalls).toHaveLength(1);
+  });
+
+  it('stops every worker when its logger throws', async () => {
+    const worker = new FakeWorker('a');
+    const host = runWorkers([worker], { clock: new ManualClock(), logger: throwingLogger });
+    await host.whenStarted();
+    await expect(host.stop()).resolves.toBeUndefined();
+    expect(worker.status).toBe('stopped');
+    expect(host.status).toBe('stopped');
   });
 
   it('gives up on a worker whose stop outlasts the deadline plus grace, with a WorkerStopError', async () => {
@@ -288,6 +326,19 @@ describe('WorkerHost.stopOn', () => {
     expect(worker.stopCalls).toEqual([{ deadline: 250 }]);
     expect(host.status).toBe('stopped');
     expect(processLike.exits).toEqual([]);
+  });
+
+  it('stops the host and exits with 0 on a signal even when its logger throws', async () => {
+    const processLike = fakeProcess();
+    const worker = new FakeWorker('a');
+    const host = runWorkers([worker], { clock: new ManualClock(), logger: throwingLogger });
+    await host.whenStarted();
+    host.stopOn(['SIGTERM'], { process: processLike, exit: true });
+    expect(() => processLike.emit('SIGTERM')).not.toThrow();
+    await settle();
+    expect(worker.stopCalls).toHaveLength(1);
+    expect(host.status).toBe('stopped');
+    expect(processLike.exits).toEqual([0]);
   });
 
   it('exits with 0 after a clean stop when asked to', async () => {

@@ -18,6 +18,7 @@ import type { OptionProblem } from '../options/options.js';
 import type { HealthReport } from './healthReport.js';
 import { buildHealthReport } from './healthReport.js';
 import { MAX_TIMER_MS } from './intervalWorkerOptions.js';
+import { logSafely } from './logSafely.js';
 import { settleWithin } from './settleWithin.js';
 import { DEFAULT_STOP_DEADLINE_MS, stopDeadlineOf } from './stopDeadline.js';
 import type { StopOnOptions } from './stopOn.js';
@@ -42,7 +43,11 @@ export interface WorkerHostOptions {
   stopGraceMs?: number | undefined;
   /** Source of time and timers. @default systemClock */
   clock?: Clock | undefined;
-  /** Where start failures and stops are logged. @default noopLogger */
+  /**
+   * Where start failures and stops are logged. What the logger throws is ignored: logging never
+   * stops a start, a stop or a signal handler.
+   * @default noopLogger
+   */
   logger?: Logger | undefined;
 }
 
@@ -215,7 +220,8 @@ class Host implements WorkerHost {
     for (const { name, error } of failures) this.#startFailures.set(name, error);
     this.#status = 'failed';
     const error = new WorkerStartError(failures);
-    this.#options.logger.error(error.message, { workers: failures.map((failure) => failure.name), error });
+    const workers = failures.map((failure) => failure.name);
+    logSafely(this.#options.logger, 'error', error.message, { workers, error });
     this.#stopped = this.#stopAll(this.#options.stopDeadlineMs);
     await this.#stopped.catch(() => {});
     throw error;
@@ -226,7 +232,9 @@ class Host implements WorkerHost {
     this.#startAbort.abort(new CancelledError('The worker host is stopping.'));
     const { clock, stopGraceMs, logger } = this.#options;
     const limit = deadline + stopGraceMs;
-    logger.info(`Stopping ${this.#workers.length} worker(s) within ${deadline} ms.`, { deadline });
+    logSafely(logger, 'info', `Stopping ${this.#workers.length} worker(s) within ${deadline} ms.`, {
+      deadline,
+    });
     const failures: WorkerFailure[] = [];
     await Promise.all(
       this.#workers.map(async (worker) => {
