@@ -221,9 +221,8 @@ export class EventBus<TMap extends EventMap<TMap> = AnyEventMap> implements Even
    * their cause holds: a nested event of another key is delivered at once, also while an
    * unrelated delivery of that key is running. Waiting there instead could deadlock two flows
    * that cross (an event of `a` whose handler changes `b`, while one of `b` changes `a`). An
-   * awaited publish that has waited {@link NESTED_WAIT_WARNING_MS} behind a delivery of its key
-   * or for a concurrency slot makes the bus emit a {@link NESTED_WAIT_WARNING} process warning
-   * (once per bus and kind).
+   * awaited publish that has waited 10 s behind a delivery of its key or for a concurrency
+   * slot makes the bus emit a {@link NESTED_WAIT_WARNING} process warning (once per bus and kind).
    *
    * @throws {EventDeliveryError} listing every failure, after every event was delivered (wait mode).
    * @throws {EventBusClosedError} once `close()` was called (while it drains, handlers may
