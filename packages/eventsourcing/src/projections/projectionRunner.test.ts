@@ -55,6 +55,46 @@ async function storeWith(count: number) {
   return store;
 }
 
+/** A promise opened from outside. */
+function gate(): { readonly opened: Promise<void>; readonly open: () => void } {
+  let open: () => void = () => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/**
+ * A projection into `model` whose handler, while `hold` is set, reports the event it entered
+ * and waits for `hold.release` before applying it.
+ */
+function holding(model: Set<number>) {
+  const state: {
+    hold:
+      { readonly entered: ReturnType<typeof gate>; readonly release: ReturnType<typeof gate> } | undefined;
+  } = {
+    hold: undefined,
+  };
+  const projection: Projection = {
+    name: 'holding',
+    async handle(event) {
+      const hold = state.hold;
+      if (hold !== undefined) {
+        state.hold = undefined;
+        hold.entered.open();
+        await hold.release.opened;
+      }
+      model.add(event.globalPosition);
+    },
+    reset: () => model.clear(),
+  };
+  /** Holds the next event handled; resolves once its handler is entered. */
+  const holdNext = () => {
+    const hold = { entered: gate(), release: gate() };
+    state.hold = hold;
+    return { entered: hold.entered.opened, release: hold.release.open };
+  };
+  return { projection, holdNext };
+}
+
 describe('ProjectionRunner', () => {
   it('handles every event in order and checkpoints the last position', async () => {
     const store = await storeWith(5);
@@ -223,6 +263,59 @@ describe('ProjectionRunner', () => {
     await store.appendToStream('s-1', numbered(1));
     await runner.waitUntilCaughtUp();
     expect(recorder.handled).toEqual([1, 2, 3, 4]);
+    await runner.stop();
+  });
+
+  it('rebuilds the whole read model when rebuild() is called during a catch-up', async () => {
+    const store = await storeWith(4);
+    const checkpoints = new InMemoryCheckpointStore();
+    const model = new Set<number>();
+    const { projection, holdNext } = holding(model);
+    const runner = new ProjectionRunner(store, projection, { checkpoints, batchSize: 1 });
+    const held = holdNext();
+    const caughtUp = runner.catchUp();
+    await held.entered;
+    const rebuilt = runner.rebuild();
+    held.release();
+    expect(await caughtUp).toBe(4);
+    expect(await rebuilt).toBe(4);
+    expect([...model].sort()).toEqual([1, 2, 3, 4]);
+    expect(await checkpoints.load('holding')).toBe(4);
+    expect(runner.status).toBe('idle');
+  });
+
+  it('stays stopped when stop() is called during a rebuild of a started runner', async () => {
+    const store = await storeWith(3);
+    const { projection, holdNext } = holding(new Set());
+    const runner = new ProjectionRunner(store, projection, { batchSize: 1 });
+    runner.start();
+    await runner.waitUntilCaughtUp();
+    const held = holdNext();
+    const rebuilt = runner.rebuild().catch((error: unknown) => error);
+    await held.entered;
+    const stopped = runner.stop();
+    held.release();
+    await stopped;
+    expect(runner.status).toBe('stopped');
+    expect(isCancelledError(await rebuilt)).toBe(true);
+    expect(runner.status).toBe('stopped');
+  });
+
+  it('follows live events when start() is called during a catch-up', async () => {
+    const store = await storeWith(2);
+    const model = new Set<number>();
+    const { projection, holdNext } = holding(model);
+    const runner = new ProjectionRunner(store, projection, { batchSize: 1 });
+    const held = holdNext();
+    const caughtUp = runner.catchUp();
+    await held.entered;
+    runner.start();
+    held.release();
+    expect(await caughtUp).toBe(2);
+    expect(runner.status).toBe('running');
+    await store.appendToStream('s-1', numbered(1));
+    expect(await runner.waitUntilCaughtUp()).toBe(3);
+    expect([...model].sort()).toEqual([1, 2, 3]);
     await runner.stop();
   });
 

@@ -2,6 +2,9 @@ import {
   abortReason,
   assertOptions,
   CancelledError,
+  linkedAbortController,
+  Mutex,
+  NEVER_ABORTED,
   noopLogger,
   noopPolicy,
   optionClock,
@@ -15,7 +18,7 @@ import {
   throwIfAborted,
   withDefaults,
 } from '@keel/core';
-import type { Logger } from '@keel/core';
+import type { LinkedAbortController, Logger } from '@keel/core';
 import type { EventStore } from '../eventStore/eventStore.js';
 import { InMemoryCheckpointStore } from './checkpointStore.js';
 import type { CheckpointStore } from './checkpointStore.js';
@@ -43,7 +46,8 @@ import type { ReadAheadBatch } from './projectionRunnerReadAhead.js';
  * one transaction). Handler calls are wrapped in a `Policy`; when a batch still fails, its
  * events are handled one by one so the failing event is the one dead-lettered, then the runner
  * stops or skips it. `start()` catches up and follows live events; `catchUp()` processes up to
- * the current head and returns; `rebuild()` resets the read model and replays from zero.
+ * the current head and returns; `rebuild()` resets the read model and replays from zero. These
+ * runs never overlap: each waits for the one before it, and `stop()` ends them all.
  *
  * @example
  * ```ts
@@ -63,10 +67,13 @@ export class ProjectionRunner {
   readonly #logger: Logger;
   readonly #waiters = new PositionWaiters();
   readonly #telemetry: ProjectionTelemetry;
-  #status: ProjectionStatus = 'idle';
+  /** One run handles events at a time: the follower, a catch-up or a rebuild, in call order. */
+  readonly #lane = new Mutex();
+  /** The runs in flight or waiting for their turn, each with its outcome; stop() aborts them. */
+  readonly #runs = new Map<LinkedAbortController, Promise<unknown>>();
+  #follower: LinkedAbortController | undefined;
+  #settled: Exclude<ProjectionStatus, 'running'> = 'idle';
   #error: unknown;
-  #controller: AbortController | undefined;
-  #done: Promise<void> | undefined;
 
   /**
    * @param store The event store (wrap it with `withUpcasting` for upcast events).
@@ -124,9 +131,13 @@ export class ProjectionRunner {
     return this.#projection.name;
   }
 
-  /** `idle` before the first run, `running`, `stopped` after {@link stop}, `failed` after a poison event. */
+  /**
+   * `running` while it follows the store or a catch-up or rebuild is in flight; otherwise how the
+   * last run ended: `idle` (before the first run, or after a catch-up), `stopped` (by
+   * {@link stop} or a caller's signal), `failed` (a poison event).
+   */
   get status(): ProjectionStatus {
-    return this.#status;
+    return this.#runs.size > 0 ? 'running' : this.#settled;
   }
 
   /** Why the runner failed, when {@link status} is `failed`. */
@@ -144,27 +155,28 @@ export class ProjectionRunner {
 
   /**
    * Starts following the store in the background: catches up from the checkpoint, then handles
-   * live events. Does nothing when already running. Watch {@link status} and {@link error}, or
-   * await {@link waitUntilCaughtUp}, to see failures.
+   * live events. Does nothing when already following. While a {@link catchUp} or {@link rebuild}
+   * is in flight, the runner is `running` at once and the follower takes over when it ends.
+   * Watch {@link status} and {@link error}, or await {@link waitUntilCaughtUp}, to see failures.
    */
   start(): void {
-    if (this.#status === 'running') return;
-    const controller = new AbortController();
-    this.#controller = controller;
-    this.#begin();
-    this.#done = this.#follow(controller.signal).then(
-      () => this.#end(undefined, controller.signal),
-      (error: unknown) => this.#end(error, controller.signal),
-    );
+    if (this.#following()) return;
+    const follower = this.#launch(undefined, (signal) => this.#follow(signal));
+    this.#follower = follower.run;
+    follower.done.catch(() => {}); // Reported through status, error and the waiters.
   }
 
   /**
-   * Stops the background run and resolves once the current batch has settled (a batch in a
-   * transaction is rolled back; its events are handled again on the next start).
+   * Stops everything the runner does (the background follower, a {@link catchUp} or a
+   * {@link rebuild} in flight, which reject with a `CancelledError`) and resolves once each has
+   * settled: the current batch ends (a batch in a transaction is rolled back; its events are
+   * handled again on the next start). A stopped rebuild does not restart the follower.
    */
   async stop(): Promise<void> {
-    this.#controller?.abort(new CancelledError(`Projection "${this.name}" was stopped.`));
-    await this.#done;
+    const reason = new CancelledError(`Projection "${this.name}" was stopped.`);
+    const runs = [...this.#runs];
+    for (const [run] of runs) run.abort(reason);
+    await Promise.allSettled(runs.map(([, done]) => done));
   }
 
   /** Stops the runner (like {@link stop}); for `await using runner = ...`. */
@@ -178,43 +190,55 @@ export class ProjectionRunner {
 
   /**
    * Handles every event up to the store's head at the time of the call, then resolves with
-   * that head. While the runner is running in the background, waits for it instead.
+   * that head. While the runner follows the store (after {@link start}), waits for it instead;
+   * while another catch-up or a rebuild is in flight, runs once it has ended (runs never overlap).
    *
    * @throws ProjectionFailedError when an event fails and `onFailure` is `stop`.
+   * @throws CancelledError when {@link stop} is called meanwhile; the abort reason when `signal` aborts.
    */
   async catchUp(options: CatchUpRunOptions = {}): Promise<number> {
     throwIfAborted(options.signal);
-    if (this.#status === 'running') return this.waitUntilCaughtUp(options);
-    this.#begin();
-    try {
-      const head = await this.#catchUp(options);
-      this.#status = 'idle';
-      return head;
-    } catch (error) {
-      this.#end(error, options.signal);
-      throw error;
-    }
+    if (this.#following()) return this.waitUntilCaughtUp(options);
+    return this.#launch(options.signal, (signal) => this.#catchUp({ ...options, signal })).done;
   }
 
   /**
    * Clears the read model (`projection.reset`) and the checkpoint (both in one transaction
    * with a `TransactionalCheckpointStore`), then replays every event from position 0 up to the
-   * current head, reporting progress. A running runner is stopped first and restarted afterwards.
+   * current head, reporting progress. A catch-up in flight ends first; a following runner is
+   * stopped first and restarted afterwards. {@link stop} during the rebuild ends it (it rejects
+   * with a `CancelledError`; a reset under way completes first) and the runner stays stopped:
+   * the next start() resumes the replay from its checkpoint.
    *
    * @returns The head position the rebuild reached.
    */
   async rebuild(options: CatchUpRunOptions = {}): Promise<number> {
     throwIfAborted(options.signal);
-    return this.#telemetry.rebuild(options, (traced) => this.#rebuild(traced));
+    const follower = this.#following() ? this.#follower : undefined;
+    // Queued before the follower is stopped, so a start() meanwhile follows only after the rebuild.
+    const rebuilt = this.#launch(options.signal, (signal) =>
+      this.#telemetry.rebuild({ ...options, signal }, (traced) =>
+        this.#rebuild(traced, signal, options.signal, follower !== undefined),
+      ),
+    );
+    follower?.abort(new CancelledError(`Projection "${this.name}" is being rebuilt.`));
+    return rebuilt.done;
   }
 
-  async #rebuild(options: CatchUpRunOptions): Promise<number> {
-    const wasRunning = this.#status === 'running';
-    if (wasRunning) await this.stop();
-    await this.#batches.reset(options.signal ?? new AbortController().signal);
+  async #rebuild(
+    options: CatchUpRunOptions,
+    signal: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+    restart: boolean,
+  ): Promise<number> {
+    throwIfAborted(signal);
+    // stop() does not cut a reset short: stopped between clearing the read model and deleting
+    // the checkpoint, the next start would resume from the old checkpoint over an empty model.
+    await this.#batches.reset(callerSignal ?? NEVER_ABORTED);
     this.#waiters.reset(0);
-    const head = await this.catchUp(options);
-    if (wasRunning) this.start();
+    const head = await this.#catchUp({ ...options, signal }, 0);
+    // Queued behind this run, so it follows from the rebuilt checkpoint; not after a stop().
+    if (restart && !signal.aborted) this.start();
     return head;
   }
 
@@ -229,32 +253,69 @@ export class ProjectionRunner {
     throwIfAborted(options.signal);
     const target = await this.#store.headPosition(options);
     if (this.#waiters.position >= target) return this.#waiters.position;
-    if (this.#status !== 'running') {
+    if (this.status !== 'running') {
       throw new CancelledError(
-        `Projection "${this.name}" is ${this.#status}, so it will not reach position ${target}; call start() first.`,
+        `Projection "${this.name}" is ${this.status}, so it will not reach position ${target}; call start() first.`,
       );
     }
     return this.#waiters.wait(target, options.signal);
   }
 
-  #begin(): void {
-    this.#status = 'running';
-    this.#error = undefined;
+  /** Whether the background follower runs (or waits for its turn) and was not asked to stop. */
+  #following(): boolean {
+    return this.#follower !== undefined && !this.#follower.signal.aborted;
   }
 
-  #end(error: unknown, signal: AbortSignal | undefined): void {
-    if (error === undefined || (signal?.aborted === true && error === abortReason(signal))) {
-      this.#status = 'stopped';
-      this.#waiters.rejectAll(new CancelledError(`Projection "${this.name}" was stopped.`));
-      return;
-    }
-    this.#status = 'failed';
-    this.#error = error;
-    this.#logger.error('projection failed', { error });
-    this.#waiters.rejectAll(error);
+  /**
+   * Runs `work` once every earlier run has ended (one run handles events at a time), with a
+   * signal that `parent` and {@link stop} abort.
+   */
+  #launch<T>(
+    parent: AbortSignal | undefined,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): { readonly run: LinkedAbortController; readonly done: Promise<T> } {
+    const run = linkedAbortController(parent);
+    this.#error = undefined;
+    const done = this.#lane
+      .run(() => work(run.signal), run.signal)
+      .then(
+        (result) => {
+          this.#end(run, undefined);
+          return result;
+        },
+        (error: unknown) => {
+          this.#end(run, error);
+          throw error;
+        },
+      );
+    this.#runs.set(run, done);
+    return { run, done };
+  }
+
+  #end(run: LinkedAbortController, error: unknown): void {
+    const follower = this.#follower === run;
+    if (follower) this.#follower = undefined;
+    this.#runs.delete(run);
+    run.dispose();
+    if (error !== undefined && !(run.signal.aborted && error === abortReason(run.signal))) {
+      this.#settled = 'failed';
+      this.#error = error;
+      this.#logger.error('projection failed', { error });
+    } else this.#settled = follower || error !== undefined ? 'stopped' : 'idle';
+    if (this.#runs.size > 0) return; // The next run goes on towards the positions waited for.
+    this.#waiters.rejectAll(
+      this.#settled === 'failed'
+        ? error
+        : new CancelledError(
+            this.#settled === 'stopped'
+              ? `Projection "${this.name}" was stopped.`
+              : `Projection "${this.name}" finished its catch-up before the position waited for; call start() to follow live events.`,
+          ),
+    );
   }
 
   async #follow(signal: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
     const from = ((await this.#checkpoints.load(this.name, { signal })) ?? 0) + 1;
     this.#waiters.reset(from - 1);
     const reader = new ReadAhead(
@@ -277,10 +338,11 @@ export class ProjectionRunner {
     }
   }
 
-  async #catchUp(options: CatchUpRunOptions): Promise<number> {
-    const signal = options.signal ?? new AbortController().signal;
+  /** Catches up from `from` (by default the checkpoint) to the head. */
+  async #catchUp(options: CatchUpRunOptions & { signal: AbortSignal }, from?: number): Promise<number> {
+    const { signal } = options;
     const head = await this.#store.headPosition({ signal });
-    const checkpoint = (await this.#checkpoints.load(this.name, { signal })) ?? 0;
+    const checkpoint = from ?? (await this.#checkpoints.load(this.name, { signal })) ?? 0;
     this.#waiters.reset(checkpoint);
     let processed = 0;
     let last: ProjectionProgress | undefined;

@@ -302,6 +302,44 @@ describe('ProjectionRunner batches', () => {
     await runner.stop();
   });
 
+  it.each([
+    ['a batch handler', 'stop'],
+    ['a batch handler', 'skip'],
+    ['a per-event handler', 'stop'],
+    ['a per-event handler', 'skip'],
+  ] as const)(
+    'surfaces a failed checkpoint save with %s (onFailure %s) as the store error, dead-lettering nothing',
+    async (kind, onFailure) => {
+      const store = await storeWith(2);
+      const blip = new Error('checkpoint store unavailable');
+      const checkpoints = new (class extends InMemoryCheckpointStore {
+        override async save(): Promise<void> {
+          throw blip;
+        }
+      })();
+      const deadLetters = new InMemoryDeadLetterStore();
+      const handled: number[] = [];
+      const projection: Projection = {
+        name: 'flaky-checkpoints',
+        handle: (event) => void handled.push(event.globalPosition),
+        ...(kind === 'a batch handler'
+          ? {
+              handleBatch: (events: readonly RecordedEvent[]) =>
+                events.forEach((event) => handled.push(event.globalPosition)),
+            }
+          : {}),
+      };
+      const runner = new ProjectionRunner(store, projection, { checkpoints, deadLetters, onFailure });
+      const error = await runner.catchUp().catch((caught: unknown) => caught);
+      expect(error).toBe(blip);
+      expect(isProjectionFailedError(error)).toBe(false);
+      expect(await deadLetters.list()).toEqual([]);
+      expect(handled).toEqual([1, 2]);
+      expect(await checkpoints.load('flaky-checkpoints')).toBeUndefined();
+      expect(runner.status).toBe('failed');
+    },
+  );
+
   it('refuses bad batch options at construction, listing each, and takes undefined as the default', () => {
     const store = new InMemoryEventStore();
     const projection: Projection = { name: 'p', handle: () => {} };

@@ -33,6 +33,8 @@ export interface BatchHandlerSettings {
  * - One by one, each event's handler call runs under the policy (with its own transaction and
  *   checkpoint when transactional). The first event that still fails is dead-lettered, with the
  *   checkpoint saved just before it; then the runner stops, or skips it and goes on.
+ * - Outside a transaction, a failed checkpoint save is not a handler failure: the store's error
+ *   is thrown as is, on both paths; nothing is dead-lettered nor handled again.
  *
  * `onDurable(position)` is called each time every event up to `position` is handled and its
  * checkpoint saved.
@@ -77,27 +79,42 @@ export class BatchHandler {
   ): Promise<void> {
     const last = events.at(-1);
     if (last === undefined) return;
-    if (this.#whole) {
-      try {
-        await this.#settings.policy.execute((context) => this.#unit(events, context.signal, 'batch'), signal);
-        if (this.#transactional === undefined) await this.#save(last.globalPosition, signal);
-        onDurable(last.globalPosition);
-        this.#telemetry.events(events.length, 'processed');
-        return;
-      } catch (error) {
-        if (signal.aborted) throw abortReason(signal);
-        if (events.length === 1) {
-          return this.#failed(last, error, signal, (position) => this.#saved(position, signal, onDurable));
-        }
-        this.#telemetry.split(error);
-        this.#settings.logger.warn('a batch failed: handling its events one by one to find the failing one', {
-          from: events[0]!.globalPosition,
-          to: last.globalPosition,
-          error,
-        });
-      }
-    }
+    if (this.#whole && (await this.#asOne(events, last, signal, onDurable))) return;
     await this.#oneByOne(events, signal, onDurable);
+  }
+
+  /**
+   * Handles `events` as one unit under the policy; `false` when the unit failed and they must be
+   * handled one by one. The checkpoint save (outside a transaction) is not part of the unit: its
+   * failure is the store's error, thrown as is, as on the one-by-one path; the handlers
+   * succeeded, so nothing is dead-lettered nor handled again here.
+   */
+  async #asOne(
+    events: readonly RecordedEvent[],
+    last: RecordedEvent,
+    signal: AbortSignal,
+    onDurable: (position: number) => void,
+  ): Promise<boolean> {
+    try {
+      await this.#settings.policy.execute((context) => this.#unit(events, context.signal, 'batch'), signal);
+    } catch (error) {
+      if (signal.aborted) throw abortReason(signal);
+      if (events.length === 1) {
+        await this.#failed(last, error, signal, (position) => this.#saved(position, signal, onDurable));
+        return true;
+      }
+      this.#telemetry.split(error);
+      this.#settings.logger.warn('a batch failed: handling its events one by one to find the failing one', {
+        from: events[0]!.globalPosition,
+        to: last.globalPosition,
+        error,
+      });
+      return false;
+    }
+    this.#telemetry.events(events.length, 'processed');
+    if (this.#transactional === undefined) await this.#save(last.globalPosition, signal);
+    onDurable(last.globalPosition);
+    return true;
   }
 
   /** Clears the read model and the checkpoint (in one transaction when the store has them). */

@@ -11,7 +11,7 @@ import type { Clock } from '@keel/core';
 import { sqlSchema } from '../client/identifiers.js';
 import type { SqlExecutor } from '../client/sqlClient.js';
 import { toNumber } from '../internal/normalize.js';
-import { LeaseLostError } from '../errors.js';
+import { isSqlError, LeaseLostError } from '../errors.js';
 
 /** A lease held by one owner: valid for writes while `token` is still the stored one. */
 export interface Lease {
@@ -62,9 +62,12 @@ export const POSTGRES_LEASES_DEFAULTS = Object.freeze({
  * Named leases with fencing tokens in the `worker_leases` table: at most one owner per name at
  * a time across processes, a takeover once the owner stops renewing (e.g. after `kill -9`),
  * and a token that grows on every change of owner. Writes made under a lease call
- * {@link PostgresLeases.assertHeld} in their transaction: it locks the lease row until the
- * commit and refuses the write when the token moved on, so a stale owner that wakes up late
- * can never write. Works on PostgreSQL and PGlite, with any pooled connection.
+ * {@link PostgresLeases.assertHeld} in their transaction: it holds a key-share lock on the lease
+ * row until the commit and refuses the write when the token moved on, so a stale owner that
+ * wakes up late can never write. The lock keeps a takeover (which locks the row `FOR UPDATE`)
+ * out until the write commits or rolls back, but not the owner's own {@link PostgresLeases.renew}
+ * (a plain update), so a long write never delays its own renewals. Works on PostgreSQL and
+ * PGlite, with any pooled connection.
  *
  * @throws {ValidationError} at construction when an option is out of range or of the wrong kind.
  * @throws {InvalidIdentifierError} at construction when `schema` is not a plain lowercase identifier.
@@ -105,24 +108,37 @@ export class PostgresLeases {
 
   /**
    * Takes `name` for `owner` when nobody holds it or its lease ran out; the token then grows by
-   * one. Concurrent callers: exactly one gets the lease.
+   * one. Concurrent callers: exactly one gets the lease. A write of the previous owner still in
+   * flight (past {@link PostgresLeases.assertHeld}) keeps the lease from being taken until it
+   * commits or rolls back: the call does not wait for it but returns `undefined` (try again later).
    *
-   * @returns The lease, or `undefined` when another owner holds it.
+   * @returns The lease, or `undefined` when another owner holds it or a write under it is in flight.
    */
   async tryAcquire(name: string, owner: string, signal?: AbortSignal): Promise<Lease | undefined> {
     throwIfAborted(signal);
     checkNames(name, owner);
     const now = this.#clock.now();
     const expiresAt = now + this.#ttlMs;
-    const { rows } = await this.#client.query<{ token: unknown }>(
-      `INSERT INTO ${this.#table} AS l (name, owner, token, expires_at) VALUES ($1, $2, 1, $3)
-       ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, token = l.token + 1, expires_at = EXCLUDED.expires_at
-       WHERE l.owner IS NULL OR l.expires_at <= $4
-       RETURNING token`,
-      [name, owner, expiresAt, now],
-    );
-    const row = rows[0];
-    return row === undefined ? undefined : { name, owner, token: toNumber(row.token), expiresAt };
+    try {
+      // The fence: FOR UPDATE conflicts with the key-share lock of a write in flight (the upsert
+      // alone would not); NOWAIT, so a heartbeat never waits for another owner's batch.
+      const { rows } = await this.#client.query<{ token: unknown }>(
+        `WITH fence AS (
+           SELECT name FROM ${this.#table} WHERE name = $1 AND (owner IS NULL OR expires_at <= $4) FOR UPDATE NOWAIT
+         )
+         INSERT INTO ${this.#table} AS l (name, owner, token, expires_at)
+         SELECT $1, $2, 1, $3 FROM (SELECT count(*) FROM fence) AS locked
+         ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, token = l.token + 1, expires_at = EXCLUDED.expires_at
+         WHERE l.owner IS NULL OR l.expires_at <= $4
+         RETURNING token`,
+        [name, owner, expiresAt, now],
+      );
+      const row = rows[0];
+      return row === undefined ? undefined : { name, owner, token: toNumber(row.token), expiresAt };
+    } catch (error) {
+      if (isSqlError(error) && error.sqlState === LOCK_NOT_AVAILABLE) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -159,20 +175,35 @@ export class PostgresLeases {
   }
 
   /**
-   * The fence: call it first in the transaction of every write made under `lease`. It locks
-   * the lease row until the transaction ends (a takeover waits for the commit) and refuses
-   * the write when the lease changed owner since it was taken.
+   * The fence: call it first in the transaction of every write made under `lease`. It holds a
+   * key-share lock on the lease row until the transaction ends (no takeover commits before the
+   * write does) and refuses the write when the lease changed owner since it was taken. The
+   * owner's {@link PostgresLeases.renew} does not wait for that lock.
    *
    * @param tx The transaction of the write.
    * @throws {LeaseLostError} when the lease is no longer held with this token.
    */
   async assertHeld(tx: SqlExecutor, lease: Lease): Promise<void> {
-    const { rows } = await tx.query<{ owner: string | null; token: unknown }>(
-      `SELECT owner, token FROM ${this.#table} WHERE name = $1 FOR SHARE`,
+    await this.fence(tx, lease);
+  }
+
+  /**
+   * {@link PostgresLeases.assertHeld} that also tells which server process runs `tx`, so that
+   * its statement in flight can be cancelled (`pg_cancel_backend`) from another connection.
+   *
+   * @returns The server process id of `tx`'s connection.
+   * @throws {LeaseLostError} when the lease is no longer held with this token.
+   */
+  async fence(tx: SqlExecutor, lease: Lease): Promise<{ readonly backendPid: number }> {
+    // KEY SHARE: a takeover's FOR UPDATE conflicts with it, the owner's renewal UPDATE does not.
+    const { rows } = await tx.query<{ owner: string | null; token: unknown; pid: unknown }>(
+      `SELECT owner, token, pg_backend_pid() AS pid FROM ${this.#table} WHERE name = $1 FOR KEY SHARE`,
       [lease.name],
     );
     const row = rows[0];
-    if (row?.owner === lease.owner && toNumber(row.token) === lease.token) return;
+    if (row?.owner === lease.owner && toNumber(row.token) === lease.token) {
+      return { backendPid: toNumber(row.pid) };
+    }
     throw await this.#lost(tx, lease, row);
   }
 
@@ -217,6 +248,9 @@ export class PostgresLeases {
     return new LeaseLostError(lease.name, lease.token, current);
   }
 }
+
+/** SQLSTATE of a lock that NOWAIT could not take. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 function checkNames(name: unknown, owner: unknown): void {
   assertOptions('PostgresLeases.tryAcquire', {

@@ -6,7 +6,7 @@ import { definePostgresProjection } from '../projections/postgresProjection.js';
 /** Hooks a test can put into a counting projection's batch. */
 export interface CountingHooks {
   /** Awaited inside the batch transaction before the writes (a gate, a hang until abort …). */
-  beforeBatch?: (positions: readonly number[], signal: AbortSignal) => Promise<void>;
+  beforeBatch?: (positions: readonly number[], signal: AbortSignal, tx: SqlTransaction) => Promise<void>;
 }
 
 /**
@@ -23,7 +23,7 @@ export class CountingProjection {
       name,
       handleBatch: async (events, { tx, signal }) => {
         const positions = events.map((event) => event.globalPosition);
-        await hooks.beforeBatch?.(positions, signal);
+        await hooks.beforeBatch?.(positions, signal, tx);
         await this.#apply(tx, positions);
       },
     });

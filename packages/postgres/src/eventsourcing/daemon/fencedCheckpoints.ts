@@ -1,4 +1,4 @@
-import { CancelledError, throwIfAborted } from '@keel/core';
+import { CancelledError, raceAbort, throwIfAborted, whenAborted } from '@keel/core';
 import type {
   CheckpointTransactionScope,
   SignalOptions,
@@ -28,7 +28,11 @@ export interface FencedCheckpointsSettings {
  * checkpoint write first passes {@link PostgresLeases.assertHeld}, so a process that lost the
  * lease (paused, partitioned, slow) can neither write its read model nor move the checkpoint;
  * and the checkpoint upsert itself never moves backwards. Draining lets the batch in flight
- * commit and refuses the next one.
+ * commit and refuses the next one. A batch whose signal aborts (its runner stopped: a stop past
+ * its deadline, a lost lease) would roll back anyway, so it rolls back at once: the transaction
+ * stops waiting for the handlers (one that ignores its signal is abandoned, and its later
+ * statements on the transaction fail) and, on a PostgreSQL server, the statement in flight is
+ * cancelled from another connection.
  */
 export class FencedCheckpoints implements TransactionalCheckpointStore<SqlTransaction> {
   readonly #settings: FencedCheckpointsSettings;
@@ -81,13 +85,15 @@ export class FencedCheckpoints implements TransactionalCheckpointStore<SqlTransa
     const { client, schema, isolation, leases, lease } = this.#settings;
     const run = client.transaction(
       async (tx) => {
+        let backendPid: number;
         try {
-          await leases.assertHeld(tx, lease);
+          ({ backendPid } = await leases.fence(tx, lease));
         } catch (error) {
           this.#settings.onRefused();
           throw error;
         }
-        return work({ transaction: tx, checkpoints: new PostgresCheckpointStore(tx, { schema }) });
+        const scope = { transaction: tx, checkpoints: new PostgresCheckpointStore(tx, { schema }) };
+        return this.#cancellable(backendPid, options.signal, () => work(scope));
       },
       {
         ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -96,5 +102,34 @@ export class FencedCheckpoints implements TransactionalCheckpointStore<SqlTransa
     );
     this.#inFlight = run;
     return run;
+  }
+
+  /**
+   * Runs `work`; when `signal` aborts meanwhile, rejects at once with its reason (the transaction
+   * then rolls back) and cancels the statement the transaction's server process runs, which the
+   * rollback would otherwise wait for. It settles only once the cancel request is done, so the
+   * cancel cannot reach the connection's next user.
+   */
+  async #cancellable<T>(
+    backendPid: number,
+    signal: AbortSignal | undefined,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    if (signal === undefined) return work();
+    let cancelling: Promise<unknown> | undefined;
+    // On PGlite, statements run one at a time: a cancel would only run after the statement.
+    const cancels = this.#settings.client.dialect === 'postgres';
+    const unfollow = whenAborted(signal, () => {
+      if (!cancels) return;
+      cancelling = this.#settings.client
+        .query('SELECT pg_cancel_backend($1)', [backendPid])
+        .catch(() => undefined); // Not cancelled: the statement runs to its end before the rollback.
+    });
+    try {
+      return await raceAbort(work(), signal);
+    } finally {
+      unfollow();
+      await cancelling;
+    }
   }
 }

@@ -160,6 +160,31 @@ export function projectionDaemonBehaviour(label: string, fresh: FreshDaemonSchem
       expect(holders.get('projection:p')?.owner).toBeUndefined();
     });
 
+    it('abandons a batch whose handler ignores its signal once the stop deadline passed, and releases', async () => {
+      const entered = gate();
+      const { client, schema, store, counting, daemon, checkpoint } = await setup(['p'], {
+        beforeBatch: () => {
+          entered.open();
+          return new Promise<void>(() => {}); // never settles, whatever the signal says
+        },
+      });
+      const a = daemon('a');
+      await a.daemon.start();
+      await store.appendToStream('s-1', numbered(3));
+      await entered.opened;
+      let stopped = false;
+      const stopping = a.daemon.stop({ deadline: 1_000 }).then(() => (stopped = true));
+      await eventually(async () => {
+        await a.clock.tickAsync(100);
+        return stopped;
+      }, 'stopped after the deadline');
+      await stopping;
+      expect(await checkpoint('p')).toBeUndefined();
+      expect(await counting[0]!.count(client)).toBe(0);
+      const holders = await new PostgresLeases(client, { schema }).holders(['projection:p']);
+      expect(holders.get('projection:p')?.owner).toBeUndefined();
+    });
+
     it('hands the lease of a failed projection over and reports why it failed', async () => {
       const { client, schema, store, daemon } = await setup(['p'], {
         beforeBatch: () => Promise.reject(new Error('poison event')),

@@ -244,18 +244,23 @@ export class ProjectionDaemon implements Worker {
     };
   }
 
-  /** Renews or takes every lease, then refreshes the figures; never throws. */
+  /**
+   * Renews or takes every lease, then refreshes the figures; never throws. The projections beat
+   * side by side: one whose renewal or runner stop is slow delays no other's renewal.
+   */
   async #heartbeat(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
     let failure: unknown;
-    for (const slot of this.#slots) {
-      if (signal.aborted) return;
-      try {
-        await slot.heartbeat(signal);
-      } catch (error) {
-        slot.error = error;
-        failure = error;
-      }
-    }
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        try {
+          await slot.heartbeat(signal);
+        } catch (error) {
+          slot.error = error;
+          failure = error;
+        }
+      }),
+    );
     try {
       this.#figures = await this.#readFigures(signal);
     } catch (error) {
