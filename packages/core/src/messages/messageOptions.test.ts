@@ -91,6 +91,21 @@ describe('message options', () => {
     expect(error.message).toMatch(/"user": 5/);
   });
 
+  it.each(['1', '2026', '2026-12-04', '2026-12-04T10:00:00', 'Fri Dec 04 2026', '2026-02-30T10:00:00Z'])(
+    'refuses occurredAt %j, which is not an instant every store reads the same',
+    (occurredAt) => {
+      const error = refusal(() => createMetadata({ metadata: { occurredAt } }));
+      expect(paths(error)).toEqual(['metadata.occurredAt']);
+    },
+  );
+
+  it.each(['2026-12-04T10:00:00.000Z', '2026-12-04T10:00Z', '2026-12-04T11:00:00+01:00'])(
+    'keeps occurredAt %j as given',
+    (occurredAt) => {
+      expect(createMetadata({ metadata: { occurredAt } }).occurredAt).toBe(occurredAt);
+    },
+  );
+
   it.each([
     ['metadata that is not an object', { metadata: 'm-1' }, 'metadata'],
     ['headers that are an array', { metadata: { headers: ['a'] } }, 'metadata.headers'],

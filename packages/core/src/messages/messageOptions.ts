@@ -77,8 +77,11 @@ function metadataIssues(metadata: unknown): ValidationIssue[] | undefined {
   if (tenantId !== undefined && typeof tenantId !== 'string') {
     problem(['tenantId'], `must be a string (got ${describeValue(tenantId)}).`);
   }
-  if (occurredAt !== undefined && (typeof occurredAt !== 'string' || Number.isNaN(Date.parse(occurredAt)))) {
-    problem(['occurredAt'], `must be an ISO-8601 date string (got ${describeValue(occurredAt)}).`);
+  if (occurredAt !== undefined && !isInstant(occurredAt)) {
+    problem(
+      ['occurredAt'],
+      `must be an ISO-8601 date and time with a zone, e.g. 2026-12-04T10:00:00.000Z (got ${describeValue(occurredAt)}).`,
+    );
   }
   if (headers !== undefined) {
     const bad = badHeader(headers);
@@ -122,4 +125,20 @@ function isId(value: unknown): value is string {
 function describeCause(value: unknown): string {
   if (!isObject(value)) return describeValue(value);
   return isObject(value['metadata']) ? 'metadata without a messageId' : 'an object without metadata';
+}
+
+/**
+ * An ISO-8601 date and time with seconds optional, a fraction and a zone (`Z` or `±hh:mm`), that
+ * names a real instant: what `toISOString` writes and every store reads back the same. `Date.parse`
+ * alone also takes `'1'`, `'2026'` or a local time, which a database reads differently or refuses.
+ */
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+function isInstant(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const date = INSTANT.exec(value);
+  if (date === null || Number.isNaN(Date.parse(value))) return false;
+  // `Date.parse` rolls 2026-02-30 over into March; a database refuses it.
+  const [, year, month, day] = date.map(Number) as [number, number, number, number];
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
